@@ -1,0 +1,110 @@
+import Foundation
+import Mustache
+
+/// Checks an event type before it is stored or loaded: its key, channels, parameters and templates.
+/// Every problem is reported with the field it is in, so one answer lists everything to fix.
+public struct EventTypeValidator: Sendable {
+    /// Names every template may use without declaring them.
+    public static let builtInVariables: Set<String> = ["subscriber", "event", "tenant"]
+
+    public var defaultLocale: String
+
+    public init(defaultLocale: String) {
+        self.defaultLocale = defaultLocale
+    }
+
+    public func problems(_ eventType: EventType) -> [FieldError] {
+        var errors: [FieldError] = []
+        if !Self.isValidKey(eventType.key) {
+            errors.append(FieldError("key", "must be 1 to 64 lowercase letters, digits or underscores, starting with a letter"))
+        }
+        if eventType.channels.isEmpty { errors.append(FieldError("channels", "must list at least one channel")) }
+        if Set(eventType.channels).count != eventType.channels.count { errors.append(FieldError("channels", "lists a channel twice")) }
+        if let days = eventType.retentionDays, days < 1 || days > 3650 {
+            errors.append(FieldError("retention_days", "must be between 1 and 3650"))
+        }
+        for name in eventType.parameters.keys.sorted() {
+            if !Self.isValidParameterName(name) {
+                errors.append(FieldError("parameters.\(name)", "must be letters, digits or underscores, starting with a letter"))
+            } else if Self.builtInVariables.contains(name) {
+                errors.append(FieldError("parameters.\(name)", "is a built-in template variable and cannot be declared"))
+            }
+        }
+        for channel in eventType.defaults.keys where !eventType.channels.contains(channel) {
+            errors.append(FieldError("defaults.\(channel.rawValue)", "is not one of this event type's channels"))
+        }
+        let known = Set(eventType.parameters.keys).union(Self.builtInVariables)
+        for channel in eventType.channels {
+            let locales = eventType.templates[channel] ?? [:]
+            if locales[defaultLocale] == nil {
+                errors.append(FieldError("templates.\(channel.rawValue).\(defaultLocale)", "is required: every channel needs a template in the default locale"))
+            }
+        }
+        for (channel, locales) in eventType.templates.sorted(by: { $0.key < $1.key }) {
+            if !eventType.channels.contains(channel) {
+                errors.append(FieldError("templates.\(channel.rawValue)", "is not one of this event type's channels"))
+                continue
+            }
+            for (locale, parts) in locales.sorted(by: { $0.key < $1.key }) {
+                let base = "templates.\(channel.rawValue).\(locale)"
+                if !SubscriberValidator.isValidLocale(locale) { errors.append(FieldError(base, "is not a BCP 47 language tag such as en or fr-CA")) }
+                for part in channel.requiredParts where (parts[part] ?? "").isEmpty {
+                    errors.append(FieldError("\(base).\(part)", "is required for the \(channel.rawValue) channel"))
+                }
+                let allowed = Set(channel.requiredParts + channel.optionalParts)
+                for (part, text) in parts.sorted(by: { $0.key < $1.key }) {
+                    let field = "\(base).\(part)"
+                    guard allowed.contains(part) else {
+                        errors.append(FieldError(field, "is not a \(channel.rawValue) template part; expected \(allowed.sorted().joined(separator: ", "))"))
+                        continue
+                    }
+                    errors += Self.templateProblems(text, field: field, known: known)
+                }
+            }
+        }
+        return errors
+    }
+
+    static func templateProblems(_ text: String, field: String, known: Set<String>) -> [FieldError] {
+        var errors: [FieldError] = []
+        do {
+            _ = try MustacheTemplate(string: text)
+        } catch {
+            return [FieldError(field, "is not a valid Mustache template (\(error))")]
+        }
+        let variables = TemplateVariables(scanning: text)
+        errors += variables.problems.map { FieldError(field, $0) }
+        for name in variables.topLevel.sorted() where !known.contains(name) {
+            errors.append(FieldError(field, "uses {{\(name)}}, which is not a declared parameter; declare it under parameters"))
+        }
+        return errors
+    }
+
+    static func isValidKey(_ key: String) -> Bool {
+        guard let first = key.unicodeScalars.first, key.unicodeScalars.count <= 64, ("a"..."z").contains(first) else { return false }
+        return key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    static func isValidParameterName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 64, CharacterSet.letters.contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "_" }
+    }
+
+    /// Checks a trigger's payload against the declared parameters: required ones present, types right, nothing undeclared.
+    public static func payloadProblems(_ payload: [String: JSONValue], for eventType: EventType) -> [FieldError] {
+        var errors: [FieldError] = []
+        for (name, spec) in eventType.parameters.sorted(by: { $0.key < $1.key }) {
+            guard let value = payload[name] else {
+                if spec.required { errors.append(FieldError("payload.\(name)", "is a required parameter of \(eventType.key) and is missing")) }
+                continue
+            }
+            if let problem = spec.problem(with: value) { errors.append(FieldError("payload.\(name)", problem)) }
+        }
+        for name in payload.keys.sorted() where eventType.parameters[name] == nil {
+            let declared = eventType.parameters.keys.sorted().joined(separator: ", ")
+            errors.append(
+                FieldError("payload.\(name)", "is not a declared parameter of \(eventType.key) (declared: \(declared.isEmpty ? "none" : declared))"))
+        }
+        return errors
+    }
+}

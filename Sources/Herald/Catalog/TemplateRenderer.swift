@@ -1,0 +1,116 @@
+import Foundation
+import Mustache
+import Synchronization
+
+/// Renders an event type's templates for one message: picks the locale, compiles each template once,
+/// and escapes for what the part is (HTML for email bodies, JSON for webhook bodies, nothing for text).
+public final class TemplateRenderer: Sendable {
+    public let defaultLocale: String
+    private let cache = Mutex<[String: MustacheTemplate]>([:])
+    private static let maximumCachedTemplates = 10_000
+
+    public init(defaultLocale: String) {
+        self.defaultLocale = defaultLocale
+        MustacheContentTypes.register(JSONStringContentType(), named: "JSON")
+    }
+
+    /// The locale to use among those a channel has: exact, then language only, then the default, then any.
+    public func locale(for requested: String?, available: some Collection<String>) -> String? {
+        if let requested {
+            if available.contains(requested) { return requested }
+            let language = String(requested.split(separator: "-").first ?? "")
+            if available.contains(language) { return language }
+            if let regional = available.sorted().first(where: { $0.hasPrefix(language + "-") }) { return regional }
+        }
+        if available.contains(defaultLocale) { return defaultLocale }
+        return available.sorted().first
+    }
+
+    /// Renders every part of the channel's template for a subscriber, or throws naming what is missing.
+    public func render(
+        eventType: EventType, channel: ChannelKind, payload: [String: JSONValue], subscriber: Subscriber, event: EventContext
+    ) throws -> RenderedContent {
+        guard let locales = eventType.templates[channel], let locale = locale(for: subscriber.locale, available: locales.keys),
+            let parts = locales[locale]
+        else {
+            throw RenderError.noTemplate(eventType: eventType.key, channel: channel)
+        }
+        let context = Self.context(payload: payload, subscriber: subscriber, event: event)
+        var rendered: [String: String] = [:]
+        for (part, text) in parts {
+            rendered[part] = try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
+        }
+        return RenderedContent(locale: locale, parts: rendered)
+    }
+
+    /// Renders arbitrary template text with sample data (previews, tests).
+    public func render(_ text: String, channel: ChannelKind, part: String, context: [String: Any]) throws -> String {
+        try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
+    }
+
+    static func contentType(channel: ChannelKind, part: String) -> String {
+        switch (channel, part) {
+        case (.email, "html"): "HTML"
+        case (.webhook, _): "JSON"
+        default: "TEXT"
+        }
+    }
+
+    /// What templates see: the payload at top level, plus `subscriber`, `event` and `tenant`.
+    public static func context(payload: [String: JSONValue], subscriber: Subscriber, event: EventContext) -> [String: Any] {
+        var context = payload.mapValues(\.mustacheValue)
+        var subscriberValues: [String: Any] = ["id": subscriber.id]
+        subscriberValues["name"] = subscriber.name
+        subscriberValues["email"] = subscriber.email
+        subscriberValues["phone"] = subscriber.phone
+        subscriberValues["locale"] = subscriber.locale
+        subscriberValues["timezone"] = subscriber.timezone
+        subscriberValues["data"] = subscriber.data.map { JSONValue.object($0).mustacheValue }
+        context["subscriber"] = subscriberValues
+        context["event"] = ["id": event.id, "type": event.type, "created_at": Timestamp.format(event.createdAt)]
+        context["tenant"] = ["id": event.tenantID, "name": event.tenantName]
+        return context
+    }
+
+    private func template(_ text: String, contentType: String) throws -> MustacheTemplate {
+        let key = contentType + "\u{0}" + text
+        if let cached = cache.withLock({ $0[key] }) { return cached }
+        let compiled = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType) }}" + text)
+        cache.withLock { cache in
+            if cache.count >= Self.maximumCachedTemplates { cache.removeAll(keepingCapacity: true) }
+            cache[key] = compiled
+        }
+        return compiled
+    }
+
+    public enum RenderError: Error, CustomStringConvertible {
+        case noTemplate(eventType: String, channel: ChannelKind)
+
+        public var description: String {
+            switch self {
+            case .noTemplate(let eventType, let channel): "event type \(eventType) has no \(channel.rawValue) template"
+            }
+        }
+    }
+}
+
+/// The rendered parts of one message (`title`, `body`; `subject`, `html`, `text` …) and the locale used.
+public struct RenderedContent: Sendable, Hashable {
+    public var locale: String
+    public var parts: [String: String]
+
+    public init(locale: String, parts: [String: String]) {
+        self.locale = locale
+        self.parts = parts
+    }
+
+    public subscript(part: String) -> String? { parts[part] }
+}
+
+/// Escapes values for the inside of a JSON string, so webhook bodies stay valid JSON whatever the payload holds.
+struct JSONStringContentType: MustacheContentType {
+    func escapeText(_ text: String) -> String {
+        let encoded = String(decoding: JSONCoding.encode(text), as: UTF8.self)
+        return String(encoded.dropFirst().dropLast())
+    }
+}

@@ -1,0 +1,31 @@
+/// A way of delivering messages: in-app, email, webhook … The dispatcher hands each channel a batch of
+/// rendered messages of its kind and records what it answers, one result per message, in order.
+public protocol DeliveryChannel: Sendable {
+    var kind: ChannelKind { get }
+    func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult]
+}
+
+/// A claimed message with its event and rendered content, ready for a channel.
+public struct OutgoingMessage: Sendable {
+    public var message: ClaimedMessage
+    public var event: EventContext
+    public var content: RenderedContent
+
+    public init(message: ClaimedMessage, event: EventContext, content: RenderedContent) {
+        self.message = message
+        self.event = event
+        self.content = content
+    }
+}
+
+/// What a channel says about one message.
+public enum ChannelResult: Sendable, Hashable {
+    /// It reached the subscriber (in-app: stored in the inbox).
+    case delivered(detail: String?)
+    /// A provider accepted it (SMTP 250, HTTP 2xx).
+    case sent(detail: String?)
+    /// Worth retrying later: a timeout, a 4xx SMTP reply, a 5xx HTTP answer.
+    case transientFailure(String)
+    /// Retrying cannot help: a rejected address, a template that cannot render.
+    case permanentFailure(String)
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Claims due messages in batches, renders them, hands each batch to its channel, and records every
+/// outcome in one transaction per batch.
+///
+/// One lane claims only critical messages, with a small batch, so capacity is always held back for
+/// them: a million queued low-priority messages never stand between an emergency and its recipients.
+/// The other lanes claim everything due, most urgent first. Claims are leases: if this process dies,
+/// its messages become claimable again when the lease runs out (or at once on restart, for a store that
+/// knows it has a single dispatcher).
+public final class Dispatcher: Service, Sendable {
+    let store: any Store
+    let catalog: Catalog
+    let renderer: TemplateRenderer
+    let channels: [ChannelKind: any DeliveryChannel]
+    let settings: DispatchSettings
+    let retry: RetryPolicy
+    let signal: WakeSignal
+    let owner: String
+    let logger: Logger
+    let observer: (any DeliveryObserver)?
+    private let stopping = Atomic<Bool>(false)
+
+    public init(
+        store: any Store, catalog: Catalog, renderer: TemplateRenderer, channels: [any DeliveryChannel], settings: DispatchSettings,
+        signal: WakeSignal, owner: String, observer: (any DeliveryObserver)? = nil, logger: Logger
+    ) {
+        self.store = store
+        self.catalog = catalog
+        self.renderer = renderer
+        self.channels = Dictionary(channels.map { ($0.kind, $0) }, uniquingKeysWith: { _, last in last })
+        self.settings = settings
+        self.retry = RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds)
+        self.signal = signal
+        self.owner = owner
+        self.observer = observer
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var lanes: [(name: String, scope: ClaimScope, limit: Int, wakeup: Wakeup)] = [
+            ("critical", .criticalOnly, settings.criticalBatchSize, signal.makeWakeup())
+        ]
+        for index in 0..<settings.workers {
+            lanes.append(("general-\(index)", .all, settings.batchSize, signal.makeWakeup()))
+        }
+        let wakeups = lanes.map(\.wakeup)
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                for lane in lanes {
+                    group.addTask { await self.runLane(name: lane.name, scope: lane.scope, limit: lane.limit, wakeup: lane.wakeup) }
+                }
+            }
+        } onGracefulShutdown: {
+            // Lanes finish the batch in hand (recording its outcomes) and stop claiming.
+            self.stopping.store(true, ordering: .relaxed)
+            for wakeup in wakeups { wakeup.ring() }
+        }
+    }
+
+    private func runLane(name: String, scope: ClaimScope, limit: Int, wakeup: Wakeup) async {
+        while !stopping.load(ordering: .relaxed), !Task.isCancelled {
+            do {
+                let now = Date()
+                let batch = try await store.claimMessages(
+                    owner: owner, scope: scope, limit: limit, now: now, leaseUntil: now.addingTimeInterval(settings.leaseSeconds))
+                if batch.messages.isEmpty {
+                    await wakeup.wait(upTo: settings.pollIntervalSeconds)
+                    continue
+                }
+                try await process(batch)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("dispatch lane failed; its claimed messages will be reclaimed when their lease ends", metadata: ["lane": "\(name)", "error": "\(error)"])
+                await wakeup.wait(upTo: settings.pollIntervalSeconds)
+            }
+        }
+    }
+
+    /// Renders, delivers and records one claimed batch.
+    func process(_ batch: ClaimedBatch) async throws {
+        var outcomes: [DeliveryOutcome] = []
+        outcomes.reserveCapacity(batch.messages.count)
+        var eventTypes: [String: EventType?] = [:]
+        for (channel, messages) in Dictionary(grouping: batch.messages, by: \.channel) {
+            let started = Date()
+            guard let deliverer = channels[channel] else {
+                for message in messages {
+                    outcomes.append(
+                        failure(message, started: started, reason: "channel_unavailable", detail: "no \(channel.rawValue) channel is configured on this server"))
+                }
+                continue
+            }
+            var ready: [OutgoingMessage] = []
+            ready.reserveCapacity(messages.count)
+            for message in messages {
+                guard let event = batch.events[message.eventID] else { continue }
+                let cacheKey = event.tenantID + "\u{0}" + event.type
+                if eventTypes[cacheKey] == nil {
+                    eventTypes[cacheKey] = .some(try await catalog.eventType(tenantID: event.tenantID, key: event.type))
+                }
+                guard let eventType = eventTypes[cacheKey] ?? nil else {
+                    outcomes.append(failure(message, started: started, reason: "render_failed", detail: "event type \(event.type) no longer exists"))
+                    continue
+                }
+                do {
+                    let content = try renderer.render(
+                        eventType: eventType, channel: channel, payload: event.payload, subscriber: message.subscriber, event: event)
+                    ready.append(OutgoingMessage(message: message, event: event, content: content))
+                } catch {
+                    outcomes.append(failure(message, started: started, reason: "render_failed", detail: "\(error)"))
+                }
+            }
+            guard !ready.isEmpty else { continue }
+            let clock = ContinuousClock.now
+            let results = await deliverer.deliver(ready)
+            let elapsed = clock.duration(to: .now)
+            let durationMs = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(ready.count)
+            for (index, outgoing) in ready.enumerated() {
+                let result = index < results.count ? results[index] : .transientFailure("the channel gave no result for this message")
+                outcomes.append(outcome(for: outgoing, result: result, started: started, durationMs: durationMs))
+            }
+        }
+        let updated = try await store.complete(outcomes, owner: owner, now: Date())
+        if let observer, !updated.isEmpty {
+            let done = Set(updated)
+            await observer.recorded(outcomes.filter { done.contains($0.rowID) }, batch: batch)
+        }
+    }
+
+    private func failure(_ message: ClaimedMessage, started: Date, reason: String, detail: String) -> DeliveryOutcome {
+        DeliveryOutcome(
+            rowID: message.rowID, status: .failed, reason: reason, retryAt: nil,
+            attempt: DeliveryAttempt(number: message.attempt, startedAt: started, durationMs: 0, outcome: .permanentFailure, detail: detail),
+            inbox: nil)
+    }
+
+    func outcome(for outgoing: OutgoingMessage, result: ChannelResult, started: Date, durationMs: Double) -> DeliveryOutcome {
+        let message = outgoing.message
+        func attempt(_ outcome: DeliveryAttempt.Outcome, _ detail: String?) -> DeliveryAttempt {
+            DeliveryAttempt(number: message.attempt, startedAt: started, durationMs: durationMs, outcome: outcome, detail: detail)
+        }
+        switch result {
+        case .delivered(let detail):
+            let inbox = message.channel == .inApp ? InAppChannel.inboxContent(outgoing.content) : nil
+            return DeliveryOutcome(rowID: message.rowID, status: .delivered, reason: nil, retryAt: nil, attempt: attempt(.delivered, detail), inbox: inbox)
+        case .sent(let detail):
+            return DeliveryOutcome(rowID: message.rowID, status: .sent, reason: nil, retryAt: nil, attempt: attempt(.sent, detail), inbox: nil)
+        case .transientFailure(let detail):
+            if let delay = retry.delay(after: message.attempt) {
+                return DeliveryOutcome(
+                    rowID: message.rowID, status: .queued, reason: nil, retryAt: Date().addingTimeInterval(delay),
+                    attempt: attempt(.transientFailure, detail), inbox: nil)
+            }
+            return DeliveryOutcome(
+                rowID: message.rowID, status: .deadLettered, reason: "attempts_exhausted", retryAt: nil,
+                attempt: attempt(.transientFailure, detail), inbox: nil)
+        case .permanentFailure(let detail):
+            return DeliveryOutcome(
+                rowID: message.rowID, status: .failed, reason: "rejected", retryAt: nil, attempt: attempt(.permanentFailure, detail), inbox: nil)
+        }
+    }
+}
+
+/// Told about outcomes once they are committed: real-time inbox pushes, metrics, status webhooks.
+public protocol DeliveryObserver: Sendable {
+    func recorded(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async
+}

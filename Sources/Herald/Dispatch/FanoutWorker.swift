@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Turns topic recipients into messages, a chunk of members per transaction, so a topic of millions is
+/// never held in memory and a crash resumes from the last committed chunk.
+public final class FanoutWorker: Service, Sendable {
+    let store: any Store
+    let settings: DispatchSettings
+    let signal: WakeSignal
+    let owner: String
+    let logger: Logger
+
+    public init(store: any Store, settings: DispatchSettings, signal: WakeSignal, owner: String, logger: Logger) {
+        self.store = store
+        self.settings = settings
+        self.signal = signal
+        self.owner = owner
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let wakeup = signal.makeWakeup()
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let now = Date()
+                    guard var job = try await self.store.claimFanoutJob(owner: self.owner, now: now, leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
+                    else {
+                        await wakeup.wait(upTo: self.settings.pollIntervalSeconds)
+                        continue
+                    }
+                    var planned = 0
+                    while !Task.isCancelled {
+                        let now = Date()
+                        let (next, progress) = try await self.store.fanoutChunk(
+                            job, owner: self.owner, limit: self.settings.fanoutChunkSize, now: now,
+                            leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
+                        job = next
+                        planned += progress.planned
+                        // Dispatchers start on the first chunk while later ones are still being planned.
+                        self.signal.ring()
+                        if progress.finished { break }
+                    }
+                    self.logger.info("fan-out finished", metadata: ["event": "\(job.eventID)", "messages": "\(planned)"])
+                } catch is CancellationError {
+                    return
+                } catch {
+                    self.logger.error("fan-out failed; the job will be retried when its lease ends", metadata: ["error": "\(error)"])
+                    await wakeup.wait(upTo: self.settings.pollIntervalSeconds)
+                }
+            }
+        }
+    }
+}

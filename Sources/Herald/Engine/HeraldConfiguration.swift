@@ -1,0 +1,251 @@
+import Foundation
+import Yams
+
+/// Everything Herald can be told, from flags, `HERALD_*` environment variables and `herald.yml`
+/// (in that order of precedence). Every timing is a setting, so tests can run a retry or a lease expiry
+/// in seconds.
+public struct HeraldConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// SQLite file path (`herald.sqlite`) or a `sqlite://` URL.
+    public var database = "herald.sqlite"
+    /// Operator key that may create tenants over HTTP; operator routes are closed without it.
+    public var adminKey: String?
+    /// Secret that signs subscriber tokens; generated and stored in the database when not given.
+    public var secret: String?
+    public var defaultLocale = "en"
+    public var retentionDays = 90
+    /// Largest request body accepted, in bytes (bulk triggers get ten times this).
+    public var maxBodyBytes = 1 << 20
+    public var dispatch = DispatchSettings()
+    public var eventTypes: [EventType] = []
+    /// Where the configuration file was read from, if any.
+    public var configFile: String?
+    public var logLevel = "info"
+
+    public init() {}
+}
+
+/// Dispatcher timings and sizes.
+public struct DispatchSettings: Sendable, Hashable {
+    public var batchSize = 500
+    /// Messages a critical-only lane claims at once; kept small so it turns around fast.
+    public var criticalBatchSize = 50
+    /// Lanes that claim every priority.
+    public var workers = 2
+    public var leaseSeconds = 30.0
+    public var maxAttempts = 5
+    public var retryBaseSeconds = 2.0
+    public var retryMaxSeconds = 300.0
+    /// Longest an idle dispatcher sleeps before looking again (a trigger in this process wakes it at once).
+    public var pollIntervalSeconds = 1.0
+    /// Members planned per fan-out transaction.
+    public var fanoutChunkSize = 1000
+    public var cleanupIntervalSeconds = 3600.0
+    /// How long an idempotency key is remembered.
+    public var idempotencyHours = 24.0
+
+    public init() {}
+}
+
+extension HeraldConfiguration {
+    /// The file's shape. Every field is optional; absent ones keep their defaults.
+    struct File: Decodable {
+        struct Server: Decodable {
+            var host: String?
+            var port: Int?
+            var max_body_bytes: Int?
+        }
+        struct Dispatch: Decodable {
+            var batch_size: Int?
+            var critical_batch_size: Int?
+            var workers: Int?
+            var lease_seconds: Double?
+            var max_attempts: Int?
+            var retry_base_seconds: Double?
+            var retry_max_seconds: Double?
+            var poll_interval_seconds: Double?
+            var fanout_chunk_size: Int?
+            var cleanup_interval_seconds: Double?
+            var idempotency_hours: Double?
+        }
+        var server: Server?
+        var database: String?
+        var admin_key: String?
+        var secret: String?
+        var default_locale: String?
+        var retention_days: Int?
+        var log_level: String?
+        var dispatch: Dispatch?
+        var event_types: [EventType]?
+    }
+
+    /// Loads the file (if it exists), then applies the environment over it.
+    public static func load(file path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HeraldConfiguration {
+        var configuration = HeraldConfiguration()
+        let explicit = path ?? environment["HERALD_CONFIG"]
+        let candidate = explicit ?? "herald.yml"
+        if FileManager.default.fileExists(atPath: candidate) {
+            try configuration.apply(fileAt: candidate)
+        } else if let explicit {
+            throw ConfigurationError("configuration file '\(explicit)' does not exist")
+        }
+        try configuration.apply(environment: environment)
+        return configuration
+    }
+
+    mutating func apply(fileAt path: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: text)
+        } catch let error as DecodingError {
+            throw ConfigurationError("\(path): \(error.heraldDescription)")
+        } catch {
+            throw ConfigurationError("\(path): \(error)")
+        }
+        configFile = path
+        if let value = file.server?.host { host = value }
+        if let value = file.server?.port { port = value }
+        if let value = file.server?.max_body_bytes { maxBodyBytes = value }
+        if let value = file.database { database = value }
+        if let value = file.admin_key { adminKey = value }
+        if let value = file.secret { secret = value }
+        if let value = file.default_locale { defaultLocale = value }
+        if let value = file.retention_days { retentionDays = value }
+        if let value = file.log_level { logLevel = value }
+        if let d = file.dispatch {
+            if let value = d.batch_size { dispatch.batchSize = value }
+            if let value = d.critical_batch_size { dispatch.criticalBatchSize = value }
+            if let value = d.workers { dispatch.workers = value }
+            if let value = d.lease_seconds { dispatch.leaseSeconds = value }
+            if let value = d.max_attempts { dispatch.maxAttempts = value }
+            if let value = d.retry_base_seconds { dispatch.retryBaseSeconds = value }
+            if let value = d.retry_max_seconds { dispatch.retryMaxSeconds = value }
+            if let value = d.poll_interval_seconds { dispatch.pollIntervalSeconds = value }
+            if let value = d.fanout_chunk_size { dispatch.fanoutChunkSize = value }
+            if let value = d.cleanup_interval_seconds { dispatch.cleanupIntervalSeconds = value }
+            if let value = d.idempotency_hours { dispatch.idempotencyHours = value }
+        }
+        if let types = file.event_types { eventTypes = types }
+    }
+
+    /// Applies `HERALD_*` variables. Unparseable numbers are errors, not silently ignored.
+    public mutating func apply(environment: [String: String]) throws {
+        func int(_ name: String) throws -> Int? {
+            guard let text = environment[name] else { return nil }
+            guard let value = Int(text) else { throw ConfigurationError("\(name)=\(text) is not a whole number") }
+            return value
+        }
+        func double(_ name: String) throws -> Double? {
+            guard let text = environment[name] else { return nil }
+            guard let value = Double(text) else { throw ConfigurationError("\(name)=\(text) is not a number") }
+            return value
+        }
+        if let value = environment["HERALD_HOST"] { host = value }
+        if let value = try int("HERALD_PORT") { port = value }
+        if let value = environment["HERALD_DATABASE_URL"] ?? environment["HERALD_DATABASE"] { database = value }
+        if let value = environment["HERALD_ADMIN_KEY"] { adminKey = value }
+        if let value = environment["HERALD_SECRET"] { secret = value }
+        if let value = environment["HERALD_DEFAULT_LOCALE"] { defaultLocale = value }
+        if let value = try int("HERALD_RETENTION_DAYS") { retentionDays = value }
+        if let value = try int("HERALD_MAX_BODY_BYTES") { maxBodyBytes = value }
+        if let value = environment["HERALD_LOG_LEVEL"] { logLevel = value }
+        if let value = try int("HERALD_BATCH_SIZE") { dispatch.batchSize = value }
+        if let value = try int("HERALD_WORKERS") { dispatch.workers = value }
+        if let value = try double("HERALD_LEASE_SECONDS") { dispatch.leaseSeconds = value }
+        if let value = try int("HERALD_MAX_ATTEMPTS") { dispatch.maxAttempts = value }
+        if let value = try double("HERALD_RETRY_BASE_SECONDS") { dispatch.retryBaseSeconds = value }
+        if let value = try double("HERALD_RETRY_MAX_SECONDS") { dispatch.retryMaxSeconds = value }
+        if let value = try double("HERALD_POLL_INTERVAL_SECONDS") { dispatch.pollIntervalSeconds = value }
+        if let value = try int("HERALD_FANOUT_CHUNK_SIZE") { dispatch.fanoutChunkSize = value }
+        if let value = try double("HERALD_CLEANUP_INTERVAL_SECONDS") { dispatch.cleanupIntervalSeconds = value }
+    }
+
+    /// The SQLite file path named by `database`.
+    public var sqlitePath: String {
+        if database.hasPrefix("sqlite://") { return String(database.dropFirst("sqlite://".count)) }
+        if database.hasPrefix("sqlite:") { return String(database.dropFirst("sqlite:".count)) }
+        return database
+    }
+
+    /// Checks the settings and the file catalog; Herald refuses to start on a broken catalog rather than
+    /// failing events later.
+    public func validate() throws {
+        var problems: [String] = []
+        if !(1...65535).contains(port) { problems.append("port \(port) is not between 1 and 65535") }
+        if database.contains("://"), !database.hasPrefix("sqlite://") {
+            problems.append("database '\(database)': only SQLite (a file path or sqlite:// URL) is supported by this build")
+        }
+        if dispatch.batchSize < 1 || dispatch.criticalBatchSize < 1 || dispatch.workers < 1 || dispatch.fanoutChunkSize < 1 {
+            problems.append("dispatch sizes and worker counts must be at least 1")
+        }
+        if dispatch.leaseSeconds <= 0 || dispatch.pollIntervalSeconds <= 0 || dispatch.retryBaseSeconds <= 0 {
+            problems.append("dispatch timings must be positive")
+        }
+        if dispatch.maxAttempts < 1 { problems.append("max_attempts must be at least 1") }
+        if retentionDays < 1 { problems.append("retention_days must be at least 1") }
+        let validator = EventTypeValidator(defaultLocale: defaultLocale)
+        var seen: Set<String> = []
+        for (index, eventType) in eventTypes.enumerated() {
+            if !seen.insert(eventType.key).inserted { problems.append("event_types[\(index)]: key '\(eventType.key)' is defined twice") }
+            for error in validator.problems(eventType) {
+                problems.append("event_types[\(index)] (\(eventType.key)).\(error.field): \(error.reason)")
+            }
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems.joined(separator: "\n")) }
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension DecodingError {
+    /// `event_types[3].priority: …` rather than the coding-path dump Foundation prints.
+    public var heraldDescription: String {
+        let (path, detail): ([any CodingKey], String)
+        switch self {
+        case .keyNotFound(let key, let context): (path, detail) = (context.codingPath + [key], "is required")
+        case .typeMismatch(let type, let context): (path, detail) = (context.codingPath, "must be \(Self.describe(type))")
+        case .valueNotFound(let type, let context): (path, detail) = (context.codingPath, "must be \(Self.describe(type)), not null")
+        case .dataCorrupted(let context): (path, detail) = (context.codingPath, context.debugDescription)
+        @unknown default: (path, detail) = ([], "\(self)")
+        }
+        let field = Self.fieldPath(path)
+        return field.isEmpty ? detail : "\(field): \(detail)"
+    }
+
+    public var fieldPath: String {
+        switch self {
+        case .keyNotFound(let key, let context): Self.fieldPath(context.codingPath + [key])
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): Self.fieldPath(context.codingPath)
+        @unknown default: ""
+        }
+    }
+
+    static func fieldPath(_ path: [any CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let index = key.intValue {
+                text += "[\(index)]"
+            } else {
+                text += text.isEmpty ? key.stringValue : "." + key.stringValue
+            }
+        }
+        return text
+    }
+
+    static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "an array"
+        default:
+            if "\(type)".hasPrefix("Array") { "an array" } else if "\(type)".hasPrefix("Dictionary") { "an object" } else { "\(type)" }
+        }
+    }
+}

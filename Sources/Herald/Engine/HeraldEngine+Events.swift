@@ -1,0 +1,127 @@
+import Crypto
+import Foundation
+
+extension HeraldEngine {
+    /// The most triggers one bulk request may carry.
+    public static let bulkLimit = 1000
+    /// The most recipients one trigger may name directly (topics can hold millions).
+    public static let recipientLimit = 1000
+
+    /// Validates and stores a trigger: its direct recipients' messages are planned in the same transaction,
+    /// topics are fanned out afterwards. When it returns, the event is durable.
+    ///
+    /// With an idempotency key, repeating the same trigger returns the first receipt (`replayed`), and
+    /// reusing the key for a different trigger throws `conflict`.
+    public func trigger(_ trigger: Trigger, tenantID: String, idempotencyKey: String? = nil) async throws -> (TriggerReceipt, replayed: Bool) {
+        let (receipts, replayed) = try await accept([trigger], tenantID: tenantID, idempotencyKey: idempotencyKey, bulk: false)
+        return (receipts[0], replayed)
+    }
+
+    /// Up to 1,000 triggers in one transaction: all are accepted, or none (the error names each bad one).
+    public func triggerBulk(_ triggers: [Trigger], tenantID: String, idempotencyKey: String? = nil) async throws -> ([TriggerReceipt], replayed: Bool) {
+        guard !triggers.isEmpty else { throw HeraldError.invalid("events", "must hold at least one event") }
+        guard triggers.count <= Self.bulkLimit else { throw HeraldError.invalid("events", "holds \(triggers.count) events; the limit is \(Self.bulkLimit)") }
+        return try await accept(triggers, tenantID: tenantID, idempotencyKey: idempotencyKey, bulk: true)
+    }
+
+    private func accept(_ triggers: [Trigger], tenantID: String, idempotencyKey: String?, bulk: Bool) async throws -> ([TriggerReceipt], replayed: Bool) {
+        let now = Date()
+        var prepared: [PreparedTrigger] = []
+        var errors: [FieldError] = []
+        var eventTypes: [String: EventType?] = [:]
+        for (index, trigger) in triggers.enumerated() {
+            if eventTypes[trigger.type] == nil { eventTypes[trigger.type] = .some(try await catalog.eventType(tenantID: tenantID, key: trigger.type)) }
+            let problems = Self.problems(trigger, eventType: eventTypes[trigger.type] ?? nil, now: now)
+            if !problems.isEmpty {
+                errors += bulk ? problems.prefixed("events[\(index)]") : problems
+                continue
+            }
+            let eventType = (eventTypes[trigger.type] ?? nil)!
+            let retention = Double(eventType.retentionDays ?? configuration.retentionDays) * 86_400
+            let expiresAt = (trigger.sendAt ?? now).addingTimeInterval(retention)
+            prepared.append(PreparedTrigger(eventID: Identifier.make("ev", at: now), trigger: trigger, eventType: eventType, expiresAt: expiresAt))
+        }
+        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+
+        var claim: IdempotencyClaim?
+        if let idempotencyKey {
+            guard !idempotencyKey.isEmpty, idempotencyKey.count <= 255 else {
+                throw HeraldError.invalid("Idempotency-Key", "must be 1 to 255 characters")
+            }
+            let body = bulk ? JSONCoding.encode(triggers) : JSONCoding.encode(triggers[0])
+            let hash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            claim = IdempotencyClaim(key: (bulk ? "bulk:" : "event:") + idempotencyKey, requestHash: hash)
+        }
+        switch try await store.accept(tenantID: tenantID, triggers: prepared, idempotency: claim, now: now) {
+        case .accepted(let receipts):
+            signal.ring()
+            return (receipts, false)
+        case .replayed(let receipts):
+            return (receipts, true)
+        }
+    }
+
+    /// Everything wrong with one trigger, before anything is written.
+    static func problems(_ trigger: Trigger, eventType: EventType?, now: Date) -> [FieldError] {
+        var errors: [FieldError] = []
+        guard let eventType else {
+            return [FieldError("type", "'\(trigger.type)' is not an event type of this tenant")]
+        }
+        if trigger.recipients.isEmpty { errors.append(FieldError("recipients", "must name at least one subscriber or topic")) }
+        if trigger.recipients.count > recipientLimit {
+            errors.append(FieldError("recipients", "names \(trigger.recipients.count) recipients; the limit is \(recipientLimit) (use a topic for more)"))
+        }
+        for (index, recipient) in trigger.recipients.enumerated() {
+            switch recipient {
+            case .subscriber(let id) where id.isEmpty:
+                errors.append(FieldError("recipients[\(index)]", "a subscriber id must not be empty"))
+            case .inline(let input):
+                errors += SubscriberValidator.problems(input).prefixed("recipients[\(index)]")
+            case .topic(let key) where !isValidTopicKey(key):
+                errors.append(FieldError("recipients[\(index)].topic", "'\(key)' is not a valid topic key"))
+            default: break
+            }
+        }
+        errors += EventTypeValidator.payloadProblems(trigger.payload, for: eventType)
+        if let sendAt = trigger.sendAt, sendAt.timeIntervalSince(now) > 366 * 86_400 {
+            errors.append(FieldError("send_at", "must be within a year from now"))
+        }
+        if let actor = trigger.actor, actor.count > 256 { errors.append(FieldError("actor", "must be at most 256 characters")) }
+        return errors
+    }
+
+    /// An event with its message counts and the first page of its messages.
+    public func eventDetails(tenantID: String, id: String, cursor: String? = nil, limit: Int = 100) async throws -> EventDetails {
+        guard let event = try await store.event(tenantID: tenantID, id: id) else { throw HeraldError.notFound("event '\(id)'") }
+        let counts = try await store.messageCounts(tenantID: tenantID, eventID: id)
+        let page = try await store.messages(tenantID: tenantID, MessageQuery(eventID: id, cursor: try Cursor.decode(cursor), limit: limit))
+        return EventDetails(event: event, counts: counts, messages: page.items, nextCursor: page.nextCursor)
+    }
+
+    /// Cancels what has not gone out yet; returns how many messages that stopped.
+    public func cancelEvent(tenantID: String, id: String) async throws -> Int {
+        guard let cancelled = try await store.cancelEvent(tenantID: tenantID, id: id, now: Date()) else { throw HeraldError.notFound("event '\(id)'") }
+        return cancelled
+    }
+}
+
+/// `GET /v1/events/{id}`: the event, its messages by status, and its messages with their states and reasons.
+public struct EventDetails: Sendable, Encodable {
+    public var event: Event
+    public var counts: [String: Int]
+    public var messages: [Message]
+    public var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case counts, messages
+        case nextCursor = "next_cursor"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try event.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(counts, forKey: .counts)
+        try container.encode(messages, forKey: .messages)
+        try container.encodeIfPresent(nextCursor, forKey: .nextCursor)
+    }
+}

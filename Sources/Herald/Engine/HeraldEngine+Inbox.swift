@@ -1,0 +1,41 @@
+import Foundation
+
+/// The inbox, always through a verified subscriber token's claims: a token names one tenant and one
+/// subscriber, and every query is scoped to both.
+extension HeraldEngine {
+    public func verifySubscriberToken(_ token: String) -> SubscriberTokens.Claims? {
+        tokens.verify(token)
+    }
+
+    public func inbox(_ claims: SubscriberTokens.Claims, filter: InboxFilter, cursor: String?, limit: Int) async throws -> Page<InboxItem> {
+        try await store.inbox(tenantID: claims.tenantID, subscriberID: claims.subscriberID, filter: filter, cursor: try Cursor.decode(cursor), limit: limit)
+    }
+
+    public func inboxCounts(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
+        try await store.inboxCounts(tenantID: claims.tenantID, subscriberID: claims.subscriberID)
+    }
+
+    public func markRead(_ claims: SubscriberTokens.Claims, messageID: String) async throws -> InboxCounts {
+        guard let rowID = Message.rowID(messageID),
+            try await store.markRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: Date())
+        else { throw HeraldError.notFound("inbox message '\(messageID)'") }
+        return try await inboxCounts(claims)
+    }
+
+    public func archive(_ claims: SubscriberTokens.Claims, messageID: String) async throws -> InboxCounts {
+        guard let rowID = Message.rowID(messageID),
+            try await store.archive(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: Date())
+        else { throw HeraldError.notFound("inbox message '\(messageID)'") }
+        return try await inboxCounts(claims)
+    }
+
+    public func markAllRead(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
+        _ = try await store.markAllRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: Date())
+        return try await inboxCounts(claims)
+    }
+
+    public func markAllSeen(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
+        _ = try await store.markAllSeen(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: Date())
+        return try await inboxCounts(claims)
+    }
+}

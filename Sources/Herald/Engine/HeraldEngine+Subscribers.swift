@@ -1,0 +1,85 @@
+import Foundation
+
+extension HeraldEngine {
+    public func upsertSubscriber(tenantID: String, _ input: SubscriberInput) async throws -> (Subscriber, created: Bool) {
+        let problems = SubscriberValidator.problems(input)
+        if !problems.isEmpty { throw HeraldError.invalid(problems) }
+        return try await store.upsertSubscriber(tenantID: tenantID, input)
+    }
+
+    public func subscriber(tenantID: String, id: String) async throws -> Subscriber {
+        guard let subscriber = try await store.subscriber(tenantID: tenantID, id: id) else { throw HeraldError.notFound("subscriber '\(id)'") }
+        return subscriber
+    }
+
+    public func subscribers(tenantID: String, cursor: String?, limit: Int) async throws -> Page<Subscriber> {
+        try await store.subscribers(tenantID: tenantID, cursor: try Cursor.decode(cursor), limit: limit)
+    }
+
+    public func deleteSubscriber(tenantID: String, id: String) async throws {
+        guard try await store.deleteSubscriber(tenantID: tenantID, id: id) else { throw HeraldError.notFound("subscriber '\(id)'") }
+    }
+
+    /// The subscriber's own rules and the effective answer for every event type × channel.
+    public func preferences(tenantID: String, subscriberID: String) async throws -> SubscriberPreferences {
+        guard let rules = try await store.preferences(tenantID: tenantID, subscriberID: subscriberID) else {
+            throw HeraldError.notFound("subscriber '\(subscriberID)'")
+        }
+        let resolver = PreferenceResolver(tenantRules: try await store.tenantPreferences(tenantID: tenantID))
+        let effective = resolver.effective(catalog: try await catalog.eventTypes(tenantID: tenantID), subscriberRules: rules)
+        return SubscriberPreferences(subscriberID: subscriberID, rules: rules, effective: effective)
+    }
+
+    public func setPreferences(tenantID: String, subscriberID: String, rules: [PreferenceRule], replace: Bool) async throws -> SubscriberPreferences {
+        try await checkRules(rules, tenantID: tenantID)
+        guard try await store.setPreferences(tenantID: tenantID, subscriberID: subscriberID, rules, replace: replace) else {
+            throw HeraldError.notFound("subscriber '\(subscriberID)'")
+        }
+        return try await preferences(tenantID: tenantID, subscriberID: subscriberID)
+    }
+
+    public func tenantPreferences(tenantID: String) async throws -> [PreferenceRule] {
+        try await store.tenantPreferences(tenantID: tenantID)
+    }
+
+    public func setTenantPreferences(tenantID: String, rules: [PreferenceRule], replace: Bool) async throws -> [PreferenceRule] {
+        try await checkRules(rules, tenantID: tenantID)
+        try await store.setTenantPreferences(tenantID: tenantID, rules, replace: replace)
+        return try await store.tenantPreferences(tenantID: tenantID)
+    }
+
+    private func checkRules(_ rules: [PreferenceRule], tenantID: String) async throws {
+        let known = Set(try await catalog.eventTypes(tenantID: tenantID).map(\.key))
+        var errors: [FieldError] = []
+        for (index, rule) in rules.enumerated() {
+            if rule.eventType != PreferenceRule.any, !known.contains(rule.eventType) {
+                errors.append(FieldError("rules[\(index)].event_type", "'\(rule.eventType)' is not an event type of this tenant (or use *)"))
+            }
+            if rule.channel != PreferenceRule.any, ChannelKind(rawValue: rule.channel) == nil {
+                errors.append(
+                    FieldError("rules[\(index)].channel", "'\(rule.channel)' is not a channel; expected * or one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+        }
+        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+    }
+
+    /// A signed token that lets a browser read this subscriber's inbox, and only it.
+    public func issueSubscriberToken(tenantID: String, subscriberID: String, ttl: TimeInterval = 86_400) async throws -> (token: String, expiresAt: Date) {
+        guard try await store.subscriber(tenantID: tenantID, id: subscriberID) != nil else { throw HeraldError.notFound("subscriber '\(subscriberID)'") }
+        guard ttl >= 60, ttl <= 30 * 86_400 else { throw HeraldError.invalid("ttl_seconds", "must be between 60 and 2592000 (30 days)") }
+        let expiresAt = Date().addingTimeInterval(ttl)
+        return (tokens.issue(tenantID: tenantID, subscriberID: subscriberID, expiresAt: expiresAt), expiresAt)
+    }
+}
+
+/// A subscriber's stored rules and what they add up to.
+public struct SubscriberPreferences: Sendable, Codable {
+    public var subscriberID: String
+    public var rules: [PreferenceRule]
+    public var effective: [EffectivePreference]
+
+    enum CodingKeys: String, CodingKey {
+        case subscriberID = "subscriber_id"
+        case rules, effective
+    }
+}

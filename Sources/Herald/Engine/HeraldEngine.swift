@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Herald's engine: everything the HTTP API does, callable in-process by a Swift server app.
+///
+/// ```swift
+/// let herald = try await HeraldEngine(configuration: .init())
+/// let (tenant, key) = try await herald.createTenant(name: "Maple Court")
+/// try await herald.send(VisitorArrival(visitorName: "Ana", gate: "North"), to: [.subscriber("flat-12")], tenantID: tenant.id)
+/// // run herald.services() in your ServiceGroup to deliver
+/// ```
+public final class HeraldEngine: Sendable {
+    public let configuration: HeraldConfiguration
+    public let store: any Store
+    public let catalog: Catalog
+    public let renderer: TemplateRenderer
+    public let tokens: SubscriberTokens
+    public let signal: WakeSignal
+    public let channels: [any DeliveryChannel]
+    /// This process's name in leases, so an operator can tell whose claim a message is under.
+    public let nodeID: String
+    public let logger: Logger
+    let validator: EventTypeValidator
+
+    /// Opens (and migrates) the store and checks the catalog.
+    ///
+    /// - Parameters:
+    ///   - store: defaults to the SQLite file the configuration names.
+    ///   - channels: delivery channels; the in-app inbox is always present.
+    public init(
+        configuration: HeraldConfiguration, store: (any Store)? = nil, channels: [any DeliveryChannel] = [],
+        logger: Logger = Logger(label: "herald")
+    ) async throws {
+        try configuration.validate()
+        self.configuration = configuration
+        let store = try store ?? SQLiteStore(path: configuration.sqlitePath)
+        try await store.migrate()
+        self.store = store
+        self.catalog = Catalog(shared: configuration.eventTypes, store: store)
+        self.renderer = TemplateRenderer(defaultLocale: configuration.defaultLocale)
+        var secret = configuration.secret
+        if secret == nil { secret = try await store.setting("subscriber_token_secret", default: Identifier.secret(bytes: 32)) }
+        self.tokens = SubscriberTokens(secret: secret!)
+        self.signal = WakeSignal()
+        var all: [any DeliveryChannel] = [InAppChannel()]
+        all += channels.filter { $0.kind != .inApp }
+        if let custom = channels.first(where: { $0.kind == .inApp }) { all[0] = custom }
+        self.channels = all
+        self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
+        self.logger = logger
+        self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale)
+    }
+
+    /// The long-running parts (dispatcher, fan-out, retention), to run in a `ServiceGroup`.
+    public func services(observer: (any DeliveryObserver)? = nil) async throws -> [any Service] {
+        let released = try await store.prepareDispatcher(now: Date())
+        if released > 0 { logger.notice("released leases left by a previous run", metadata: ["count": "\(released)"]) }
+        let settings = configuration.dispatch
+        return [
+            Dispatcher(
+                store: store, catalog: catalog, renderer: renderer, channels: channels, settings: settings, signal: signal, owner: nodeID,
+                observer: observer, logger: logger),
+            FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger),
+            RetentionService(store: store, settings: settings, logger: logger),
+        ]
+    }
+}

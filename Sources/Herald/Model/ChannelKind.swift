@@ -1,0 +1,30 @@
+/// A way to reach a subscriber. Each has its own template parts and address.
+public enum ChannelKind: String, Sendable, Codable, CaseIterable, Comparable {
+    case inApp = "in_app"
+    case email
+    case sms
+    case webhook
+    case chat
+
+    /// Template parts that must be present for this channel, and the ones that may be.
+    public var requiredParts: [String] {
+        switch self {
+        case .inApp: ["title", "body"]
+        case .email: ["subject", "html"]
+        case .sms, .chat: ["text"]
+        case .webhook: ["body"]
+        }
+    }
+
+    public var optionalParts: [String] {
+        switch self {
+        case .inApp: ["action_url"]
+        case .email: ["text"]
+        case .sms, .chat, .webhook: []
+        }
+    }
+
+    public static func < (lhs: ChannelKind, rhs: ChannelKind) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}

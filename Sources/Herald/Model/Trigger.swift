@@ -1,0 +1,50 @@
+import Foundation
+
+/// One request to notify: an event type, its recipients and its payload.
+public struct Trigger: Sendable, Codable, Hashable {
+    public var type: String
+    public var recipients: [Recipient]
+    public var payload: [String: JSONValue]
+    /// Who caused the event (a user id, "system"); shown in the activity log.
+    public var actor: String?
+    /// Deliver no earlier than this time.
+    public var sendAt: Date?
+
+    public init(type: String, recipients: [Recipient], payload: [String: JSONValue] = [:], actor: String? = nil, sendAt: Date? = nil) {
+        self.type = type
+        self.recipients = recipients
+        self.payload = payload
+        self.actor = actor
+        self.sendAt = sendAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, recipients, to, payload, actor
+        case sendAt = "send_at"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.type = try container.decode(String.self, forKey: .type)
+        if container.contains(.recipients) {
+            self.recipients = try container.decode([Recipient].self, forKey: .recipients)
+        } else if container.contains(.to) {
+            self.recipients = try container.decode([Recipient].self, forKey: .to)
+        } else {
+            throw DecodingError.keyNotFound(
+                CodingKeys.recipients, .init(codingPath: container.codingPath, debugDescription: "a trigger needs recipients"))
+        }
+        self.payload = try container.decodeIfPresent([String: JSONValue].self, forKey: .payload) ?? [:]
+        self.actor = try container.decodeIfPresent(String.self, forKey: .actor)
+        self.sendAt = try container.decodeIfPresent(Date.self, forKey: .sendAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encode(recipients, forKey: .recipients)
+        try container.encode(payload, forKey: .payload)
+        try container.encodeIfPresent(actor, forKey: .actor)
+        try container.encodeIfPresent(sendAt, forKey: .sendAt)
+    }
+}

@@ -1,0 +1,45 @@
+/// Turns recipients of one event into messages, one per recipient and channel, each queued or
+/// suppressed with its reason. Pure: the store calls it inside the transaction that writes the result.
+public struct MessagePlanner: Sendable {
+    public var eventType: EventType
+    public var preferences: PreferenceResolver
+
+    public init(eventType: EventType, preferences: PreferenceResolver) {
+        self.eventType = eventType
+        self.preferences = preferences
+    }
+
+    public func plan(_ recipients: [RecipientRecord]) -> [PlannedMessage] {
+        var planned: [PlannedMessage] = []
+        planned.reserveCapacity(recipients.count * eventType.channels.count)
+        for recipient in recipients {
+            for channel in eventType.channels {
+                planned.append(plan(recipient, channel))
+            }
+        }
+        return planned
+    }
+
+    func plan(_ recipient: RecipientRecord, _ channel: ChannelKind) -> PlannedMessage {
+        let row = recipient.rowID
+        let decision = preferences.resolve(eventType: eventType, channel: channel, subscriberRules: recipient.rules)
+        if !decision.enabled {
+            return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .preference)
+        }
+        if !Self.hasAddress(recipient.subscriber, for: channel) {
+            return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .noAddress)
+        }
+        return PlannedMessage(subscriberRowID: row, channel: channel, status: .queued, reason: nil)
+    }
+
+    /// Whether the subscriber can be reached on the channel at all. In-app always can.
+    static func hasAddress(_ subscriber: Subscriber, for channel: ChannelKind) -> Bool {
+        switch channel {
+        case .inApp: return true
+        case .email: return !(subscriber.email ?? "").isEmpty
+        case .sms: return !(subscriber.phone ?? "").isEmpty
+        case .webhook: return subscriber.data?["webhook_url"]?.stringValue != nil
+        case .chat: return subscriber.data?["chat_webhook_url"]?.stringValue != nil
+        }
+    }
+}

@@ -1,0 +1,27 @@
+/// A subscriber as the planner sees it: its stored row number, fields and preference rules.
+public struct RecipientRecord: Sendable {
+    public var rowID: Int64
+    public var subscriber: Subscriber
+    public var rules: [PreferenceRule]
+
+    public init(rowID: Int64, subscriber: Subscriber, rules: [PreferenceRule]) {
+        self.rowID = rowID
+        self.subscriber = subscriber
+        self.rules = rules
+    }
+}
+
+/// A message the planner decided on, before it is stored.
+public struct PlannedMessage: Sendable, Hashable {
+    public var subscriberRowID: Int64
+    public var channel: ChannelKind
+    public var status: MessageStatus
+    public var reason: SuppressionReason?
+
+    public init(subscriberRowID: Int64, channel: ChannelKind, status: MessageStatus, reason: SuppressionReason?) {
+        self.subscriberRowID = subscriberRowID
+        self.channel = channel
+        self.status = status
+        self.reason = reason
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// Checks subscriber fields as they arrive (by upsert or inline in a trigger), so bad addresses are
+/// refused with a reason instead of failing later at delivery.
+public enum SubscriberValidator {
+    public static func problems(_ input: SubscriberInput) -> [FieldError] {
+        var errors: [FieldError] = []
+        if input.id.isEmpty || input.id.count > 256 || input.id.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
+            errors.append(FieldError("id", "must be 1 to 256 characters with no control characters"))
+        }
+        if let email = input.email, !isValidEmail(email) {
+            errors.append(FieldError("email", "'\(email)' is not a valid email address"))
+        }
+        if let phone = input.phone, !isValidPhone(phone) {
+            errors.append(FieldError("phone", "must be an E.164 number such as +447700900123"))
+        }
+        if let locale = input.locale, !isValidLocale(locale) {
+            errors.append(FieldError("locale", "must be a BCP 47 language tag such as en or fr-CA"))
+        }
+        if let timezone = input.timezone, TimeZone(identifier: timezone) == nil || !timezone.contains("/") && timezone != "UTC" {
+            errors.append(FieldError("timezone", "'\(timezone)' is not an IANA time zone such as Europe/London"))
+        }
+        if let name = input.name, name.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            errors.append(FieldError("name", "must not contain line breaks"))
+        }
+        return errors
+    }
+
+    /// A practical address check: one `@`, a dotted domain, no spaces or line breaks (which would also
+    /// allow header injection).
+    public static func isValidEmail(_ email: String) -> Bool {
+        guard email.count <= 254, !email.contains(where: { $0.isWhitespace || $0 == "\r" || $0 == "\n" }) else { return false }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let domain = parts[1]
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && !$0.hasSuffix("-") }) else {
+            return false
+        }
+        return domain.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." }
+    }
+
+    public static func isValidPhone(_ phone: String) -> Bool {
+        guard phone.hasPrefix("+") else { return false }
+        let digits = phone.dropFirst()
+        return (7...15).contains(digits.count) && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) && digits.first != "0"
+    }
+
+    public static func isValidLocale(_ locale: String) -> Bool {
+        let parts = locale.split(separator: "-", omittingEmptySubsequences: false)
+        guard let language = parts.first, (2...3).contains(language.count), language.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            return false
+        }
+        return parts.dropFirst().allSatisfy { (2...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func accept(tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date) async throws
+        -> AcceptOutcome
+    {
+        try await pool.write { db in
+            if let claim = idempotency, let stored = try Row.fetchOne(
+                db, sql: "SELECT request_hash, response FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+                arguments: [tenantID, claim.key])
+            {
+                guard stored[0] as String == claim.requestHash else {
+                    throw HeraldError.conflict(
+                        "Idempotency-Key '\(claim.key)' was already used with a different request body; use a new key for a new request")
+                }
+                return .replayed(Self.decodeJSON([TriggerReceipt].self, stored[1]) ?? [])
+            }
+            let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: tenantID))
+            var receipts: [TriggerReceipt] = []
+            var errors: [FieldError] = []
+            for (index, prepared) in triggers.enumerated() {
+                do {
+                    receipts.append(try Self.accept(db, tenantID: tenantID, prepared, resolver: resolver, now: now))
+                } catch HeraldError.invalid(let fieldErrors) {
+                    errors += triggers.count > 1 ? fieldErrors.prefixed("events[\(index)]") : fieldErrors
+                }
+            }
+            // Throwing rolls back everything this request wrote, inline subscribers included.
+            if !errors.isEmpty { throw HeraldError.invalid(errors) }
+            if let claim = idempotency {
+                try db.execute(
+                    sql: "INSERT INTO idempotency_keys(tenant_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [tenantID, claim.key, claim.requestHash, JSONCoding.encodeText(receipts), Self.ms(now)])
+            }
+            return .accepted(receipts)
+        }
+    }
+
+    private static func accept(_ db: Database, tenantID: String, _ prepared: PreparedTrigger, resolver: PreferenceResolver, now: Date)
+        throws -> TriggerReceipt
+    {
+        let trigger = prepared.trigger
+        var direct: [Int64] = []
+        var seen: Set<Int64> = []
+        var topics: [(pk: Int64, key: String)] = []
+        var errors: [FieldError] = []
+        for (position, recipient) in trigger.recipients.enumerated() {
+            switch recipient {
+            case .subscriber(let id):
+                if let pk = try tenantSubscriberPK(db, tenantID: tenantID, id: id) {
+                    if seen.insert(pk).inserted { direct.append(pk) }
+                } else {
+                    errors.append(FieldError("recipients[\(position)]", "no subscriber '\(id)' in this tenant; add it first or give it inline"))
+                }
+            case .inline(let input):
+                let (pk, _) = try upsertSubscriber(db, tenantID: tenantID, input, now: now)
+                if seen.insert(pk).inserted { direct.append(pk) }
+            case .topic(let key):
+                if let pk = try topicPK(db, tenantID: tenantID, key: key) {
+                    if !topics.contains(where: { $0.pk == pk }) { topics.append((pk, key)) }
+                } else {
+                    errors.append(FieldError("recipients[\(position)].topic", "no topic '\(key)' in this tenant"))
+                }
+            }
+        }
+        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+
+        let eventType = prepared.eventType
+        let plan = EventType(key: eventType.key, priority: eventType.priority, channels: eventType.channels, defaults: eventType.defaults)
+        try db.execute(
+            sql: """
+                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, actor, created_at, send_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                prepared.eventID, tenantID, eventType.key, eventType.priority.rank,
+                topics.isEmpty ? Event.Status.planned.rawValue : Event.Status.fanningOut.rawValue,
+                JSONCoding.encodeText(trigger.payload), JSONCoding.encodeText(plan), trigger.actor, ms(now), trigger.sendAt.map(ms),
+                ms(prepared.expiresAt),
+            ])
+        let eventPK = db.lastInsertedRowID
+
+        var counts: [String: Int] = [:]
+        if !direct.isEmpty {
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT s.pk, \(subscriberColumns) FROM subscribers s WHERE s.pk IN (\(placeholders(direct.count)))",
+                arguments: StatementArguments(direct))
+            let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key)
+            let planned = MessagePlanner(eventType: plan, preferences: resolver).plan(records)
+            try insertMessages(
+                db, planned, tenantID: tenantID, eventPK: eventPK, priority: eventType.priority, dueAt: trigger.sendAt ?? now, now: now,
+                expiresAt: prepared.expiresAt)
+            for message in planned { counts[message.status.rawValue, default: 0] += 1 }
+        }
+        for topic in topics {
+            try db.execute(
+                sql: "INSERT INTO fanout_jobs(tenant_id, event_pk, topic_pk, status, available_at) VALUES (?, ?, ?, 'pending', ?)",
+                arguments: [tenantID, eventPK, topic.pk, ms(now)])
+        }
+        return TriggerReceipt(
+            eventId: prepared.eventID, status: topics.isEmpty ? .planned : .fanningOut, messages: counts, topics: topics.map(\.key))
+    }
+
+    static func insertMessages(
+        _ db: Database, _ planned: [PlannedMessage], tenantID: String, eventPK: Int64, priority: Priority, dueAt: Date, now: Date,
+        expiresAt: Date
+    ) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at,
+                                     created_at, updated_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(event_pk, subscriber_pk, channel) DO NOTHING
+                """)
+        let nowMS = ms(now)
+        let dueMS = ms(dueAt)
+        let expiresMS = ms(expiresAt)
+        for message in planned {
+            try statement.execute(arguments: [
+                tenantID, eventPK, message.subscriberRowID, message.channel.rawValue, priority.rank, message.status.rawValue,
+                message.reason?.rawValue, message.status == .queued ? dueMS : nowMS, nowMS, nowMS, expiresMS,
+            ])
+        }
+    }
+
+    public func event(tenantID: String, id: String) async throws -> Event? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT id, type, priority, status, payload, actor, created_at, send_at, expires_at
+                    FROM events WHERE tenant_id = ? AND id = ?
+                    """, arguments: [tenantID, id])
+            else { return nil }
+            return Event(
+                id: row[0], type: row[1], priority: Priority(rank: row[2]) ?? .medium, status: Event.Status(rawValue: row[3]) ?? .planned,
+                payload: Self.decodeJSON([String: JSONValue].self, row[4]) ?? [:], actor: row[5], createdAt: Self.date(row[6])!,
+                sendAt: Self.date(row[7]), expiresAt: Self.date(row[8])!)
+        }
+    }
+
+    public func messageCounts(tenantID: String, eventID: String) async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
+                    WHERE e.tenant_id = ? AND e.id = ? GROUP BY m.status
+                    """, arguments: [tenantID, eventID])
+            {
+                counts[row[0]] = row[1]
+            }
+            return counts
+        }
+    }
+
+    public func cancelEvent(tenantID: String, id: String, now: Date) async throws -> Int? {
+        try await pool.write { db in
+            guard let eventPK = try Int64.fetchOne(db, sql: "SELECT pk FROM events WHERE tenant_id = ? AND id = ?", arguments: [tenantID, id])
+            else { return nil }
+            let nowMS = Self.ms(now)
+            // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
+            try db.execute(
+                sql: """
+                    UPDATE messages SET status = 'cancelled', lease_owner = NULL, updated_at = ?
+                    WHERE event_pk = ? AND (status = 'queued' OR (status = 'sending' AND available_at <= ?))
+                    """, arguments: [nowMS, eventPK, nowMS])
+            let cancelled = db.changesCount
+            try db.execute(sql: "UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk = ? AND status = 'pending'", arguments: [eventPK])
+            try db.execute(sql: "UPDATE events SET status = 'cancelled' WHERE pk = ?", arguments: [eventPK])
+            return cancelled
+        }
+    }
+
+    // MARK: Fan-out
+
+    public func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob? {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                    WHERE j.status = 'pending' AND j.available_at <= ? ORDER BY e.priority, j.id LIMIT 1
+                    """, arguments: [Self.ms(now)])
+            else { return nil }
+            let job = FanoutJob(id: row[0], tenantID: row[1], eventID: row[2], topicRowID: row[3], cursor: row[4])
+            try db.execute(
+                sql: "UPDATE fanout_jobs SET lease_owner = ?, available_at = ? WHERE id = ?", arguments: [owner, Self.ms(leaseUntil), job.id])
+            return job
+        }
+    }
+
+    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (
+        FanoutJob, FanoutProgress
+    ) {
+        try await pool.write { db in
+            guard let jobRow = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                    WHERE j.id = ? AND j.status = 'pending' AND j.lease_owner = ?
+                    """, arguments: [job.id, owner]),
+                let plan = Self.decodeJSON(EventType.self, jobRow[2])
+            else {
+                // Cancelled, finished or taken over by another worker: nothing more for this one to do.
+                return (job, FanoutProgress(planned: 0, finished: true))
+            }
+            var job = job
+            job.cursor = jobRow[0]
+            let eventPK: Int64 = jobRow[1]
+            let members = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.subscriber_pk, \(Self.subscriberColumns) FROM topic_members m JOIN subscribers s ON s.pk = m.subscriber_pk
+                    WHERE m.topic_pk = ? AND m.subscriber_pk > ? ORDER BY m.subscriber_pk LIMIT ?
+                    """, arguments: [job.topicRowID, job.cursor, limit])
+            let records = try Self.recipients(db, rows: members, subscriberOffset: 1, eventType: plan.key)
+            let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID))
+            let planned = MessagePlanner(eventType: plan, preferences: resolver).plan(records)
+            try Self.insertMessages(
+                db, planned, tenantID: job.tenantID, eventPK: eventPK, priority: plan.priority, dueAt: Self.date(jobRow[3]) ?? now, now: now,
+                expiresAt: Self.date(jobRow[4])!)
+            let finished = members.count < limit
+            if let last = records.last { job.cursor = last.rowID }
+            try db.execute(
+                sql: "UPDATE fanout_jobs SET cursor = ?, status = ?, available_at = ? WHERE id = ?",
+                arguments: [job.cursor, finished ? "done" : "pending", Self.ms(leaseUntil), job.id])
+            if finished {
+                try db.execute(
+                    sql: """
+                        UPDATE events SET status = 'planned' WHERE pk = ? AND status = 'fanning_out'
+                        AND NOT EXISTS (SELECT 1 FROM fanout_jobs WHERE event_pk = ? AND status = 'pending')
+                        """, arguments: [eventPK, eventPK])
+            }
+            return (job, FanoutProgress(planned: planned.count, finished: finished))
+        }
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func claimMessages(owner: String, scope: ClaimScope, limit: Int, now: Date, leaseUntil: Date) async throws -> ClaimedBatch {
+        try await pool.write { db in
+            let scopeFilter = scope == .criticalOnly ? "AND priority = 0" : ""
+            // The inner query walks the partial queue index in (priority, available_at) order and stops at the limit.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    WITH due AS (
+                        SELECT id FROM messages WHERE status IN ('queued', 'sending') AND available_at <= ? \(scopeFilter)
+                        ORDER BY priority, available_at LIMIT ?
+                    )
+                    SELECT m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, \(Self.subscriberColumns)
+                    FROM due JOIN messages m ON m.id = due.id JOIN subscribers s ON s.pk = m.subscriber_pk
+                    ORDER BY m.priority, m.available_at
+                    """, arguments: [Self.ms(now), limit])
+            guard !rows.isEmpty else { return ClaimedBatch(messages: [], events: [:]) }
+
+            let ids: [Int64] = rows.map { $0[0] }
+            try db.execute(
+                sql: """
+                    UPDATE messages SET status = 'sending', lease_owner = ?, available_at = ?, attempts = attempts + 1, updated_at = ?
+                    WHERE id IN (\(Self.placeholders(ids.count)))
+                    """,
+                arguments: StatementArguments([owner, Self.ms(leaseUntil), Self.ms(now)] as [any DatabaseValueConvertible] + ids))
+
+            let eventPKs = Array(Set(rows.map { $0[2] as Int64 }))
+            var eventsByPK: [Int64: EventContext] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.pk, e.id, e.tenant_id, t.name, e.type, e.payload, e.created_at FROM events e JOIN tenants t ON t.id = e.tenant_id
+                    WHERE e.pk IN (\(Self.placeholders(eventPKs.count)))
+                    """, arguments: StatementArguments(eventPKs))
+            {
+                eventsByPK[row[0]] = EventContext(
+                    id: row[1], tenantID: row[2], tenantName: row[3], type: row[4],
+                    payload: Self.decodeJSON([String: JSONValue].self, row[5]) ?? [:], createdAt: Self.date(row[6])!)
+            }
+            var messages: [ClaimedMessage] = []
+            messages.reserveCapacity(rows.count)
+            for row in rows {
+                guard let event = eventsByPK[row[2]], let channel = ChannelKind(rawValue: row[3]) else { continue }
+                messages.append(
+                    ClaimedMessage(
+                        rowID: row[0], tenantID: row[1], eventID: event.id, channel: channel, priority: Priority(rank: row[4]) ?? .low,
+                        attempt: (row[5] as Int) + 1, subscriber: Self.subscriber(from: row, at: 6)))
+            }
+            return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
+        }
+    }
+
+    public func complete(_ outcomes: [DeliveryOutcome], owner: String, now: Date) async throws -> [Int64] {
+        guard !outcomes.isEmpty else { return [] }
+        return try await pool.write { db in
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE messages SET status = ?, reason = ?, last_error = ?, available_at = ?, lease_owner = NULL,
+                        sent_at = coalesce(?, sent_at), title = coalesce(?, title), body = coalesce(?, body),
+                        action_url = coalesce(?, action_url), updated_at = ?
+                    WHERE id = ? AND status = 'sending' AND lease_owner = ?
+                    """)
+            let record = try db.cachedStatement(
+                sql: "INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)")
+            let nowMS = Self.ms(now)
+            var updated: [Int64] = []
+            updated.reserveCapacity(outcomes.count)
+            for outcome in outcomes {
+                let succeeded = outcome.status == .sent || outcome.status == .delivered
+                try update.execute(arguments: [
+                    outcome.status.rawValue, outcome.reason, succeeded ? nil : outcome.attempt.detail,
+                    outcome.retryAt.map(Self.ms) ?? nowMS, succeeded ? nowMS : nil, outcome.inbox?.title, outcome.inbox?.body,
+                    outcome.inbox?.actionURL, nowMS, outcome.rowID, owner,
+                ])
+                // No change means the lease was lost (reclaimed or cancelled): this attempt's result is not the message's.
+                guard db.changesCount > 0 else { continue }
+                let attempt = outcome.attempt
+                try record.execute(arguments: [
+                    outcome.rowID, attempt.number, Self.ms(attempt.startedAt), attempt.durationMs, attempt.outcome.rawValue, attempt.detail,
+                ])
+                updated.append(outcome.rowID)
+            }
+            return updated
+        }
+    }
+
+    public func releaseAllLeases(now: Date) async throws -> Int {
+        try await pool.write { db in
+            let nowMS = Self.ms(now)
+            try db.execute(
+                sql: "UPDATE messages SET status = 'queued', lease_owner = NULL, available_at = ? WHERE status = 'sending'", arguments: [nowMS])
+            let released = db.changesCount
+            try db.execute(
+                sql: "UPDATE fanout_jobs SET lease_owner = NULL, available_at = ? WHERE status = 'pending' AND lease_owner IS NOT NULL",
+                arguments: [nowMS])
+            return released + db.changesCount
+        }
+    }
+
+    public func nextDueDate() async throws -> Date? {
+        try await pool.read { db in
+            var earliest: Int64?
+            for priority in Priority.allCases {
+                if let due = try Int64.fetchOne(
+                    db, sql: "SELECT min(available_at) FROM messages WHERE status IN ('queued', 'sending') AND priority = ?",
+                    arguments: [priority.rank])
+                {
+                    earliest = min(earliest ?? due, due)
+                }
+            }
+            if let due = try Int64.fetchOne(db, sql: "SELECT min(available_at) FROM fanout_jobs WHERE status = 'pending'") {
+                earliest = min(earliest ?? due, due)
+            }
+            return Self.date(earliest)
+        }
+    }
+
+    // MARK: Activity log
+
+    private static let messageColumns = """
+        m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
+        m.created_at, m.updated_at, m.available_at, m.sent_at
+        """
+
+    private static func message(from row: Row) -> Message {
+        Message(
+            id: Message.publicID(row[0]), eventId: row[1], eventType: row[2], subscriberId: row[3],
+            channel: ChannelKind(rawValue: row[4]) ?? .inApp, priority: Priority(rank: row[5]) ?? .low,
+            status: MessageStatus(rawValue: row[6]) ?? .queued, reason: row[7], attempts: row[8], lastError: row[9],
+            createdAt: date(row[10])!, updatedAt: date(row[11])!, availableAt: date(row[12]), sentAt: date(row[13]))
+    }
+
+    public func messages(tenantID: String, _ query: MessageQuery) async throws -> Page<Message> {
+        try await pool.read { db in
+            var conditions = ["m.tenant_id = ?"]
+            var arguments: [any DatabaseValueConvertible] = [tenantID]
+            if let eventID = query.eventID {
+                guard let pk = try Int64.fetchOne(db, sql: "SELECT pk FROM events WHERE tenant_id = ? AND id = ?", arguments: [tenantID, eventID])
+                else { return Page(items: [], nextCursor: nil) }
+                conditions.append("m.event_pk = ?")
+                arguments.append(pk)
+            }
+            if let subscriberID = query.subscriberID {
+                guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else { return Page(items: [], nextCursor: nil) }
+                conditions.append("m.subscriber_pk = ?")
+                arguments.append(pk)
+            }
+            if let channel = query.channel {
+                conditions.append("m.channel = ?")
+                arguments.append(channel.rawValue)
+            }
+            if let status = query.status {
+                conditions.append("m.status = ?")
+                arguments.append(status.rawValue)
+            }
+            if let since = query.since {
+                conditions.append("m.created_at >= ?")
+                arguments.append(Self.ms(since))
+            }
+            if let until = query.until {
+                conditions.append("m.created_at < ?")
+                arguments.append(Self.ms(until))
+            }
+            if let cursor = query.cursor {
+                conditions.append("m.id < ?")
+                arguments.append(cursor)
+            }
+            arguments.append(query.limit + 1)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m
+                    JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                    WHERE \(conditions.joined(separator: " AND ")) ORDER BY m.id DESC LIMIT ?
+                    """, arguments: StatementArguments(arguments))
+            let items = rows.prefix(query.limit).map(Self.message(from:))
+            return Page(items: Array(items), nextCursor: rows.count > query.limit ? Cursor.encode(rows[query.limit - 1][0]) : nil)
+        }
+    }
+
+    public func message(tenantID: String, id: Int64) async throws -> (Message, [DeliveryAttempt])? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m
+                    JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                    WHERE m.id = ? AND m.tenant_id = ?
+                    """, arguments: [id, tenantID])
+            else { return nil }
+            let attempts = try Row.fetchAll(
+                db, sql: "SELECT number, started_at, duration_ms, outcome, detail FROM attempts WHERE message_id = ? ORDER BY id",
+                arguments: [id]
+            ).map {
+                DeliveryAttempt(
+                    number: $0[0], startedAt: Self.date($0[1])!, durationMs: $0[2],
+                    outcome: DeliveryAttempt.Outcome(rawValue: $0[3]) ?? .permanentFailure, detail: $0[4])
+            }
+            return (Self.message(from: row), attempts)
+        }
+    }
+
+    public func retryMessage(tenantID: String, id: Int64, now: Date) async throws -> Message? {
+        let found: Bool = try await pool.write { db in
+            guard let status = try String.fetchOne(
+                db, sql: "SELECT status FROM messages WHERE id = ? AND tenant_id = ?", arguments: [id, tenantID])
+            else { return false }
+            guard status == MessageStatus.failed.rawValue || status == MessageStatus.deadLettered.rawValue else {
+                throw HeraldError.conflict("message \(Message.publicID(id)) is \(status); only failed or dead-lettered messages can be retried")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE messages SET status = 'queued', attempts = 0, reason = NULL, available_at = ?, lease_owner = NULL, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [Self.ms(now), Self.ms(now), id])
+            return true
+        }
+        guard found else { return nil }
+        return try await message(tenantID: tenantID, id: id)?.0
+    }
+
+    // MARK: Operations
+
+    public func queueDepth(now: Date) async throws -> QueueDepth {
+        try await pool.read { db in
+            var byPriority = Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, 0) })
+            for priority in Priority.allCases {
+                byPriority[priority.rawValue] =
+                    try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM messages WHERE status IN ('queued', 'sending') AND priority = ?",
+                        arguments: [priority.rank]) ?? 0
+            }
+            let jobs = try Int.fetchOne(db, sql: "SELECT count(*) FROM fanout_jobs WHERE status = 'pending'") ?? 0
+            return QueueDepth(byPriority: byPriority, fanoutJobs: jobs)
+        }
+    }
+
+    public func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
+        try await pool.write { db in
+            let nowMS = Self.ms(now)
+            try db.execute(
+                sql: "DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE expires_at < ? LIMIT ?)", arguments: [nowMS, limit])
+            let messages = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM events WHERE pk IN (
+                        SELECT pk FROM events e WHERE expires_at < ?
+                        AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_pk = e.pk) LIMIT ?)
+                    """, arguments: [nowMS, limit])
+            let events = db.changesCount
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [Self.ms(idempotencyCutoff)])
+            return CleanupResult(messages: messages, events: events, idempotencyKeys: db.changesCount)
+        }
+    }
+}

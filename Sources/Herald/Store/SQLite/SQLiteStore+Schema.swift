@@ -1,0 +1,175 @@
+import GRDB
+
+extension SQLiteStore {
+    /// Schema migrations, in order. Never edit a shipped migration; add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-initial") { db in
+            try db.execute(sql: initialSchema)
+        }
+        return migrator
+    }
+
+    /// Times are integer milliseconds since 1970; ids visible to users are text, internal joins use integer rows.
+    private static let initialSchema = """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+
+        CREATE TABLE tenants (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            name TEXT,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE INDEX api_keys_tenant ON api_keys(tenant_id);
+
+        CREATE TABLE event_types (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            definition TEXT,              -- JSON; NULL is a tombstone hiding a file-defined type
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, key)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE subscribers (
+            pk INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            name TEXT,
+            email TEXT,
+            phone TEXT,
+            locale TEXT,
+            timezone TEXT,
+            data TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (tenant_id, id)
+        );
+
+        CREATE TABLE preferences (
+            subscriber_pk INTEGER NOT NULL REFERENCES subscribers(pk) ON DELETE CASCADE,
+            event_type TEXT NOT NULL,     -- or '*'
+            channel TEXT NOT NULL,        -- or '*'
+            enabled INTEGER NOT NULL,
+            PRIMARY KEY (subscriber_pk, event_type, channel)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE tenant_preferences (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            event_type TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, event_type, channel)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE topics (
+            pk INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            name TEXT,
+            created_at INTEGER NOT NULL,
+            UNIQUE (tenant_id, key)
+        );
+
+        CREATE TABLE topic_members (
+            topic_pk INTEGER NOT NULL REFERENCES topics(pk) ON DELETE CASCADE,
+            subscriber_pk INTEGER NOT NULL REFERENCES subscribers(pk) ON DELETE CASCADE,
+            PRIMARY KEY (topic_pk, subscriber_pk)
+        ) WITHOUT ROWID;
+        CREATE INDEX topic_members_subscriber ON topic_members(subscriber_pk);
+
+        CREATE TABLE events (
+            pk INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            type TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            plan TEXT NOT NULL,           -- the event type as planned: priority, channels, defaults (no templates)
+            actor TEXT,
+            created_at INTEGER NOT NULL,
+            send_at INTEGER,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX events_expiry ON events(expires_at);
+
+        -- The queue. Rows in 'queued' or 'sending' are work; available_at is when a queued row is due,
+        -- or when a sending row's lease runs out and anyone may reclaim it.
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            event_pk INTEGER NOT NULL REFERENCES events(pk) ON DELETE CASCADE,
+            subscriber_pk INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            available_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            sent_at INTEGER,
+            expires_at INTEGER NOT NULL,
+            title TEXT,
+            body TEXT,
+            action_url TEXT,
+            seen_at INTEGER,
+            read_at INTEGER,
+            archived_at INTEGER,
+            UNIQUE (event_pk, subscriber_pk, channel)
+        );
+        CREATE INDEX messages_queue ON messages(priority, available_at) WHERE status IN ('queued', 'sending');
+        CREATE INDEX messages_inbox ON messages(subscriber_pk, id) WHERE channel = 'in_app' AND status = 'delivered';
+        CREATE INDEX messages_tenant ON messages(tenant_id, id);
+        CREATE INDEX messages_subscriber ON messages(subscriber_pk, id);
+        CREATE INDEX messages_expiry ON messages(expires_at);
+
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            duration_ms REAL NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX attempts_message ON attempts(message_id);
+
+        CREATE TABLE fanout_jobs (
+            id INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            event_pk INTEGER NOT NULL REFERENCES events(pk) ON DELETE CASCADE,
+            topic_pk INTEGER NOT NULL,
+            cursor INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL,          -- pending, done, cancelled
+            available_at INTEGER NOT NULL,
+            lease_owner TEXT
+        );
+        CREATE INDEX fanout_jobs_due ON fanout_jobs(available_at) WHERE status = 'pending';
+        CREATE INDEX fanout_jobs_event ON fanout_jobs(event_pk);
+
+        CREATE TABLE idempotency_keys (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX idempotency_keys_age ON idempotency_keys(created_at);
+        """
+}

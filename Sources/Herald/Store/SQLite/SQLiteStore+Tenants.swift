@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func createTenant(name: String, key: IssuedKeyMaterial) async throws -> (Tenant, APIKeyInfo) {
+        let now = Date()
+        let tenant = Tenant(id: Identifier.make("tn", at: now), name: name, createdAt: now)
+        return try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO tenants(id, name, created_at) VALUES (?, ?, ?)", arguments: [tenant.id, name, Self.ms(now)])
+            let info = try Self.insertKey(db, tenantID: tenant.id, key: key, now: now)
+            return (tenant, info)
+        }
+    }
+
+    public func tenant(id: String) async throws -> Tenant? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name, created_at FROM tenants WHERE id = ?", arguments: [id]).map(Self.tenant(from:))
+        }
+    }
+
+    public func tenants() async throws -> [Tenant] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, created_at FROM tenants ORDER BY id").map(Self.tenant(from:))
+        }
+    }
+
+    public func tenant(apiKeyHash: String) async throws -> Tenant? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT t.id, t.name, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+                    WHERE k.hash = ? AND k.revoked_at IS NULL
+                    """, arguments: [apiKeyHash]
+            ).map(Self.tenant(from:))
+        }
+    }
+
+    public func addAPIKey(tenantID: String, key: IssuedKeyMaterial) async throws -> APIKeyInfo {
+        try await pool.write { db in try Self.insertKey(db, tenantID: tenantID, key: key, now: Date()) }
+    }
+
+    public func apiKeys(tenantID: String) async throws -> [APIKeyInfo] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT id, name, prefix, created_at, revoked_at FROM api_keys WHERE tenant_id = ? ORDER BY created_at",
+                arguments: [tenantID]
+            ).map(Self.keyInfo(from:))
+        }
+    }
+
+    public func revokeAPIKey(tenantID: String, keyID: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND id = ? AND revoked_at IS NULL",
+                arguments: [Self.ms(Date()), tenantID, keyID])
+            return db.changesCount > 0
+        }
+    }
+
+    private static func insertKey(_ db: Database, tenantID: String, key: IssuedKeyMaterial, now: Date) throws -> APIKeyInfo {
+        try db.execute(
+            sql: "INSERT INTO api_keys(id, tenant_id, hash, prefix, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [key.id, tenantID, key.hash, key.prefix, key.name, ms(now)])
+        return APIKeyInfo(id: key.id, name: key.name, prefix: key.prefix, createdAt: now, revokedAt: nil)
+    }
+
+    private static func tenant(from row: Row) -> Tenant {
+        Tenant(id: row[0], name: row[1], createdAt: date(row[2])!)
+    }
+
+    private static func keyInfo(from row: Row) -> APIKeyInfo {
+        APIKeyInfo(id: row[0], name: row[1], prefix: row[2], createdAt: date(row[3])!, revokedAt: date(row[4]))
+    }
+}

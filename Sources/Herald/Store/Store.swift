@@ -1,0 +1,131 @@
+import Foundation
+
+/// Everything Herald keeps, behind one protocol so the engine runs unchanged on SQLite or PostgreSQL.
+///
+/// Each method is one transaction. Hot paths take and return batches: claims, delivery outcomes,
+/// fan-out chunks. Methods scoped to a tenant never see another tenant's rows; a miss is `nil` or
+/// `false`, never an error that tells the caller the row exists elsewhere.
+public protocol Store: Sendable {
+    /// Creates or upgrades the schema. Safe to run when already current.
+    func migrate() async throws
+    /// Cheap round trip, for readiness checks.
+    func ping() async throws
+
+    // MARK: Settings
+    /// Returns the stored value for `key`, storing `value` first if there is none (first writer wins).
+    func setting(_ key: String, default value: String) async throws -> String
+
+    // MARK: Tenants and keys
+    func createTenant(name: String, key: IssuedKeyMaterial) async throws -> (Tenant, APIKeyInfo)
+    func tenant(id: String) async throws -> Tenant?
+    func tenants() async throws -> [Tenant]
+    /// The tenant owning a key with this hash, unless the key is revoked.
+    func tenant(apiKeyHash: String) async throws -> Tenant?
+    func addAPIKey(tenantID: String, key: IssuedKeyMaterial) async throws -> APIKeyInfo
+    func apiKeys(tenantID: String) async throws -> [APIKeyInfo]
+    func revokeAPIKey(tenantID: String, keyID: String) async throws -> Bool
+
+    // MARK: Catalog
+    /// The tenant's own event types (overrides of the file catalog), and keys the tenant deleted.
+    func tenantEventTypes(tenantID: String) async throws -> (defined: [EventType], deleted: Set<String>)
+    func tenantEventType(tenantID: String, key: String) async throws -> TenantEventTypeEntry?
+    func putEventType(tenantID: String, _ eventType: EventType) async throws
+    /// Removes the tenant's definition; with `tombstone`, also hides a file-defined type of that key.
+    func deleteEventType(tenantID: String, key: String, tombstone: Bool) async throws
+
+    // MARK: Subscribers and preferences
+    func upsertSubscriber(tenantID: String, _ input: SubscriberInput) async throws -> (Subscriber, created: Bool)
+    func subscriber(tenantID: String, id: String) async throws -> Subscriber?
+    func subscribers(tenantID: String, cursor: Int64?, limit: Int) async throws -> Page<Subscriber>
+    func deleteSubscriber(tenantID: String, id: String) async throws -> Bool
+    /// The subscriber's own rules, or nil when there is no such subscriber.
+    func preferences(tenantID: String, subscriberID: String) async throws -> [PreferenceRule]?
+    /// Sets rules (replacing all of them when `replace`); false when there is no such subscriber.
+    func setPreferences(tenantID: String, subscriberID: String, _ rules: [PreferenceRule], replace: Bool) async throws -> Bool
+    func tenantPreferences(tenantID: String) async throws -> [PreferenceRule]
+    func setTenantPreferences(tenantID: String, _ rules: [PreferenceRule], replace: Bool) async throws
+
+    // MARK: Topics
+    func upsertTopic(tenantID: String, key: String, name: String?) async throws -> Topic
+    func topic(tenantID: String, key: String) async throws -> Topic?
+    func topics(tenantID: String, cursor: Int64?, limit: Int) async throws -> Page<Topic>
+    func deleteTopic(tenantID: String, key: String) async throws -> Bool
+    /// Adds members; throws `invalid` naming unknown subscriber ids, and writes nothing then.
+    func addTopicMembers(tenantID: String, topic: String, subscriberIDs: [String]) async throws -> Int
+    func removeTopicMembers(tenantID: String, topic: String, subscriberIDs: [String]) async throws -> Int
+    func topicMembers(tenantID: String, topic: String, cursor: Int64?, limit: Int) async throws -> Page<String>?
+
+    // MARK: Events
+    /// Stores triggers with their direct recipients' messages and their topics' fan-out jobs, atomically.
+    ///
+    /// Inline subscribers are upserted first. Unknown subscriber ids or topics throw `invalid` and nothing
+    /// is written. With an idempotency claim, a key already used with the same hash replays the stored
+    /// receipts, and with another hash throws `conflict`.
+    func accept(
+        tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date
+    ) async throws -> AcceptOutcome
+    func event(tenantID: String, id: String) async throws -> Event?
+    func messageCounts(tenantID: String, eventID: String) async throws -> [String: Int]
+    /// Cancels every message of the event that has not gone out, and its pending fan-out; nil when unknown.
+    func cancelEvent(tenantID: String, id: String, now: Date) async throws -> Int?
+
+    // MARK: Fan-out
+    func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob?
+    /// Plans the next `limit` members of the job's topic and advances its cursor, in one transaction.
+    func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress)
+
+    // MARK: Dispatch
+    /// Claims up to `limit` due messages, most urgent first, leasing them to `owner` until `leaseUntil`.
+    func claimMessages(owner: String, scope: ClaimScope, limit: Int, now: Date, leaseUntil: Date) async throws -> ClaimedBatch
+    /// Records outcomes of claimed messages in one transaction. Outcomes for leases the owner no longer
+    /// holds are ignored (another dispatcher reclaimed the message). Returns the rows updated.
+    func complete(_ outcomes: [DeliveryOutcome], owner: String, now: Date) async throws -> [Int64]
+    /// Releases every lease at once; for a process that knows it is the only dispatcher on this store.
+    func releaseAllLeases(now: Date) async throws -> Int
+    /// Called once when a dispatcher starts. A store that can prove this is the only dispatcher (SQLite,
+    /// through a lock file) releases the leases a crashed predecessor left, so recovery after `kill -9`
+    /// is immediate; others rely on lease expiry. Returns how many leases were released.
+    func prepareDispatcher(now: Date) async throws -> Int
+    /// The earliest time a queued message becomes due, so an idle dispatcher sleeps exactly that long.
+    func nextDueDate() async throws -> Date?
+
+    // MARK: Messages
+    func messages(tenantID: String, _ query: MessageQuery) async throws -> Page<Message>
+    func message(tenantID: String, id: Int64) async throws -> (Message, [DeliveryAttempt])?
+    /// Requeues a failed or dead-lettered message with a fresh attempt budget.
+    func retryMessage(tenantID: String, id: Int64, now: Date) async throws -> Message?
+
+    // MARK: Inbox
+    func inbox(tenantID: String, subscriberID: String, filter: InboxFilter, cursor: Int64?, limit: Int) async throws -> Page<InboxItem>
+    func inboxCounts(tenantID: String, subscriberID: String) async throws -> InboxCounts
+    func markRead(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool
+    func markAllRead(tenantID: String, subscriberID: String, now: Date) async throws -> Int
+    func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int
+    func archive(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool
+
+    // MARK: Operations
+    func queueDepth(now: Date) async throws -> QueueDepth
+    /// Deletes up to `limit` expired rows of each kind.
+    func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult
+}
+
+/// A new API key's stored parts: id, hash and display prefix (never the secret).
+public struct IssuedKeyMaterial: Sendable, Hashable {
+    public var id: String
+    public var hash: String
+    public var prefix: String
+    public var name: String?
+
+    public init(id: String, hash: String, prefix: String, name: String?) {
+        self.id = id
+        self.hash = hash
+        self.prefix = prefix
+        self.name = name
+    }
+}
+
+/// A tenant's stored event-type row: a definition, or a tombstone hiding a file-defined type.
+public enum TenantEventTypeEntry: Sendable, Hashable {
+    case defined(EventType)
+    case deleted
+}

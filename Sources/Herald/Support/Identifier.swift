@@ -1,0 +1,40 @@
+import Foundation
+
+/// Time-ordered, URL-safe identifiers with a type prefix (`ev_01JD…`), in the spirit of ULIDs.
+///
+/// Sorting by id sorts by creation time, which keeps indexes append-only and cursors simple.
+public enum Identifier {
+    private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
+
+    public static func make(_ prefix: String, at date: Date = Date()) -> String {
+        var millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        var time = [Character](repeating: "0", count: 10)
+        for index in stride(from: 9, through: 0, by: -1) {
+            time[index] = alphabet[Int(millis & 31)]
+            millis >>= 5
+        }
+        var random = SystemRandomNumberGenerator()
+        let tail = (0..<16).map { _ in alphabet[Int(random.next() & 31)] }
+        return prefix + "_" + String(time) + String(tail)
+    }
+
+    /// A random secret of `bytes` bytes, base64url without padding.
+    public static func secret(bytes: Int = 32) -> String {
+        var random = SystemRandomNumberGenerator()
+        let data = Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &random) })
+        return data.base64URLEncoded()
+    }
+}
+
+extension Data {
+    public func base64URLEncoded() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(base64URLEncoded text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64.append("=") }
+        self.init(base64Encoded: base64)
+    }
+}
