@@ -22,12 +22,14 @@ public final class Dispatcher: Service, Sendable {
     let owner: String
     let logger: Logger
     let observer: (any DeliveryObserver)?
+    let heartbeat: Heartbeat
     private let stopping = Atomic<Bool>(false)
 
     public init(
         store: any Store, catalog: Catalog, renderer: TemplateRenderer, channels: [any DeliveryChannel], settings: DispatchSettings,
-        signal: WakeSignal, owner: String, observer: (any DeliveryObserver)? = nil, logger: Logger
+        signal: WakeSignal, owner: String, heartbeat: Heartbeat = Heartbeat(), observer: (any DeliveryObserver)? = nil, logger: Logger
     ) {
+        self.heartbeat = heartbeat
         self.store = store
         self.catalog = catalog
         self.renderer = renderer
@@ -65,6 +67,7 @@ public final class Dispatcher: Service, Sendable {
         while !stopping.load(ordering: .relaxed), !Task.isCancelled {
             do {
                 let now = Date()
+                heartbeat.beat(at: now)
                 let batch = try await store.claimMessages(
                     owner: owner, scope: scope, limit: limit, now: now, leaseUntil: now.addingTimeInterval(settings.leaseSeconds))
                 if batch.messages.isEmpty {

@@ -21,6 +21,8 @@ public final class HeraldEngine: Sendable {
     /// This process's name in leases, so an operator can tell whose claim a message is under.
     public let nodeID: String
     public let logger: Logger
+    /// Beats each time a dispatcher lane looks for work; `/readyz` reads it.
+    public let dispatcherHeartbeat = Heartbeat()
     let validator: EventTypeValidator
 
     /// Opens (and migrates) the store and checks the catalog.
@@ -60,7 +62,7 @@ public final class HeraldEngine: Sendable {
         return [
             Dispatcher(
                 store: store, catalog: catalog, renderer: renderer, channels: channels, settings: settings, signal: signal, owner: nodeID,
-                observer: observer, logger: logger),
+                heartbeat: dispatcherHeartbeat, observer: observer, logger: logger),
             FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger),
             RetentionService(store: store, settings: settings, logger: logger),
         ]

@@ -1,0 +1,54 @@
+import Herald
+import HTTPTypes
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Herald's HTTP API: a thin layer that authenticates, decodes, calls the engine and encodes.
+public enum HeraldServer {
+    /// Every route, with its authentication. Tests use this router directly.
+    public static func router(engine: HeraldEngine, expectsDispatcher: Bool = true) -> Router<HeraldRequestContext> {
+        let router = Router(context: HeraldRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
+        OperationsRoutes(engine: engine, expectsDispatcher: expectsDispatcher).register(on: router)
+
+        let operatorRoutes = router.group("v1").add(middleware: AdminAuthMiddleware(adminKey: engine.configuration.adminKey))
+        TenantRoutes(engine: engine).registerOperator(on: operatorRoutes)
+
+        let inbox = router.group("v1/inbox").add(middleware: SubscriberAuthMiddleware(engine: engine))
+        InboxRoutes(engine: engine).register(on: inbox)
+
+        let tenantRoutes = router.group("v1").add(middleware: TenantAuthMiddleware(engine: engine))
+        TenantRoutes(engine: engine).register(on: tenantRoutes)
+        EventTypeRoutes(engine: engine).register(on: tenantRoutes)
+        SubscriberRoutes(engine: engine).register(on: tenantRoutes)
+        TopicRoutes(engine: engine).register(on: tenantRoutes)
+        EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
+        MessageRoutes(engine: engine).register(on: tenantRoutes)
+        return router
+    }
+
+    /// The HTTP server plus, unless `dispatch` is false, the engine's dispatcher, fan-out and retention services.
+    public static func application(engine: HeraldEngine, dispatch: Bool = true, logger: Logger) async throws -> some ApplicationProtocol {
+        let services: [any Service] = dispatch ? try await engine.services() : []
+        let configuration = engine.configuration
+        return Application(
+            router: router(engine: engine, expectsDispatcher: dispatch),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
+            services: services,
+            logger: logger)
+    }
+}
+
+/// Sets the default body limit on every request; a route may raise it (bulk triggers).
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = HeraldRequestContext
+    let limit: Int
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.bodyLimit = limit
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,43 @@
+import Herald
+import HTTPTypes
+import Hummingbird
+
+/// Triggers and the events they create.
+struct EventRoutes {
+    let engine: HeraldEngine
+    let bulkBodyLimit: Int
+
+    struct BulkBody: Decodable { var events: [Trigger] }
+
+    func register(on group: RouterGroup<HeraldRequestContext>) {
+        group.post("events") { request, context in
+            let trigger = try await request.decodeJSON(Trigger.self, context: context)
+            let (receipt, replayed) = try await engine.trigger(
+                trigger, tenantID: try context.requireTenant().id, idempotencyKey: request.headers[.idempotencyKey])
+            return JSONResponse.make(receipt, status: .accepted, headers: replayed ? [.idempotentReplayed: "true"] : [:])
+        }
+        group.post("events/bulk") { request, context in
+            var context = context
+            context.bodyLimit = bulkBodyLimit
+            let body = try await request.decodeJSON(BulkBody.self, context: context)
+            let (receipts, replayed) = try await engine.triggerBulk(
+                body.events, tenantID: try context.requireTenant().id, idempotencyKey: request.headers[.idempotencyKey])
+            return JSONResponse.make(["data": receipts], status: .accepted, headers: replayed ? [.idempotentReplayed: "true"] : [:])
+        }
+        group.get("events/{id}") { request, context in
+            JSONResponse.make(
+                try await engine.eventDetails(
+                    tenantID: try context.requireTenant().id, id: try context.parameters.require("id"), cursor: request.uri.queryParameters.get("cursor"),
+                    limit: try request.intQuery("limit", default: 100, range: 1...1000)))
+        }
+        group.delete("events/{id}") { _, context in
+            let cancelled = try await engine.cancelEvent(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"))
+            return JSONResponse.make(["cancelled": cancelled])
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}

@@ -1,0 +1,41 @@
+import Herald
+import Hummingbird
+
+/// The tenant's catalog: event types with their templates, and previews of them.
+struct EventTypeRoutes {
+    let engine: HeraldEngine
+
+    struct PreviewRequest: Decodable {
+        var payload: [String: JSONValue]?
+        var locale: String?
+    }
+
+    func register(on group: RouterGroup<HeraldRequestContext>) {
+        group.get("event-types") { _, context in
+            JSONResponse.make(["data": try await engine.eventTypes(tenantID: try context.requireTenant().id)])
+        }
+        group.get("event-types/{key}") { _, context in
+            JSONResponse.make(try await engine.eventType(tenantID: try context.requireTenant().id, key: try context.parameters.require("key")))
+        }
+        group.put("event-types/{key}") { request, context in
+            let tenant = try context.requireTenant()
+            let key = try context.parameters.require("key")
+            var eventType = try await request.decodeJSON(EventType.self, context: context)
+            if eventType.key.isEmpty { eventType.key = key }
+            guard eventType.key == key else { throw HeraldError.invalid("key", "'\(eventType.key)' does not match the URL's '\(key)'") }
+            let existed = (try? await engine.eventType(tenantID: tenant.id, key: key)) != nil
+            try await engine.putEventType(tenantID: tenant.id, eventType)
+            return JSONResponse.make(eventType, status: existed ? .ok : .created)
+        }
+        group.delete("event-types/{key}") { _, context in
+            try await engine.deleteEventType(tenantID: try context.requireTenant().id, key: try context.parameters.require("key"))
+            return JSONResponse.noContent()
+        }
+        group.post("event-types/{key}/preview") { request, context in
+            let body = try await request.decodeJSON(PreviewRequest.self, context: context)
+            let rendered = try await engine.preview(
+                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), payload: body.payload ?? [:], locale: body.locale)
+            return JSONResponse.make(["channels": rendered.mapValues { ["locale": .string($0.locale), "parts": JSONValue.object($0.parts.mapValues(JSONValue.string))] }])
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Herald
+import Hummingbird
+
+/// A subscriber's in-app inbox, authenticated by a subscriber token: a token reads and changes its own
+/// subscriber's inbox only; another subscriber's message id is simply not found.
+struct InboxRoutes {
+    let engine: HeraldEngine
+
+    func register(on group: RouterGroup<HeraldRequestContext>) {
+        group.get("") { request, context in
+            let filter = try request.enumQuery("filter", InboxFilter.self) ?? request.enumQuery("status", InboxFilter.self) ?? .active
+            let page = try await engine.inbox(
+                try context.requireSubscriber(), filter: filter, cursor: request.uri.queryParameters.get("cursor"),
+                limit: try request.intQuery("limit", default: 20, range: 1...100))
+            return JSONResponse.make(page)
+        }
+        group.get("count") { _, context in
+            JSONResponse.make(try await engine.inboxCounts(try context.requireSubscriber()))
+        }
+        group.post("read-all") { _, context in
+            JSONResponse.make(try await engine.markAllRead(try context.requireSubscriber()))
+        }
+        group.post("seen") { _, context in
+            JSONResponse.make(try await engine.markAllSeen(try context.requireSubscriber()))
+        }
+        group.post("{id}/read") { _, context in
+            JSONResponse.make(try await engine.markRead(try context.requireSubscriber(), messageID: try context.parameters.require("id")))
+        }
+        group.post("{id}/archive") { _, context in
+            JSONResponse.make(try await engine.archive(try context.requireSubscriber(), messageID: try context.parameters.require("id")))
+        }
+    }
+}

@@ -1,0 +1,36 @@
+import Herald
+import Hummingbird
+
+/// The activity log: every message, its state and its attempts; retry of failed ones.
+struct MessageRoutes {
+    let engine: HeraldEngine
+
+    struct MessageWithAttempts: Encodable {
+        var message: Message
+        var attempts: [DeliveryAttempt]
+        func encode(to encoder: any Encoder) throws {
+            try message.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(attempts, forKey: .attempts)
+        }
+        enum CodingKeys: String, CodingKey { case attempts }
+    }
+
+    func register(on group: RouterGroup<HeraldRequestContext>) {
+        group.get("messages") { request, context in
+            let query = MessageQuery(
+                eventID: request.uri.queryParameters.get("event"), subscriberID: request.uri.queryParameters.get("subscriber"),
+                channel: try request.enumQuery("channel", ChannelKind.self), status: try request.enumQuery("status", MessageStatus.self),
+                since: try request.dateQuery("since"), until: try request.dateQuery("until"),
+                cursor: try Cursor.decode(request.uri.queryParameters.get("cursor")), limit: try request.intQuery("limit", default: 50, range: 1...1000))
+            return JSONResponse.make(try await engine.messages(tenantID: try context.requireTenant().id, query))
+        }
+        group.get("messages/{id}") { _, context in
+            let (message, attempts) = try await engine.message(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"))
+            return JSONResponse.make(MessageWithAttempts(message: message, attempts: attempts))
+        }
+        group.post("messages/{id}/retry") { _, context in
+            JSONResponse.make(try await engine.retryMessage(tenantID: try context.requireTenant().id, id: try context.parameters.require("id")), status: .accepted)
+        }
+    }
+}

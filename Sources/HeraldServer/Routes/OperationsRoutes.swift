@@ -1,0 +1,48 @@
+import Foundation
+import Herald
+import Hummingbird
+
+/// Liveness, readiness and the API description.
+struct OperationsRoutes {
+    let engine: HeraldEngine
+    /// Whether this process runs a dispatcher, so readiness requires a live one.
+    let expectsDispatcher: Bool
+
+    struct Readiness: Encodable {
+        var ready: Bool
+        var database: String
+        var dispatcher: String
+        var queue: QueueDepth?
+    }
+
+    func register(on router: Router<HeraldRequestContext>) {
+        router.get("healthz") { _, _ in
+            JSONResponse.make(["status": "ok"])
+        }
+        router.get("readyz") { _, _ in
+            var readiness = Readiness(ready: true, database: "ok", dispatcher: expectsDispatcher ? "ok" : "not running in this process")
+            do {
+                try await engine.store.ping()
+                readiness.queue = try await engine.queueDepth()
+            } catch {
+                readiness.ready = false
+                readiness.database = "unreachable: \(error)"
+            }
+            if expectsDispatcher {
+                let allowed = max(5, engine.configuration.dispatch.pollIntervalSeconds * 3)
+                if let last = engine.dispatcherHeartbeat.last, Date().timeIntervalSince(last) <= allowed {
+                    readiness.dispatcher = "ok"
+                } else {
+                    readiness.ready = false
+                    readiness.dispatcher = engine.dispatcherHeartbeat.last == nil ? "not started" : "stalled"
+                }
+            }
+            return JSONResponse.make(readiness, status: readiness.ready ? .ok : .serviceUnavailable)
+        }
+        router.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+    }
+}
