@@ -51,4 +51,18 @@ public struct IssuedAPIKey: Sendable, Codable, Hashable {
         self.key = key
         self.info = info
     }
+
+    enum CodingKeys: String, CodingKey { case key }
+
+    /// Encoded flat: `{"key": "hk_…", "id": …, "prefix": …, "created_at": …}`.
+    public init(from decoder: any Decoder) throws {
+        self.key = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .key)
+        self.info = try APIKeyInfo(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try info.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+    }
 }

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Herald
+import Logging
+
+@main
+struct HeraldCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Herald: a self-hosted notification service.",
+        discussion: """
+            Settings come from flags, then HERALD_* environment variables, then herald.yml (flags win).
+            """,
+        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, SendCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}
+
+/// Options every command shares; they override the environment and the file.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: ./herald.yml, or $HERALD_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "SQLite database file (or $HERALD_DATABASE).")
+    var database: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func load() throws -> HeraldConfiguration {
+        var configuration = try HeraldConfiguration.load(file: config)
+        if let database { configuration.database = database }
+        if let logLevel { configuration.logLevel = logLevel }
+        return configuration
+    }
+
+    func logger(_ configuration: HeraldConfiguration) -> Logger {
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "herald")
+    }
+}
+
+extension HeraldConfiguration {
+    /// Opens the engine or exits with the reason, never with a stack trace.
+    func openEngine(logger: Logger) async throws -> HeraldEngine {
+        do {
+            return try await HeraldEngine(configuration: self, logger: logger)
+        } catch let error as ConfigurationError {
+            throw ValidationError("configuration problem:\n\(error.description)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Herald
+import HeraldServer
+import Hummingbird
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the HTTP API and the delivery workers in one process.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on (or $HERALD_HOST).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on (or $HERALD_PORT).")
+    var port: Int?
+
+    @Option(name: .long, help: "Operator key for POST /v1/tenants (or $HERALD_ADMIN_KEY).")
+    var adminKey: String?
+
+    func run() async throws {
+        var configuration = try common.load()
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let adminKey { configuration.adminKey = adminKey }
+        let logger = common.logger(configuration)
+        let engine = try await configuration.openEngine(logger: logger)
+        let app = try await HeraldServer.application(engine: engine, logger: logger)
+        logger.notice(
+            "Herald is starting",
+            metadata: [
+                "url": "http://\(configuration.host):\(configuration.port)",
+                "database": "\(configuration.sqlitePath)",
+                "catalog": "\(configuration.eventTypes.count) event types from \(configuration.configFile ?? "no file")",
+                "operator_routes": "\(configuration.adminKey == nil ? "disabled (set HERALD_ADMIN_KEY)" : "enabled")",
+            ])
+        try await app.runService()
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Create or upgrade the database schema, then exit.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let configuration = try common.load()
+        _ = try await configuration.openEngine(logger: common.logger(configuration))
+        print("database \(configuration.sqlitePath) is up to date")
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Herald
+import Logging
+
+/// Builds engines on a fresh SQLite file in a temporary folder, with the shipped catalog and fast timings.
+enum TestEngine {
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    static func temporaryDirectory() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("herald-tests-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func configuration(database: URL? = nil, adminKey: String? = "test-admin-key") throws -> HeraldConfiguration {
+        var configuration = try HeraldConfiguration.load(file: repositoryRoot.appendingPathComponent("herald.yml").path, environment: [:])
+        configuration.database = (database ?? temporaryDirectory().appendingPathComponent("herald.sqlite")).path
+        configuration.adminKey = adminKey
+        configuration.dispatch.pollIntervalSeconds = 0.05
+        configuration.dispatch.retryBaseSeconds = 0.05
+        configuration.dispatch.retryMaxSeconds = 0.2
+        configuration.dispatch.leaseSeconds = 2
+        return configuration
+    }
+
+    static func make(
+        _ configure: (inout HeraldConfiguration) -> Void = { _ in }, channels: [any DeliveryChannel] = []
+    ) async throws -> HeraldEngine {
+        var configuration = try configuration()
+        configure(&configuration)
+        var logger = Logger(label: "herald-test")
+        logger.logLevel = .warning
+        return try await HeraldEngine(configuration: configuration, channels: channels, logger: logger)
+    }
+}
+
+extension HeraldEngine {
+    /// Runs the engine's services while `body` runs, then stops them.
+    func whileRunning<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let services = try await self.services()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in services {
+                group.addTask { try await service.run() }
+            }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
+    func eventually(timeout: Double = 10, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+
+    /// A tenant with `count` subscribers named `s0`, `s1`, …
+    func tenantWithSubscribers(_ count: Int, name: String = "Test") async throws -> (Tenant, [String]) {
+        let (tenant, _) = try await createTenant(name: name)
+        var ids: [String] = []
+        for index in 0..<count {
+            let id = "s\(index)"
+            _ = try await upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: id, email: "\(id)@example.com"))
+            ids.append(id)
+        }
+        return (tenant, ids)
+    }
+}
+
+/// A channel for tests of the dispatcher: answers from a script, and counts what it saw.
+final class ScriptedChannel: DeliveryChannel, @unchecked Sendable {
+    let kind: ChannelKind
+    private let lock = NSLock()
+    private var script: [ChannelResult]
+    private(set) var deliveries: [Int64] = []
+
+    /// Answers each message with the next scripted result, then `.sent` once the script runs out.
+    init(kind: ChannelKind, script: [ChannelResult]) {
+        self.kind = kind
+        self.script = script
+    }
+
+    func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
+        lock.withLock {
+            batch.map { outgoing in
+                deliveries.append(outgoing.message.rowID)
+                return script.isEmpty ? .sent(detail: "250 ok") : script.removeFirst()
+            }
+        }
+    }
+
+    var deliveryCount: Int { lock.withLock { deliveries.count } }
+}
