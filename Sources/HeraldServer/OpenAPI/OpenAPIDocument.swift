@@ -3340,7 +3340,7 @@ enum OpenAPIDocument {
         }
       },
       "MessageWithAttempts": {
-        "description": "A message's fields plus its delivery attempts.",
+        "description": "A message's fields (attempts is the count) plus the record of each delivery attempt.",
         "allOf": [
           {
             "$ref": "#/components/schemas/Message"
@@ -3348,10 +3348,10 @@ enum OpenAPIDocument {
           {
             "type": "object",
             "required": [
-              "attempts"
+              "attempt_log"
             ],
             "properties": {
-              "attempts": {
+              "attempt_log": {
                 "type": "array",
                 "items": {
                   "$ref": "#/components/schemas/DeliveryAttempt"

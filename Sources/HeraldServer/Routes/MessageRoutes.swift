@@ -13,7 +13,7 @@ struct MessageRoutes {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(attempts, forKey: .attempts)
         }
-        enum CodingKeys: String, CodingKey { case attempts }
+        enum CodingKeys: String, CodingKey { case attempts = "attempt_log" }
     }
 
     func register(on group: RouterGroup<HeraldRequestContext>) {

@@ -9,8 +9,24 @@ enum TestEngine {
             .deletingLastPathComponent()
     }
 
+    /// One folder per test run under the system temp folder; runs older than an hour are removed, so
+    /// databases from earlier runs do not pile up.
+    static let runDirectory: URL = {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("herald-tests")
+        let manager = FileManager.default
+        if let runs = try? manager.contentsOfDirectory(at: root, includingPropertiesForKeys: [.contentModificationDateKey]) {
+            for run in runs {
+                let modified = (try? run.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? .distantPast
+                if modified < Date().addingTimeInterval(-3600) { try? manager.removeItem(at: run) }
+            }
+        }
+        let run = root.appendingPathComponent(UUID().uuidString)
+        try? manager.createDirectory(at: run, withIntermediateDirectories: true)
+        return run
+    }()
+
     static func temporaryDirectory() -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("herald-tests-\(UUID().uuidString)")
+        let url = runDirectory.appendingPathComponent(UUID().uuidString)
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

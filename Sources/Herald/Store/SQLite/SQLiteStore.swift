@@ -26,12 +26,15 @@ public final class SQLiteStore: Store {
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
         configuration.label = "herald"
+        configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
             // WAL with NORMAL sync: a commit survives a process crash (kill -9); only an OS crash
             // or power loss can roll back the last transactions.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            try db.execute(sql: "PRAGMA cache_size = -16000")
+            // The page cache is per connection: a generous one for the single writer (the hot path), a small
+            // one for each reader, so memory stays bounded however large the database grows.
+            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -2000" : "PRAGMA cache_size = -16000")
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
     }
