@@ -37,7 +37,8 @@ public struct EventTypeValidator: Sendable {
         for channel in eventType.channels {
             let locales = eventType.templates[channel] ?? [:]
             if locales[defaultLocale] == nil {
-                errors.append(FieldError("templates.\(channel.rawValue).\(defaultLocale)", "is required: every channel needs a template in the default locale"))
+                errors.append(
+                    FieldError("templates.\(channel.rawValue).\(defaultLocale)", "is required: every channel needs a template in the default locale"))
             }
         }
         for (channel, locales) in eventType.templates.sorted(by: { $0.key < $1.key }) {
@@ -55,7 +56,8 @@ public struct EventTypeValidator: Sendable {
                 for (part, text) in parts.sorted(by: { $0.key < $1.key }) {
                     let field = "\(base).\(part)"
                     guard allowed.contains(part) else {
-                        errors.append(FieldError(field, "is not a \(channel.rawValue) template part; expected \(allowed.sorted().joined(separator: ", "))"))
+                        errors.append(
+                            FieldError(field, "is not a \(channel.rawValue) template part; expected \(allowed.sorted().joined(separator: ", "))"))
                         continue
                     }
                     errors += Self.templateProblems(text, field: field, known: known)

@@ -78,7 +78,9 @@ public final class Dispatcher: Service, Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                logger.error("dispatch lane failed; its claimed messages will be reclaimed when their lease ends", metadata: ["lane": "\(name)", "error": "\(error)"])
+                logger.error(
+                    "dispatch lane failed; its claimed messages will be reclaimed when their lease ends",
+                    metadata: ["lane": "\(name)", "error": "\(error)"])
                 await wakeup.wait(upTo: settings.pollIntervalSeconds)
             }
         }
@@ -94,7 +96,9 @@ public final class Dispatcher: Service, Sendable {
             guard let deliverer = channels[channel] else {
                 for message in messages {
                     outcomes.append(
-                        failure(message, started: started, reason: "channel_unavailable", detail: "no \(channel.rawValue) channel is configured on this server"))
+                        failure(
+                            message, started: started, reason: "channel_unavailable",
+                            detail: "no \(channel.rawValue) channel is configured on this server"))
                 }
                 continue
             }
@@ -150,7 +154,8 @@ public final class Dispatcher: Service, Sendable {
         switch result {
         case .delivered(let detail):
             let inbox = message.channel == .inApp ? InAppChannel.inboxContent(outgoing.content) : nil
-            return DeliveryOutcome(rowID: message.rowID, status: .delivered, reason: nil, retryAt: nil, attempt: attempt(.delivered, detail), inbox: inbox)
+            return DeliveryOutcome(
+                rowID: message.rowID, status: .delivered, reason: nil, retryAt: nil, attempt: attempt(.delivered, detail), inbox: inbox)
         case .sent(let detail):
             return DeliveryOutcome(rowID: message.rowID, status: .sent, reason: nil, retryAt: nil, attempt: attempt(.sent, detail), inbox: nil)
         case .transientFailure(let detail):

@@ -25,7 +25,9 @@ public final class FanoutWorker: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     let now = Date()
-                    guard var job = try await self.store.claimFanoutJob(owner: self.owner, now: now, leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
+                    guard
+                        var job = try await self.store.claimFanoutJob(
+                            owner: self.owner, now: now, leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
                     else {
                         await wakeup.wait(upTo: self.settings.pollIntervalSeconds)
                         continue

@@ -32,7 +32,8 @@ extension HeraldEngine {
         let event = EventContext(id: "ev_preview", tenantID: tenantID, tenantName: tenant?.name ?? "", type: key, payload: payload, createdAt: Date())
         var rendered: [String: RenderedContent] = [:]
         for channel in eventType.channels {
-            rendered[channel.rawValue] = try renderer.render(eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event)
+            rendered[channel.rawValue] = try renderer.render(
+                eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event)
         }
         return rendered
     }

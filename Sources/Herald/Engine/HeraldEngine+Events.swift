@@ -18,19 +18,26 @@ extension HeraldEngine {
     }
 
     /// Up to 1,000 triggers in one transaction: all are accepted, or none (the error names each bad one).
-    public func triggerBulk(_ triggers: [Trigger], tenantID: String, idempotencyKey: String? = nil) async throws -> ([TriggerReceipt], replayed: Bool) {
+    public func triggerBulk(_ triggers: [Trigger], tenantID: String, idempotencyKey: String? = nil) async throws -> ([TriggerReceipt], replayed: Bool)
+    {
         guard !triggers.isEmpty else { throw HeraldError.invalid("events", "must hold at least one event") }
-        guard triggers.count <= Self.bulkLimit else { throw HeraldError.invalid("events", "holds \(triggers.count) events; the limit is \(Self.bulkLimit)") }
+        guard triggers.count <= Self.bulkLimit else {
+            throw HeraldError.invalid("events", "holds \(triggers.count) events; the limit is \(Self.bulkLimit)")
+        }
         return try await accept(triggers, tenantID: tenantID, idempotencyKey: idempotencyKey, bulk: true)
     }
 
-    private func accept(_ triggers: [Trigger], tenantID: String, idempotencyKey: String?, bulk: Bool) async throws -> ([TriggerReceipt], replayed: Bool) {
+    private func accept(_ triggers: [Trigger], tenantID: String, idempotencyKey: String?, bulk: Bool) async throws -> (
+        [TriggerReceipt], replayed: Bool
+    ) {
         let now = Date()
         var prepared: [PreparedTrigger] = []
         var errors: [FieldError] = []
         var eventTypes: [String: EventType?] = [:]
         for (index, trigger) in triggers.enumerated() {
-            if eventTypes[trigger.type] == nil { eventTypes[trigger.type] = .some(try await catalog.eventType(tenantID: tenantID, key: trigger.type)) }
+            if eventTypes[trigger.type] == nil {
+                eventTypes[trigger.type] = .some(try await catalog.eventType(tenantID: tenantID, key: trigger.type))
+            }
             let problems = Self.problems(trigger, eventType: eventTypes[trigger.type] ?? nil, now: now)
             if !problems.isEmpty {
                 errors += bulk ? problems.prefixed("events[\(index)]") : problems
@@ -69,7 +76,8 @@ extension HeraldEngine {
         }
         if trigger.recipients.isEmpty { errors.append(FieldError("recipients", "must name at least one subscriber or topic")) }
         if trigger.recipients.count > recipientLimit {
-            errors.append(FieldError("recipients", "names \(trigger.recipients.count) recipients; the limit is \(recipientLimit) (use a topic for more)"))
+            errors.append(
+                FieldError("recipients", "names \(trigger.recipients.count) recipients; the limit is \(recipientLimit) (use a topic for more)"))
         }
         for (index, recipient) in trigger.recipients.enumerated() {
             switch recipient {
@@ -100,7 +108,9 @@ extension HeraldEngine {
 
     /// Cancels what has not gone out yet; returns how many messages that stopped.
     public func cancelEvent(tenantID: String, id: String) async throws -> Int {
-        guard let cancelled = try await store.cancelEvent(tenantID: tenantID, id: id, now: Date()) else { throw HeraldError.notFound("event '\(id)'") }
+        guard let cancelled = try await store.cancelEvent(tenantID: tenantID, id: id, now: Date()) else {
+            throw HeraldError.notFound("event '\(id)'")
+        }
         return cancelled
     }
 }

@@ -8,7 +8,8 @@ extension HeraldEngine {
     }
 
     public func inbox(_ claims: SubscriberTokens.Claims, filter: InboxFilter, cursor: String?, limit: Int) async throws -> Page<InboxItem> {
-        try await store.inbox(tenantID: claims.tenantID, subscriberID: claims.subscriberID, filter: filter, cursor: try Cursor.decode(cursor), limit: limit)
+        try await store.inbox(
+            tenantID: claims.tenantID, subscriberID: claims.subscriberID, filter: filter, cursor: try Cursor.decode(cursor), limit: limit)
     }
 
     public func inboxCounts(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {

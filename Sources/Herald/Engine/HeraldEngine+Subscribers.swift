@@ -57,15 +57,21 @@ extension HeraldEngine {
             }
             if rule.channel != PreferenceRule.any, ChannelKind(rawValue: rule.channel) == nil {
                 errors.append(
-                    FieldError("rules[\(index)].channel", "'\(rule.channel)' is not a channel; expected * or one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))"))
+                    FieldError(
+                        "rules[\(index)].channel",
+                        "'\(rule.channel)' is not a channel; expected * or one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
     }
 
     /// A signed token that lets a browser read this subscriber's inbox, and only it.
-    public func issueSubscriberToken(tenantID: String, subscriberID: String, ttl: TimeInterval = 86_400) async throws -> (token: String, expiresAt: Date) {
-        guard try await store.subscriber(tenantID: tenantID, id: subscriberID) != nil else { throw HeraldError.notFound("subscriber '\(subscriberID)'") }
+    public func issueSubscriberToken(tenantID: String, subscriberID: String, ttl: TimeInterval = 86_400) async throws -> (
+        token: String, expiresAt: Date
+    ) {
+        guard try await store.subscriber(tenantID: tenantID, id: subscriberID) != nil else {
+            throw HeraldError.notFound("subscriber '\(subscriberID)'")
+        }
         guard ttl >= 60, ttl <= 30 * 86_400 else { throw HeraldError.invalid("ttl_seconds", "must be between 60 and 2592000 (30 days)") }
         let expiresAt = Date().addingTimeInterval(ttl)
         return (tokens.issue(tenantID: tenantID, subscriberID: subscriberID, expiresAt: expiresAt), expiresAt)

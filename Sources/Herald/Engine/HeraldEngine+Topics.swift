@@ -37,6 +37,9 @@ extension HeraldEngine {
     }
 
     static func isValidTopicKey(_ key: String) -> Bool {
-        !key.isEmpty && key.count <= 128 && key.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_:.".unicodeScalars.contains($0)) }
+        !key.isEmpty && key.count <= 128
+            && key.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_:.".unicodeScalars.contains($0))
+            }
     }
 }

@@ -24,7 +24,9 @@ public final class RetentionService: Service, Sendable {
                     if removed.messages + removed.events + removed.idempotencyKeys > 0 {
                         self.logger.info(
                             "retention cleanup",
-                            metadata: ["messages": "\(removed.messages)", "events": "\(removed.events)", "idempotency_keys": "\(removed.idempotencyKeys)"])
+                            metadata: [
+                                "messages": "\(removed.messages)", "events": "\(removed.events)", "idempotency_keys": "\(removed.idempotencyKeys)",
+                            ])
                     }
                 } catch is CancellationError {
                     return

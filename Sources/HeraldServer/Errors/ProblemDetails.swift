@@ -74,7 +74,9 @@ extension ProblemDetails {
             }
             return ProblemDetails(type: slug, title: status.reasonPhrase, status: status, detail: error.body ?? status.reasonPhrase)
         default:
-            return ProblemDetails(type: "internal", title: "Internal server error", status: .internalServerError, detail: "the server failed to handle this request; it has been logged")
+            return ProblemDetails(
+                type: "internal", title: "Internal server error", status: .internalServerError,
+                detail: "the server failed to handle this request; it has been logged")
         }
     }
 

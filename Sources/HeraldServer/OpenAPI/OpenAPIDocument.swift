@@ -2,3694 +2,3694 @@
 // Keep it in step with the route files: a test compares the router's (method, path) list with `paths`.
 enum OpenAPIDocument {
     static let json: String = #"""
-{
-  "openapi": "3.1.0",
-  "info": {
-    "title": "Herald",
-    "version": "0.1.0",
-    "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC."
-  },
-  "servers": [
-    {
-      "url": "http://127.0.0.1:8080"
-    }
-  ],
-  "tags": [
-    {
-      "name": "Operations",
-      "description": "Liveness, readiness and this description."
-    },
-    {
-      "name": "Operator",
-      "description": "Tenant management with the operator key."
-    },
-    {
-      "name": "Tenant",
-      "description": "The calling tenant and its API keys."
-    },
-    {
-      "name": "Event types",
-      "description": "The catalog of events an app can trigger."
-    },
-    {
-      "name": "Subscribers",
-      "description": "Recipients and their inbox tokens."
-    },
-    {
-      "name": "Preferences",
-      "description": "Per-subscriber and tenant-wide on/off rules."
-    },
-    {
-      "name": "Topics",
-      "description": "Named lists of subscribers for fan-out."
-    },
-    {
-      "name": "Events",
-      "description": "Triggers and the events they create."
-    },
-    {
-      "name": "Messages",
-      "description": "The activity log and retries."
-    },
-    {
-      "name": "Inbox",
-      "description": "A subscriber's in-app inbox, with a subscriber token."
-    }
-  ],
-  "security": [
-    {
-      "tenantKey": []
-    }
-  ],
-  "paths": {
-    "/healthz": {
-      "get": {
-        "operationId": "getHealth",
-        "summary": "Liveness check",
-        "tags": [
-          "Operations"
-        ],
-        "description": "Answers as long as the process can serve HTTP; it does not touch the database.",
-        "security": [],
-        "responses": {
-          "200": {
-            "description": "The process is up.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Health"
-                }
-              }
+        {
+          "openapi": "3.1.0",
+          "info": {
+            "title": "Herald",
+            "version": "0.1.0",
+            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC."
+          },
+          "servers": [
+            {
+              "url": "http://127.0.0.1:8080"
             }
-          }
-        }
-      }
-    },
-    "/readyz": {
-      "get": {
-        "operationId": "getReadiness",
-        "summary": "Readiness check",
-        "tags": [
-          "Operations"
-        ],
-        "description": "Checks the database and, if this process runs a dispatcher, that its heartbeat is recent; reports queue depth.",
-        "security": [],
-        "responses": {
-          "200": {
-            "description": "The database answers and, when this process runs one, the dispatcher is alive.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Readiness"
-                }
-              }
-            }
-          },
-          "503": {
-            "description": "Not ready: the database is unreachable or the dispatcher has not started or has stalled.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Readiness"
-                }
-              }
-            }
-          }
-        }
-      }
-    },
-    "/openapi.json": {
-      "get": {
-        "operationId": "getOpenAPIDocument",
-        "summary": "This API description",
-        "tags": [
-          "Operations"
-        ],
-        "security": [],
-        "responses": {
-          "200": {
-            "description": "The OpenAPI 3.1 document.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "type": "object"
-                }
-              }
-            }
-          }
-        }
-      }
-    },
-    "/v1/tenants": {
-      "post": {
-        "operationId": "createTenant",
-        "summary": "Create a tenant",
-        "tags": [
-          "Operator"
-        ],
-        "description": "Creates a tenant and issues its first API key. Operator only: requires `HERALD_ADMIN_KEY`; answers 403 when the server has no admin key configured.",
-        "security": [
-          {
-            "adminKey": []
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/CreateTenantRequest"
-              }
-            }
-          }
-        },
-        "responses": {
-          "201": {
-            "description": "The tenant and its first API key. The key's secret is shown only in this response.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/CreatedTenant"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "403": {
-            "$ref": "#/components/responses/Forbidden"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "get": {
-        "operationId": "listTenants",
-        "summary": "List tenants",
-        "tags": [
-          "Operator"
-        ],
-        "description": "Operator only: requires `HERALD_ADMIN_KEY`.",
-        "security": [
-          {
-            "adminKey": []
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "Every tenant.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/TenantList"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "403": {
-            "$ref": "#/components/responses/Forbidden"
-          }
-        }
-      }
-    },
-    "/v1/tenant": {
-      "get": {
-        "operationId": "getCurrentTenant",
-        "summary": "The calling tenant",
-        "tags": [
-          "Tenant"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The tenant the API key belongs to.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Tenant"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          }
-        }
-      }
-    },
-    "/v1/api-keys": {
-      "get": {
-        "operationId": "listAPIKeys",
-        "summary": "List API keys",
-        "tags": [
-          "Tenant"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The tenant's keys, revoked ones included; secrets are never shown.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/APIKeyList"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          }
-        }
-      },
-      "post": {
-        "operationId": "createAPIKey",
-        "summary": "Create an API key",
-        "tags": [
-          "Tenant"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/CreateAPIKeyRequest"
-              }
-            }
-          },
-          "description": "Send `{}` for an unnamed key."
-        },
-        "responses": {
-          "201": {
-            "description": "The new key. Its secret is shown only in this response and stored only as a hash.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/IssuedAPIKey"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/api-keys/{id}": {
-      "delete": {
-        "operationId": "revokeAPIKey",
-        "summary": "Revoke an API key",
-        "tags": [
-          "Tenant"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The API key's id (`key_…`), as listed by `GET /v1/api-keys`.",
-            "schema": {
-              "type": "string"
+          ],
+          "tags": [
+            {
+              "name": "Operations",
+              "description": "Liveness, readiness and this description."
             },
-            "example": "key_01hx3k9m2a"
-          }
-        ],
-        "responses": {
-          "204": {
-            "description": "Revoked; the key no longer authenticates."
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    },
-    "/v1/event-types": {
-      "get": {
-        "operationId": "listEventTypes",
-        "summary": "List event types",
-        "tags": [
-          "Event types"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The tenant's catalog: `herald.yml` types merged with the tenant's own overrides.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/EventTypeList"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          }
-        }
-      }
-    },
-    "/v1/event-types/{key}": {
-      "get": {
-        "operationId": "getEventType",
-        "summary": "Get an event type",
-        "tags": [
-          "Event types"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The event type's key.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Operator",
+              "description": "Tenant management with the operator key."
             },
-            "example": "payment_due"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The event type.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/EventType"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      },
-      "put": {
-        "operationId": "putEventType",
-        "summary": "Define or replace an event type",
-        "tags": [
-          "Event types"
-        ],
-        "description": "Stores the tenant's version of an event type after checking every template against the declared parameters. The body's `key` may be omitted; if given it must match the URL.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The event type's key.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Tenant",
+              "description": "The calling tenant and its API keys."
             },
-            "example": "payment_due"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/EventType"
-              }
-            }
-          }
-        },
-        "responses": {
-          "200": {
-            "description": "Replaced an event type the tenant already had.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/EventType"
-                }
-              }
-            }
-          },
-          "201": {
-            "description": "Defined a new event type for this tenant.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/EventType"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "delete": {
-        "operationId": "deleteEventType",
-        "summary": "Delete an event type",
-        "tags": [
-          "Event types"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The event type's key.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Event types",
+              "description": "The catalog of events an app can trigger."
             },
-            "example": "payment_due"
-          }
-        ],
-        "responses": {
-          "204": {
-            "description": "Deleted. A type defined in `herald.yml` is hidden for this tenant."
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    },
-    "/v1/event-types/{key}/preview": {
-      "post": {
-        "operationId": "previewEventType",
-        "summary": "Preview an event type's templates",
-        "tags": [
-          "Event types"
-        ],
-        "description": "Renders every channel's template with sample data, as a subscriber with `locale` would receive it. Nothing is sent.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The event type's key.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Subscribers",
+              "description": "Recipients and their inbox tokens."
             },
-            "example": "payment_due"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/PreviewRequest"
-              }
-            }
-          },
-          "description": "Send `{}` to render with an empty payload and the default locale."
-        },
-        "responses": {
-          "200": {
-            "description": "Each channel's rendered parts.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Preview"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/subscribers": {
-      "get": {
-        "operationId": "listSubscribers",
-        "summary": "List subscribers",
-        "tags": [
-          "Subscribers"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/Cursor"
-          },
-          {
-            "name": "limit",
-            "in": "query",
-            "required": false,
-            "description": "The most items to return (1 to 1000; default 50).",
-            "schema": {
-              "type": "integer",
-              "minimum": 1,
-              "maximum": 1000,
-              "default": 50
-            }
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "One page of subscribers.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/SubscriberPage"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/subscribers/{id}": {
-      "put": {
-        "operationId": "upsertSubscriber",
-        "summary": "Create or update a subscriber",
-        "tags": [
-          "Subscribers"
-        ],
-        "description": "Absent fields keep their stored values. The body's `id` may be omitted; if given it must match the URL.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The subscriber's id: the app's own identifier for the user.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Preferences",
+              "description": "Per-subscriber and tenant-wide on/off rules."
             },
-            "example": "u_42"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/SubscriberInput"
-              }
-            }
-          }
-        },
-        "responses": {
-          "200": {
-            "description": "Updated an existing subscriber.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Subscriber"
-                }
-              }
-            }
-          },
-          "201": {
-            "description": "Created the subscriber.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Subscriber"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "get": {
-        "operationId": "getSubscriber",
-        "summary": "Get a subscriber",
-        "tags": [
-          "Subscribers"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The subscriber's id: the app's own identifier for the user.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Topics",
+              "description": "Named lists of subscribers for fan-out."
             },
-            "example": "u_42"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The subscriber.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Subscriber"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      },
-      "delete": {
-        "operationId": "deleteSubscriber",
-        "summary": "Delete a subscriber",
-        "tags": [
-          "Subscribers"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The subscriber's id: the app's own identifier for the user.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Events",
+              "description": "Triggers and the events they create."
             },
-            "example": "u_42"
-          }
-        ],
-        "responses": {
-          "204": {
-            "description": "Deleted."
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    },
-    "/v1/subscribers/{id}/preferences": {
-      "get": {
-        "operationId": "getSubscriberPreferences",
-        "summary": "Get a subscriber's preferences",
-        "tags": [
-          "Preferences"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The subscriber's id: the app's own identifier for the user.",
-            "schema": {
-              "type": "string"
+            {
+              "name": "Messages",
+              "description": "The activity log and retries."
             },
-            "example": "u_42"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The subscriber's own rules and the effective answer for every event type and channel.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/SubscriberPreferences"
-                }
-              }
+            {
+              "name": "Inbox",
+              "description": "A subscriber's in-app inbox, with a subscriber token."
             }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      },
-      "put": {
-        "operationId": "replaceSubscriberPreferences",
-        "summary": "Replace a subscriber's preferences",
-        "tags": [
-          "Preferences"
-        ],
-        "description": "Replaces all of the subscriber's rules with the ones given.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The subscriber's id: the app's own identifier for the user.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "u_42"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/PreferenceRules"
-              }
+          ],
+          "security": [
+            {
+              "tenantKey": []
             }
-          }
-        },
-        "responses": {
-          "200": {
-            "description": "The preferences after the change.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/SubscriberPreferences"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "patch": {
-        "operationId": "updateSubscriberPreferences",
-        "summary": "Merge into a subscriber's preferences",
-        "tags": [
-          "Preferences"
-        ],
-        "description": "Adds the given rules, replacing any existing rule for the same event type and channel; other rules stay.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The subscriber's id: the app's own identifier for the user.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "u_42"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/PreferenceRules"
-              }
-            }
-          }
-        },
-        "responses": {
-          "200": {
-            "description": "The preferences after the change.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/SubscriberPreferences"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/subscribers/{id}/token": {
-      "post": {
-        "operationId": "issueSubscriberToken",
-        "summary": "Issue an inbox token",
-        "tags": [
-          "Subscribers"
-        ],
-        "description": "Issues a signed token that lets a browser read and update this subscriber's in-app inbox, and nothing else. The body is optional; the default lifetime is one day.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The subscriber's id: the app's own identifier for the user.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "u_42"
-          }
-        ],
-        "requestBody": {
-          "required": false,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/SubscriberTokenRequest"
-              }
-            }
-          }
-        },
-        "responses": {
-          "201": {
-            "description": "A signed token for this subscriber's inbox.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/SubscriberToken"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/preferences/defaults": {
-      "get": {
-        "operationId": "getTenantPreferenceDefaults",
-        "summary": "Get the tenant's preference defaults",
-        "tags": [
-          "Preferences"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The tenant-wide rules that apply to every subscriber unless the subscriber's own rules say otherwise.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/PreferenceRules"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          }
-        }
-      },
-      "put": {
-        "operationId": "replaceTenantPreferenceDefaults",
-        "summary": "Replace the tenant's preference defaults",
-        "tags": [
-          "Preferences"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/PreferenceRules"
-              }
-            }
-          }
-        },
-        "responses": {
-          "200": {
-            "description": "The tenant's rules after the change.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/PreferenceRules"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/topics": {
-      "get": {
-        "operationId": "listTopics",
-        "summary": "List topics",
-        "tags": [
-          "Topics"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/Cursor"
-          },
-          {
-            "name": "limit",
-            "in": "query",
-            "required": false,
-            "description": "The most items to return (1 to 1000; default 50).",
-            "schema": {
-              "type": "integer",
-              "minimum": 1,
-              "maximum": 1000,
-              "default": 50
-            }
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "One page of topics.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/TopicPage"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/topics/{key}": {
-      "put": {
-        "operationId": "upsertTopic",
-        "summary": "Create or rename a topic",
-        "tags": [
-          "Topics"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "residents"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/TopicInput"
-              }
-            }
-          },
-          "description": "Send `{}` for a topic without a display name."
-        },
-        "responses": {
-          "200": {
-            "description": "The topic.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Topic"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "get": {
-        "operationId": "getTopic",
-        "summary": "Get a topic",
-        "tags": [
-          "Topics"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "residents"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The topic with its member count.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Topic"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      },
-      "delete": {
-        "operationId": "deleteTopic",
-        "summary": "Delete a topic",
-        "tags": [
-          "Topics"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "residents"
-          }
-        ],
-        "responses": {
-          "204": {
-            "description": "Deleted, with its memberships; the subscribers remain."
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    },
-    "/v1/topics/{key}/subscribers": {
-      "get": {
-        "operationId": "listTopicSubscribers",
-        "summary": "List a topic's members",
-        "tags": [
-          "Topics"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "residents"
-          },
-          {
-            "$ref": "#/components/parameters/Cursor"
-          },
-          {
-            "name": "limit",
-            "in": "query",
-            "required": false,
-            "description": "The most items to return (1 to 1000; default 100).",
-            "schema": {
-              "type": "integer",
-              "minimum": 1,
-              "maximum": 1000,
-              "default": 100
-            }
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "One page of member subscriber ids.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/TopicMemberPage"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "post": {
-        "operationId": "addTopicSubscribers",
-        "summary": "Add members to a topic",
-        "tags": [
-          "Topics"
-        ],
-        "description": "Adds up to 10,000 existing subscribers per request. Unknown subscriber ids are a 422 and nothing is added.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "residents"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/TopicMembersRequest"
-              }
-            }
-          }
-        },
-        "responses": {
-          "200": {
-            "description": "How many subscribers were newly added (existing members are not counted).",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/TopicMembersAdded"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "delete": {
-        "operationId": "removeTopicSubscribers",
-        "summary": "Remove members from a topic",
-        "tags": [
-          "Topics"
-        ],
-        "description": "Takes a JSON body listing the subscriber ids to remove.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "key",
-            "in": "path",
-            "required": true,
-            "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
-            "schema": {
-              "type": "string"
-            },
-            "example": "residents"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/TopicMembersRequest"
-              }
-            }
-          }
-        },
-        "responses": {
-          "200": {
-            "description": "How many subscribers were removed.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/TopicMembersRemoved"
-                }
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/events": {
-      "post": {
-        "operationId": "triggerEvent",
-        "summary": "Trigger an event",
-        "tags": [
-          "Events"
-        ],
-        "description": "Validates the trigger against its event type and stores it; delivery happens asynchronously. With an `Idempotency-Key`, repeating the same request returns the first receipt, and reusing the key for a different body is a 409.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/IdempotencyKey"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/Trigger"
-              }
-            }
-          }
-        },
-        "responses": {
-          "202": {
-            "description": "Accepted and durable. Direct recipients' messages are planned; topics fan out afterwards.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/TriggerReceipt"
+          ],
+          "paths": {
+            "/healthz": {
+              "get": {
+                "operationId": "getHealth",
+                "summary": "Liveness check",
+                "tags": [
+                  "Operations"
+                ],
+                "description": "Answers as long as the process can serve HTTP; it does not touch the database.",
+                "security": [],
+                "responses": {
+                  "200": {
+                    "description": "The process is up.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Health"
+                        }
+                      }
+                    }
+                  }
                 }
               }
             },
-            "headers": {
-              "Idempotent-Replayed": {
-                "$ref": "#/components/headers/IdempotentReplayed"
-              }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "409": {
-            "$ref": "#/components/responses/Conflict"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/events/bulk": {
-      "post": {
-        "operationId": "triggerEvents",
-        "summary": "Trigger events in bulk",
-        "tags": [
-          "Events"
-        ],
-        "description": "Up to 1,000 triggers in one transaction: all are accepted or none are, and the 422 names each bad one (`events[3].payload.amount`). The body may be up to ten times the usual size limit.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/IdempotencyKey"
-          }
-        ],
-        "requestBody": {
-          "required": true,
-          "content": {
-            "application/json": {
-              "schema": {
-                "$ref": "#/components/schemas/BulkTriggerRequest"
-              }
-            }
-          }
-        },
-        "responses": {
-          "202": {
-            "description": "Every trigger was accepted, in order.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/TriggerReceiptList"
+            "/readyz": {
+              "get": {
+                "operationId": "getReadiness",
+                "summary": "Readiness check",
+                "tags": [
+                  "Operations"
+                ],
+                "description": "Checks the database and, if this process runs a dispatcher, that its heartbeat is recent; reports queue depth.",
+                "security": [],
+                "responses": {
+                  "200": {
+                    "description": "The database answers and, when this process runs one, the dispatcher is alive.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Readiness"
+                        }
+                      }
+                    }
+                  },
+                  "503": {
+                    "description": "Not ready: the database is unreachable or the dispatcher has not started or has stalled.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Readiness"
+                        }
+                      }
+                    }
+                  }
                 }
               }
             },
-            "headers": {
-              "Idempotent-Replayed": {
-                "$ref": "#/components/headers/IdempotentReplayed"
+            "/openapi.json": {
+              "get": {
+                "operationId": "getOpenAPIDocument",
+                "summary": "This API description",
+                "tags": [
+                  "Operations"
+                ],
+                "security": [],
+                "responses": {
+                  "200": {
+                    "description": "The OpenAPI 3.1 document.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object"
+                        }
+                      }
+                    }
+                  }
+                }
               }
-            }
-          },
-          "400": {
-            "$ref": "#/components/responses/BadRequest"
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "409": {
-            "$ref": "#/components/responses/Conflict"
-          },
-          "413": {
-            "$ref": "#/components/responses/ContentTooLarge"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/events/{id}": {
-      "get": {
-        "operationId": "getEvent",
-        "summary": "Get an event",
-        "tags": [
-          "Events"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The event's id (`ev_…`), as returned in a trigger receipt.",
-            "schema": {
-              "type": "string"
             },
-            "example": "ev_01hx3k9m2a"
-          },
-          {
-            "$ref": "#/components/parameters/Cursor"
-          },
-          {
-            "name": "limit",
-            "in": "query",
-            "required": false,
-            "description": "The most items to return (1 to 1000; default 100).",
-            "schema": {
-              "type": "integer",
-              "minimum": 1,
-              "maximum": 1000,
-              "default": 100
-            }
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The event, its message counts by status and one page of its messages.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/EventDetails"
+            "/v1/tenants": {
+              "post": {
+                "operationId": "createTenant",
+                "summary": "Create a tenant",
+                "tags": [
+                  "Operator"
+                ],
+                "description": "Creates a tenant and issues its first API key. Operator only: requires `HERALD_ADMIN_KEY`; answers 403 when the server has no admin key configured.",
+                "security": [
+                  {
+                    "adminKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/CreateTenantRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "201": {
+                    "description": "The tenant and its first API key. The key's secret is shown only in this response.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/CreatedTenant"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "get": {
+                "operationId": "listTenants",
+                "summary": "List tenants",
+                "tags": [
+                  "Operator"
+                ],
+                "description": "Operator only: requires `HERALD_ADMIN_KEY`.",
+                "security": [
+                  {
+                    "adminKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Every tenant.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TenantList"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  }
                 }
               }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      },
-      "delete": {
-        "operationId": "cancelEvent",
-        "summary": "Cancel an event",
-        "tags": [
-          "Events"
-        ],
-        "description": "Cancels the event's messages that have not gone out yet; messages already sent are unaffected.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The event's id (`ev_…`), as returned in a trigger receipt.",
-            "schema": {
-              "type": "string"
             },
-            "example": "ev_01hx3k9m2a"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "How many messages were stopped before going out.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/CancelResult"
+            "/v1/tenant": {
+              "get": {
+                "operationId": "getCurrentTenant",
+                "summary": "The calling tenant",
+                "tags": [
+                  "Tenant"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The tenant the API key belongs to.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Tenant"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
                 }
               }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    },
-    "/v1/messages": {
-      "get": {
-        "operationId": "listMessages",
-        "summary": "List messages (activity log)",
-        "tags": [
-          "Messages"
-        ],
-        "description": "Every message (one recipient × one channel of an event) with its state, filtered by any combination of the query parameters.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "event",
-            "in": "query",
-            "required": false,
-            "description": "Only messages of this event id.",
-            "schema": {
-              "type": "string"
-            }
-          },
-          {
-            "name": "subscriber",
-            "in": "query",
-            "required": false,
-            "description": "Only messages to this subscriber id.",
-            "schema": {
-              "type": "string"
-            }
-          },
-          {
-            "name": "channel",
-            "in": "query",
-            "required": false,
-            "description": "Only messages on this channel.",
-            "schema": {
-              "$ref": "#/components/schemas/Channel"
-            }
-          },
-          {
-            "name": "status",
-            "in": "query",
-            "required": false,
-            "description": "Only messages in this state.",
-            "schema": {
-              "$ref": "#/components/schemas/MessageStatus"
-            }
-          },
-          {
-            "name": "since",
-            "in": "query",
-            "required": false,
-            "description": "Only messages created at or after this RFC 3339 time.",
-            "schema": {
-              "type": "string",
-              "format": "date-time"
-            }
-          },
-          {
-            "name": "until",
-            "in": "query",
-            "required": false,
-            "description": "Only messages created before this RFC 3339 time.",
-            "schema": {
-              "type": "string",
-              "format": "date-time"
-            }
-          },
-          {
-            "$ref": "#/components/parameters/Cursor"
-          },
-          {
-            "name": "limit",
-            "in": "query",
-            "required": false,
-            "description": "The most items to return (1 to 1000; default 50).",
-            "schema": {
-              "type": "integer",
-              "minimum": 1,
-              "maximum": 1000,
-              "default": 50
-            }
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "One page of messages, newest first.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/MessagePage"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/messages/{id}": {
-      "get": {
-        "operationId": "getMessage",
-        "summary": "Get a message",
-        "tags": [
-          "Messages"
-        ],
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The message's id (`msg_` plus a number).",
-            "schema": {
-              "type": "string"
             },
-            "example": "msg_1042"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The message and every delivery attempt.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/MessageWithAttempts"
+            "/v1/api-keys": {
+              "get": {
+                "operationId": "listAPIKeys",
+                "summary": "List API keys",
+                "tags": [
+                  "Tenant"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The tenant's keys, revoked ones included; secrets are never shown.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/APIKeyList"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              },
+              "post": {
+                "operationId": "createAPIKey",
+                "summary": "Create an API key",
+                "tags": [
+                  "Tenant"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/CreateAPIKeyRequest"
+                      }
+                    }
+                  },
+                  "description": "Send `{}` for an unnamed key."
+                },
+                "responses": {
+                  "201": {
+                    "description": "The new key. Its secret is shown only in this response and stored only as a hash.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/IssuedAPIKey"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
                 }
               }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    },
-    "/v1/messages/{id}/retry": {
-      "post": {
-        "operationId": "retryMessage",
-        "summary": "Retry a failed message",
-        "tags": [
-          "Messages"
-        ],
-        "description": "Requeues a `failed` or `dead_lettered` message; any other state is a 409.",
-        "security": [
-          {
-            "tenantKey": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The message's id (`msg_` plus a number).",
-            "schema": {
-              "type": "string"
             },
-            "example": "msg_1042"
-          }
-        ],
-        "responses": {
-          "202": {
-            "description": "Requeued with a fresh attempt budget.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Message"
+            "/v1/api-keys/{id}": {
+              "delete": {
+                "operationId": "revokeAPIKey",
+                "summary": "Revoke an API key",
+                "tags": [
+                  "Tenant"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The API key's id (`key_…`), as listed by `GET /v1/api-keys`.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "key_01hx3k9m2a"
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Revoked; the key no longer authenticates."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
                 }
               }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          },
-          "409": {
-            "$ref": "#/components/responses/Conflict"
-          }
-        }
-      }
-    },
-    "/v1/inbox": {
-      "get": {
-        "operationId": "listInbox",
-        "summary": "List the inbox",
-        "tags": [
-          "Inbox"
-        ],
-        "description": "The token's subscriber's in-app messages. Defaults to `active` (everything not archived).",
-        "security": [
-          {
-            "subscriberToken": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "filter",
-            "in": "query",
-            "required": false,
-            "description": "Which items to show.",
-            "schema": {
-              "$ref": "#/components/schemas/InboxFilter",
-              "default": "active"
-            }
-          },
-          {
-            "name": "status",
-            "in": "query",
-            "required": false,
-            "description": "Alias of `filter`; `filter` wins when both are given.",
-            "schema": {
-              "$ref": "#/components/schemas/InboxFilter"
-            }
-          },
-          {
-            "$ref": "#/components/parameters/Cursor"
-          },
-          {
-            "name": "limit",
-            "in": "query",
-            "required": false,
-            "description": "The most items to return (1 to 100; default 20).",
-            "schema": {
-              "type": "integer",
-              "minimum": 1,
-              "maximum": 100,
-              "default": 20
-            }
-          },
-          {
-            "$ref": "#/components/parameters/SubscriberTokenQuery"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "One page of in-app messages, newest first.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/InboxPage"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "422": {
-            "$ref": "#/components/responses/UnprocessableContent"
-          }
-        }
-      }
-    },
-    "/v1/inbox/count": {
-      "get": {
-        "operationId": "getInboxCounts",
-        "summary": "Inbox counts",
-        "tags": [
-          "Inbox"
-        ],
-        "security": [
-          {
-            "subscriberToken": []
-          }
-        ],
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/SubscriberTokenQuery"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The numbers a bell shows.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/InboxCounts"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          }
-        }
-      }
-    },
-    "/v1/inbox/read-all": {
-      "post": {
-        "operationId": "markInboxAllRead",
-        "summary": "Mark everything read",
-        "tags": [
-          "Inbox"
-        ],
-        "security": [
-          {
-            "subscriberToken": []
-          }
-        ],
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/SubscriberTokenQuery"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The counts after the change.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/InboxCounts"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          }
-        }
-      }
-    },
-    "/v1/inbox/seen": {
-      "post": {
-        "operationId": "markInboxAllSeen",
-        "summary": "Mark everything seen",
-        "tags": [
-          "Inbox"
-        ],
-        "description": "Clears the unseen badge (for example when the bell is opened) without marking items read.",
-        "security": [
-          {
-            "subscriberToken": []
-          }
-        ],
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/SubscriberTokenQuery"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The counts after the change.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/InboxCounts"
-                }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          }
-        }
-      }
-    },
-    "/v1/inbox/{id}/read": {
-      "post": {
-        "operationId": "markInboxItemRead",
-        "summary": "Mark one message read",
-        "tags": [
-          "Inbox"
-        ],
-        "security": [
-          {
-            "subscriberToken": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The in-app message's id (`msg_` plus a number). Another subscriber's message is not found.",
-            "schema": {
-              "type": "string"
             },
-            "example": "msg_1042"
-          },
-          {
-            "$ref": "#/components/parameters/SubscriberTokenQuery"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The counts after the change.",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/InboxCounts"
+            "/v1/event-types": {
+              "get": {
+                "operationId": "listEventTypes",
+                "summary": "List event types",
+                "tags": [
+                  "Event types"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The tenant's catalog: `herald.yml` types merged with the tenant's own overrides.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventTypeList"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
+            },
+            "/v1/event-types/{key}": {
+              "get": {
+                "operationId": "getEventType",
+                "summary": "Get an event type",
+                "tags": [
+                  "Event types"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event type's key.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "payment_due"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The event type.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventType"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "putEventType",
+                "summary": "Define or replace an event type",
+                "tags": [
+                  "Event types"
+                ],
+                "description": "Stores the tenant's version of an event type after checking every template against the declared parameters. The body's `key` may be omitted; if given it must match the URL.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event type's key.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "payment_due"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/EventType"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "Replaced an event type the tenant already had.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventType"
+                        }
+                      }
+                    }
+                  },
+                  "201": {
+                    "description": "Defined a new event type for this tenant.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventType"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deleteEventType",
+                "summary": "Delete an event type",
+                "tags": [
+                  "Event types"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event type's key.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "payment_due"
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Deleted. A type defined in `herald.yml` is hidden for this tenant."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/event-types/{key}/preview": {
+              "post": {
+                "operationId": "previewEventType",
+                "summary": "Preview an event type's templates",
+                "tags": [
+                  "Event types"
+                ],
+                "description": "Renders every channel's template with sample data, as a subscriber with `locale` would receive it. Nothing is sent.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event type's key.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "payment_due"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/PreviewRequest"
+                      }
+                    }
+                  },
+                  "description": "Send `{}` to render with an empty payload and the default locale."
+                },
+                "responses": {
+                  "200": {
+                    "description": "Each channel's rendered parts.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Preview"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/subscribers": {
+              "get": {
+                "operationId": "listSubscribers",
+                "summary": "List subscribers",
+                "tags": [
+                  "Subscribers"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 1000; default 50).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 50
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of subscribers.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SubscriberPage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/subscribers/{id}": {
+              "put": {
+                "operationId": "upsertSubscriber",
+                "summary": "Create or update a subscriber",
+                "tags": [
+                  "Subscribers"
+                ],
+                "description": "Absent fields keep their stored values. The body's `id` may be omitted; if given it must match the URL.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The subscriber's id: the app's own identifier for the user.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "u_42"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/SubscriberInput"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "Updated an existing subscriber.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Subscriber"
+                        }
+                      }
+                    }
+                  },
+                  "201": {
+                    "description": "Created the subscriber.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Subscriber"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "get": {
+                "operationId": "getSubscriber",
+                "summary": "Get a subscriber",
+                "tags": [
+                  "Subscribers"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The subscriber's id: the app's own identifier for the user.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "u_42"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The subscriber.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Subscriber"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deleteSubscriber",
+                "summary": "Delete a subscriber",
+                "tags": [
+                  "Subscribers"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The subscriber's id: the app's own identifier for the user.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "u_42"
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Deleted."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/subscribers/{id}/preferences": {
+              "get": {
+                "operationId": "getSubscriberPreferences",
+                "summary": "Get a subscriber's preferences",
+                "tags": [
+                  "Preferences"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The subscriber's id: the app's own identifier for the user.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "u_42"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The subscriber's own rules and the effective answer for every event type and channel.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SubscriberPreferences"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "replaceSubscriberPreferences",
+                "summary": "Replace a subscriber's preferences",
+                "tags": [
+                  "Preferences"
+                ],
+                "description": "Replaces all of the subscriber's rules with the ones given.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The subscriber's id: the app's own identifier for the user.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "u_42"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/PreferenceRules"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The preferences after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SubscriberPreferences"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "patch": {
+                "operationId": "updateSubscriberPreferences",
+                "summary": "Merge into a subscriber's preferences",
+                "tags": [
+                  "Preferences"
+                ],
+                "description": "Adds the given rules, replacing any existing rule for the same event type and channel; other rules stay.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The subscriber's id: the app's own identifier for the user.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "u_42"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/PreferenceRules"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The preferences after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SubscriberPreferences"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/subscribers/{id}/token": {
+              "post": {
+                "operationId": "issueSubscriberToken",
+                "summary": "Issue an inbox token",
+                "tags": [
+                  "Subscribers"
+                ],
+                "description": "Issues a signed token that lets a browser read and update this subscriber's in-app inbox, and nothing else. The body is optional; the default lifetime is one day.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The subscriber's id: the app's own identifier for the user.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "u_42"
+                  }
+                ],
+                "requestBody": {
+                  "required": false,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/SubscriberTokenRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "201": {
+                    "description": "A signed token for this subscriber's inbox.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SubscriberToken"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/preferences/defaults": {
+              "get": {
+                "operationId": "getTenantPreferenceDefaults",
+                "summary": "Get the tenant's preference defaults",
+                "tags": [
+                  "Preferences"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The tenant-wide rules that apply to every subscriber unless the subscriber's own rules say otherwise.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PreferenceRules"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "replaceTenantPreferenceDefaults",
+                "summary": "Replace the tenant's preference defaults",
+                "tags": [
+                  "Preferences"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/PreferenceRules"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The tenant's rules after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PreferenceRules"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/topics": {
+              "get": {
+                "operationId": "listTopics",
+                "summary": "List topics",
+                "tags": [
+                  "Topics"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 1000; default 50).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 50
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of topics.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TopicPage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/topics/{key}": {
+              "put": {
+                "operationId": "upsertTopic",
+                "summary": "Create or rename a topic",
+                "tags": [
+                  "Topics"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "residents"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/TopicInput"
+                      }
+                    }
+                  },
+                  "description": "Send `{}` for a topic without a display name."
+                },
+                "responses": {
+                  "200": {
+                    "description": "The topic.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Topic"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "get": {
+                "operationId": "getTopic",
+                "summary": "Get a topic",
+                "tags": [
+                  "Topics"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "residents"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The topic with its member count.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Topic"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deleteTopic",
+                "summary": "Delete a topic",
+                "tags": [
+                  "Topics"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "residents"
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Deleted, with its memberships; the subscribers remain."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/topics/{key}/subscribers": {
+              "get": {
+                "operationId": "listTopicSubscribers",
+                "summary": "List a topic's members",
+                "tags": [
+                  "Topics"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "residents"
+                  },
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 1000; default 100).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 100
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of member subscriber ids.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TopicMemberPage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "post": {
+                "operationId": "addTopicSubscribers",
+                "summary": "Add members to a topic",
+                "tags": [
+                  "Topics"
+                ],
+                "description": "Adds up to 10,000 existing subscribers per request. Unknown subscriber ids are a 422 and nothing is added.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "residents"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/TopicMembersRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "How many subscribers were newly added (existing members are not counted).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TopicMembersAdded"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "removeTopicSubscribers",
+                "summary": "Remove members from a topic",
+                "tags": [
+                  "Topics"
+                ],
+                "description": "Takes a JSON body listing the subscriber ids to remove.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The topic's key: 1 to 128 letters, digits, `-`, `_`, `:` or `.`.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "residents"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/TopicMembersRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "How many subscribers were removed.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TopicMembersRemoved"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/events": {
+              "post": {
+                "operationId": "triggerEvent",
+                "summary": "Trigger an event",
+                "tags": [
+                  "Events"
+                ],
+                "description": "Validates the trigger against its event type and stores it; delivery happens asynchronously. With an `Idempotency-Key`, repeating the same request returns the first receipt, and reusing the key for a different body is a 409.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/IdempotencyKey"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/Trigger"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "202": {
+                    "description": "Accepted and durable. Direct recipients' messages are planned; topics fan out afterwards.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TriggerReceipt"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Idempotent-Replayed": {
+                        "$ref": "#/components/headers/IdempotentReplayed"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "409": {
+                    "$ref": "#/components/responses/Conflict"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/events/bulk": {
+              "post": {
+                "operationId": "triggerEvents",
+                "summary": "Trigger events in bulk",
+                "tags": [
+                  "Events"
+                ],
+                "description": "Up to 1,000 triggers in one transaction: all are accepted or none are, and the 422 names each bad one (`events[3].payload.amount`). The body may be up to ten times the usual size limit.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/IdempotencyKey"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/BulkTriggerRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "202": {
+                    "description": "Every trigger was accepted, in order.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TriggerReceiptList"
+                        }
+                      }
+                    },
+                    "headers": {
+                      "Idempotent-Replayed": {
+                        "$ref": "#/components/headers/IdempotentReplayed"
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "409": {
+                    "$ref": "#/components/responses/Conflict"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/events/{id}": {
+              "get": {
+                "operationId": "getEvent",
+                "summary": "Get an event",
+                "tags": [
+                  "Events"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event's id (`ev_…`), as returned in a trigger receipt.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "ev_01hx3k9m2a"
+                  },
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 1000; default 100).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 100
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The event, its message counts by status and one page of its messages.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventDetails"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "cancelEvent",
+                "summary": "Cancel an event",
+                "tags": [
+                  "Events"
+                ],
+                "description": "Cancels the event's messages that have not gone out yet; messages already sent are unaffected.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event's id (`ev_…`), as returned in a trigger receipt.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "ev_01hx3k9m2a"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "How many messages were stopped before going out.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/CancelResult"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/messages": {
+              "get": {
+                "operationId": "listMessages",
+                "summary": "List messages (activity log)",
+                "tags": [
+                  "Messages"
+                ],
+                "description": "Every message (one recipient × one channel of an event) with its state, filtered by any combination of the query parameters.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "event",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only messages of this event id.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "subscriber",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only messages to this subscriber id.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "channel",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only messages on this channel.",
+                    "schema": {
+                      "$ref": "#/components/schemas/Channel"
+                    }
+                  },
+                  {
+                    "name": "status",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only messages in this state.",
+                    "schema": {
+                      "$ref": "#/components/schemas/MessageStatus"
+                    }
+                  },
+                  {
+                    "name": "since",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only messages created at or after this RFC 3339 time.",
+                    "schema": {
+                      "type": "string",
+                      "format": "date-time"
+                    }
+                  },
+                  {
+                    "name": "until",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only messages created before this RFC 3339 time.",
+                    "schema": {
+                      "type": "string",
+                      "format": "date-time"
+                    }
+                  },
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 1000; default 50).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 50
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of messages, newest first.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/MessagePage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/messages/{id}": {
+              "get": {
+                "operationId": "getMessage",
+                "summary": "Get a message",
+                "tags": [
+                  "Messages"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The message's id (`msg_` plus a number).",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "msg_1042"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The message and every delivery attempt.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/MessageWithAttempts"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/messages/{id}/retry": {
+              "post": {
+                "operationId": "retryMessage",
+                "summary": "Retry a failed message",
+                "tags": [
+                  "Messages"
+                ],
+                "description": "Requeues a `failed` or `dead_lettered` message; any other state is a 409.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The message's id (`msg_` plus a number).",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "msg_1042"
+                  }
+                ],
+                "responses": {
+                  "202": {
+                    "description": "Requeued with a fresh attempt budget.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Message"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "409": {
+                    "$ref": "#/components/responses/Conflict"
+                  }
+                }
+              }
+            },
+            "/v1/inbox": {
+              "get": {
+                "operationId": "listInbox",
+                "summary": "List the inbox",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "The token's subscriber's in-app messages. Defaults to `active` (everything not archived).",
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "filter",
+                    "in": "query",
+                    "required": false,
+                    "description": "Which items to show.",
+                    "schema": {
+                      "$ref": "#/components/schemas/InboxFilter",
+                      "default": "active"
+                    }
+                  },
+                  {
+                    "name": "status",
+                    "in": "query",
+                    "required": false,
+                    "description": "Alias of `filter`; `filter` wins when both are given.",
+                    "schema": {
+                      "$ref": "#/components/schemas/InboxFilter"
+                    }
+                  },
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 100; default 20).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 100,
+                      "default": 20
+                    }
+                  },
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of in-app messages, newest first.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/InboxPage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/count": {
+              "get": {
+                "operationId": "getInboxCounts",
+                "summary": "Inbox counts",
+                "tags": [
+                  "Inbox"
+                ],
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The numbers a bell shows.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/InboxCounts"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/read-all": {
+              "post": {
+                "operationId": "markInboxAllRead",
+                "summary": "Mark everything read",
+                "tags": [
+                  "Inbox"
+                ],
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The counts after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/InboxCounts"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/seen": {
+              "post": {
+                "operationId": "markInboxAllSeen",
+                "summary": "Mark everything seen",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "Clears the unseen badge (for example when the bell is opened) without marking items read.",
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The counts after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/InboxCounts"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/{id}/read": {
+              "post": {
+                "operationId": "markInboxItemRead",
+                "summary": "Mark one message read",
+                "tags": [
+                  "Inbox"
+                ],
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The in-app message's id (`msg_` plus a number). Another subscriber's message is not found.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "msg_1042"
+                  },
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The counts after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/InboxCounts"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/{id}/archive": {
+              "post": {
+                "operationId": "archiveInboxItem",
+                "summary": "Archive one message",
+                "tags": [
+                  "Inbox"
+                ],
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The in-app message's id (`msg_` plus a number). Another subscriber's message is not found.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "msg_1042"
+                  },
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The counts after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/InboxCounts"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
                 }
               }
             }
           },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    },
-    "/v1/inbox/{id}/archive": {
-      "post": {
-        "operationId": "archiveInboxItem",
-        "summary": "Archive one message",
-        "tags": [
-          "Inbox"
-        ],
-        "security": [
-          {
-            "subscriberToken": []
-          }
-        ],
-        "parameters": [
-          {
-            "name": "id",
-            "in": "path",
-            "required": true,
-            "description": "The in-app message's id (`msg_` plus a number). Another subscriber's message is not found.",
-            "schema": {
-              "type": "string"
+          "components": {
+            "securitySchemes": {
+              "tenantKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A tenant API key (`hk_…`), sent as `Authorization: Bearer hk_…`. Made by `POST /v1/tenants` or `POST /v1/api-keys`."
+              },
+              "adminKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The operator key: the value of the server's `HERALD_ADMIN_KEY`. Operator routes answer 403 when it is not set."
+              },
+              "subscriberToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A subscriber token from `POST /v1/subscribers/{id}/token`. Also accepted as the `?token=` query parameter for clients that cannot set headers (EventSource)."
+              }
             },
-            "example": "msg_1042"
-          },
-          {
-            "$ref": "#/components/parameters/SubscriberTokenQuery"
-          }
-        ],
-        "responses": {
-          "200": {
-            "description": "The counts after the change.",
-            "content": {
-              "application/json": {
+            "parameters": {
+              "Cursor": {
+                "name": "cursor",
+                "in": "query",
+                "required": false,
+                "description": "The `next_cursor` of the previous page; omit for the first page.",
                 "schema": {
-                  "$ref": "#/components/schemas/InboxCounts"
+                  "type": "string"
                 }
-              }
-            }
-          },
-          "401": {
-            "$ref": "#/components/responses/Unauthorized"
-          },
-          "404": {
-            "$ref": "#/components/responses/NotFound"
-          }
-        }
-      }
-    }
-  },
-  "components": {
-    "securitySchemes": {
-      "tenantKey": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "A tenant API key (`hk_…`), sent as `Authorization: Bearer hk_…`. Made by `POST /v1/tenants` or `POST /v1/api-keys`."
-      },
-      "adminKey": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "The operator key: the value of the server's `HERALD_ADMIN_KEY`. Operator routes answer 403 when it is not set."
-      },
-      "subscriberToken": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "A subscriber token from `POST /v1/subscribers/{id}/token`. Also accepted as the `?token=` query parameter for clients that cannot set headers (EventSource)."
-      }
-    },
-    "parameters": {
-      "Cursor": {
-        "name": "cursor",
-        "in": "query",
-        "required": false,
-        "description": "The `next_cursor` of the previous page; omit for the first page.",
-        "schema": {
-          "type": "string"
-        }
-      },
-      "IdempotencyKey": {
-        "name": "Idempotency-Key",
-        "in": "header",
-        "required": false,
-        "description": "1 to 255 characters. Repeating a request with the same key and body returns the first result (with `Idempotent-Replayed: true`); the same key with a different body is a 409.",
-        "schema": {
-          "type": "string",
-          "minLength": 1,
-          "maxLength": 255
-        }
-      },
-      "SubscriberTokenQuery": {
-        "name": "token",
-        "in": "query",
-        "required": false,
-        "description": "The subscriber token, for clients that cannot send an `Authorization` header.",
-        "schema": {
-          "type": "string"
-        }
-      }
-    },
-    "headers": {
-      "IdempotentReplayed": {
-        "description": "`true` when this response replays an earlier request with the same `Idempotency-Key`.",
-        "schema": {
-          "type": "string",
-          "const": "true"
-        }
-      }
-    },
-    "responses": {
-      "BadRequest": {
-        "description": "The body is missing or is not valid JSON (`malformed-json`).",
-        "content": {
-          "application/problem+json": {
-            "schema": {
-              "$ref": "#/components/schemas/Problem"
-            }
-          }
-        }
-      },
-      "Unauthorized": {
-        "description": "Missing, unknown, revoked or expired credentials. Sent with `WWW-Authenticate: Bearer`.",
-        "content": {
-          "application/problem+json": {
-            "schema": {
-              "$ref": "#/components/schemas/Problem"
-            }
-          }
-        }
-      },
-      "Forbidden": {
-        "description": "Operator routes are disabled: the server has no `HERALD_ADMIN_KEY`.",
-        "content": {
-          "application/problem+json": {
-            "schema": {
-              "$ref": "#/components/schemas/Problem"
-            }
-          }
-        }
-      },
-      "NotFound": {
-        "description": "No such resource in this tenant (another tenant's resources are reported the same way).",
-        "content": {
-          "application/problem+json": {
-            "schema": {
-              "$ref": "#/components/schemas/Problem"
-            }
-          }
-        }
-      },
-      "Conflict": {
-        "description": "The request conflicts with stored state.",
-        "content": {
-          "application/problem+json": {
-            "schema": {
-              "$ref": "#/components/schemas/Problem"
-            }
-          }
-        }
-      },
-      "ContentTooLarge": {
-        "description": "The request body is larger than this endpoint accepts (`body-too-large`).",
-        "content": {
-          "application/problem+json": {
-            "schema": {
-              "$ref": "#/components/schemas/Problem"
-            }
-          }
-        }
-      },
-      "UnprocessableContent": {
-        "description": "Valid JSON of the wrong shape, or a value that breaks a rule (`invalid-request`); `errors` names each field.",
-        "content": {
-          "application/problem+json": {
-            "schema": {
-              "$ref": "#/components/schemas/Problem"
-            }
-          }
-        }
-      }
-    },
-    "schemas": {
-      "Problem": {
-        "type": "object",
-        "description": "An RFC 9457 problem document. Every error Herald returns has this shape, as `application/problem+json`.",
-        "required": [
-          "type",
-          "title",
-          "status",
-          "detail"
-        ],
-        "properties": {
-          "type": {
-            "type": "string",
-            "description": "A URN naming the kind of problem.",
-            "examples": [
-              "urn:herald:problem:invalid-request",
-              "urn:herald:problem:not-found",
-              "urn:herald:problem:unauthorized",
-              "urn:herald:problem:conflict",
-              "urn:herald:problem:malformed-json",
-              "urn:herald:problem:body-too-large"
-            ]
-          },
-          "title": {
-            "type": "string",
-            "description": "A short, fixed summary of the kind of problem."
-          },
-          "status": {
-            "type": "integer",
-            "description": "The HTTP status code."
-          },
-          "detail": {
-            "type": "string",
-            "description": "What went wrong with this request."
-          },
-          "errors": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/FieldError"
-            },
-            "description": "Each field at fault and why (validation problems)."
-          },
-          "field": {
-            "type": "string",
-            "description": "The first field at fault, repeated for clients that show one message."
-          }
-        }
-      },
-      "FieldError": {
-        "type": "object",
-        "required": [
-          "field",
-          "reason"
-        ],
-        "properties": {
-          "field": {
-            "type": "string",
-            "description": "A JSON path into the request.",
-            "examples": [
-              "payload.amount",
-              "recipients[2].email",
-              "events[4].type"
-            ]
-          },
-          "reason": {
-            "type": "string",
-            "description": "Why the field is wrong, in words an API user can act on."
-          }
-        }
-      },
-      "Health": {
-        "type": "object",
-        "required": [
-          "status"
-        ],
-        "properties": {
-          "status": {
-            "type": "string",
-            "const": "ok"
-          }
-        }
-      },
-      "Readiness": {
-        "type": "object",
-        "required": [
-          "ready",
-          "database",
-          "dispatcher"
-        ],
-        "properties": {
-          "ready": {
-            "type": "boolean"
-          },
-          "database": {
-            "type": "string",
-            "description": "`ok`, or `unreachable: …`."
-          },
-          "dispatcher": {
-            "type": "string",
-            "description": "`ok`, `not started`, `stalled`, or `not running in this process`."
-          },
-          "queue": {
-            "$ref": "#/components/schemas/QueueDepth"
-          }
-        }
-      },
-      "QueueDepth": {
-        "type": "object",
-        "description": "Work waiting: due messages by priority, and pending topic fan-out jobs.",
-        "required": [
-          "by_priority",
-          "fanout_jobs"
-        ],
-        "properties": {
-          "by_priority": {
-            "type": "object",
-            "propertyNames": {
-              "$ref": "#/components/schemas/Priority"
-            },
-            "additionalProperties": {
-              "type": "integer"
-            }
-          },
-          "fanout_jobs": {
-            "type": "integer"
-          }
-        }
-      },
-      "Tenant": {
-        "type": "object",
-        "description": "The isolation boundary (an estate, an organisation). Nothing crosses from one tenant to another.",
-        "required": [
-          "id",
-          "name",
-          "created_at"
-        ],
-        "properties": {
-          "id": {
-            "type": "string",
-            "examples": [
-              "tn_01hx3k9m2a"
-            ]
-          },
-          "name": {
-            "type": "string"
-          },
-          "created_at": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      },
-      "TenantList": {
-        "type": "object",
-        "description": "Every tenant.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Tenant"
-            }
-          }
-        }
-      },
-      "CreateTenantRequest": {
-        "type": "object",
-        "required": [
-          "name"
-        ],
-        "properties": {
-          "name": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 200
-          }
-        }
-      },
-      "CreatedTenant": {
-        "type": "object",
-        "required": [
-          "tenant",
-          "api_key"
-        ],
-        "properties": {
-          "tenant": {
-            "$ref": "#/components/schemas/Tenant"
-          },
-          "api_key": {
-            "$ref": "#/components/schemas/IssuedAPIKey"
-          }
-        }
-      },
-      "APIKeyInfo": {
-        "type": "object",
-        "description": "An API key's public description; the secret is never shown after creation.",
-        "required": [
-          "id",
-          "prefix",
-          "created_at"
-        ],
-        "properties": {
-          "id": {
-            "type": "string",
-            "examples": [
-              "key_01hx3k9m2a"
-            ]
-          },
-          "name": {
-            "type": "string"
-          },
-          "prefix": {
-            "type": "string",
-            "description": "The first characters of the key, to tell keys apart.",
-            "examples": [
-              "hk_3Fq9a1Z"
-            ]
-          },
-          "created_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "revoked_at": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      },
-      "APIKeyList": {
-        "type": "object",
-        "description": "The tenant's API keys.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/APIKeyInfo"
-            }
-          }
-        }
-      },
-      "IssuedAPIKey": {
-        "description": "A newly made key: the key's description with its secret `key`, the only time the secret is returned.",
-        "allOf": [
-          {
-            "$ref": "#/components/schemas/APIKeyInfo"
-          },
-          {
-            "type": "object",
-            "required": [
-              "key"
-            ],
-            "properties": {
-              "key": {
-                "type": "string",
-                "description": "The secret API key (`hk_…`). Store it now; it cannot be shown again."
-              }
-            }
-          }
-        ]
-      },
-      "CreateAPIKeyRequest": {
-        "type": "object",
-        "properties": {
-          "name": {
-            "type": "string",
-            "description": "A label to tell the key apart."
-          }
-        }
-      },
-      "Priority": {
-        "type": "string",
-        "enum": [
-          "critical",
-          "high",
-          "medium",
-          "low"
-        ],
-        "description": "How urgent an event type is. `critical` bypasses preferences and has dispatch capacity held back for it."
-      },
-      "Channel": {
-        "type": "string",
-        "enum": [
-          "in_app",
-          "email",
-          "sms",
-          "webhook",
-          "chat"
-        ],
-        "description": "A way to reach a subscriber. Template parts: in_app `title`, `body` (optional `action_url`); email `subject`, `html` (optional `text`); sms and chat `text`; webhook `body`."
-      },
-      "ParameterSpec": {
-        "type": "object",
-        "description": "A parameter an event type declares: what a trigger's payload must or may carry.",
-        "properties": {
-          "type": {
-            "type": "string",
-            "enum": [
-              "string",
-              "number",
-              "integer",
-              "boolean",
-              "datetime",
-              "url",
-              "object",
-              "array",
-              "any"
-            ],
-            "default": "any"
-          },
-          "required": {
-            "type": "boolean",
-            "default": true
-          },
-          "description": {
-            "type": "string"
-          }
-        }
-      },
-      "EventType": {
-        "type": "object",
-        "description": "A kind of event an app can trigger: its priority, channels, declared parameters and templates.",
-        "required": [
-          "priority",
-          "channels"
-        ],
-        "properties": {
-          "key": {
-            "type": "string",
-            "description": "Optional in a PUT body (the URL's key is used); must match the URL when given.",
-            "examples": [
-              "payment_due"
-            ]
-          },
-          "name": {
-            "type": "string"
-          },
-          "category": {
-            "type": "string"
-          },
-          "description": {
-            "type": "string"
-          },
-          "priority": {
-            "$ref": "#/components/schemas/Priority"
-          },
-          "channels": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Channel"
-            }
-          },
-          "parameters": {
-            "type": "object",
-            "additionalProperties": {
-              "$ref": "#/components/schemas/ParameterSpec"
-            },
-            "description": "Declared payload parameters by name."
-          },
-          "templates": {
-            "type": "object",
-            "description": "Templates per channel, then locale, then part (`title`, `subject`, `html` …).",
-            "propertyNames": {
-              "$ref": "#/components/schemas/Channel"
-            },
-            "additionalProperties": {
-              "type": "object",
-              "description": "Locale (BCP 47) → part → template text.",
-              "additionalProperties": {
-                "type": "object",
-                "additionalProperties": {
+              },
+              "IdempotencyKey": {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": false,
+                "description": "1 to 255 characters. Repeating a request with the same key and body returns the first result (with `Idempotent-Replayed: true`); the same key with a different body is a 409.",
+                "schema": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 255
+                }
+              },
+              "SubscriberTokenQuery": {
+                "name": "token",
+                "in": "query",
+                "required": false,
+                "description": "The subscriber token, for clients that cannot send an `Authorization` header.",
+                "schema": {
                   "type": "string"
                 }
               }
-            }
-          },
-          "defaults": {
-            "type": "object",
-            "description": "Preference defaults per channel (true = on); tenants and subscribers override them.",
-            "propertyNames": {
-              "$ref": "#/components/schemas/Channel"
             },
-            "additionalProperties": {
-              "type": "boolean"
-            }
-          },
-          "retention_days": {
-            "type": "integer",
-            "minimum": 1,
-            "description": "How long events and messages of this type are kept; the server default applies when absent."
-          }
-        }
-      },
-      "EventTypeList": {
-        "type": "object",
-        "description": "The tenant's event types.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/EventType"
-            }
-          }
-        }
-      },
-      "PreviewRequest": {
-        "type": "object",
-        "properties": {
-          "payload": {
-            "type": "object",
-            "additionalProperties": true,
-            "description": "Sample payload to render with."
-          },
-          "locale": {
-            "type": "string",
-            "description": "The locale to render for (BCP 47)."
-          }
-        }
-      },
-      "RenderedContent": {
-        "type": "object",
-        "required": [
-          "locale",
-          "parts"
-        ],
-        "properties": {
-          "locale": {
-            "type": "string",
-            "description": "The locale whose templates were used."
-          },
-          "parts": {
-            "type": "object",
-            "additionalProperties": {
-              "type": "string"
-            },
-            "description": "Rendered text per template part."
-          }
-        }
-      },
-      "Preview": {
-        "type": "object",
-        "required": [
-          "channels"
-        ],
-        "properties": {
-          "channels": {
-            "type": "object",
-            "propertyNames": {
-              "$ref": "#/components/schemas/Channel"
-            },
-            "additionalProperties": {
-              "$ref": "#/components/schemas/RenderedContent"
-            }
-          }
-        }
-      },
-      "Subscriber": {
-        "type": "object",
-        "description": "A recipient, identified by the app's own id inside a tenant.",
-        "required": [
-          "id"
-        ],
-        "properties": {
-          "id": {
-            "type": "string"
-          },
-          "name": {
-            "type": "string"
-          },
-          "email": {
-            "type": "string",
-            "format": "email"
-          },
-          "phone": {
-            "type": "string",
-            "description": "E.164 phone number."
-          },
-          "locale": {
-            "type": "string",
-            "description": "BCP 47 language tag (`en`, `fr-CA`) used to pick templates."
-          },
-          "timezone": {
-            "type": "string",
-            "description": "IANA time zone (`Europe/London`)."
-          },
-          "data": {
-            "type": "object",
-            "additionalProperties": true,
-            "description": "Free-form attributes available to templates."
-          },
-          "created_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "updated_at": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      },
-      "SubscriberInput": {
-        "type": "object",
-        "description": "The subscriber fields a trigger or an upsert may set; absent fields keep their stored values.",
-        "properties": {
-          "id": {
-            "type": "string",
-            "description": "Optional in a PUT body (the URL's id is used); required inline in a trigger."
-          },
-          "name": {
-            "type": "string"
-          },
-          "email": {
-            "type": "string",
-            "format": "email"
-          },
-          "phone": {
-            "type": "string"
-          },
-          "locale": {
-            "type": "string"
-          },
-          "timezone": {
-            "type": "string"
-          },
-          "data": {
-            "type": "object",
-            "additionalProperties": true
-          }
-        }
-      },
-      "SubscriberPage": {
-        "type": "object",
-        "description": "One page of subscribers.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Subscriber"
-            }
-          },
-          "next_cursor": {
-            "type": "string",
-            "description": "Pass as `cursor` to get the next page; absent on the last page."
-          }
-        }
-      },
-      "SubscriberTokenRequest": {
-        "type": "object",
-        "properties": {
-          "ttl_seconds": {
-            "type": "number",
-            "minimum": 60,
-            "maximum": 2592000,
-            "default": 86400,
-            "description": "How long the token is valid, from 60 seconds to 30 days."
-          }
-        }
-      },
-      "SubscriberToken": {
-        "type": "object",
-        "required": [
-          "token",
-          "expires_at",
-          "subscriber_id"
-        ],
-        "properties": {
-          "token": {
-            "type": "string",
-            "description": "Send as `Authorization: Bearer <token>` (or `?token=`) to the inbox routes."
-          },
-          "expires_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "subscriber_id": {
-            "type": "string"
-          }
-        }
-      },
-      "Recipient": {
-        "description": "Who a trigger is for: a subscriber id, `{subscriber_id}`, `{topic}`, or an inline subscriber (upserted first).",
-        "oneOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "description": "A known subscriber's id."
-          },
-          {
-            "type": "object",
-            "title": "Subscriber reference",
-            "required": [
-              "subscriber_id"
-            ],
-            "properties": {
-              "subscriber_id": {
-                "type": "string",
-                "minLength": 1
+            "headers": {
+              "IdempotentReplayed": {
+                "description": "`true` when this response replays an earlier request with the same `Idempotency-Key`.",
+                "schema": {
+                  "type": "string",
+                  "const": "true"
+                }
               }
             },
-            "not": {
-              "required": [
-                "topic"
-              ]
-            }
-          },
-          {
-            "type": "object",
-            "title": "Topic",
-            "required": [
-              "topic"
-            ],
-            "properties": {
-              "topic": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 128,
-                "pattern": "^[A-Za-z0-9_:.-]+$"
-              }
-            }
-          },
-          {
-            "title": "Inline subscriber",
-            "allOf": [
-              {
-                "$ref": "#/components/schemas/SubscriberInput"
+            "responses": {
+              "BadRequest": {
+                "description": "The body is missing or is not valid JSON (`malformed-json`).",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
               },
-              {
+              "Unauthorized": {
+                "description": "Missing, unknown, revoked or expired credentials. Sent with `WWW-Authenticate: Bearer`.",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
+              },
+              "Forbidden": {
+                "description": "Operator routes are disabled: the server has no `HERALD_ADMIN_KEY`.",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
+              },
+              "NotFound": {
+                "description": "No such resource in this tenant (another tenant's resources are reported the same way).",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
+              },
+              "Conflict": {
+                "description": "The request conflicts with stored state.",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
+              },
+              "ContentTooLarge": {
+                "description": "The request body is larger than this endpoint accepts (`body-too-large`).",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
+              },
+              "UnprocessableContent": {
+                "description": "Valid JSON of the wrong shape, or a value that breaks a rule (`invalid-request`); `errors` names each field.",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
+              }
+            },
+            "schemas": {
+              "Problem": {
+                "type": "object",
+                "description": "An RFC 9457 problem document. Every error Herald returns has this shape, as `application/problem+json`.",
+                "required": [
+                  "type",
+                  "title",
+                  "status",
+                  "detail"
+                ],
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "description": "A URN naming the kind of problem.",
+                    "examples": [
+                      "urn:herald:problem:invalid-request",
+                      "urn:herald:problem:not-found",
+                      "urn:herald:problem:unauthorized",
+                      "urn:herald:problem:conflict",
+                      "urn:herald:problem:malformed-json",
+                      "urn:herald:problem:body-too-large"
+                    ]
+                  },
+                  "title": {
+                    "type": "string",
+                    "description": "A short, fixed summary of the kind of problem."
+                  },
+                  "status": {
+                    "type": "integer",
+                    "description": "The HTTP status code."
+                  },
+                  "detail": {
+                    "type": "string",
+                    "description": "What went wrong with this request."
+                  },
+                  "errors": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/FieldError"
+                    },
+                    "description": "Each field at fault and why (validation problems)."
+                  },
+                  "field": {
+                    "type": "string",
+                    "description": "The first field at fault, repeated for clients that show one message."
+                  }
+                }
+              },
+              "FieldError": {
                 "type": "object",
                 "required": [
-                  "id"
-                ]
-              }
-            ],
-            "not": {
-              "anyOf": [
-                {
-                  "required": [
-                    "topic"
-                  ]
-                },
-                {
-                  "required": [
-                    "subscriber_id"
-                  ]
+                  "field",
+                  "reason"
+                ],
+                "properties": {
+                  "field": {
+                    "type": "string",
+                    "description": "A JSON path into the request.",
+                    "examples": [
+                      "payload.amount",
+                      "recipients[2].email",
+                      "events[4].type"
+                    ]
+                  },
+                  "reason": {
+                    "type": "string",
+                    "description": "Why the field is wrong, in words an API user can act on."
+                  }
                 }
-              ]
-            }
-          }
-        ]
-      },
-      "Trigger": {
-        "type": "object",
-        "description": "One request to notify: an event type, its recipients and its payload. `to` is accepted in place of `recipients`.",
-        "required": [
-          "type"
-        ],
-        "anyOf": [
-          {
-            "required": [
-              "recipients"
-            ]
-          },
-          {
-            "required": [
-              "to"
-            ]
-          }
-        ],
-        "properties": {
-          "type": {
-            "type": "string",
-            "description": "An event type key of this tenant.",
-            "examples": [
-              "payment_due"
-            ]
-          },
-          "recipients": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Recipient"
-            },
-            "minItems": 1,
-            "maxItems": 1000,
-            "description": "Up to 1,000 direct recipients; use a topic for more."
-          },
-          "to": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Recipient"
-            },
-            "minItems": 1,
-            "maxItems": 1000,
-            "description": "Alias of `recipients`; used only when `recipients` is absent."
-          },
-          "payload": {
-            "type": "object",
-            "additionalProperties": true,
-            "description": "Values for the event type's declared parameters."
-          },
-          "actor": {
-            "type": "string",
-            "maxLength": 256,
-            "description": "Who caused the event (a user id, `system`)."
-          },
-          "send_at": {
-            "type": "string",
-            "format": "date-time",
-            "description": "Deliver no earlier than this time (at most a year ahead)."
-          }
-        }
-      },
-      "BulkTriggerRequest": {
-        "type": "object",
-        "required": [
-          "events"
-        ],
-        "properties": {
-          "events": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Trigger"
-            },
-            "minItems": 1,
-            "maxItems": 1000
-          }
-        }
-      },
-      "EventStatus": {
-        "type": "string",
-        "enum": [
-          "fanning_out",
-          "planned",
-          "cancelled"
-        ],
-        "description": "`fanning_out` while topic recipients are still being expanded into messages; `planned` once every message is planned."
-      },
-      "TriggerReceipt": {
-        "type": "object",
-        "required": [
-          "event_id",
-          "status",
-          "messages",
-          "topics"
-        ],
-        "properties": {
-          "event_id": {
-            "type": "string",
-            "examples": [
-              "ev_01hx3k9m2a"
-            ]
-          },
-          "status": {
-            "$ref": "#/components/schemas/EventStatus"
-          },
-          "messages": {
-            "type": "object",
-            "additionalProperties": {
-              "type": "integer"
-            },
-            "description": "Planned messages for direct recipients by status (`queued`, `suppressed`)."
-          },
-          "topics": {
-            "type": "array",
-            "items": {
-              "type": "string"
-            },
-            "description": "Topics that fan out afterwards."
-          }
-        }
-      },
-      "TriggerReceiptList": {
-        "type": "object",
-        "description": "One receipt per trigger, in request order.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/TriggerReceipt"
-            }
-          }
-        }
-      },
-      "Event": {
-        "type": "object",
-        "description": "One trigger as stored.",
-        "required": [
-          "id",
-          "type",
-          "priority",
-          "status",
-          "payload",
-          "created_at",
-          "expires_at"
-        ],
-        "properties": {
-          "id": {
-            "type": "string"
-          },
-          "type": {
-            "type": "string"
-          },
-          "priority": {
-            "$ref": "#/components/schemas/Priority"
-          },
-          "status": {
-            "$ref": "#/components/schemas/EventStatus"
-          },
-          "payload": {
-            "type": "object",
-            "additionalProperties": true
-          },
-          "actor": {
-            "type": "string"
-          },
-          "created_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "send_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "expires_at": {
-            "type": "string",
-            "format": "date-time",
-            "description": "When the event and its messages are deleted."
-          }
-        }
-      },
-      "EventDetails": {
-        "description": "The event's fields, plus its message counts by status and one page of its messages.",
-        "allOf": [
-          {
-            "$ref": "#/components/schemas/Event"
-          },
-          {
-            "type": "object",
-            "required": [
-              "counts",
-              "messages"
-            ],
-            "properties": {
-              "counts": {
+              },
+              "Health": {
                 "type": "object",
-                "propertyNames": {
-                  "$ref": "#/components/schemas/MessageStatus"
-                },
-                "additionalProperties": {
-                  "type": "integer"
+                "required": [
+                  "status"
+                ],
+                "properties": {
+                  "status": {
+                    "type": "string",
+                    "const": "ok"
+                  }
                 }
               },
-              "messages": {
-                "type": "array",
-                "items": {
-                  "$ref": "#/components/schemas/Message"
+              "Readiness": {
+                "type": "object",
+                "required": [
+                  "ready",
+                  "database",
+                  "dispatcher"
+                ],
+                "properties": {
+                  "ready": {
+                    "type": "boolean"
+                  },
+                  "database": {
+                    "type": "string",
+                    "description": "`ok`, or `unreachable: …`."
+                  },
+                  "dispatcher": {
+                    "type": "string",
+                    "description": "`ok`, `not started`, `stalled`, or `not running in this process`."
+                  },
+                  "queue": {
+                    "$ref": "#/components/schemas/QueueDepth"
+                  }
                 }
               },
-              "next_cursor": {
+              "QueueDepth": {
+                "type": "object",
+                "description": "Work waiting: due messages by priority, and pending topic fan-out jobs.",
+                "required": [
+                  "by_priority",
+                  "fanout_jobs"
+                ],
+                "properties": {
+                  "by_priority": {
+                    "type": "object",
+                    "propertyNames": {
+                      "$ref": "#/components/schemas/Priority"
+                    },
+                    "additionalProperties": {
+                      "type": "integer"
+                    }
+                  },
+                  "fanout_jobs": {
+                    "type": "integer"
+                  }
+                }
+              },
+              "Tenant": {
+                "type": "object",
+                "description": "The isolation boundary (an estate, an organisation). Nothing crosses from one tenant to another.",
+                "required": [
+                  "id",
+                  "name",
+                  "created_at"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "examples": [
+                      "tn_01hx3k9m2a"
+                    ]
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "TenantList": {
+                "type": "object",
+                "description": "Every tenant.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Tenant"
+                    }
+                  }
+                }
+              },
+              "CreateTenantRequest": {
+                "type": "object",
+                "required": [
+                  "name"
+                ],
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 200
+                  }
+                }
+              },
+              "CreatedTenant": {
+                "type": "object",
+                "required": [
+                  "tenant",
+                  "api_key"
+                ],
+                "properties": {
+                  "tenant": {
+                    "$ref": "#/components/schemas/Tenant"
+                  },
+                  "api_key": {
+                    "$ref": "#/components/schemas/IssuedAPIKey"
+                  }
+                }
+              },
+              "APIKeyInfo": {
+                "type": "object",
+                "description": "An API key's public description; the secret is never shown after creation.",
+                "required": [
+                  "id",
+                  "prefix",
+                  "created_at"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "examples": [
+                      "key_01hx3k9m2a"
+                    ]
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "prefix": {
+                    "type": "string",
+                    "description": "The first characters of the key, to tell keys apart.",
+                    "examples": [
+                      "hk_3Fq9a1Z"
+                    ]
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "revoked_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "APIKeyList": {
+                "type": "object",
+                "description": "The tenant's API keys.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/APIKeyInfo"
+                    }
+                  }
+                }
+              },
+              "IssuedAPIKey": {
+                "description": "A newly made key: the key's description with its secret `key`, the only time the secret is returned.",
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/APIKeyInfo"
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "key"
+                    ],
+                    "properties": {
+                      "key": {
+                        "type": "string",
+                        "description": "The secret API key (`hk_…`). Store it now; it cannot be shown again."
+                      }
+                    }
+                  }
+                ]
+              },
+              "CreateAPIKeyRequest": {
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "description": "A label to tell the key apart."
+                  }
+                }
+              },
+              "Priority": {
                 "type": "string",
-                "description": "Pass as `cursor` for the next page of messages."
-              }
-            }
-          }
-        ]
-      },
-      "CancelResult": {
-        "type": "object",
-        "required": [
-          "cancelled"
-        ],
-        "properties": {
-          "cancelled": {
-            "type": "integer",
-            "description": "How many messages were cancelled."
-          }
-        }
-      },
-      "MessageStatus": {
-        "type": "string",
-        "enum": [
-          "queued",
-          "sending",
-          "sent",
-          "delivered",
-          "failed",
-          "dead_lettered",
-          "suppressed",
-          "cancelled"
-        ],
-        "description": "`queued` and `sending` are work in progress; `dead_lettered` means transient failures exhausted the attempt limit; `suppressed` messages were deliberately not sent (see `reason`)."
-      },
-      "SuppressionReason": {
-        "type": "string",
-        "enum": [
-          "preference",
-          "unsubscribed",
-          "duplicate",
-          "rate_limited",
-          "no_address",
-          "recipient_not_allowed"
-        ],
-        "description": "Why a message was suppressed, recorded in its `reason`."
-      },
-      "Message": {
-        "type": "object",
-        "description": "One recipient × one channel of an event, with its state.",
-        "required": [
-          "id",
-          "event_id",
-          "event_type",
-          "subscriber_id",
-          "channel",
-          "priority",
-          "status",
-          "attempts",
-          "created_at",
-          "updated_at"
-        ],
-        "properties": {
-          "id": {
-            "type": "string",
-            "examples": [
-              "msg_1042"
-            ]
-          },
-          "event_id": {
-            "type": "string"
-          },
-          "event_type": {
-            "type": "string"
-          },
-          "subscriber_id": {
-            "type": "string"
-          },
-          "channel": {
-            "$ref": "#/components/schemas/Channel"
-          },
-          "priority": {
-            "$ref": "#/components/schemas/Priority"
-          },
-          "status": {
-            "$ref": "#/components/schemas/MessageStatus"
-          },
-          "reason": {
-            "type": "string",
-            "description": "For `suppressed`, one of the suppression words (preference, unsubscribed, duplicate, rate_limited, no_address, recipient_not_allowed); for failures, a short reason.",
-            "examples": [
-              "preference",
-              "unsubscribed",
-              "duplicate",
-              "rate_limited",
-              "no_address",
-              "recipient_not_allowed"
-            ]
-          },
-          "attempts": {
-            "type": "integer"
-          },
-          "last_error": {
-            "type": "string"
-          },
-          "created_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "updated_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "available_at": {
-            "type": "string",
-            "format": "date-time",
-            "description": "When the message is due (while sending, when its lease runs out)."
-          },
-          "sent_at": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      },
-      "DeliveryAttempt": {
-        "type": "object",
-        "description": "One try at delivering a message.",
-        "required": [
-          "number",
-          "started_at",
-          "duration_ms",
-          "outcome"
-        ],
-        "properties": {
-          "number": {
-            "type": "integer"
-          },
-          "started_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "duration_ms": {
-            "type": "number"
-          },
-          "outcome": {
-            "type": "string",
-            "enum": [
-              "delivered",
-              "sent",
-              "transient_failure",
-              "permanent_failure"
-            ]
-          },
-          "detail": {
-            "type": "string",
-            "description": "The provider's answer or the error; never a secret."
-          }
-        }
-      },
-      "MessageWithAttempts": {
-        "description": "A message's fields (attempts is the count) plus the record of each delivery attempt.",
-        "allOf": [
-          {
-            "$ref": "#/components/schemas/Message"
-          },
-          {
-            "type": "object",
-            "required": [
-              "attempt_log"
-            ],
-            "properties": {
-              "attempt_log": {
-                "type": "array",
-                "items": {
-                  "$ref": "#/components/schemas/DeliveryAttempt"
+                "enum": [
+                  "critical",
+                  "high",
+                  "medium",
+                  "low"
+                ],
+                "description": "How urgent an event type is. `critical` bypasses preferences and has dispatch capacity held back for it."
+              },
+              "Channel": {
+                "type": "string",
+                "enum": [
+                  "in_app",
+                  "email",
+                  "sms",
+                  "webhook",
+                  "chat"
+                ],
+                "description": "A way to reach a subscriber. Template parts: in_app `title`, `body` (optional `action_url`); email `subject`, `html` (optional `text`); sms and chat `text`; webhook `body`."
+              },
+              "ParameterSpec": {
+                "type": "object",
+                "description": "A parameter an event type declares: what a trigger's payload must or may carry.",
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "enum": [
+                      "string",
+                      "number",
+                      "integer",
+                      "boolean",
+                      "datetime",
+                      "url",
+                      "object",
+                      "array",
+                      "any"
+                    ],
+                    "default": "any"
+                  },
+                  "required": {
+                    "type": "boolean",
+                    "default": true
+                  },
+                  "description": {
+                    "type": "string"
+                  }
+                }
+              },
+              "EventType": {
+                "type": "object",
+                "description": "A kind of event an app can trigger: its priority, channels, declared parameters and templates.",
+                "required": [
+                  "priority",
+                  "channels"
+                ],
+                "properties": {
+                  "key": {
+                    "type": "string",
+                    "description": "Optional in a PUT body (the URL's key is used); must match the URL when given.",
+                    "examples": [
+                      "payment_due"
+                    ]
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "category": {
+                    "type": "string"
+                  },
+                  "description": {
+                    "type": "string"
+                  },
+                  "priority": {
+                    "$ref": "#/components/schemas/Priority"
+                  },
+                  "channels": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Channel"
+                    }
+                  },
+                  "parameters": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "$ref": "#/components/schemas/ParameterSpec"
+                    },
+                    "description": "Declared payload parameters by name."
+                  },
+                  "templates": {
+                    "type": "object",
+                    "description": "Templates per channel, then locale, then part (`title`, `subject`, `html` …).",
+                    "propertyNames": {
+                      "$ref": "#/components/schemas/Channel"
+                    },
+                    "additionalProperties": {
+                      "type": "object",
+                      "description": "Locale (BCP 47) → part → template text.",
+                      "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "defaults": {
+                    "type": "object",
+                    "description": "Preference defaults per channel (true = on); tenants and subscribers override them.",
+                    "propertyNames": {
+                      "$ref": "#/components/schemas/Channel"
+                    },
+                    "additionalProperties": {
+                      "type": "boolean"
+                    }
+                  },
+                  "retention_days": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "How long events and messages of this type are kept; the server default applies when absent."
+                  }
+                }
+              },
+              "EventTypeList": {
+                "type": "object",
+                "description": "The tenant's event types.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/EventType"
+                    }
+                  }
+                }
+              },
+              "PreviewRequest": {
+                "type": "object",
+                "properties": {
+                  "payload": {
+                    "type": "object",
+                    "additionalProperties": true,
+                    "description": "Sample payload to render with."
+                  },
+                  "locale": {
+                    "type": "string",
+                    "description": "The locale to render for (BCP 47)."
+                  }
+                }
+              },
+              "RenderedContent": {
+                "type": "object",
+                "required": [
+                  "locale",
+                  "parts"
+                ],
+                "properties": {
+                  "locale": {
+                    "type": "string",
+                    "description": "The locale whose templates were used."
+                  },
+                  "parts": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "type": "string"
+                    },
+                    "description": "Rendered text per template part."
+                  }
+                }
+              },
+              "Preview": {
+                "type": "object",
+                "required": [
+                  "channels"
+                ],
+                "properties": {
+                  "channels": {
+                    "type": "object",
+                    "propertyNames": {
+                      "$ref": "#/components/schemas/Channel"
+                    },
+                    "additionalProperties": {
+                      "$ref": "#/components/schemas/RenderedContent"
+                    }
+                  }
+                }
+              },
+              "Subscriber": {
+                "type": "object",
+                "description": "A recipient, identified by the app's own id inside a tenant.",
+                "required": [
+                  "id"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "email": {
+                    "type": "string",
+                    "format": "email"
+                  },
+                  "phone": {
+                    "type": "string",
+                    "description": "E.164 phone number."
+                  },
+                  "locale": {
+                    "type": "string",
+                    "description": "BCP 47 language tag (`en`, `fr-CA`) used to pick templates."
+                  },
+                  "timezone": {
+                    "type": "string",
+                    "description": "IANA time zone (`Europe/London`)."
+                  },
+                  "data": {
+                    "type": "object",
+                    "additionalProperties": true,
+                    "description": "Free-form attributes available to templates."
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "updated_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "SubscriberInput": {
+                "type": "object",
+                "description": "The subscriber fields a trigger or an upsert may set; absent fields keep their stored values.",
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "description": "Optional in a PUT body (the URL's id is used); required inline in a trigger."
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "email": {
+                    "type": "string",
+                    "format": "email"
+                  },
+                  "phone": {
+                    "type": "string"
+                  },
+                  "locale": {
+                    "type": "string"
+                  },
+                  "timezone": {
+                    "type": "string"
+                  },
+                  "data": {
+                    "type": "object",
+                    "additionalProperties": true
+                  }
+                }
+              },
+              "SubscriberPage": {
+                "type": "object",
+                "description": "One page of subscribers.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Subscriber"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string",
+                    "description": "Pass as `cursor` to get the next page; absent on the last page."
+                  }
+                }
+              },
+              "SubscriberTokenRequest": {
+                "type": "object",
+                "properties": {
+                  "ttl_seconds": {
+                    "type": "number",
+                    "minimum": 60,
+                    "maximum": 2592000,
+                    "default": 86400,
+                    "description": "How long the token is valid, from 60 seconds to 30 days."
+                  }
+                }
+              },
+              "SubscriberToken": {
+                "type": "object",
+                "required": [
+                  "token",
+                  "expires_at",
+                  "subscriber_id"
+                ],
+                "properties": {
+                  "token": {
+                    "type": "string",
+                    "description": "Send as `Authorization: Bearer <token>` (or `?token=`) to the inbox routes."
+                  },
+                  "expires_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "subscriber_id": {
+                    "type": "string"
+                  }
+                }
+              },
+              "Recipient": {
+                "description": "Who a trigger is for: a subscriber id, `{subscriber_id}`, `{topic}`, or an inline subscriber (upserted first).",
+                "oneOf": [
+                  {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "A known subscriber's id."
+                  },
+                  {
+                    "type": "object",
+                    "title": "Subscriber reference",
+                    "required": [
+                      "subscriber_id"
+                    ],
+                    "properties": {
+                      "subscriber_id": {
+                        "type": "string",
+                        "minLength": 1
+                      }
+                    },
+                    "not": {
+                      "required": [
+                        "topic"
+                      ]
+                    }
+                  },
+                  {
+                    "type": "object",
+                    "title": "Topic",
+                    "required": [
+                      "topic"
+                    ],
+                    "properties": {
+                      "topic": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 128,
+                        "pattern": "^[A-Za-z0-9_:.-]+$"
+                      }
+                    }
+                  },
+                  {
+                    "title": "Inline subscriber",
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/SubscriberInput"
+                      },
+                      {
+                        "type": "object",
+                        "required": [
+                          "id"
+                        ]
+                      }
+                    ],
+                    "not": {
+                      "anyOf": [
+                        {
+                          "required": [
+                            "topic"
+                          ]
+                        },
+                        {
+                          "required": [
+                            "subscriber_id"
+                          ]
+                        }
+                      ]
+                    }
+                  }
+                ]
+              },
+              "Trigger": {
+                "type": "object",
+                "description": "One request to notify: an event type, its recipients and its payload. `to` is accepted in place of `recipients`.",
+                "required": [
+                  "type"
+                ],
+                "anyOf": [
+                  {
+                    "required": [
+                      "recipients"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "to"
+                    ]
+                  }
+                ],
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "description": "An event type key of this tenant.",
+                    "examples": [
+                      "payment_due"
+                    ]
+                  },
+                  "recipients": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Recipient"
+                    },
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "description": "Up to 1,000 direct recipients; use a topic for more."
+                  },
+                  "to": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Recipient"
+                    },
+                    "minItems": 1,
+                    "maxItems": 1000,
+                    "description": "Alias of `recipients`; used only when `recipients` is absent."
+                  },
+                  "payload": {
+                    "type": "object",
+                    "additionalProperties": true,
+                    "description": "Values for the event type's declared parameters."
+                  },
+                  "actor": {
+                    "type": "string",
+                    "maxLength": 256,
+                    "description": "Who caused the event (a user id, `system`)."
+                  },
+                  "send_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "Deliver no earlier than this time (at most a year ahead)."
+                  }
+                }
+              },
+              "BulkTriggerRequest": {
+                "type": "object",
+                "required": [
+                  "events"
+                ],
+                "properties": {
+                  "events": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Trigger"
+                    },
+                    "minItems": 1,
+                    "maxItems": 1000
+                  }
+                }
+              },
+              "EventStatus": {
+                "type": "string",
+                "enum": [
+                  "fanning_out",
+                  "planned",
+                  "cancelled"
+                ],
+                "description": "`fanning_out` while topic recipients are still being expanded into messages; `planned` once every message is planned."
+              },
+              "TriggerReceipt": {
+                "type": "object",
+                "required": [
+                  "event_id",
+                  "status",
+                  "messages",
+                  "topics"
+                ],
+                "properties": {
+                  "event_id": {
+                    "type": "string",
+                    "examples": [
+                      "ev_01hx3k9m2a"
+                    ]
+                  },
+                  "status": {
+                    "$ref": "#/components/schemas/EventStatus"
+                  },
+                  "messages": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "type": "integer"
+                    },
+                    "description": "Planned messages for direct recipients by status (`queued`, `suppressed`)."
+                  },
+                  "topics": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "description": "Topics that fan out afterwards."
+                  }
+                }
+              },
+              "TriggerReceiptList": {
+                "type": "object",
+                "description": "One receipt per trigger, in request order.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/TriggerReceipt"
+                    }
+                  }
+                }
+              },
+              "Event": {
+                "type": "object",
+                "description": "One trigger as stored.",
+                "required": [
+                  "id",
+                  "type",
+                  "priority",
+                  "status",
+                  "payload",
+                  "created_at",
+                  "expires_at"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "type": {
+                    "type": "string"
+                  },
+                  "priority": {
+                    "$ref": "#/components/schemas/Priority"
+                  },
+                  "status": {
+                    "$ref": "#/components/schemas/EventStatus"
+                  },
+                  "payload": {
+                    "type": "object",
+                    "additionalProperties": true
+                  },
+                  "actor": {
+                    "type": "string"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "send_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "expires_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "When the event and its messages are deleted."
+                  }
+                }
+              },
+              "EventDetails": {
+                "description": "The event's fields, plus its message counts by status and one page of its messages.",
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/Event"
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "counts",
+                      "messages"
+                    ],
+                    "properties": {
+                      "counts": {
+                        "type": "object",
+                        "propertyNames": {
+                          "$ref": "#/components/schemas/MessageStatus"
+                        },
+                        "additionalProperties": {
+                          "type": "integer"
+                        }
+                      },
+                      "messages": {
+                        "type": "array",
+                        "items": {
+                          "$ref": "#/components/schemas/Message"
+                        }
+                      },
+                      "next_cursor": {
+                        "type": "string",
+                        "description": "Pass as `cursor` for the next page of messages."
+                      }
+                    }
+                  }
+                ]
+              },
+              "CancelResult": {
+                "type": "object",
+                "required": [
+                  "cancelled"
+                ],
+                "properties": {
+                  "cancelled": {
+                    "type": "integer",
+                    "description": "How many messages were cancelled."
+                  }
+                }
+              },
+              "MessageStatus": {
+                "type": "string",
+                "enum": [
+                  "queued",
+                  "sending",
+                  "sent",
+                  "delivered",
+                  "failed",
+                  "dead_lettered",
+                  "suppressed",
+                  "cancelled"
+                ],
+                "description": "`queued` and `sending` are work in progress; `dead_lettered` means transient failures exhausted the attempt limit; `suppressed` messages were deliberately not sent (see `reason`)."
+              },
+              "SuppressionReason": {
+                "type": "string",
+                "enum": [
+                  "preference",
+                  "unsubscribed",
+                  "duplicate",
+                  "rate_limited",
+                  "no_address",
+                  "recipient_not_allowed"
+                ],
+                "description": "Why a message was suppressed, recorded in its `reason`."
+              },
+              "Message": {
+                "type": "object",
+                "description": "One recipient × one channel of an event, with its state.",
+                "required": [
+                  "id",
+                  "event_id",
+                  "event_type",
+                  "subscriber_id",
+                  "channel",
+                  "priority",
+                  "status",
+                  "attempts",
+                  "created_at",
+                  "updated_at"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "examples": [
+                      "msg_1042"
+                    ]
+                  },
+                  "event_id": {
+                    "type": "string"
+                  },
+                  "event_type": {
+                    "type": "string"
+                  },
+                  "subscriber_id": {
+                    "type": "string"
+                  },
+                  "channel": {
+                    "$ref": "#/components/schemas/Channel"
+                  },
+                  "priority": {
+                    "$ref": "#/components/schemas/Priority"
+                  },
+                  "status": {
+                    "$ref": "#/components/schemas/MessageStatus"
+                  },
+                  "reason": {
+                    "type": "string",
+                    "description": "For `suppressed`, one of the suppression words (preference, unsubscribed, duplicate, rate_limited, no_address, recipient_not_allowed); for failures, a short reason.",
+                    "examples": [
+                      "preference",
+                      "unsubscribed",
+                      "duplicate",
+                      "rate_limited",
+                      "no_address",
+                      "recipient_not_allowed"
+                    ]
+                  },
+                  "attempts": {
+                    "type": "integer"
+                  },
+                  "last_error": {
+                    "type": "string"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "updated_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "available_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "When the message is due (while sending, when its lease runs out)."
+                  },
+                  "sent_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "DeliveryAttempt": {
+                "type": "object",
+                "description": "One try at delivering a message.",
+                "required": [
+                  "number",
+                  "started_at",
+                  "duration_ms",
+                  "outcome"
+                ],
+                "properties": {
+                  "number": {
+                    "type": "integer"
+                  },
+                  "started_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "duration_ms": {
+                    "type": "number"
+                  },
+                  "outcome": {
+                    "type": "string",
+                    "enum": [
+                      "delivered",
+                      "sent",
+                      "transient_failure",
+                      "permanent_failure"
+                    ]
+                  },
+                  "detail": {
+                    "type": "string",
+                    "description": "The provider's answer or the error; never a secret."
+                  }
+                }
+              },
+              "MessageWithAttempts": {
+                "description": "A message's fields (attempts is the count) plus the record of each delivery attempt.",
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/Message"
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "attempt_log"
+                    ],
+                    "properties": {
+                      "attempt_log": {
+                        "type": "array",
+                        "items": {
+                          "$ref": "#/components/schemas/DeliveryAttempt"
+                        }
+                      }
+                    }
+                  }
+                ]
+              },
+              "MessagePage": {
+                "type": "object",
+                "description": "One page of messages.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Message"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string",
+                    "description": "Pass as `cursor` to get the next page; absent on the last page."
+                  }
+                }
+              },
+              "InboxFilter": {
+                "type": "string",
+                "enum": [
+                  "active",
+                  "unread",
+                  "read",
+                  "archived",
+                  "all"
+                ],
+                "description": "`active` is everything not archived; `all` includes archived items."
+              },
+              "InboxItem": {
+                "type": "object",
+                "description": "An in-app message as its subscriber sees it.",
+                "required": [
+                  "id",
+                  "event_type",
+                  "title",
+                  "body",
+                  "created_at"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "examples": [
+                      "msg_1042"
+                    ]
+                  },
+                  "event_type": {
+                    "type": "string"
+                  },
+                  "title": {
+                    "type": "string"
+                  },
+                  "body": {
+                    "type": "string"
+                  },
+                  "action_url": {
+                    "type": "string"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "seen_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "read_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "archived_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "InboxPage": {
+                "type": "object",
+                "description": "One page of inbox items.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/InboxItem"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string",
+                    "description": "Pass as `cursor` to get the next page; absent on the last page."
+                  }
+                }
+              },
+              "InboxCounts": {
+                "type": "object",
+                "description": "The numbers a bell shows.",
+                "required": [
+                  "unread",
+                  "unseen",
+                  "total"
+                ],
+                "properties": {
+                  "unread": {
+                    "type": "integer"
+                  },
+                  "unseen": {
+                    "type": "integer"
+                  },
+                  "total": {
+                    "type": "integer"
+                  }
+                }
+              },
+              "PreferenceRule": {
+                "type": "object",
+                "description": "One on/off rule: event type (or `*`) × channel (or `*`).",
+                "required": [
+                  "enabled"
+                ],
+                "properties": {
+                  "event_type": {
+                    "type": "string",
+                    "default": "*",
+                    "description": "An event type key, or `*` for every type."
+                  },
+                  "channel": {
+                    "type": "string",
+                    "enum": [
+                      "*",
+                      "in_app",
+                      "email",
+                      "sms",
+                      "webhook",
+                      "chat"
+                    ],
+                    "default": "*",
+                    "description": "A channel, or `*` for every channel."
+                  },
+                  "enabled": {
+                    "type": "boolean"
+                  }
+                }
+              },
+              "PreferenceRules": {
+                "type": "object",
+                "required": [
+                  "rules"
+                ],
+                "properties": {
+                  "rules": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/PreferenceRule"
+                    }
+                  }
+                }
+              },
+              "EffectivePreference": {
+                "type": "object",
+                "description": "The resolved answer for one event type × channel.",
+                "required": [
+                  "event_type",
+                  "channel",
+                  "enabled",
+                  "source"
+                ],
+                "properties": {
+                  "event_type": {
+                    "type": "string"
+                  },
+                  "channel": {
+                    "$ref": "#/components/schemas/Channel"
+                  },
+                  "enabled": {
+                    "type": "boolean"
+                  },
+                  "source": {
+                    "type": "string",
+                    "enum": [
+                      "critical",
+                      "subscriber",
+                      "tenant",
+                      "event_type",
+                      "default"
+                    ],
+                    "description": "Where the answer came from, most specific first."
+                  }
+                }
+              },
+              "SubscriberPreferences": {
+                "type": "object",
+                "required": [
+                  "subscriber_id",
+                  "rules",
+                  "effective"
+                ],
+                "properties": {
+                  "subscriber_id": {
+                    "type": "string"
+                  },
+                  "rules": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/PreferenceRule"
+                    },
+                    "description": "The subscriber's own rules."
+                  },
+                  "effective": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/EffectivePreference"
+                    }
+                  }
+                }
+              },
+              "Topic": {
+                "type": "object",
+                "description": "A named list of subscribers: a fan-out target that can hold millions.",
+                "required": [
+                  "key",
+                  "member_count"
+                ],
+                "properties": {
+                  "key": {
+                    "type": "string"
+                  },
+                  "name": {
+                    "type": "string"
+                  },
+                  "member_count": {
+                    "type": "integer"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "TopicInput": {
+                "type": "object",
+                "properties": {
+                  "name": {
+                    "type": "string",
+                    "description": "A display name."
+                  }
+                }
+              },
+              "TopicPage": {
+                "type": "object",
+                "description": "One page of topics.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Topic"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string",
+                    "description": "Pass as `cursor` to get the next page; absent on the last page."
+                  }
+                }
+              },
+              "TopicMemberPage": {
+                "type": "object",
+                "description": "One page of member subscriber ids.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "description": "A subscriber id."
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string",
+                    "description": "Pass as `cursor` to get the next page; absent on the last page."
+                  }
+                }
+              },
+              "TopicMembersRequest": {
+                "type": "object",
+                "required": [
+                  "subscribers"
+                ],
+                "properties": {
+                  "subscribers": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "maxItems": 10000,
+                    "description": "Subscriber ids."
+                  }
+                }
+              },
+              "TopicMembersAdded": {
+                "type": "object",
+                "required": [
+                  "added"
+                ],
+                "properties": {
+                  "added": {
+                    "type": "integer"
+                  }
+                }
+              },
+              "TopicMembersRemoved": {
+                "type": "object",
+                "required": [
+                  "removed"
+                ],
+                "properties": {
+                  "removed": {
+                    "type": "integer"
+                  }
                 }
               }
             }
           }
-        ]
-      },
-      "MessagePage": {
-        "type": "object",
-        "description": "One page of messages.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Message"
-            }
-          },
-          "next_cursor": {
-            "type": "string",
-            "description": "Pass as `cursor` to get the next page; absent on the last page."
-          }
         }
-      },
-      "InboxFilter": {
-        "type": "string",
-        "enum": [
-          "active",
-          "unread",
-          "read",
-          "archived",
-          "all"
-        ],
-        "description": "`active` is everything not archived; `all` includes archived items."
-      },
-      "InboxItem": {
-        "type": "object",
-        "description": "An in-app message as its subscriber sees it.",
-        "required": [
-          "id",
-          "event_type",
-          "title",
-          "body",
-          "created_at"
-        ],
-        "properties": {
-          "id": {
-            "type": "string",
-            "examples": [
-              "msg_1042"
-            ]
-          },
-          "event_type": {
-            "type": "string"
-          },
-          "title": {
-            "type": "string"
-          },
-          "body": {
-            "type": "string"
-          },
-          "action_url": {
-            "type": "string"
-          },
-          "created_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "seen_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "read_at": {
-            "type": "string",
-            "format": "date-time"
-          },
-          "archived_at": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      },
-      "InboxPage": {
-        "type": "object",
-        "description": "One page of inbox items.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/InboxItem"
-            }
-          },
-          "next_cursor": {
-            "type": "string",
-            "description": "Pass as `cursor` to get the next page; absent on the last page."
-          }
-        }
-      },
-      "InboxCounts": {
-        "type": "object",
-        "description": "The numbers a bell shows.",
-        "required": [
-          "unread",
-          "unseen",
-          "total"
-        ],
-        "properties": {
-          "unread": {
-            "type": "integer"
-          },
-          "unseen": {
-            "type": "integer"
-          },
-          "total": {
-            "type": "integer"
-          }
-        }
-      },
-      "PreferenceRule": {
-        "type": "object",
-        "description": "One on/off rule: event type (or `*`) × channel (or `*`).",
-        "required": [
-          "enabled"
-        ],
-        "properties": {
-          "event_type": {
-            "type": "string",
-            "default": "*",
-            "description": "An event type key, or `*` for every type."
-          },
-          "channel": {
-            "type": "string",
-            "enum": [
-              "*",
-              "in_app",
-              "email",
-              "sms",
-              "webhook",
-              "chat"
-            ],
-            "default": "*",
-            "description": "A channel, or `*` for every channel."
-          },
-          "enabled": {
-            "type": "boolean"
-          }
-        }
-      },
-      "PreferenceRules": {
-        "type": "object",
-        "required": [
-          "rules"
-        ],
-        "properties": {
-          "rules": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/PreferenceRule"
-            }
-          }
-        }
-      },
-      "EffectivePreference": {
-        "type": "object",
-        "description": "The resolved answer for one event type × channel.",
-        "required": [
-          "event_type",
-          "channel",
-          "enabled",
-          "source"
-        ],
-        "properties": {
-          "event_type": {
-            "type": "string"
-          },
-          "channel": {
-            "$ref": "#/components/schemas/Channel"
-          },
-          "enabled": {
-            "type": "boolean"
-          },
-          "source": {
-            "type": "string",
-            "enum": [
-              "critical",
-              "subscriber",
-              "tenant",
-              "event_type",
-              "default"
-            ],
-            "description": "Where the answer came from, most specific first."
-          }
-        }
-      },
-      "SubscriberPreferences": {
-        "type": "object",
-        "required": [
-          "subscriber_id",
-          "rules",
-          "effective"
-        ],
-        "properties": {
-          "subscriber_id": {
-            "type": "string"
-          },
-          "rules": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/PreferenceRule"
-            },
-            "description": "The subscriber's own rules."
-          },
-          "effective": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/EffectivePreference"
-            }
-          }
-        }
-      },
-      "Topic": {
-        "type": "object",
-        "description": "A named list of subscribers: a fan-out target that can hold millions.",
-        "required": [
-          "key",
-          "member_count"
-        ],
-        "properties": {
-          "key": {
-            "type": "string"
-          },
-          "name": {
-            "type": "string"
-          },
-          "member_count": {
-            "type": "integer"
-          },
-          "created_at": {
-            "type": "string",
-            "format": "date-time"
-          }
-        }
-      },
-      "TopicInput": {
-        "type": "object",
-        "properties": {
-          "name": {
-            "type": "string",
-            "description": "A display name."
-          }
-        }
-      },
-      "TopicPage": {
-        "type": "object",
-        "description": "One page of topics.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "$ref": "#/components/schemas/Topic"
-            }
-          },
-          "next_cursor": {
-            "type": "string",
-            "description": "Pass as `cursor` to get the next page; absent on the last page."
-          }
-        }
-      },
-      "TopicMemberPage": {
-        "type": "object",
-        "description": "One page of member subscriber ids.",
-        "required": [
-          "data"
-        ],
-        "properties": {
-          "data": {
-            "type": "array",
-            "items": {
-              "type": "string",
-              "description": "A subscriber id."
-            }
-          },
-          "next_cursor": {
-            "type": "string",
-            "description": "Pass as `cursor` to get the next page; absent on the last page."
-          }
-        }
-      },
-      "TopicMembersRequest": {
-        "type": "object",
-        "required": [
-          "subscribers"
-        ],
-        "properties": {
-          "subscribers": {
-            "type": "array",
-            "items": {
-              "type": "string"
-            },
-            "maxItems": 10000,
-            "description": "Subscriber ids."
-          }
-        }
-      },
-      "TopicMembersAdded": {
-        "type": "object",
-        "required": [
-          "added"
-        ],
-        "properties": {
-          "added": {
-            "type": "integer"
-          }
-        }
-      },
-      "TopicMembersRemoved": {
-        "type": "object",
-        "required": [
-          "removed"
-        ],
-        "properties": {
-          "removed": {
-            "type": "integer"
-          }
-        }
-      }
-    }
-  }
-}
-"""#
+        """#
 }

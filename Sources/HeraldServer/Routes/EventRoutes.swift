@@ -27,7 +27,8 @@ struct EventRoutes {
         group.get("events/{id}") { request, context in
             JSONResponse.make(
                 try await engine.eventDetails(
-                    tenantID: try context.requireTenant().id, id: try context.parameters.require("id"), cursor: request.uri.queryParameters.get("cursor"),
+                    tenantID: try context.requireTenant().id, id: try context.parameters.require("id"),
+                    cursor: request.uri.queryParameters.get("cursor"),
                     limit: try request.intQuery("limit", default: 100, range: 1...1000)))
         }
         group.delete("events/{id}") { _, context in

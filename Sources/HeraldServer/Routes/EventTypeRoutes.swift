@@ -34,8 +34,11 @@ struct EventTypeRoutes {
         group.post("event-types/{key}/preview") { request, context in
             let body = try await request.decodeJSON(PreviewRequest.self, context: context)
             let rendered = try await engine.preview(
-                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), payload: body.payload ?? [:], locale: body.locale)
-            return JSONResponse.make(["channels": rendered.mapValues { ["locale": .string($0.locale), "parts": JSONValue.object($0.parts.mapValues(JSONValue.string))] }])
+                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), payload: body.payload ?? [:],
+                locale: body.locale)
+            return JSONResponse.make([
+                "channels": rendered.mapValues { ["locale": .string($0.locale), "parts": JSONValue.object($0.parts.mapValues(JSONValue.string))] }
+            ])
         }
     }
 }

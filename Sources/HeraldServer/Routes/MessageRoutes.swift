@@ -22,7 +22,8 @@ struct MessageRoutes {
                 eventID: request.uri.queryParameters.get("event"), subscriberID: request.uri.queryParameters.get("subscriber"),
                 channel: try request.enumQuery("channel", ChannelKind.self), status: try request.enumQuery("status", MessageStatus.self),
                 since: try request.dateQuery("since"), until: try request.dateQuery("until"),
-                cursor: try Cursor.decode(request.uri.queryParameters.get("cursor")), limit: try request.intQuery("limit", default: 50, range: 1...1000))
+                cursor: try Cursor.decode(request.uri.queryParameters.get("cursor")),
+                limit: try request.intQuery("limit", default: 50, range: 1...1000))
             return JSONResponse.make(try await engine.messages(tenantID: try context.requireTenant().id, query))
         }
         group.get("messages/{id}") { _, context in
@@ -30,7 +31,8 @@ struct MessageRoutes {
             return JSONResponse.make(MessageWithAttempts(message: message, attempts: attempts))
         }
         group.post("messages/{id}/retry") { _, context in
-            JSONResponse.make(try await engine.retryMessage(tenantID: try context.requireTenant().id, id: try context.parameters.require("id")), status: .accepted)
+            JSONResponse.make(
+                try await engine.retryMessage(tenantID: try context.requireTenant().id, id: try context.parameters.require("id")), status: .accepted)
         }
     }
 }

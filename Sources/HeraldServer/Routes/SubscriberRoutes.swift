@@ -50,7 +50,8 @@ struct SubscriberRoutes {
             return JSONResponse.noContent()
         }
         group.get("subscribers/{id}/preferences") { _, context in
-            JSONResponse.make(try await engine.preferences(tenantID: try context.requireTenant().id, subscriberID: try context.parameters.require("id")))
+            JSONResponse.make(
+                try await engine.preferences(tenantID: try context.requireTenant().id, subscriberID: try context.parameters.require("id")))
         }
         // PUT replaces the subscriber's rules; PATCH merges into them.
         for (method, replace) in [(HTTPRequest.Method.put, true), (.patch, false)] {
@@ -62,9 +63,7 @@ struct SubscriberRoutes {
             }
         }
         group.post("subscribers/{id}/token") { request, context in
-            let body: TokenRequest =
-                request.headers[.contentLength] == "0" || request.headers[.contentLength] == nil && request.headers[.transferEncoding] == nil
-                ? TokenRequest() : try await request.decodeJSON(TokenRequest.self, context: context)
+            let body = try await request.decodeJSONIfPresent(TokenRequest.self, context: context) ?? TokenRequest()
             let subscriberID = try context.parameters.require("id")
             let (token, expiresAt) = try await engine.issueSubscriberToken(
                 tenantID: try context.requireTenant().id, subscriberID: subscriberID, ttl: body.ttlSeconds ?? 86_400)
@@ -75,7 +74,9 @@ struct SubscriberRoutes {
         }
         group.put("preferences/defaults") { request, context in
             let body = try await request.decodeJSON(PreferencesBody.self, context: context)
-            return JSONResponse.make(["rules": try await engine.setTenantPreferences(tenantID: try context.requireTenant().id, rules: body.rules, replace: true)])
+            return JSONResponse.make([
+                "rules": try await engine.setTenantPreferences(tenantID: try context.requireTenant().id, rules: body.rules, replace: true)
+            ])
         }
     }
 }

@@ -17,7 +17,8 @@ struct TopicRoutes {
         }
         group.put("topics/{key}") { request, context in
             let body = try await request.decodeJSON(TopicBody.self, context: context)
-            return JSONResponse.make(try await engine.upsertTopic(tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), name: body.name))
+            return JSONResponse.make(
+                try await engine.upsertTopic(tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), name: body.name))
         }
         group.get("topics/{key}") { _, context in
             JSONResponse.make(try await engine.topic(tenantID: try context.requireTenant().id, key: try context.parameters.require("key")))
@@ -29,12 +30,14 @@ struct TopicRoutes {
         group.get("topics/{key}/subscribers") { request, context in
             JSONResponse.make(
                 try await engine.topicMembers(
-                    tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), cursor: request.uri.queryParameters.get("cursor"),
+                    tenantID: try context.requireTenant().id, key: try context.parameters.require("key"),
+                    cursor: request.uri.queryParameters.get("cursor"),
                     limit: try request.intQuery("limit", default: 100, range: 1...1000)))
         }
         group.post("topics/{key}/subscribers") { request, context in
             let body = try await request.decodeJSON(MembersBody.self, context: context)
-            let added = try await engine.addTopicMembers(tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), subscriberIDs: body.subscribers)
+            let added = try await engine.addTopicMembers(
+                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), subscriberIDs: body.subscribers)
             return JSONResponse.make(["added": added])
         }
         group.delete("topics/{key}/subscribers") { request, context in

@@ -11,9 +11,17 @@ extension Request {
         let buffer = try await body.collect(upTo: context.bodyLimit)
         guard buffer.readableBytes > 0 else {
             throw ProblemDetails(
-                type: "malformed-json", title: "The body is not valid JSON", status: .badRequest, detail: "the request body is empty; send a JSON object",
+                type: "malformed-json", title: "The body is not valid JSON", status: .badRequest,
+                detail: "the request body is empty; send a JSON object",
                 errors: [FieldError("body", "is empty")])
         }
+        return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
+    }
+
+    /// Like `decodeJSON`, for endpoints whose body is optional: an empty body is nil.
+    func decodeJSONIfPresent<T: Decodable>(_ type: T.Type, context: HeraldRequestContext) async throws -> T? {
+        let buffer = try await body.collect(upTo: context.bodyLimit)
+        guard buffer.readableBytes > 0 else { return nil }
         return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
     }
 

@@ -14,9 +14,10 @@ struct ActivityLogTests {
                 .post, "/v1/events", auth: tenant.key,
                 json: ["type": "announcement_posted", "recipients": .array(recipients), "payload": ["title": "T", "excerpt": "x"]])
             let eventID = try #require(event["event_id"]?.stringValue)
-            #expect(try await engine.eventually {
-                try await api.send(.get, "/v1/events/\(eventID)", auth: tenant.key)["counts"]?["delivered"] == 5
-            })
+            #expect(
+                try await engine.eventually {
+                    try await api.send(.get, "/v1/events/\(eventID)", auth: tenant.key)["counts"]?["delivered"] == 5
+                })
 
             var seen: [String] = []
             var cursor: String?

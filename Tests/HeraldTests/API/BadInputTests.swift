@@ -19,13 +19,19 @@ struct BadInputTests {
 
     enum Auth: Sendable { case tenant, none, wrong }
 
-    static let trigger = #"{"type": "payment_due", "recipients": ["s1"], "payload": {"amount": 120.5, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#
+    static let trigger =
+        #"{"type": "payment_due", "recipients": ["s1"], "payload": {"amount": 120.5, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#
 
     static let cases: [Case] = [
-        Case(name: "malformed JSON", method: .post, path: "/v1/events", body: #"{"type": "payment_due", "#, auth: .tenant, status: 400, field: "body"),
+        Case(
+            name: "malformed JSON", method: .post, path: "/v1/events", body: #"{"type": "payment_due", "#, auth: .tenant, status: 400, field: "body"),
         Case(name: "empty body", method: .post, path: "/v1/events", body: "", auth: .tenant, status: 400, field: "body"),
-        Case(name: "wrong JSON type", method: .post, path: "/v1/events", body: #"{"type": 12, "recipients": []}"#, auth: .tenant, status: 422, field: "type"),
-        Case(name: "missing recipients", method: .post, path: "/v1/events", body: #"{"type": "payment_due"}"#, auth: .tenant, status: 422, field: "recipients"),
+        Case(
+            name: "wrong JSON type", method: .post, path: "/v1/events", body: #"{"type": 12, "recipients": []}"#, auth: .tenant, status: 422,
+            field: "type"),
+        Case(
+            name: "missing recipients", method: .post, path: "/v1/events", body: #"{"type": "payment_due"}"#, auth: .tenant, status: 422,
+            field: "recipients"),
         Case(
             name: "unknown event type", method: .post, path: "/v1/events", body: #"{"type": "no_such_type", "recipients": ["s1"]}"#, auth: .tenant,
             status: 422, field: "type"),
@@ -35,39 +41,48 @@ struct BadInputTests {
             status: 422, field: "payload.due_date"),
         Case(
             name: "undeclared template parameter", method: .post, path: "/v1/events",
-            body: #"{"type": "payment_due", "recipients": ["s1"], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B", "surprise": true}}"#,
+            body:
+                #"{"type": "payment_due", "recipients": ["s1"], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B", "surprise": true}}"#,
             auth: .tenant, status: 422, field: "payload.surprise"),
         Case(
             name: "parameter of the wrong type", method: .post, path: "/v1/events",
-            body: #"{"type": "payment_due", "recipients": ["s1"], "payload": {"amount": "lots", "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
+            body:
+                #"{"type": "payment_due", "recipients": ["s1"], "payload": {"amount": "lots", "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
             auth: .tenant, status: 422, field: "payload.amount"),
         Case(
             name: "invalid email inline", method: .post, path: "/v1/events",
-            body: #"{"type": "payment_due", "recipients": [{"id": "new-1", "email": "not-an-address"}], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
+            body:
+                #"{"type": "payment_due", "recipients": [{"id": "new-1", "email": "not-an-address"}], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
             auth: .tenant, status: 422, field: "recipients[0].email"),
         Case(
             name: "invalid time zone inline", method: .post, path: "/v1/events",
-            body: #"{"type": "payment_due", "recipients": [{"id": "new-2", "timezone": "Mars/Olympus"}], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
+            body:
+                #"{"type": "payment_due", "recipients": [{"id": "new-2", "timezone": "Mars/Olympus"}], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
             auth: .tenant, status: 422, field: "recipients[0].timezone"),
         Case(
             name: "unknown subscriber with a valid inline one", method: .post, path: "/v1/events",
-            body: #"{"type": "payment_due", "recipients": [{"id": "new-3", "email": "n3@example.com"}, "ghost"], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
+            body:
+                #"{"type": "payment_due", "recipients": [{"id": "new-3", "email": "n3@example.com"}, "ghost"], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
             auth: .tenant, status: 422, field: "recipients[1]"),
         Case(
             name: "unknown topic", method: .post, path: "/v1/events",
-            body: #"{"type": "payment_due", "recipients": [{"topic": "nobody"}], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
+            body:
+                #"{"type": "payment_due", "recipients": [{"topic": "nobody"}], "payload": {"amount": 1, "currency": "EUR", "due_date": "2026-12-01T00:00:00Z", "unit": "4B"}}"#,
             auth: .tenant, status: 422, field: "recipients[0].topic"),
         Case(
             name: "one bad event in a bulk", method: .post, path: "/v1/events/bulk",
             body: #"{"events": [\#(trigger), {"type": "payment_due", "recipients": ["s1"], "payload": {}}]}"#, auth: .tenant, status: 422,
             field: "events[1].payload.amount"),
-        Case(name: "invalid email on upsert", method: .put, path: "/v1/subscribers/bad", body: #"{"email": "a@"}"#, auth: .tenant, status: 422, field: "email"),
+        Case(
+            name: "invalid email on upsert", method: .put, path: "/v1/subscribers/bad", body: #"{"email": "a@"}"#, auth: .tenant, status: 422,
+            field: "email"),
         Case(
             name: "invalid time zone on upsert", method: .put, path: "/v1/subscribers/bad", body: #"{"timezone": "Europe/Atlantis"}"#, auth: .tenant,
             status: 422, field: "timezone"),
         Case(
             name: "template using an undeclared parameter", method: .put, path: "/v1/event-types/door_left_open",
-            body: #"{"priority": "high", "channels": ["in_app"], "parameters": {"door": {"type": "string"}}, "templates": {"in_app": {"en": {"title": "{{door}} open", "body": "Since {{since}}"}}}}"#,
+            body:
+                #"{"priority": "high", "channels": ["in_app"], "parameters": {"door": {"type": "string"}}, "templates": {"in_app": {"en": {"title": "{{door}} open", "body": "Since {{since}}"}}}}"#,
             auth: .tenant, status: 422, field: "templates.in_app.en.body"),
         Case(
             name: "preference for an unknown channel", method: .put, path: "/v1/subscribers/s1/preferences",
@@ -103,10 +118,11 @@ struct BadInputTests {
             #expect(problem["type"]?.stringValue?.hasPrefix("urn:herald:problem:") == true)
             #expect((problem["detail"]?.stringValue ?? "").isEmpty == false)
             if let field = testCase.field {
-                let fields = problem["errors"].map { value -> [String] in
-                    guard case .array(let errors) = value else { return [] }
-                    return errors.compactMap { $0["field"]?.stringValue }
-                } ?? []
+                let fields =
+                    problem["errors"].map { value -> [String] in
+                        guard case .array(let errors) = value else { return [] }
+                        return errors.compactMap { $0["field"]?.stringValue }
+                    } ?? []
                 #expect(fields.contains(field), "problem names \(fields), expected \(field)")
             }
             // The server is still up and nothing was written.

@@ -15,7 +15,8 @@ struct TenantIsolationTests {
             try await api.send(.put, "/v1/topics/residents", auth: a.key, json: ["name": "Residents"])
             try await api.send(.post, "/v1/topics/residents/subscribers", auth: a.key, json: ["subscribers": ["alice"]])
             let event = try await api.send(
-                .post, "/v1/events", auth: a.key, json: ["type": "announcement_posted", "recipients": ["alice"], "payload": ["title": "T", "excerpt": "x"]])
+                .post, "/v1/events", auth: a.key,
+                json: ["type": "announcement_posted", "recipients": ["alice"], "payload": ["title": "T", "excerpt": "x"]])
             #expect(event.status == .accepted)
             let eventID = try #require(event["event_id"]?.stringValue)
             let messages = try await api.send(.get, "/v1/messages?event=\(eventID)", auth: a.key)
@@ -46,13 +47,15 @@ struct TenantIsolationTests {
             let tenant = try await api.createTenant("A")
             for id in ["x", "y"] { try await api.send(.put, "/v1/subscribers/\(id)", auth: tenant.key, json: [:]) }
             let event = try await api.send(
-                .post, "/v1/events", auth: tenant.key, json: ["type": "announcement_posted", "recipients": ["y"], "payload": ["title": "For Y", "excerpt": "x"]])
+                .post, "/v1/events", auth: tenant.key,
+                json: ["type": "announcement_posted", "recipients": ["y"], "payload": ["title": "For Y", "excerpt": "x"]])
             let eventID = try #require(event["event_id"]?.stringValue)
             let tokenX = try #require(try await api.send(.post, "/v1/subscribers/x/token", auth: tenant.key)["token"]?.stringValue)
             let tokenY = try #require(try await api.send(.post, "/v1/subscribers/y/token", auth: tenant.key)["token"]?.stringValue)
-            #expect(try await engine.eventually {
-                try await api.send(.get, "/v1/inbox/count", auth: tokenY)["unread"] == 1
-            })
+            #expect(
+                try await engine.eventually {
+                    try await api.send(.get, "/v1/inbox/count", auth: tokenY)["unread"] == 1
+                })
             let yInbox = try await api.send(.get, "/v1/inbox", auth: tokenY)
             let itemID = try #require(yInbox["data"]?.arrayFirst?["id"]?.stringValue)
 

@@ -13,11 +13,13 @@ struct DeliveryTests {
             replace: true)
         try await engine.whileRunning {
             let (receipt, _) = try await engine.trigger(
-                Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "Pool closed", "excerpt": "Monday"]),
+                Trigger(
+                    type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "Pool closed", "excerpt": "Monday"]),
                 tenantID: tenant.id)
-            #expect(try await engine.eventually {
-                try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).counts["delivered"] == 2
-            })
+            #expect(
+                try await engine.eventually {
+                    try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).counts["delivered"] == 2
+                })
             let details = try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId)
             let inApp = details.messages.filter { $0.channel == .inApp }
             #expect(inApp.count == 3)
@@ -31,7 +33,8 @@ struct DeliveryTests {
             let inbox = try await engine.inbox(claims, filter: .active, cursor: nil, limit: 10)
             #expect(inbox.items.count == 1)
             #expect(inbox.items.first?.title.contains("Pool closed") == true)
-            let optedOut = try #require(engine.verifySubscriberToken(try await engine.issueSubscriberToken(tenantID: tenant.id, subscriberID: "s2").token))
+            let optedOut = try #require(
+                engine.verifySubscriberToken(try await engine.issueSubscriberToken(tenantID: tenant.id, subscriberID: "s2").token))
             #expect(try await engine.inboxCounts(optedOut).total == 0)
         }
     }
@@ -43,12 +46,17 @@ struct DeliveryTests {
         _ = try await engine.setPreferences(tenantID: tenant.id, subscriberID: ids[0], rules: [PreferenceRule(enabled: false)], replace: true)
         try await engine.whileRunning {
             let (receipt, _) = try await engine.trigger(
-                Trigger(type: "emergency_alert", recipients: [.subscriber(ids[0])], payload: ["title": "Fire", "message": "Leave by the east stairs"]),
+                Trigger(
+                    type: "emergency_alert", recipients: [.subscriber(ids[0])], payload: ["title": "Fire", "message": "Leave by the east stairs"]),
                 tenantID: tenant.id)
-            #expect(try await engine.eventually {
-                try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).messages.contains { $0.channel == .inApp && $0.status == .delivered }
-            })
-            let claims = try #require(engine.verifySubscriberToken(try await engine.issueSubscriberToken(tenantID: tenant.id, subscriberID: ids[0]).token))
+            #expect(
+                try await engine.eventually {
+                    try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).messages.contains {
+                        $0.channel == .inApp && $0.status == .delivered
+                    }
+                })
+            let claims = try #require(
+                engine.verifySubscriberToken(try await engine.issueSubscriberToken(tenantID: tenant.id, subscriberID: ids[0]).token))
             #expect(try await engine.inboxCounts(claims).unread == 1)
         }
     }
@@ -88,12 +96,14 @@ struct DeliveryTests {
         try await engine.whileRunning {
             // A direct recipient who is also a topic member gets one message per channel, not two.
             let (receipt, _) = try await engine.trigger(
-                Trigger(type: "announcement_posted", recipients: [.topic("residents"), .subscriber("s1")], payload: ["title": "Hi", "excerpt": "x"]),
+                Trigger(
+                    type: "announcement_posted", recipients: [.topic("residents"), .subscriber("s1")], payload: ["title": "Hi", "excerpt": "x"]),
                 tenantID: tenant.id)
             #expect(receipt.status == .fanningOut)
-            #expect(try await engine.eventually(timeout: 30) {
-                try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId, limit: 1).counts["delivered"] == 999
-            })
+            #expect(
+                try await engine.eventually(timeout: 30) {
+                    try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId, limit: 1).counts["delivered"] == 999
+                })
             let details = try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId, limit: 1)
             #expect(details.event.status == .planned)
             #expect(details.counts["suppressed", default: 0] >= 1)
@@ -109,7 +119,8 @@ struct DeliveryTests {
         let (tenant, ids) = try await engine.tenantWithSubscribers(3)
         let later = Date().addingTimeInterval(3600)
         let (receipt, _) = try await engine.trigger(
-            Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "Later", "excerpt": "x"], sendAt: later),
+            Trigger(
+                type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "Later", "excerpt": "x"], sendAt: later),
             tenantID: tenant.id)
         let cancelled = try await engine.cancelEvent(tenantID: tenant.id, id: receipt.eventId)
         #expect(cancelled == 6)
@@ -125,11 +136,14 @@ struct DeliveryTests {
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
         try await engine.whileRunning {
             let (receipt, _) = try await engine.trigger(
-                Trigger(type: "newsletter", recipients: [.subscriber(ids[0])], payload: ["issue_title": "November", "summary": "News", "url": "https://example.com/n"]),
+                Trigger(
+                    type: "newsletter", recipients: [.subscriber(ids[0])],
+                    payload: ["issue_title": "November", "summary": "News", "url": "https://example.com/n"]),
                 tenantID: tenant.id)
-            #expect(try await engine.eventually {
-                try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).messages.contains { $0.status == .deadLettered }
-            })
+            #expect(
+                try await engine.eventually {
+                    try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).messages.contains { $0.status == .deadLettered }
+                })
             let email = try #require(try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).messages.first { $0.channel == .email })
             let (_, attempts) = try await engine.message(tenantID: tenant.id, id: email.id)
             #expect(attempts.count == 3)
@@ -148,10 +162,12 @@ struct DeliveryTests {
         let engine = try await TestEngine.make { $0.dispatch.leaseSeconds = 0.3 }
         let (tenant, ids) = try await engine.tenantWithSubscribers(5)
         let (receipt, _) = try await engine.trigger(
-            Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "T", "excerpt": "x"]), tenantID: tenant.id)
+            Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "T", "excerpt": "x"]),
+            tenantID: tenant.id)
         // A dispatcher that claims and then dies without recording anything.
         let now = Date()
-        let claimed = try await engine.store.claimMessages(owner: "dead-node", scope: .all, limit: 100, now: now, leaseUntil: now.addingTimeInterval(0.3))
+        let claimed = try await engine.store.claimMessages(
+            owner: "dead-node", scope: .all, limit: 100, now: now, leaseUntil: now.addingTimeInterval(0.3))
         #expect(claimed.messages.count == 10)
         let reclaimed = try await engine.whileRunning {
             try await engine.eventually {
@@ -162,8 +178,10 @@ struct DeliveryTests {
         // The dead dispatcher's late answer is ignored: the lease is no longer its own.
         let late = try await engine.store.complete(
             claimed.messages.map {
-                DeliveryOutcome(rowID: $0.rowID, status: .delivered, reason: nil, retryAt: nil,
-                    attempt: DeliveryAttempt(number: 1, startedAt: now, durationMs: 1, outcome: .delivered, detail: nil), inbox: InboxContent(title: "dup", body: "", actionURL: nil))
+                DeliveryOutcome(
+                    rowID: $0.rowID, status: .delivered, reason: nil, retryAt: nil,
+                    attempt: DeliveryAttempt(number: 1, startedAt: now, durationMs: 1, outcome: .delivered, detail: nil),
+                    inbox: InboxContent(title: "dup", body: "", actionURL: nil))
             }, owner: "dead-node", now: Date())
         #expect(late.isEmpty)
     }
@@ -178,7 +196,9 @@ struct DeliveryTests {
         }
         let engine = try await TestEngine.make()
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
-        let receipt = try await engine.send(VisitorArrival(visitor_name: "Ana", arrived_at: "2026-11-21T10:00:00Z", url: "https://estate.example/gate/1"), to: [.subscriber(ids[0])], tenantID: tenant.id)
+        let receipt = try await engine.send(
+            VisitorArrival(visitor_name: "Ana", arrived_at: "2026-11-21T10:00:00Z", url: "https://estate.example/gate/1"), to: [.subscriber(ids[0])],
+            tenantID: tenant.id)
         #expect(receipt.messages["queued", default: 0] >= 1)
         struct Wrong: EventKind {
             static let key = "visitor_arrival"
@@ -192,7 +212,8 @@ struct DeliveryTests {
         let engine = try await TestEngine.make()
         let (tenant, ids) = try await engine.tenantWithSubscribers(2)
         let (receipt, _) = try await engine.trigger(
-            Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "T", "excerpt": "x"]), tenantID: tenant.id)
+            Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "T", "excerpt": "x"]),
+            tenantID: tenant.id)
         let service = RetentionService(store: engine.store, settings: engine.configuration.dispatch, logger: engine.logger)
         let early = try await service.sweep(now: Date())
         #expect(early.messages == 0)

@@ -46,7 +46,10 @@ struct TemplateTests {
     @Test func payloadChecksRequiredTypesAndUndeclared() {
         let eventType = EventType(
             key: "payment_due", priority: .medium, channels: [.inApp],
-            parameters: ["amount": ParameterSpec(type: .number), "due_date": ParameterSpec(type: .datetime), "note": ParameterSpec(type: .string, required: false)])
+            parameters: [
+                "amount": ParameterSpec(type: .number), "due_date": ParameterSpec(type: .datetime),
+                "note": ParameterSpec(type: .string, required: false),
+            ])
         let problems = EventTypeValidator.payloadProblems(["amount": .string("ten"), "extra": .bool(true)], for: eventType)
         #expect(Set(problems.map(\.field)) == ["payload.amount", "payload.due_date", "payload.extra"])
         #expect(EventTypeValidator.payloadProblems(["amount": .number(12.5), "due_date": .string("2026-12-01T00:00:00Z")], for: eventType).isEmpty)
@@ -63,10 +66,12 @@ struct TemplateTests {
             ])
         let event = EventContext(id: "ev_1", tenantID: "tn_1", tenantName: "T", type: "t", payload: [:], createdAt: Date())
         let payload: [String: JSONValue] = ["name": .string("O'Brien <b> \"q\" \\")]
-        let french = try renderer.render(eventType: eventType, channel: .inApp, payload: payload, subscriber: Subscriber(id: "s", locale: "fr-CA"), event: event)
+        let french = try renderer.render(
+            eventType: eventType, channel: .inApp, payload: payload, subscriber: Subscriber(id: "s", locale: "fr-CA"), event: event)
         #expect(french.locale == "fr")
         #expect(french["title"] == "Salut O'Brien <b> \"q\" \\")
-        let english = try renderer.render(eventType: eventType, channel: .inApp, payload: payload, subscriber: Subscriber(id: "s", locale: "de"), event: event)
+        let english = try renderer.render(
+            eventType: eventType, channel: .inApp, payload: payload, subscriber: Subscriber(id: "s", locale: "de"), event: event)
         #expect(english.locale == "en")
         let email = try renderer.render(eventType: eventType, channel: .email, payload: payload, subscriber: Subscriber(id: "s"), event: event)
         #expect(email["html"]?.contains("&lt;b&gt;") == true)

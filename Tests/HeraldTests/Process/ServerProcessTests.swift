@@ -3,12 +3,12 @@ import Herald
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The real `herald` binary, run as a child process over a SQLite file in a temporary folder, talked to
@@ -111,7 +111,10 @@ struct ServerProcessTests {
             let messages = try await second.client.inAppMessages(event: eventID, auth: key)
             #expect(messages.count == Self.perTrigger, "event \(eventID) has \(messages.count) in-app messages")
             let notDelivered = messages.filter { $0.status != .delivered }
-            #expect(notDelivered.isEmpty, "event \(eventID): \(notDelivered.count) in-app messages not delivered, e.g. \(notDelivered.prefix(3).map { "\($0.id) \($0.status)" })")
+            #expect(
+                notDelivered.isEmpty,
+                "event \(eventID): \(notDelivered.count) in-app messages not delivered, e.g. \(notDelivered.prefix(3).map { "\($0.id) \($0.status)" })"
+            )
             let subscribers = messages.map(\.subscriberId)
             #expect(Set(subscribers).count == subscribers.count, "event \(eventID) has more than one in-app message for a subscriber")
             #expect(Set(subscribers) == Set(recipientsOf[index]), "event \(eventID) went to the wrong subscribers")
@@ -357,9 +360,9 @@ extension ServerProcessTests {
         /// Binds port 0 on 127.0.0.1 to have the kernel pick a free port, then releases it.
         static func freePort() throws -> Int {
             #if os(Linux)
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             #else
-            let fd = socket(AF_INET, SOCK_STREAM, 0)
+                let fd = socket(AF_INET, SOCK_STREAM, 0)
             #endif
             guard fd >= 0 else { throw HarnessError("socket() failed: errno \(errno)") }
             defer { close(fd) }

@@ -19,7 +19,9 @@ struct APIClient {
     }
 
     @discardableResult
-    func send(_ method: HTTPRequest.Method, _ path: String, auth: String? = nil, json: JSONValue? = nil, raw: String? = nil, headers extra: HTTPFields = [:])
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, auth: String? = nil, json: JSONValue? = nil, raw: String? = nil, headers extra: HTTPFields = [:]
+    )
         async throws -> Reply
     {
         var headers = extra

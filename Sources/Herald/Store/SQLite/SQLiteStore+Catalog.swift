@@ -19,8 +19,9 @@ extension SQLiteStore {
 
     public func tenantEventType(tenantID: String, key: String) async throws -> TenantEventTypeEntry? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT definition FROM event_types WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT definition FROM event_types WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
             else { return nil }
             if let text: String = row[0], let eventType = Self.decodeJSON(EventType.self, text) { return .defined(eventType) }
             return .deleted

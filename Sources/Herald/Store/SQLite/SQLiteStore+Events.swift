@@ -6,9 +6,10 @@ extension SQLiteStore {
         -> AcceptOutcome
     {
         try await pool.write { db in
-            if let claim = idempotency, let stored = try Row.fetchOne(
-                db, sql: "SELECT request_hash, response FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
-                arguments: [tenantID, claim.key])
+            if let claim = idempotency,
+                let stored = try Row.fetchOne(
+                    db, sql: "SELECT request_hash, response FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+                    arguments: [tenantID, claim.key])
             {
                 guard stored[0] as String == claim.requestHash else {
                     throw HeraldError.conflict(
@@ -126,12 +127,13 @@ extension SQLiteStore {
 
     public func event(tenantID: String, id: String) async throws -> Event? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT id, type, priority, status, payload, actor, created_at, send_at, expires_at
-                    FROM events WHERE tenant_id = ? AND id = ?
-                    """, arguments: [tenantID, id])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, type, priority, status, payload, actor, created_at, send_at, expires_at
+                        FROM events WHERE tenant_id = ? AND id = ?
+                        """, arguments: [tenantID, id])
             else { return nil }
             return Event(
                 id: row[0], type: row[1], priority: Priority(rank: row[2]) ?? .medium, status: Event.Status(rawValue: row[3]) ?? .planned,
@@ -178,12 +180,13 @@ extension SQLiteStore {
 
     public func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob? {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
-                    WHERE j.status = 'pending' AND j.available_at <= ? ORDER BY e.priority, j.id LIMIT 1
-                    """, arguments: [Self.ms(now)])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                        WHERE j.status = 'pending' AND j.available_at <= ? ORDER BY e.priority, j.id LIMIT 1
+                        """, arguments: [Self.ms(now)])
             else { return nil }
             let job = FanoutJob(id: row[0], tenantID: row[1], eventID: row[2], topicRowID: row[3], cursor: row[4])
             try db.execute(
@@ -196,12 +199,13 @@ extension SQLiteStore {
         FanoutJob, FanoutProgress
     ) {
         try await pool.write { db in
-            guard let jobRow = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
-                    WHERE j.id = ? AND j.status = 'pending' AND j.lease_owner = ?
-                    """, arguments: [job.id, owner]),
+            guard
+                let jobRow = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                        WHERE j.id = ? AND j.status = 'pending' AND j.lease_owner = ?
+                        """, arguments: [job.id, owner]),
                 let plan = Self.decodeJSON(EventType.self, jobRow[2])
             else {
                 // Cancelled, finished or taken over by another worker: nothing more for this one to do.

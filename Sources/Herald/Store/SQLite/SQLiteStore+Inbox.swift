@@ -34,7 +34,9 @@ extension SQLiteStore {
 
     public func inboxCounts(tenantID: String, subscriberID: String) async throws -> InboxCounts {
         try await pool.read { db in
-            guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else { return InboxCounts(unread: 0, unseen: 0, total: 0) }
+            guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else {
+                return InboxCounts(unread: 0, unseen: 0, total: 0)
+            }
             let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -46,7 +48,9 @@ extension SQLiteStore {
     }
 
     public func markRead(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
-        try await updateInboxItem(tenantID: tenantID, subscriberID: subscriberID, messageID: messageID, now: now, set: "read_at = coalesce(read_at, ?1), seen_at = coalesce(seen_at, ?1)")
+        try await updateInboxItem(
+            tenantID: tenantID, subscriberID: subscriberID, messageID: messageID, now: now,
+            set: "read_at = coalesce(read_at, ?1), seen_at = coalesce(seen_at, ?1)")
     }
 
     public func archive(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
@@ -56,7 +60,9 @@ extension SQLiteStore {
     }
 
     public func markAllRead(tenantID: String, subscriberID: String, now: Date) async throws -> Int {
-        try await updateInbox(tenantID: tenantID, subscriberID: subscriberID, now: now, set: "read_at = ?1, seen_at = coalesce(seen_at, ?1)", where: "m.read_at IS NULL")
+        try await updateInbox(
+            tenantID: tenantID, subscriberID: subscriberID, now: now, set: "read_at = ?1, seen_at = coalesce(seen_at, ?1)", where: "m.read_at IS NULL"
+        )
     }
 
     public func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int {

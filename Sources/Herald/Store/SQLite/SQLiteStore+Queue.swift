@@ -183,13 +183,14 @@ extension SQLiteStore {
 
     public func message(tenantID: String, id: Int64) async throws -> (Message, [DeliveryAttempt])? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT \(Self.messageColumns) FROM messages m
-                    JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
-                    WHERE m.id = ? AND m.tenant_id = ?
-                    """, arguments: [id, tenantID])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(Self.messageColumns) FROM messages m
+                        JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                        WHERE m.id = ? AND m.tenant_id = ?
+                        """, arguments: [id, tenantID])
             else { return nil }
             let attempts = try Row.fetchAll(
                 db, sql: "SELECT number, started_at, duration_ms, outcome, detail FROM attempts WHERE message_id = ? ORDER BY id",
@@ -205,8 +206,9 @@ extension SQLiteStore {
 
     public func retryMessage(tenantID: String, id: Int64, now: Date) async throws -> Message? {
         let found: Bool = try await pool.write { db in
-            guard let status = try String.fetchOne(
-                db, sql: "SELECT status FROM messages WHERE id = ? AND tenant_id = ?", arguments: [id, tenantID])
+            guard
+                let status = try String.fetchOne(
+                    db, sql: "SELECT status FROM messages WHERE id = ? AND tenant_id = ?", arguments: [id, tenantID])
             else { return false }
             guard status == MessageStatus.failed.rawValue || status == MessageStatus.deadLettered.rawValue else {
                 throw HeraldError.conflict("message \(Message.publicID(id)) is \(status); only failed or dead-lettered messages can be retried")

@@ -18,8 +18,9 @@ extension SQLiteStore {
     }
 
     static func topic(_ db: Database, tenantID: String, key: String) throws -> Topic? {
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT pk, key, name, created_at FROM topics WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT pk, key, name, created_at FROM topics WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
         else { return nil }
         let pk: Int64 = row[0]
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM topic_members WHERE topic_pk = ?", arguments: [pk]) ?? 0

@@ -3,9 +3,9 @@ import GRDB
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The embedded store: one SQLite file in WAL mode, through GRDB.
