@@ -21,7 +21,7 @@ public final class FanoutWorker: Service, Sendable {
 
     public func run() async throws {
         let wakeup = signal.makeWakeup()
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let now = Date()
