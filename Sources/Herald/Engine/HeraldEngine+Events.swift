@@ -98,6 +98,11 @@ extension HeraldEngine {
         return errors
     }
 
+    /// The tenant's events, newest first.
+    public func events(tenantID: String, type: String?, cursor: String?, limit: Int) async throws -> Page<Event> {
+        try await store.events(tenantID: tenantID, type: type, cursor: try Cursor.decode(cursor), limit: limit)
+    }
+
     /// An event with its message counts and the first page of its messages.
     public func eventDetails(tenantID: String, id: String, cursor: String? = nil, limit: Int = 100) async throws -> EventDetails {
         guard let event = try await store.event(tenantID: tenantID, id: id) else { throw HeraldError.notFound("event '\(id)'") }

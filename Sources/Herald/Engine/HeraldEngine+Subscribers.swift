@@ -7,6 +7,16 @@ extension HeraldEngine {
         return try await store.upsertSubscriber(tenantID: tenantID, input)
     }
 
+    /// Upserts up to 10,000 subscribers in one transaction: all of them, or none if any is invalid.
+    public func upsertSubscribers(tenantID: String, _ inputs: [SubscriberInput]) async throws -> (created: Int, updated: Int) {
+        guard !inputs.isEmpty, inputs.count <= 10_000 else { throw HeraldError.invalid("subscribers", "must hold 1 to 10000 subscribers") }
+        var errors: [FieldError] = []
+        for (index, input) in inputs.enumerated() { errors += SubscriberValidator.problems(input).prefixed("subscribers[\(index)]") }
+        if !errors.isEmpty { throw HeraldError.invalid(Array(errors.prefix(50))) }
+        let created = try await store.upsertSubscribers(tenantID: tenantID, inputs)
+        return (created, inputs.count - created)
+    }
+
     public func subscriber(tenantID: String, id: String) async throws -> Subscriber {
         guard let subscriber = try await store.subscriber(tenantID: tenantID, id: id) else { throw HeraldError.notFound("subscriber '\(id)'") }
         return subscriber

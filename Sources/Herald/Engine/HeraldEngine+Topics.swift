@@ -19,9 +19,19 @@ extension HeraldEngine {
         guard try await store.deleteTopic(tenantID: tenantID, key: key) else { throw HeraldError.notFound("topic '\(key)'") }
     }
 
+    /// Adds members by id, or inline (`SubscriberInput`, upserted first); up to 10,000 per call, all or none.
+    public func addTopicMembers(tenantID: String, key: String, members: [Recipient]) async throws -> Int {
+        guard members.count <= 10_000 else { throw HeraldError.invalid("subscribers", "at most 10000 per request") }
+        var errors: [FieldError] = []
+        for (index, member) in members.enumerated() {
+            if case .inline(let input) = member { errors += SubscriberValidator.problems(input).prefixed("subscribers[\(index)]") }
+        }
+        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+        return try await store.addTopicMembers(tenantID: tenantID, topic: key, members: members)
+    }
+
     public func addTopicMembers(tenantID: String, key: String, subscriberIDs: [String]) async throws -> Int {
-        guard subscriberIDs.count <= 10_000 else { throw HeraldError.invalid("subscribers", "at most 10000 per request") }
-        return try await store.addTopicMembers(tenantID: tenantID, topic: key, subscriberIDs: subscriberIDs)
+        try await addTopicMembers(tenantID: tenantID, key: key, members: subscriberIDs.map(Recipient.subscriber))
     }
 
     public func removeTopicMembers(tenantID: String, key: String, subscriberIDs: [String]) async throws -> Int {

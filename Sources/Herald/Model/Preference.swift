@@ -22,7 +22,9 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.eventType = try container.decodeIfPresent(String.self, forKey: .eventType) ?? PreferenceRule.any
-        self.channel = try container.decodeIfPresent(String.self, forKey: .channel) ?? PreferenceRule.any
+        let channel = try container.decodeIfPresent(String.self, forKey: .channel) ?? PreferenceRule.any
+        // "in-app" and "inapp" are common spellings of the in-app channel; store the canonical one.
+        self.channel = ["in-app", "inapp"].contains(channel.lowercased()) ? ChannelKind.inApp.rawValue : channel
         self.enabled = try container.decode(Bool.self, forKey: .enabled)
     }
 }

@@ -37,6 +37,8 @@ public protocol Store: Sendable {
     func upsertSubscriber(tenantID: String, _ input: SubscriberInput) async throws -> (Subscriber, created: Bool)
     func subscriber(tenantID: String, id: String) async throws -> Subscriber?
     func subscribers(tenantID: String, cursor: Int64?, limit: Int) async throws -> Page<Subscriber>
+    /// Upserts many subscribers in one transaction; returns how many were new.
+    func upsertSubscribers(tenantID: String, _ inputs: [SubscriberInput]) async throws -> Int
     func deleteSubscriber(tenantID: String, id: String) async throws -> Bool
     /// The subscriber's own rules, or nil when there is no such subscriber.
     func preferences(tenantID: String, subscriberID: String) async throws -> [PreferenceRule]?
@@ -50,8 +52,9 @@ public protocol Store: Sendable {
     func topic(tenantID: String, key: String) async throws -> Topic?
     func topics(tenantID: String, cursor: Int64?, limit: Int) async throws -> Page<Topic>
     func deleteTopic(tenantID: String, key: String) async throws -> Bool
-    /// Adds members; throws `invalid` naming unknown subscriber ids, and writes nothing then.
-    func addTopicMembers(tenantID: String, topic: String, subscriberIDs: [String]) async throws -> Int
+    /// Adds members given by id (which must exist) or inline (upserted first), in one transaction; throws
+    /// `invalid` naming unknown subscriber ids, and writes nothing then.
+    func addTopicMembers(tenantID: String, topic: String, members: [Recipient]) async throws -> Int
     func removeTopicMembers(tenantID: String, topic: String, subscriberIDs: [String]) async throws -> Int
     func topicMembers(tenantID: String, topic: String, cursor: Int64?, limit: Int) async throws -> Page<String>?
 
@@ -65,6 +68,8 @@ public protocol Store: Sendable {
         tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date
     ) async throws -> AcceptOutcome
     func event(tenantID: String, id: String) async throws -> Event?
+    /// Events newest first, optionally of one type.
+    func events(tenantID: String, type: String?, cursor: Int64?, limit: Int) async throws -> Page<Event>
     func messageCounts(tenantID: String, eventID: String) async throws -> [String: Int]
     /// Cancels every message of the event that has not gone out, and its pending fan-out; nil when unknown.
     func cancelEvent(tenantID: String, id: String, now: Date) async throws -> Int?

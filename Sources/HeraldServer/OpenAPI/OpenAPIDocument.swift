@@ -1365,7 +1365,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Topics"
                 ],
-                "description": "Adds up to 10,000 existing subscribers per request. Unknown subscriber ids are a 422 and nothing is added.",
+                "description": "Adds up to 10,000 members per request: ids of existing subscribers, or subscriber objects (with `id`) that are created or updated first. An unknown id is a 422 and nothing is added.",
                 "security": [
                   {
                     "tenantKey": []
@@ -1388,7 +1388,7 @@ enum OpenAPIDocument {
                   "content": {
                     "application/json": {
                       "schema": {
-                        "$ref": "#/components/schemas/TopicMembersRequest"
+                        "$ref": "#/components/schemas/TopicMembersAddRequest"
                       }
                     }
                   }
@@ -1539,6 +1539,69 @@ enum OpenAPIDocument {
                   },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "get": {
+                "operationId": "listEvents",
+                "summary": "List events",
+                "tags": [
+                  "Events"
+                ],
+                "description": "The tenant's events, newest first, optionally of one event type.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "type",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only events of this event type.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "cursor",
+                    "in": "query",
+                    "required": false,
+                    "description": "`next_cursor` from the previous page.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "Page size, 1 to 1000.",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 50
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of events.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EventPage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
@@ -2176,6 +2239,55 @@ enum OpenAPIDocument {
                   },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/subscribers/bulk": {
+              "post": {
+                "operationId": "upsertSubscribersBulk",
+                "summary": "Create or update many subscribers",
+                "tags": [
+                  "Subscribers"
+                ],
+                "description": "Upserts up to 10,000 subscribers in one transaction: all of them, or none if any is invalid (the problem names each bad field as `subscribers[i].field`).",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/SubscriberBulkRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "How many subscribers were created and how many updated.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SubscriberBulkResult"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
                   }
                 }
               }
@@ -3685,6 +3797,78 @@ enum OpenAPIDocument {
                 "properties": {
                   "removed": {
                     "type": "integer"
+                  }
+                }
+              },
+              "EventPage": {
+                "type": "object",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Event"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string",
+                    "description": "Pass as `cursor` for the next page; absent on the last page."
+                  }
+                }
+              },
+              "SubscriberBulkRequest": {
+                "type": "object",
+                "required": [
+                  "subscribers"
+                ],
+                "properties": {
+                  "subscribers": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 10000,
+                    "items": {
+                      "$ref": "#/components/schemas/SubscriberInput"
+                    }
+                  }
+                }
+              },
+              "SubscriberBulkResult": {
+                "type": "object",
+                "required": [
+                  "created",
+                  "updated"
+                ],
+                "properties": {
+                  "created": {
+                    "type": "integer"
+                  },
+                  "updated": {
+                    "type": "integer"
+                  }
+                }
+              },
+              "TopicMembersAddRequest": {
+                "type": "object",
+                "required": [
+                  "subscribers"
+                ],
+                "properties": {
+                  "subscribers": {
+                    "type": "array",
+                    "maxItems": 10000,
+                    "items": {
+                      "oneOf": [
+                        {
+                          "type": "string",
+                          "description": "An existing subscriber's id."
+                        },
+                        {
+                          "$ref": "#/components/schemas/SubscriberInput"
+                        }
+                      ]
+                    }
                   }
                 }
               }

@@ -24,6 +24,12 @@ struct EventRoutes {
                 body.events, tenantID: try context.requireTenant().id, idempotencyKey: request.headers[.idempotencyKey])
             return JSONResponse.make(["data": receipts], status: .accepted, headers: replayed ? [.idempotentReplayed: "true"] : [:])
         }
+        group.get("events") { request, context in
+            JSONResponse.make(
+                try await engine.events(
+                    tenantID: try context.requireTenant().id, type: request.uri.queryParameters.get("type"),
+                    cursor: request.uri.queryParameters.get("cursor"), limit: try request.intQuery("limit", default: 50, range: 1...1000)))
+        }
         group.get("events/{id}") { request, context in
             JSONResponse.make(
                 try await engine.eventDetails(

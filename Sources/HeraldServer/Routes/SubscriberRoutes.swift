@@ -7,8 +7,28 @@ import Hummingbird
 struct SubscriberRoutes {
     let engine: HeraldEngine
 
+    struct BulkBody: Decodable { var subscribers: [SubscriberInput] }
+
+    /// Preference rules as `{"rules": [...]}`, `{"preferences": [...]}`, a bare array, or one rule object.
     struct PreferencesBody: Decodable {
         var rules: [PreferenceRule]
+
+        enum CodingKeys: String, CodingKey { case rules, preferences }
+
+        init(from decoder: any Decoder) throws {
+            if let rules = try? [PreferenceRule](from: decoder) {
+                self.rules = rules
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if container.contains(.rules) {
+                self.rules = try container.decode([PreferenceRule].self, forKey: .rules)
+            } else if container.contains(.preferences) {
+                self.rules = try container.decode([PreferenceRule].self, forKey: .preferences)
+            } else {
+                self.rules = [try PreferenceRule(from: decoder)]
+            }
+        }
     }
 
     struct TokenRequest: Decodable {
@@ -33,6 +53,13 @@ struct SubscriberRoutes {
                 tenantID: try context.requireTenant().id, cursor: request.uri.queryParameters.get("cursor"),
                 limit: try request.intQuery("limit", default: 50, range: 1...1000))
             return JSONResponse.make(page)
+        }
+        group.post("subscribers/bulk") { request, context in
+            var context = context
+            context.bodyLimit *= 10
+            let body = try await request.decodeJSON(BulkBody.self, context: context)
+            let (created, updated) = try await engine.upsertSubscribers(tenantID: try context.requireTenant().id, body.subscribers)
+            return JSONResponse.make(["created": created, "updated": updated])
         }
         group.put("subscribers/{id}") { request, context in
             let id = try context.parameters.require("id")

@@ -7,6 +7,8 @@ struct TopicRoutes {
 
     struct TopicBody: Decodable { var name: String? }
     struct MembersBody: Decodable { var subscribers: [String] }
+    /// Members to add: ids of existing subscribers, or subscriber objects to upsert.
+    struct NewMembersBody: Decodable { var subscribers: [Recipient] }
 
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.get("topics") { request, context in
@@ -35,9 +37,9 @@ struct TopicRoutes {
                     limit: try request.intQuery("limit", default: 100, range: 1...1000)))
         }
         group.post("topics/{key}/subscribers") { request, context in
-            let body = try await request.decodeJSON(MembersBody.self, context: context)
+            let body = try await request.decodeJSON(NewMembersBody.self, context: context)
             let added = try await engine.addTopicMembers(
-                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), subscriberIDs: body.subscribers)
+                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), members: body.subscribers)
             return JSONResponse.make(["added": added])
         }
         group.delete("topics/{key}/subscribers") { request, context in

@@ -125,20 +125,32 @@ extension SQLiteStore {
         }
     }
 
+    private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at"
+
+    private static func event(from row: Row, at offset: Int = 0) -> Event {
+        Event(
+            id: row[offset], type: row[offset + 1], priority: Priority(rank: row[offset + 2]) ?? .medium,
+            status: Event.Status(rawValue: row[offset + 3]) ?? .planned, payload: decodeJSON([String: JSONValue].self, row[offset + 4]) ?? [:],
+            actor: row[offset + 5], createdAt: date(row[offset + 6])!, sendAt: date(row[offset + 7]), expiresAt: date(row[offset + 8])!)
+    }
+
     public func event(tenantID: String, id: String) async throws -> Event? {
         try await pool.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT id, type, priority, status, payload, actor, created_at, send_at, expires_at
-                        FROM events WHERE tenant_id = ? AND id = ?
-                        """, arguments: [tenantID, id])
-            else { return nil }
-            return Event(
-                id: row[0], type: row[1], priority: Priority(rank: row[2]) ?? .medium, status: Event.Status(rawValue: row[3]) ?? .planned,
-                payload: Self.decodeJSON([String: JSONValue].self, row[4]) ?? [:], actor: row[5], createdAt: Self.date(row[6])!,
-                sendAt: Self.date(row[7]), expiresAt: Self.date(row[8])!)
+            try Row.fetchOne(db, sql: "SELECT \(Self.eventColumns) FROM events WHERE tenant_id = ? AND id = ?", arguments: [tenantID, id])
+                .map { Self.event(from: $0) }
+        }
+    }
+
+    public func events(tenantID: String, type: String?, cursor: Int64?, limit: Int) async throws -> Page<Event> {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT pk, \(Self.eventColumns) FROM events
+                    WHERE tenant_id = ? AND pk < ? AND (? IS NULL OR type = ?) ORDER BY pk DESC LIMIT ?
+                    """, arguments: [tenantID, cursor ?? Int64.max, type, type, limit + 1])
+            let items = rows.prefix(limit).map { Self.event(from: $0, at: 1) }
+            return Page(items: Array(items), nextCursor: rows.count > limit ? Cursor.encode(rows[limit - 1][0]) : nil)
         }
     }
 

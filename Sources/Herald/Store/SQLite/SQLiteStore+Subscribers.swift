@@ -35,6 +35,17 @@ extension SQLiteStore {
         return (db.lastInsertedRowID, true)
     }
 
+    public func upsertSubscribers(tenantID: String, _ inputs: [SubscriberInput]) async throws -> Int {
+        try await pool.write { db in
+            let now = Date()
+            var created = 0
+            for input in inputs where try Self.upsertSubscriber(db, tenantID: tenantID, input, now: now).1 {
+                created += 1
+            }
+            return created
+        }
+    }
+
     public func subscriber(tenantID: String, id: String) async throws -> Subscriber? {
         try await pool.read { db in
             try Row.fetchOne(

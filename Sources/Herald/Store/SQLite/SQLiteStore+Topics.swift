@@ -47,24 +47,34 @@ extension SQLiteStore {
         }
     }
 
-    public func addTopicMembers(tenantID: String, topic: String, subscriberIDs: [String]) async throws -> Int {
+    public func addTopicMembers(tenantID: String, topic: String, members: [Recipient]) async throws -> Int {
         try await pool.write { db in
             guard let topicPK = try Self.topicPK(db, tenantID: tenantID, key: topic) else { throw HeraldError.notFound("topic '\(topic)'") }
             let lookup = try db.cachedStatement(sql: "SELECT pk FROM subscribers WHERE tenant_id = ? AND id = ?")
             let insert = try db.cachedStatement(sql: "INSERT INTO topic_members(topic_pk, subscriber_pk) VALUES (?, ?) ON CONFLICT DO NOTHING")
             var added = 0
             var unknown: [FieldError] = []
-            for (position, id) in subscriberIDs.enumerated() {
-                guard let pk = try Int64.fetchOne(lookup, arguments: [tenantID, id]) else {
-                    unknown.append(FieldError("subscribers[\(position)]", "no subscriber '\(id)' in this tenant"))
-                    if unknown.count >= 20 { break }
+            let now = Date()
+            for (position, member) in members.enumerated() {
+                let pk: Int64
+                switch member {
+                case .inline(let input):
+                    pk = try Self.upsertSubscriber(db, tenantID: tenantID, input, now: now).0
+                case .subscriber(let id):
+                    guard let found = try Int64.fetchOne(lookup, arguments: [tenantID, id]) else {
+                        unknown.append(FieldError("subscribers[\(position)]", "no subscriber '\(id)' in this tenant; give it inline to create it"))
+                        continue
+                    }
+                    pk = found
+                case .topic:
+                    unknown.append(FieldError("subscribers[\(position)]", "a topic cannot be a member of a topic"))
                     continue
                 }
                 try insert.execute(arguments: [topicPK, pk])
                 added += db.changesCount
             }
             // Throwing rolls the transaction back, so a request naming an unknown subscriber adds no one.
-            if !unknown.isEmpty { throw HeraldError.invalid(unknown) }
+            if !unknown.isEmpty { throw HeraldError.invalid(Array(unknown.prefix(20))) }
             return added
         }
     }
