@@ -85,14 +85,10 @@ public protocol Store: Sendable {
     /// Records outcomes of claimed messages in one transaction. Outcomes for leases the owner no longer
     /// holds are ignored (another dispatcher reclaimed the message). Returns the rows updated.
     func complete(_ outcomes: [DeliveryOutcome], owner: String, now: Date) async throws -> [Int64]
-    /// Releases every lease at once; for a process that knows it is the only dispatcher on this store.
-    func releaseAllLeases(now: Date) async throws -> Int
     /// Called once when a dispatcher starts. A store that can prove this is the only dispatcher (SQLite,
     /// through a lock file) releases the leases a crashed predecessor left, so recovery after `kill -9`
     /// is immediate; others rely on lease expiry. Returns how many leases were released.
     func prepareDispatcher(now: Date) async throws -> Int
-    /// The earliest time a queued message becomes due, so an idle dispatcher sleeps exactly that long.
-    func nextDueDate() async throws -> Date?
 
     // MARK: Messages
     func messages(tenantID: String, _ query: MessageQuery) async throws -> Page<Message>

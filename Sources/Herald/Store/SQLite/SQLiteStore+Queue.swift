@@ -87,7 +87,8 @@ extension SQLiteStore {
         }
     }
 
-    public func releaseAllLeases(now: Date) async throws -> Int {
+    /// Releases every lease at once; only for a process that has proved it is the only dispatcher.
+    func releaseAllLeases(now: Date) async throws -> Int {
         try await pool.write { db in
             let nowMS = Self.ms(now)
             try db.execute(
@@ -97,24 +98,6 @@ extension SQLiteStore {
                 sql: "UPDATE fanout_jobs SET lease_owner = NULL, available_at = ? WHERE status = 'pending' AND lease_owner IS NOT NULL",
                 arguments: [nowMS])
             return released + db.changesCount
-        }
-    }
-
-    public func nextDueDate() async throws -> Date? {
-        try await pool.read { db in
-            var earliest: Int64?
-            for priority in Priority.allCases {
-                if let due = try Int64.fetchOne(
-                    db, sql: "SELECT min(available_at) FROM messages WHERE status IN ('queued', 'sending') AND priority = ?",
-                    arguments: [priority.rank])
-                {
-                    earliest = min(earliest ?? due, due)
-                }
-            }
-            if let due = try Int64.fetchOne(db, sql: "SELECT min(available_at) FROM fanout_jobs WHERE status = 'pending'") {
-                earliest = min(earliest ?? due, due)
-            }
-            return Self.date(earliest)
         }
     }
 
