@@ -18,6 +18,7 @@ public struct HeraldConfiguration: Sendable {
     /// Largest request body accepted, in bytes (bulk triggers get ten times this).
     public var maxBodyBytes = 1 << 20
     public var dispatch = DispatchSettings()
+    public var email = EmailDefaults()
     public var eventTypes: [EventType] = []
     /// Where the configuration file was read from, if any.
     public var configFile: String?
@@ -77,6 +78,7 @@ extension HeraldConfiguration {
         var retention_days: Int?
         var log_level: String?
         var dispatch: Dispatch?
+        var email: EmailFile?
         var event_types: [EventType]?
     }
 
@@ -127,6 +129,7 @@ extension HeraldConfiguration {
             if let value = d.cleanup_interval_seconds { dispatch.cleanupIntervalSeconds = value }
             if let value = d.idempotency_hours { dispatch.idempotencyHours = value }
         }
+        if let section = file.email { try apply(emailFile: section) }
         if let types = file.event_types { eventTypes = types }
     }
 
@@ -160,6 +163,7 @@ extension HeraldConfiguration {
         if let value = try double("HERALD_POLL_INTERVAL_SECONDS") { dispatch.pollIntervalSeconds = value }
         if let value = try int("HERALD_FANOUT_CHUNK_SIZE") { dispatch.fanoutChunkSize = value }
         if let value = try double("HERALD_CLEANUP_INTERVAL_SECONDS") { dispatch.cleanupIntervalSeconds = value }
+        try apply(emailEnvironment: environment)
     }
 
     /// The SQLite file path named by `database`.
@@ -185,6 +189,7 @@ extension HeraldConfiguration {
         }
         if dispatch.maxAttempts < 1 { problems.append("max_attempts must be at least 1") }
         if retentionDays < 1 { problems.append("retention_days must be at least 1") }
+        problems += emailProblems()
         let validator = EventTypeValidator(defaultLocale: defaultLocale)
         var seen: Set<String> = []
         for (index, eventType) in eventTypes.enumerated() {

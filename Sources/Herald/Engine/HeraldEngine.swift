@@ -16,6 +16,8 @@ public final class HeraldEngine: Sendable {
     public let catalog: Catalog
     public let renderer: TemplateRenderer
     public let tokens: SubscriberTokens
+    /// Signs the unsubscribe links in emails.
+    public let unsubscribeTokens: UnsubscribeTokens
     public let signal: WakeSignal
     public let channels: [any DeliveryChannel]
     /// This process's name in leases, so an operator can tell whose claim a message is under.
@@ -44,6 +46,7 @@ public final class HeraldEngine: Sendable {
         var secret = configuration.secret
         if secret == nil { secret = try await store.setting("subscriber_token_secret", default: Identifier.secret(bytes: 32)) }
         self.tokens = SubscriberTokens(secret: secret!)
+        self.unsubscribeTokens = UnsubscribeTokens(secret: secret!)
         self.signal = WakeSignal()
         var all: [any DeliveryChannel] = [InAppChannel()]
         all += channels.filter { $0.kind != .inApp }

@@ -7,16 +7,28 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
     /// A channel name, or `*` for every channel.
     public var channel: String
     public var enabled: Bool
+    /// Set when the rule came from an unsubscribe link rather than a preference change, so the
+    /// messages it stops are suppressed as `unsubscribed`. Any later preference change clears it.
+    public var unsubscribed: Bool
 
-    public init(eventType: String = PreferenceRule.any, channel: String = PreferenceRule.any, enabled: Bool) {
+    public init(eventType: String = PreferenceRule.any, channel: String = PreferenceRule.any, enabled: Bool, unsubscribed: Bool = false) {
         self.eventType = eventType
         self.channel = channel
         self.enabled = enabled
+        self.unsubscribed = unsubscribed && !enabled
     }
 
     enum CodingKeys: String, CodingKey {
         case eventType = "event_type"
-        case channel, enabled
+        case channel, enabled, unsubscribed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventType, forKey: .eventType)
+        try container.encode(channel, forKey: .channel)
+        try container.encode(enabled, forKey: .enabled)
+        if unsubscribed { try container.encode(true, forKey: .unsubscribed) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -26,6 +38,8 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
         // "in-app" and "inapp" are common spellings of the in-app channel; store the canonical one.
         self.channel = ["in-app", "inapp"].contains(channel.lowercased()) ? ChannelKind.inApp.rawValue : channel
         self.enabled = try container.decode(Bool.self, forKey: .enabled)
+        // Only an unsubscribe link marks a rule; a rule sent through the API is the subscriber's own choice.
+        self.unsubscribed = false
     }
 }
 
@@ -33,6 +47,8 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
 public enum PreferenceSource: String, Sendable, Codable {
     case critical
     case subscriber
+    /// The subscriber turned it off from an email's unsubscribe link.
+    case unsubscribed
     case tenant
     case eventType = "event_type"
     case `default`

@@ -3,10 +3,13 @@
 public struct MessagePlanner: Sendable {
     public var eventType: EventType
     public var preferences: PreferenceResolver
+    /// The tenant's email settings, for its allowed recipient domains.
+    public var email: EmailSettings
 
-    public init(eventType: EventType, preferences: PreferenceResolver) {
+    public init(eventType: EventType, preferences: PreferenceResolver, email: EmailSettings = EmailSettings()) {
         self.eventType = eventType
         self.preferences = preferences
+        self.email = email
     }
 
     public func plan(_ recipients: [RecipientRecord]) -> [PlannedMessage] {
@@ -24,10 +27,14 @@ public struct MessagePlanner: Sendable {
         let row = recipient.rowID
         let decision = preferences.resolve(eventType: eventType, channel: channel, subscriberRules: recipient.rules)
         if !decision.enabled {
-            return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .preference)
+            let reason: SuppressionReason = decision.source == .unsubscribed ? .unsubscribed : .preference
+            return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: reason)
         }
         if !Self.hasAddress(recipient.subscriber, for: channel) {
             return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .noAddress)
+        }
+        if channel == .email, let address = recipient.subscriber.email, !email.allowsRecipient(address) {
+            return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .recipientNotAllowed)
         }
         return PlannedMessage(subscriberRowID: row, channel: channel, status: .queued, reason: nil)
     }

@@ -19,7 +19,7 @@ public struct PreferenceResolver: Sendable {
         let any = PreferenceRule.any
         let name = channel.rawValue
         if let rule = Self.first(in: subscriberRules, [(type, name), (type, any), (any, name), (any, any)]) {
-            return (rule.enabled, .subscriber)
+            return (rule.enabled, rule.unsubscribed ? .unsubscribed : .subscriber)
         }
         if let rule = Self.first(in: tenantRules, [(type, name), (type, any)]) {
             return (rule.enabled, .tenant)

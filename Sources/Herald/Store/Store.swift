@@ -15,6 +15,11 @@ public protocol Store: Sendable {
     /// Returns the stored value for `key`, storing `value` first if there is none (first writer wins).
     func setting(_ key: String, default value: String) async throws -> String
 
+    /// A tenant's settings document under `key` (`email` …), as JSON text, or nil when never set.
+    func tenantSetting(tenantID: String, key: String) async throws -> String?
+    /// Stores or (with nil) removes a tenant's settings document.
+    func putTenantSetting(tenantID: String, key: String, value: String?) async throws
+
     // MARK: Tenants and keys
     func createTenant(name: String, key: IssuedKeyMaterial) async throws -> (Tenant, APIKeyInfo)
     func tenant(id: String) async throws -> Tenant?

@@ -88,7 +88,7 @@ extension SQLiteStore {
                 db, sql: "SELECT s.pk, \(subscriberColumns) FROM subscribers s WHERE s.pk IN (\(placeholders(direct.count)))",
                 arguments: StatementArguments(direct))
             let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key)
-            let planned = MessagePlanner(eventType: plan, preferences: resolver).plan(records)
+            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: try emailSettings(db, tenantID: tenantID)).plan(records)
             try insertMessages(
                 db, planned, tenantID: tenantID, eventPK: eventPK, priority: eventType.priority, dueAt: trigger.sendAt ?? now, now: now,
                 expiresAt: prepared.expiresAt)
@@ -234,7 +234,8 @@ extension SQLiteStore {
                     """, arguments: [job.topicRowID, job.cursor, limit])
             let records = try Self.recipients(db, rows: members, subscriberOffset: 1, eventType: plan.key)
             let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID))
-            let planned = MessagePlanner(eventType: plan, preferences: resolver).plan(records)
+            let email = try Self.emailSettings(db, tenantID: job.tenantID)
+            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: email).plan(records)
             try Self.insertMessages(
                 db, planned, tenantID: job.tenantID, eventPK: eventPK, priority: plan.priority, dueAt: Self.date(jobRow[3]) ?? now, now: now,
                 expiresAt: Self.date(jobRow[4])!)

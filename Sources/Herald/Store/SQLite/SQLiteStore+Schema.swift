@@ -7,8 +7,25 @@ extension SQLiteStore {
         migrator.registerMigration("v1-initial") { db in
             try db.execute(sql: initialSchema)
         }
+        migrator.registerMigration("v2-email") { db in
+            try db.execute(sql: emailSchema)
+        }
         return migrator
     }
+
+    /// Per-tenant settings documents (email sender, layout, recipient rules), and a mark on preference
+    /// rules that came from an unsubscribe link, so the messages they stop say `unsubscribed`.
+    private static let emailSchema = """
+        CREATE TABLE tenant_settings (
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,          -- JSON
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, key)
+        ) WITHOUT ROWID;
+
+        ALTER TABLE preferences ADD COLUMN unsubscribed INTEGER NOT NULL DEFAULT 0;
+        """
 
     /// Times are integer milliseconds since 1970; ids visible to users are text, internal joins use integer rows.
     private static let initialSchema = """

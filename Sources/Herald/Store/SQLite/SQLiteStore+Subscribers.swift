@@ -81,9 +81,10 @@ extension SQLiteStore {
         try await pool.read { db in
             guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else { return nil }
             return try Row.fetchAll(
-                db, sql: "SELECT event_type, channel, enabled FROM preferences WHERE subscriber_pk = ? ORDER BY event_type, channel",
+                db,
+                sql: "SELECT event_type, channel, enabled, unsubscribed FROM preferences WHERE subscriber_pk = ? ORDER BY event_type, channel",
                 arguments: [pk]
-            ).map { PreferenceRule(eventType: $0[0], channel: $0[1], enabled: $0[2]) }
+            ).map { PreferenceRule(eventType: $0[0], channel: $0[1], enabled: $0[2], unsubscribed: $0[3]) }
         }
     }
 
@@ -94,9 +95,10 @@ extension SQLiteStore {
             for rule in rules {
                 try db.execute(
                     sql: """
-                        INSERT INTO preferences(subscriber_pk, event_type, channel, enabled) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(subscriber_pk, event_type, channel) DO UPDATE SET enabled = excluded.enabled
-                        """, arguments: [pk, rule.eventType, rule.channel, rule.enabled])
+                        INSERT INTO preferences(subscriber_pk, event_type, channel, enabled, unsubscribed) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(subscriber_pk, event_type, channel)
+                        DO UPDATE SET enabled = excluded.enabled, unsubscribed = excluded.unsubscribed
+                        """, arguments: [pk, rule.eventType, rule.channel, rule.enabled, rule.unsubscribed])
             }
             return true
         }
@@ -140,12 +142,13 @@ extension SQLiteStore {
             let ruleRows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT subscriber_pk, event_type, channel, enabled FROM preferences
+                    SELECT subscriber_pk, event_type, channel, enabled, unsubscribed FROM preferences
                     WHERE subscriber_pk IN (\(placeholders(slice.count))) AND event_type IN (?, '*')
                     """, arguments: StatementArguments(slice.map { $0 as (any DatabaseValueConvertible) } + [eventType]))
             for rule in ruleRows {
                 if let position = index[rule[0]] {
-                    records[position].rules.append(PreferenceRule(eventType: rule[1], channel: rule[2], enabled: rule[3]))
+                    records[position].rules.append(
+                        PreferenceRule(eventType: rule[1], channel: rule[2], enabled: rule[3], unsubscribed: rule[4]))
                 }
             }
         }

@@ -74,3 +74,33 @@ extension SQLiteStore {
         APIKeyInfo(id: row[0], name: row[1], prefix: row[2], createdAt: date(row[3])!, revokedAt: date(row[4]))
     }
 }
+
+extension SQLiteStore {
+    public func tenantSetting(tenantID: String, key: String) async throws -> String? {
+        try await pool.read { db in try Self.tenantSetting(db, tenantID: tenantID, key: key) }
+    }
+
+    public func putTenantSetting(tenantID: String, key: String, value: String?) async throws {
+        try await pool.write { db in
+            if let value {
+                try db.execute(
+                    sql: """
+                        INSERT INTO tenant_settings(tenant_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(tenant_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                        """, arguments: [tenantID, key, value, Self.ms(Date())])
+            } else {
+                try db.execute(sql: "DELETE FROM tenant_settings WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
+            }
+        }
+    }
+
+    static func tenantSetting(_ db: Database, tenantID: String, key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM tenant_settings WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
+    }
+
+    /// The tenant's email settings as the planner needs them (allowed recipient domains), empty when unset.
+    static func emailSettings(_ db: Database, tenantID: String) throws -> EmailSettings {
+        guard let text = try tenantSetting(db, tenantID: tenantID, key: "email") else { return EmailSettings() }
+        return decodeJSON(EmailSettings.self, text) ?? EmailSettings()
+    }
+}

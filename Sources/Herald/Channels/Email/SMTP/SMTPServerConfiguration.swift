@@ -1,0 +1,106 @@
+/// Where and how to reach one SMTP server. Connections to the same configuration share a pool.
+public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
+    /// How the connection is protected.
+    public enum Security: String, Sendable, Codable, CaseIterable {
+        /// Plain TCP, upgraded with STARTTLS when the server offers it.
+        case opportunistic
+        /// STARTTLS is required; a server that does not offer it is an error.
+        case starttls
+        /// TLS from the first byte (SMTPS, usually port 465).
+        case tls
+        /// Never TLS. Only for loopback test servers.
+        case none
+    }
+
+    public var host: String
+    public var port: Int
+    public var security: Security
+    public var username: String?
+    public var password: String?
+    /// PEM certificates to trust in addition to the system's (a self-signed or private CA).
+    public var trustedCertificatesPEM: String?
+    /// Certificate verification is on unless turned off explicitly here.
+    public var verifyCertificates: Bool
+    /// The name this client gives in EHLO; defaults to the machine's host name.
+    public var heloName: String?
+    /// Warm connections kept to this server at most.
+    public var maxConnections: Int
+    /// Seconds a connection may sit unused before it is closed.
+    public var idleTimeoutSeconds: Double
+    /// Seconds any one step (connect, a reply, TLS handshake) may take.
+    public var timeoutSeconds: Double
+
+    public init(
+        host: String, port: Int = 587, security: Security = .starttls, username: String? = nil, password: String? = nil,
+        trustedCertificatesPEM: String? = nil, verifyCertificates: Bool = true, heloName: String? = nil, maxConnections: Int = 4,
+        idleTimeoutSeconds: Double = 30, timeoutSeconds: Double = 30
+    ) {
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self.password = password
+        self.trustedCertificatesPEM = trustedCertificatesPEM
+        self.verifyCertificates = verifyCertificates
+        self.heloName = heloName
+        self.maxConnections = maxConnections
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, security, username, password
+        case trustedCertificatesPEM = "trusted_certificates_pem"
+        case verifyCertificates = "verify_certificates"
+        case heloName = "helo_name"
+        case maxConnections = "max_connections"
+        case idleTimeoutSeconds = "idle_timeout_seconds"
+        case timeoutSeconds = "timeout_seconds"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.host = try c.decode(String.self, forKey: .host)
+        self.security = try c.decodeIfPresent(Security.self, forKey: .security) ?? .starttls
+        self.port = try c.decodeIfPresent(Int.self, forKey: .port) ?? (security == .tls ? 465 : 587)
+        self.username = try c.decodeIfPresent(String.self, forKey: .username)
+        self.password = try c.decodeIfPresent(String.self, forKey: .password)
+        self.trustedCertificatesPEM = try c.decodeIfPresent(String.self, forKey: .trustedCertificatesPEM)
+        self.verifyCertificates = try c.decodeIfPresent(Bool.self, forKey: .verifyCertificates) ?? true
+        self.heloName = try c.decodeIfPresent(String.self, forKey: .heloName)
+        self.maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? 4
+        self.idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? 30
+        self.timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? 30
+    }
+
+    /// The configuration without its password; `password_set` in API answers says whether one exists.
+    public var redacted: SMTPServerConfiguration {
+        var copy = self
+        copy.password = password == nil ? nil : "********"
+        return copy
+    }
+
+    /// Problems with the values, named by field, for configuration files and the settings API.
+    public func problems(prefix: String) -> [FieldError] {
+        var problems: [FieldError] = []
+        if host.isEmpty { problems.append(FieldError("\(prefix).host", "must not be empty")) }
+        if !(1...65535).contains(port) { problems.append(FieldError("\(prefix).port", "must be between 1 and 65535")) }
+        if (username == nil) != (password == nil) {
+            problems.append(FieldError("\(prefix).\(username == nil ? "username" : "password")", "username and password go together"))
+        }
+        if !(1...64).contains(maxConnections) { problems.append(FieldError("\(prefix).max_connections", "must be between 1 and 64")) }
+        if timeoutSeconds <= 0 { problems.append(FieldError("\(prefix).timeout_seconds", "must be positive")) }
+        if idleTimeoutSeconds <= 0 { problems.append(FieldError("\(prefix).idle_timeout_seconds", "must be positive")) }
+        if let pem = trustedCertificatesPEM, !pem.contains("-----BEGIN CERTIFICATE-----") {
+            problems.append(FieldError("\(prefix).trusted_certificates_pem", "must hold PEM certificates (-----BEGIN CERTIFICATE-----)"))
+        }
+        return problems
+    }
+}
+
+extension SMTPServerConfiguration: CustomStringConvertible {
+    /// Never shows the password, so a configuration can be logged safely.
+    public var description: String {
+        "smtp://\(username.map { "\($0)@" } ?? "")\(host):\(port) (\(security.rawValue))"
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// The server's email settings: the sender and transport every tenant uses unless its own settings say
+/// otherwise. With no SMTP server configured, email goes to the outbox folder as `.eml` files.
+public struct EmailDefaults: Sendable, Hashable {
+    public var fromAddress = "herald@localhost"
+    public var fromName: String? = "Herald"
+    public var replyTo: String?
+    /// The SMTP server; nil writes every email to `outboxDirectory` instead.
+    public var smtp: SMTPServerConfiguration?
+    /// Where emails are written when no SMTP server is configured; relative paths are beside the database.
+    public var outboxDirectory = "outbox"
+    /// The address the world reaches this server at, for unsubscribe links (`https://herald.example.com`).
+    /// Defaults to `http://HOST:PORT`.
+    public var publicURL: String?
+    public var unsubscribeMailto: String?
+
+    public init() {}
+}
+
+extension HeraldConfiguration {
+    /// The file's `email:` section.
+    struct EmailFile: Decodable {
+        struct SMTP: Decodable {
+            var host: String?
+            var port: Int?
+            var security: SMTPServerConfiguration.Security?
+            var username: String?
+            var password: String?
+            var trusted_certificates_file: String?
+            var verify_certificates: Bool?
+            var helo_name: String?
+            var max_connections: Int?
+            var idle_timeout_seconds: Double?
+            var timeout_seconds: Double?
+        }
+        var from_address: String?
+        var from_name: String?
+        var reply_to: String?
+        var outbox_dir: String?
+        var public_url: String?
+        var unsubscribe_mailto: String?
+        var smtp: SMTP?
+    }
+
+    mutating func apply(emailFile file: EmailFile) throws {
+        if let value = file.from_address { email.fromAddress = value }
+        if let value = file.from_name { email.fromName = value }
+        if let value = file.reply_to { email.replyTo = value }
+        if let value = file.outbox_dir { email.outboxDirectory = value }
+        if let value = file.public_url { email.publicURL = value }
+        if let value = file.unsubscribe_mailto { email.unsubscribeMailto = value }
+        if let smtp = file.smtp, let host = smtp.host {
+            var server = SMTPServerConfiguration(host: host, security: smtp.security ?? .starttls)
+            server.port = smtp.port ?? (server.security == .tls ? 465 : 587)
+            server.username = smtp.username
+            server.password = smtp.password
+            if let path = smtp.trusted_certificates_file { server.trustedCertificatesPEM = try Self.readCertificates(path) }
+            if let value = smtp.verify_certificates { server.verifyCertificates = value }
+            server.heloName = smtp.helo_name
+            if let value = smtp.max_connections { server.maxConnections = value }
+            if let value = smtp.idle_timeout_seconds { server.idleTimeoutSeconds = value }
+            if let value = smtp.timeout_seconds { server.timeoutSeconds = value }
+            email.smtp = server
+        }
+    }
+
+    /// `HERALD_SMTP_URL` (`smtp://user:password@host:587?security=starttls`), or `HERALD_SMTP_HOST` and
+    /// friends, and the sender variables.
+    mutating func apply(emailEnvironment environment: [String: String]) throws {
+        if let value = environment["HERALD_EMAIL_FROM"] { email.fromAddress = value }
+        if let value = environment["HERALD_EMAIL_FROM_NAME"] { email.fromName = value }
+        if let value = environment["HERALD_EMAIL_REPLY_TO"] { email.replyTo = value }
+        if let value = environment["HERALD_OUTBOX_DIR"] { email.outboxDirectory = value }
+        if let value = environment["HERALD_PUBLIC_URL"] { email.publicURL = value }
+        if let value = environment["HERALD_UNSUBSCRIBE_MAILTO"] { email.unsubscribeMailto = value }
+        if let text = environment["HERALD_SMTP_URL"] {
+            email.smtp = try Self.smtpServer(url: text)
+        } else if let host = environment["HERALD_SMTP_HOST"] {
+            var server = email.smtp ?? SMTPServerConfiguration(host: host)
+            server.host = host
+            email.smtp = server
+        }
+        guard var server = email.smtp else { return }
+        if let text = environment["HERALD_SMTP_SECURITY"] {
+            guard let security = SMTPServerConfiguration.Security(rawValue: text) else {
+                throw ConfigurationError("HERALD_SMTP_SECURITY=\(text) must be one of starttls, tls, opportunistic, none")
+            }
+            server.security = security
+        }
+        if let text = environment["HERALD_SMTP_PORT"] {
+            guard let port = Int(text) else { throw ConfigurationError("HERALD_SMTP_PORT=\(text) is not a whole number") }
+            server.port = port
+        }
+        if let value = environment["HERALD_SMTP_USERNAME"] { server.username = value }
+        if let value = environment["HERALD_SMTP_PASSWORD"] { server.password = value }
+        if let path = environment["HERALD_SMTP_CA_FILE"] { server.trustedCertificatesPEM = try Self.readCertificates(path) }
+        if let text = environment["HERALD_SMTP_MAX_CONNECTIONS"] {
+            guard let value = Int(text) else { throw ConfigurationError("HERALD_SMTP_MAX_CONNECTIONS=\(text) is not a whole number") }
+            server.maxConnections = value
+        }
+        email.smtp = server
+    }
+
+    /// Parses `smtp://`, `smtps://` (implicit TLS) or `smtp+starttls://` URLs; `?security=` overrides.
+    public static func smtpServer(url text: String) throws -> SMTPServerConfiguration {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), let host = components.host,
+            !host.isEmpty
+        else {
+            throw ConfigurationError("SMTP URL '\(redactedURL(text))' must look like smtp://user:password@host:587")
+        }
+        var security: SMTPServerConfiguration.Security
+        switch scheme {
+        case "smtp": security = .starttls
+        case "smtps": security = .tls
+        case "smtp+starttls": security = .starttls
+        case "smtp+plain": security = .none
+        default: throw ConfigurationError("SMTP URL scheme '\(scheme)' must be smtp, smtps, smtp+starttls or smtp+plain")
+        }
+        if let value = components.queryItems?.first(where: { $0.name == "security" })?.value {
+            guard let parsed = SMTPServerConfiguration.Security(rawValue: value) else {
+                throw ConfigurationError("SMTP URL security=\(value) must be one of starttls, tls, opportunistic, none")
+            }
+            security = parsed
+        }
+        var server = SMTPServerConfiguration(host: host, port: components.port ?? (security == .tls ? 465 : 587), security: security)
+        server.username = components.user?.removingPercentEncoding ?? components.user
+        server.password = components.password?.removingPercentEncoding ?? components.password
+        return server
+    }
+
+    static func redactedURL(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "****"
+        return components.string ?? "(unparseable)"
+    }
+
+    static func readCertificates(_ path: String) throws -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("trusted certificate file '\(path)' cannot be read")
+        }
+        return text
+    }
+
+    /// The outbox folder, resolved beside the database when relative.
+    public var outboxPath: String {
+        if email.outboxDirectory.hasPrefix("/") { return email.outboxDirectory }
+        let base = URL(fileURLWithPath: sqlitePath).deletingLastPathComponent()
+        return base.appendingPathComponent(email.outboxDirectory).standardizedFileURL.path
+    }
+
+    /// The base of links in emails, without a trailing slash.
+    public var publicBaseURL: String {
+        var base = email.publicURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+
+    func emailProblems() -> [String] {
+        var problems: [String] = []
+        if EmailSettings.addressProblem(email.fromAddress) != nil { problems.append("email.from_address '\(email.fromAddress)' is not an email address") }
+        if let server = email.smtp {
+            problems += server.problems(prefix: "email.smtp").map { "\($0.field): \($0.reason)" }
+        }
+        if let url = email.publicURL, URL(string: url)?.host == nil { problems.append("email.public_url '\(url)' must be an absolute URL") }
+        return problems
+    }
+}

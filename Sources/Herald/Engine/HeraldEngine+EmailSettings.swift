@@ -1,0 +1,29 @@
+import Foundation
+
+extension HeraldEngine {
+    static let emailSettingsKey = "email"
+
+    /// The tenant's email settings as stored (secrets included; redact before showing them).
+    public func emailSettings(tenantID: String) async throws -> EmailSettings {
+        guard let text = try await store.tenantSetting(tenantID: tenantID, key: Self.emailSettingsKey) else { return EmailSettings() }
+        return try JSONCoding.decoder.decode(EmailSettings.self, from: Data(text.utf8))
+    }
+
+    /// Replaces the tenant's email settings after checking every field. A password given as the redacted
+    /// placeholder `********` keeps the stored one, so a settings page can send back what it read.
+    @discardableResult
+    public func putEmailSettings(tenantID: String, _ settings: EmailSettings) async throws -> EmailSettings {
+        var settings = settings
+        if settings.smtp?.password == "********" {
+            settings.smtp?.password = try await emailSettings(tenantID: tenantID).smtp?.password
+        }
+        let problems = settings.problems()
+        if !problems.isEmpty { throw HeraldError.invalid(problems) }
+        try await store.putTenantSetting(tenantID: tenantID, key: Self.emailSettingsKey, value: JSONCoding.encodeText(settings))
+        return settings
+    }
+
+    public func deleteEmailSettings(tenantID: String) async throws {
+        try await store.putTenantSetting(tenantID: tenantID, key: Self.emailSettingsKey, value: nil)
+    }
+}

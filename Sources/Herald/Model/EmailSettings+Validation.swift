@@ -1,0 +1,43 @@
+import Foundation
+
+extension EmailSettings {
+    /// Why `address` is not a usable email address, or nil. Practical, not the full RFC 5322 grammar:
+    /// one `@`, a local part and a domain, no spaces, control characters or angle brackets.
+    public static func addressProblem(_ address: String) -> String? {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return "must be an email address such as name@example.com" }
+        if address.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || "<>()[]\\,;:\"".unicodeScalars.contains($0) }) {
+            return "must not contain spaces, line breaks or any of < > ( ) [ ] \\ , ; : \""
+        }
+        if parts[1].hasPrefix(".") || parts[1].hasSuffix(".") || parts[1].contains("..") { return "has a malformed domain" }
+        if address.utf8.count > 254 { return "is longer than 254 characters" }
+        return nil
+    }
+
+    /// Every problem with these settings, named by field, so `PUT /v1/settings/email` can answer all at once.
+    public func problems() -> [FieldError] {
+        var problems: [FieldError] = []
+        for (field, value) in [("from_address", fromAddress), ("reply_to", replyTo), ("unsubscribe_mailto", unsubscribeMailto)] {
+            if let value, let problem = Self.addressProblem(value) { problems.append(FieldError(field, problem)) }
+        }
+        if let name = fromName, name.contains(where: { $0 == "\r" || $0 == "\n" }) {
+            problems.append(FieldError("from_name", "must not contain a line break"))
+        }
+        if let smtp { problems += smtp.problems(prefix: "smtp") }
+        for (index, domain) in (allowedRecipientDomains ?? []).enumerated() {
+            let valid = !domain.isEmpty && !domain.contains("@") && !domain.hasPrefix(".") && !domain.contains(" ") && domain.contains(".")
+            if !valid { problems.append(FieldError("allowed_recipient_domains[\(index)]", "must be a domain such as hospital.example")) }
+        }
+        if let color = layout?.brandColor {
+            let hex = color.hasPrefix("#") && [4, 7].contains(color.count) && color.dropFirst().allSatisfy(\.isHexDigit)
+            if !hex { problems.append(FieldError("layout.brand_color", "must be a hex colour such as #0b5cad")) }
+        }
+        if let logo = layout?.logoURL, !(logo.hasPrefix("https://") || logo.hasPrefix("http://")) {
+            problems.append(FieldError("layout.logo_url", "must be an absolute http or https URL"))
+        }
+        if let currency, !(currency.count == 3 && currency.allSatisfy { $0.isASCII && $0.isLetter }) {
+            problems.append(FieldError("currency", "must be an ISO 4217 code such as EUR"))
+        }
+        return problems
+    }
+}

@@ -1,0 +1,86 @@
+/// A tenant's email settings: who its email comes from, through which server, in what frame, and to
+/// whom it may go. Every field is optional; what a tenant leaves out comes from the server's defaults.
+///
+/// Stored as one JSON document per tenant. `GET /v1/settings/email` never returns the SMTP password.
+public struct EmailSettings: Sendable, Codable, Hashable {
+    /// The From address, such as `notices@maplecourt.example`.
+    public var fromAddress: String?
+    public var fromName: String?
+    public var replyTo: String?
+    /// The tenant's own SMTP server; nil sends through the server's default transport.
+    public var smtp: SMTPServerConfiguration?
+    public var layout: EmailLayout?
+    /// When set and non-empty, email goes only to addresses in these domains (subdomains included);
+    /// any other address is suppressed with reason `recipient_not_allowed`.
+    public var allowedRecipientDomains: [String]?
+    /// A mailbox that takes unsubscribe requests by mail, added to `List-Unsubscribe` beside the link.
+    public var unsubscribeMailto: String?
+    /// The ISO 4217 code `{{currency(amount)}}` uses when the payload names none, such as `EUR`.
+    public var currency: String?
+
+    public init(
+        fromAddress: String? = nil, fromName: String? = nil, replyTo: String? = nil, smtp: SMTPServerConfiguration? = nil,
+        layout: EmailLayout? = nil, allowedRecipientDomains: [String]? = nil, unsubscribeMailto: String? = nil, currency: String? = nil
+    ) {
+        self.fromAddress = fromAddress
+        self.fromName = fromName
+        self.replyTo = replyTo
+        self.smtp = smtp
+        self.layout = layout
+        self.allowedRecipientDomains = allowedRecipientDomains
+        self.unsubscribeMailto = unsubscribeMailto
+        self.currency = currency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case fromAddress = "from_address"
+        case fromName = "from_name"
+        case replyTo = "reply_to"
+        case smtp, layout
+        case allowedRecipientDomains = "allowed_recipient_domains"
+        case unsubscribeMailto = "unsubscribe_mailto"
+        case currency
+    }
+
+    /// Whether email may go to `address` under the allowed-domains rule.
+    public func allowsRecipient(_ address: String) -> Bool {
+        guard let domains = allowedRecipientDomains, !domains.isEmpty else { return true }
+        guard let at = address.lastIndex(of: "@") else { return false }
+        let domain = address[address.index(after: at)...].lowercased()
+        return domains.contains { allowed in
+            let allowed = allowed.lowercased()
+            return domain == allowed || domain.hasSuffix("." + allowed)
+        }
+    }
+
+    /// The same settings with secrets removed, for API answers and logs.
+    public var redacted: EmailSettings {
+        var copy = self
+        copy.smtp = smtp?.redacted
+        return copy
+    }
+}
+
+/// The frame every email of a tenant is wrapped in: a brand-coloured header, the message, a footer.
+/// `header_html` and `footer_html` are Mustache templates with the same data as the message.
+public struct EmailLayout: Sendable, Codable, Hashable {
+    /// A CSS colour such as `#0b5cad`, used for the header band and links.
+    public var brandColor: String?
+    public var headerHTML: String?
+    public var footerHTML: String?
+    public var logoURL: String?
+
+    public init(brandColor: String? = nil, headerHTML: String? = nil, footerHTML: String? = nil, logoURL: String? = nil) {
+        self.brandColor = brandColor
+        self.headerHTML = headerHTML
+        self.footerHTML = footerHTML
+        self.logoURL = logoURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case brandColor = "brand_color"
+        case headerHTML = "header_html"
+        case footerHTML = "footer_html"
+        case logoURL = "logo_url"
+    }
+}
