@@ -28,4 +28,6 @@ public enum ChannelResult: Sendable, Hashable {
     case transientFailure(String)
     /// Retrying cannot help: a rejected address, a template that cannot render.
     case permanentFailure(String)
+    /// Not sent on purpose, decided at delivery time (a recipient outside the tenant's allowed domains).
+    case suppressed(SuppressionReason, detail: String)
 }

@@ -167,6 +167,10 @@ public final class Dispatcher: Service, Sendable {
             return DeliveryOutcome(
                 rowID: message.rowID, status: .deadLettered, reason: "attempts_exhausted", retryAt: nil,
                 attempt: attempt(.transientFailure, detail), inbox: nil)
+        case .suppressed(let reason, let detail):
+            return DeliveryOutcome(
+                rowID: message.rowID, status: .suppressed, reason: reason.rawValue, retryAt: nil, attempt: attempt(.permanentFailure, detail),
+                inbox: nil)
         case .permanentFailure(let detail):
             return DeliveryOutcome(
                 rowID: message.rowID, status: .failed, reason: "rejected", retryAt: nil, attempt: attempt(.permanentFailure, detail), inbox: nil)

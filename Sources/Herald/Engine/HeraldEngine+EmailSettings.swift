@@ -5,8 +5,7 @@ extension HeraldEngine {
 
     /// The tenant's email settings as stored (secrets included; redact before showing them).
     public func emailSettings(tenantID: String) async throws -> EmailSettings {
-        guard let text = try await store.tenantSetting(tenantID: tenantID, key: Self.emailSettingsKey) else { return EmailSettings() }
-        return try JSONCoding.decoder.decode(EmailSettings.self, from: Data(text.utf8))
+        try await Self.loadEmailSettings(store: store, tenantID: tenantID)
     }
 
     /// Replaces the tenant's email settings after checking every field. A password given as the redacted
@@ -20,10 +19,12 @@ extension HeraldEngine {
         let problems = settings.problems()
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         try await store.putTenantSetting(tenantID: tenantID, key: Self.emailSettingsKey, value: JSONCoding.encodeText(settings))
+        emailChannel?.settingsChanged(tenantID: tenantID)
         return settings
     }
 
     public func deleteEmailSettings(tenantID: String) async throws {
         try await store.putTenantSetting(tenantID: tenantID, key: Self.emailSettingsKey, value: nil)
+        emailChannel?.settingsChanged(tenantID: tenantID)
     }
 }

@@ -46,11 +46,15 @@ public final class HeraldEngine: Sendable {
         var secret = configuration.secret
         if secret == nil { secret = try await store.setting("subscriber_token_secret", default: Identifier.secret(bytes: 32)) }
         self.tokens = SubscriberTokens(secret: secret!)
-        self.unsubscribeTokens = UnsubscribeTokens(secret: secret!)
+        let unsubscribeTokens = UnsubscribeTokens(secret: secret!)
+        self.unsubscribeTokens = unsubscribeTokens
         self.signal = WakeSignal()
         var all: [any DeliveryChannel] = [InAppChannel()]
         all += channels.filter { $0.kind != .inApp }
         if let custom = channels.first(where: { $0.kind == .inApp }) { all[0] = custom }
+        if !all.contains(where: { $0.kind == .email }) {
+            all.append(Self.makeEmailChannel(configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, logger: logger))
+        }
         self.channels = all
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
         self.logger = logger
@@ -68,6 +72,6 @@ public final class HeraldEngine: Sendable {
                 heartbeat: dispatcherHeartbeat, observer: observer, logger: logger),
             FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger),
             RetentionService(store: store, settings: settings, logger: logger),
-        ]
+        ] + channels.compactMap { $0 as? any Service }
     }
 }

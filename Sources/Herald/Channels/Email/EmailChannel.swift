@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The email channel: composes each message (sender, layout, unsubscribe headers, MIME) and hands it to
+/// the tenant's transport: its own SMTP server, the server's default SMTP server, or the outbox folder.
+///
+/// As a `Service` it closes idle SMTP connections and, on shutdown, says QUIT to every server.
+public final class EmailChannel: DeliveryChannel, Service {
+    public let kind = ChannelKind.email
+    let composer: EmailComposer
+    let defaults: EmailDefaults
+    let outbox: OutboxTransport
+    let heloName: String
+    let settingsProvider: @Sendable (String) async throws -> EmailSettings
+    let logger: Logger
+    private let pools = Mutex<[SMTPServerConfiguration: SMTPConnectionPool]>([:])
+    /// Tenant settings read in the last few seconds, so a busy batch does not read them per message.
+    private let settingsCache = Mutex<[String: (settings: EmailSettings, readAt: ContinuousClock.Instant)]>([:])
+    static let settingsCacheLifetime = Duration.seconds(2)
+
+    public init(
+        composer: EmailComposer, defaults: EmailDefaults, outboxDirectory: URL, heloName: String = ProcessInfo.processInfo.hostName,
+        settings: @escaping @Sendable (String) async throws -> EmailSettings, logger: Logger
+    ) {
+        self.composer = composer
+        self.defaults = defaults
+        self.outbox = OutboxTransport(directory: outboxDirectory)
+        self.heloName = heloName.isEmpty ? "localhost" : heloName
+        self.settingsProvider = settings
+        self.logger = logger
+    }
+
+    public func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
+        var results = [ChannelResult?](repeating: nil, count: batch.count)
+        var byTransport: [String: (transport: any EmailTransport, items: [(index: Int, email: OutboundEmail)])] = [:]
+        for (index, outgoing) in batch.enumerated() {
+            do {
+                let settings = try await settings(for: outgoing.message.tenantID)
+                if let address = outgoing.message.subscriber.email, !settings.allowsRecipient(address) {
+                    results[index] = .suppressed(.recipientNotAllowed, detail: "\(address) is outside the tenant's allowed recipient domains")
+                    continue
+                }
+                let (_, email) = try composer.compose(outgoing, settings: settings)
+                let transport = try transport(for: settings)
+                byTransport[transport.name, default: (transport, [])].items.append((index, email))
+            } catch {
+                results[index] = .permanentFailure("cannot compose the email: \(error)")
+            }
+        }
+        for (_, group) in byTransport {
+            let outcomes = await group.transport.send(group.items.map(\.email))
+            for (item, outcome) in zip(group.items, outcomes) {
+                switch outcome {
+                case .accepted(let detail): results[item.index] = .sent(detail: detail)
+                case .transientFailure(let detail): results[item.index] = .transientFailure(detail)
+                case .permanentFailure(let detail): results[item.index] = .permanentFailure(detail)
+                }
+            }
+        }
+        return results.map { $0 ?? .transientFailure("the email channel gave no result") }
+    }
+
+    /// The transport for a tenant: its SMTP server, else the server's, else the outbox.
+    public func transport(for settings: EmailSettings) throws -> any EmailTransport {
+        guard let server = settings.smtp ?? defaults.smtp else { return outbox }
+        return SMTPTransport(pool: try pool(for: server))
+    }
+
+    func pool(for server: SMTPServerConfiguration) throws -> SMTPConnectionPool {
+        if let pool = pools.withLock({ $0[server] }) { return pool }
+        let created = try SMTPConnectionPool(server: server, heloName: server.heloName ?? heloName)
+        return pools.withLock { pools in
+            if let existing = pools[server] { return existing }
+            pools[server] = created
+            return created
+        }
+    }
+
+    func settings(for tenantID: String) async throws -> EmailSettings {
+        let now = ContinuousClock.now
+        if let cached = settingsCache.withLock({ $0[tenantID] }), now - cached.readAt < Self.settingsCacheLifetime { return cached.settings }
+        let settings = try await settingsProvider(tenantID)
+        settingsCache.withLock { $0[tenantID] = (settings, now) }
+        return settings
+    }
+
+    /// Forgets cached tenant settings, so a change takes effect on the next message.
+    public func settingsChanged(tenantID: String) {
+        _ = settingsCache.withLock { $0.removeValue(forKey: tenantID) }
+    }
+
+    public func run() async throws {
+        // Sleep until shutdown, closing idle connections once a second; then QUIT everywhere.
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(1))
+            for pool in pools.withLock({ Array($0.values) }) { await pool.closeIdle() }
+        }
+        for pool in pools.withLock({ Array($0.values) }) { await pool.shutdown() }
+    }
+}

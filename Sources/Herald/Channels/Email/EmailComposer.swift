@@ -1,0 +1,62 @@
+import Foundation
+
+/// Turns one rendered email message into the bytes that go on the wire: sender from the tenant's
+/// settings (or the server's), the subscriber as recipient, the tenant's layout around the body, the
+/// unsubscribe headers of RFC 8058 for every non-critical email, and a Message-ID stable across retries.
+public struct EmailComposer: Sendable {
+    public var defaults: EmailDefaults
+    public var layout: EmailLayoutRenderer
+    /// Makes the one-click unsubscribe link for a tenant, subscriber and event type.
+    public var unsubscribeURL: @Sendable (_ tenantID: String, _ subscriberID: String, _ eventType: String) -> String
+
+    public init(
+        defaults: EmailDefaults, layout: EmailLayoutRenderer,
+        unsubscribeURL: @escaping @Sendable (_ tenantID: String, _ subscriberID: String, _ eventType: String) -> String
+    ) {
+        self.defaults = defaults
+        self.layout = layout
+        self.unsubscribeURL = unsubscribeURL
+    }
+
+    /// The envelope and message for `outgoing`, or an error saying why it cannot be an email.
+    public func compose(_ outgoing: OutgoingMessage, settings: EmailSettings, date: Date = Date()) throws -> (EmailMessage, OutboundEmail) {
+        let subscriber = outgoing.message.subscriber
+        guard let address = subscriber.email else { throw MIMEError.invalidAddress("", reason: "the subscriber has no email address") }
+        let sender = try EmailAddress(settings.fromAddress ?? defaults.fromAddress, name: settings.fromName ?? nonEmpty(outgoing.event.tenantName) ?? defaults.fromName)
+        let recipient = try EmailAddress(address, name: subscriber.name)
+        let replyTo = try (settings.replyTo ?? defaults.replyTo).map { try EmailAddress($0) }
+        let critical = outgoing.message.priority == .critical
+        let unsubscribe = critical ? nil : unsubscribeURL(outgoing.message.tenantID, subscriber.id, outgoing.event.type)
+
+        let subject = outgoing.content["subject"] ?? ""
+        let context = TemplateRenderer.context(payload: outgoing.event.payload, subscriber: subscriber, event: outgoing.event)
+        let body = try layout.wrap(
+            html: outgoing.content["html"] ?? "", text: outgoing.content["text"], subject: subject, locale: outgoing.content.locale,
+            layout: settings.layout, tenantName: outgoing.event.tenantName, context: context, unsubscribeURL: unsubscribe)
+
+        var headers = [
+            EmailHeader(name: "X-Herald-Message", value: Message.publicID(outgoing.message.rowID)),
+            EmailHeader(name: "X-Herald-Event", value: outgoing.event.id),
+            EmailHeader(name: "X-Herald-Event-Type", value: outgoing.event.type),
+            // RFC 3834: tells auto-responders not to answer.
+            EmailHeader(name: "Auto-Submitted", value: "auto-generated"),
+        ]
+        if let unsubscribe {
+            var targets = ["<\(unsubscribe)>"]
+            if let mailbox = settings.unsubscribeMailto ?? defaults.unsubscribeMailto {
+                targets.append("<mailto:\(mailbox)?subject=unsubscribe>")
+            }
+            headers.append(EmailHeader(name: "List-Unsubscribe", value: targets.joined(separator: ", ")))
+            headers.append(EmailHeader(name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click"))
+        }
+        let messageID = EmailMessage.makeMessageID(
+            messageKey: Message.publicID(outgoing.message.rowID), eventID: outgoing.event.id, domain: sender.domain)
+        let message = EmailMessage(
+            from: sender, to: [recipient], replyTo: replyTo, subject: subject, html: body.html, text: body.text, messageID: messageID,
+            date: date, extraHeaders: headers)
+        let bytes = try MIMEEncoder.encode(message)
+        return (message, OutboundEmail(sender: sender.address, recipient: recipient.address, messageID: messageID, bytes: bytes))
+    }
+
+    private func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
+}

@@ -1,0 +1,115 @@
+import NIOCore
+
+/// Frames the server's bytes into replies and hands each to the request waiting for it, in order.
+///
+/// Requests carry how many replies they expect (one per pipelined command), so a pipelined group gets
+/// its replies together. When the connection closes or errs, every waiting request fails; nothing is
+/// left hanging.
+final class SMTPClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = Request
+    typealias OutboundOut = ByteBuffer
+
+    struct Request {
+        var bytes: ByteBuffer?
+        var expectedReplies: Int
+        /// STARTTLS: after its reply, no further byte may arrive in clear text.
+        var tlsFollows: Bool
+        var promise: EventLoopPromise<[SMTPReply]>
+    }
+
+    /// Fails whatever is waiting with a timeout and closes the connection.
+    struct Timeout { var step: String }
+
+    private var buffer: ByteBuffer?
+    private var parser = SMTPReplyParser()
+    private var pending = CircularBuffer<(request: Request, replies: [SMTPReply])>()
+    private var failure: SMTPError?
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if buffer == nil { buffer = incoming } else { buffer!.writeBuffer(&incoming) }
+        do {
+            while let reply = try nextReply() {
+                guard !pending.isEmpty else {
+                    // Only 421 may come unasked; either way this connection is done.
+                    fail(context: context, .rejected(step: "the connection", reply: reply))
+                    return
+                }
+                pending[pending.startIndex].replies.append(reply)
+                let head = pending[pending.startIndex]
+                if head.replies.count == head.request.expectedReplies {
+                    pending.removeFirst()
+                    if head.request.tlsFollows, (buffer?.readableBytes ?? 0) > 0 {
+                        head.request.promise.fail(SMTPError.unexpectedDataBeforeTLS)
+                        fail(context: context, .unexpectedDataBeforeTLS)
+                        return
+                    }
+                    head.request.promise.succeed(head.replies)
+                }
+            }
+        } catch {
+            fail(context: context, error)
+        }
+        if let current = buffer, current.readableBytes == 0 { buffer = nil }
+    }
+
+    private func nextReply() throws(SMTPError) -> SMTPReply? {
+        while var current = buffer, let newline = current.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+            let length = newline - current.readerIndex
+            var line = current.readSlice(length: length)!
+            current.moveReaderIndex(forwardBy: 1)
+            buffer = current
+            if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }
+            if let reply = try parser.feed(Substring(line.readString(length: line.readableBytes) ?? "")) { return reply }
+        }
+        if let current = buffer, current.readableBytes > SMTPReplyParser.maximumLineLength {
+            throw .malformedReply("a reply line longer than \(SMTPReplyParser.maximumLineLength) bytes")
+        }
+        return nil
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            request.promise.fail(failure)
+            promise?.fail(failure)
+            return
+        }
+        pending.append((request, []))
+        if let bytes = request.bytes {
+            context.write(wrapOutboundOut(bytes), promise: promise)
+        } else {
+            promise?.succeed()
+        }
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let timeout = event as? Timeout {
+            fail(context: context, .timeout(step: timeout.step))
+            promise?.succeed()
+        } else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failPending(failure ?? .connectionFailed("the server closed the connection"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, error as? SMTPError ?? .connectionFailed(String(describing: error)))
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: SMTPError) {
+        if failure == nil { failure = error }
+        failPending(error)
+        context.close(promise: nil)
+    }
+
+    private func failPending(_ error: SMTPError) {
+        if failure == nil { failure = error }
+        while let head = pending.popFirst() { head.request.promise.fail(error) }
+    }
+}

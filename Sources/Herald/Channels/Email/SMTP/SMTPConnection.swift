@@ -1,0 +1,225 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// One open SMTP session: connects, greets, upgrades to TLS, authenticates, then runs mail transactions
+/// one after another on the same socket until it is closed. The protocol decisions are the
+/// `SMTPSessionStateMachine`'s; this type only performs them.
+///
+/// A connection serves one caller at a time (the pool guarantees it), so its transactions never interleave.
+public final class SMTPConnection: Sendable {
+    public let server: SMTPServerConfiguration
+    let channel: any Channel
+    private let machine: Mutex<SMTPSessionStateMachine>
+    private let transcript: (@Sendable (String) -> Void)?
+    /// When the connection last finished a transaction, for the pool's idle timeout.
+    let lastUsed = Mutex<ContinuousClock.Instant>(.now)
+    private let tlsContext: NIOSSLContext?
+
+    private init(
+        server: SMTPServerConfiguration, channel: any Channel, machine: SMTPSessionStateMachine, tlsContext: NIOSSLContext?,
+        transcript: (@Sendable (String) -> Void)?
+    ) {
+        self.server = server
+        self.channel = channel
+        self.machine = Mutex(machine)
+        self.tlsContext = tlsContext
+        self.transcript = transcript
+    }
+
+    /// Opens a session: TCP (or TLS for `security: tls`), greeting, EHLO, STARTTLS, AUTH.
+    ///
+    /// - Parameter transcript: told every line sent and received (credentials masked), for `herald email test`.
+    public static func connect(
+        to server: SMTPServerConfiguration, tlsContext: NIOSSLContext?, heloName: String,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, transcript: (@Sendable (String) -> Void)? = nil
+    ) async throws -> SMTPConnection {
+        let timeout = TimeAmount.milliseconds(Int64(server.timeoutSeconds * 1000))
+        let implicitTLS = server.security == .tls
+        let hostname = Self.sniHostname(server.host)
+        transcript?("connecting to \(server.host):\(server.port) (\(server.security.rawValue))")
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if implicitTLS, let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: hostname))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(SMTPClientHandler())
+                    }
+                }
+                .connect(host: server.host, port: server.port).get()
+        } catch {
+            throw SMTPError.connectionFailed("\(server.host):\(server.port): \(error)")
+        }
+        let options = SMTPSessionStateMachine.Options(
+            heloName: heloName, security: server.security, username: server.username, password: server.password)
+        let connection = SMTPConnection(
+            server: server, channel: channel, machine: SMTPSessionStateMachine(options: options, implicitTLS: implicitTLS),
+            tlsContext: tlsContext, transcript: transcript)
+        do {
+            let start = connection.machine.withLock { $0.start() }
+            guard case .ready(let capabilities) = try await connection.perform(start, step: "the greeting") else {
+                throw SMTPError.connectionFailed("the session did not open")
+            }
+            transcript?("ready: " + (capabilities.keywords.isEmpty ? "no extensions" : capabilities.keywords.joined(separator: ", ")))
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    /// Whether the session can take another transaction.
+    public var isUsable: Bool { channel.isActive && machine.withLock { $0.isReady } }
+
+    public var capabilities: SMTPCapabilities { machine.withLock { $0.capabilities } }
+
+    /// Sends one message to its recipients and answers each recipient's outcome. Throws only when the
+    /// connection itself failed; then nothing about the message is known for sure and it is worth retrying.
+    public func send(from sender: String, to recipients: [String], message: [UInt8]) async throws -> SMTPTransactionResult {
+        let begin = machine.withLock { $0.beginTransaction(from: sender, to: recipients, size: message.count) }
+        let action = try await perform(begin, step: "the mail transaction", message: message)
+        lastUsed.withLock { $0 = .now }
+        guard case .finished(let result, let reusable) = action else { throw SMTPError.connectionFailed("the transaction did not finish") }
+        if !reusable { close() }
+        return result
+    }
+
+    /// Says QUIT and closes. Never throws: a connection that will not quit politely is closed anyway.
+    public func quit() async {
+        let action = machine.withLock { $0.quit() }
+        _ = try? await perform(action, step: "QUIT")
+        close()
+    }
+
+    func close() {
+        machine.withLock { $0.connectionLost() }
+        channel.close(promise: nil)
+    }
+
+    /// Performs actions until one that ends this step: ready, finished, close or fail.
+    private func perform(_ first: SMTPSessionStateMachine.Action, step: String, message: [UInt8]? = nil) async throws
+        -> SMTPSessionStateMachine.Action
+    {
+        var action = first
+        while true {
+            switch action {
+            case .ready, .finished, .close:
+                return action
+            case .fail(let error):
+                transcript?("failed: \(error)")
+                close()
+                throw error
+            case .wait:
+                throw SMTPError.malformedReply("the session waited for a reply that was never asked for")
+            case .receive:
+                action = try await exchange(nil, expecting: 1, step: step)
+            case .send(let commands):
+                var bytes = channel.allocator.buffer(capacity: 64 * commands.count)
+                for command in commands {
+                    transcript?("C: " + command.redactedLine)
+                    command.write(into: &bytes)
+                }
+                action = try await exchange(bytes, expecting: commands.count, step: step, tlsFollows: commands.last == .startTLS)
+            case .sendMessage:
+                guard let message else { throw SMTPError.malformedReply("DATA was accepted but there is no message to send") }
+                transcript?("C: <message, \(message.count) bytes>")
+                action = try await exchange(Self.dataBuffer(message, allocator: channel.allocator), expecting: 1, step: "the end of data")
+            case .abortData:
+                transcript?("C: .")
+                action = try await exchange(ByteBuffer(string: ".\r\n"), expecting: 1, step: "the end of data")
+            case .startTLS:
+                try await startTLS()
+                action = machine.withLock { $0.tlsEstablished() }
+            }
+        }
+    }
+
+    /// Writes `bytes` (if any) and feeds the replies to the state machine; returns its last decision.
+    private func exchange(_ bytes: ByteBuffer?, expecting count: Int, step: String, tlsFollows: Bool = false) async throws
+        -> SMTPSessionStateMachine.Action
+    {
+        let promise = channel.eventLoop.makePromise(of: [SMTPReply].self)
+        let channel = self.channel
+        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(server.timeoutSeconds * 1000))) {
+            channel.triggerUserOutboundEvent(SMTPClientHandler.Timeout(step: step), promise: nil)
+        }
+        let request = SMTPClientHandler.Request(bytes: bytes, expectedReplies: count, tlsFollows: tlsFollows, promise: promise)
+        channel.writeAndFlush(request, promise: nil)
+        let replies: [SMTPReply]
+        do {
+            replies = try await promise.futureResult.get()
+            timer.cancel()
+        } catch {
+            timer.cancel()
+            close()
+            transcript?("failed: \(error)")
+            throw error as? SMTPError ?? SMTPError.connectionFailed(String(describing: error))
+        }
+        var action = SMTPSessionStateMachine.Action.wait
+        for reply in replies {
+            if let transcript {
+                for (index, line) in reply.lines.enumerated() {
+                    transcript("S: \(reply.code)\(index == reply.lines.count - 1 ? " " : "-")\(line)")
+                }
+            }
+            action = machine.withLock { $0.received(reply) }
+            if case .fail = action { break }
+        }
+        return action
+    }
+
+    private func startTLS() async throws {
+        guard let tlsContext else { throw SMTPError.unsupported("STARTTLS was agreed but no TLS configuration exists") }
+        transcript?("starting TLS")
+        let hostname = Self.sniHostname(server.host)
+        let channel = self.channel
+        try await channel.eventLoop.submit {
+            let handler = try NIOSSLClientHandler(context: tlsContext, serverHostname: hostname)
+            try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+        }.get()
+    }
+
+    /// The message as DATA content: line ends made CRLF, lines starting with `.` doubled (RFC 5321
+    /// §4.5.2), and the terminating `CRLF.CRLF`.
+    static func dataBuffer(_ message: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: message.count + message.count / 50 + 8)
+        var atLineStart = true
+        var previous: UInt8 = 0
+        for byte in message {
+            if byte == UInt8(ascii: "\n"), previous != UInt8(ascii: "\r") { buffer.writeInteger(UInt8(ascii: "\r")) }
+            if atLineStart, byte == UInt8(ascii: ".") { buffer.writeInteger(UInt8(ascii: ".")) }
+            buffer.writeInteger(byte)
+            atLineStart = byte == UInt8(ascii: "\n")
+            previous = byte
+        }
+        if !atLineStart { buffer.writeStaticString("\r\n") }
+        buffer.writeStaticString(".\r\n")
+        return buffer
+    }
+
+    /// SNI takes host names only; for an IP address the certificate is still verified, without SNI.
+    static func sniHostname(_ host: String) -> String? {
+        let isIPv4 = host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+        return isIPv4 || host.contains(":") ? nil : host
+    }
+
+    /// The TLS settings for a server: system roots plus any configured certificates, verification on
+    /// unless explicitly turned off.
+    public static func makeTLSContext(for server: SMTPServerConfiguration) throws -> NIOSSLContext? {
+        guard server.security != .none else { return nil }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let pem = server.trustedCertificatesPEM {
+            let certificates = try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
+            configuration.additionalTrustRoots = [.certificates(certificates)]
+        }
+        if !server.verifyCertificates { configuration.certificateVerification = .none }
+        return try NIOSSLContext(configuration: configuration)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import NIOSSL
+
+/// Warm SMTP connections to one server, at most `maxConnections` at a time.
+///
+/// A caller leases a connection, runs as many transactions as it likes, and gives it back; the next
+/// caller reuses the open, authenticated session instead of paying for TCP, TLS and AUTH again.
+/// Connections the server dropped are noticed and replaced; idle ones are closed after the idle timeout.
+public actor SMTPConnectionPool {
+    public nonisolated let server: SMTPServerConfiguration
+    nonisolated let heloName: String
+    nonisolated let tlsContext: NIOSSLContext?
+    private var idle: [SMTPConnection] = []
+    private var openCount = 0
+    /// Callers waiting for a connection; resumed with one to reuse, or nil to open their own.
+    private var waiters: [CheckedContinuation<SMTPConnection?, Never>] = []
+    private var isShutDown = false
+    /// Connections opened over the pool's life, for transcripts and tests.
+    public private(set) var connectionsOpened = 0
+
+    public init(server: SMTPServerConfiguration, heloName: String) throws {
+        self.server = server
+        self.heloName = heloName
+        self.tlsContext = try SMTPConnection.makeTLSContext(for: server)
+    }
+
+    /// Runs `body` with a leased connection and returns the connection afterwards (closed if it broke).
+    public nonisolated func withConnection<T: Sendable>(_ body: @Sendable (SMTPConnection) async throws -> T) async throws -> T {
+        let connection = try await lease()
+        do {
+            let result = try await body(connection)
+            await release(connection)
+            return result
+        } catch {
+            await release(connection)
+            throw error
+        }
+    }
+
+    public func lease() async throws -> SMTPConnection {
+        if isShutDown { throw SMTPError.connectionFailed("the SMTP pool is shut down") }
+        while let connection = idle.popLast() {
+            if connection.isUsable { return connection }
+            openCount -= 1
+            connection.close()
+        }
+        if openCount >= server.maxConnections {
+            if let handed = await withCheckedContinuation({ waiters.append($0) }) { return handed }
+            if isShutDown { throw SMTPError.connectionFailed("the SMTP pool is shut down") }
+        }
+        openCount += 1
+        do {
+            let connection = try await SMTPConnection.connect(to: server, tlsContext: tlsContext, heloName: heloName)
+            connectionsOpened += 1
+            return connection
+        } catch {
+            openCount -= 1
+            wakeWaiter()
+            throw error
+        }
+    }
+
+    public func release(_ connection: SMTPConnection) {
+        guard connection.isUsable, !isShutDown else {
+            openCount -= 1
+            connection.close()
+            wakeWaiter()
+            return
+        }
+        if !waiters.isEmpty {
+            waiters.removeFirst().resume(returning: connection)
+        } else {
+            idle.append(connection)
+        }
+    }
+
+    /// A slot is free: let the first waiter open a connection of its own.
+    private func wakeWaiter() {
+        if !waiters.isEmpty { waiters.removeFirst().resume(returning: nil) }
+    }
+
+    /// Closes connections idle longer than the idle timeout, saying QUIT first.
+    public func closeIdle(now: ContinuousClock.Instant = .now) async {
+        let limit = Duration.milliseconds(Int64(server.idleTimeoutSeconds * 1000))
+        let expired = idle.filter { now - $0.lastUsed.withLock { $0 } >= limit || !$0.isUsable }
+        guard !expired.isEmpty else { return }
+        idle.removeAll { connection in expired.contains { $0 === connection } }
+        openCount -= expired.count
+        for connection in expired { await connection.quit() }
+    }
+
+    /// Says QUIT on every idle connection and refuses new leases; leased ones close when returned.
+    public func shutdown() async {
+        isShutDown = true
+        let closing = idle
+        idle.removeAll()
+        openCount -= closing.count
+        for connection in closing { await connection.quit() }
+        for waiter in waiters { waiter.resume(returning: nil) }
+        waiters.removeAll()
+    }
+
+    /// Connections open right now (idle or leased).
+    public var openConnections: Int { openCount }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import Logging
+
+extension HeraldEngine {
+    /// The built-in email channel: the server's default transport (SMTP, or the outbox folder), each
+    /// tenant's own settings read from the store, and signed unsubscribe links.
+    static func makeEmailChannel(
+        configuration: HeraldConfiguration, store: any Store, renderer: TemplateRenderer, tokens: UnsubscribeTokens, logger: Logger
+    ) -> EmailChannel {
+        let base = configuration.publicBaseURL
+        let composer = EmailComposer(
+            defaults: configuration.email, layout: EmailLayoutRenderer(renderer: renderer),
+            unsubscribeURL: { tenantID, subscriberID, eventType in
+                unsubscribeLink(base: base, tokens: tokens, tenantID: tenantID, subscriberID: subscriberID, eventType: eventType)
+            })
+        return EmailChannel(
+            composer: composer, defaults: configuration.email, outboxDirectory: URL(fileURLWithPath: configuration.outboxPath),
+            settings: { tenantID in try await loadEmailSettings(store: store, tenantID: tenantID) }, logger: logger)
+    }
+
+    /// `BASE/unsubscribe?token=…`; the token is base64url, so it needs no escaping in a query.
+    static func unsubscribeLink(base: String, tokens: UnsubscribeTokens, tenantID: String, subscriberID: String, eventType: String) -> String {
+        base + "/unsubscribe?token=" + tokens.issue(.init(tenantID: tenantID, subscriberID: subscriberID, eventType: eventType))
+    }
+
+    static func loadEmailSettings(store: any Store, tenantID: String) async throws -> EmailSettings {
+        guard let text = try await store.tenantSetting(tenantID: tenantID, key: emailSettingsKey) else { return EmailSettings() }
+        return try JSONCoding.decoder.decode(EmailSettings.self, from: Data(text.utf8))
+    }
+
+    /// The email channel in use (built-in or given), for sending tests and cache invalidation.
+    public var emailChannel: EmailChannel? { channels.first { $0.kind == .email } as? EmailChannel }
+}
