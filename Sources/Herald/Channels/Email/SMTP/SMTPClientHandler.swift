@@ -18,13 +18,13 @@ final class SMTPClientHandler: ChannelDuplexHandler {
         var promise: EventLoopPromise<[SMTPReply]>
     }
 
-    /// Fails whatever is waiting with a timeout and closes the connection.
-    struct Timeout { var step: String }
-
     private var buffer: ByteBuffer?
     private var parser = SMTPReplyParser()
     private var pending = CircularBuffer<(request: Request, replies: [SMTPReply])>()
     private var failure: SMTPError?
+    /// Replies that arrived before anyone asked: the greeting (which can beat the first read request),
+    /// or a 421 announcing shutdown. The next request takes them first.
+    private var unclaimed = CircularBuffer<SMTPReply>()
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
@@ -32,26 +32,30 @@ final class SMTPClientHandler: ChannelDuplexHandler {
         do {
             while let reply = try nextReply() {
                 guard !pending.isEmpty else {
-                    // Only 421 may come unasked; either way this connection is done.
-                    fail(context: context, .rejected(step: "the connection", reply: reply))
-                    return
+                    if unclaimed.count >= 8 { throw SMTPError.malformedReply("the server keeps sending replies nobody asked for") }
+                    unclaimed.append(reply)
+                    continue
                 }
                 pending[pending.startIndex].replies.append(reply)
-                let head = pending[pending.startIndex]
-                if head.replies.count == head.request.expectedReplies {
-                    pending.removeFirst()
-                    if head.request.tlsFollows, (buffer?.readableBytes ?? 0) > 0 {
-                        head.request.promise.fail(SMTPError.unexpectedDataBeforeTLS)
-                        fail(context: context, .unexpectedDataBeforeTLS)
-                        return
-                    }
-                    head.request.promise.succeed(head.replies)
-                }
+                if !completeHead(context: context) { return }
             }
         } catch {
-            fail(context: context, error)
+            fail(context: context, error as? SMTPError ?? .malformedReply(String(describing: error)))
         }
         if let current = buffer, current.readableBytes == 0 { buffer = nil }
+    }
+
+    /// Succeeds the oldest request if it has all its replies. False when the connection had to be failed.
+    private func completeHead(context: ChannelHandlerContext) -> Bool {
+        guard let head = pending.first, head.replies.count == head.request.expectedReplies else { return true }
+        pending.removeFirst()
+        if head.request.tlsFollows, (buffer?.readableBytes ?? 0) > 0 || !unclaimed.isEmpty {
+            head.request.promise.fail(SMTPError.unexpectedDataBeforeTLS)
+            fail(context: context, .unexpectedDataBeforeTLS)
+            return false
+        }
+        head.request.promise.succeed(head.replies)
+        return true
     }
 
     private func nextReply() throws(SMTPError) -> SMTPReply? {
@@ -77,19 +81,17 @@ final class SMTPClientHandler: ChannelDuplexHandler {
             return
         }
         pending.append((request, []))
+        while let early = unclaimed.popFirst(), let last = pending.indices.last {
+            pending[last].replies.append(early)
+            if pending[last].replies.count == request.expectedReplies {
+                if !completeHead(context: context) { return }
+                break
+            }
+        }
         if let bytes = request.bytes {
             context.write(wrapOutboundOut(bytes), promise: promise)
         } else {
             promise?.succeed()
-        }
-    }
-
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        if let timeout = event as? Timeout {
-            fail(context: context, .timeout(step: timeout.step))
-            promise?.succeed()
-        } else {
-            context.triggerUserOutboundEvent(event, promise: promise)
         }
     }
 

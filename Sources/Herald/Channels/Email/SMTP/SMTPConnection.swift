@@ -148,10 +148,14 @@ public final class SMTPConnection: Sendable {
         let promise = channel.eventLoop.makePromise(of: [SMTPReply].self)
         let channel = self.channel
         let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(server.timeoutSeconds * 1000))) {
-            channel.triggerUserOutboundEvent(SMTPClientHandler.Timeout(step: step), promise: nil)
+            // Completing a promise twice is a no-op, so whichever of reply, timeout or write failure comes first wins.
+            promise.fail(SMTPError.timeout(step: step))
+            channel.close(promise: nil)
         }
         let request = SMTPClientHandler.Request(bytes: bytes, expectedReplies: count, tlsFollows: tlsFollows, promise: promise)
-        channel.writeAndFlush(request, promise: nil)
+        channel.writeAndFlush(request).whenFailure { error in
+            promise.fail(error as? SMTPError ?? SMTPError.connectionFailed("cannot write to the server: \(error)"))
+        }
         let replies: [SMTPReply]
         do {
             replies = try await promise.futureResult.get()
