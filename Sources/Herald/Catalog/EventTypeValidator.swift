@@ -61,6 +61,9 @@ public struct EventTypeValidator: Sendable {
                         continue
                     }
                     errors += Self.templateProblems(text, field: field, known: known)
+                    if channel == .email, part == "subject", text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
+                        errors.append(FieldError(field, "must be one line: an email subject is a header, and a line break cannot go into one"))
+                    }
                 }
             }
         }
@@ -82,6 +85,30 @@ public struct EventTypeValidator: Sendable {
         return errors
     }
 
+    /// Root names any email subject template of the event type mentions, inside sections or not.
+    static func headerVariables(_ eventType: EventType) -> Set<String> {
+        var names: Set<String> = []
+        for parts in (eventType.templates[.email] ?? [:]).values {
+            guard let subject = parts["subject"] else { continue }
+            var rest = Substring(subject)
+            while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+                let tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: CharacterSet(charactersIn: "{}#^/&! "))
+                names.insert(TemplateVariables.root(of: tag))
+                rest = rest[close.upperBound...]
+            }
+        }
+        return names
+    }
+
+    static func containsLineBreak(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): text.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0 == "\u{2028}" || $0 == "\u{2029}" }
+        case .array(let items): items.contains(where: containsLineBreak)
+        case .object(let fields): fields.values.contains(where: containsLineBreak)
+        default: false
+        }
+    }
+
     static func isValidKey(_ key: String) -> Bool {
         guard let first = key.unicodeScalars.first, key.unicodeScalars.count <= 64, ("a"..."z").contains(first) else { return false }
         return key.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
@@ -101,6 +128,13 @@ public struct EventTypeValidator: Sendable {
                 continue
             }
             if let problem = spec.problem(with: value) { errors.append(FieldError("payload.\(name)", problem)) }
+        }
+        // A line break in a value that lands in the subject would split the header and could inject others.
+        let inHeaders = headerVariables(eventType)
+        for name in payload.keys.sorted() where inHeaders.contains(name) {
+            if let value = payload[name], containsLineBreak(value) {
+                errors.append(FieldError("payload.\(name)", "contains a line break, which cannot go into an email subject (a header); remove it"))
+            }
         }
         for name in payload.keys.sorted() where eventType.parameters[name] == nil {
             let declared = eventType.parameters.keys.sorted().joined(separator: ", ")

@@ -35,7 +35,7 @@ public final class TemplateRenderer: Sendable {
         else {
             throw RenderError.noTemplate(eventType: eventType.key, channel: channel)
         }
-        let context = Self.context(payload: payload, subscriber: subscriber, event: event)
+        let context = Self.context(payload: payload, subscriber: subscriber, event: event, defaultLocale: locale)
         var rendered: [String: String] = [:]
         for (part, text) in parts {
             rendered[part] = try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
@@ -56,9 +56,16 @@ public final class TemplateRenderer: Sendable {
         }
     }
 
-    /// What templates see: the payload at top level, plus `subscriber`, `event` and `tenant`.
-    public static func context(payload: [String: JSONValue], subscriber: Subscriber, event: EventContext) -> [String: Any] {
-        var context = payload.mapValues(\.mustacheValue)
+    /// What templates see: the payload at top level, plus `subscriber`, `event` and `tenant`. Dates and
+    /// numbers carry the formatting helpers, set to the subscriber's locale and time zone.
+    public static func context(payload: [String: JSONValue], subscriber: Subscriber, event: EventContext, defaultLocale: String = "en")
+        -> [String: Any]
+    {
+        let currency = payload["currency"]?.stringValue.flatMap { $0.count == 3 ? $0.uppercased() : nil }
+        let formatting = TemplateFormatting(
+            locale: Locale(identifier: subscriber.locale ?? defaultLocale),
+            timeZone: subscriber.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!, currency: currency)
+        var context = payload.mapValues(formatting.value)
         var subscriberValues: [String: Any] = ["id": subscriber.id]
         subscriberValues["name"] = subscriber.name
         subscriberValues["email"] = subscriber.email

@@ -20,7 +20,7 @@ extension EmailSettings {
         for (field, value) in [("from_address", fromAddress), ("reply_to", replyTo), ("unsubscribe_mailto", unsubscribeMailto)] {
             if let value, let problem = Self.addressProblem(value) { problems.append(FieldError(field, problem)) }
         }
-        if let name = fromName, name.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        if let name = fromName, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             problems.append(FieldError("from_name", "must not contain a line break"))
         }
         if let smtp { problems += smtp.problems(prefix: "smtp") }
@@ -34,9 +34,6 @@ extension EmailSettings {
         }
         if let logo = layout?.logoURL, !(logo.hasPrefix("https://") || logo.hasPrefix("http://")) {
             problems.append(FieldError("layout.logo_url", "must be an absolute http or https URL"))
-        }
-        if let currency, !(currency.count == 3 && currency.allSatisfy { $0.isASCII && $0.isLetter }) {
-            problems.append(FieldError("currency", "must be an ISO 4217 code such as EUR"))
         }
         return problems
     }

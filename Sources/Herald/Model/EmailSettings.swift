@@ -15,12 +15,10 @@ public struct EmailSettings: Sendable, Codable, Hashable {
     public var allowedRecipientDomains: [String]?
     /// A mailbox that takes unsubscribe requests by mail, added to `List-Unsubscribe` beside the link.
     public var unsubscribeMailto: String?
-    /// The ISO 4217 code `{{currency(amount)}}` uses when the payload names none, such as `EUR`.
-    public var currency: String?
 
     public init(
         fromAddress: String? = nil, fromName: String? = nil, replyTo: String? = nil, smtp: SMTPServerConfiguration? = nil,
-        layout: EmailLayout? = nil, allowedRecipientDomains: [String]? = nil, unsubscribeMailto: String? = nil, currency: String? = nil
+        layout: EmailLayout? = nil, allowedRecipientDomains: [String]? = nil, unsubscribeMailto: String? = nil
     ) {
         self.fromAddress = fromAddress
         self.fromName = fromName
@@ -29,7 +27,6 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         self.layout = layout
         self.allowedRecipientDomains = allowedRecipientDomains
         self.unsubscribeMailto = unsubscribeMailto
-        self.currency = currency
     }
 
     enum CodingKeys: String, CodingKey {
@@ -39,7 +36,6 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         case smtp, layout
         case allowedRecipientDomains = "allowed_recipient_domains"
         case unsubscribeMailto = "unsubscribe_mailto"
-        case currency
     }
 
     /// Whether email may go to `address` under the allowed-domains rule.

@@ -20,7 +20,7 @@ public enum SubscriberValidator {
         if let timezone = input.timezone, TimeZone(identifier: timezone) == nil || !timezone.contains("/") && timezone != "UTC" {
             errors.append(FieldError("timezone", "'\(timezone)' is not an IANA time zone such as Europe/London"))
         }
-        if let name = input.name, name.contains(where: { $0 == "\r" || $0 == "\n" }) {
+        if let name = input.name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             errors.append(FieldError("name", "must not contain line breaks"))
         }
         return errors
