@@ -10,6 +10,18 @@ struct EventTypeRoutes {
         var locale: String?
     }
 
+    struct TestEmailRequest: Decodable {
+        var to: String?
+        var subscriberID: String?
+        var payload: [String: JSONValue]?
+        var locale: String?
+
+        enum CodingKeys: String, CodingKey {
+            case to, payload, locale
+            case subscriberID = "subscriber_id"
+        }
+    }
+
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.get("event-types") { _, context in
             JSONResponse.make(["data": try await engine.eventTypes(tenantID: try context.requireTenant().id)])
@@ -37,8 +49,18 @@ struct EventTypeRoutes {
                 tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), payload: body.payload ?? [:],
                 locale: body.locale)
             return JSONResponse.make([
-                "channels": rendered.mapValues { ["locale": .string($0.locale), "parts": JSONValue.object($0.parts.mapValues(JSONValue.string))] }
+                "payload": JSONValue.object(rendered.payload),
+                "channels": .object(
+                    rendered.channels.mapValues { .object(["locale": .string($0.locale), "parts": .object($0.parts.mapValues(JSONValue.string))]) }),
             ])
+        }
+        // Sends one real email now, outside the queue, and answers what the server said, step by step.
+        group.post("event-types/{key}/test") { request, context in
+            let body = try await request.decodeJSON(TestEmailRequest.self, context: context)
+            let result = try await engine.sendTestEmail(
+                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), address: body.to,
+                subscriberID: body.subscriberID, payload: body.payload ?? [:], locale: body.locale)
+            return JSONResponse.make(result)
         }
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// As a `Service` it closes idle SMTP connections and, on shutdown, says QUIT to every server.
 public final class EmailChannel: DeliveryChannel, Service {
     public let kind = ChannelKind.email
-    let composer: EmailComposer
+    public let composer: EmailComposer
     let defaults: EmailDefaults
     let outbox: OutboxTransport
     let heloName: String

@@ -1,0 +1,104 @@
+import Foundation
+
+extension HeraldEngine {
+    /// Renders each channel's template for sample data, as a subscriber with `locale` would receive it.
+    /// Declared parameters the payload leaves out get sample values; email comes back finished: the
+    /// subject, the HTML inside the tenant's layout, and the plain text (generated when the template has none).
+    public func preview(tenantID: String, key: String, payload: [String: JSONValue], locale: String?) async throws
+        -> (payload: [String: JSONValue], channels: [String: RenderedContent])
+    {
+        let eventType = try await eventType(tenantID: tenantID, key: key)
+        let payload = Self.samplePayload(for: eventType, filling: payload)
+        let subscriber = Subscriber(id: "preview", name: "Sample Subscriber", email: "subscriber@example.com", locale: locale)
+        var rendered: [String: RenderedContent] = [:]
+        for channel in eventType.channels {
+            if channel == .email {
+                let (message, content) = try await composeEmail(tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber)
+                rendered[channel.rawValue] = RenderedContent(
+                    locale: content.locale, parts: ["subject": message.subject, "html": message.html ?? "", "text": message.text ?? ""])
+                continue
+            }
+            let event = try await sampleEvent(tenantID: tenantID, key: key, payload: payload)
+            rendered[channel.rawValue] = try renderer.render(
+                eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event)
+        }
+        return (payload, rendered)
+    }
+
+    /// Sends one email of the event type, outside the queue, to `address` or to subscriber `subscriberID`,
+    /// and answers the transport's outcome with the SMTP transcript.
+    public func sendTestEmail(tenantID: String, key: String, address: String?, subscriberID: String?, payload: [String: JSONValue], locale: String?)
+        async throws -> EmailTester.Result
+    {
+        let eventType = try await eventType(tenantID: tenantID, key: key)
+        var subscriber: Subscriber
+        switch (address, subscriberID) {
+        case (let address?, nil):
+            if let problem = EmailSettings.addressProblem(address) { throw HeraldError.invalid("to", problem) }
+            subscriber = Subscriber(id: "test", email: address, locale: locale)
+        case (nil, let id?):
+            guard let found = try await store.subscriber(tenantID: tenantID, id: id) else { throw HeraldError.notFound("subscriber '\(id)'") }
+            guard found.email != nil else { throw HeraldError.invalid("subscriber_id", "subscriber '\(id)' has no email address") }
+            subscriber = found
+            if let locale { subscriber.locale = locale }
+        default:
+            throw HeraldError.invalid("to", "give either `to` (an email address) or `subscriber_id`, not both or neither")
+        }
+        let payload = Self.samplePayload(for: eventType, filling: payload)
+        let problems = EventTypeValidator.payloadProblems(payload, for: eventType)
+        if !problems.isEmpty { throw HeraldError.invalid(problems) }
+        let settings = try await emailSettings(tenantID: tenantID)
+        let (_, _, email) = try await composeEmailForSending(
+            tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings)
+        let tester = EmailTester(outboxDirectory: URL(fileURLWithPath: configuration.outboxPath))
+        return await tester.send(email, server: settings.smtp ?? configuration.email.smtp)
+    }
+
+    func composeEmail(tenantID: String, eventType: EventType, payload: [String: JSONValue], subscriber: Subscriber) async throws
+        -> (EmailMessage, RenderedContent)
+    {
+        let settings = try await emailSettings(tenantID: tenantID)
+        let (message, content, _) = try await composeEmailForSending(
+            tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings)
+        return (message, content)
+    }
+
+    private func composeEmailForSending(
+        tenantID: String, eventType: EventType, payload: [String: JSONValue], subscriber: Subscriber, settings: EmailSettings
+    ) async throws -> (EmailMessage, RenderedContent, OutboundEmail) {
+        guard eventType.channels.contains(.email) else { throw HeraldError.invalid("key", "event type '\(eventType.key)' has no email channel") }
+        guard let channel = emailChannel else { throw HeraldError.invalid("channel", "this server has a custom email channel without a composer") }
+        let event = try await sampleEvent(tenantID: tenantID, key: eventType.key, payload: payload)
+        let content = try renderer.render(eventType: eventType, channel: .email, payload: payload, subscriber: subscriber, event: event)
+        let claimed = ClaimedMessage(
+            rowID: Int64(Date().timeIntervalSince1970 * 1000), tenantID: tenantID, eventID: event.id, channel: .email, priority: eventType.priority,
+            attempt: 1, subscriber: subscriber)
+        let (message, email) = try channel.composer.compose(OutgoingMessage(message: claimed, event: event, content: content), settings: settings)
+        return (message, content, email)
+    }
+
+    private func sampleEvent(tenantID: String, key: String, payload: [String: JSONValue]) async throws -> EventContext {
+        let tenant = try await store.tenant(id: tenantID)
+        return EventContext(id: "ev_preview", tenantID: tenantID, tenantName: tenant?.name ?? "", type: key, payload: payload, createdAt: Date())
+    }
+
+    /// The payload with a sample value for every declared parameter it lacks, so a template can be seen
+    /// before any real event exists.
+    static func samplePayload(for eventType: EventType, filling payload: [String: JSONValue]) -> [String: JSONValue] {
+        var filled = payload
+        for (name, spec) in eventType.parameters where filled[name] == nil {
+            filled[name] =
+                switch spec.type {
+                case .string, .any: .string(name == "currency" ? "EUR" : "Sample \(name.replacingOccurrences(of: "_", with: " "))")
+                case .number: 120.5
+                case .integer: 3
+                case .boolean: true
+                case .datetime: .string(Timestamp.format(Date().addingTimeInterval(86_400)))
+                case .url: .string("https://example.com/\(name)")
+                case .object: .object([:])
+                case .array: .array([])
+                }
+        }
+        return filled
+    }
+}
