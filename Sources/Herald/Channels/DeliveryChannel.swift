@@ -28,6 +28,9 @@ public enum ChannelResult: Sendable, Hashable {
     case transientFailure(String)
     /// Retrying cannot help: a rejected address, a template that cannot render.
     case permanentFailure(String)
+    /// The provider cannot be reached at all (connection refused, circuit open). Not the message's fault,
+    /// so it is tried again after `retryAfter` seconds without using up one of its attempts.
+    case deferred(String, retryAfter: Double)
     /// Not sent on purpose, decided at delivery time (a recipient outside the tenant's allowed domains).
     case suppressed(SuppressionReason, detail: String)
 }

@@ -167,6 +167,10 @@ public final class Dispatcher: Service, Sendable {
             return DeliveryOutcome(
                 rowID: message.rowID, status: .deadLettered, reason: "attempts_exhausted", retryAt: nil,
                 attempt: attempt(.transientFailure, detail), inbox: nil)
+        case .deferred(let detail, let retryAfter):
+            return DeliveryOutcome(
+                rowID: message.rowID, status: .queued, reason: nil, retryAt: Date().addingTimeInterval(retryAfter),
+                attempt: attempt(.deferred, detail), inbox: nil, refundsAttempt: true)
         case .suppressed(let reason, let detail):
             return DeliveryOutcome(
                 rowID: message.rowID, status: .suppressed, reason: reason.rawValue, retryAt: nil, attempt: attempt(.permanentFailure, detail),

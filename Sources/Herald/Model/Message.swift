@@ -68,6 +68,8 @@ public struct DeliveryAttempt: Sendable, Codable, Hashable {
         case delivered, sent
         case transientFailure = "transient_failure"
         case permanentFailure = "permanent_failure"
+        /// The provider was unreachable; the try did not count against the message's attempts.
+        case deferred
     }
 
     public var number: Int

@@ -144,14 +144,20 @@ public struct DeliveryOutcome: Sendable {
     public var retryAt: Date?
     public var attempt: DeliveryAttempt
     public var inbox: InboxContent?
+    /// The try does not count against the message's attempts (the provider was unreachable).
+    public var refundsAttempt: Bool
 
-    public init(rowID: Int64, status: MessageStatus, reason: String?, retryAt: Date?, attempt: DeliveryAttempt, inbox: InboxContent?) {
+    public init(
+        rowID: Int64, status: MessageStatus, reason: String?, retryAt: Date?, attempt: DeliveryAttempt, inbox: InboxContent?,
+        refundsAttempt: Bool = false
+    ) {
         self.rowID = rowID
         self.status = status
         self.reason = reason
         self.retryAt = retryAt
         self.attempt = attempt
         self.inbox = inbox
+        self.refundsAttempt = refundsAttempt
     }
 }
 

@@ -56,6 +56,7 @@ public final class EmailChannel: DeliveryChannel, Service {
                 case .accepted(let detail): results[item.index] = .sent(detail: detail)
                 case .transientFailure(let detail): results[item.index] = .transientFailure(detail)
                 case .permanentFailure(let detail): results[item.index] = .permanentFailure(detail)
+                case .deferred(let detail, let retryAfter): results[item.index] = .deferred(detail, retryAfter: retryAfter)
                 }
             }
         }

@@ -65,6 +65,7 @@ public struct EmailTester: Sendable {
         case .accepted(let detail): (.accepted, detail)
         case .transientFailure(let detail): (.transientFailure, detail)
         case .permanentFailure(let detail): (.permanentFailure, detail)
+        case .deferred(let detail, _): (.transientFailure, detail)
         }
     }
 }

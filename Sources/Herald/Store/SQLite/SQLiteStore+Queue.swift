@@ -60,7 +60,7 @@ extension SQLiteStore {
                 sql: """
                     UPDATE messages SET status = ?, reason = ?, last_error = ?, available_at = ?, lease_owner = NULL,
                         sent_at = coalesce(?, sent_at), title = coalesce(?, title), body = coalesce(?, body),
-                        action_url = coalesce(?, action_url), updated_at = ?
+                        action_url = coalesce(?, action_url), updated_at = ?, attempts = attempts - ?
                     WHERE id = ? AND status = 'sending' AND lease_owner = ?
                     """)
             let record = try db.cachedStatement(
@@ -73,7 +73,7 @@ extension SQLiteStore {
                 try update.execute(arguments: [
                     outcome.status.rawValue, outcome.reason, succeeded ? nil : outcome.attempt.detail,
                     outcome.retryAt.map(Self.ms) ?? nowMS, succeeded ? nowMS : nil, outcome.inbox?.title, outcome.inbox?.body,
-                    outcome.inbox?.actionURL, nowMS, outcome.rowID, owner,
+                    outcome.inbox?.actionURL, nowMS, outcome.refundsAttempt ? 1 : 0, outcome.rowID, owner,
                 ])
                 // No change means the lease was lost (reclaimed or cancelled): this attempt's result is not the message's.
                 guard db.changesCount > 0 else { continue }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 
 /// Frames the server's bytes into replies and hands each to the request waiting for it, in order.
 ///
@@ -101,7 +102,13 @@ final class SMTPClientHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context: context, error as? SMTPError ?? .connectionFailed(String(describing: error)))
+        if let error = error as? SMTPError {
+            fail(context: context, error)
+        } else if error is NIOSSLError || error is BoringSSLError || error is NIOSSLExtraError {
+            fail(context: context, .tlsFailed(String(describing: error)))
+        } else {
+            fail(context: context, .connectionFailed(String(describing: error)))
+        }
     }
 
     private func fail(context: ChannelHandlerContext, _ error: SMTPError) {

@@ -15,6 +15,12 @@ public actor SMTPConnectionPool {
     /// Callers waiting for a connection; resumed with one to reuse, or nil to open their own.
     private var waiters: [CheckedContinuation<SMTPConnection?, Never>] = []
     private var isShutDown = false
+    /// The circuit breaker: after a failed connect, no new connect before this instant.
+    private var unavailableUntil: ContinuousClock.Instant?
+    private var consecutiveConnectFailures = 0
+    private var lastConnectError = ""
+    /// Longest wait between connect attempts while the server is down.
+    static let maximumBackoffSeconds = 15.0
     /// Connections opened over the pool's life, for transcripts and tests.
     public private(set) var connectionsOpened = 0
 
@@ -48,13 +54,29 @@ public actor SMTPConnectionPool {
             if let handed = await withCheckedContinuation({ waiters.append($0) }) { return handed }
             if isShutDown { throw SMTPError.connectionFailed("the SMTP pool is shut down") }
         }
+        if let until = unavailableUntil, case let now = ContinuousClock.now, now < until {
+            wakeWaiter()
+            let remaining = now.duration(to: until)
+            throw SMTPError.serverUnavailable(lastConnectError, retryAfter: Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18)
+        }
         openCount += 1
         do {
             let connection = try await SMTPConnection.connect(to: server, tlsContext: tlsContext, heloName: heloName)
             connectionsOpened += 1
+            consecutiveConnectFailures = 0
+            unavailableUntil = nil
             return connection
         } catch {
             openCount -= 1
+            if case .connectionFailed(let detail) = error as? SMTPError {
+                // Refused or unreachable: back off 0.5 s, 1 s, 2 s … up to the maximum before connecting again.
+                consecutiveConnectFailures += 1
+                let backoff = min(Self.maximumBackoffSeconds, 0.5 * pow(2, Double(consecutiveConnectFailures - 1)))
+                unavailableUntil = .now + .milliseconds(Int64(backoff * 1000))
+                lastConnectError = detail
+                wakeWaiter()
+                throw SMTPError.serverUnavailable(detail, retryAfter: backoff)
+            }
             wakeWaiter()
             throw error
         }

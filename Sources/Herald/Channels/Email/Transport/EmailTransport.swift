@@ -33,4 +33,6 @@ public enum EmailSendOutcome: Sendable, Hashable {
     case transientFailure(String)
     /// Trying again cannot help: a 5xx reply for this recipient.
     case permanentFailure(String)
+    /// The server cannot be reached right now; try again after `retryAfter` seconds. Not this email's fault.
+    case deferred(String, retryAfter: Double)
 }

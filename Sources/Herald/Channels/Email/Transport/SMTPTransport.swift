@@ -62,9 +62,14 @@ public struct SMTPTransport: EmailTransport {
             } catch {
                 // No connection could be had (the server is down, TLS or AUTH refused): all remaining wait for a retry,
                 // or fail for good when the server said a permanent no.
-                let permanent = (error as? SMTPError).map { !$0.isTransient } ?? false
                 let detail = String(describing: error)
-                outcomes += remaining.map { _ in permanent ? .permanentFailure(detail) : .transientFailure(detail) }
+                let outcome: EmailSendOutcome
+                switch error as? SMTPError {
+                case .serverUnavailable(_, let retryAfter): outcome = .deferred(detail, retryAfter: retryAfter)
+                case let smtp? where !smtp.isTransient: outcome = .permanentFailure(detail)
+                default: outcome = .transientFailure(detail)
+                }
+                outcomes += remaining.map { _ in outcome }
             }
         }
         while outcomes.count < emails.count { outcomes.append(.transientFailure("the SMTP connection failed twice in one batch")) }
