@@ -12,6 +12,8 @@ public enum HeraldServer {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
         OperationsRoutes(engine: engine, expectsDispatcher: expectsDispatcher).register(on: router)
+        // Unsubscribe links carry their own signed token; no API key or login.
+        UnsubscribeRoutes(engine: engine).register(on: router)
 
         let operatorRoutes = router.group("v1").add(middleware: AdminAuthMiddleware(adminKey: engine.configuration.adminKey))
         TenantRoutes(engine: engine).registerOperator(on: operatorRoutes)
@@ -26,6 +28,7 @@ public enum HeraldServer {
         TopicRoutes(engine: engine).register(on: tenantRoutes)
         EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
         MessageRoutes(engine: engine).register(on: tenantRoutes)
+        EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
         return router
     }
 

@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Herald",
             "version": "0.1.0",
-            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC."
+            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC."
           },
           "servers": [
             {
@@ -26,6 +26,10 @@ enum OpenAPIDocument {
             {
               "name": "Tenant",
               "description": "The calling tenant and its API keys."
+            },
+            {
+              "name": "Settings",
+              "description": "The tenant's email settings: sender, SMTP server, layout, allowed recipient domains."
             },
             {
               "name": "Event types",
@@ -54,6 +58,10 @@ enum OpenAPIDocument {
             {
               "name": "Inbox",
               "description": "A subscriber's in-app inbox, with a subscriber token."
+            },
+            {
+              "name": "Unsubscribe",
+              "description": "The unsubscribe link in every email (RFC 8058 one-click), with no login."
             }
           ],
           "security": [
@@ -2291,6 +2299,280 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/v1/settings/email": {
+              "get": {
+                "operationId": "getEmailSettings",
+                "summary": "Get the tenant's email settings",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "The stored settings (the SMTP password is never returned, only `********` when one is set) and the effective settings after the server's defaults.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The settings.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EmailSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "replaceEmailSettings",
+                "summary": "Replace the tenant's email settings",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "Checks every field and answers a 422 naming each bad one (`smtp.port`, `allowed_recipient_domains[1]`, `layout.brand_color` …); nothing is stored unless all are valid. An SMTP password sent as `********` keeps the stored one, so a settings page can send back what it read. A read-only `effective` object in the body is ignored.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/EmailSettings"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The settings as stored.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EmailSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deleteEmailSettings",
+                "summary": "Go back to the server's email defaults",
+                "tags": [
+                  "Settings"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "The tenant's settings are gone; the server's defaults apply."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
+            },
+            "/unsubscribe": {
+              "get": {
+                "operationId": "openUnsubscribeLink",
+                "summary": "Unsubscribe from an event type's email (link in the email)",
+                "tags": [
+                  "Unsubscribe"
+                ],
+                "description": "Turns off email of the link's event type for its subscriber at once (a subscriber rule marked `unsubscribed`) and answers a page saying so, with a button that turns off all email. Never redirects. Critical event types still send: they bypass preferences.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "token",
+                    "in": "query",
+                    "required": true,
+                    "description": "The signed token from the email's link. It names the tenant, the subscriber and the event type; an altered token is refused.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The confirmation page.",
+                    "content": {
+                      "text/html": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The token is missing, malformed, forged or altered; nothing changed. An HTML page when the client accepts `text/html`, else a problem naming `token`.",
+                    "content": {
+                      "text/html": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "The subscriber the link was for no longer exists. An HTML page when the client accepts `text/html`, else a problem.",
+                    "content": {
+                      "text/html": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "post": {
+                "operationId": "unsubscribeOneClick",
+                "summary": "One-click unsubscribe (RFC 8058)",
+                "tags": [
+                  "Unsubscribe"
+                ],
+                "description": "What mail clients call for `List-Unsubscribe-Post: List-Unsubscribe=One-Click`. Any body is accepted. Turns off email of the link's event type, or all email when `scope=all` is in the query or the form body. Answers a small HTML page, never a redirect.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "token",
+                    "in": "query",
+                    "required": true,
+                    "description": "The signed token from the email's link. It names the tenant, the subscriber and the event type; an altered token is refused.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "scope",
+                    "in": "query",
+                    "required": false,
+                    "description": "`all` turns off every email from the tenant; otherwise only the link's event type.",
+                    "schema": {
+                      "type": "string",
+                      "enum": [
+                        "all"
+                      ]
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": false,
+                  "content": {
+                    "application/x-www-form-urlencoded": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "List-Unsubscribe": {
+                            "type": "string",
+                            "const": "One-Click"
+                          },
+                          "scope": {
+                            "type": "string",
+                            "enum": [
+                              "all"
+                            ]
+                          }
+                        }
+                      }
+                    },
+                    "multipart/form-data": {
+                      "schema": {
+                        "type": "object",
+                        "properties": {
+                          "List-Unsubscribe": {
+                            "type": "string",
+                            "const": "One-Click"
+                          },
+                          "scope": {
+                            "type": "string",
+                            "enum": [
+                              "all"
+                            ]
+                          }
+                        }
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The confirmation page.",
+                    "content": {
+                      "text/html": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The token is missing, malformed, forged or altered; nothing changed. An HTML page when the client accepts `text/html`, else a problem naming `token`.",
+                    "content": {
+                      "text/html": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "The subscriber the link was for no longer exists. An HTML page when the client accepts `text/html`, else a problem.",
+                    "content": {
+                      "text/html": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      },
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -3616,6 +3898,11 @@ enum OpenAPIDocument {
                   },
                   "enabled": {
                     "type": "boolean"
+                  },
+                  "unsubscribed": {
+                    "type": "boolean",
+                    "readOnly": true,
+                    "description": "Present and true when the rule was written by an email's unsubscribe link; ignored on input, and any later change to the rule clears it."
                   }
                 }
               },
@@ -3657,11 +3944,12 @@ enum OpenAPIDocument {
                     "enum": [
                       "critical",
                       "subscriber",
+                      "unsubscribed",
                       "tenant",
                       "event_type",
                       "default"
                     ],
-                    "description": "Where the answer came from, most specific first."
+                    "description": "Where the answer came from, most specific first. `unsubscribed` is a subscriber rule written by an email's unsubscribe link."
                   }
                 }
               },
@@ -3871,6 +4159,238 @@ enum OpenAPIDocument {
                     }
                   }
                 }
+              },
+              "SMTPServer": {
+                "type": "object",
+                "description": "An SMTP server the tenant's email goes through.",
+                "required": [
+                  "host"
+                ],
+                "properties": {
+                  "host": {
+                    "type": "string",
+                    "example": "smtp.maplecourt.example"
+                  },
+                  "port": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 65535,
+                    "description": "Defaults to 465 with `security: tls`, else 587."
+                  },
+                  "security": {
+                    "type": "string",
+                    "enum": [
+                      "starttls",
+                      "tls",
+                      "opportunistic",
+                      "none"
+                    ],
+                    "default": "starttls",
+                    "description": "`starttls`: STARTTLS required; `tls`: TLS from the first byte (SMTPS); `opportunistic`: STARTTLS when offered; `none`: never TLS (loopback test servers only)."
+                  },
+                  "username": {
+                    "type": "string",
+                    "description": "Given together with `password`."
+                  },
+                  "password": {
+                    "type": "string",
+                    "writeOnly": true,
+                    "description": "Never returned: answers show `********` when one is set. Sending `********` back keeps the stored password."
+                  },
+                  "trusted_certificates_pem": {
+                    "type": "string",
+                    "description": "PEM certificates to trust besides the system's (a private CA or a self-signed server)."
+                  },
+                  "verify_certificates": {
+                    "type": "boolean",
+                    "default": true
+                  },
+                  "helo_name": {
+                    "type": "string",
+                    "description": "The name given in EHLO; defaults to the machine's host name."
+                  },
+                  "max_connections": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 64,
+                    "default": 4
+                  },
+                  "idle_timeout_seconds": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "default": 30
+                  },
+                  "timeout_seconds": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "default": 30
+                  }
+                }
+              },
+              "EmailLayout": {
+                "type": "object",
+                "description": "The frame every email of the tenant is wrapped in. `header_html` and `footer_html` are Mustache templates with the same data as the message.",
+                "properties": {
+                  "brand_color": {
+                    "type": "string",
+                    "pattern": "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$",
+                    "example": "#0b5cad"
+                  },
+                  "header_html": {
+                    "type": "string"
+                  },
+                  "footer_html": {
+                    "type": "string"
+                  },
+                  "logo_url": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "An absolute http or https URL."
+                  }
+                }
+              },
+              "EmailSettings": {
+                "type": "object",
+                "description": "A tenant's email settings. Every field is optional; what is left out comes from the server's defaults.",
+                "properties": {
+                  "from_address": {
+                    "type": "string",
+                    "format": "email",
+                    "example": "notices@maplecourt.example"
+                  },
+                  "from_name": {
+                    "type": "string",
+                    "description": "No line breaks.",
+                    "example": "Maple Court"
+                  },
+                  "reply_to": {
+                    "type": "string",
+                    "format": "email"
+                  },
+                  "smtp": {
+                    "$ref": "#/components/schemas/SMTPServer"
+                  },
+                  "layout": {
+                    "$ref": "#/components/schemas/EmailLayout"
+                  },
+                  "allowed_recipient_domains": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "example": "hospital.example"
+                    },
+                    "description": "When non-empty, email goes only to addresses in these domains (subdomains included); other addresses are suppressed with reason `recipient_not_allowed`."
+                  },
+                  "unsubscribe_mailto": {
+                    "type": "string",
+                    "format": "email",
+                    "description": "A mailbox that takes unsubscribe requests by mail, listed in `List-Unsubscribe` beside the link."
+                  }
+                }
+              },
+              "EffectiveEmailSettings": {
+                "type": "object",
+                "readOnly": true,
+                "description": "What sending actually uses once the server's defaults fill what the tenant left out. Holds no credentials.",
+                "required": [
+                  "from_address",
+                  "from_name",
+                  "reply_to",
+                  "unsubscribe_mailto",
+                  "transport",
+                  "smtp"
+                ],
+                "properties": {
+                  "from_address": {
+                    "type": "string"
+                  },
+                  "from_name": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "reply_to": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "unsubscribe_mailto": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "transport": {
+                    "type": "string",
+                    "enum": [
+                      "smtp",
+                      "outbox"
+                    ],
+                    "description": "`outbox` when no SMTP server is configured and email is written to files on the server."
+                  },
+                  "smtp": {
+                    "oneOf": [
+                      {
+                        "type": "object",
+                        "required": [
+                          "host",
+                          "port",
+                          "security",
+                          "source"
+                        ],
+                        "properties": {
+                          "host": {
+                            "type": "string"
+                          },
+                          "port": {
+                            "type": "integer"
+                          },
+                          "security": {
+                            "type": "string",
+                            "enum": [
+                              "starttls",
+                              "tls",
+                              "opportunistic",
+                              "none"
+                            ]
+                          },
+                          "source": {
+                            "type": "string",
+                            "enum": [
+                              "tenant",
+                              "server"
+                            ],
+                            "description": "The tenant's own server, or the server-wide default."
+                          }
+                        }
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ]
+                  }
+                }
+              },
+              "EmailSettingsView": {
+                "description": "The stored settings with the SMTP password shown as `********`, plus the read-only `effective` settings.",
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/EmailSettings"
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "effective"
+                    ],
+                    "properties": {
+                      "effective": {
+                        "$ref": "#/components/schemas/EffectiveEmailSettings"
+                      }
+                    }
+                  }
+                ]
               }
             }
           }

@@ -1,0 +1,95 @@
+import Foundation
+import Herald
+import Hummingbird
+
+/// The tenant's email settings: sender, SMTP server, layout, allowed recipient domains.
+/// Answers never carry the SMTP password, only `********` in its place.
+struct EmailSettingsRoutes {
+    let engine: HeraldEngine
+
+    /// The stored settings, redacted, beside what sending will actually use once the server's defaults fill the gaps.
+    struct SettingsView: Encodable {
+        var settings: EmailSettings
+        var effective: Effective
+
+        enum CodingKeys: String, CodingKey { case effective }
+
+        init(settings: EmailSettings, defaults: EmailDefaults) {
+            self.settings = settings.redacted
+            self.effective = Effective(settings: settings, defaults: defaults)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try settings.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(effective, forKey: .effective)
+        }
+    }
+
+    /// Read-only: the sender and transport in force. Holds no credentials.
+    struct Effective: Encodable {
+        struct Server: Encodable {
+            var host: String
+            var port: Int
+            var security: SMTPServerConfiguration.Security
+            /// `tenant` for the tenant's own server, `server` for the server-wide default.
+            var source: String
+        }
+
+        var fromAddress: String
+        var fromName: String?
+        var replyTo: String?
+        var unsubscribeMailto: String?
+        /// `smtp`, or `outbox` when email is written to files because no SMTP server is configured.
+        var transport: String
+        var smtp: Server?
+
+        enum CodingKeys: String, CodingKey {
+            case fromAddress = "from_address"
+            case fromName = "from_name"
+            case replyTo = "reply_to"
+            case unsubscribeMailto = "unsubscribe_mailto"
+            case transport, smtp
+        }
+
+        init(settings: EmailSettings, defaults: EmailDefaults) {
+            self.fromAddress = settings.fromAddress ?? defaults.fromAddress
+            self.fromName = settings.fromName ?? defaults.fromName
+            self.replyTo = settings.replyTo ?? defaults.replyTo
+            self.unsubscribeMailto = settings.unsubscribeMailto ?? defaults.unsubscribeMailto
+            if let server = settings.smtp {
+                self.smtp = Server(host: server.host, port: server.port, security: server.security, source: "tenant")
+            } else if let server = defaults.smtp {
+                self.smtp = Server(host: server.host, port: server.port, security: server.security, source: "server")
+            }
+            self.transport = smtp == nil ? "outbox" : "smtp"
+        }
+
+        /// Absent values are written as `null`, so a reader sees every effective field.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(fromAddress, forKey: .fromAddress)
+            try container.encode(fromName, forKey: .fromName)
+            try container.encode(replyTo, forKey: .replyTo)
+            try container.encode(unsubscribeMailto, forKey: .unsubscribeMailto)
+            try container.encode(transport, forKey: .transport)
+            try container.encode(smtp, forKey: .smtp)
+        }
+    }
+
+    func register(on group: RouterGroup<HeraldRequestContext>) {
+        group.get("settings/email") { _, context in
+            let settings = try await engine.emailSettings(tenantID: try context.requireTenant().id)
+            return JSONResponse.make(SettingsView(settings: settings, defaults: engine.configuration.email))
+        }
+        group.put("settings/email") { request, context in
+            let input = try await request.decodeJSON(EmailSettings.self, context: context)
+            let stored = try await engine.putEmailSettings(tenantID: try context.requireTenant().id, input)
+            return JSONResponse.make(SettingsView(settings: stored, defaults: engine.configuration.email))
+        }
+        group.delete("settings/email") { _, context in
+            try await engine.deleteEmailSettings(tenantID: try context.requireTenant().id)
+            return JSONResponse.noContent()
+        }
+    }
+}
