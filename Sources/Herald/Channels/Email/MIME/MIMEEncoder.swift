@@ -1,0 +1,133 @@
+import Foundation
+
+/// Turns an `EmailMessage` into the exact bytes of an RFC 5322 message, ready for SMTP `DATA` (before dot-stuffing).
+///
+/// The result has CRLF line endings and no line over 78 characters except where a single word is longer (an address or
+/// URL; never over 998). With HTML it is `multipart/alternative` with the plain-text part first, so clients that show
+/// the last part they understand show the HTML. Every header value is checked for line breaks first: a subject or
+/// extra header can never add a header of its own.
+///
+///     let bytes = try MIMEEncoder.encode(message)
+public enum MIMEEncoder {
+    /// Headers the encoder writes itself, or that must never be written (`Bcc` would reveal recipients).
+    static let reservedHeaders: Set<String> = [
+        "date", "from", "to", "cc", "bcc", "reply-to", "subject", "message-id", "mime-version", "content-type",
+        "content-transfer-encoding",
+    ]
+
+    /// The message as bytes. `boundary` is for tests that need fixed output; by default a fresh random one is used.
+    ///
+    /// Throws `MIMEError` naming the header or field at fault.
+    public static func encode(_ message: EmailMessage, boundary: String? = nil) throws -> [UInt8] {
+        guard !message.to.isEmpty else { throw MIMEError.noRecipients }
+        if let reason = messageIDProblem(message.messageID) { throw MIMEError.invalidMessageID(message.messageID, reason: reason) }
+        if let reason = EmailHeader.problem(in: message.subject) { throw MIMEError.unsafeHeader(name: "Subject", reason: reason) }
+
+        var header: [String] = []
+        header.append(field("Date") { $0.append(rfc5322Date(message.date)) })
+        header.append(field("From") { $0.appendMailbox(message.from) })
+        header.append(
+            field("To") { writer in
+                for (index, mailbox) in message.to.enumerated() {
+                    writer.appendMailbox(mailbox, suffix: index < message.to.count - 1 ? "," : "")
+                }
+            })
+        if let replyTo = message.replyTo { header.append(field("Reply-To") { $0.appendMailbox(replyTo) }) }
+        header.append(field("Subject") { $0.appendText(message.subject, strict: true) })
+        header.append(field("Message-ID") { $0.append("<" + message.messageID + ">") })
+        header.append("MIME-Version: 1.0")
+        for extra in message.extraHeaders {
+            if let reason = EmailHeader.problem(inName: extra.name) { throw MIMEError.invalidHeaderName(extra.name, reason: reason) }
+            if reservedHeaders.contains(extra.name.lowercased()) { throw MIMEError.reservedHeader(extra.name) }
+            if let reason = EmailHeader.problem(in: extra.value) { throw MIMEError.unsafeHeader(name: extra.name, reason: reason) }
+            let rendered = field(extra.name) { $0.appendText(extra.value, strict: false) }
+            if rendered.split(separator: "\r\n").contains(where: { $0.utf8.count > 998 }) {
+                throw MIMEError.unsafeHeader(name: extra.name, reason: "has a word longer than the 998 characters an email line may hold")
+            }
+            header.append(rendered)
+        }
+
+        let text = message.text.flatMap { $0.isEmpty ? nil : $0 } ?? message.html.map(HTMLToText.convert) ?? ""
+        let body: String
+        if let html = message.html {
+            let parts = [part(text, type: "text/plain"), part(html, type: "text/html")].map { $0.headers + "\r\n\r\n" + $0.body }
+            let boundary = try boundary.map { try checkedBoundary($0, against: parts) } ?? freshBoundary(against: parts)
+            header.append(
+                field("Content-Type") { writer in
+                    writer.append("multipart/alternative;")
+                    writer.append("boundary=\"\(boundary)\"")
+                })
+            body = parts.map { "--\(boundary)\r\n\($0)\r\n" }.joined() + "--\(boundary)--\r\n"
+        } else {
+            let single = part(text, type: "text/plain")
+            header.append(single.headers)
+            body = single.body + "\r\n"
+        }
+        return Array((header.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
+    }
+
+    /// A random boundary. It starts with `=_`, which neither quoted-printable (`=` is always followed by a hex digit or
+    /// a line break) nor base64 (`=` only as final padding) can produce, so it cannot occur inside an encoded part.
+    public static func makeBoundary() -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        var random = SystemRandomNumberGenerator()
+        return "=_herald_" + String((0..<24).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+    }
+
+    /// `date` as RFC 5322 writes it, in UTC: `Sat, 21 Nov 2026 14:30:00 +0000`. Built by hand rather than with a
+    /// formatter so no locale or time zone setting can change it.
+    public static func rfc5322Date(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        let parts = calendar.dateComponents([.weekday, .day, .month, .year, .hour, .minute, .second], from: date)
+        let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func twoDigits(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        return "\(weekdays[parts.weekday! - 1]), \(twoDigits(parts.day)) \(months[parts.month! - 1]) \(parts.year!) "
+            + "\(twoDigits(parts.hour)):\(twoDigits(parts.minute)):\(twoDigits(parts.second)) +0000"
+    }
+
+    /// Why `id` cannot be a Message-ID (RFC 5322 `dot-atom-text "@" dot-atom-text`, without the angle brackets), or nil.
+    static func messageIDProblem(_ id: String) -> String? {
+        if id.utf8.count > 900 { return "is longer than 900 characters" }
+        let sides = id.split(separator: "@", omittingEmptySubsequences: false)
+        guard sides.count == 2 else { return "must be one @ between two parts, without angle brackets" }
+        for side in sides {
+            let atoms = side.split(separator: ".", omittingEmptySubsequences: false)
+            if atoms.contains(where: { $0.isEmpty || !$0.unicodeScalars.allSatisfy(EmailAddress.isAtext) }) {
+                return "must be letters, digits, dots and the symbols allowed in an address, around one @"
+            }
+        }
+        return nil
+    }
+
+    private static func field(_ name: String, _ build: (inout HeaderFieldWriter) -> Void) -> String {
+        var writer = HeaderFieldWriter(name: name)
+        build(&writer)
+        return writer.field
+    }
+
+    /// A body part's two headers and its encoded content (without a final line break: the one before the next
+    /// boundary belongs to the boundary).
+    private static func part(_ content: String, type: String) -> (headers: String, body: String) {
+        let encoding = ContentTransferEncoding.preferred(for: content)
+        return ("Content-Type: \(type); charset=utf-8\r\nContent-Transfer-Encoding: \(encoding.rawValue)", encoding.encode(content))
+    }
+
+    private static func freshBoundary(against parts: [String]) -> String {
+        while true {
+            let boundary = makeBoundary()
+            if !parts.contains(where: { $0.contains(boundary) }) { return boundary }
+        }
+    }
+
+    private static func checkedBoundary(_ boundary: String, against parts: [String]) throws -> String {
+        let allowed = "'()+_,-./:=? ".unicodeScalars
+        let valid =
+            (1...70).contains(boundary.utf8.count) && !boundary.hasSuffix(" ")
+            && boundary.unicodeScalars.allSatisfy { EmailAddress.isASCIIAlphanumeric($0) || allowed.contains($0) }
+        if !valid { throw MIMEError.invalidBoundary(boundary, reason: "must be 1 to 70 letters, digits or '()+_,-./:=? not ending in a space") }
+        if parts.contains(where: { $0.contains(boundary) }) { throw MIMEError.invalidBoundary(boundary, reason: "occurs in a body part") }
+        return boundary
+    }
+}
