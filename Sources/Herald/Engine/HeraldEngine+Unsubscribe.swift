@@ -34,8 +34,8 @@ extension HeraldEngine {
     /// // https://herald.example.com/unsubscribe?token=dGVu…
     /// ```
     public func unsubscribeURL(tenantID: String, subscriberID: String, eventType: String) -> String {
-        let token = unsubscribeTokens.issue(.init(tenantID: tenantID, subscriberID: subscriberID, eventType: eventType))
-        return configuration.publicBaseURL + "/unsubscribe?token=" + Self.queryEncoded(token)
+        Self.unsubscribeLink(
+            base: configuration.publicBaseURL, tokens: unsubscribeTokens, tenantID: tenantID, subscriberID: subscriberID, eventType: eventType)
     }
 
     /// Applies an unsubscribe link: writes a subscriber rule marked `unsubscribed` that turns email off for

@@ -1,17 +1,9 @@
 import Foundation
 
 extension EmailSettings {
-    /// Why `address` is not a usable email address, or nil. Practical, not the full RFC 5322 grammar:
-    /// one `@`, a local part and a domain, no spaces, control characters or angle brackets.
+    /// Why `address` is not a usable email address, or nil; the MIME layer's own check.
     public static func addressProblem(_ address: String) -> String? {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return "must be an email address such as name@example.com" }
-        if address.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || "<>()[]\\,;:\"".unicodeScalars.contains($0) }) {
-            return "must not contain spaces, line breaks or any of < > ( ) [ ] \\ , ; : \""
-        }
-        if parts[1].hasPrefix(".") || parts[1].hasSuffix(".") || parts[1].contains("..") { return "has a malformed domain" }
-        if address.utf8.count > 254 { return "is longer than 254 characters" }
-        return nil
+        EmailAddress.problem(in: address)
     }
 
     /// Every problem with these settings, named by field, so `PUT /v1/settings/email` can answer all at once.

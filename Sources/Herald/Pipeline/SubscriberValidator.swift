@@ -26,18 +26,10 @@ public enum SubscriberValidator {
         return errors
     }
 
-    /// A practical address check: one `@`, a dotted domain, no spaces or line breaks (which would also
-    /// allow header injection).
+    /// Whether an address can be mailed: one `@`, a dotted domain, ASCII, no spaces or line breaks (which
+    /// would also allow header injection). The same check the email channel applies when it sends.
     public static func isValidEmail(_ email: String) -> Bool {
-        guard email.count <= 254, !email.contains(where: { $0.isWhitespace || $0 == "\r" || $0 == "\n" }) else { return false }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
-        let domain = parts[1]
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && !$0.hasSuffix("-") }) else {
-            return false
-        }
-        return domain.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." }
+        EmailAddress.problem(in: email) == nil && email.split(separator: "@").last?.contains(".") == true
     }
 
     public static func isValidPhone(_ phone: String) -> Bool {

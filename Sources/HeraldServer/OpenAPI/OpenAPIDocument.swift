@@ -557,7 +557,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Event types"
                 ],
-                "description": "Renders every channel's template with sample data, as a subscriber with `locale` would receive it. Nothing is sent.",
+                "description": "Renders every channel's template as a subscriber with `locale` would receive it. Declared parameters the payload leaves out get sample values (returned as `payload`). The email channel comes back finished: `subject`, `html` inside the tenant's layout with the unsubscribe link, and `text` (generated from the HTML when the template has none). Nothing is sent.",
                 "security": [
                   {
                     "tenantKey": []
@@ -2573,6 +2573,67 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/v1/event-types/{key}/test": {
+              "post": {
+                "operationId": "sendTestEmail",
+                "summary": "Send one test email now",
+                "tags": [
+                  "Event types"
+                ],
+                "description": "Renders the event type's email for `to` (an address) or `subscriber_id`, with the given payload filled with sample values, and sends it at once through the tenant's transport (its SMTP server, the server's, or the outbox), outside the queue. Answers the outcome, the server's reply and the SMTP transcript (credentials masked).",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event type's key.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "payment_due"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/TestEmailRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "What the transport said. `outcome` is `accepted`, `transient_failure` or `permanent_failure`.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/TestEmailResult"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -3165,6 +3226,11 @@ enum OpenAPIDocument {
                     "additionalProperties": {
                       "$ref": "#/components/schemas/RenderedContent"
                     }
+                  },
+                  "payload": {
+                    "type": "object",
+                    "additionalProperties": true,
+                    "description": "The payload used: what was sent, plus sample values for missing declared parameters."
                   }
                 }
               },
@@ -4391,6 +4457,77 @@ enum OpenAPIDocument {
                     }
                   }
                 ]
+              },
+              "TestEmailRequest": {
+                "type": "object",
+                "properties": {
+                  "to": {
+                    "type": "string",
+                    "format": "email",
+                    "description": "Send to this address. Give this or `subscriber_id`."
+                  },
+                  "subscriber_id": {
+                    "type": "string",
+                    "description": "Send to this subscriber's address, in their locale and time zone."
+                  },
+                  "payload": {
+                    "type": "object",
+                    "additionalProperties": true
+                  },
+                  "locale": {
+                    "type": "string",
+                    "example": "fr"
+                  }
+                },
+                "example": {
+                  "to": "me@example.com",
+                  "payload": {
+                    "amount": 120.5,
+                    "currency": "EUR"
+                  }
+                }
+              },
+              "TestEmailResult": {
+                "type": "object",
+                "required": [
+                  "transport",
+                  "outcome",
+                  "detail",
+                  "message_id",
+                  "transcript"
+                ],
+                "properties": {
+                  "transport": {
+                    "type": "string",
+                    "example": "smtp smtp://mail.example.com:587 (starttls)"
+                  },
+                  "outcome": {
+                    "type": "string",
+                    "enum": [
+                      "accepted",
+                      "transient_failure",
+                      "permanent_failure"
+                    ]
+                  },
+                  "detail": {
+                    "type": "string",
+                    "example": "250 2.0.0 OK queued as 1234"
+                  },
+                  "message_id": {
+                    "type": "string"
+                  },
+                  "transcript": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "example": [
+                      "S: 220 mail.example.com ESMTP",
+                      "C: EHLO herald",
+                      "C: MAIL FROM:<notices@example.com> SIZE=2311"
+                    ]
+                  }
+                }
               }
             }
           }

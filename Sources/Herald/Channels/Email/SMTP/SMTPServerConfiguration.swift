@@ -73,7 +73,7 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
         self.timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? 30
     }
 
-    /// The configuration without its password; `password_set` in API answers says whether one exists.
+    /// The configuration with its password masked as `********` (kept nil when there is none).
     public var redacted: SMTPServerConfiguration {
         var copy = self
         copy.password = password == nil ? nil : "********"
