@@ -106,6 +106,10 @@ class Handler:
         self.spool = spool
         self.reject_prefix = options.reject_prefix.lower()
         self.tempfail_prefix = options.tempfail_prefix.lower()
+        # Shutting down like a real MTA: no new transactions, and every message already being stored
+        # gets its reply before the connection closes (otherwise a client could not know it arrived).
+        self.shutting_down = False
+        self.storing = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         # With an EHLO hook aiosmtpd leaves recording the name to the hook.
@@ -135,7 +139,23 @@ class Handler:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.shutting_down:
+            return "421 4.3.2 Service shutting down"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
+        if self.shutting_down:
+            return "421 4.3.2 Service shutting down"
+        self.storing += 1
+        try:
+            return self._store(server, session, envelope)
+        finally:
+            self.storing -= 1
+
+    def _store(self, server, session, envelope):
         peer = session.peer
         if isinstance(peer, tuple):
             peer = f"{peer[0]}:{peer[1]}"
@@ -271,6 +291,12 @@ async def serve(options):
 
     await stop.wait()
     server.close()
+    handler.shutting_down = True
+    for _ in range(200):
+        if handler.storing == 0:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # let replies already queued reach their transports
     for protocol in list(open_connections):
         transport = protocol.transport
         if transport is not None:
