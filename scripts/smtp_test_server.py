@@ -216,6 +216,8 @@ def parse_arguments(argv):
     parser.add_argument("--user", help="the one accepted AUTH user (PLAIN and LOGIN)")
     parser.add_argument("--password")
     parser.add_argument("--allow-plain-auth", action="store_true", help="offer AUTH without TLS")
+    parser.add_argument("--auth-exclude", action="append", default=[], metavar="MECHANISM",
+                        help="do not offer this AUTH mechanism (PLAIN or LOGIN); repeatable")
     parser.add_argument("--starttls-cert")
     parser.add_argument("--starttls-key")
     parser.add_argument("--require-starttls", action="store_true", help="refuse MAIL etc. before STARTTLS (530)")
@@ -266,6 +268,7 @@ async def serve(options):
             # Inside implicit TLS the whole connection is encrypted; aiosmtpd only knows about STARTTLS.
             auth_require_tls=not (options.allow_plain_auth or implicit is not None),
             authenticator=authenticator,
+            auth_exclude_mechanism=[m.upper() for m in options.auth_exclude],
             loop=loop,
         )
         open_connections.add(protocol)
