@@ -41,13 +41,23 @@ public struct EventTypeValidator: Sendable {
                     FieldError("templates.\(channel.rawValue).\(defaultLocale)", "is required: every channel needs a template in the default locale"))
             }
         }
-        for (channel, locales) in eventType.templates.sorted(by: { $0.key < $1.key }) {
+        errors += templateSetProblems(eventType.templates, field: "templates", eventType: eventType, known: known)
+        errors += templateSetProblems(eventType.fallbackTemplates, field: "fallback_templates", eventType: eventType, known: known)
+        return errors
+    }
+
+    /// Problems in one set of templates (`templates` or `fallback_templates`): channels, locales, parts, variables.
+    func templateSetProblems(
+        _ templates: [ChannelKind: [String: [String: String]]], field: String, eventType: EventType, known: Set<String>
+    ) -> [FieldError] {
+        var errors: [FieldError] = []
+        for (channel, locales) in templates.sorted(by: { $0.key < $1.key }) {
             if !eventType.channels.contains(channel) {
-                errors.append(FieldError("templates.\(channel.rawValue)", "is not one of this event type's channels"))
+                errors.append(FieldError("\(field).\(channel.rawValue)", "is not one of this event type's channels"))
                 continue
             }
             for (locale, parts) in locales.sorted(by: { $0.key < $1.key }) {
-                let base = "templates.\(channel.rawValue).\(locale)"
+                let base = "\(field).\(channel.rawValue).\(locale)"
                 if !SubscriberValidator.isValidLocale(locale) { errors.append(FieldError(base, "is not a BCP 47 language tag such as en or fr-CA")) }
                 for part in channel.requiredParts where (parts[part] ?? "").isEmpty {
                     errors.append(FieldError("\(base).\(part)", "is required for the \(channel.rawValue) channel"))
@@ -88,7 +98,7 @@ public struct EventTypeValidator: Sendable {
     /// Root names any email subject template of the event type mentions, inside sections or not.
     static func headerVariables(_ eventType: EventType) -> Set<String> {
         var names: Set<String> = []
-        for parts in (eventType.templates[.email] ?? [:]).values {
+        for parts in Array((eventType.templates[.email] ?? [:]).values) + Array((eventType.fallbackTemplates[.email] ?? [:]).values) {
             guard let subject = parts["subject"] else { continue }
             var rest = Substring(subject)
             while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {

@@ -7,6 +7,7 @@ import Synchronization
 public final class TemplateRenderer: Sendable {
     public let defaultLocale: String
     private let cache = Mutex<[String: MustacheTemplate]>([:])
+    private let scans = Mutex<[String: TemplateVariables]>([:])
     private static let maximumCachedTemplates = 10_000
 
     public init(defaultLocale: String) {
@@ -26,21 +27,80 @@ public final class TemplateRenderer: Sendable {
         return available.sorted().first
     }
 
-    /// Renders every part of the channel's template for a subscriber, or throws naming what is missing.
+    /// Renders every part of the channel's template for a subscriber.
+    ///
+    /// Data a template needs but the message lacks (a required parameter, a subscriber field) is never
+    /// rendered as a blank: the event type's fallback template is used instead, or the render throws
+    /// `RenderError.missingData` naming each value, and the message fails with that reason.
     public func render(
         eventType: EventType, channel: ChannelKind, payload: [String: JSONValue], subscriber: Subscriber, event: EventContext
     ) throws -> RenderedContent {
-        guard let locales = eventType.templates[channel], let locale = locale(for: subscriber.locale, available: locales.keys),
-            let parts = locales[locale]
-        else {
+        guard let locales = eventType.templates[channel], !locales.isEmpty else {
+            throw RenderError.noTemplate(eventType: eventType.key, channel: channel)
+        }
+        do {
+            return try render(locales, eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event)
+        } catch RenderError.missingData(let key, _, let missing) {
+            guard let fallback = eventType.fallbackTemplates[channel], !fallback.isEmpty else { throw RenderError.missingData(key, channel, missing) }
+            var content = try render(fallback, eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event)
+            content.fallbackReason = "missing " + missing.joined(separator: ", ")
+            return content
+        }
+    }
+
+    private func render(
+        _ locales: [String: [String: String]], eventType: EventType, channel: ChannelKind, payload: [String: JSONValue], subscriber: Subscriber,
+        event: EventContext
+    ) throws -> RenderedContent {
+        guard let locale = locale(for: subscriber.locale, available: locales.keys), let parts = locales[locale] else {
             throw RenderError.noTemplate(eventType: eventType.key, channel: channel)
         }
         let context = Self.context(payload: payload, subscriber: subscriber, event: event, defaultLocale: locale)
+        var missing: Set<String> = []
+        for text in parts.values {
+            for path in variables(text).paths where Self.isMissing(path, in: context, eventType: eventType) { missing.insert(path) }
+        }
+        if !missing.isEmpty { throw RenderError.missingData(eventType.key, channel, missing.sorted()) }
         var rendered: [String: String] = [:]
         for (part, text) in parts {
             rendered[part] = try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
         }
         return RenderedContent(locale: locale, parts: rendered)
+    }
+
+    /// Whether a value the template shows is absent. An optional parameter may be absent (it renders
+    /// empty, as its declaration allows); a required one, or a field of one, or of the subscriber, may not.
+    static func isMissing(_ path: String, in context: [String: Any], eventType: EventType) -> Bool {
+        let components = path.split(separator: ".").map(String.init)
+        guard let root = components.first else { return false }
+        if let spec = eventType.parameters[root] {
+            if context[root] == nil || isNull(context[root]!) { return spec.required }
+        } else if !EventTypeValidator.builtInVariables.contains(root) {
+            return false
+        }
+        var value: Any? = context
+        for component in components {
+            guard let object = value as? [String: Any], let next = object[component], !isNull(next) else { return true }
+            value = next
+        }
+        return false
+    }
+
+    private static func isNull(_ value: Any) -> Bool {
+        if case Optional<Any>.none = value as Any? { return true }
+        if let optional = value as? String?, optional == nil { return true }
+        return false
+    }
+
+    /// The variables of a template text, scanned once per distinct text.
+    private func variables(_ text: String) -> TemplateVariables {
+        if let cached = scans.withLock({ $0[text] }) { return cached }
+        let scanned = TemplateVariables(scanning: text)
+        scans.withLock { cache in
+            if cache.count >= Self.maximumCachedTemplates { cache.removeAll(keepingCapacity: true) }
+            cache[text] = scanned
+        }
+        return scanned
     }
 
     /// Renders arbitrary template text with sample data (previews, tests).
@@ -92,10 +152,15 @@ public final class TemplateRenderer: Sendable {
 
     public enum RenderError: Error, CustomStringConvertible {
         case noTemplate(eventType: String, channel: ChannelKind)
+        /// Values the template shows that this message does not have.
+        case missingData(String, ChannelKind, [String])
 
         public var description: String {
             switch self {
             case .noTemplate(let eventType, let channel): "event type \(eventType) has no \(channel.rawValue) template"
+            case .missingData(let eventType, let channel, let missing):
+                "the \(channel.rawValue) template of \(eventType) needs \(missing.joined(separator: ", ")), which this message does not have; "
+                    + "define fallback_templates.\(channel.rawValue) to send a plainer message instead"
             }
         }
     }
@@ -105,6 +170,8 @@ public final class TemplateRenderer: Sendable {
 public struct RenderedContent: Sendable, Hashable {
     public var locale: String
     public var parts: [String: String]
+    /// Set when the fallback template was used, saying why; the attempt log shows it.
+    public var fallbackReason: String?
 
     public init(locale: String, parts: [String: String]) {
         self.locale = locale

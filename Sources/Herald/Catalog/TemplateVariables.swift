@@ -6,11 +6,15 @@
 public struct TemplateVariables: Sendable, Equatable {
     /// Root names used outside sections (`payment` for `{{payment.amount}}`), including section openers.
     public var topLevel: Set<String>
+    /// Full dotted names used outside sections (`payment.amount`, `subscriber.name`), helpers removed:
+    /// the values a render needs, which can be checked before rendering.
+    public var paths: Set<String>
     /// Structural problems (unbalanced sections, unclosed tags, delimiter changes).
     public var problems: [String]
 
     public init(scanning template: String) {
         var topLevel: Set<String> = []
+        var paths: Set<String> = []
         var problems: [String] = []
         var open: [String] = []
         var rest = Substring(template)
@@ -47,11 +51,15 @@ public struct TemplateVariables: Sendable, Equatable {
             default: break
             }
             let root = Self.root(of: Self.stripTransforms(name))
-            if open.isEmpty, root != "." { topLevel.insert(root) }
+            if open.isEmpty, root != "." {
+                topLevel.insert(root)
+                if kind == " " || kind == "&" { paths.insert(Self.stripTransforms(name)) }
+            }
             if kind == "#" || kind == "^" { open.append(Self.root(of: name)) }
         }
         for name in open { problems.append("section {{#\(name)}} is never closed") }
         self.topLevel = topLevel
+        self.paths = paths
         self.problems = problems
     }
 

@@ -149,7 +149,9 @@ public final class Dispatcher: Service, Sendable {
     func outcome(for outgoing: OutgoingMessage, result: ChannelResult, started: Date, durationMs: Double) -> DeliveryOutcome {
         let message = outgoing.message
         func attempt(_ outcome: DeliveryAttempt.Outcome, _ detail: String?) -> DeliveryAttempt {
-            DeliveryAttempt(number: message.attempt, startedAt: started, durationMs: durationMs, outcome: outcome, detail: detail)
+            let note = outgoing.content.fallbackReason.map { "sent with the fallback template (\($0)); " } ?? ""
+            return DeliveryAttempt(
+                number: message.attempt, startedAt: started, durationMs: durationMs, outcome: outcome, detail: note.isEmpty ? detail : note + (detail ?? ""))
         }
         switch result {
         case .delivered(let detail):

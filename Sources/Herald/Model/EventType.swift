@@ -12,6 +12,9 @@ public struct EventType: Sendable, Codable, Hashable {
     public var parameters: [String: ParameterSpec]
     /// Templates per channel, then locale, then part (`title`, `subject`, `html` …).
     public var templates: [ChannelKind: [String: [String: String]]]
+    /// Plainer templates, same shape, used when a message's data is missing at send time (a subscriber
+    /// without a name, a parameter made required after the event was accepted) instead of failing it.
+    public var fallbackTemplates: [ChannelKind: [String: [String: String]]]
     /// Event-type preference defaults per channel (true = on); subscribers and tenants override them.
     public var defaults: [ChannelKind: Bool]
     /// How long events and messages of this type are kept; the server-wide default applies when nil.
@@ -21,8 +24,9 @@ public struct EventType: Sendable, Codable, Hashable {
         key: String, name: String? = nil, category: String? = nil, description: String? = nil, priority: Priority,
         channels: [ChannelKind], parameters: [String: ParameterSpec] = [:],
         templates: [ChannelKind: [String: [String: String]]] = [:], defaults: [ChannelKind: Bool] = [:],
-        retentionDays: Int? = nil
+        retentionDays: Int? = nil, fallbackTemplates: [ChannelKind: [String: [String: String]]] = [:]
     ) {
+        self.fallbackTemplates = fallbackTemplates
         self.key = key
         self.name = name
         self.category = category
@@ -38,6 +42,7 @@ public struct EventType: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey {
         case key, name, category, description, priority, channels, parameters, templates, defaults
         case retentionDays = "retention_days"
+        case fallbackTemplates = "fallback_templates"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,19 +54,8 @@ public struct EventType: Sendable, Codable, Hashable {
         self.priority = try container.decode(Priority.self, forKey: .priority)
         self.channels = try container.decode([ChannelKind].self, forKey: .channels)
         self.parameters = try container.decodeIfPresent([String: ParameterSpec].self, forKey: .parameters) ?? [:]
-        let rawTemplates = try container.decodeIfPresent([String: [String: [String: String]]].self, forKey: .templates) ?? [:]
-        var templates: [ChannelKind: [String: [String: String]]] = [:]
-        for (name, locales) in rawTemplates {
-            guard let channel = ChannelKind(rawValue: name) else {
-                throw DecodingError.dataCorrupted(
-                    .init(
-                        codingPath: container.codingPath + [CodingKeys.templates],
-                        debugDescription: "unknown channel '\(name)'; expected one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))"
-                    ))
-            }
-            templates[channel] = locales
-        }
-        self.templates = templates
+        self.templates = try Self.decodeTemplates(container, .templates)
+        self.fallbackTemplates = try Self.decodeTemplates(container, .fallbackTemplates)
         let rawDefaults = try container.decodeIfPresent([String: Bool].self, forKey: .defaults) ?? [:]
         var defaults: [ChannelKind: Bool] = [:]
         for (name, enabled) in rawDefaults {
@@ -87,5 +81,26 @@ public struct EventType: Sendable, Codable, Hashable {
         try container.encode(Dictionary(uniqueKeysWithValues: templates.map { ($0.key.rawValue, $0.value) }), forKey: .templates)
         try container.encode(Dictionary(uniqueKeysWithValues: defaults.map { ($0.key.rawValue, $0.value) }), forKey: .defaults)
         try container.encodeIfPresent(retentionDays, forKey: .retentionDays)
+        if !fallbackTemplates.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: fallbackTemplates.map { ($0.key.rawValue, $0.value) }), forKey: .fallbackTemplates)
+        }
+    }
+
+    private static func decodeTemplates(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws
+        -> [ChannelKind: [String: [String: String]]]
+    {
+        let raw = try container.decodeIfPresent([String: [String: [String: String]]].self, forKey: key) ?? [:]
+        var templates: [ChannelKind: [String: [String: String]]] = [:]
+        for (name, locales) in raw {
+            guard let channel = ChannelKind(rawValue: name) else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: container.codingPath + [key],
+                        debugDescription: "unknown channel '\(name)'; expected one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    ))
+            }
+            templates[channel] = locales
+        }
+        return templates
     }
 }

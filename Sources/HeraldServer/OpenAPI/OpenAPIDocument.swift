@@ -3160,6 +3160,19 @@ enum OpenAPIDocument {
                     "type": "integer",
                     "minimum": 1,
                     "description": "How long events and messages of this type are kept; the server default applies when absent."
+                  },
+                  "fallback_templates": {
+                    "type": "object",
+                    "description": "Plainer templates, same shape as `templates`, used when a message's data is missing at send time (a subscriber without a name, a parameter made required after the event was accepted). Without one, such a message fails with reason `render_failed`, naming the missing values.",
+                    "additionalProperties": {
+                      "type": "object",
+                      "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {
+                          "type": "string"
+                        }
+                      }
+                    }
                   }
                 }
               },
