@@ -39,7 +39,8 @@ struct EmailCommand: AsyncParsableCommand {
                     <p>If you can read it, Herald's email settings work.</p>
                     """,
                 messageID: EmailMessage.makeMessageID(
-                    messageKey: "test_\(Int(Date().timeIntervalSince1970))", eventID: "cli", domain: String(configuration.email.fromAddress.split(separator: "@").last ?? "localhost")))
+                    messageKey: "test_\(Int(Date().timeIntervalSince1970))", eventID: "cli",
+                    domain: String(configuration.email.fromAddress.split(separator: "@").last ?? "localhost")))
             let email = OutboundEmail(
                 sender: message.from.address, recipient: to, messageID: message.messageID, bytes: try MIMEEncoder.encode(message))
             let tester = EmailTester(outboxDirectory: URL(fileURLWithPath: configuration.outboxPath))

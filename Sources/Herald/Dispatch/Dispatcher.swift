@@ -151,7 +151,8 @@ public final class Dispatcher: Service, Sendable {
         func attempt(_ outcome: DeliveryAttempt.Outcome, _ detail: String?) -> DeliveryAttempt {
             let note = outgoing.content.fallbackReason.map { "sent with the fallback template (\($0)); " } ?? ""
             return DeliveryAttempt(
-                number: message.attempt, startedAt: started, durationMs: durationMs, outcome: outcome, detail: note.isEmpty ? detail : note + (detail ?? ""))
+                number: message.attempt, startedAt: started, durationMs: durationMs, outcome: outcome,
+                detail: note.isEmpty ? detail : note + (detail ?? ""))
         }
         switch result {
         case .delivered(let detail):

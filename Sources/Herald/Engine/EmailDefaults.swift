@@ -158,7 +158,9 @@ extension HeraldConfiguration {
 
     func emailProblems() -> [String] {
         var problems: [String] = []
-        if EmailSettings.addressProblem(email.fromAddress) != nil { problems.append("email.from_address '\(email.fromAddress)' is not an email address") }
+        if EmailSettings.addressProblem(email.fromAddress) != nil {
+            problems.append("email.from_address '\(email.fromAddress)' is not an email address")
+        }
         if let server = email.smtp {
             problems += server.problems(prefix: "email.smtp").map { "\($0.field): \($0.reason)" }
         }

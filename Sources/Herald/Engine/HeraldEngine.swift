@@ -53,7 +53,8 @@ public final class HeraldEngine: Sendable {
         all += channels.filter { $0.kind != .inApp }
         if let custom = channels.first(where: { $0.kind == .inApp }) { all[0] = custom }
         if !all.contains(where: { $0.kind == .email }) {
-            all.append(Self.makeEmailChannel(configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, logger: logger))
+            all.append(
+                Self.makeEmailChannel(configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, logger: logger))
         }
         self.channels = all
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"

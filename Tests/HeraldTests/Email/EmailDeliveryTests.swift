@@ -52,7 +52,8 @@ struct EmailDeliveryTests {
     }
 
     static func triggerAll(_ engine: HeraldEngine, tenantID: String, n: Int = 1) async throws -> String {
-        let (receipt, _) = try await engine.trigger(Trigger(type: "notice", recipients: [.topic("all")], payload: ["n": .number(Double(n))]), tenantID: tenantID)
+        let (receipt, _) = try await engine.trigger(
+            Trigger(type: "notice", recipients: [.topic("all")], payload: ["n": .number(Double(n))]), tenantID: tenantID)
         return receipt.eventId
     }
 
@@ -77,11 +78,16 @@ struct EmailDeliveryTests {
         let eventID = try await engine.whileRunning {
             let eventID = try await Self.triggerAll(engine, tenantID: tenantID)
             #expect(try await server.waitForMessages(count, timeout: 300))
-            #expect(try await engine.eventually(timeout: 30) { try await engine.store.messageCounts(tenantID: tenantID, eventID: eventID)["sent"] == count })
+            #expect(
+                try await engine.eventually(timeout: 30) {
+                    try await engine.store.messageCounts(tenantID: tenantID, eventID: eventID)["sent"] == count
+                })
             return eventID
         }
         let seconds = Date().timeIntervalSince(started)
-        print("aiosmtpd: \(count) emails in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / seconds))/s) over \(server.connectionCount()) connections")
+        print(
+            "aiosmtpd: \(count) emails in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / seconds))/s) over \(server.connectionCount()) connections"
+        )
         #expect(server.connectionCount() <= 4, "the pool reuses at most 4 connections")
         let report = try server.mailbox(countHeader: "X-Herald-Message")
         Self.expectCleanMailbox(report, count: count)
@@ -100,7 +106,10 @@ struct EmailDeliveryTests {
         try await engine.whileRunning {
             let eventID = try await Self.triggerAll(engine, tenantID: tenantID)
             #expect(try await sink.waitForMessages(count, timeout: 300))
-            #expect(try await engine.eventually(timeout: 30) { try await engine.store.messageCounts(tenantID: tenantID, eventID: eventID)["sent"] == count })
+            #expect(
+                try await engine.eventually(timeout: 30) {
+                    try await engine.store.messageCounts(tenantID: tenantID, eventID: eventID)["sent"] == count
+                })
         }
         let seconds = Date().timeIntervalSince(started)
         let sessions = sink.counters()?.sessions ?? -1
@@ -156,7 +165,10 @@ struct EmailDeliveryTests {
             #expect(counts["failed"] == nil && counts["dead_lettered"] == nil, "an unreachable server fails nothing")
             try await server.restart()
             #expect(try await server.waitForMessages(count, timeout: 120))
-            #expect(try await engine.eventually(timeout: 30) { try await engine.store.messageCounts(tenantID: tenantID, eventID: eventID)["sent"] == count })
+            #expect(
+                try await engine.eventually(timeout: 30) {
+                    try await engine.store.messageCounts(tenantID: tenantID, eventID: eventID)["sent"] == count
+                })
             print("outage: \(atStop) received before the stop, \(count) after the restart")
         }
         let report = try server.mailbox(countHeader: "X-Herald-Message")

@@ -9,7 +9,8 @@ struct EmailSecurityTests {
     static func testEmail(to address: String = "ana@example.com") throws -> OutboundEmail {
         let message = EmailMessage(
             from: try EmailAddress("notices@herald.test", name: "Herald"), to: [try EmailAddress(address)], subject: "TLS check",
-            html: "<p>Hello</p>", messageID: EmailMessage.makeMessageID(messageKey: "t\(UUID().uuidString.prefix(8))", eventID: "ev", domain: "herald.test"))
+            html: "<p>Hello</p>",
+            messageID: EmailMessage.makeMessageID(messageKey: "t\(UUID().uuidString.prefix(8))", eventID: "ev", domain: "herald.test"))
         return OutboundEmail(sender: "notices@herald.test", recipient: address, messageID: message.messageID, bytes: try MIMEEncoder.encode(message))
     }
 
@@ -37,9 +38,14 @@ struct EmailSecurityTests {
         let (tenant, ids) = try await engine.tenantWithSubscribers(3)
         try await engine.whileRunning {
             let (receipt, _) = try await engine.trigger(
-                Trigger(type: "newsletter", recipients: ids.map(Recipient.subscriber), payload: ["issue_title": "Spring", "summary": "News", "url": "https://example.com/n"]),
+                Trigger(
+                    type: "newsletter", recipients: ids.map(Recipient.subscriber),
+                    payload: ["issue_title": "Spring", "summary": "News", "url": "https://example.com/n"]),
                 tenantID: tenant.id)
-            #expect(try await engine.eventually(timeout: 20) { try await engine.store.messageCounts(tenantID: tenant.id, eventID: receipt.eventId)["sent"] == 3 })
+            #expect(
+                try await engine.eventually(timeout: 20) {
+                    try await engine.store.messageCounts(tenantID: tenant.id, eventID: receipt.eventId)["sent"] == 3
+                })
         }
         #expect(try server.envelopes().allSatisfy(\.tls) && server.receivedCount() == 4)
     }
@@ -60,7 +66,9 @@ struct EmailSecurityTests {
     func authenticatesWithTheMechanismTheServerOffers(_ mechanism: String) async throws {
         let other = mechanism == "PLAIN" ? "LOGIN" : "PLAIN"
         let server = try await SMTPTestServer.start(
-            .init(credentials: .init(user: "herald", password: "s3cret-pw"), authRequired: true, allowPlainAuth: true, extraArguments: ["--auth-exclude", other]))
+            .init(
+                credentials: .init(user: "herald", password: "s3cret-pw"), authRequired: true, allowPlainAuth: true,
+                extraArguments: ["--auth-exclude", other]))
         defer { server.stop() }
         var configuration = SMTPServerConfiguration(host: "127.0.0.1", port: server.port, security: .none, timeoutSeconds: 10)
 
@@ -100,7 +108,9 @@ struct EmailSecurityTests {
         let engine = try await TestEngine.make { $0.email.outboxDirectory = outbox.path }
         let (tenant, _) = try await engine.createTenant(name: "Maple Court")
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana", name: "Ana", email: "ana@example.com"))
-        let newsletter = Trigger(type: "newsletter", recipients: [.subscriber("ana")], payload: ["issue_title": "Spring", "summary": "News", "url": "https://example.com/n"])
+        let newsletter = Trigger(
+            type: "newsletter", recipients: [.subscriber("ana")],
+            payload: ["issue_title": "Spring", "summary": "News", "url": "https://example.com/n"])
         let alert = Trigger(type: "emergency_alert", recipients: [.subscriber("ana")], payload: ["title": "Fire drill", "message": "Now"])
         try await engine.testAPI { api in
             let (first, _) = try await engine.trigger(newsletter, tenantID: tenant.id)

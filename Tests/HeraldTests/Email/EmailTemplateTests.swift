@@ -17,10 +17,14 @@ struct EmailTemplateTests {
             ],
             templates: [
                 .email: [
-                    "en": ["subject": "{{currency(amount)}} due {{date(due)}}", "html": "<p>Dear {{subscriber.name}}, pay by {{datetime(due)}}.{{note}}</p>"]
+                    "en": [
+                        "subject": "{{currency(amount)}} due {{date(due)}}",
+                        "html": "<p>Dear {{subscriber.name}}, pay by {{datetime(due)}}.{{note}}</p>",
+                    ]
                 ]
             ],
-            fallbackTemplates: fallback ? [.email: ["en": ["subject": "A bill is due", "html": "<p>A bill of {{currency(amount)}} is due.</p>"]]] : [:])
+            fallbackTemplates: fallback
+                ? [.email: ["en": ["subject": "A bill is due", "html": "<p>A bill of {{currency(amount)}} is due.</p>"]]] : [:])
     }
 
     static let payload: [String: JSONValue] = ["amount": 1234.5, "currency": "EUR", "due": "2026-12-01T23:30:00Z"]
@@ -52,9 +56,13 @@ struct EmailTemplateTests {
             try await engine.putEventType(tenantID: tenant.id, Self.bill(fallback: fallback))
             _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "nameless", email: "n@example.com"))
             try await engine.whileRunning {
-                let (receipt, _) = try await engine.trigger(Trigger(type: "bill", recipients: [.subscriber("nameless")], payload: Self.payload), tenantID: tenant.id)
+                let (receipt, _) = try await engine.trigger(
+                    Trigger(type: "bill", recipients: [.subscriber("nameless")], payload: Self.payload), tenantID: tenant.id)
                 let done: MessageStatus = fallback ? .sent : .failed
-                #expect(try await engine.eventually { try await engine.store.messageCounts(tenantID: tenant.id, eventID: receipt.eventId)[done.rawValue] == 1 })
+                #expect(
+                    try await engine.eventually {
+                        try await engine.store.messageCounts(tenantID: tenant.id, eventID: receipt.eventId)[done.rawValue] == 1
+                    })
                 let page = try await engine.messages(tenantID: tenant.id, MessageQuery(eventID: receipt.eventId, limit: 5))
                 let (message, attempts) = try await engine.message(tenantID: tenant.id, id: page.items[0].id)
                 if fallback {
@@ -85,7 +93,8 @@ struct EmailTemplateTests {
         type.templates[.email]?["en"]?["html"] = "<p>{{note}}</p>"
         try await engine.putEventType(tenantID: tenant.id, type)
         _ = try await engine.trigger(
-            Trigger(type: "bill", recipients: [.subscriber("a")], payload: Self.payload.merging(["note": "line one\nline two"]) { $1 }), tenantID: tenant.id)
+            Trigger(type: "bill", recipients: [.subscriber("a")], payload: Self.payload.merging(["note": "line one\nline two"]) { $1 }),
+            tenantID: tenant.id)
     }
 
     @Test func previewShowsTheFinishedEmailAndTestSendsOne() async throws {

@@ -22,7 +22,8 @@ public struct EmailComposer: Sendable {
     public func compose(_ outgoing: OutgoingMessage, settings: EmailSettings, date: Date = Date()) throws -> (EmailMessage, OutboundEmail) {
         let subscriber = outgoing.message.subscriber
         guard let address = subscriber.email else { throw MIMEError.invalidAddress("", reason: "the subscriber has no email address") }
-        let sender = try EmailAddress(settings.fromAddress ?? defaults.fromAddress, name: settings.fromName ?? nonEmpty(outgoing.event.tenantName) ?? defaults.fromName)
+        let sender = try EmailAddress(
+            settings.fromAddress ?? defaults.fromAddress, name: settings.fromName ?? nonEmpty(outgoing.event.tenantName) ?? defaults.fromName)
         let recipient = try EmailAddress(address, name: subscriber.name)
         let replyTo = try (settings.replyTo ?? defaults.replyTo).map { try EmailAddress($0) }
         let critical = outgoing.message.priority == .critical

@@ -27,7 +27,8 @@ public struct EmailLayoutRenderer: Sendable {
         if let template = layout?.headerHTML {
             header = try renderer.render(template, channel: .email, part: "html", context: context)
         } else if let logo = layout?.logoURL {
-            header = "<img src=\"\(Self.escape(logo))\" alt=\"\(Self.escape(tenantName))\" height=\"32\" style=\"display:block;border:0;height:32px\">"
+            header =
+                "<img src=\"\(Self.escape(logo))\" alt=\"\(Self.escape(tenantName))\" height=\"32\" style=\"display:block;border:0;height:32px\">"
         } else {
             header = Self.escape(tenantName)
         }

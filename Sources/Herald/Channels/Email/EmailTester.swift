@@ -8,7 +8,9 @@ import Synchronization
 /// conversation (greeting, EHLO, STARTTLS, AUTH with credentials masked, the transaction, QUIT).
 public struct EmailTester: Sendable {
     public struct Result: Sendable, Codable, Hashable {
-        public enum Outcome: String, Sendable, Codable { case accepted, transientFailure = "transient_failure", permanentFailure = "permanent_failure" }
+        public enum Outcome: String, Sendable, Codable {
+            case accepted, transientFailure = "transient_failure", permanentFailure = "permanent_failure"
+        }
         public var transport: String
         public var outcome: Outcome
         public var detail: String

@@ -57,7 +57,8 @@ public actor SMTPConnectionPool {
         if let until = unavailableUntil, case let now = ContinuousClock.now, now < until {
             wakeWaiter()
             let remaining = now.duration(to: until)
-            throw SMTPError.serverUnavailable(lastConnectError, retryAfter: Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18)
+            throw SMTPError.serverUnavailable(
+                lastConnectError, retryAfter: Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18)
         }
         openCount += 1
         do {
