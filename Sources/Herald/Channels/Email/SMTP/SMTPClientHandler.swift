@@ -1,5 +1,6 @@
 import NIOCore
 import NIOSSL
+import Synchronization
 
 /// Frames the server's bytes into replies and hands each to the request waiting for it, in order.
 ///
@@ -17,6 +18,18 @@ final class SMTPClientHandler: ChannelDuplexHandler {
         /// STARTTLS: after its reply, no further byte may arrive in clear text.
         var tlsFollows: Bool
         var promise: EventLoopPromise<[SMTPReply]>
+    }
+
+    /// Why the connection ended, shared with `SMTPConnection`: a write to a channel that is already
+    /// closed fails before reaching this handler, and must still report the real cause (a TLS failure).
+    final class FailureRecord: Sendable {
+        let error = Mutex<SMTPError?>(nil)
+    }
+
+    let record: FailureRecord
+
+    init(record: FailureRecord) {
+        self.record = record
     }
 
     private var buffer: ByteBuffer?
@@ -112,7 +125,10 @@ final class SMTPClientHandler: ChannelDuplexHandler {
     }
 
     private func fail(context: ChannelHandlerContext, _ error: SMTPError) {
-        if failure == nil { failure = error }
+        if failure == nil {
+            failure = error
+            record.error.withLock { $0 = $0 ?? error }
+        }
         failPending(error)
         context.close(promise: nil)
     }

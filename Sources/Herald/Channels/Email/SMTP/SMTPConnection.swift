@@ -17,11 +17,13 @@ public final class SMTPConnection: Sendable {
     /// When the connection last finished a transaction, for the pool's idle timeout.
     let lastUsed = Mutex<ContinuousClock.Instant>(.now)
     private let tlsContext: NIOSSLContext?
+    private let failure: SMTPClientHandler.FailureRecord
 
     private init(
         server: SMTPServerConfiguration, channel: any Channel, machine: SMTPSessionStateMachine, tlsContext: NIOSSLContext?,
-        transcript: (@Sendable (String) -> Void)?
+        failure: SMTPClientHandler.FailureRecord, transcript: (@Sendable (String) -> Void)?
     ) {
+        self.failure = failure
         self.server = server
         self.channel = channel
         self.machine = Mutex(machine)
@@ -40,6 +42,7 @@ public final class SMTPConnection: Sendable {
         let implicitTLS = server.security == .tls
         let hostname = Self.sniHostname(server.host)
         transcript?("connecting to \(server.host):\(server.port) (\(server.security.rawValue))")
+        let failure = SMTPClientHandler.FailureRecord()
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -50,7 +53,7 @@ public final class SMTPConnection: Sendable {
                         if implicitTLS, let tlsContext {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: hostname))
                         }
-                        try channel.pipeline.syncOperations.addHandler(SMTPClientHandler())
+                        try channel.pipeline.syncOperations.addHandler(SMTPClientHandler(record: failure))
                     }
                 }
                 .connect(host: server.host, port: server.port).get()
@@ -61,7 +64,7 @@ public final class SMTPConnection: Sendable {
             heloName: heloName, security: server.security, username: server.username, password: server.password)
         let connection = SMTPConnection(
             server: server, channel: channel, machine: SMTPSessionStateMachine(options: options, implicitTLS: implicitTLS),
-            tlsContext: tlsContext, transcript: transcript)
+            tlsContext: tlsContext, failure: failure, transcript: transcript)
         do {
             let start = connection.machine.withLock { $0.start() }
             guard case .ready(let capabilities) = try await connection.perform(start, step: "the greeting") else {
@@ -163,8 +166,10 @@ public final class SMTPConnection: Sendable {
         } catch {
             timer.cancel()
             close()
-            transcript?("failed: \(error)")
-            throw error as? SMTPError ?? SMTPError.connectionFailed(String(describing: error))
+            // The handler's record names the first cause; a later "closed channel" is only its consequence.
+            let cause = failure.error.withLock { $0 } ?? error as? SMTPError ?? SMTPError.connectionFailed(String(describing: error))
+            transcript?("failed: \(cause)")
+            throw cause
         }
         var action = SMTPSessionStateMachine.Action.wait
         for reply in replies {
