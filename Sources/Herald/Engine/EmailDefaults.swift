@@ -51,7 +51,7 @@ extension HeraldConfiguration {
         if let value = file.public_url { email.publicURL = value }
         if let value = file.unsubscribe_mailto { email.unsubscribeMailto = value }
         if let smtp = file.smtp, let host = smtp.host {
-            var server = SMTPServerConfiguration(host: host, security: smtp.security ?? .starttls)
+            var server = SMTPServerConfiguration(host: host, security: smtp.security ?? .opportunistic)
             server.port = smtp.port ?? (server.security == .tls ? 465 : 587)
             server.username = smtp.username
             server.password = smtp.password
@@ -111,7 +111,7 @@ extension HeraldConfiguration {
         }
         var security: SMTPServerConfiguration.Security
         switch scheme {
-        case "smtp": security = .starttls
+        case "smtp": security = .opportunistic
         case "smtps": security = .tls
         case "smtp+starttls": security = .starttls
         case "smtp+plain": security = .none

@@ -4264,8 +4264,8 @@ enum OpenAPIDocument {
                       "opportunistic",
                       "none"
                     ],
-                    "default": "starttls",
-                    "description": "`starttls`: STARTTLS required; `tls`: TLS from the first byte (SMTPS); `opportunistic`: STARTTLS when offered; `none`: never TLS (loopback test servers only)."
+                    "default": "opportunistic",
+                    "description": "`starttls`: STARTTLS required; `tls`: TLS from the first byte (SMTPS); `opportunistic` (the default): STARTTLS whenever offered, plain otherwise, never AUTH without TLS; `none`: never TLS (loopback test servers only)."
                   },
                   "username": {
                     "type": "string",

@@ -2,7 +2,8 @@
 public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
     /// How the connection is protected.
     public enum Security: String, Sendable, Codable, CaseIterable {
-        /// Plain TCP, upgraded with STARTTLS when the server offers it.
+        /// The default: STARTTLS whenever the server offers it (certificate verified), plain TCP when it
+        /// does not. Credentials are never sent without TLS, so a server that wants AUTH must offer STARTTLS.
         case opportunistic
         /// STARTTLS is required; a server that does not offer it is an error.
         case starttls
@@ -31,7 +32,7 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
     public var timeoutSeconds: Double
 
     public init(
-        host: String, port: Int = 587, security: Security = .starttls, username: String? = nil, password: String? = nil,
+        host: String, port: Int = 587, security: Security = .opportunistic, username: String? = nil, password: String? = nil,
         trustedCertificatesPEM: String? = nil, verifyCertificates: Bool = true, heloName: String? = nil, maxConnections: Int = 4,
         idleTimeoutSeconds: Double = 30, timeoutSeconds: Double = 30
     ) {
@@ -61,7 +62,7 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.host = try c.decode(String.self, forKey: .host)
-        self.security = try c.decodeIfPresent(Security.self, forKey: .security) ?? .starttls
+        self.security = try c.decodeIfPresent(Security.self, forKey: .security) ?? .opportunistic
         self.port = try c.decodeIfPresent(Int.self, forKey: .port) ?? (security == .tls ? 465 : 587)
         self.username = try c.decodeIfPresent(String.self, forKey: .username)
         self.password = try c.decodeIfPresent(String.self, forKey: .password)
