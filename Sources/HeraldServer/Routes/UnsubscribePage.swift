@@ -14,15 +14,15 @@ struct UnsubscribePage {
     /// The confirmation after an unsubscribe. `allEmailAction` is where the "Unsubscribe from all email"
     /// button posts; it is offered only after a single-type unsubscribe.
     static func confirmation(_ result: UnsubscribeResult, allEmailAction: String?) -> UnsubscribePage {
-        let tenant = escape(result.tenantName)
+        let tenant = result.tenantName.htmlEscaped
         var html: String
         switch result.scope {
         case .eventType:
-            let type = escape(result.eventTypeDisplayName)
+            let type = result.eventTypeDisplayName.htmlEscaped
             html = "<h1>You\u{2019}re unsubscribed</h1>\n"
             html += "<p>You will no longer receive <strong>\(type)</strong> emails from <strong>\(tenant)</strong>.</p>\n"
             if let description = result.eventTypeDescription, !description.isEmpty {
-                html += "<p class=\"muted\">\(type): \(escape(description))</p>\n"
+                html += "<p class=\"muted\">\(type): \(description.htmlEscaped)</p>\n"
             }
             if !result.stillSent.isEmpty {
                 html += "<p class=\"note\">\(type) emails are marked critical, so they will still be sent when one happens.</p>\n"
@@ -30,7 +30,7 @@ struct UnsubscribePage {
             html += "<p>Other email from \(tenant), and notifications in the app, are not affected.</p>\n"
             if let action = allEmailAction {
                 html += """
-                    <form method="post" action="\(escape(action))">
+                    <form method="post" action="\(action.htmlEscaped)">
                     <input type="hidden" name="scope" value="all">
                     <button type="submit">Unsubscribe from all email</button>
                     </form>
@@ -41,7 +41,7 @@ struct UnsubscribePage {
             html = "<h1>You\u{2019}re unsubscribed from all email</h1>\n"
             html += "<p>You will no longer receive any email from <strong>\(tenant)</strong>.</p>\n"
             if !result.stillSent.isEmpty {
-                let names = result.stillSent.map { "<strong>\(escape($0))</strong>" }.joined(separator: ", ")
+                let names = result.stillSent.map { "<strong>\($0.htmlEscaped)</strong>" }.joined(separator: ", ")
                 html += "<p class=\"note\">Critical notices (\(names)) will still be sent by email when one happens.</p>\n"
             }
             html += "<p>Notifications in the app are not affected.</p>\n"
@@ -84,7 +84,7 @@ struct UnsubscribePage {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="robots" content="noindex">
-        <title>\(Self.escape(title))</title>
+        <title>\(title.htmlEscaped)</title>
         <style>
         :root { color-scheme: light dark; --bg: #f4f5f7; --card: #ffffff; --text: #1d2330; --muted: #5b6472; --accent: #0b5cad; --note: #fff6df; --line: #dfe3ea; }
         @media (prefers-color-scheme: dark) { :root { --bg: #15181d; --card: #1f242b; --text: #e8ebf0; --muted: #a3acb9; --accent: #6aa8ec; --note: #3a3320; --line: #333a44; } }
@@ -119,22 +119,5 @@ struct UnsubscribePage {
         if let name = HTTPField.Name("Referrer-Policy") { headers[name] = "no-referrer" }
         if let name = HTTPField.Name("X-Robots-Tag") { headers[name] = "noindex" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    /// Escapes text for HTML element content and quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

@@ -28,24 +28,24 @@ public struct EmailLayoutRenderer: Sendable {
             header = try renderer.render(template, channel: .email, part: "html", context: context)
         } else if let logo = layout?.logoURL {
             header =
-                "<img src=\"\(Self.escape(logo))\" alt=\"\(Self.escape(tenantName))\" height=\"32\" style=\"display:block;border:0;height:32px\">"
+                "<img src=\"\(logo.htmlEscaped)\" alt=\"\(tenantName.htmlEscaped)\" height=\"32\" style=\"display:block;border:0;height:32px\">"
         } else {
-            header = Self.escape(tenantName)
+            header = tenantName.htmlEscaped
         }
         let footer = try layout?.footerHTML.map { try renderer.render($0, channel: .email, part: "html", context: context) } ?? ""
         var footerHTML = footer
         if let unsubscribeURL {
-            let link = "<a href=\"\(Self.escape(unsubscribeURL))\" style=\"color:\(brand)\">Unsubscribe from these emails</a>"
+            let link = "<a href=\"\(unsubscribeURL.htmlEscaped)\" style=\"color:\(brand)\">Unsubscribe from these emails</a>"
             footerHTML += footer.isEmpty ? link : "<br><br>" + link
         }
         let font = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
         let html = """
             <!DOCTYPE html>
-            <html lang="\(Self.escape(locale))">
+            <html lang="\(locale.htmlEscaped)">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(Self.escape(subject))</title>
+            <title>\(subject.htmlEscaped)</title>
             </head>
             <body style="margin:0;padding:0;background:#f3f4f6">
             <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f3f4f6">
@@ -68,21 +68,5 @@ public struct EmailLayoutRenderer: Sendable {
             if let unsubscribeURL { plain += "Unsubscribe: \(unsubscribeURL)\n" }
         }
         return (html, plain)
-    }
-
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }
