@@ -3244,6 +3244,27 @@ enum OpenAPIDocument {
                     "type": "object",
                     "additionalProperties": true,
                     "description": "The payload used: what was sent, plus sample values for missing declared parameters."
+                  },
+                  "subject": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "The email's subject, when the event type has an email channel (else null)."
+                  },
+                  "html": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "The email's full HTML inside the tenant's layout (else null)."
+                  },
+                  "text": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "The email's plain text part, generated from the HTML when the template has none (else null)."
                   }
                 }
               },
@@ -4477,7 +4498,7 @@ enum OpenAPIDocument {
                   "to": {
                     "type": "string",
                     "format": "email",
-                    "description": "Send to this address. Give this or `subscriber_id`."
+                    "description": "Send to this address (`email` and `address` are accepted as well). Give this or `subscriber_id`."
                   },
                   "subscriber_id": {
                     "type": "string",

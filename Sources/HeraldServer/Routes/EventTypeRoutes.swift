@@ -17,8 +17,19 @@ struct EventTypeRoutes {
         var locale: String?
 
         enum CodingKeys: String, CodingKey {
-            case to, payload, locale
+            case to, payload, locale, email, address
             case subscriberID = "subscriber_id"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            // `email` and `address` are accepted for `to`, as people write it either way.
+            to =
+                try container.decodeIfPresent(String.self, forKey: .to) ?? container.decodeIfPresent(String.self, forKey: .email)
+                ?? container.decodeIfPresent(String.self, forKey: .address)
+            subscriberID = try container.decodeIfPresent(String.self, forKey: .subscriberID)
+            payload = try container.decodeIfPresent([String: JSONValue].self, forKey: .payload)
+            locale = try container.decodeIfPresent(String.self, forKey: .locale)
         }
     }
 
@@ -48,7 +59,12 @@ struct EventTypeRoutes {
             let rendered = try await engine.preview(
                 tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), payload: body.payload ?? [:],
                 locale: body.locale)
+            // The email, finished, also at the top level: what most callers of a preview want to see.
+            let email = rendered.channels[ChannelKind.email.rawValue]?.parts ?? [:]
             return JSONResponse.make([
+                "subject": email["subject"].map(JSONValue.string) ?? .null,
+                "html": email["html"].map(JSONValue.string) ?? .null,
+                "text": email["text"].map(JSONValue.string) ?? .null,
                 "payload": JSONValue.object(rendered.payload),
                 "channels": .object(
                     rendered.channels.mapValues { .object(["locale": .string($0.locale), "parts": .object($0.parts.mapValues(JSONValue.string))]) }),

@@ -114,6 +114,7 @@ struct EmailTemplateTests {
             #expect(email?["html"]?.stringValue?.contains("Maple Court, 1 High St") == true)
             #expect(email?["text"]?.stringValue?.contains("Unsubscribe:") == true, "the text part is there, unsubscribe included")
             #expect(preview["payload"]?["unit"] != nil)
+            #expect(preview["subject"] == email?["subject"] && preview["html"] == email?["html"] && preview["text"] == email?["text"])
 
             let sent = try await api.send(.post, "/v1/event-types/payment_due/test", auth: key, json: ["to": "me@example.com"])
             #expect(sent.status == .ok && sent["outcome"]?.stringValue == "accepted", "\(sent.text)")

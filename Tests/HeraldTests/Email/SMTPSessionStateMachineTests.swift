@@ -83,6 +83,12 @@ struct SMTPSessionStateMachineTests {
             Issue.record("credentials must not go over plain text")
             return
         }
+
+        // A server on this machine may take them: nothing crosses a network.
+        var loopback = Machine(options: .init(heloName: "c", security: .opportunistic, username: "u", password: "p", plaintextAuthAllowed: true))
+        _ = loopback.start()
+        _ = loopback.received(Self.reply(220))
+        #expect(loopback.received(SMTPReply(code: 250, lines: ["mx", "AUTH PLAIN"])) == .send([.authPlain(username: "u", password: "p")]))
     }
 
     @Test func authPlainIsPreferredAndLoginIsTheFallback() {

@@ -61,7 +61,8 @@ public final class SMTPConnection: Sendable {
             throw SMTPError.connectionFailed("\(server.host):\(server.port): \(error)")
         }
         let options = SMTPSessionStateMachine.Options(
-            heloName: heloName, security: server.security, username: server.username, password: server.password)
+            heloName: heloName, security: server.security, username: server.username, password: server.password,
+            plaintextAuthAllowed: server.isLoopback)
         let connection = SMTPConnection(
             server: server, channel: channel, machine: SMTPSessionStateMachine(options: options, implicitTLS: implicitTLS),
             tlsContext: tlsContext, failure: failure, transcript: transcript)

@@ -3,7 +3,8 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
     /// How the connection is protected.
     public enum Security: String, Sendable, Codable, CaseIterable {
         /// The default: STARTTLS whenever the server offers it (certificate verified), plain TCP when it
-        /// does not. Credentials are never sent without TLS, so a server that wants AUTH must offer STARTTLS.
+        /// does not. Credentials are never sent without TLS (except to a loopback server), so a server that
+        /// wants AUTH must offer STARTTLS.
         case opportunistic
         /// STARTTLS is required; a server that does not offer it is an error.
         case starttls
@@ -79,6 +80,11 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
         var copy = self
         copy.password = password == nil ? nil : "********"
         return copy
+    }
+
+    /// Whether the server is on this machine, where credentials never cross a network.
+    public var isLoopback: Bool {
+        ["localhost", "::1", "[::1]"].contains(host.lowercased()) || host.hasPrefix("127.")
     }
 
     /// Problems with the values, named by field, for configuration files and the settings API.

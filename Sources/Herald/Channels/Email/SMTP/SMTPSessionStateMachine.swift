@@ -8,12 +8,18 @@ public struct SMTPSessionStateMachine: Sendable {
         public var security: SMTPServerConfiguration.Security
         public var username: String?
         public var password: String?
+        /// Credentials may go without TLS: the server is on this machine (loopback), or TLS is off by choice.
+        public var plaintextAuthAllowed: Bool
 
-        public init(heloName: String, security: SMTPServerConfiguration.Security, username: String? = nil, password: String? = nil) {
+        public init(
+            heloName: String, security: SMTPServerConfiguration.Security, username: String? = nil, password: String? = nil,
+            plaintextAuthAllowed: Bool = false
+        ) {
             self.heloName = heloName
             self.security = security
             self.username = username
             self.password = password
+            self.plaintextAuthAllowed = plaintextAuthAllowed || security == .none
         }
     }
 
@@ -269,7 +275,7 @@ public struct SMTPSessionStateMachine: Sendable {
 
     private mutating func authenticate() -> Action {
         guard let username = options.username, let password = options.password else { return becomeReady() }
-        if !tlsActive, options.security != .none {
+        if !tlsActive, !options.plaintextAuthAllowed {
             return fail(.unsupported("refusing to send SMTP credentials over an unencrypted connection; the server did not offer STARTTLS"))
         }
         if capabilities.authMechanisms.contains("PLAIN") {
