@@ -3,6 +3,8 @@ import Foundation
 import Herald
 import HeraldServer
 import Hummingbird
+import Metrics
+import Prometheus
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let adminKey { configuration.adminKey = adminKey }
         let logger = common.logger(configuration)
         let engine = try await configuration.openEngine(logger: logger)
+        // Metrics from libraries (Hummingbird's HTTP request metrics) go to the engine's registry, so /metrics shows them.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: engine.metrics.registry))
         let app = try await HeraldServer.application(engine: engine, logger: logger)
         logger.notice(
             "Herald is starting",

@@ -9,6 +9,8 @@ public enum HeraldServer {
     /// Every route, with its authentication. Tests use this router directly.
     public static func router(engine: HeraldEngine, expectsDispatcher: Bool = true) -> Router<HeraldRequestContext> {
         let router = Router(context: HeraldRequestContext.self)
+        // HTTP request counts and durations, through swift-metrics (`herald serve` points it at /metrics).
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
         OperationsRoutes(engine: engine, expectsDispatcher: expectsDispatcher).register(on: router)
@@ -29,6 +31,7 @@ public enum HeraldServer {
         EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
         MessageRoutes(engine: engine).register(on: tenantRoutes)
         EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
+        StatsRoutes(engine: engine).register(on: tenantRoutes)
         return router
     }
 

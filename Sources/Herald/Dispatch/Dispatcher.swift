@@ -23,12 +23,15 @@ public final class Dispatcher: Service, Sendable {
     let logger: Logger
     let observer: (any DeliveryObserver)?
     let heartbeat: Heartbeat
+    let metrics: HeraldMetrics?
     private let stopping = Atomic<Bool>(false)
 
     public init(
         store: any Store, catalog: Catalog, renderer: TemplateRenderer, channels: [any DeliveryChannel], settings: DispatchSettings,
-        signal: WakeSignal, owner: String, heartbeat: Heartbeat = Heartbeat(), observer: (any DeliveryObserver)? = nil, logger: Logger
+        signal: WakeSignal, owner: String, heartbeat: Heartbeat = Heartbeat(), observer: (any DeliveryObserver)? = nil,
+        metrics: HeraldMetrics? = nil, logger: Logger
     ) {
+        self.metrics = metrics
         self.heartbeat = heartbeat
         self.store = store
         self.catalog = catalog
@@ -133,10 +136,19 @@ public final class Dispatcher: Service, Sendable {
             }
         }
         let updated = try await store.complete(outcomes, owner: owner, now: Date())
-        if let observer, !updated.isEmpty {
-            let done = Set(updated)
-            await observer.recorded(outcomes.filter { done.contains($0.rowID) }, batch: batch)
+        guard !updated.isEmpty else { return }
+        let done = Set(updated)
+        let committed = outcomes.filter { done.contains($0.rowID) }
+        if let metrics {
+            let messages = Dictionary(batch.messages.map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
+            for outcome in committed {
+                guard let message = messages[outcome.rowID] else { continue }
+                metrics.recordOutcome(
+                    channel: message.channel, priority: message.priority, status: outcome.status, attemptDurationMs: outcome.attempt.durationMs,
+                    attemptOutcome: outcome.attempt.outcome)
+            }
         }
+        if let observer { await observer.recorded(committed, batch: batch) }
     }
 
     private func failure(_ message: ClaimedMessage, started: Date, reason: String, detail: String) -> DeliveryOutcome {

@@ -62,6 +62,7 @@ extension HeraldEngine {
         switch try await store.accept(tenantID: tenantID, triggers: prepared, idempotency: claim, now: now) {
         case .accepted(let receipts):
             signal.ring()
+            for trigger in prepared { metrics.recordEventAccepted(priority: trigger.eventType.priority) }
             return (receipts, false)
         case .replayed(let receipts):
             return (receipts, true)

@@ -25,6 +25,8 @@ public final class HeraldEngine: Sendable {
     public let logger: Logger
     /// Beats each time a dispatcher lane looks for work; `/readyz` reads it.
     public let dispatcherHeartbeat = Heartbeat()
+    /// Counters, histograms and gauges for `GET /metrics`.
+    public let metrics = HeraldMetrics()
     let validator: EventTypeValidator
 
     /// Opens (and migrates) the store and checks the catalog.
@@ -70,7 +72,7 @@ public final class HeraldEngine: Sendable {
         return [
             Dispatcher(
                 store: store, catalog: catalog, renderer: renderer, channels: channels, settings: settings, signal: signal, owner: nodeID,
-                heartbeat: dispatcherHeartbeat, observer: observer, logger: logger),
+                heartbeat: dispatcherHeartbeat, observer: observer, metrics: metrics, logger: logger),
             FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger),
             RetentionService(store: store, settings: settings, logger: logger),
         ] + channels.compactMap { $0 as? any Service }

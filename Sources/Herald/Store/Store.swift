@@ -111,6 +111,9 @@ public protocol Store: Sendable {
 
     // MARK: Operations
     func queueDepth(now: Date) async throws -> QueueDepth
+    /// The tenant's messages created since `since`, counted by event type, channel and status, and the
+    /// trigger → sent latencies (ms) of those that were sent or delivered, sorted ascending.
+    func deliveryStats(tenantID: String, since: Date) async throws -> (counts: [StatsCountRow], sortedLatenciesMs: [Double])
     /// Deletes up to `limit` expired rows of each kind.
     func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult
 }

@@ -2634,6 +2634,75 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/metrics": {
+              "get": {
+                "operationId": "metrics",
+                "summary": "Prometheus metrics",
+                "tags": [
+                  "Operations"
+                ],
+                "description": "Prometheus text exposition (version 0.0.4): `herald_messages_total{channel,status,priority}` (outcomes the dispatcher committed; a retry counts as `queued`), `herald_delivery_attempt_duration_seconds{channel,outcome}` (histogram), `herald_events_total{priority}`, `herald_queue_depth{priority}`, `herald_fanout_jobs`, `herald_circuit_open{transport}`, and HTTP request metrics (`hb_requests`, `http_server_request_duration`). Holds no tenant's data; open like /healthz. Counters start at zero when the process starts.",
+                "security": [],
+                "responses": {
+                  "200": {
+                    "description": "The exposition.",
+                    "content": {
+                      "text/plain": {
+                        "schema": {
+                          "type": "string"
+                        },
+                        "example": "# TYPE herald_messages_total counter\nherald_messages_total{channel=\"email\",status=\"sent\",priority=\"medium\"} 50\n"
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/v1/stats": {
+              "get": {
+                "operationId": "stats",
+                "summary": "Delivery figures over a window",
+                "tags": [
+                  "Operations"
+                ],
+                "description": "The tenant's messages created in the window: sent (sent and delivered), failed (failed and dead-lettered), suppressed, pending, the success rate sent / (sent + failed), per event type and per channel, and the trigger → sent latency percentiles in milliseconds.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "window",
+                    "in": "query",
+                    "required": false,
+                    "description": "How far back: seconds (`3600`) or a duration (`15m`, `24h`, `7d`); at most 90 days. Default 24h.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "24h"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The figures.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/DeliveryStats"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -4560,6 +4629,98 @@ enum OpenAPIDocument {
                       "C: EHLO herald",
                       "C: MAIL FROM:<notices@example.com> SIZE=2311"
                     ]
+                  }
+                }
+              },
+              "DeliveryCounts": {
+                "type": "object",
+                "properties": {
+                  "sent": {
+                    "type": "integer"
+                  },
+                  "failed": {
+                    "type": "integer"
+                  },
+                  "suppressed": {
+                    "type": "integer"
+                  },
+                  "pending": {
+                    "type": "integer"
+                  },
+                  "cancelled": {
+                    "type": "integer"
+                  },
+                  "total": {
+                    "type": "integer"
+                  },
+                  "success_rate": {
+                    "type": [
+                      "number",
+                      "null"
+                    ],
+                    "description": "sent / (sent + failed); null when nothing finished."
+                  }
+                }
+              },
+              "DeliveryStats": {
+                "type": "object",
+                "properties": {
+                  "window": {
+                    "type": "object",
+                    "properties": {
+                      "from": {
+                        "type": "string",
+                        "format": "date-time"
+                      },
+                      "to": {
+                        "type": "string",
+                        "format": "date-time"
+                      },
+                      "seconds": {
+                        "type": "integer"
+                      }
+                    }
+                  },
+                  "totals": {
+                    "$ref": "#/components/schemas/DeliveryCounts"
+                  },
+                  "latency_ms": {
+                    "type": "object",
+                    "properties": {
+                      "p50": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "p95": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "p99": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "samples": {
+                        "type": "integer"
+                      }
+                    }
+                  },
+                  "by_event_type": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "$ref": "#/components/schemas/DeliveryCounts"
+                    }
+                  },
+                  "by_channel": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "$ref": "#/components/schemas/DeliveryCounts"
+                    }
                   }
                 }
               }

@@ -39,6 +39,12 @@ struct OperationsRoutes {
             }
             return JSONResponse.make(readiness, status: readiness.ready ? .ok : .serviceUnavailable)
         }
+        // Prometheus text exposition. Open like /healthz: it holds no tenant's data, only process-wide figures.
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: try await engine.metricsExposition())))
+        }
         router.get("openapi.json") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],

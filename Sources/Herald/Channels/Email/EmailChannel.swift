@@ -87,6 +87,13 @@ public final class EmailChannel: DeliveryChannel, Service {
         return settings
     }
 
+    /// Each SMTP server in use and whether its circuit is open (it was unreachable moments ago).
+    public func circuits() async -> [(server: String, open: Bool)] {
+        var states: [(server: String, open: Bool)] = []
+        for pool in pools.withLock({ Array($0.values) }) { states.append(("smtp \(pool.server)", await pool.isCircuitOpen)) }
+        return states.sorted { $0.server < $1.server }
+    }
+
     /// Forgets cached tenant settings, so a change takes effect on the next message.
     public func settingsChanged(tenantID: String) {
         _ = settingsCache.withLock { $0.removeValue(forKey: tenantID) }

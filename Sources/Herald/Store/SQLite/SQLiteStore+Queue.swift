@@ -241,3 +241,29 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func deliveryStats(tenantID: String, since: Date) async throws -> (counts: [StatsCountRow], sortedLatenciesMs: [Double]) {
+        try await pool.read { db in
+            let sinceMS = Self.ms(since)
+            let counts = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.type, m.channel, m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
+                    WHERE m.tenant_id = ? AND m.created_at >= ? GROUP BY e.type, m.channel, m.status
+                    """, arguments: [tenantID, sinceMS]
+            ).compactMap { row -> StatsCountRow? in
+                guard let channel = ChannelKind(rawValue: row[1]), let status = MessageStatus(rawValue: row[2]) else { return nil }
+                return StatsCountRow(eventType: row[0], channel: channel, status: status, count: row[3])
+            }
+            let latencies = try Double.fetchAll(
+                db,
+                sql: """
+                    SELECT m.sent_at - e.created_at AS latency FROM messages m JOIN events e ON e.pk = m.event_pk
+                    WHERE m.tenant_id = ? AND m.created_at >= ? AND m.status IN ('sent', 'delivered') AND m.sent_at IS NOT NULL
+                    ORDER BY latency
+                    """, arguments: [tenantID, sinceMS])
+            return (counts, latencies)
+        }
+    }
+}

@@ -123,6 +123,12 @@ public actor SMTPConnectionPool {
         waiters.removeAll()
     }
 
+    /// Whether connects are being held back because the server was unreachable moments ago.
+    public var isCircuitOpen: Bool {
+        guard let until = unavailableUntil else { return false }
+        return ContinuousClock.now < until
+    }
+
     /// Connections open right now (idle or leased).
     public var openConnections: Int { openCount }
 }

@@ -1,0 +1,17 @@
+import Foundation
+
+extension HeraldEngine {
+    /// The tenant's delivery figures over the last `window` seconds.
+    public func stats(tenantID: String, window: TimeInterval, now: Date = Date()) async throws -> DeliveryStats {
+        let from = now.addingTimeInterval(-window)
+        let (counts, latencies) = try await store.deliveryStats(tenantID: tenantID, since: from)
+        return DeliveryStats(window: .init(from: from, to: now, seconds: Int(window)), counts: counts, sortedLatenciesMs: latencies)
+    }
+
+    /// The Prometheus exposition, with the stored-state gauges (queue depth, open circuits) read now.
+    public func metricsExposition() async throws -> String {
+        let queue = try await store.queueDepth(now: Date())
+        metrics.refresh(queue: queue, circuits: await emailChannel?.circuits() ?? [])
+        return metrics.exposition()
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A tenant's delivery figures over a recent window, for `GET /v1/stats`: what was sent and what failed,
+/// the success rate, per event type and channel, and how long a trigger took to reach its provider.
+public struct DeliveryStats: Sendable, Codable, Hashable {
+    public struct Window: Sendable, Codable, Hashable {
+        public var from: Date
+        public var to: Date
+        public var seconds: Int
+    }
+
+    /// Messages by outcome. `sent` counts sent and delivered; `failed` counts failed and dead-lettered.
+    public struct Counts: Sendable, Codable, Hashable {
+        public var sent = 0
+        public var failed = 0
+        public var suppressed = 0
+        /// Queued or being sent right now (including retries that are waiting).
+        public var pending = 0
+        public var cancelled = 0
+        public var total = 0
+        /// sent / (sent + failed), or nil when nothing has finished yet.
+        public var successRate: Double?
+
+        mutating func add(status: MessageStatus, count: Int) {
+            switch status {
+            case .sent, .delivered: sent += count
+            case .failed, .deadLettered: failed += count
+            case .suppressed: suppressed += count
+            case .queued, .sending: pending += count
+            case .cancelled: cancelled += count
+            }
+            total += count
+            successRate = sent + failed == 0 ? nil : Double(sent) / Double(sent + failed)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case sent, failed, suppressed, pending, cancelled, total
+            case successRate = "success_rate"
+        }
+    }
+
+    /// Trigger → accepted by the provider (or stored in the inbox), in milliseconds.
+    public struct Latency: Sendable, Codable, Hashable {
+        public var p50: Double?
+        public var p95: Double?
+        public var p99: Double?
+        public var samples: Int
+    }
+
+    public var window: Window
+    public var totals: Counts
+    public var latencyMs: Latency
+    public var byEventType: [String: Counts]
+    public var byChannel: [String: Counts]
+
+    enum CodingKeys: String, CodingKey {
+        case window, totals
+        case latencyMs = "latency_ms"
+        case byEventType = "by_event_type"
+        case byChannel = "by_channel"
+    }
+
+    /// Builds the figures from the store's counts and its sorted latencies.
+    public init(window: Window, counts: [StatsCountRow], sortedLatenciesMs: [Double]) {
+        self.window = window
+        var totals = Counts()
+        var byEventType: [String: Counts] = [:]
+        var byChannel: [String: Counts] = [:]
+        for row in counts {
+            totals.add(status: row.status, count: row.count)
+            byEventType[row.eventType, default: Counts()].add(status: row.status, count: row.count)
+            byChannel[row.channel.rawValue, default: Counts()].add(status: row.status, count: row.count)
+        }
+        self.totals = totals
+        self.byEventType = byEventType
+        self.byChannel = byChannel
+        func percentile(_ p: Double) -> Double? {
+            guard !sortedLatenciesMs.isEmpty else { return nil }
+            // Nearest rank: the smallest value with at least p of the samples at or below it.
+            let rank = Int((p * Double(sortedLatenciesMs.count)).rounded(.up))
+            return sortedLatenciesMs[max(0, min(sortedLatenciesMs.count - 1, rank - 1))]
+        }
+        self.latencyMs = Latency(p50: percentile(0.50), p95: percentile(0.95), p99: percentile(0.99), samples: sortedLatenciesMs.count)
+    }
+}
+
+/// One group of the store's message counts: event type × channel × status.
+public struct StatsCountRow: Sendable, Hashable {
+    public var eventType: String
+    public var channel: ChannelKind
+    public var status: MessageStatus
+    public var count: Int
+
+    public init(eventType: String, channel: ChannelKind, status: MessageStatus, count: Int) {
+        self.eventType = eventType
+        self.channel = channel
+        self.status = status
+        self.count = count
+    }
+}
