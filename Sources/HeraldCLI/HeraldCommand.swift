@@ -11,7 +11,7 @@ struct HeraldCommand: AsyncParsableCommand {
         discussion: """
             Settings come from flags, then HERALD_* environment variables, then herald.yml (flags win).
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, SendCommand.self, EmailCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, SendCommand.self, EmailCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Herald
+import Logging
+
+/// `herald bench`: runs named workloads against a Herald engine of its own (embedded SQLite in a temporary
+/// folder, the catalog from herald.yml) and an SMTP sink of its own on loopback, and prints one JSON line
+/// per workload plus a human summary.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure Herald: run workloads and print their figures.",
+        discussion: """
+            Workloads: \(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", ")).
+            Each prints one JSON line on standard output; progress goes to standard error.
+            Build with `swift build -c release` first for figures worth quoting.
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Flag(name: .long, help: "Run every workload.")
+    var all = false
+
+    @Option(name: .customLong("workload"), help: "A workload to run (repeatable).")
+    var workloads: [BenchWorkload] = []
+
+    @Option(name: .long, help: "email-bulk: subscribers, one payment_due trigger each (10% opt out of email).")
+    var subscribers = 10_000
+
+    @Option(name: .long, help: "inapp-fanout: members of the topic.")
+    var members = 1_000_000
+
+    @Option(name: .long, help: "SMTP connections the pool may open to the sink.")
+    var connections = 4
+
+    func run() async throws {
+        let chosen = all ? BenchWorkload.allCases : workloads
+        guard !chosen.isEmpty else {
+            throw ValidationError("name a --workload (\(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", "))) or --all")
+        }
+        guard subscribers >= 10, members >= 10, (1...64).contains(connections) else {
+            throw ValidationError("--subscribers and --members must be at least 10, --connections 1 to 64")
+        }
+        var configuration = try common.load()
+        configuration.logLevel = "warning"
+        var results: [BenchResult] = []
+        for workload in chosen {
+            let runner = BenchRunner(base: configuration, connections: connections)
+            let result: BenchResult
+            switch workload {
+            case .idle: result = try await runner.idle()
+            case .emailBulk: result = try await runner.emailBulk(subscribers: subscribers)
+            case .inappFanout: result = try await runner.inAppFanout(members: members)
+            }
+            FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
+            results.append(result)
+        }
+        FileHandle.standardError.write(Data(("\n" + results.map(\.summary).joined(separator: "\n") + "\n").utf8))
+    }
+}
+
+enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
+    case emailBulk = "email-bulk"
+    case inappFanout = "inapp-fanout"
+    case idle
+}
+
+/// One workload's figures.
+struct BenchResult {
+    var workload: String
+    var figures: [(String, Double)]
+    var summary: String
+
+    var jsonLine: String {
+        var object: [String: JSONValue] = ["workload": .string(workload)]
+        for (name, value) in figures { object[name] = .number((value * 100).rounded() / 100) }
+        return JSONValue.object(object).jsonText()
+    }
+}
