@@ -76,6 +76,7 @@ struct BenchRunner {
                 let now = ContinuousClock.now
                 for receipt in receipts { triggeredAt[receipt.eventId] = now }
             }
+            let accepted = started.duration(to: .now).seconds
             while sink.received < expected {
                 progress.update(sink.received)
                 if started.duration(to: .now) > .seconds(600) {
@@ -98,11 +99,13 @@ struct BenchRunner {
                 workload: "email-bulk",
                 figures: [
                     ("emails", Double(expected)), ("seconds", seconds), ("emails_per_second", rate), ("p50_ms", p50), ("p99_ms", p99),
-                    ("connections", Double(sink.connections)),
+                    ("connections", Double(sink.connections)), ("accept_seconds", accepted),
                 ],
                 summary: String(
-                    format: "email-bulk:    %d emails in %.2f s = %.0f emails/s over %d connections; trigger → received p50 %.0f ms, p99 %.0f ms",
-                    expected, seconds, rate, sink.connections, p50, p99))
+                    format:
+                        "email-bulk:    %d emails in %.2f s = %.0f emails/s over %d connections; trigger → received p50 %.0f ms, p99 %.0f ms; "
+                        + "accepting the %d triggers took %.2f s",
+                    expected, seconds, rate, sink.connections, p50, p99, count, accepted))
         }
     }
 

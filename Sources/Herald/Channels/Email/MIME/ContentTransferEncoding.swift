@@ -17,65 +17,98 @@ public enum ContentTransferEncoding: String, Sendable, Hashable, CaseIterable {
     }
 
     /// `text` encoded, with its line breaks (LF, CRLF or CR) written as CRLF.
+    ///
+    /// Works on UTF-8 bytes throughout: this runs for every email, and Foundation's string searching is
+    /// the slowest part of composing one when used here.
     public func encode(_ text: String) -> String {
-        let lines = Self.lines(of: text)
+        let lines = Self.lines(of: Array(text.utf8))
+        var output: [UInt8] = []
         switch self {
         case .quotedPrintable:
-            return lines.flatMap { Self.quotedPrintableLines(Array($0.utf8)) }.joined(separator: "\r\n")
-        case .base64:
-            let encoded = Data(lines.joined(separator: "\r\n").utf8).base64EncodedString()
-            var output: [Substring] = []
-            var start = encoded.startIndex
-            while start < encoded.endIndex {
-                let end = encoded.index(start, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
-                output.append(encoded[start..<end])
-                start = end
+            output.reserveCapacity(text.utf8.count + text.utf8.count / 4 + 16)
+            for (number, line) in lines.enumerated() {
+                if number > 0 { output += Self.crlf }
+                Self.appendQuotedPrintable(line, to: &output)
             }
-            return output.joined(separator: "\r\n")
+        case .base64:
+            var joined: [UInt8] = []
+            joined.reserveCapacity(text.utf8.count + lines.count)
+            for (number, line) in lines.enumerated() {
+                if number > 0 { joined += Self.crlf }
+                joined += line
+            }
+            let encoded = Array(Data(joined).base64EncodedString().utf8)
+            output.reserveCapacity(encoded.count + encoded.count / 38 + 2)
+            for start in stride(from: 0, to: encoded.count, by: 76) {
+                if start > 0 { output += Self.crlf }
+                output += encoded[start..<min(start + 76, encoded.count)]
+            }
         }
+        return String(decoding: output, as: UTF8.self)
     }
 
-    /// The logical lines of `text`, whatever its line endings.
-    static func lines(of text: String) -> [Substring] {
-        text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
-            .split(separator: "\n", omittingEmptySubsequences: false)
+    static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    /// The logical lines of `bytes`, whatever its line endings (LF, CRLF or CR).
+    static func lines(of bytes: [UInt8]) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0A || byte == 0x0D {
+                lines.append(bytes[start..<index])
+                if byte == 0x0D, index + 1 < bytes.count, bytes[index + 1] == 0x0A { index += 1 }
+                start = index + 1
+            }
+            index += 1
+        }
+        lines.append(bytes[start..<bytes.count])
+        return lines
     }
 
-    /// One logical line in quoted-printable (RFC 2045 §6.7): physical lines of at most 76 characters, each but the last
-    /// ending in a soft break `=`. A soft break never cuts an `=XX` escape, nor the escapes of one UTF-8 character, so
+    /// One logical line in quoted-printable (RFC 2045 §6.7), as physical lines of at most 76 characters joined by
+    /// soft breaks (`=` CRLF). A soft break never cuts an `=XX` escape, nor the escapes of one UTF-8 character, so
     /// even a reader that decodes line by line sees whole characters.
     ///
     /// Besides `=` and bytes outside printable ASCII, it escapes whitespace at the end of the line (transports strip it),
     /// a `.` starting a physical line and the `F` of a line starting `From ` (transports and mbox files alter both).
-    static func quotedPrintableLines(_ bytes: [UInt8]) -> [String] {
-        var lines: [String] = []
-        var current = ""
-        var index = 0
-        while index < bytes.count {
+    static func appendQuotedPrintable(_ bytes: ArraySlice<UInt8>, to output: inout [UInt8]) {
+        var column = 0
+        var index = bytes.startIndex
+        var piece: [UInt8] = []
+        piece.reserveCapacity(12)
+        while index < bytes.endIndex {
             let byte = bytes[index]
-            let length = min(bytes.count - index, byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1)
-            let isLast = index + length == bytes.count
-            var piece: String
+            let length = min(bytes.endIndex - index, byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1)
+            let isLast = index + length == bytes.endIndex
+            piece.removeAll(keepingCapacity: true)
             switch byte {
-            case 0x20, 0x09:
-                piece = isLast ? "=" + HeaderFieldWriter.hexByte(byte) : String(Unicode.Scalar(byte))
+            case 0x20 where !isLast, 0x09 where !isLast:
+                piece.append(byte)
             case 0x21...0x7E where byte != UInt8(ascii: "="):
-                piece = String(Unicode.Scalar(byte))
+                piece.append(byte)
             default:
-                piece = bytes[index..<(index + length)].map { "=" + HeaderFieldWriter.hexByte($0) }.joined()
+                for escaped in bytes[index..<(index + length)] { appendEscape(escaped, to: &piece) }
             }
             // A soft break needs one column for its `=`, except after the line's last piece.
-            if current.utf8.count + piece.utf8.count > (isLast ? 76 : 75) {
-                lines.append(current + "=")
-                current = ""
+            if column + piece.count > (isLast ? 76 : 75) {
+                output += [UInt8(ascii: "="), 0x0D, 0x0A]
+                column = 0
             }
-            if current.isEmpty, byte == UInt8(ascii: ".") || (byte == UInt8(ascii: "F") && bytes[index...].starts(with: Array("From ".utf8))) {
-                piece = "=" + HeaderFieldWriter.hexByte(byte)
+            if column == 0, byte == UInt8(ascii: ".") || (byte == UInt8(ascii: "F") && bytes[index...].starts(with: "From ".utf8)) {
+                piece.removeAll(keepingCapacity: true)
+                appendEscape(byte, to: &piece)
             }
-            current += piece
+            output += piece
+            column += piece.count
             index += length
         }
-        lines.append(current)
-        return lines
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    private static func appendEscape(_ byte: UInt8, to piece: inout [UInt8]) {
+        piece += [UInt8(ascii: "="), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
     }
 }
