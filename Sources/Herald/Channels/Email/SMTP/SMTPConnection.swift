@@ -199,16 +199,28 @@ public final class SMTPConnection: Sendable {
     /// The message as DATA content: line ends made CRLF, lines starting with `.` doubled (RFC 5321
     /// §4.5.2), and the terminating `CRLF.CRLF`.
     static func dataBuffer(_ message: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: message.count + message.count / 50 + 8)
+        var buffer = allocator.buffer(capacity: message.count + 64)
+        let cr = UInt8(ascii: "\r")
+        let lf = UInt8(ascii: "\n")
+        let dot = UInt8(ascii: ".")
+        // Copies runs of bytes whole, stopping only where a byte must be added: a CR before a bare LF,
+        // a second dot before a dot that starts a line.
+        var runStart = 0
         var atLineStart = true
-        var previous: UInt8 = 0
-        for byte in message {
-            if byte == UInt8(ascii: "\n"), previous != UInt8(ascii: "\r") { buffer.writeInteger(UInt8(ascii: "\r")) }
-            if atLineStart, byte == UInt8(ascii: ".") { buffer.writeInteger(UInt8(ascii: ".")) }
-            buffer.writeInteger(byte)
-            atLineStart = byte == UInt8(ascii: "\n")
-            previous = byte
+        for index in message.indices {
+            let byte = message[index]
+            if byte == lf, index == 0 || message[index - 1] != cr {
+                buffer.writeBytes(message[runStart..<index])
+                buffer.writeInteger(cr)
+                runStart = index
+            } else if atLineStart, byte == dot {
+                buffer.writeBytes(message[runStart..<index])
+                buffer.writeInteger(dot)
+                runStart = index
+            }
+            atLineStart = byte == lf
         }
+        buffer.writeBytes(message[runStart...])
         if !atLineStart { buffer.writeStaticString("\r\n") }
         buffer.writeStaticString(".\r\n")
         return buffer
