@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import Synchronization
 
 /// Checks an event type before it is stored or loaded: its key, channels, parameters and templates.
 /// Every problem is reported with the field it is in, so one answer lists everything to fix.
@@ -96,7 +97,23 @@ public struct EventTypeValidator: Sendable {
     }
 
     /// Root names any email subject template of the event type mentions, inside sections or not.
+    /// Remembered per set of subjects, since every trigger of the type asks again.
     static func headerVariables(_ eventType: EventType) -> Set<String> {
+        let subjects = (Array((eventType.templates[.email] ?? [:]).values) + Array((eventType.fallbackTemplates[.email] ?? [:]).values))
+            .compactMap { $0["subject"] }.sorted().joined(separator: "\u{0}")
+        if subjects.isEmpty { return [] }
+        if let known = headerVariableCache.withLock({ $0[subjects] }) { return known }
+        let names = scanHeaderVariables(eventType)
+        headerVariableCache.withLock { cache in
+            if cache.count > 1000 { cache.removeAll() }
+            cache[subjects] = names
+        }
+        return names
+    }
+
+    private static let headerVariableCache = Mutex<[String: Set<String>]>([:])
+
+    private static func scanHeaderVariables(_ eventType: EventType) -> Set<String> {
         var names: Set<String> = []
         for parts in Array((eventType.templates[.email] ?? [:]).values) + Array((eventType.fallbackTemplates[.email] ?? [:]).values) {
             guard let subject = parts["subject"] else { continue }

@@ -140,11 +140,11 @@ extension SQLiteStore {
         for chunk in stride(from: 0, to: pks.count, by: 900) {
             let slice = Array(pks[chunk..<min(chunk + 900, pks.count)])
             let ruleRows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT subscriber_pk, event_type, channel, enabled, unsubscribed FROM preferences
-                    WHERE subscriber_pk IN (\(placeholders(slice.count))) AND event_type IN (?, '*')
-                    """, arguments: StatementArguments(slice.map { $0 as (any DatabaseValueConvertible) } + [eventType]))
+                db.cachedStatement(
+                    sql: """
+                        SELECT subscriber_pk, event_type, channel, enabled, unsubscribed FROM preferences
+                        WHERE subscriber_pk IN (\(placeholders(slice.count))) AND event_type IN (?, '*')
+                        """), arguments: StatementArguments(slice.map { $0 as (any DatabaseValueConvertible) } + [eventType]))
             for rule in ruleRows {
                 if let position = index[rule[0]] {
                     records[position].rules.append(

@@ -88,8 +88,7 @@ extension SQLiteStore {
     }
 
     static func tenantSubscriberPK(_ db: Database, tenantID: String, id: String) throws -> Int64? {
-        try Int64.fetchOne(
-            db, sql: "SELECT pk FROM subscribers WHERE tenant_id = ? AND id = ?", arguments: [tenantID, id])
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM subscribers WHERE tenant_id = ? AND id = ?"), arguments: [tenantID, id])
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
