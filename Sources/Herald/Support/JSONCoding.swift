@@ -2,7 +2,9 @@ import Foundation
 
 /// The one JSON configuration Herald uses for storage and the API: sorted keys, ISO dates.
 public enum JSONCoding {
-    public static var encoder: JSONEncoder {
+    /// One encoder and one decoder for the process: both are safe to share, and making them per call
+    /// showed in profiles of bulk triggers.
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
@@ -10,9 +12,9 @@ public enum JSONCoding {
             try container.encode(Timestamp.format(date))
         }
         return encoder
-    }
+    }()
 
-    public static var decoder: JSONDecoder {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -23,7 +25,7 @@ public enum JSONCoding {
             return date
         }
         return decoder
-    }
+    }()
 
     public static func encode<T: Encodable>(_ value: T) -> Data {
         // Encoding our own Codable values cannot fail; a failure is a programming error.
