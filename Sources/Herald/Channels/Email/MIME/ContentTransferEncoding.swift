@@ -76,39 +76,33 @@ public enum ContentTransferEncoding: String, Sendable, Hashable, CaseIterable {
     static func appendQuotedPrintable(_ bytes: ArraySlice<UInt8>, to output: inout [UInt8]) {
         var column = 0
         var index = bytes.startIndex
-        var piece: [UInt8] = []
-        piece.reserveCapacity(12)
         while index < bytes.endIndex {
             let byte = bytes[index]
             let length = min(bytes.endIndex - index, byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1)
             let isLast = index + length == bytes.endIndex
-            piece.removeAll(keepingCapacity: true)
-            switch byte {
-            case 0x20 where !isLast, 0x09 where !isLast:
-                piece.append(byte)
-            case 0x21...0x7E where byte != UInt8(ascii: "="):
-                piece.append(byte)
-            default:
-                for escaped in bytes[index..<(index + length)] { appendEscape(escaped, to: &piece) }
-            }
+            let literal =
+                length == 1
+                && ((0x21...0x7E).contains(byte) && byte != UInt8(ascii: "=") || (byte == 0x20 || byte == 0x09) && !isLast)
+            let width = literal ? 1 : 3 * length
             // A soft break needs one column for its `=`, except after the line's last piece.
-            if column + piece.count > (isLast ? 76 : 75) {
+            if column + width > (isLast ? 76 : 75) {
                 output += [UInt8(ascii: "="), 0x0D, 0x0A]
                 column = 0
             }
-            if column == 0, byte == UInt8(ascii: ".") || (byte == UInt8(ascii: "F") && bytes[index...].starts(with: "From ".utf8)) {
-                piece.removeAll(keepingCapacity: true)
-                appendEscape(byte, to: &piece)
+            let escapeAtLineStart =
+                column == 0 && (byte == UInt8(ascii: ".") || (byte == UInt8(ascii: "F") && bytes[index...].starts(with: "From ".utf8)))
+            if literal, !escapeAtLineStart {
+                output.append(byte)
+                column += 1
+            } else {
+                for escaped in bytes[index..<(index + length)] {
+                    output += [UInt8(ascii: "="), hexDigits[Int(escaped >> 4)], hexDigits[Int(escaped & 0x0F)]]
+                }
+                column += 3 * length
             }
-            output += piece
-            column += piece.count
             index += length
         }
     }
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
-
-    private static func appendEscape(_ byte: UInt8, to piece: inout [UInt8]) {
-        piece += [UInt8(ascii: "="), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]]
-    }
 }
