@@ -55,7 +55,7 @@ struct HeaderFieldWriter {
     /// to fold within 78 characters. Structured values such as `List-Unsubscribe` must not be encoded, so they pass
     /// `strict: false`.
     mutating func appendText(_ text: String, strict: Bool) {
-        if !text.unicodeScalars.allSatisfy(\.isASCII) || (strict && text.contains("=?")) {
+        if !text.unicodeScalars.allSatisfy(\.isASCII) || (strict && MIMEEncoder.occurs("=?", in: text)) {
             appendEncodedWords(text)
             return
         }
@@ -71,7 +71,7 @@ struct HeaderFieldWriter {
     /// Appends a display name: bare atoms when it has only those, a quoted-string when it has specials (`.` `,` `"` …),
     /// encoded-words when it is not ASCII.
     mutating func appendPhrase(_ phrase: String) {
-        if !phrase.unicodeScalars.allSatisfy(\.isASCII) || phrase.contains("=?") {
+        if !phrase.unicodeScalars.allSatisfy(\.isASCII) || MIMEEncoder.occurs("=?", in: phrase) {
             appendEncodedWords(phrase)
             return
         }
