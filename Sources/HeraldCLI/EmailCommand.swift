@@ -25,9 +25,23 @@ struct EmailCommand: AsyncParsableCommand {
         @Option(name: .long, help: "From address for this test (default: the configured one).")
         var from: String?
 
+        @Option(name: .long, help: "PEM certificate(s) to trust for this test, e.g. a self-signed server's (or $HERALD_SMTP_CA_FILE).")
+        var caFile: String?
+
         func run() async throws {
             var configuration = try common.load()
-            if let smtpURL { configuration.email.smtp = try HeraldConfiguration.smtpServer(url: smtpURL) }
+            if let smtpURL {
+                // A server named here keeps the trust configured for the server (HERALD_SMTP_CA_FILE, herald.yml).
+                let trusted = configuration.email.smtp?.trustedCertificatesPEM
+                configuration.email.smtp = try HeraldConfiguration.smtpServer(url: smtpURL)
+                configuration.email.smtp?.trustedCertificatesPEM = trusted
+            }
+            if let caFile = caFile ?? ProcessInfo.processInfo.environment["HERALD_SMTP_CA_FILE"] {
+                guard let pem = try? String(contentsOfFile: caFile, encoding: .utf8) else {
+                    throw ValidationError("cannot read the certificate file \(caFile)")
+                }
+                configuration.email.smtp?.trustedCertificatesPEM = pem
+            }
             if let from { configuration.email.fromAddress = from }
             let host = ProcessInfo.processInfo.hostName
             let message = EmailMessage(
