@@ -26,7 +26,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "email-bulk: subscribers, one payment_due trigger each (10% opt out of email).")
     var subscribers = 10_000
 
-    @Option(name: .long, help: "inapp-fanout: members of the topic.")
+    @Option(name: .long, help: "inapp-fanout and backlog: members of the topic.")
     var members = 1_000_000
 
     @Option(name: .long, help: "SMTP connections the pool may open to the sink.")
@@ -50,6 +50,7 @@ struct BenchCommand: AsyncParsableCommand {
             case .idle: result = try await runner.idle()
             case .emailBulk: result = try await runner.emailBulk(subscribers: subscribers)
             case .inappFanout: result = try await runner.inAppFanout(members: members)
+            case .backlog: result = try await runner.backlog(members: members)
             }
             FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
             results.append(result)
@@ -61,6 +62,7 @@ struct BenchCommand: AsyncParsableCommand {
 enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
     case emailBulk = "email-bulk"
     case inappFanout = "inapp-fanout"
+    case backlog
     case idle
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Herald
 import Logging
+import ServiceLifecycle
 
 /// Runs each workload on a fresh engine (its own temporary database) with its services running.
 struct BenchRunner {
@@ -8,7 +9,9 @@ struct BenchRunner {
     let connections: Int
 
     /// Starts an engine on a new database, sending email to `sink`, and runs `body` while it delivers.
-    func withEngine<T: Sendable>(sink: BenchSMTPSink?, _ body: @Sendable (HeraldEngine) async throws -> T) async throws -> T {
+    func withEngine<T: Sendable>(sink: BenchSMTPSink?, dispatch: Bool = true, _ body: @Sendable (HeraldEngine) async throws -> T) async throws
+        -> T
+    {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -24,7 +27,14 @@ struct BenchRunner {
         var logger = Logger(label: "herald-bench")
         logger.logLevel = .warning
         let engine = try await HeraldEngine(configuration: configuration, logger: logger)
-        let services = try await engine.services()
+        // Without dispatch only topic fan-out runs: messages are planned and stay queued (the backlog workload).
+        let services: [any Service] =
+            dispatch
+            ? try await engine.services()
+            : [
+                FanoutWorker(
+                    store: engine.store, settings: engine.configuration.dispatch, signal: engine.signal, owner: engine.nodeID, logger: logger)
+            ]
         return try await withThrowingTaskGroup(of: Void.self) { group in
             for service in services { group.addTask { try await service.run() } }
             defer { group.cancelAll() }
@@ -113,25 +123,7 @@ struct BenchRunner {
     /// address, so email is suppressed as no_address), until every in-app message is in its inbox.
     func inAppFanout(members count: Int) async throws -> BenchResult {
         try await withEngine(sink: nil) { engine in
-            let (tenant, _) = try await engine.createTenant(name: "Bench Estate")
-            _ = try await engine.upsertTopic(tenantID: tenant.id, key: "everyone", name: "Everyone")
-            let setup = BenchProgress(label: "inapp-fanout setup", total: count)
-            for start in stride(from: 0, to: count, by: 10_000) {
-                let ids = (start..<min(count, start + 10_000)).map { "m\($0)" }
-                _ = try await engine.upsertSubscribers(tenantID: tenant.id, ids.map { SubscriberInput(id: $0) })
-                _ = try await engine.addTopicMembers(tenantID: tenant.id, key: "everyone", subscriberIDs: ids)
-                setup.update(start + ids.count)
-            }
-            setup.finish(count)
-            var optedOut = 0
-            for index in stride(from: 0, to: count, by: 100) {
-                _ = try await engine.setPreferences(
-                    tenantID: tenant.id, subscriberID: "m\(index)",
-                    rules: [PreferenceRule(eventType: "announcement_posted", channel: "in_app", enabled: false)],
-                    replace: false)
-                optedOut += 1
-            }
-            let expected = count - optedOut
+            let (tenant, expected) = try await topicOfMembers(engine, count: count, label: "inapp-fanout")
             let baseline = ResidentMemory.currentMB()
             let sampler = ResidentMemory.Sampler()
             sampler.start()
@@ -163,6 +155,57 @@ struct BenchRunner {
                     format: "inapp-fanout:  %d members, %d in-app messages in %.1f s = %.0f/s; RSS %.0f MB before, %.0f MB peak", count, expected,
                     seconds,
                     rate, baseline, peak))
+        }
+    }
+}
+
+extension BenchRunner {
+    /// A tenant with topic `everyone` of `count` members without email addresses, 1% of them with
+    /// announcement_posted in-app turned off. Answers the tenant and how many in-app messages to expect.
+    func topicOfMembers(_ engine: HeraldEngine, count: Int, label: String) async throws -> (Tenant, Int) {
+        let (tenant, _) = try await engine.createTenant(name: "Bench Estate")
+        _ = try await engine.upsertTopic(tenantID: tenant.id, key: "everyone", name: "Everyone")
+        let setup = BenchProgress(label: "\(label) setup", total: count)
+        for start in stride(from: 0, to: count, by: 10_000) {
+            let ids = (start..<min(count, start + 10_000)).map { "m\($0)" }
+            _ = try await engine.upsertSubscribers(tenantID: tenant.id, ids.map { SubscriberInput(id: $0) })
+            _ = try await engine.addTopicMembers(tenantID: tenant.id, key: "everyone", subscriberIDs: ids)
+            setup.update(start + ids.count)
+        }
+        setup.finish(count)
+        var optedOut = 0
+        for index in stride(from: 0, to: count, by: 100) {
+            _ = try await engine.setPreferences(
+                tenantID: tenant.id, subscriberID: "m\(index)",
+                rules: [PreferenceRule(eventType: "announcement_posted", channel: "in_app", enabled: false)], replace: false)
+            optedOut += 1
+        }
+        return (tenant, count - optedOut)
+    }
+
+    /// RSS of a server holding `members` queued in-app messages: fan-out runs, the dispatcher does not.
+    func backlog(members count: Int) async throws -> BenchResult {
+        try await withEngine(sink: nil, dispatch: false) { engine in
+            let (tenant, expected) = try await topicOfMembers(engine, count: count, label: "backlog")
+            let progress = BenchProgress(label: "backlog", total: expected)
+            let started = ContinuousClock.now
+            _ = try await engine.trigger(
+                Trigger(type: "announcement_posted", recipients: [.topic("everyone")], payload: ["title": "Backlog", "excerpt": "Queued."]),
+                tenantID: tenant.id)
+            while true {
+                let depth = try await engine.store.queueDepth(now: Date())
+                let queued = depth.byPriority.values.reduce(0, +)
+                progress.update(queued)
+                if queued >= expected, depth.fanoutJobs == 0 { break }
+                if started.duration(to: .now) > .seconds(1800) { throw BenchError("backlog: only \(queued) of \(expected) queued after 30 minutes") }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            progress.finish(expected)
+            try await Task.sleep(for: .seconds(2))
+            let rss = ResidentMemory.currentMB()
+            return BenchResult(
+                workload: "backlog", figures: [("queued", Double(expected)), ("rss_mb", rss)],
+                summary: String(format: "backlog:       RSS %.1f MB with %d messages queued", rss, expected))
         }
     }
 }

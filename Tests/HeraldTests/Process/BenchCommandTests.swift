@@ -1,0 +1,29 @@
+import Foundation
+import Herald
+import Testing
+
+/// `herald bench` as a user runs it: every workload at a small size, each printing one JSON line whose
+/// figures add up (how many emails the sink received, how many messages were queued or delivered).
+@Suite("herald bench")
+struct BenchCommandTests {
+    @Test(.timeLimit(.minutes(3)))
+    func everyWorkloadRunsAndReportsFiguresThatAddUp() async throws {
+        let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
+        let config = ServerProcessTests.ProcessHarness.repositoryRoot.appendingPathComponent("herald.yml").path
+        let arguments = ["bench", "--config", config, "--all", "--subscribers", "200", "--members", "500"]
+        let result = try await ChildProcess.run(executable: binary, arguments: arguments, timeout: 150)
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
+        let byWorkload = Dictionary(lines.compactMap { line in line["workload"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
+        #expect(Set(byWorkload.keys) == ["email-bulk", "inapp-fanout", "backlog", "idle"])
+
+        let email = try #require(byWorkload["email-bulk"])
+        #expect(email["emails"]?.doubleValue == 180, "10% of 200 subscribers opted out of email")
+        #expect((email["connections"]?.doubleValue ?? 99) <= 4)
+        #expect((email["emails_per_second"]?.doubleValue ?? 0) > 0 && (email["p99_ms"]?.doubleValue ?? -1) >= (email["p50_ms"]?.doubleValue ?? 0))
+        #expect(byWorkload["inapp-fanout"]?["messages"]?.doubleValue == 495, "1% of 500 members opted out of in-app")
+        #expect(byWorkload["backlog"]?["queued"]?.doubleValue == 495)
+        #expect((byWorkload["idle"]?["rss_mb"]?.doubleValue ?? 0) > 0)
+        #expect(result.errorOutput.contains("email-bulk:") && result.errorOutput.contains("idle:"), "the human summary goes to stderr")
+    }
+}
