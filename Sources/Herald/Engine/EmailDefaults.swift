@@ -158,7 +158,7 @@ extension HeraldConfiguration {
 
     func emailProblems() -> [String] {
         var problems: [String] = []
-        if EmailSettings.addressProblem(email.fromAddress) != nil {
+        if EmailAddress.problem(in: email.fromAddress) != nil {
             problems.append("email.from_address '\(email.fromAddress)' is not an email address")
         }
         if let server = email.smtp {

@@ -34,7 +34,7 @@ extension HeraldEngine {
         var subscriber: Subscriber
         switch (address, subscriberID) {
         case (let address?, nil):
-            if let problem = EmailSettings.addressProblem(address) { throw HeraldError.invalid("to", problem) }
+            if let problem = EmailAddress.problem(in: address) { throw HeraldError.invalid("to", problem) }
             subscriber = Subscriber(id: "test", email: address, locale: locale)
         case (nil, let id?):
             guard let found = try await store.subscriber(tenantID: tenantID, id: id) else { throw HeraldError.notFound("subscriber '\(id)'") }

@@ -74,13 +74,9 @@ public struct DeliveryStats: Sendable, Codable, Hashable {
         self.totals = totals
         self.byEventType = byEventType
         self.byChannel = byChannel
-        func percentile(_ p: Double) -> Double? {
-            guard !sortedLatenciesMs.isEmpty else { return nil }
-            // Nearest rank: the smallest value with at least p of the samples at or below it.
-            let rank = Int((p * Double(sortedLatenciesMs.count)).rounded(.up))
-            return sortedLatenciesMs[max(0, min(sortedLatenciesMs.count - 1, rank - 1))]
-        }
-        self.latencyMs = Latency(p50: percentile(0.50), p95: percentile(0.95), p99: percentile(0.99), samples: sortedLatenciesMs.count)
+        let samples = sortedLatenciesMs
+        self.latencyMs = Latency(
+            p50: samples.percentile(0.50), p95: samples.percentile(0.95), p99: samples.percentile(0.99), samples: samples.count)
     }
 }
 
@@ -96,5 +92,15 @@ public struct StatsCountRow: Sendable, Hashable {
         self.channel = channel
         self.status = status
         self.count = count
+    }
+}
+
+extension Array where Element == Double {
+    /// Nearest-rank percentile of a sorted array: the smallest value with at least `p` of the samples at or
+    /// below it; nil when empty.
+    public func percentile(_ p: Double) -> Double? {
+        guard !isEmpty else { return nil }
+        let rank = Int((p * Double(count)).rounded(.up))
+        return self[Swift.max(0, Swift.min(count - 1, rank - 1))]
     }
 }

@@ -1,16 +1,11 @@
 import Foundation
 
 extension EmailSettings {
-    /// Why `address` is not a usable email address, or nil; the MIME layer's own check.
-    public static func addressProblem(_ address: String) -> String? {
-        EmailAddress.problem(in: address)
-    }
-
     /// Every problem with these settings, named by field, so `PUT /v1/settings/email` can answer all at once.
     public func problems() -> [FieldError] {
         var problems: [FieldError] = []
         for (field, value) in [("from_address", fromAddress), ("reply_to", replyTo), ("unsubscribe_mailto", unsubscribeMailto)] {
-            if let value, let problem = Self.addressProblem(value) { problems.append(FieldError(field, problem)) }
+            if let value, let problem = EmailAddress.problem(in: value) { problems.append(FieldError(field, problem)) }
         }
         if let name = fromName, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             problems.append(FieldError("from_name", "must not contain a line break"))

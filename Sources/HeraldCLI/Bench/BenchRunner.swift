@@ -102,8 +102,8 @@ struct BenchRunner {
                 arrival.eventID.flatMap { triggeredAt[$0] }.map { $0.duration(to: arrival.at).seconds * 1000 }
             }
             .sorted()
-            let p50 = latencies.percentile(0.50)
-            let p99 = latencies.percentile(0.99)
+            let p50 = latencies.percentile(0.50) ?? 0
+            let p99 = latencies.percentile(0.99) ?? 0
             let rate = Double(expected) / seconds
             return BenchResult(
                 workload: "email-bulk",
@@ -217,13 +217,4 @@ struct BenchError: Error, CustomStringConvertible {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-extension Array where Element == Double {
-    /// Nearest-rank percentile of a sorted array; 0 when empty.
-    func percentile(_ p: Double) -> Double {
-        guard !isEmpty else { return 0 }
-        let rank = Int((p * Double(count)).rounded(.up))
-        return self[Swift.max(0, Swift.min(count - 1, rank - 1))]
-    }
 }

@@ -132,7 +132,12 @@ struct DeliveryTests {
     @Test("transient failures retry with backoff, then dead-letter; retry requeues and delivers")
     func retriesAndDeadLetters() async throws {
         let failing = ScriptedChannel(kind: .email, script: Array(repeating: .transientFailure("421 try later"), count: 3))
-        let engine = try await TestEngine.make({ $0.dispatch.maxAttempts = 3 }, channels: [failing])
+        // A long lease: on a loaded machine a 2 s lease can expire mid-batch, and the reclaim would use up an attempt.
+        let engine = try await TestEngine.make(
+            {
+                $0.dispatch.maxAttempts = 3
+                $0.dispatch.leaseSeconds = 30
+            }, channels: [failing])
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
         try await engine.whileRunning {
             let (receipt, _) = try await engine.trigger(
