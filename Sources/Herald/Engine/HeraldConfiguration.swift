@@ -19,6 +19,8 @@ public struct HeraldConfiguration: Sendable {
     public var maxBodyBytes = 1 << 20
     public var dispatch = DispatchSettings()
     public var email = EmailDefaults()
+    /// Webhook, chat and SMS requests: allowed destinations, timeout, circuit breakers.
+    public var outbound = OutboundSettings()
     public var eventTypes: [EventType] = []
     /// Where the configuration file was read from, if any.
     public var configFile: String?
@@ -79,6 +81,7 @@ extension HeraldConfiguration {
         var log_level: String?
         var dispatch: Dispatch?
         var email: EmailFile?
+        var outbound: OutboundFile?
         var event_types: [EventType]?
     }
 
@@ -130,6 +133,7 @@ extension HeraldConfiguration {
             if let value = d.idempotency_hours { dispatch.idempotencyHours = value }
         }
         if let section = file.email { try apply(emailFile: section) }
+        if let section = file.outbound { apply(outboundFile: section) }
         if let types = file.event_types { eventTypes = types }
     }
 
@@ -164,6 +168,7 @@ extension HeraldConfiguration {
         if let value = try int("HERALD_FANOUT_CHUNK_SIZE") { dispatch.fanoutChunkSize = value }
         if let value = try double("HERALD_CLEANUP_INTERVAL_SECONDS") { dispatch.cleanupIntervalSeconds = value }
         try apply(emailEnvironment: environment)
+        try apply(outboundEnvironment: environment)
     }
 
     /// The SQLite file path named by `database`.
@@ -190,6 +195,7 @@ extension HeraldConfiguration {
         if dispatch.maxAttempts < 1 { problems.append("max_attempts must be at least 1") }
         if retentionDays < 1 { problems.append("retention_days must be at least 1") }
         problems += emailProblems()
+        problems += outboundProblems()
         let validator = EventTypeValidator(defaultLocale: defaultLocale)
         var seen: Set<String> = []
         for (index, eventType) in eventTypes.enumerated() {

@@ -27,6 +27,10 @@ public final class HeraldEngine: Sendable {
     public let dispatcherHeartbeat = Heartbeat()
     /// Counters, histograms and gauges for `GET /metrics`.
     public let metrics = HeraldMetrics()
+    /// Every provider endpoint's circuit breaker (webhooks, chat, SMS).
+    public let circuits: CircuitBreakers
+    /// Webhooks, chat and SMS requests go through this client, with the operator's destination policy.
+    public let http: OutboundHTTPClient
     let validator: EventTypeValidator
 
     /// Opens (and migrates) the store and checks the catalog.
@@ -51,6 +55,8 @@ public final class HeraldEngine: Sendable {
         let unsubscribeTokens = UnsubscribeTokens(secret: secret!)
         self.unsubscribeTokens = unsubscribeTokens
         self.signal = WakeSignal()
+        self.circuits = CircuitBreakers(settings: configuration.outbound.circuit)
+        self.http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)
         var all: [any DeliveryChannel] = [InAppChannel()]
         all += channels.filter { $0.kind != .inApp }
         if let custom = channels.first(where: { $0.kind == .inApp }) { all[0] = custom }
