@@ -21,14 +21,14 @@ public final class Dispatcher: Service, Sendable {
     let signal: WakeSignal
     let owner: String
     let logger: Logger
-    let observer: (any DeliveryObserver)?
+    let observers: [any DeliveryObserver]
     let heartbeat: Heartbeat
     let metrics: HeraldMetrics?
     private let stopping = Atomic<Bool>(false)
 
     public init(
         store: any Store, catalog: Catalog, renderer: TemplateRenderer, channels: [any DeliveryChannel], settings: DispatchSettings,
-        signal: WakeSignal, owner: String, heartbeat: Heartbeat = Heartbeat(), observer: (any DeliveryObserver)? = nil,
+        signal: WakeSignal, owner: String, heartbeat: Heartbeat = Heartbeat(), observers: [any DeliveryObserver] = [],
         metrics: HeraldMetrics? = nil, logger: Logger
     ) {
         self.metrics = metrics
@@ -41,7 +41,7 @@ public final class Dispatcher: Service, Sendable {
         self.retry = RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds)
         self.signal = signal
         self.owner = owner
-        self.observer = observer
+        self.observers = observers
         self.logger = logger
     }
 
@@ -148,7 +148,7 @@ public final class Dispatcher: Service, Sendable {
                     attemptOutcome: outcome.attempt.outcome)
             }
         }
-        if let observer { await observer.recorded(committed, batch: batch) }
+        for observer in observers { await observer.recorded(committed, batch: batch) }
     }
 
     private func failure(_ message: ClaimedMessage, started: Date, reason: String, detail: String) -> DeliveryOutcome {
@@ -195,9 +195,4 @@ public final class Dispatcher: Service, Sendable {
                 rowID: message.rowID, status: .failed, reason: "rejected", retryAt: nil, attempt: attempt(.permanentFailure, detail), inbox: nil)
         }
     }
-}
-
-/// Told about outcomes once they are committed: real-time inbox pushes, metrics, status webhooks.
-public protocol DeliveryObserver: Sendable {
-    func recorded(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async
 }

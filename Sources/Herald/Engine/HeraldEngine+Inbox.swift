@@ -20,6 +20,7 @@ extension HeraldEngine {
         guard let rowID = Message.rowID(messageID),
             try await store.markRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: Date())
         else { throw HeraldError.notFound("inbox message '\(messageID)'") }
+        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .read, messageID: messageID))
         return try await inboxCounts(claims)
     }
 
@@ -27,16 +28,24 @@ extension HeraldEngine {
         guard let rowID = Message.rowID(messageID),
             try await store.archive(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: Date())
         else { throw HeraldError.notFound("inbox message '\(messageID)'") }
+        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .archived, messageID: messageID))
         return try await inboxCounts(claims)
     }
 
     public func markAllRead(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
         _ = try await store.markAllRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: Date())
+        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .readAll))
         return try await inboxCounts(claims)
     }
 
     public func markAllSeen(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
         _ = try await store.markAllSeen(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: Date())
+        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .seen))
         return try await inboxCounts(claims)
+    }
+
+    /// Tells every observer (live inbox connections, status webhooks) after the change is stored.
+    func announce(_ change: InboxChange) async {
+        for observer in observers { await observer.inboxChanged(change) }
     }
 }

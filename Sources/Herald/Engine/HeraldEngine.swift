@@ -31,6 +31,8 @@ public final class HeraldEngine: Sendable {
     public let circuits: CircuitBreakers
     /// Webhooks, chat and SMS requests go through this client, with the operator's destination policy.
     public let http: OutboundHTTPClient
+    /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
+    public let observers: [any DeliveryObserver]
     let validator: EventTypeValidator
 
     /// Opens (and migrates) the store and checks the catalog.
@@ -68,6 +70,7 @@ public final class HeraldEngine: Sendable {
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
         self.logger = logger
         self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale)
+        self.observers = []
     }
 
     /// The long-running parts (dispatcher, fan-out, retention), to run in a `ServiceGroup`.
@@ -78,7 +81,7 @@ public final class HeraldEngine: Sendable {
         return [
             Dispatcher(
                 store: store, catalog: catalog, renderer: renderer, channels: channels, settings: settings, signal: signal, owner: nodeID,
-                heartbeat: dispatcherHeartbeat, observer: observer, metrics: metrics, logger: logger),
+                heartbeat: dispatcherHeartbeat, observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger),
             FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger),
             RetentionService(store: store, settings: settings, logger: logger),
         ] + channels.compactMap { $0 as? any Service }
