@@ -1,6 +1,7 @@
 import Herald
 import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
@@ -20,8 +21,14 @@ public enum HeraldServer {
         let operatorRoutes = router.group("v1").add(middleware: AdminAuthMiddleware(adminKey: engine.configuration.adminKey))
         TenantRoutes(engine: engine).registerOperator(on: operatorRoutes)
 
-        let inbox = router.group("v1/inbox").add(middleware: SubscriberAuthMiddleware(engine: engine))
+        let inbox = router.group("v1/inbox").add(middleware: CORSMiddleware(engine: engine)).add(middleware: SubscriberAuthMiddleware(engine: engine))
         InboxRoutes(engine: engine).register(on: inbox)
+        InboxStreamRoutes(engine: engine).register(on: inbox)
+        // Browsers preflight cross-origin inbox calls; each inbox path answers OPTIONS from the tenants' allowed origins.
+        let inboxPaths = Set(router.routes.map { "\($0.path)" }.filter { $0.hasPrefix("/v1/inbox") || $0.hasPrefix("v1/inbox") })
+        for path in inboxPaths.sorted() {
+            router.on(RouterPath(path), method: .options, use: CORSMiddleware.preflight(engine: engine))
+        }
 
         let tenantRoutes = router.group("v1").add(middleware: TenantAuthMiddleware(engine: engine))
         TenantRoutes(engine: engine).register(on: tenantRoutes)
@@ -31,7 +38,15 @@ public enum HeraldServer {
         EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
         MessageRoutes(engine: engine).register(on: tenantRoutes)
         EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
+        CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
         StatsRoutes(engine: engine).register(on: tenantRoutes)
+        return router
+    }
+
+    /// The routes reached by a WebSocket upgrade request (the live inbox).
+    public static func webSocketRouter(engine: HeraldEngine) -> Router<HeraldWebSocketContext> {
+        let router = Router(context: HeraldWebSocketContext.self)
+        InboxWebSocketRoutes(engine: engine).register(on: router)
         return router
     }
 
@@ -41,6 +56,9 @@ public enum HeraldServer {
         let configuration = engine.configuration
         return Application(
             router: router(engine: engine, expectsDispatcher: dispatch),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter(engine: engine),
+                configuration: .init(autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.inboxHeartbeatSeconds * 1000))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
             services: services,
             logger: logger)

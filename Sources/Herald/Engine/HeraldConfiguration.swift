@@ -21,6 +21,8 @@ public struct HeraldConfiguration: Sendable {
     public var email = EmailDefaults()
     /// Webhook, chat and SMS requests: allowed destinations, timeout, circuit breakers.
     public var outbound = OutboundSettings()
+    /// Live inbox connections (SSE, WebSocket) are sent a heartbeat this often, so proxies keep them open.
+    public var inboxHeartbeatSeconds = 15.0
     public var eventTypes: [EventType] = []
     /// Where the configuration file was read from, if any.
     public var configFile: String?
@@ -82,6 +84,7 @@ extension HeraldConfiguration {
         var dispatch: Dispatch?
         var email: EmailFile?
         var outbound: OutboundFile?
+        var inbox_heartbeat_seconds: Double?
         var event_types: [EventType]?
     }
 
@@ -134,6 +137,7 @@ extension HeraldConfiguration {
         }
         if let section = file.email { try apply(emailFile: section) }
         if let section = file.outbound { apply(outboundFile: section) }
+        if let value = file.inbox_heartbeat_seconds { inboxHeartbeatSeconds = value }
         if let types = file.event_types { eventTypes = types }
     }
 
@@ -169,6 +173,7 @@ extension HeraldConfiguration {
         if let value = try double("HERALD_CLEANUP_INTERVAL_SECONDS") { dispatch.cleanupIntervalSeconds = value }
         try apply(emailEnvironment: environment)
         try apply(outboundEnvironment: environment)
+        if let value = try double("HERALD_INBOX_HEARTBEAT_SECONDS") { inboxHeartbeatSeconds = value }
     }
 
     /// The SQLite file path named by `database`.
@@ -193,6 +198,7 @@ extension HeraldConfiguration {
             problems.append("dispatch timings must be positive")
         }
         if dispatch.maxAttempts < 1 { problems.append("max_attempts must be at least 1") }
+        if inboxHeartbeatSeconds <= 0 { problems.append("inbox_heartbeat_seconds must be positive") }
         if retentionDays < 1 { problems.append("retention_days must be at least 1") }
         problems += emailProblems()
         problems += outboundProblems()

@@ -31,6 +31,10 @@ public final class HeraldEngine: Sendable {
     public let circuits: CircuitBreakers
     /// Webhooks, chat and SMS requests go through this client, with the operator's destination policy.
     public let http: OutboundHTTPClient
+    /// Live inbox connections (SSE, WebSocket) and what they are pushed.
+    public let inboxHub: InboxHub
+    /// Every tenant's allowed browser origins, for CORS answers without a store read per request.
+    let corsCache = ExpiringCache<[String: String]>(lifetime: 2)
     /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
     public let observers: [any DeliveryObserver]
     let validator: EventTypeValidator
@@ -70,7 +74,8 @@ public final class HeraldEngine: Sendable {
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
         self.logger = logger
         self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale)
-        self.observers = []
+        self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)
+        self.observers = [inboxHub]
     }
 
     /// The long-running parts (dispatcher, fan-out, retention), to run in a `ServiceGroup`.

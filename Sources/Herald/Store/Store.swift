@@ -19,6 +19,8 @@ public protocol Store: Sendable {
     func tenantSetting(tenantID: String, key: String) async throws -> String?
     /// Stores or (with nil) removes a tenant's settings document.
     func putTenantSetting(tenantID: String, key: String, value: String?) async throws
+    /// Every tenant's settings document under one key, by tenant id.
+    func tenantSettings(key: String) async throws -> [String: String]
 
     // MARK: Tenants and keys
     func createTenant(name: String, key: IssuedKeyMaterial) async throws -> (Tenant, APIKeyInfo)
@@ -104,6 +106,11 @@ public protocol Store: Sendable {
     // MARK: Inbox
     func inbox(tenantID: String, subscriberID: String, filter: InboxFilter, cursor: Int64?, limit: Int) async throws -> Page<InboxItem>
     func inboxCounts(tenantID: String, subscriberID: String) async throws -> InboxCounts
+    /// Inbox items delivered after `position`, oldest first (archived ones included): what a live
+    /// connection has not been sent yet.
+    func inboxSince(tenantID: String, subscriberID: String, after position: InboxPosition, limit: Int) async throws -> [InboxItem]
+    /// The position of the newest delivered inbox item (``InboxPosition/start`` for an empty inbox).
+    func inboxPosition(tenantID: String, subscriberID: String) async throws -> InboxPosition
     func markRead(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool
     func markAllRead(tenantID: String, subscriberID: String, now: Date) async throws -> Int
     func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int

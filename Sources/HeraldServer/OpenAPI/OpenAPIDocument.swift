@@ -2703,6 +2703,191 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/v1/inbox/stream": {
+              "get": {
+                "operationId": "streamInbox",
+                "summary": "Live inbox over Server-Sent Events",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "A `text/event-stream` of inbox updates for the token's subscriber. Each event has `id` (the stream position), `event` (`inbox.counts`, `message.created`, `message.read`, `message.archived`, `inbox.read_all`, `inbox.seen`) and `data` (an InboxUpdate as JSON). The first event is `inbox.counts`. Reconnecting with `Last-Event-ID` (or `?last_event_id=`) first sends every message delivered since that id. A comment line (`: heartbeat`) is sent every `inbox_heartbeat_seconds` (15 s). `EventSource` cannot set headers: pass the token as `?token=`.",
+                "parameters": [
+                  {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": false,
+                    "schema": {
+                      "type": "string"
+                    },
+                    "description": "Resume after this event id."
+                  },
+                  {
+                    "name": "last_event_id",
+                    "in": "query",
+                    "required": false,
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "token",
+                    "in": "query",
+                    "required": false,
+                    "schema": {
+                      "type": "string"
+                    },
+                    "description": "Subscriber token, for clients that cannot send Authorization."
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The stream.",
+                    "content": {
+                      "text/event-stream": {
+                        "schema": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "No valid subscriber token."
+                  },
+                  "422": {
+                    "description": "Last-Event-ID is not an id this stream sent."
+                  }
+                },
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ]
+              }
+            },
+            "/v1/inbox/ws": {
+              "get": {
+                "operationId": "inboxWebSocket",
+                "summary": "Live inbox over WebSocket",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "Upgrade to a WebSocket (`?token=` or a bearer token; `?after=` resumes like Last-Event-ID). The server sends each InboxUpdate as a JSON text frame, and pings every `inbox_heartbeat_seconds`. The client may send commands: `{\"type\":\"read\",\"message_id\":\"msg_1\"}`, `{\"type\":\"archive\",\"message_id\":…}`, `{\"type\":\"read_all\"}`, `{\"type\":\"seen\"}`; a bad command gets `{\"type\":\"error\",\"status\":422,\"detail\":…,\"errors\":[…]}` and the connection stays open. A plain GET without the upgrade headers answers 426.",
+                "parameters": [
+                  {
+                    "name": "token",
+                    "in": "query",
+                    "required": false,
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "after",
+                    "in": "query",
+                    "required": false,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "101": {
+                    "description": "Switching to the WebSocket protocol."
+                  },
+                  "401": {
+                    "description": "No valid subscriber token."
+                  },
+                  "426": {
+                    "description": "Not a WebSocket upgrade request."
+                  }
+                },
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ]
+              }
+            },
+            "/v1/settings/cors": {
+              "get": {
+                "operationId": "getCORSSettings",
+                "summary": "Get the browser origins allowed to call the inbox",
+                "tags": [
+                  "Settings"
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The settings.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/CORSSettings"
+                        }
+                      }
+                    }
+                  }
+                },
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ]
+              },
+              "put": {
+                "operationId": "putCORSSettings",
+                "summary": "Set the browser origins allowed to call the inbox",
+                "tags": [
+                  "Settings"
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/CORSSettings"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The stored settings.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/CORSSettings"
+                        }
+                      }
+                    }
+                  },
+                  "422": {
+                    "description": "An origin is malformed; `errors` names it."
+                  }
+                },
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ]
+              },
+              "delete": {
+                "operationId": "deleteCORSSettings",
+                "summary": "Allow no cross-origin inbox calls",
+                "tags": [
+                  "Settings"
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Removed."
+                  }
+                },
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ]
+              }
             }
           },
           "components": {
@@ -4721,6 +4906,47 @@ enum OpenAPIDocument {
                     "additionalProperties": {
                       "$ref": "#/components/schemas/DeliveryCounts"
                     }
+                  }
+                }
+              },
+              "CORSSettings": {
+                "type": "object",
+                "properties": {
+                  "allowed_origins": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "description": "Origins (scheme://host[:port], lower case, no path) allowed to call the inbox endpoints from a browser; `*` allows any."
+                  }
+                }
+              },
+              "InboxUpdate": {
+                "type": "object",
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "enum": [
+                      "inbox.counts",
+                      "message.created",
+                      "message.read",
+                      "message.archived",
+                      "inbox.read_all",
+                      "inbox.seen"
+                    ]
+                  },
+                  "id": {
+                    "type": "string",
+                    "description": "Stream position; the SSE event id."
+                  },
+                  "message": {
+                    "$ref": "#/components/schemas/InboxItem"
+                  },
+                  "message_id": {
+                    "type": "string"
+                  },
+                  "counts": {
+                    "$ref": "#/components/schemas/InboxCounts"
                   }
                 }
               }

@@ -1,6 +1,10 @@
 import Foundation
 import Herald
+import HeraldServer
+import Hummingbird
+import HummingbirdTesting
 import Logging
+import Testing
 
 /// Builds engines on a fresh SQLite file in a temporary folder, with the shipped catalog and fast timings.
 enum TestEngine {
@@ -112,4 +116,31 @@ final class ScriptedChannel: DeliveryChannel, @unchecked Sendable {
     }
 
     var deliveryCount: Int { lock.withLock { deliveries.count } }
+}
+
+extension HeraldEngine {
+    /// Runs the real HTTP server (with WebSocket upgrades and the engine's services) on a free loopback
+    /// port while `body` runs.
+    func withLiveServer(_ body: @escaping @Sendable (_ port: Int) async throws -> Void) async throws {
+        let app = try await HeraldServer.application(engine: self, dispatch: true, logger: logger)
+        try await app.test(.live) { client in
+            try await body(try #require(client.port))
+        }
+    }
+
+    /// A fresh subscriber token's claims.
+    func claims(tenantID: String, subscriberID: String) async throws -> (token: String, claims: SubscriberTokens.Claims) {
+        let token = try await issueSubscriberToken(tenantID: tenantID, subscriberID: subscriberID).token
+        return (token, try #require(verifySubscriberToken(token)))
+    }
+
+    /// Triggers `announcement_posted` for some subscribers.
+    @discardableResult
+    func announce(_ title: String, to subscribers: [String], tenantID: String) async throws -> String {
+        try await trigger(
+            Trigger(
+                type: "announcement_posted", recipients: subscribers.map(Recipient.subscriber), payload: ["title": .string(title), "excerpt": "x"]),
+            tenantID: tenantID
+        ).0.eventId
+    }
 }

@@ -47,6 +47,39 @@ extension SQLiteStore {
         }
     }
 
+    public func inboxSince(tenantID: String, subscriberID: String, after position: InboxPosition, limit: Int) async throws -> [InboxItem] {
+        try await pool.read { db in
+            guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else { return [] }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id, e.type, m.title, m.body, m.action_url, coalesce(m.sent_at, m.created_at) AS at, m.seen_at, m.read_at, m.archived_at
+                    FROM messages m JOIN events e ON e.pk = m.event_pk
+                    WHERE \(Self.inboxScope) AND (at > ? OR (at = ? AND m.id > ?))
+                    ORDER BY at, m.id LIMIT ?
+                    """, arguments: [pk, position.millis, position.millis, position.rowID, limit])
+            return rows.map { row in
+                InboxItem(
+                    id: Message.publicID(row[0]), eventType: row[1], title: row[2] ?? "", body: row[3] ?? "", actionURL: row[4],
+                    createdAt: Self.date(row[5])!, seenAt: Self.date(row[6]), readAt: Self.date(row[7]), archivedAt: Self.date(row[8]))
+            }
+        }
+    }
+
+    public func inboxPosition(tenantID: String, subscriberID: String) async throws -> InboxPosition {
+        try await pool.read { db in
+            guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else { return .start }
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT coalesce(m.sent_at, m.created_at) AS at, m.id FROM messages m
+                    WHERE \(Self.inboxScope) ORDER BY at DESC, m.id DESC LIMIT 1
+                    """, arguments: [pk])
+            guard let row else { return .start }
+            return InboxPosition(millis: row[0], rowID: row[1])
+        }
+    }
+
     public func markRead(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
         try await updateInboxItem(
             tenantID: tenantID, subscriberID: subscriberID, messageID: messageID, now: now,

@@ -94,6 +94,13 @@ extension SQLiteStore {
         }
     }
 
+    public func tenantSettings(key: String) async throws -> [String: String] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT tenant_id, value FROM tenant_settings WHERE key = ?", arguments: [key])
+            return Dictionary(rows.map { ($0[0] as String, $0[1] as String) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     static func tenantSetting(_ db: Database, tenantID: String, key: String) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM tenant_settings WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
     }
