@@ -126,3 +126,11 @@ extension JSONValue {
         return nil
     }
 }
+
+extension JSONValue {
+    /// The elements of an array, or none.
+    var arrayElements: [JSONValue] {
+        if case .array(let items) = self { return items }
+        return []
+    }
+}
