@@ -8,6 +8,8 @@ public struct EmailDefaults: Sendable, Hashable {
     public var replyTo: String?
     /// The SMTP server; nil writes every email to `outboxDirectory` instead.
     public var smtp: SMTPServerConfiguration?
+    /// Takes over when `smtp` cannot be reached (its circuit is open).
+    public var smtpFallback: SMTPServerConfiguration?
     /// Where emails are written when no SMTP server is configured; relative paths are beside the database.
     public var outboxDirectory = "outbox"
     /// The address the world reaches this server at, for unsubscribe links (`https://herald.example.com`).
@@ -41,6 +43,7 @@ extension HeraldConfiguration {
         var public_url: String?
         var unsubscribe_mailto: String?
         var smtp: SMTP?
+        var smtp_fallback: SMTP?
     }
 
     mutating func apply(emailFile file: EmailFile) throws {
@@ -50,19 +53,24 @@ extension HeraldConfiguration {
         if let value = file.outbox_dir { email.outboxDirectory = value }
         if let value = file.public_url { email.publicURL = value }
         if let value = file.unsubscribe_mailto { email.unsubscribeMailto = value }
-        if let smtp = file.smtp, let host = smtp.host {
-            var server = SMTPServerConfiguration(host: host, security: smtp.security ?? .opportunistic)
-            server.port = smtp.port ?? (server.security == .tls ? 465 : 587)
-            server.username = smtp.username
-            server.password = smtp.password
-            if let path = smtp.trusted_certificates_file { server.trustedCertificatesPEM = try Self.readCertificates(path) }
-            if let value = smtp.verify_certificates { server.verifyCertificates = value }
-            server.heloName = smtp.helo_name
-            if let value = smtp.max_connections { server.maxConnections = value }
-            if let value = smtp.idle_timeout_seconds { server.idleTimeoutSeconds = value }
-            if let value = smtp.timeout_seconds { server.timeoutSeconds = value }
-            email.smtp = server
-        }
+        if let smtp = file.smtp { email.smtp = try Self.smtpServer(file: smtp) ?? email.smtp }
+        if let smtp = file.smtp_fallback { email.smtpFallback = try Self.smtpServer(file: smtp) ?? email.smtpFallback }
+    }
+
+    /// An `email.smtp` (or `smtp_fallback`) section as a server; nil when it names no host.
+    static func smtpServer(file smtp: EmailFile.SMTP) throws -> SMTPServerConfiguration? {
+        guard let host = smtp.host else { return nil }
+        var server = SMTPServerConfiguration(host: host, security: smtp.security ?? .opportunistic)
+        server.port = smtp.port ?? (server.security == .tls ? 465 : 587)
+        server.username = smtp.username
+        server.password = smtp.password
+        if let path = smtp.trusted_certificates_file { server.trustedCertificatesPEM = try Self.readCertificates(path) }
+        if let value = smtp.verify_certificates { server.verifyCertificates = value }
+        server.heloName = smtp.helo_name
+        if let value = smtp.max_connections { server.maxConnections = value }
+        if let value = smtp.idle_timeout_seconds { server.idleTimeoutSeconds = value }
+        if let value = smtp.timeout_seconds { server.timeoutSeconds = value }
+        return server
     }
 
     /// `HERALD_SMTP_URL` (`smtp://user:password@host:587?security=starttls`), or `HERALD_SMTP_HOST` and
@@ -74,6 +82,7 @@ extension HeraldConfiguration {
         if let value = environment["HERALD_OUTBOX_DIR"] { email.outboxDirectory = value }
         if let value = environment["HERALD_PUBLIC_URL"] { email.publicURL = value }
         if let value = environment["HERALD_UNSUBSCRIBE_MAILTO"] { email.unsubscribeMailto = value }
+        if let text = environment["HERALD_SMTP_FALLBACK_URL"] { email.smtpFallback = try Self.smtpServer(url: text) }
         if let text = environment["HERALD_SMTP_URL"] {
             email.smtp = try Self.smtpServer(url: text)
         } else if let host = environment["HERALD_SMTP_HOST"] {
@@ -163,6 +172,10 @@ extension HeraldConfiguration {
         }
         if let server = email.smtp {
             problems += server.problems(prefix: "email.smtp").map { "\($0.field): \($0.reason)" }
+        }
+        if let server = email.smtpFallback {
+            problems += server.problems(prefix: "email.smtp_fallback").map { "\($0.field): \($0.reason)" }
+            if email.smtp == nil { problems.append("email.smtp_fallback needs email.smtp: it takes over from that server") }
         }
         if let url = email.publicURL, URL(string: url)?.host == nil { problems.append("email.public_url '\(url)' must be an absolute URL") }
         return problems

@@ -13,8 +13,10 @@ extension HeraldEngine {
     @discardableResult
     public func putEmailSettings(tenantID: String, _ settings: EmailSettings) async throws -> EmailSettings {
         var settings = settings
-        if settings.smtp?.password == "********" {
-            settings.smtp?.password = try await emailSettings(tenantID: tenantID).smtp?.password
+        if settings.smtp?.password == "********" || settings.smtpFallback?.password == "********" {
+            let stored = try await emailSettings(tenantID: tenantID)
+            if settings.smtp?.password == "********" { settings.smtp?.password = stored.smtp?.password }
+            if settings.smtpFallback?.password == "********" { settings.smtpFallback?.password = stored.smtpFallback?.password }
         }
         let problems = settings.problems()
         if !problems.isEmpty { throw HeraldError.invalid(problems) }

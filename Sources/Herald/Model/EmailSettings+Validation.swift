@@ -11,6 +11,10 @@ extension EmailSettings {
             problems.append(FieldError("from_name", "must not contain a line break"))
         }
         if let smtp { problems += smtp.problems(prefix: "smtp") }
+        if let smtpFallback {
+            problems += smtpFallback.problems(prefix: "smtp_fallback")
+            if smtp == nil { problems.append(FieldError("smtp_fallback", "needs smtp: it takes over from the tenant's own server")) }
+        }
         for (index, domain) in (allowedRecipientDomains ?? []).enumerated() {
             let valid = !domain.isEmpty && !domain.contains("@") && !domain.hasPrefix(".") && !domain.contains(" ") && domain.contains(".")
             if !valid { problems.append(FieldError("allowed_recipient_domains[\(index)]", "must be a domain such as hospital.example")) }

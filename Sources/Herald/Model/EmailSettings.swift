@@ -9,6 +9,8 @@ public struct EmailSettings: Sendable, Codable, Hashable {
     public var replyTo: String?
     /// The tenant's own SMTP server; nil sends through the server's default transport.
     public var smtp: SMTPServerConfiguration?
+    /// Takes over when `smtp` cannot be reached (its circuit is open): a second relay or provider.
+    public var smtpFallback: SMTPServerConfiguration?
     public var layout: EmailLayout?
     /// When set and non-empty, email goes only to addresses in these domains (subdomains included);
     /// any other address is suppressed with reason `recipient_not_allowed`.
@@ -34,6 +36,7 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         case fromName = "from_name"
         case replyTo = "reply_to"
         case smtp, layout
+        case smtpFallback = "smtp_fallback"
         case allowedRecipientDomains = "allowed_recipient_domains"
         case unsubscribeMailto = "unsubscribe_mailto"
     }
@@ -53,6 +56,7 @@ public struct EmailSettings: Sendable, Codable, Hashable {
     public var redacted: EmailSettings {
         var copy = self
         copy.smtp = smtp?.redacted
+        copy.smtpFallback = smtpFallback?.redacted
         return copy
     }
 }

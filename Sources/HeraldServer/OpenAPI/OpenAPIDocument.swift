@@ -4639,6 +4639,14 @@ enum OpenAPIDocument {
                     "type": "string",
                     "format": "email",
                     "description": "A mailbox that takes unsubscribe requests by mail, listed in `List-Unsubscribe` beside the link."
+                  },
+                  "smtp_fallback": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/SMTPServer"
+                      }
+                    ],
+                    "description": "A second SMTP server that takes over when `smtp` cannot be reached (its circuit is open). Requires `smtp`."
                   }
                 }
               },

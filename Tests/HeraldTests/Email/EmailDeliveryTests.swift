@@ -177,6 +177,39 @@ struct EmailDeliveryTests {
         #expect(report.count == count, "nothing lost")
         #expect(report.duplicateXHeaderValues.isEmpty, "nothing sent twice: \(report.duplicateXHeaderValues)")
     }
+
+    @Test func whenTheSMTPServerCannotBeReachedTheFallbackServerTakesEveryEmailWithoutSpendingAttempts() async throws {
+        // A port nothing listens on: the primary refuses every connection.
+        let gone = try await SMTPTestServer.start()
+        let closedPort = gone.port
+        gone.stop()
+        let fallback = try await SMTPTestServer.start()
+        defer { fallback.stop() }
+        let count = 200
+        let engine = try await Self.engine(smtp: Self.smtp(port: closedPort)) { configuration in
+            configuration.email.smtpFallback = Self.smtp(port: fallback.port)
+        }
+        let tenantID = try await Self.tenant(engine, count: count)
+        try await engine.whileRunning {
+            let eventID = try await Self.triggerAll(engine, tenantID: tenantID)
+            #expect(try await fallback.waitForMessages(count, timeout: 60))
+            #expect(
+                try await engine.eventually(timeout: 30) {
+                    try await engine.store.messageCounts(tenantID: tenantID, eventID: eventID)["sent"] == count
+                })
+            let page = try await engine.messages(tenantID: tenantID, MessageQuery(eventID: eventID, limit: 100))
+            for message in page.items {
+                let (_, attempts) = try await engine.message(tenantID: tenantID, id: message.id)
+                let sent = try #require(attempts.last)
+                #expect(sent.outcome == .sent)
+                #expect(sent.detail?.contains("via fallback smtp://127.0.0.1:\(fallback.port)") == true, "\(sent.detail ?? "")")
+                #expect(message.attempts == 1, "a server that cannot be reached costs no attempt")
+            }
+        }
+        let report = try fallback.mailbox(countHeader: "X-Herald-Message")
+        #expect(report.count == count)
+        #expect(report.duplicateXHeaderValues.isEmpty)
+    }
 }
 
 extension Array where Element: Sendable {

@@ -34,7 +34,7 @@ public final class EmailChannel: DeliveryChannel, Service {
 
     public func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
         var results = [ChannelResult?](repeating: nil, count: batch.count)
-        var byTransport: [String: (transport: any EmailTransport, items: [(index: Int, email: OutboundEmail)])] = [:]
+        var byRoute: [String: (route: EmailRoute, items: [(index: Int, email: OutboundEmail)])] = [:]
         for (index, outgoing) in batch.enumerated() {
             do {
                 let settings = try await settings(for: outgoing.message.tenantID)
@@ -43,14 +43,14 @@ public final class EmailChannel: DeliveryChannel, Service {
                     continue
                 }
                 let (_, email) = try composer.compose(outgoing, settings: settings)
-                let transport = try transport(for: settings)
-                byTransport[transport.name, default: (transport, [])].items.append((index, email))
+                let route = try route(for: settings)
+                byRoute[route.name, default: (route, [])].items.append((index, email))
             } catch {
                 results[index] = .permanentFailure("cannot compose the email: \(error)")
             }
         }
-        for (_, group) in byTransport {
-            let outcomes = await group.transport.send(group.items.map(\.email))
+        for (_, group) in byRoute {
+            let outcomes = await send(group.items.map(\.email), via: group.route)
             for (item, outcome) in zip(group.items, outcomes) {
                 switch outcome {
                 case .accepted(let detail): results[item.index] = .sent(detail: detail)
@@ -63,10 +63,41 @@ public final class EmailChannel: DeliveryChannel, Service {
         return results.map { $0 ?? .transientFailure("the email channel gave no result") }
     }
 
-    /// The transport for a tenant: its SMTP server, else the server's, else the outbox.
-    public func transport(for settings: EmailSettings) throws -> any EmailTransport {
-        guard let server = settings.smtp ?? defaults.smtp else { return outbox }
-        return SMTPTransport(pool: try pool(for: server))
+    /// Sends through the route's primary; what it could not even try (the server is unreachable, its
+    /// circuit open) goes through the fallback, if there is one. A refusal by a server that answered
+    /// (a 5xx for this recipient) is not retried elsewhere: another relay would hear the same answer.
+    func send(_ emails: [OutboundEmail], via route: EmailRoute) async -> [EmailSendOutcome] {
+        var outcomes = await route.primary.send(emails)
+        guard let fallback = route.fallback else { return outcomes }
+        let deferred = outcomes.indices.filter { if case .deferred = outcomes[$0] { return true } else { return false } }
+        guard !deferred.isEmpty else { return outcomes }
+        let second = await fallback.send(deferred.map { emails[$0] })
+        for (index, outcome) in zip(deferred, second) {
+            guard case .deferred(let why, _) = outcomes[index] else { continue }
+            let note = "\(route.primary.name) unavailable (\(why)); via fallback \(fallback.name)"
+            switch outcome {
+            case .accepted(let detail): outcomes[index] = .accepted("\(note): \(detail)")
+            case .transientFailure(let detail): outcomes[index] = .transientFailure("\(note): \(detail)")
+            case .permanentFailure(let detail): outcomes[index] = .permanentFailure("\(note): \(detail)")
+            case .deferred(let detail, let retryAfter): outcomes[index] = .deferred("\(note): \(detail)", retryAfter: retryAfter)
+            }
+        }
+        return outcomes
+    }
+
+    /// Where a tenant's email goes: its own server (and its fallback), else the server-wide one (and
+    /// its fallback), else the outbox.
+    public func route(for settings: EmailSettings) throws -> EmailRoute {
+        if let own = settings.smtp {
+            return EmailRoute(
+                primary: SMTPTransport(pool: try pool(for: own)), fallback: try settings.smtpFallback.map { SMTPTransport(pool: try pool(for: $0)) })
+        }
+        if let server = defaults.smtp {
+            return EmailRoute(
+                primary: SMTPTransport(pool: try pool(for: server)),
+                fallback: try defaults.smtpFallback.map { SMTPTransport(pool: try pool(for: $0)) })
+        }
+        return EmailRoute(primary: outbox, fallback: nil)
     }
 
     func pool(for server: SMTPServerConfiguration) throws -> SMTPConnectionPool {

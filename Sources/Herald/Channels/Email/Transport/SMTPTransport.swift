@@ -12,7 +12,7 @@ public struct SMTPTransport: EmailTransport {
         self.pool = pool
     }
 
-    public var name: String { "smtp \(pool.server)" }
+    public var name: String { "\(pool.server)" }
 
     public func send(_ emails: [OutboundEmail]) async -> [EmailSendOutcome] {
         guard !emails.isEmpty else { return [] }
