@@ -11,7 +11,9 @@ extension HeraldEngine {
     /// The Prometheus exposition, with the stored-state gauges (queue depth, open circuits) read now.
     public func metricsExposition() async throws -> String {
         let queue = try await store.queueDepth(now: Date())
-        metrics.refresh(queue: queue, circuits: await emailChannel?.circuits() ?? [])
+        let http = circuits.snapshot().map { (server: $0.key, open: $0.state.name != "closed") }
+        metrics.refresh(queue: queue, circuits: (await emailChannel?.circuits() ?? []) + http)
+        metrics.refreshLiveInbox(connections: inboxHub.connectionCount)
         return metrics.exposition()
     }
 }

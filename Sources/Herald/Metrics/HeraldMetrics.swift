@@ -59,6 +59,11 @@ public final class HeraldMetrics: Sendable {
         }
     }
 
+    public func refreshLiveInbox(connections: Int) {
+        registry.makeGauge(name: "herald_inbox_connections", help: "Open live inbox connections (SSE and WebSocket) on this node.")
+            .set(to: Double(connections))
+    }
+
     /// The Prometheus text exposition of everything above.
     public func exposition() -> String {
         registry.emitToString()
