@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Herald's HTTP API: a thin layer that authenticates, decodes, calls the engine and encodes.
@@ -51,7 +52,9 @@ public enum HeraldServer {
     }
 
     /// The HTTP server plus, unless `dispatch` is false, the engine's dispatcher, fan-out and retention services.
-    public static func application(engine: HeraldEngine, dispatch: Bool = true, logger: Logger) async throws -> some ApplicationProtocol {
+    public static func application(
+        engine: HeraldEngine, dispatch: Bool = true, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
         let services: [any Service] = dispatch ? try await engine.services() : []
         let configuration = engine.configuration
         return Application(
@@ -61,6 +64,7 @@ public enum HeraldServer {
                 configuration: .init(autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.inboxHeartbeatSeconds * 1000))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
             services: services,
+            onServerRunning: onServerRunning,
             logger: logger)
     }
 }

@@ -187,7 +187,7 @@ extension HeraldConfiguration {
     /// failing events later.
     public func validate() throws {
         var problems: [String] = []
-        if !(1...65535).contains(port) { problems.append("port \(port) is not between 1 and 65535") }
+        if !(0...65535).contains(port) { problems.append("port \(port) is not between 0 (any free port) and 65535") }
         if database.contains("://"), !database.hasPrefix("sqlite://") {
             problems.append("database '\(database)': only SQLite (a file path or sqlite:// URL) is supported by this build")
         }

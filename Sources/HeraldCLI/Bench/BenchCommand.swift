@@ -32,6 +32,18 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "SMTP connections the pool may open to the sink.")
     var connections = 4
 
+    @Option(name: .customLong("bulk-triggers"), help: "ingest: triggers sent in bulk requests of 1,000.")
+    var bulkTriggers = 200_000
+
+    @Option(name: .customLong("single-triggers"), help: "ingest: triggers sent one per request.")
+    var singleTriggers = 20_000
+
+    @Option(name: .long, help: "ingest: concurrent keep-alive HTTP connections.")
+    var clients = 16
+
+    @Option(name: .customLong("alert-seconds"), help: "critical-under-load: longest time to keep sending alerts while the backlog drains.")
+    var alertSeconds = 180.0
+
     func run() async throws {
         let chosen = all ? BenchWorkload.allCases : workloads
         guard !chosen.isEmpty else {
@@ -39,6 +51,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         guard subscribers >= 10, members >= 10, (1...64).contains(connections) else {
             throw ValidationError("--subscribers and --members must be at least 10, --connections 1 to 64")
+        }
+        guard bulkTriggers >= 1000, singleTriggers >= 1, (1...256).contains(clients), alertSeconds >= 1 else {
+            throw ValidationError(
+                "--bulk-triggers must be at least 1000, --single-triggers at least 1, --clients 1 to 256, --alert-seconds at least 1")
         }
         var configuration = try common.load()
         configuration.logLevel = "warning"
@@ -51,6 +67,8 @@ struct BenchCommand: AsyncParsableCommand {
             case .emailBulk: result = try await runner.emailBulk(subscribers: subscribers)
             case .inappFanout: result = try await runner.inAppFanout(members: members)
             case .backlog: result = try await runner.backlog(members: members)
+            case .ingest: result = try await runner.ingest(bulk: bulkTriggers, single: singleTriggers, clients: clients)
+            case .criticalUnderLoad: result = try await runner.criticalUnderLoad(members: members, maxSeconds: alertSeconds)
             }
             FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
             results.append(result)
@@ -62,6 +80,8 @@ struct BenchCommand: AsyncParsableCommand {
 enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
     case emailBulk = "email-bulk"
     case inappFanout = "inapp-fanout"
+    case ingest
+    case criticalUnderLoad = "critical-under-load"
     case backlog
     case idle
 }

@@ -9,7 +9,9 @@ struct BenchRunner {
     let connections: Int
 
     /// Starts an engine on a new database, sending email to `sink`, and runs `body` while it delivers.
-    func withEngine<T: Sendable>(sink: BenchSMTPSink?, dispatch: Bool = true, _ body: @Sendable (HeraldEngine) async throws -> T) async throws
+    func withEngine<T: Sendable>(
+        sink: BenchSMTPSink?, dispatch: Bool = true, runServices: Bool = true, _ body: @Sendable (HeraldEngine) async throws -> T
+    ) async throws
         -> T
     {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-\(UUID().uuidString)")
@@ -29,12 +31,14 @@ struct BenchRunner {
         let engine = try await HeraldEngine(configuration: configuration, logger: logger)
         // Without dispatch only topic fan-out runs: messages are planned and stay queued (the backlog workload).
         let services: [any Service] =
-            dispatch
-            ? try await engine.services()
-            : [
-                FanoutWorker(
-                    store: engine.store, settings: engine.configuration.dispatch, signal: engine.signal, owner: engine.nodeID, logger: logger)
-            ]
+            !runServices
+            ? []
+            : dispatch
+                ? try await engine.services()
+                : [
+                    FanoutWorker(
+                        store: engine.store, settings: engine.configuration.dispatch, signal: engine.signal, owner: engine.nodeID, logger: logger)
+                ]
         return try await withThrowingTaskGroup(of: Void.self) { group in
             for service in services { group.addTask { try await service.run() } }
             defer { group.cancelAll() }

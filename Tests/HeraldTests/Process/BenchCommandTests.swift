@@ -10,12 +10,14 @@ struct BenchCommandTests {
     func everyWorkloadRunsAndReportsFiguresThatAddUp() async throws {
         let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
         let config = ServerProcessTests.ProcessHarness.repositoryRoot.appendingPathComponent("herald.yml").path
-        let arguments = ["bench", "--config", config, "--all", "--subscribers", "200", "--members", "500"]
+        let arguments = [
+            "bench", "--config", config, "--all", "--subscribers", "200", "--members", "500", "--bulk-triggers", "2000", "--single-triggers", "200",
+        ]
         let result = try await ChildProcess.run(executable: binary, arguments: arguments, timeout: 150)
         #expect(result.status == 0, "\(result.errorOutput)")
         let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         let byWorkload = Dictionary(lines.compactMap { line in line["workload"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
-        #expect(Set(byWorkload.keys) == ["email-bulk", "inapp-fanout", "backlog", "idle"])
+        #expect(Set(byWorkload.keys) == ["email-bulk", "inapp-fanout", "ingest", "critical-under-load", "backlog", "idle"])
 
         let email = try #require(byWorkload["email-bulk"])
         #expect(email["emails"]?.doubleValue == 180, "10% of 200 subscribers opted out of email")
@@ -24,6 +26,16 @@ struct BenchCommandTests {
         #expect(byWorkload["inapp-fanout"]?["messages"]?.doubleValue == 495, "1% of 500 members opted out of in-app")
         #expect(byWorkload["backlog"]?["queued"]?.doubleValue == 495)
         #expect((byWorkload["idle"]?["rss_mb"]?.doubleValue ?? 0) > 0)
+        let ingest = try #require(byWorkload["ingest"])
+        #expect(ingest["bulk_triggers"]?.doubleValue == 2000 && ingest["single_triggers"]?.doubleValue == 200)
+        #expect((ingest["bulk_triggers_per_second"]?.doubleValue ?? 0) > 0 && (ingest["single_triggers_per_second"]?.doubleValue ?? 0) > 0)
+        let critical = try #require(byWorkload["critical-under-load"])
+        #expect((critical["alerts"]?.doubleValue ?? 0) >= 1, "at least one alert went out while the backlog drained")
+        for figure in ["push", "smtp"] {
+            let p50 = critical["\(figure)_p50_ms"]?.doubleValue ?? -1
+            let p99 = critical["\(figure)_p99_ms"]?.doubleValue ?? -1
+            #expect(p50 > 0 && p99 >= p50 && (critical["\(figure)_max_ms"]?.doubleValue ?? -1) >= p99, "\(figure) latencies are measured")
+        }
         #expect(result.errorOutput.contains("email-bulk:") && result.errorOutput.contains("idle:"), "the human summary goes to stderr")
     }
 }
