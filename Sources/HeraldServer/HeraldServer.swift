@@ -40,6 +40,8 @@ public enum HeraldServer {
         MessageRoutes(engine: engine).register(on: tenantRoutes)
         EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
         CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
+        ChatSettingsRoutes(engine: engine).register(on: tenantRoutes)
+        SMSSettingsRoutes(engine: engine).register(on: tenantRoutes)
         StatsRoutes(engine: engine).register(on: tenantRoutes)
         return router
     }

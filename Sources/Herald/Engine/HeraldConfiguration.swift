@@ -23,6 +23,8 @@ public struct HeraldConfiguration: Sendable {
     public var outbound = OutboundSettings()
     /// Live inbox connections (SSE, WebSocket) are sent a heartbeat this often, so proxies keep them open.
     public var inboxHeartbeatSeconds = 15.0
+    /// The SMS providers tenants without their own send through.
+    public var sms = SMSDefaults()
     public var eventTypes: [EventType] = []
     /// Where the configuration file was read from, if any.
     public var configFile: String?
@@ -85,6 +87,7 @@ extension HeraldConfiguration {
         var email: EmailFile?
         var outbound: OutboundFile?
         var inbox_heartbeat_seconds: Double?
+        var sms: SMSFile?
         var event_types: [EventType]?
     }
 
@@ -138,6 +141,7 @@ extension HeraldConfiguration {
         if let section = file.email { try apply(emailFile: section) }
         if let section = file.outbound { apply(outboundFile: section) }
         if let value = file.inbox_heartbeat_seconds { inboxHeartbeatSeconds = value }
+        if let section = file.sms { apply(smsFile: section) }
         if let types = file.event_types { eventTypes = types }
     }
 
@@ -174,6 +178,7 @@ extension HeraldConfiguration {
         try apply(emailEnvironment: environment)
         try apply(outboundEnvironment: environment)
         if let value = try double("HERALD_INBOX_HEARTBEAT_SECONDS") { inboxHeartbeatSeconds = value }
+        try apply(smsEnvironment: environment)
     }
 
     /// The SQLite file path named by `database`.
@@ -202,6 +207,7 @@ extension HeraldConfiguration {
         if retentionDays < 1 { problems.append("retention_days must be at least 1") }
         problems += emailProblems()
         problems += outboundProblems()
+        problems += smsProblems()
         let validator = EventTypeValidator(defaultLocale: defaultLocale)
         var seen: Set<String> = []
         for (index, eventType) in eventTypes.enumerated() {

@@ -61,14 +61,20 @@ public final class HeraldEngine: Sendable {
         let unsubscribeTokens = UnsubscribeTokens(secret: secret!)
         self.unsubscribeTokens = unsubscribeTokens
         self.signal = WakeSignal()
-        self.circuits = CircuitBreakers(settings: configuration.outbound.circuit)
-        self.http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)
+        let circuits = CircuitBreakers(settings: configuration.outbound.circuit)
+        let http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)
+        self.circuits = circuits
+        self.http = http
         var all: [any DeliveryChannel] = [InAppChannel()]
         all += channels.filter { $0.kind != .inApp }
         if let custom = channels.first(where: { $0.kind == .inApp }) { all[0] = custom }
         if !all.contains(where: { $0.kind == .email }) {
             all.append(
                 Self.makeEmailChannel(configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, logger: logger))
+        }
+        if !all.contains(where: { $0.kind == .chat }) { all.append(Self.makeChatChannel(store: store, http: http, circuits: circuits)) }
+        if !all.contains(where: { $0.kind == .sms }) {
+            all.append(Self.makeSMSChannel(configuration: configuration, store: store, http: http, circuits: circuits))
         }
         self.channels = all
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"

@@ -20,7 +20,8 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Comparable {
         switch self {
         case .inApp: ["action_url"]
         case .email: ["text"]
-        case .sms, .chat, .webhook: []
+        case .chat: ["title"]
+        case .sms, .webhook: []
         }
     }
 

@@ -5,11 +5,17 @@ public struct MessagePlanner: Sendable {
     public var preferences: PreferenceResolver
     /// The tenant's email settings, for its allowed recipient domains.
     public var email: EmailSettings
+    /// Channels on which the tenant itself names a destination (its chat webhooks), so a subscriber
+    /// without an address of their own is still reached there.
+    public var tenantDestinations: Set<ChannelKind>
 
-    public init(eventType: EventType, preferences: PreferenceResolver, email: EmailSettings = EmailSettings()) {
+    public init(
+        eventType: EventType, preferences: PreferenceResolver, email: EmailSettings = EmailSettings(), tenantDestinations: Set<ChannelKind> = []
+    ) {
         self.eventType = eventType
         self.preferences = preferences
         self.email = email
+        self.tenantDestinations = tenantDestinations
     }
 
     public func plan(_ recipients: [RecipientRecord]) -> [PlannedMessage] {
@@ -30,7 +36,7 @@ public struct MessagePlanner: Sendable {
             let reason: SuppressionReason = decision.source == .unsubscribed ? .unsubscribed : .preference
             return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: reason)
         }
-        if !Self.hasAddress(recipient.subscriber, for: channel) {
+        if !Self.hasAddress(recipient.subscriber, for: channel), !tenantDestinations.contains(channel) {
             return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .noAddress)
         }
         if channel == .email, let address = recipient.subscriber.email, !email.allowsRecipient(address) {

@@ -11,8 +11,8 @@ public enum SubscriberValidator {
         if let email = input.email, !isValidEmail(email) {
             errors.append(FieldError("email", "'\(email)' is not a valid email address"))
         }
-        if let phone = input.phone, !isValidPhone(phone) {
-            errors.append(FieldError("phone", "must be an E.164 number such as +447700900123"))
+        if let phone = input.phone, let problem = PhoneNumber.problem(in: phone) {
+            errors.append(FieldError("phone", problem))
         }
         if let locale = input.locale, !isValidLocale(locale) {
             errors.append(FieldError("locale", "must be a BCP 47 language tag such as en or fr-CA"))
@@ -23,6 +23,26 @@ public enum SubscriberValidator {
         if let name = input.name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             errors.append(FieldError("name", "must not contain line breaks"))
         }
+        if let data = input.data { errors += chatProblems(data) }
+        return errors
+    }
+
+    /// `data.chat_webhook_url` and `data.chat_provider`, which the chat channel posts to: checked here so
+    /// a typo is a 422 now rather than a failed message later.
+    static func chatProblems(_ data: [String: JSONValue]) -> [FieldError] {
+        var errors: [FieldError] = []
+        let provider = data["chat_provider"]
+        if let provider, provider != .null {
+            if provider.stringValue.flatMap({ ChatService(rawValue: $0.lowercased()) }) == nil {
+                errors.append(FieldError("data.chat_provider", "must be one of slack, teams, discord"))
+            }
+        }
+        guard let url = data["chat_webhook_url"], url != .null else { return errors }
+        guard let text = url.stringValue else { return errors + [FieldError("data.chat_webhook_url", "must be a string")] }
+        if let problem = DestinationPolicy.syntaxProblem(text) { return errors + [FieldError("data.chat_webhook_url", problem)] }
+        if provider == nil || provider == .null, URL(string: text).flatMap(ChatService.inferred(from:)) == nil {
+            errors.append(FieldError("data.chat_provider", "is required when data.chat_webhook_url is not on a known chat service's host"))
+        }
         return errors
     }
 
@@ -32,11 +52,7 @@ public enum SubscriberValidator {
         EmailAddress.problem(in: email) == nil && email.split(separator: "@").last?.contains(".") == true
     }
 
-    public static func isValidPhone(_ phone: String) -> Bool {
-        guard phone.hasPrefix("+") else { return false }
-        let digits = phone.dropFirst()
-        return (7...15).contains(digits.count) && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) && digits.first != "0"
-    }
+    public static func isValidPhone(_ phone: String) -> Bool { PhoneNumber.isValid(phone) }
 
     public static func isValidLocale(_ locale: String) -> Bool {
         let parts = locale.split(separator: "-", omittingEmptySubsequences: false)

@@ -19,11 +19,13 @@ extension SQLiteStore {
             }
             let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: tenantID))
             let email = try Self.emailSettings(db, tenantID: tenantID)
+            let destinations = try Self.tenantDestinations(db, tenantID: tenantID)
             var receipts: [TriggerReceipt] = []
             var errors: [FieldError] = []
             for (index, prepared) in triggers.enumerated() {
                 do {
-                    receipts.append(try Self.accept(db, tenantID: tenantID, prepared, resolver: resolver, email: email, now: now))
+                    receipts.append(
+                        try Self.accept(db, tenantID: tenantID, prepared, resolver: resolver, email: email, destinations: destinations, now: now))
                 } catch HeraldError.invalid(let fieldErrors) {
                     errors += triggers.count > 1 ? fieldErrors.prefixed("events[\(index)]") : fieldErrors
                 }
@@ -42,7 +44,8 @@ extension SQLiteStore {
     /// Writes one event and plans its direct recipients' messages. Its statements are cached: a bulk
     /// request runs them a thousand times in one transaction.
     private static func accept(
-        _ db: Database, tenantID: String, _ prepared: PreparedTrigger, resolver: PreferenceResolver, email: EmailSettings, now: Date
+        _ db: Database, tenantID: String, _ prepared: PreparedTrigger, resolver: PreferenceResolver, email: EmailSettings,
+        destinations: Set<ChannelKind>, now: Date
     ) throws -> TriggerReceipt {
         let trigger = prepared.trigger
         var direct: [Int64] = []
@@ -92,7 +95,7 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT s.pk, \(subscriberColumns) FROM subscribers s WHERE s.pk IN (\(placeholders(direct.count)))"),
                 arguments: StatementArguments(direct))
             let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key)
-            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: email).plan(records)
+            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations).plan(records)
             try insertMessages(
                 db, planned, tenantID: tenantID, eventPK: eventPK, priority: eventType.priority, dueAt: trigger.sendAt ?? now, now: now,
                 expiresAt: prepared.expiresAt)
@@ -239,7 +242,8 @@ extension SQLiteStore {
             let records = try Self.recipients(db, rows: members, subscriberOffset: 1, eventType: plan.key)
             let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID))
             let email = try Self.emailSettings(db, tenantID: job.tenantID)
-            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: email).plan(records)
+            let destinations = try Self.tenantDestinations(db, tenantID: job.tenantID)
+            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations).plan(records)
             try Self.insertMessages(
                 db, planned, tenantID: job.tenantID, eventPK: eventPK, priority: plan.priority, dueAt: Self.date(jobRow[3]) ?? now, now: now,
                 expiresAt: Self.date(jobRow[4])!)

@@ -110,4 +110,14 @@ extension SQLiteStore {
         guard let text = try tenantSetting(db, tenantID: tenantID, key: "email") else { return EmailSettings() }
         return decodeJSON(EmailSettings.self, text) ?? EmailSettings()
     }
+
+    /// The channels on which the tenant names its own destination, for the planner: chat when its chat
+    /// settings list a webhook.
+    static func tenantDestinations(_ db: Database, tenantID: String) throws -> Set<ChannelKind> {
+        var channels: Set<ChannelKind> = []
+        if let text = try tenantSetting(db, tenantID: tenantID, key: "chat"), let chat = decodeJSON(ChatSettings.self, text), !chat.webhooks.isEmpty {
+            channels.insert(.chat)
+        }
+        return channels
+    }
 }

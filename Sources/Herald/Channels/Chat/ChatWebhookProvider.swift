@@ -1,0 +1,36 @@
+import Foundation
+
+/// One chat webhook as a provider for ``FailoverDelivery``: formats the message for its service, posts
+/// it, and reads the answer the service's way.
+///
+/// Each webhook has its own circuit. Rate limits are per webhook (Discord allows a few posts a second to
+/// each), and one tenant's broken webhook must not stop another tenant's posts to the same service.
+public struct ChatWebhookProvider: MessageProvider {
+    public let service: ChatService
+    public let url: URL
+    public let http: OutboundHTTPClient
+    /// `slack hooks.slack.com`: the URL's path is its secret, so only the host is shown.
+    public let name: String
+
+    public init(service: ChatService, url: URL, http: OutboundHTTPClient, label: String? = nil) {
+        self.service = service
+        self.url = url
+        self.http = http
+        self.name = "\(service.rawValue) \(url.displayHost)" + (label.map { " (\($0))" } ?? "")
+    }
+
+    public var circuitKey: String { "chat \(service.rawValue) \(url.endpointLabel)" }
+
+    public func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
+        await send(ChatMessage(outgoing.content))
+    }
+
+    public func send(_ message: ChatMessage) async -> ProviderOutcome {
+        let body = Array(JSONCoding.encode(service.body(for: message)))
+        switch await http.send(.POST, to: url, headers: [("Content-Type", "application/json")], body: body) {
+        case .answered(let answer): return service.outcome(for: answer)
+        case .failed(let reason): return .unavailable(reason)
+        case .refused(let reason): return .providerRejected("not sent: \(reason)")
+        }
+    }
+}
