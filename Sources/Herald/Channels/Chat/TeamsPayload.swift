@@ -21,7 +21,9 @@ public enum TeamsPayload {
     public static func body(for message: ChatMessage) -> JSONValue {
         var blocks: [JSONValue] = []
         if let title = message.title {
-            blocks.append(["type": "TextBlock", "text": .string(title.truncated(toUTF16: titleLimit)), "weight": "Bolder", "size": "Medium", "wrap": true])
+            blocks.append([
+                "type": "TextBlock", "text": .string(title.truncated(toUTF16: titleLimit)), "weight": "Bolder", "size": "Medium", "wrap": true,
+            ])
         }
         blocks.append(["type": "TextBlock", "text": .string(message.text.truncated(toUTF16: textLimit)), "wrap": true])
         let card: JSONValue = [

@@ -24,7 +24,9 @@ public struct JSONSMSProvider: MessageProvider {
 
     public func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
         guard let phone = outgoing.message.subscriber.phone else { return .rejected("the subscriber has no phone number") }
-        switch await http.send(.POST, to: url, headers: headers, body: Array(JSONCoding.encode(body(to: phone, text: outgoing.content["text"] ?? "")))) {
+        switch await http.send(
+            .POST, to: url, headers: headers, body: Array(JSONCoding.encode(body(to: phone, text: outgoing.content["text"] ?? ""))))
+        {
         case .answered(let answer): return Self.outcome(for: answer)
         case .failed(let reason): return .unavailable(reason)
         case .refused(let reason): return .providerRejected("not sent: \(reason)")
