@@ -195,6 +195,8 @@ struct ChatDeliveryTests {
             #expect(attempts.last?.outcome == .sent)
         }
         #expect(try server.requests().map(\.status) == [503, 503, 200])
+        #expect(engine.circuits.snapshot().map(\.key) == ["chat slack " + URL(string: server.slackURL())!.endpointLabel])
+        #expect(engine.circuits.snapshot().allSatisfy { !$0.key.contains("/services/") && !$0.key.contains("T000") })
     }
 
     @Test func plannerQueuesChatOnlyWhereThereIsAWebhook() async throws {

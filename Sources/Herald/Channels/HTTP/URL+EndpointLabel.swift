@@ -11,8 +11,12 @@ extension URL {
 
     /// The host and a short digest of the whole URL: tells endpoints on one host apart (two Slack
     /// webhooks, say) in circuit names and metrics without revealing the secret in the path.
-    public var endpointLabel: String {
-        let digest = SHA256.hash(data: Data(absoluteString.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+    public var endpointLabel: String { endpointLabel(for: absoluteString) }
+
+    /// The host and a short digest of `identity` (an account SID, say): circuit names show up in the
+    /// public `/metrics`, which must not carry a tenant's identifiers.
+    public func endpointLabel(for identity: String) -> String {
+        let digest = SHA256.hash(data: Data(identity.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
         return "\(displayHost) #\(digest)"
     }
 }

@@ -26,7 +26,7 @@ public struct TwilioProvider: MessageProvider {
         self.name = "twilio \(base.displayHost)" + (configuration.name.map { " (\($0))" } ?? "")
     }
 
-    public var circuitKey: String { "sms twilio \(baseURL.displayHost) \(accountSID)" }
+    public var circuitKey: String { "sms twilio \(baseURL.endpointLabel(for: accountSID))" }
 
     public func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
         guard let phone = outgoing.message.subscriber.phone else { return .rejected("the subscriber has no phone number") }
