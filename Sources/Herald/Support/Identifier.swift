@@ -13,8 +13,19 @@ public enum Identifier {
             time[index] = alphabet[Int(millis & 31)]
             millis >>= 5
         }
+        // 80 random bits from two draws: each draw is a system call, and a bulk request makes a thousand ids.
         var random = SystemRandomNumberGenerator()
-        let tail = (0..<16).map { _ in alphabet[Int(random.next() & 31)] }
+        var bits = (random.next() as UInt64, random.next() as UInt64)
+        var tail = [Character](repeating: "0", count: 16)
+        for index in 0..<16 {
+            if index < 12 {
+                tail[index] = alphabet[Int(bits.0 & 31)]
+                bits.0 >>= 5
+            } else {
+                tail[index] = alphabet[Int(bits.1 & 31)]
+                bits.1 >>= 5
+            }
+        }
         return prefix + "_" + String(time) + String(tail)
     }
 

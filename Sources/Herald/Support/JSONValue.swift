@@ -84,8 +84,13 @@ extension JSONValue {
     }
 
     /// Compact JSON text, keys sorted so equal values encode equally (idempotency hashes rely on it).
+    /// Compact JSON with sorted keys. Written directly rather than through `JSONEncoder`, which showed
+    /// as a quarter of the time of accepting bulk triggers (every event's payload is stored as text).
     public func jsonText() -> String {
-        String(decoding: JSONCoding.encode(self), as: UTF8.self)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        write(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func parse(_ text: String) throws -> JSONValue {
