@@ -16,11 +16,13 @@ extension HeraldEngine {
         let problems = validator.problems(eventType)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         try await store.putEventType(tenantID: tenantID, eventType)
+        catalog.invalidate(tenantID: tenantID, key: eventType.key)
     }
 
     /// Removes the tenant's event type; a type from `herald.yml` is hidden for this tenant.
     public func deleteEventType(tenantID: String, key: String) async throws {
         guard try await catalog.eventType(tenantID: tenantID, key: key) != nil else { throw HeraldError.notFound("event type '\(key)'") }
         try await store.deleteEventType(tenantID: tenantID, key: key, tombstone: catalog.shared[key] != nil)
+        catalog.invalidate(tenantID: tenantID, key: key)
     }
 }
