@@ -3507,7 +3507,7 @@ enum OpenAPIDocument {
                   "webhook",
                   "chat"
                 ],
-                "description": "A way to reach a subscriber. Template parts: in_app `title`, `body` (optional `action_url`); email `subject`, `html` (optional `text`); sms and chat `text`; webhook `body`."
+                "description": "A way to reach a subscriber. Template parts: in_app `title`, `body` (optional `action_url`); email `subject`, `html` (optional `text`); sms `text`; chat `text` (optional `title`); webhook `body`."
               },
               "ParameterSpec": {
                 "type": "object",

@@ -4,7 +4,7 @@ import Testing
 
 /// The chat channel end to end: Herald's dispatcher posting to fake Slack, Teams and Discord webhooks
 /// (scripts/provider_test_server.py) that check each service's JSON and answer as the service does.
-@Suite("Chat delivery to Slack, Teams and Discord webhooks", .serialized, .timeLimit(.minutes(2)))
+@Suite("Chat delivery to Slack, Teams and Discord webhooks", .serialized)
 struct ChatDeliveryTests {
     /// A chat-only event type whose text carries Slack's special characters and a Discord mass mention.
     static let gateAlert = EventType(
@@ -195,8 +195,46 @@ struct ChatDeliveryTests {
             #expect(attempts.last?.outcome == .sent)
         }
         #expect(try server.requests().map(\.status) == [503, 503, 200])
-        #expect(engine.circuits.snapshot().map(\.key) == ["chat slack " + URL(string: server.slackURL())!.endpointLabel])
+        #expect(engine.circuits.snapshot().map(\.key) == ["chat slack 127.0.0.1:\(server.port)"])
         #expect(engine.circuits.snapshot().allSatisfy { !$0.key.contains("/services/") && !$0.key.contains("T000") })
+    }
+
+    @Test func fiveHundredPostsEachReachTheirOwnWebhookOnce() async throws {
+        let server = try await ProviderTestServer.start()
+        defer { server.stop() }
+        let engine = try await Self.engine()
+        let tenantID = try await Self.tenant(engine)
+        let count = 500
+        let services: [ChatService] = [.slack, .teams, .discord]
+        func url(_ index: Int) -> String {
+            switch services[index % 3] {
+            case .slack: server.slackURL("T0/B0/s\(index)")
+            case .teams: server.teamsURL("flow\(index)")
+            case .discord: server.discordURL(token: "t\(index)")
+            }
+        }
+        let inputs = (0..<count).map { index in
+            SubscriberInput(
+                id: "c\(index)", data: ["chat_webhook_url": .string(url(index)), "chat_provider": .string(services[index % 3].rawValue)])
+        }
+        _ = try await engine.upsertSubscribers(tenantID: tenantID, inputs)
+        _ = try await engine.upsertTopic(tenantID: tenantID, key: "all", name: nil)
+        _ = try await engine.addTopicMembers(tenantID: tenantID, key: "all", subscriberIDs: inputs.map(\.id))
+        let started = Date()
+        try await engine.whileRunning {
+            let (receipt, _) = try await engine.trigger(
+                Trigger(type: "gate_alert", recipients: [.topic("all")], payload: ["visitor": "Ana"]), tenantID: tenantID)
+            #expect(
+                try await engine.eventually(timeout: 60) {
+                    try await engine.store.messageCounts(tenantID: tenantID, eventID: receipt.eventId)["sent"] == count
+                })
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print("Chat: \(count) posts to Slack, Teams and Discord fakes in \(String(format: "%.2f", seconds)) s (\(Int(Double(count) / seconds))/s)")
+        let received = try server.requests()
+        #expect(received.count == count && received.allSatisfy { [200, 202, 204].contains($0.status ?? 0) })
+        #expect(Set(received.map(\.path)).count == count, "each webhook once")
+        #expect(engine.circuits.snapshot().map(\.key) == ["chat discord", "chat slack", "chat teams"].map { "\($0) 127.0.0.1:\(server.port)" })
     }
 
     @Test func plannerQueuesChatOnlyWhereThereIsAWebhook() async throws {

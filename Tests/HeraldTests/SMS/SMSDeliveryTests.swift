@@ -6,7 +6,7 @@ import Testing
 /// JSON gateway (scripts/provider_test_server.py), which check Basic auth, form fields and JSON, count
 /// segments on their own, and answer with Twilio's real shapes (201 message, 400 code 21211, 401 code
 /// 20003, 500).
-@Suite("SMS delivery through Twilio-compatible and JSON providers", .serialized, .timeLimit(.minutes(2)))
+@Suite("SMS delivery through Twilio-compatible and JSON providers", .serialized)
 struct SMSDeliveryTests {
     typealias Account = ProviderTestServer.TwilioAccount
 
@@ -131,6 +131,23 @@ struct SMSDeliveryTests {
         #expect(try server.requests().suffix(2).map(\.status) == [500, 202])
     }
 
+    @Test func aPrimaryThatDoesNotAnswerInTimeFailsOverToTheSecondary() async throws {
+        let server = try await ProviderTestServer.start()
+        defer { server.stop() }
+        let engine = try await Self.engine { $0.outbound.timeoutSeconds = 0.5 }
+        let tenantID = try await Self.tenant(
+            engine, settings: SMSSettings(providers: [Self.twilio(server, .primary), Self.json(server)]), phones: ["+447700900123"])
+        try await server.fail(prefix: ProviderTestServer.twilioPath(.primary), status: 0, delay: 2)
+        try await engine.whileRunning {
+            let eventID = try await Self.send(engine, tenantID: tenantID, to: ["p0"], message: "Code 4417")
+            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            #expect(message.status == .sent && attempts.count == 1)
+            #expect(attempts.first?.detail?.contains("twilio 127.0.0.1:\(server.port): no answer within 0.5 s") == true, "\(attempts)")
+            #expect((attempts.first?.durationMs ?? 0) < 1900, "the slow primary was abandoned, not waited for")
+        }
+        #expect(try server.requests(provider: "json").count == 1)
+    }
+
     @Test func anInvalidNumberFailsOnceAndIsNotTriedOnTheSecondary() async throws {
         let server = try await ProviderTestServer.start()
         defer { server.stop() }
@@ -197,6 +214,32 @@ struct SMSDeliveryTests {
         let exposition = try await engine.metricsExposition()
         #expect(exposition.contains("sms twilio 127.0.0.1:\(server.port) #"))
         #expect(!exposition.contains(Account.primary.sid) && !exposition.contains(Account.secondary.sid))
+    }
+
+    @Test func aThousandMessagesToATopicGoOutOnceEach() async throws {
+        let server = try await ProviderTestServer.start()
+        defer { server.stop() }
+        let engine = try await Self.engine()
+        let count = 1000
+        let phones = (0..<count).map { String(format: "+4477009%05d", $0) }
+        let tenantID = try await Self.tenant(engine, settings: SMSSettings(providers: [Self.twilio(server, .primary)]), phones: [])
+        _ = try await engine.upsertSubscribers(tenantID: tenantID, phones.enumerated().map { SubscriberInput(id: "p\($0)", phone: $1) })
+        _ = try await engine.upsertTopic(tenantID: tenantID, key: "all", name: nil)
+        _ = try await engine.addTopicMembers(tenantID: tenantID, key: "all", subscriberIDs: (0..<count).map { "p\($0)" })
+        let started = Date()
+        try await engine.whileRunning {
+            let (receipt, _) = try await engine.trigger(
+                Trigger(type: "gate_code", recipients: [.topic("all")], payload: ["message": "Water off 10:00-12:00"]), tenantID: tenantID)
+            #expect(
+                try await engine.eventually(timeout: 60) {
+                    try await engine.store.messageCounts(tenantID: tenantID, eventID: receipt.eventId)["sent"] == count
+                })
+        }
+        let seconds = Date().timeIntervalSince(started)
+        print("SMS: \(count) messages through the fake Twilio in \(String(format: "%.2f", seconds)) s (\(Int(Double(count) / seconds))/s)")
+        let received = try server.requests(provider: "twilio")
+        #expect(received.count == count && received.allSatisfy { $0.status == 201 })
+        #expect(Set(received.compactMap { $0.form?["To"] }) == Set(phones), "each number once")
     }
 
     @Test func aStoredNumberThatIsNotE164FailsWithoutASend() async throws {

@@ -3,8 +3,12 @@ import Foundation
 /// One chat webhook as a provider for ``FailoverDelivery``: formats the message for its service, posts
 /// it, and reads the answer the service's way.
 ///
-/// Each webhook has its own circuit. Rate limits are per webhook (Discord allows a few posts a second to
-/// each), and one tenant's broken webhook must not stop another tenant's posts to the same service.
+/// Webhooks share a circuit per service and host (`chat slack hooks.slack.com`): an outage is the
+/// service's, and the circuits stay few however many subscribers bring their own webhook (each one is a
+/// series in `/metrics`). A webhook that is gone or forbidden answers 404, 410, 401 or 403, which never
+/// counts against the circuit; a circuit counts consecutive failures, so one tenant's rate-limited
+/// webhook rarely opens it while others' posts succeed, and if it does, messages wait without losing
+/// attempts.
 public struct ChatWebhookProvider: MessageProvider {
     public let service: ChatService
     public let url: URL
@@ -19,7 +23,7 @@ public struct ChatWebhookProvider: MessageProvider {
         self.name = "\(service.rawValue) \(url.displayHost)" + (label.map { " (\($0))" } ?? "")
     }
 
-    public var circuitKey: String { "chat \(service.rawValue) \(url.endpointLabel)" }
+    public var circuitKey: String { "chat \(service.rawValue) \(url.displayHost)" }
 
     public func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
         await send(ChatMessage(outgoing.content))
