@@ -112,6 +112,42 @@ struct ChatDeliveryTests {
             ])
     }
 
+    @Test func longTextIsCutToEachServicesLimits() async throws {
+        let server = try await ProviderTestServer.start()
+        defer { server.stop() }
+        let engine = try await Self.engine()
+        let tenantID = try await Self.tenant(engine)
+        let notice = EventType(
+            key: "notice", priority: .medium, channels: [.chat], parameters: ["body": ParameterSpec(type: .string)],
+            templates: [.chat: ["en": ["text": "{{body}}"]]])
+        try await engine.putEventType(tenantID: tenantID, notice)
+        for (provider, url) in [("slack", server.slackURL()), ("discord", server.discordURL())] {
+            _ = try await engine.upsertSubscriber(
+                tenantID: tenantID, SubscriberInput(id: provider, data: ["chat_webhook_url": .string(url), "chat_provider": .string(provider)]))
+        }
+        // 5,000 characters in lines of 49 and a newline, with an emoji (two UTF-16 units) in each.
+        let line = "Water off in block B 🚰 from 10:00 to 12:00 <ok>"
+        let body = Array(repeating: line, count: 100).joined(separator: "\n")
+        try await engine.whileRunning {
+            let (receipt, _) = try await engine.trigger(
+                Trigger(type: "notice", recipients: [.subscriber("slack"), .subscriber("discord")], payload: ["body": .string(body)]),
+                tenantID: tenantID)
+            let messages = try await Self.settled(engine, tenantID: tenantID, eventID: receipt.eventId)
+            #expect(messages.map(\.0.status) == [.sent, .sent], "\(messages.map(\.1))")
+        }
+        // The fakes refuse what the real services refuse (a section over 3,000, content over 2,000), so 2xx means it fit.
+        let slack = try #require(try server.requests(provider: "slack").first)
+        #expect(slack.status == 200)
+        guard case .array(let blocks)? = slack.json?["blocks"] else { Issue.record("no blocks"); return }
+        let sections = blocks.compactMap { $0["text"]?["text"]?.stringValue }
+        #expect(sections.count == 2 && sections.allSatisfy { $0.utf16.count <= 3000 && $0.hasSuffix("&lt;ok&gt;") })
+        #expect(sections.joined(separator: "\n") == SlackPayload.escaped(body), "split at a line break, nothing lost")
+        let discord = try #require(try server.requests(provider: "discord").first)
+        #expect(discord.status == 204)
+        let content = try #require(discord.json?["content"]?.stringValue)
+        #expect(content.utf16.count <= 2000 && content.hasSuffix("…") && body.hasPrefix(String(content.dropLast())))
+    }
+
     @Test func tenantWebhooksFailOverPastGoneAndRateLimitedOnes() async throws {
         let server = try await ProviderTestServer.start()
         defer { server.stop() }
