@@ -56,7 +56,7 @@ extension HeraldEngine {
                 throw HeraldError.invalid("Idempotency-Key", "must be 1 to 255 characters")
             }
             let body = bulk ? JSONCoding.encode(triggers) : JSONCoding.encode(triggers[0])
-            let hash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            let hash = SHA256.hash(data: body).hexString
             claim = IdempotencyClaim(key: (bulk ? "bulk:" : "event:") + idempotencyKey, requestHash: hash)
         }
         switch try await store.accept(tenantID: tenantID, triggers: prepared, idempotency: claim, now: now) {
