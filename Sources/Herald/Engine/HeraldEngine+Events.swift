@@ -59,7 +59,12 @@ extension HeraldEngine {
             let hash = SHA256.hash(data: body).hexString
             claim = IdempotencyClaim(key: (bulk ? "bulk:" : "event:") + idempotencyKey, requestHash: hash)
         }
-        switch try await store.accept(tenantID: tenantID, triggers: prepared, idempotency: claim, now: now) {
+        // Single triggers from concurrent requests share a transaction; a bulk request is its own.
+        let outcome =
+            bulk
+            ? try await store.accept(tenantID: tenantID, triggers: prepared, idempotency: claim, now: now)
+            : try await committer.accept(AcceptRequest(tenantID: tenantID, triggers: prepared, idempotency: claim))
+        switch outcome {
         case .accepted(let receipts):
             signal.ring()
             for trigger in prepared { metrics.recordEventAccepted(priority: trigger.eventType.priority) }

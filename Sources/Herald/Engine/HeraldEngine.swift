@@ -38,6 +38,8 @@ public final class HeraldEngine: Sendable {
     /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
     public let observers: [any DeliveryObserver]
     let validator: EventTypeValidator
+    /// Commits concurrent single triggers together.
+    let committer: GroupCommitter
 
     /// Opens (and migrates) the store and checks the catalog.
     ///
@@ -80,6 +82,7 @@ public final class HeraldEngine: Sendable {
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
         self.logger = logger
         self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale)
+        self.committer = GroupCommitter(store: store)
         self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)
         self.observers = [inboxHub]
     }

@@ -74,6 +74,9 @@ public protocol Store: Sendable {
     func accept(
         tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date
     ) async throws -> AcceptOutcome
+    /// Several requests committed together (group commit), each answered on its own: one request's
+    /// refusal does not affect the others. A store without a cheaper way accepts them one by one.
+    func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>]
     func event(tenantID: String, id: String) async throws -> Event?
     /// Events newest first, optionally of one type.
     func events(tenantID: String, type: String?, cursor: Int64?, limit: Int) async throws -> Page<Event>
@@ -144,4 +147,19 @@ public struct IssuedKeyMaterial: Sendable, Hashable {
 public enum TenantEventTypeEntry: Sendable, Hashable {
     case defined(EventType)
     case deleted
+}
+
+extension Store {
+    public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {
+        var results: [Result<AcceptOutcome, any Error>] = []
+        for request in requests {
+            do {
+                results.append(
+                    .success(try await accept(tenantID: request.tenantID, triggers: request.triggers, idempotency: request.idempotency, now: now)))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
 }

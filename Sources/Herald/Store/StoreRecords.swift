@@ -27,6 +27,19 @@ public struct IdempotencyClaim: Sendable, Hashable {
 }
 
 /// What accepting triggers produced: new receipts, or the stored answer to an earlier identical request.
+/// One trigger request, as ``Store/acceptMany(_:now:)`` takes several at once.
+public struct AcceptRequest: Sendable {
+    public var tenantID: String
+    public var triggers: [PreparedTrigger]
+    public var idempotency: IdempotencyClaim?
+
+    public init(tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?) {
+        self.tenantID = tenantID
+        self.triggers = triggers
+        self.idempotency = idempotency
+    }
+}
+
 public enum AcceptOutcome: Sendable {
     case accepted([TriggerReceipt])
     case replayed([TriggerReceipt])

@@ -6,39 +6,72 @@ extension SQLiteStore {
         -> AcceptOutcome
     {
         try await pool.write { db in
-            if let claim = idempotency,
-                let stored = try Row.fetchOne(
-                    db, sql: "SELECT request_hash, response FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
-                    arguments: [tenantID, claim.key])
-            {
-                guard stored[0] as String == claim.requestHash else {
-                    throw HeraldError.conflict(
-                        "Idempotency-Key '\(claim.key)' was already used with a different request body; use a new key for a new request")
-                }
-                return .replayed(Self.decodeJSON([TriggerReceipt].self, stored[1]) ?? [])
-            }
-            let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: tenantID))
-            let email = try Self.emailSettings(db, tenantID: tenantID)
-            let destinations = try Self.tenantDestinations(db, tenantID: tenantID)
-            var receipts: [TriggerReceipt] = []
-            var errors: [FieldError] = []
-            for (index, prepared) in triggers.enumerated() {
-                do {
-                    receipts.append(
-                        try Self.accept(db, tenantID: tenantID, prepared, resolver: resolver, email: email, destinations: destinations, now: now))
-                } catch HeraldError.invalid(let fieldErrors) {
-                    errors += triggers.count > 1 ? fieldErrors.prefixed("events[\(index)]") : fieldErrors
-                }
-            }
-            // Throwing rolls back everything this request wrote, inline subscribers included.
-            if !errors.isEmpty { throw HeraldError.invalid(errors) }
-            if let claim = idempotency {
-                try db.execute(
-                    sql: "INSERT INTO idempotency_keys(tenant_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [tenantID, claim.key, claim.requestHash, JSONCoding.encodeText(receipts), Self.ms(now)])
-            }
-            return .accepted(receipts)
+            try Self.accept(db, tenantID: tenantID, triggers: triggers, idempotency: idempotency, now: now)
         }
+    }
+
+    /// Several requests in one write transaction (group commit), each inside its own savepoint: one
+    /// request's refusal rolls back only what it wrote, and answers only that request.
+    public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {
+        try await pool.write { db in
+            requests.map { request in
+                var outcome: Result<AcceptOutcome, any Error> = .failure(HeraldError.conflict("not accepted"))
+                do {
+                    try db.inSavepoint {
+                        do {
+                            outcome = .success(
+                                try Self.accept(
+                                    db, tenantID: request.tenantID, triggers: request.triggers, idempotency: request.idempotency, now: now))
+                            return .commit
+                        } catch {
+                            outcome = .failure(error)
+                            return .rollback
+                        }
+                    }
+                } catch {
+                    outcome = .failure(error)
+                }
+                return outcome
+            }
+        }
+    }
+
+    /// One request's triggers (and its idempotency record), inside the caller's transaction.
+    static func accept(_ db: Database, tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date) throws
+        -> AcceptOutcome
+    {
+        if let claim = idempotency,
+            let stored = try Row.fetchOne(
+                db, sql: "SELECT request_hash, response FROM idempotency_keys WHERE tenant_id = ? AND key = ?",
+                arguments: [tenantID, claim.key])
+        {
+            guard stored[0] as String == claim.requestHash else {
+                throw HeraldError.conflict(
+                    "Idempotency-Key '\(claim.key)' was already used with a different request body; use a new key for a new request")
+            }
+            return .replayed(Self.decodeJSON([TriggerReceipt].self, stored[1]) ?? [])
+        }
+        let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: tenantID))
+        let email = try Self.emailSettings(db, tenantID: tenantID)
+        let destinations = try Self.tenantDestinations(db, tenantID: tenantID)
+        var receipts: [TriggerReceipt] = []
+        var errors: [FieldError] = []
+        for (index, prepared) in triggers.enumerated() {
+            do {
+                receipts.append(
+                    try Self.accept(db, tenantID: tenantID, prepared, resolver: resolver, email: email, destinations: destinations, now: now))
+            } catch HeraldError.invalid(let fieldErrors) {
+                errors += triggers.count > 1 ? fieldErrors.prefixed("events[\(index)]") : fieldErrors
+            }
+        }
+        // Throwing rolls back everything this request wrote, inline subscribers included.
+        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+        if let claim = idempotency {
+            try db.execute(
+                sql: "INSERT INTO idempotency_keys(tenant_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [tenantID, claim.key, claim.requestHash, JSONCoding.encodeText(receipts), Self.ms(now)])
+        }
+        return .accepted(receipts)
     }
 
     /// Writes one event and plans its direct recipients' messages. Its statements are cached: a bulk
