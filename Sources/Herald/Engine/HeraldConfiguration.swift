@@ -23,6 +23,8 @@ public struct HeraldConfiguration: Sendable {
     public var outbound = OutboundSettings()
     /// Live inbox connections (SSE, WebSocket) are sent a heartbeat this often, so proxies keep them open.
     public var inboxHeartbeatSeconds = 15.0
+    /// API requests per second (and bursts) per tenant key and per subscriber token.
+    public var requestLimits = RequestLimits()
     /// The SMS providers tenants without their own send through.
     public var sms = SMSDefaults()
     public var eventTypes: [EventType] = []
@@ -87,6 +89,13 @@ extension HeraldConfiguration {
         var email: EmailFile?
         var outbound: OutboundFile?
         var inbox_heartbeat_seconds: Double?
+        var api_limits: APILimits?
+        struct APILimits: Decodable {
+            var tenant_per_second: Double?
+            var tenant_burst: Int?
+            var subscriber_per_second: Double?
+            var subscriber_burst: Int?
+        }
         var sms: SMSFile?
         var event_types: [EventType]?
     }
@@ -141,6 +150,12 @@ extension HeraldConfiguration {
         if let section = file.email { try apply(emailFile: section) }
         if let section = file.outbound { apply(outboundFile: section) }
         if let value = file.inbox_heartbeat_seconds { inboxHeartbeatSeconds = value }
+        if let limits = file.api_limits {
+            if let value = limits.tenant_per_second { requestLimits.tenantPerSecond = value }
+            if let value = limits.tenant_burst { requestLimits.tenantBurst = value }
+            if let value = limits.subscriber_per_second { requestLimits.subscriberPerSecond = value }
+            if let value = limits.subscriber_burst { requestLimits.subscriberBurst = value }
+        }
         if let section = file.sms { apply(smsFile: section) }
         if let types = file.event_types { eventTypes = types }
     }
@@ -178,6 +193,10 @@ extension HeraldConfiguration {
         try apply(emailEnvironment: environment)
         try apply(outboundEnvironment: environment)
         if let value = try double("HERALD_INBOX_HEARTBEAT_SECONDS") { inboxHeartbeatSeconds = value }
+        if let value = try double("HERALD_API_TENANT_PER_SECOND") { requestLimits.tenantPerSecond = value }
+        if let value = try int("HERALD_API_TENANT_BURST") { requestLimits.tenantBurst = value }
+        if let value = try double("HERALD_API_SUBSCRIBER_PER_SECOND") { requestLimits.subscriberPerSecond = value }
+        if let value = try int("HERALD_API_SUBSCRIBER_BURST") { requestLimits.subscriberBurst = value }
         try apply(smsEnvironment: environment)
     }
 
@@ -203,6 +222,11 @@ extension HeraldConfiguration {
             problems.append("dispatch timings must be positive")
         }
         if dispatch.maxAttempts < 1 { problems.append("max_attempts must be at least 1") }
+        if requestLimits.tenantPerSecond < 0 || requestLimits.subscriberPerSecond < 0 || requestLimits.tenantBurst < 0
+            || requestLimits.subscriberBurst < 0
+        {
+            problems.append("api_limits must not be negative (0 turns a limit off)")
+        }
         if inboxHeartbeatSeconds <= 0 { problems.append("inbox_heartbeat_seconds must be positive") }
         if retentionDays < 1 { problems.append("retention_days must be at least 1") }
         problems += emailProblems()

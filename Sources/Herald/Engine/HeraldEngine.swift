@@ -38,6 +38,8 @@ public final class HeraldEngine: Sendable {
     /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
     public let observers: [any DeliveryObserver]
     let validator: EventTypeValidator
+    /// API request limits per tenant key and subscriber token.
+    public let requestLimiter: RequestLimiter
     /// Commits concurrent single triggers together.
     let committer: GroupCommitter
 
@@ -83,6 +85,7 @@ public final class HeraldEngine: Sendable {
         self.logger = logger
         self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale)
         self.committer = GroupCommitter(store: store)
+        self.requestLimiter = RequestLimiter(limits: configuration.requestLimits)
         self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)
         self.observers = [inboxHub]
     }

@@ -22,6 +22,8 @@ public enum HeraldError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(String)
     case unauthorized(String)
     case forbidden(String)
+    /// Too many requests from one API key or subscriber token; try again after `retryAfter` seconds.
+    case tooManyRequests(String, retryAfter: Double)
 
     public static func invalid(_ field: String, _ reason: String) -> HeraldError { .invalid([FieldError(field, reason)]) }
 
@@ -29,7 +31,7 @@ public enum HeraldError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalid(let errors): errors.map(\.description).joined(separator: "; ")
         case .notFound(let what): "\(what) not found"
-        case .conflict(let detail), .unauthorized(let detail), .forbidden(let detail): detail
+        case .conflict(let detail), .unauthorized(let detail), .forbidden(let detail), .tooManyRequests(let detail, _): detail
         }
     }
 }

@@ -22,6 +22,9 @@ struct BenchRunner {
         configuration.email.outboxDirectory = folder.appendingPathComponent("outbox").path
         configuration.email.fromAddress = "bench@herald.test"
         configuration.dispatch.pollIntervalSeconds = 0.05
+        // The bench measures capacity; the API's fairness limits would measure themselves.
+        configuration.requestLimits.tenantPerSecond = 0
+        configuration.requestLimits.subscriberPerSecond = 0
         if let sink {
             configuration.email.smtp = SMTPServerConfiguration(
                 host: "127.0.0.1", port: sink.port, security: .none, maxConnections: connections, timeoutSeconds: 30)

@@ -14,6 +14,9 @@ struct TenantAuthMiddleware: RouterMiddleware {
         guard let tenant = try await engine.tenant(forAPIKey: key) else {
             throw HeraldError.unauthorized("the API key is unknown or revoked")
         }
+        if let wait = engine.requestLimiter.check(tenantID: tenant.id) {
+            throw HeraldError.tooManyRequests("this API key is over its request limit; retry after the Retry-After seconds", retryAfter: wait)
+        }
         var context = context
         context.tenant = tenant
         context.logger[metadataKey: "tenant"] = .string(tenant.id)
@@ -50,6 +53,10 @@ struct SubscriberAuthMiddleware: RouterMiddleware {
         }
         guard let claims = engine.verifySubscriberToken(token) else {
             throw HeraldError.unauthorized("the subscriber token is invalid or expired")
+        }
+        if let wait = engine.requestLimiter.check(tenantID: claims.tenantID, subscriberID: claims.subscriberID) {
+            throw HeraldError.tooManyRequests(
+                "this subscriber token is over its request limit; retry after the Retry-After seconds", retryAfter: wait)
         }
         var context = context
         context.subscriber = claims

@@ -14,6 +14,10 @@ public struct ProblemDetails: Error, Encodable, Sendable {
     public var errors: [FieldError]?
     /// The first field at fault, repeated at the top level for clients that show one message.
     public var field: String?
+    /// Seconds for the `Retry-After` header of a 429.
+    public var retryAfter: Int?
+
+    enum CodingKeys: String, CodingKey { case type, title, status, detail, errors, field }
 
     public init(type: String, title: String, status: HTTPResponse.Status, detail: String, errors: [FieldError]? = nil) {
         self.type = "urn:herald:problem:" + type
@@ -30,6 +34,7 @@ public struct ProblemDetails: Error, Encodable, Sendable {
         var headers = HTTPFields()
         headers[.contentType] = Self.mediaType
         if status == 401 { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(
             status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(data: JSONCoding.encode(self))))
     }
@@ -56,6 +61,10 @@ extension ProblemDetails {
                 return ProblemDetails(type: "unauthorized", title: "Not authenticated", status: .unauthorized, detail: detail)
             case .forbidden(let detail):
                 return ProblemDetails(type: "forbidden", title: "Forbidden", status: .forbidden, detail: detail)
+            case .tooManyRequests(let detail, let retryAfter):
+                var problem = ProblemDetails(type: "too-many-requests", title: "Too many requests", status: .tooManyRequests, detail: detail)
+                problem.retryAfter = max(1, Int(retryAfter.rounded(.up)))
+                return problem
             }
         case let error as DecodingError:
             return decoding(error)

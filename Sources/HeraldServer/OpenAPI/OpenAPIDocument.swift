@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Herald",
             "version": "0.1.0",
-            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC."
+            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC.\n\nEach tenant API key and each subscriber token has a request limit (by default 10,000 a second for a key, 20 a second for a token, with bursts); over it, the answer is 429 `too-many-requests` with `Retry-After` in seconds."
           },
           "servers": [
             {
@@ -2397,49 +2397,22 @@ enum OpenAPIDocument {
                 }
               }
             },
-              "/v1/settings/chat": {
-                "get": {
-                  "operationId": "getChatSettings",
-                  "summary": "Get the tenant's chat webhooks",
-                  "tags": [
-                    "Settings"
-                  ],
-                  "description": "The tenant's Slack, Microsoft Teams and Discord webhooks in failover order. Webhook URLs are secrets: each is shown as `https://host/********`.",
-                  "security": [
-                    {
-                      "tenantKey": []
-                    }
-                  ],
-                  "responses": {
-                    "200": {
-                      "description": "The webhooks, redacted.",
-                      "content": {
-                        "application/json": {
-                          "schema": {
-                            "$ref": "#/components/schemas/ChatSettings"
-                          }
-                        }
-                      }
-                    },
-                    "401": {
-                      "$ref": "#/components/responses/Unauthorized"
-                    }
+            "/v1/settings/chat": {
+              "get": {
+                "operationId": "getChatSettings",
+                "summary": "Get the tenant's chat webhooks",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "The tenant's Slack, Microsoft Teams and Discord webhooks in failover order. Webhook URLs are secrets: each is shown as `https://host/********`.",
+                "security": [
+                  {
+                    "tenantKey": []
                   }
-                },
-                "put": {
-                  "operationId": "replaceChatSettings",
-                  "summary": "Replace the tenant's chat webhooks",
-                  "tags": [
-                    "Settings"
-                  ],
-                  "description": "Chat messages for subscribers without a webhook of their own (`data.chat_webhook_url`) go to the first of these webhooks that works: one that is down, rate limited (429), gone (404, 410) or no longer allowed (401, 403) passes the message to the next; one that refuses the message itself (400) ends it `failed`. Each webhook is checked and a 422 names each bad field (`webhooks[1].url`, `webhooks[0].provider`). `provider` may be left out for hosts Herald recognises (hooks.slack.com, discord.com, logic.azure.com, powerplatform.com, webhook.office.com). A URL sent back as read (`https://hooks.slack.com/********`) keeps the stored URL, so webhooks can be reordered or relabelled without knowing their secrets. An empty list is the same as DELETE.",
-                  "security": [
-                    {
-                      "tenantKey": []
-                    }
-                  ],
-                  "requestBody": {
-                    "required": true,
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The webhooks, redacted.",
                     "content": {
                       "application/json": {
                         "schema": {
@@ -2448,149 +2421,176 @@ enum OpenAPIDocument {
                       }
                     }
                   },
-                  "responses": {
-                    "200": {
-                      "description": "The webhooks as stored, redacted, each with its provider.",
-                      "content": {
-                        "application/json": {
-                          "schema": {
-                            "$ref": "#/components/schemas/ChatSettings"
-                          }
-                        }
-                      }
-                    },
-                    "400": {
-                      "$ref": "#/components/responses/BadRequest"
-                    },
-                    "401": {
-                      "$ref": "#/components/responses/Unauthorized"
-                    },
-                    "413": {
-                      "$ref": "#/components/responses/ContentTooLarge"
-                    },
-                    "422": {
-                      "$ref": "#/components/responses/UnprocessableContent"
-                    }
-                  }
-                },
-                "delete": {
-                  "operationId": "deleteChatSettings",
-                  "summary": "Remove the tenant's chat webhooks",
-                  "tags": [
-                    "Settings"
-                  ],
-                  "security": [
-                    {
-                      "tenantKey": []
-                    }
-                  ],
-                  "responses": {
-                    "204": {
-                      "description": "The webhooks are gone; only subscribers with their own webhook get chat messages."
-                    },
-                    "401": {
-                      "$ref": "#/components/responses/Unauthorized"
-                    }
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
                   }
                 }
               },
-              "/v1/settings/sms": {
-                "get": {
-                  "operationId": "getSMSSettings",
-                  "summary": "Get the tenant's SMS providers",
-                  "tags": [
-                    "Settings"
-                  ],
-                  "description": "The stored providers (secrets shown only as `********`) and the effective settings after the server's defaults.",
-                  "security": [
-                    {
-                      "tenantKey": []
-                    }
-                  ],
-                  "responses": {
-                    "200": {
-                      "description": "The settings.",
-                      "content": {
-                        "application/json": {
-                          "schema": {
-                            "$ref": "#/components/schemas/SMSSettingsView"
-                          }
-                        }
+              "put": {
+                "operationId": "replaceChatSettings",
+                "summary": "Replace the tenant's chat webhooks",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "Chat messages for subscribers without a webhook of their own (`data.chat_webhook_url`) go to the first of these webhooks that works: one that is down, rate limited (429), gone (404, 410) or no longer allowed (401, 403) passes the message to the next; one that refuses the message itself (400) ends it `failed`. Each webhook is checked and a 422 names each bad field (`webhooks[1].url`, `webhooks[0].provider`). `provider` may be left out for hosts Herald recognises (hooks.slack.com, discord.com, logic.azure.com, powerplatform.com, webhook.office.com). A URL sent back as read (`https://hooks.slack.com/********`) keeps the stored URL, so webhooks can be reordered or relabelled without knowing their secrets. An empty list is the same as DELETE.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/ChatSettings"
                       }
-                    },
-                    "401": {
-                      "$ref": "#/components/responses/Unauthorized"
                     }
                   }
                 },
-                "put": {
-                  "operationId": "replaceSMSSettings",
-                  "summary": "Replace the tenant's SMS providers",
-                  "tags": [
-                    "Settings"
-                  ],
-                  "description": "SMS messages go through the first provider that takes them. A provider that is down (timeout, 5xx, 429) or refuses this account (Twilio 20003 authentication, 21408 region not enabled, 401, 403) passes the message to the next; a refusal about the message itself (Twilio 21211 invalid number, 21610 unsubscribed, any other 400) ends it `failed` without trying the others. A provider whose circuit is open is skipped; when every provider's circuit is open the message waits without using up its attempts. Checks every field and answers a 422 naming each bad one (`providers[0].account_sid`, `max_segments`). A secret sent back as `********` keeps the stored one for the same account. A read-only `effective` object in the body is ignored.",
-                  "security": [
-                    {
-                      "tenantKey": []
-                    }
-                  ],
-                  "requestBody": {
-                    "required": true,
+                "responses": {
+                  "200": {
+                    "description": "The webhooks as stored, redacted, each with its provider.",
                     "content": {
                       "application/json": {
                         "schema": {
-                          "$ref": "#/components/schemas/SMSSettings"
+                          "$ref": "#/components/schemas/ChatSettings"
                         }
                       }
                     }
                   },
-                  "responses": {
-                    "200": {
-                      "description": "The settings as stored.",
-                      "content": {
-                        "application/json": {
-                          "schema": {
-                            "$ref": "#/components/schemas/SMSSettingsView"
-                          }
-                        }
-                      }
-                    },
-                    "400": {
-                      "$ref": "#/components/responses/BadRequest"
-                    },
-                    "401": {
-                      "$ref": "#/components/responses/Unauthorized"
-                    },
-                    "413": {
-                      "$ref": "#/components/responses/ContentTooLarge"
-                    },
-                    "422": {
-                      "$ref": "#/components/responses/UnprocessableContent"
-                    }
-                  }
-                },
-                "delete": {
-                  "operationId": "deleteSMSSettings",
-                  "summary": "Go back to the server's SMS providers",
-                  "tags": [
-                    "Settings"
-                  ],
-                  "security": [
-                    {
-                      "tenantKey": []
-                    }
-                  ],
-                  "responses": {
-                    "204": {
-                      "description": "The tenant's settings are gone; the server's providers (if any) apply."
-                    },
-                    "401": {
-                      "$ref": "#/components/responses/Unauthorized"
-                    }
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
                   }
                 }
               },
+              "delete": {
+                "operationId": "deleteChatSettings",
+                "summary": "Remove the tenant's chat webhooks",
+                "tags": [
+                  "Settings"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "The webhooks are gone; only subscribers with their own webhook get chat messages."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
+            },
+            "/v1/settings/sms": {
+              "get": {
+                "operationId": "getSMSSettings",
+                "summary": "Get the tenant's SMS providers",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "The stored providers (secrets shown only as `********`) and the effective settings after the server's defaults.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The settings.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SMSSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "replaceSMSSettings",
+                "summary": "Replace the tenant's SMS providers",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "SMS messages go through the first provider that takes them. A provider that is down (timeout, 5xx, 429) or refuses this account (Twilio 20003 authentication, 21408 region not enabled, 401, 403) passes the message to the next; a refusal about the message itself (Twilio 21211 invalid number, 21610 unsubscribed, any other 400) ends it `failed` without trying the others. A provider whose circuit is open is skipped; when every provider's circuit is open the message waits without using up its attempts. Checks every field and answers a 422 naming each bad one (`providers[0].account_sid`, `max_segments`). A secret sent back as `********` keeps the stored one for the same account. A read-only `effective` object in the body is ignored.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/SMSSettings"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The settings as stored.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SMSSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deleteSMSSettings",
+                "summary": "Go back to the server's SMS providers",
+                "tags": [
+                  "Settings"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "The tenant's settings are gone; the server's providers (if any) apply."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
+            },
             "/unsubscribe": {
               "get": {
                 "operationId": "openUnsubscribeLink",
@@ -4845,197 +4845,197 @@ enum OpenAPIDocument {
                   }
                 }
               },
-                "ChatSettings": {
-                  "type": "object",
-                  "description": "A tenant's chat webhooks, in failover order.",
-                  "required": [
-                    "webhooks"
-                  ],
-                  "properties": {
-                    "webhooks": {
-                      "type": "array",
-                      "maxItems": 10,
-                      "items": {
-                        "$ref": "#/components/schemas/ChatWebhook"
+              "ChatSettings": {
+                "type": "object",
+                "description": "A tenant's chat webhooks, in failover order.",
+                "required": [
+                  "webhooks"
+                ],
+                "properties": {
+                  "webhooks": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "items": {
+                      "$ref": "#/components/schemas/ChatWebhook"
+                    }
+                  }
+                }
+              },
+              "ChatWebhook": {
+                "type": "object",
+                "required": [
+                  "url"
+                ],
+                "properties": {
+                  "provider": {
+                    "type": "string",
+                    "enum": [
+                      "slack",
+                      "teams",
+                      "discord"
+                    ],
+                    "description": "The service; inferred from the URL's host when left out, required for other hosts (a Slack-compatible server, say)."
+                  },
+                  "url": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "The incoming-webhook URL (a Teams workflow's \"When a Teams webhook request is received\" URL). A secret: answers show `https://host/********`.",
+                    "example": "https://hooks.slack.com/services/T000/B000/XXXX"
+                  },
+                  "name": {
+                    "type": "string",
+                    "maxLength": 100,
+                    "description": "A label shown in attempt details, since the URL never is.",
+                    "example": "#front-desk"
+                  }
+                }
+              },
+              "SMSSettings": {
+                "type": "object",
+                "description": "A tenant's SMS providers in failover order, and the segment cap. With no providers, the server's (herald.yml `sms:`, `HERALD_SMS_*`) are used.",
+                "properties": {
+                  "providers": {
+                    "type": "array",
+                    "maxItems": 5,
+                    "items": {
+                      "$ref": "#/components/schemas/SMSProvider"
+                    }
+                  },
+                  "max_segments": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 10,
+                    "description": "Longer texts are cut, with an ellipsis (`...` in GSM-7, `…` in UCS-2), to fit in this many segments. Default 10."
+                  }
+                }
+              },
+              "SMSProvider": {
+                "type": "object",
+                "description": "One provider account. `twilio`: Twilio's Messages API or a compatible one (`account_sid`, `auth_token`, and `from` or `messaging_service_sid`; `base_url` defaults to https://api.twilio.com). `json`: a gateway that takes `POST url` with `{\"to\", \"from\", \"text\"}` and an optional `auth_header: auth_value` header. Fields of the other type are refused.",
+                "required": [
+                  "type"
+                ],
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "enum": [
+                      "twilio",
+                      "json"
+                    ]
+                  },
+                  "name": {
+                    "type": "string",
+                    "description": "A label shown in attempt details.",
+                    "example": "twilio-eu"
+                  },
+                  "from": {
+                    "type": "string",
+                    "description": "An E.164 number, a short code (3 to 8 digits) or an alphanumeric sender ID (up to 11 characters).",
+                    "example": "+15017122661"
+                  },
+                  "account_sid": {
+                    "type": "string",
+                    "pattern": "^AC[0-9a-fA-F]{32}$"
+                  },
+                  "auth_token": {
+                    "type": "string",
+                    "writeOnly": true,
+                    "description": "Shown as `********`; send that back to keep the stored token."
+                  },
+                  "messaging_service_sid": {
+                    "type": "string",
+                    "pattern": "^MG[0-9a-fA-F]{32}$"
+                  },
+                  "base_url": {
+                    "type": "string",
+                    "format": "uri",
+                    "example": "https://api.twilio.com"
+                  },
+                  "url": {
+                    "type": "string",
+                    "format": "uri",
+                    "example": "https://sms.example.net/v1/messages"
+                  },
+                  "auth_header": {
+                    "type": "string",
+                    "description": "Header that carries `auth_value`; default `Authorization`.",
+                    "example": "X-Api-Key"
+                  },
+                  "auth_value": {
+                    "type": "string",
+                    "writeOnly": true,
+                    "description": "Shown as `********`; send that back to keep the stored value.",
+                    "example": "Bearer sk_live_…"
+                  }
+                }
+              },
+              "SMSSettingsView": {
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/SMSSettings"
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "effective"
+                    ],
+                    "properties": {
+                      "effective": {
+                        "$ref": "#/components/schemas/EffectiveSMSSettings"
                       }
                     }
                   }
-                },
-                "ChatWebhook": {
-                  "type": "object",
-                  "required": [
-                    "url"
-                  ],
-                  "properties": {
-                    "provider": {
-                      "type": "string",
-                      "enum": [
-                        "slack",
-                        "teams",
-                        "discord"
-                      ],
-                      "description": "The service; inferred from the URL's host when left out, required for other hosts (a Slack-compatible server, say)."
-                    },
-                    "url": {
-                      "type": "string",
-                      "format": "uri",
-                      "description": "The incoming-webhook URL (a Teams workflow's \"When a Teams webhook request is received\" URL). A secret: answers show `https://host/********`.",
-                      "example": "https://hooks.slack.com/services/T000/B000/XXXX"
-                    },
-                    "name": {
-                      "type": "string",
-                      "maxLength": 100,
-                      "description": "A label shown in attempt details, since the URL never is.",
-                      "example": "#front-desk"
-                    }
-                  }
-                },
-                "SMSSettings": {
-                  "type": "object",
-                  "description": "A tenant's SMS providers in failover order, and the segment cap. With no providers, the server's (herald.yml `sms:`, `HERALD_SMS_*`) are used.",
-                  "properties": {
-                    "providers": {
-                      "type": "array",
-                      "maxItems": 5,
-                      "items": {
-                        "$ref": "#/components/schemas/SMSProvider"
-                      }
-                    },
-                    "max_segments": {
-                      "type": "integer",
-                      "minimum": 1,
-                      "maximum": 10,
-                      "description": "Longer texts are cut, with an ellipsis (`...` in GSM-7, `…` in UCS-2), to fit in this many segments. Default 10."
-                    }
-                  }
-                },
-                "SMSProvider": {
-                  "type": "object",
-                  "description": "One provider account. `twilio`: Twilio's Messages API or a compatible one (`account_sid`, `auth_token`, and `from` or `messaging_service_sid`; `base_url` defaults to https://api.twilio.com). `json`: a gateway that takes `POST url` with `{\"to\", \"from\", \"text\"}` and an optional `auth_header: auth_value` header. Fields of the other type are refused.",
-                  "required": [
-                    "type"
-                  ],
-                  "properties": {
-                    "type": {
-                      "type": "string",
-                      "enum": [
-                        "twilio",
-                        "json"
-                      ]
-                    },
-                    "name": {
-                      "type": "string",
-                      "description": "A label shown in attempt details.",
-                      "example": "twilio-eu"
-                    },
-                    "from": {
-                      "type": "string",
-                      "description": "An E.164 number, a short code (3 to 8 digits) or an alphanumeric sender ID (up to 11 characters).",
-                      "example": "+15017122661"
-                    },
-                    "account_sid": {
-                      "type": "string",
-                      "pattern": "^AC[0-9a-fA-F]{32}$"
-                    },
-                    "auth_token": {
-                      "type": "string",
-                      "writeOnly": true,
-                      "description": "Shown as `********`; send that back to keep the stored token."
-                    },
-                    "messaging_service_sid": {
-                      "type": "string",
-                      "pattern": "^MG[0-9a-fA-F]{32}$"
-                    },
-                    "base_url": {
-                      "type": "string",
-                      "format": "uri",
-                      "example": "https://api.twilio.com"
-                    },
-                    "url": {
-                      "type": "string",
-                      "format": "uri",
-                      "example": "https://sms.example.net/v1/messages"
-                    },
-                    "auth_header": {
-                      "type": "string",
-                      "description": "Header that carries `auth_value`; default `Authorization`.",
-                      "example": "X-Api-Key"
-                    },
-                    "auth_value": {
-                      "type": "string",
-                      "writeOnly": true,
-                      "description": "Shown as `********`; send that back to keep the stored value.",
-                      "example": "Bearer sk_live_…"
-                    }
-                  }
-                },
-                "SMSSettingsView": {
-                  "allOf": [
-                    {
-                      "$ref": "#/components/schemas/SMSSettings"
-                    },
-                    {
+                ]
+              },
+              "EffectiveSMSSettings": {
+                "type": "object",
+                "readOnly": true,
+                "description": "The providers sending will use and the segment cap in force. Holds no credentials.",
+                "required": [
+                  "source",
+                  "providers",
+                  "max_segments"
+                ],
+                "properties": {
+                  "source": {
+                    "type": "string",
+                    "enum": [
+                      "tenant",
+                      "server",
+                      "none"
+                    ],
+                    "description": "`none`: no provider anywhere, so SMS messages fail."
+                  },
+                  "providers": {
+                    "type": "array",
+                    "items": {
                       "type": "object",
-                      "required": [
-                        "effective"
-                      ],
                       "properties": {
-                        "effective": {
-                          "$ref": "#/components/schemas/EffectiveSMSSettings"
+                        "type": {
+                          "type": "string",
+                          "enum": [
+                            "twilio",
+                            "json"
+                          ]
+                        },
+                        "name": {
+                          "type": "string"
+                        },
+                        "host": {
+                          "type": "string"
+                        },
+                        "from": {
+                          "type": "string",
+                          "description": "The sender number or messaging service SID."
                         }
                       }
                     }
-                  ]
-                },
-                "EffectiveSMSSettings": {
-                  "type": "object",
-                  "readOnly": true,
-                  "description": "The providers sending will use and the segment cap in force. Holds no credentials.",
-                  "required": [
-                    "source",
-                    "providers",
-                    "max_segments"
-                  ],
-                  "properties": {
-                    "source": {
-                      "type": "string",
-                      "enum": [
-                        "tenant",
-                        "server",
-                        "none"
-                      ],
-                      "description": "`none`: no provider anywhere, so SMS messages fail."
-                    },
-                    "providers": {
-                      "type": "array",
-                      "items": {
-                        "type": "object",
-                        "properties": {
-                          "type": {
-                            "type": "string",
-                            "enum": [
-                              "twilio",
-                              "json"
-                            ]
-                          },
-                          "name": {
-                            "type": "string"
-                          },
-                          "host": {
-                            "type": "string"
-                          },
-                          "from": {
-                            "type": "string",
-                            "description": "The sender number or messaging service SID."
-                          }
-                        }
-                      }
-                    },
-                    "max_segments": {
-                      "type": "integer"
-                    }
+                  },
+                  "max_segments": {
+                    "type": "integer"
                   }
-                },
+                }
+              },
               "EffectiveEmailSettings": {
                 "type": "object",
                 "readOnly": true,
