@@ -10,13 +10,15 @@ public struct Subscriber: Sendable, Codable, Hashable {
     public var locale: String?
     /// IANA time zone (`Europe/London`) used for quiet hours and dates in templates.
     public var timezone: String?
+    /// A daily window, in `timezone`, during which non-critical messages wait.
+    public var quietHours: QuietHours?
     public var data: [String: JSONValue]?
     public var createdAt: Date?
     public var updatedAt: Date?
 
     public init(
         id: String, name: String? = nil, email: String? = nil, phone: String? = nil, locale: String? = nil,
-        timezone: String? = nil, data: [String: JSONValue]? = nil
+        timezone: String? = nil, quietHours: QuietHours? = nil, data: [String: JSONValue]? = nil
     ) {
         self.id = id
         self.name = name
@@ -24,11 +26,13 @@ public struct Subscriber: Sendable, Codable, Hashable {
         self.phone = phone
         self.locale = locale
         self.timezone = timezone
+        self.quietHours = quietHours
         self.data = data
     }
 
     enum CodingKeys: String, CodingKey {
         case id, name, email, phone, locale, timezone, data
+        case quietHours = "quiet_hours"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }
@@ -42,11 +46,14 @@ public struct SubscriberInput: Sendable, Codable, Hashable {
     public var phone: String?
     public var locale: String?
     public var timezone: String?
+    /// `nil` keeps the stored quiet hours, `.some(nil)` (`"quiet_hours": null` in JSON) removes them,
+    /// `.some(hours)` replaces them.
+    public var quietHours: QuietHours??
     public var data: [String: JSONValue]?
 
     public init(
         id: String, name: String? = nil, email: String? = nil, phone: String? = nil, locale: String? = nil,
-        timezone: String? = nil, data: [String: JSONValue]? = nil
+        timezone: String? = nil, quietHours: QuietHours?? = nil, data: [String: JSONValue]? = nil
     ) {
         self.id = id
         self.name = name
@@ -54,10 +61,14 @@ public struct SubscriberInput: Sendable, Codable, Hashable {
         self.phone = phone
         self.locale = locale
         self.timezone = timezone
+        self.quietHours = quietHours
         self.data = data
     }
 
-    enum CodingKeys: String, CodingKey { case id, name, email, phone, locale, timezone, data }
+    enum CodingKeys: String, CodingKey {
+        case id, name, email, phone, locale, timezone, data
+        case quietHours = "quiet_hours"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -67,6 +78,10 @@ public struct SubscriberInput: Sendable, Codable, Hashable {
         self.phone = try container.decodeIfPresent(String.self, forKey: .phone)
         self.locale = try container.decodeIfPresent(String.self, forKey: .locale)
         self.timezone = try container.decodeIfPresent(String.self, forKey: .timezone)
+        // Absent keeps the stored value; an explicit null clears it.
+        if container.contains(.quietHours) {
+            self.quietHours = .some(try container.decodeNil(forKey: .quietHours) ? nil : container.decode(QuietHours.self, forKey: .quietHours))
+        }
         self.data = try container.decodeIfPresent([String: JSONValue].self, forKey: .data)
     }
 }

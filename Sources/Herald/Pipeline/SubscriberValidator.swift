@@ -20,6 +20,9 @@ public enum SubscriberValidator {
         if let timezone = input.timezone, TimeZone(identifier: timezone) == nil || !timezone.contains("/") && timezone != "UTC" {
             errors.append(FieldError("timezone", "'\(timezone)' is not an IANA time zone such as Europe/London"))
         }
+        if case .some(.some(let quietHours)) = input.quietHours {
+            errors += quietHours.problems()
+        }
         if let name = input.name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             errors.append(FieldError("name", "must not contain line breaks"))
         }

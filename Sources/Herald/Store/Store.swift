@@ -119,6 +119,14 @@ public protocol Store: Sendable {
     func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int
     func archive(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool
 
+    // MARK: Console sessions
+    /// Opens an admin console session for the tenant of the unrevoked API key with this hash, or nil
+    /// when there is no such key. `idHash` is the SHA-256 of the session cookie, never the cookie itself.
+    func createConsoleSession(apiKeyHash: String, idHash: String, csrfToken: String, now: Date, expiresAt: Date) async throws -> ConsoleSession?
+    /// The session with this id hash, unless it has expired or its API key was revoked.
+    func consoleSession(idHash: String, now: Date) async throws -> ConsoleSession?
+    func deleteConsoleSession(idHash: String) async throws
+
     // MARK: Operations
     func queueDepth(now: Date) async throws -> QueueDepth
     /// The tenant's messages created since `since`, counted by event type, channel and status, and the

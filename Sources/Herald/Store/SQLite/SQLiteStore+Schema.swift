@@ -10,8 +10,28 @@ extension SQLiteStore {
         migrator.registerMigration("v2-email") { db in
             try db.execute(sql: emailSchema)
         }
+        migrator.registerMigration("v4-quiet-hours") { db in
+            try db.execute(sql: "ALTER TABLE subscribers ADD COLUMN quiet_hours TEXT")  // JSON QuietHours, NULL for none
+        }
+        migrator.registerMigration("v4-console-sessions") { db in
+            try db.execute(sql: consoleSessionSchema)
+        }
         return migrator
     }
+
+    /// Sessions of the admin console, in the database so every node behind a load balancer knows them.
+    /// The cookie's value is never stored, only its SHA-256; a session ends with its key's revocation.
+    private static let consoleSessionSchema = """
+        CREATE TABLE console_sessions (
+            id_hash TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            api_key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+            csrf_token TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
+        """
 
     /// Per-tenant settings documents (email sender, layout, recipient rules), and a mark on preference
     /// rules that came from an unsubscribe link, so the messages they stop say `unsubscribed`.

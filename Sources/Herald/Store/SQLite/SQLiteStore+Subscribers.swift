@@ -13,24 +13,30 @@ extension SQLiteStore {
     /// Inserts or updates a subscriber, keeping stored fields the input leaves out. Returns its row and whether it is new.
     static func upsertSubscriber(_ db: Database, tenantID: String, _ input: SubscriberInput, now: Date) throws -> (Int64, Bool) {
         let data = input.data.map { JSONCoding.encodeText($0) }
+        // Quiet hours distinguish "leave as is" (nil) from "remove" (.some(nil)).
+        let changesQuietHours = input.quietHours != nil
+        let quietHours = (input.quietHours ?? nil).map { JSONCoding.encodeText($0) }
         let existing = try tenantSubscriberPK(db, tenantID: tenantID, id: input.id)
         if let pk = existing {
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE subscribers SET name = coalesce(?, name), email = coalesce(?, email), phone = coalesce(?, phone),
-                    locale = coalesce(?, locale), timezone = coalesce(?, timezone), data = coalesce(?, data), updated_at = ?
+                    locale = coalesce(?, locale), timezone = coalesce(?, timezone), data = coalesce(?, data),
+                    quiet_hours = CASE WHEN ? THEN ? ELSE quiet_hours END, updated_at = ?
                     WHERE pk = ?
                     """)
-            try statement.execute(arguments: [input.name, input.email, input.phone, input.locale, input.timezone, data, ms(now), pk])
+            try statement.execute(arguments: [
+                input.name, input.email, input.phone, input.locale, input.timezone, data, changesQuietHours, quietHours, ms(now), pk,
+            ])
             return (pk, false)
         }
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO subscribers(tenant_id, id, name, email, phone, locale, timezone, data, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO subscribers(tenant_id, id, name, email, phone, locale, timezone, data, quiet_hours, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         try statement.execute(arguments: [
-            tenantID, input.id, input.name, input.email, input.phone, input.locale, input.timezone, data, ms(now), ms(now),
+            tenantID, input.id, input.name, input.email, input.phone, input.locale, input.timezone, data, quietHours, ms(now), ms(now),
         ])
         return (db.lastInsertedRowID, true)
     }

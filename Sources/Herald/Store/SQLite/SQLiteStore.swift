@@ -97,7 +97,7 @@ extension SQLiteStore {
     }
 
     /// Subscriber columns in the order `subscriber(from:at:)` reads them.
-    static let subscriberColumns = "s.id, s.name, s.email, s.phone, s.locale, s.timezone, s.data, s.created_at, s.updated_at"
+    static let subscriberColumns = "s.id, s.name, s.email, s.phone, s.locale, s.timezone, s.data, s.created_at, s.updated_at, s.quiet_hours"
 
     static func subscriber(from row: Row, at offset: Int) -> Subscriber {
         var subscriber = Subscriber(
@@ -105,6 +105,7 @@ extension SQLiteStore {
             timezone: row[offset + 5], data: decodeJSON([String: JSONValue].self, row[offset + 6]))
         subscriber.createdAt = date(row[offset + 7])
         subscriber.updatedAt = date(row[offset + 8])
+        subscriber.quietHours = decodeJSON(QuietHours.self, row[offset + 9])
         return subscriber
     }
 }
