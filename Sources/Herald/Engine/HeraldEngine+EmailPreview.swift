@@ -7,7 +7,23 @@ extension HeraldEngine {
     public func preview(tenantID: String, key: String, payload: [String: JSONValue], locale: String?) async throws
         -> (payload: [String: JSONValue], channels: [String: RenderedContent])
     {
-        let eventType = try await eventType(tenantID: tenantID, key: key)
+        try await preview(tenantID: tenantID, eventType: try await eventType(tenantID: tenantID, key: key), payload: payload, locale: locale)
+    }
+
+    /// Renders a draft event type that is not saved yet (the console's live preview while a template is
+    /// edited), after the same checks a save makes, so a preview never shows what a save would refuse.
+    public func preview(tenantID: String, draft: EventType, payload: [String: JSONValue], locale: String?) async throws
+        -> (payload: [String: JSONValue], channels: [String: RenderedContent])
+    {
+        let problems = validator.problems(draft)
+        if !problems.isEmpty { throw HeraldError.invalid(problems.prefixed("event_type")) }
+        return try await preview(tenantID: tenantID, eventType: draft, payload: payload, locale: locale)
+    }
+
+    private func preview(tenantID: String, eventType: EventType, payload: [String: JSONValue], locale: String?) async throws
+        -> (payload: [String: JSONValue], channels: [String: RenderedContent])
+    {
+        let key = eventType.key
         let payload = Self.samplePayload(for: eventType, filling: payload)
         let subscriber = Subscriber(id: "preview", name: "Sample Subscriber", email: "subscriber@example.com", locale: locale)
         var rendered: [String: RenderedContent] = [:]

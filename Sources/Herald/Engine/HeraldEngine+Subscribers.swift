@@ -37,7 +37,9 @@ extension HeraldEngine {
         }
         let resolver = PreferenceResolver(tenantRules: try await store.tenantPreferences(tenantID: tenantID))
         let effective = resolver.effective(catalog: try await catalog.eventTypes(tenantID: tenantID), subscriberRules: rules)
-        return SubscriberPreferences(subscriberID: subscriberID, rules: rules, effective: effective)
+        return SubscriberPreferences(
+            subscriberID: subscriberID, rules: rules, effective: effective,
+            preferencesURL: preferencesURL(tenantID: tenantID, subscriberID: subscriberID))
     }
 
     public func setPreferences(tenantID: String, subscriberID: String, rules: [PreferenceRule], replace: Bool) async throws -> SubscriberPreferences {
@@ -93,9 +95,12 @@ public struct SubscriberPreferences: Sendable, Codable {
     public var subscriberID: String
     public var rules: [PreferenceRule]
     public var effective: [EffectivePreference]
+    /// The signed link to the subscriber's own preference centre (for email footers and app menus).
+    public var preferencesURL: String?
 
     enum CodingKeys: String, CodingKey {
         case subscriberID = "subscriber_id"
         case rules, effective
+        case preferencesURL = "preferences_url"
     }
 }

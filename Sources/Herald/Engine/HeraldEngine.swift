@@ -18,6 +18,8 @@ public final class HeraldEngine: Sendable {
     public let tokens: SubscriberTokens
     /// Signs the unsubscribe links in emails.
     public let unsubscribeTokens: UnsubscribeTokens
+    /// Signs the links to a subscriber's preference centre.
+    public let preferenceLinks: PreferenceLinkTokens
     public let signal: WakeSignal
     public let channels: [any DeliveryChannel]
     /// This process's name in leases, so an operator can tell whose claim a message is under.
@@ -64,6 +66,7 @@ public final class HeraldEngine: Sendable {
         self.tokens = SubscriberTokens(secret: secret!)
         let unsubscribeTokens = UnsubscribeTokens(secret: secret!)
         self.unsubscribeTokens = unsubscribeTokens
+        self.preferenceLinks = PreferenceLinkTokens(secret: secret!)
         self.signal = WakeSignal()
         let circuits = CircuitBreakers(settings: configuration.outbound.circuit)
         let http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)

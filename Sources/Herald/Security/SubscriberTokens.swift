@@ -10,12 +10,22 @@ public struct SubscriberTokens: Sendable {
         public var tenantID: String
         public var subscriberID: String
         public var expiresAt: Int64
+        /// What the token may do; nil is everything a subscriber can (inbox and preferences).
+        public var scope: Scope?
 
         enum CodingKeys: String, CodingKey {
             case tenantID = "t"
             case subscriberID = "s"
             case expiresAt = "e"
+            case scope = "p"
         }
+    }
+
+    /// A narrower token, for pages opened from a link rather than by the app.
+    public enum Scope: String, Codable, Sendable, Hashable {
+        /// Only the preference centre: the page behind an email's preference link, which someone the
+        /// email was forwarded to could open, must not show the inbox.
+        case preferences
     }
 
     private let key: SymmetricKey
@@ -24,8 +34,8 @@ public struct SubscriberTokens: Sendable {
         self.key = SymmetricKey(data: SHA256.hash(data: Data("herald-subscriber-token:\(secret)".utf8)))
     }
 
-    public func issue(tenantID: String, subscriberID: String, expiresAt: Date) -> String {
-        let claims = Claims(tenantID: tenantID, subscriberID: subscriberID, expiresAt: Int64(expiresAt.timeIntervalSince1970))
+    public func issue(tenantID: String, subscriberID: String, expiresAt: Date, scope: Scope? = nil) -> String {
+        let claims = Claims(tenantID: tenantID, subscriberID: subscriberID, expiresAt: Int64(expiresAt.timeIntervalSince1970), scope: scope)
         let body = JSONCoding.encode(claims)
         let signature = Data(HMAC<SHA256>.authenticationCode(for: body, using: key))
         return body.base64URLEncoded() + "." + signature.base64URLEncoded()
