@@ -14,10 +14,16 @@ public enum HeraldServer {
         // HTTP request counts and durations, through swift-metrics (`herald serve` points it at /metrics).
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: NoSniffMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
         OperationsRoutes(engine: engine, expectsDispatcher: expectsDispatcher).register(on: router)
         // Unsubscribe links carry their own signed token; no API key or login.
         UnsubscribeRoutes(engine: engine).register(on: router)
+        // What browsers load: the embeddable components, the preference page behind a signed link, and the
+        // admin console (its session cookie authenticates the tenant routes below, with a CSRF token).
+        EmbedRoutes().register(on: router)
+        PreferencePageRoutes(engine: engine).register(on: router)
+        ConsoleRoutes(engine: engine).register(on: router)
 
         let operatorRoutes = router.group("v1").add(middleware: AdminAuthMiddleware(adminKey: engine.configuration.adminKey))
         TenantRoutes(engine: engine).registerOperator(on: operatorRoutes)
@@ -25,6 +31,10 @@ public enum HeraldServer {
         let inbox = router.group("v1/inbox").add(middleware: CORSMiddleware(engine: engine)).add(middleware: SubscriberAuthMiddleware(engine: engine))
         InboxRoutes(engine: engine).register(on: inbox)
         InboxStreamRoutes(engine: engine).register(on: inbox)
+        // The preference routes also take the preferences-only tokens of the page behind a preference link.
+        let inboxPreferences = router.group("v1/inbox").add(middleware: CORSMiddleware(engine: engine))
+            .add(middleware: SubscriberAuthMiddleware(engine: engine, alsoAccepts: [.preferences]))
+        InboxPreferenceRoutes(engine: engine).register(on: inboxPreferences)
         // Browsers preflight cross-origin inbox calls; each inbox path answers OPTIONS from the tenants' allowed origins.
         let inboxPaths = Set(router.routes.map { "\($0.path)" }.filter { $0.hasPrefix("/v1/inbox") || $0.hasPrefix("v1/inbox") })
         for path in inboxPaths.sorted() {
@@ -80,5 +90,17 @@ struct BodyLimitMiddleware: RouterMiddleware {
         var context = context
         context.bodyLimit = limit
         return try await next(request, context)
+    }
+}
+
+/// `X-Content-Type-Options: nosniff` on every answer, so no browser ever reads JSON or a problem
+/// document as HTML or script.
+struct NoSniffMiddleware: RouterMiddleware {
+    typealias Context = HeraldRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if response.headers[.xContentTypeOptions] == nil { response.headers[.xContentTypeOptions] = "nosniff" }
+        return response
     }
 }

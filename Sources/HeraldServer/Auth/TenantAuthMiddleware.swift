@@ -1,14 +1,32 @@
 import Herald
 import Hummingbird
 
-/// Authenticates tenant calls by `Authorization: Bearer <API key>`. An unknown or revoked key is a 401;
-/// nothing past this point runs without a tenant.
+/// Authenticates tenant calls by `Authorization: Bearer <API key>`, or by the admin console's session
+/// cookie, in which case a request that changes anything must also carry the session's CSRF token
+/// (`X-CSRF-Token`) and must not come from another site. An unknown or revoked key, or an ended
+/// session, is a 401; nothing past this point runs without a tenant.
 struct TenantAuthMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let engine: HeraldEngine
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let key = request.bearerToken else {
+            if let sessionID = ConsoleCookie.sessionID(in: request), request.headers[.authorization] == nil {
+                guard let session = try await engine.consoleSession(id: sessionID) else {
+                    throw HeraldError.unauthorized("the console session has ended: sign in again at /console")
+                }
+                if ConsoleCSRF.changesState(request.method) {
+                    try ConsoleCSRF.check(request, session: session, presented: request.headers[.csrfToken], engine: engine)
+                }
+                // A console session spends its tenant's request budget like the key it was opened with.
+                if let wait = engine.requestLimiter.check(tenantID: session.tenant.id) {
+                    throw HeraldError.tooManyRequests("this tenant is over its request limit; retry after the Retry-After seconds", retryAfter: wait)
+                }
+                var context = context
+                context.tenant = session.tenant
+                context.logger[metadataKey: "tenant"] = .string(session.tenant.id)
+                return try await next(request, context)
+            }
             throw HeraldError.unauthorized("an API key is required: send Authorization: Bearer <key>")
         }
         guard let tenant = try await engine.tenant(forAPIKey: key) else {
@@ -46,6 +64,9 @@ struct AdminAuthMiddleware: RouterMiddleware {
 struct SubscriberAuthMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let engine: HeraldEngine
+    /// Narrower tokens these routes also take: the inbox takes only full tokens; the preference routes
+    /// also take the preferences-only tokens of the page behind an email's preference link.
+    var alsoAccepts: Set<SubscriberTokens.Scope> = []
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token = request.bearerToken ?? request.uri.queryParameters.get("token") else {
@@ -53,6 +74,9 @@ struct SubscriberAuthMiddleware: RouterMiddleware {
         }
         guard let claims = engine.verifySubscriberToken(token) else {
             throw HeraldError.unauthorized("the subscriber token is invalid or expired")
+        }
+        if let scope = claims.scope, !alsoAccepts.contains(scope) {
+            throw HeraldError.forbidden("this token opens the \(scope.rawValue) page only; the inbox needs a token from POST /v1/subscribers/{id}/token")
         }
         if let wait = engine.requestLimiter.check(tenantID: claims.tenantID, subscriberID: claims.subscriberID) {
             throw HeraldError.tooManyRequests(

@@ -12,7 +12,7 @@ struct CORSMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let engine: HeraldEngine
 
-    static let allowedMethods = "GET, POST, OPTIONS"
+    static let allowedMethods = "GET, POST, PUT, OPTIONS"
     static let allowedHeaders = "Authorization, Content-Type, Last-Event-ID"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

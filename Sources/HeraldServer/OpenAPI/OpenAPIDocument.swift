@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Herald",
             "version": "0.1.0",
-            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC.\n\nEach tenant API key and each subscriber token has a request limit (by default 10,000 a second for a key, 20 a second for a token, with bursts); over it, the answer is 429 `too-many-requests` with `Retry-After` in seconds."
+            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority. The admin console (`/console`) signs in with a tenant key once and then calls the tenant routes with an HTTP-only session cookie; with the cookie, every request that changes something must carry the session's CSRF token in `X-CSRF-Token` (403 `csrf-refused` otherwise). `/embed/herald.js` (the web components), `/console` and `/preferences` (the preference centre behind a signed link) are browser pages and assets, not API operations.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC.\n\nEach tenant API key and each subscriber token has a request limit (by default 10,000 a second for a key, 20 a second for a token, with bursts); over it, the answer is 429 `too-many-requests` with `Retry-After` in seconds."
           },
           "servers": [
             {
@@ -3003,6 +3003,96 @@ enum OpenAPIDocument {
                 ]
               }
             },
+            "/v1/inbox/preferences": {
+              "get": {
+                "operationId": "getOwnPreferences",
+                "summary": "The subscriber's own preference centre",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "What the `<herald-preferences>` component and the page behind a preference link show: every event type of the tenant grouped by category, each channel's effective on/off and which rule decided it, and the subscriber's time zone and quiet hours. Critical event types are listed with `critical: true` and `editable: false`: they always reach the subscriber. Takes a subscriber token, including the preferences-only token of the page behind a preference link (which the other inbox routes refuse with 403).",
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The subscriber's settings.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PreferenceCentre"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "updateOwnPreferences",
+                "summary": "Change the subscriber's own preferences, time zone and quiet hours",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "Every field is optional and what is absent stays as it is. `rules` are merged into the subscriber's own rules (the same rules `GET /v1/subscribers/{id}/preferences` shows, at once); `timezone` and `quiet_hours` are stored on the subscriber (`\"quiet_hours\": null` removes them). A rule that turns off a critical event type is refused with 422 naming `rules[i].enabled`, as are unknown event types, channels the type does not use, unknown time zones and malformed quiet hours; nothing is written then. Answers the updated preference centre.",
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/PreferenceCentreUpdate"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The updated settings.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PreferenceCentre"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
             "/v1/settings/cors": {
               "get": {
                 "operationId": "getCORSSettings",
@@ -3650,6 +3740,10 @@ enum OpenAPIDocument {
                   "locale": {
                     "type": "string",
                     "description": "The locale to render for (BCP 47)."
+                  },
+                  "event_type": {
+                    "$ref": "#/components/schemas/EventType",
+                    "description": "A draft of the event type (same shape as PUT /v1/event-types/{key}) to render instead of the saved one, for a live preview while a template is edited. Checked like a save: problems are a 422 naming `event_type.…`."
                   }
                 }
               },
@@ -3746,6 +3840,9 @@ enum OpenAPIDocument {
                     "type": "string",
                     "description": "IANA time zone (`Europe/London`)."
                   },
+                  "quiet_hours": {
+                    "$ref": "#/components/schemas/QuietHours"
+                  },
                   "data": {
                     "type": "object",
                     "additionalProperties": true,
@@ -3784,6 +3881,10 @@ enum OpenAPIDocument {
                   },
                   "timezone": {
                     "type": "string"
+                  },
+                  "quiet_hours": {
+                    "$ref": "#/components/schemas/QuietHours",
+                    "description": "Absent keeps the stored quiet hours; null removes them."
                   },
                   "data": {
                     "type": "object",
@@ -4525,8 +4626,218 @@ enum OpenAPIDocument {
                     "items": {
                       "$ref": "#/components/schemas/EffectivePreference"
                     }
+                  },
+                  "preferences_url": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "A signed link to the subscriber's own preference centre (`/preferences?token=…`), for email footers and app menus. It does not expire."
                   }
                 }
+              },
+              "QuietHours": {
+                "type": [
+                  "object",
+                  "null"
+                ],
+                "description": "A daily window in the subscriber's time zone during which non-critical messages are held, then delivered when it ends. An end before the start spans midnight.",
+                "required": [
+                  "start",
+                  "end"
+                ],
+                "properties": {
+                  "start": {
+                    "type": "string",
+                    "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                    "description": "Local start, HH:MM (24-hour).",
+                    "examples": [
+                      "22:00"
+                    ]
+                  },
+                  "end": {
+                    "type": "string",
+                    "pattern": "^[0-2][0-9]:[0-5][0-9]$",
+                    "description": "Local end, HH:MM; must differ from start.",
+                    "examples": [
+                      "07:00"
+                    ]
+                  },
+                  "channels": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "enum": [
+                        "in_app",
+                        "email",
+                        "sms",
+                        "webhook",
+                        "chat"
+                      ]
+                    },
+                    "description": "The channels held; absent or empty holds every channel."
+                  }
+                }
+              },
+              "PreferenceCentre": {
+                "type": "object",
+                "description": "A subscriber's own view of their settings, grouped by category.",
+                "required": [
+                  "subscriber_id",
+                  "quiet_hours",
+                  "channels",
+                  "categories"
+                ],
+                "properties": {
+                  "subscriber_id": {
+                    "type": "string"
+                  },
+                  "locale": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "timezone": {
+                    "type": [
+                      "string",
+                      "null"
+                    ],
+                    "description": "IANA time zone of the quiet hours."
+                  },
+                  "quiet_hours": {
+                    "$ref": "#/components/schemas/QuietHours"
+                  },
+                  "channels": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "description": "Every channel some event type uses, in a stable order."
+                  },
+                  "categories": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "key",
+                        "event_types"
+                      ],
+                      "properties": {
+                        "key": {
+                          "type": "string",
+                          "description": "The catalog's category, or `other`."
+                        },
+                        "event_types": {
+                          "type": "array",
+                          "items": {
+                            "type": "object",
+                            "required": [
+                              "key",
+                              "name",
+                              "priority",
+                              "critical",
+                              "channels"
+                            ],
+                            "properties": {
+                              "key": {
+                                "type": "string"
+                              },
+                              "name": {
+                                "type": "string"
+                              },
+                              "description": {
+                                "type": "string"
+                              },
+                              "priority": {
+                                "type": "string",
+                                "enum": [
+                                  "critical",
+                                  "high",
+                                  "medium",
+                                  "low"
+                                ]
+                              },
+                              "critical": {
+                                "type": "boolean",
+                                "description": "Always on: critical types bypass preferences."
+                              },
+                              "channels": {
+                                "type": "array",
+                                "items": {
+                                  "type": "object",
+                                  "required": [
+                                    "channel",
+                                    "enabled",
+                                    "source",
+                                    "editable"
+                                  ],
+                                  "properties": {
+                                    "channel": {
+                                      "type": "string"
+                                    },
+                                    "enabled": {
+                                      "type": "boolean"
+                                    },
+                                    "source": {
+                                      "type": "string",
+                                      "enum": [
+                                        "critical",
+                                        "subscriber",
+                                        "unsubscribed",
+                                        "tenant",
+                                        "event_type",
+                                        "default"
+                                      ]
+                                    },
+                                    "editable": {
+                                      "type": "boolean"
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "PreferenceCentreUpdate": {
+                "type": "object",
+                "description": "A subscriber's change to their own settings; absent fields stay as they are.",
+                "properties": {
+                  "rules": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/PreferenceRule"
+                    },
+                    "description": "Merged into the subscriber's own rules."
+                  },
+                  "timezone": {
+                    "type": "string",
+                    "description": "IANA time zone, such as Europe/Paris."
+                  },
+                  "quiet_hours": {
+                    "$ref": "#/components/schemas/QuietHours",
+                    "description": "null removes the quiet hours."
+                  }
+                },
+                "examples": [
+                  {
+                    "rules": [
+                      {
+                        "event_type": "newsletter",
+                        "channel": "email",
+                        "enabled": false
+                      }
+                    ],
+                    "timezone": "Europe/Paris",
+                    "quiet_hours": {
+                      "start": "22:00",
+                      "end": "07:00"
+                    }
+                  }
+                ]
               },
               "Topic": {
                 "type": "object",

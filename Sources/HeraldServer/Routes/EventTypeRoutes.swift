@@ -8,6 +8,13 @@ struct EventTypeRoutes {
     struct PreviewRequest: Decodable {
         var payload: [String: JSONValue]?
         var locale: String?
+        /// A draft of the event type to render instead of the saved one (a template being edited).
+        var eventType: EventType?
+
+        enum CodingKeys: String, CodingKey {
+            case payload, locale
+            case eventType = "event_type"
+        }
     }
 
     struct TestEmailRequest: Decodable {
@@ -56,9 +63,16 @@ struct EventTypeRoutes {
         }
         group.post("event-types/{key}/preview") { request, context in
             let body = try await request.decodeJSON(PreviewRequest.self, context: context)
-            let rendered = try await engine.preview(
-                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), payload: body.payload ?? [:],
-                locale: body.locale)
+            let key = try context.parameters.require("key")
+            let tenantID = try context.requireTenant().id
+            let rendered: (payload: [String: JSONValue], channels: [String: RenderedContent])
+            if var draft = body.eventType {
+                if draft.key.isEmpty { draft.key = key }
+                guard draft.key == key else { throw HeraldError.invalid("event_type.key", "'\(draft.key)' does not match the URL's '\(key)'") }
+                rendered = try await engine.preview(tenantID: tenantID, draft: draft, payload: body.payload ?? [:], locale: body.locale)
+            } else {
+                rendered = try await engine.preview(tenantID: tenantID, key: key, payload: body.payload ?? [:], locale: body.locale)
+            }
             // The email, finished, also at the top level: what most callers of a preview want to see.
             let email = rendered.channels[ChannelKind.email.rawValue]?.parts ?? [:]
             return JSONResponse.make([

@@ -13,7 +13,9 @@ struct UnsubscribePage {
 
     /// The confirmation after an unsubscribe. `allEmailAction` is where the "Unsubscribe from all email"
     /// button posts; it is offered only after a single-type unsubscribe.
-    static func confirmation(_ result: UnsubscribeResult, allEmailAction: String?) -> UnsubscribePage {
+    ///
+    /// `preferencesLink` is the signed link to the subscriber's preference centre, for every other choice.
+    static func confirmation(_ result: UnsubscribeResult, allEmailAction: String?, preferencesLink: String? = nil) -> UnsubscribePage {
         let tenant = result.tenantName.htmlEscaped
         var html: String
         switch result.scope {
@@ -45,6 +47,9 @@ struct UnsubscribePage {
                 html += "<p class=\"note\">Critical notices (\(names)) will still be sent by email when one happens.</p>\n"
             }
             html += "<p>Notifications in the app are not affected.</p>\n"
+        }
+        if let preferencesLink {
+            html += "<p class=\"muted\"><a href=\"\(preferencesLink.htmlEscaped)\">Choose what else reaches you, and how</a></p>\n"
         }
         return UnsubscribePage(title: "Unsubscribed \u{00B7} \(result.tenantName)", bodyHTML: html)
     }

@@ -32,7 +32,7 @@ struct UnsubscribeRoutes {
             guard let token, !token.isEmpty else { throw HeraldError.invalid("token", "is required: open the whole link from the email") }
             let result = try await engine.unsubscribe(token: token, scope: scope)
             let allEmailAction = scope == .eventType ? allEmailPath(result) : nil
-            return UnsubscribePage.confirmation(result, allEmailAction: allEmailAction).response()
+            return UnsubscribePage.confirmation(result, allEmailAction: allEmailAction, preferencesLink: preferencesPath(result)).response()
         } catch {
             let problem = Self.problem(for: error)
             if problem.status >= 500 {
@@ -50,6 +50,13 @@ struct UnsubscribeRoutes {
         let components = URLComponents(string: link)
         let path = (components?.percentEncodedPath ?? "/unsubscribe") + "?" + (components?.percentEncodedQuery ?? "")
         return path + "&scope=" + UnsubscribeScope.allEmail.rawValue
+    }
+
+    /// The subscriber's preference centre, as a path like the form's action.
+    private func preferencesPath(_ result: UnsubscribeResult) -> String {
+        let link = engine.preferencesURL(tenantID: result.tenantID, subscriberID: result.subscriberID)
+        let components = URLComponents(string: link)
+        return (components?.percentEncodedPath ?? "/preferences") + "?" + (components?.percentEncodedQuery ?? "")
     }
 
     /// A bad token is the client's mistake in the link itself: 400 naming `token`, not a 422.
