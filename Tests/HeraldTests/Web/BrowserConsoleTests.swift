@@ -52,6 +52,7 @@ struct BrowserConsoleTests {
             #expect(result["cookie"]?["path"] == "/")
             #expect(result["cookie_readable_by_script"] == false)
             #expect(result["overview_cards"]?.arrayElements.contains("Queue depth") == true)
+            #expect(result["overview_cards"]?.arrayElements.contains("Delivery rate") == true)
 
             // 3. The template edit shows in the live preview, is saved, and reads back after a reload and through the API.
             #expect(result["live_preview"] == "Edited: Garden party (sample)")

@@ -91,11 +91,13 @@ enum ConsoleScript {
     const root = el("section", { "aria-labelledby": "page-title" }, el("h1", { id: "page-title", text: "Overview" }));
     const cards = el("div", { class: "cards" });
     const details = el("div", { class: "split" });
-    root.append(el("p", { class: "muted", text: "Last 24 hours, refreshed every 5 seconds." }), cards, details);
+    root.append(el("p", { class: "muted", text: "Queue now, delivery over the last 24 hours; refreshed every 5 seconds." }), cards, details);
     view.replaceChildren(root);
     const load = async () => {
       try {
-        const [stats, ready] = await Promise.all([api("GET", "/v1/stats?window=24h"), fetch("/readyz", { cache: "no-store" }).then((r) => r.json())]);
+        const [stats, recent, ready] = await Promise.all([api("GET", "/v1/stats?window=24h"), api("GET", "/v1/stats?window=15m"),
+          fetch("/readyz", { cache: "no-store" }).then((r) => r.json())]);
+        const perMinute = (recent.totals.sent / 15).toFixed(recent.totals.sent >= 150 ? 0 : 1);
         const queue = ready.queue || { by_priority: {}, fanout_jobs: 0 };
         const queued = Object.values(queue.by_priority || {}).reduce((sum, value) => sum + value, 0);
         const totals = stats.totals;
@@ -103,6 +105,7 @@ enum ConsoleScript {
           el("div", { class: "card-value", text: String(value) }), hint ? el("div", { class: "card-hint", text: hint }) : null);
         cards.replaceChildren(
           card("Queue depth", queued, `fan-out jobs: ${queue.fanout_jobs}`, "queue-depth"),
+          card("Delivery rate", `${perMinute} / min`, `last 15 minutes · ${recent.totals.failed} failed`, "delivery-rate"),
           card("Sent", totals.sent, `success ${percent(totals.success_rate)}`, "sent"),
           card("Failed", totals.failed, "failed and dead-lettered", "failed"),
           card("Suppressed", totals.suppressed, "preferences, unsubscribes…"),

@@ -39,7 +39,7 @@ h3 { font-size: 14px; margin: 18px 0 8px; }
 .card-label { color: var(--muted); font-size: 13px; }
 .card-value { font-size: 26px; font-weight: 700; margin: 2px 0; }
 .card-hint { color: var(--muted); font-size: 12px; }
-.split { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; align-items: start; }
+.split { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; align-items: start; }
 .editor-split { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
 
 .table-wrap { overflow-x: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 12px; }
@@ -103,12 +103,12 @@ iframe { width: 100%; height: 420px; border: 1px solid var(--line); border-radiu
 .signin button { width: 100%; margin-top: 8px; }
 
 @media (max-width: 760px) {
-  .layout { grid-template-columns: 1fr; }
+  .layout { grid-template-columns: minmax(0, 1fr); }
   nav { border-right: 0; border-bottom: 1px solid var(--line); padding: 8px; overflow-x: auto; }
   nav ul { flex-direction: row; }
   nav a { white-space: nowrap; }
   main { padding: 16px 14px 40px; }
-  .split, .editor-split { grid-template-columns: 1fr; }
+  .split, .editor-split { grid-template-columns: minmax(0, 1fr); }
   .topbar { padding: 10px 14px; }
   .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .signin { margin: 6vh 14px; }

@@ -156,6 +156,11 @@ enum HeraldComponentsScript {
     }
   }
 
+  /** Message ids grow with each message (`msg_123`): the order the server lists them in. */
+  function messageNumber(item) {
+    return parseInt(String(item.id).replace(/^\D+/, ""), 10) || 0;
+  }
+
   class HeraldError extends Error {
     constructor(status, problem) {
       super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
@@ -373,21 +378,26 @@ enum HeraldComponentsScript {
       this.load();
       this.connect();
       document.addEventListener("pointerdown", this._outside, true);
+      // "2 minutes ago" keeps telling the truth while the page stays open.
+      this.clock = setInterval(() => { if (this.open) this.render(); }, 60000);
     }
 
     stop() {
       if (this.stream) this.stream.close();
       this.stream = null;
       clearTimeout(this.reconnectTimer);
+      clearInterval(this.clock);
       document.removeEventListener("pointerdown", this._outside, true);
     }
 
     async load() {
       try {
         const page = await call(this, "GET", `/v1/inbox?limit=${this.limit}`);
-        const known = new Set(this.items.map((item) => item.id));
-        // Messages the stream delivered meanwhile stay on top.
-        this.items = this.items.concat(page.data.filter((item) => !known.has(item.id)));
+        // The server's page is the truth (read and archived states included); messages the stream
+        // delivered after it stay on top.
+        const listed = new Set(page.data.map((item) => item.id));
+        const newest = page.data.length ? messageNumber(page.data[0]) : 0;
+        this.items = this.items.filter((item) => !listed.has(item.id) && messageNumber(item) > newest).concat(page.data);
         this.sortItems();
         this.nextCursor = page.next_cursor || null;
         this.state = "ready";
@@ -410,10 +420,9 @@ enum HeraldComponentsScript {
       }
     }
 
-    /** Newest first, as the server lists them: message ids grow with each message. */
+    /** Newest first, as the server lists them. */
     sortItems() {
-      const number = (item) => parseInt(String(item.id).replace(/^\D+/, ""), 10) || 0;
-      this.items.sort((a, b) => number(b) - number(a));
+      this.items.sort((a, b) => messageNumber(b) - messageNumber(a));
     }
 
     /** The live stream. EventSource reconnects by itself (resuming with Last-Event-ID) after a dropped
@@ -431,6 +440,8 @@ enum HeraldComponentsScript {
         this.render();
       });
       stream.addEventListener("open", () => {
+        // After a gap, reads and archives made elsewhere meanwhile come from the list, not the stream.
+        if (this.connection === "reconnecting") this.load();
         this.backoff = 0;
         this.connection = "open";
         this.render();
