@@ -66,6 +66,16 @@ public struct CircuitBreaker: Sendable, Hashable {
         return true
     }
 
+    /// How long until a request may go through, without changing anything: nil while closed, the rest of
+    /// the opening while open, and about a probe's length while a probe is out.
+    public func waitBeforeNextRequest(now: Date) -> Double? {
+        switch state {
+        case .closed: nil
+        case .open(let until): max(0, until.timeIntervalSince(now))
+        case .halfOpen: min(1, cooldown)
+        }
+    }
+
     public mutating func permit(now: Date) -> Permission {
         switch state {
         case .closed:

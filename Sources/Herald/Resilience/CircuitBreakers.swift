@@ -32,6 +32,11 @@ public final class CircuitBreakers: Sendable {
         }
     }
 
+    /// Seconds until the circuit lets a request through; nil when it is closed.
+    public func waitBeforeNextRequest(_ key: String, now: Date = Date()) -> Double? {
+        breakers.withLock { $0[key]?.waitBeforeNextRequest(now: now) }
+    }
+
     public func state(_ key: String) -> CircuitBreaker.State {
         breakers.withLock { $0[key]?.state ?? .closed(consecutiveFailures: 0) }
     }

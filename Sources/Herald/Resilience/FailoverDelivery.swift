@@ -8,6 +8,13 @@ import Foundation
 ///   message keeps all its attempts while the outage lasts;
 /// - a provider was unavailable and none took it: `transientFailure`, retried with backoff;
 /// - the message itself was refused: `permanentFailure`.
+///
+/// A failure costs the message an attempt only when it is news: when the provider's circuit was closed
+/// as it came in (it counts towards opening the circuit). A failed probe, or a request that was already
+/// under way when others opened the circuit, only confirms what is known; the message waits for the
+/// circuit like the ones that were never sent, without spending an attempt. So an outage of any length
+/// costs attempts only to the few messages that failed before the circuit opened, and no message can
+/// be worn out by being picked as the probe again and again.
 public struct FailoverDelivery: Sendable {
     public let circuits: CircuitBreakers
 
@@ -39,9 +46,15 @@ public struct FailoverDelivery: Sendable {
                 if case .delivered = outcome { return .delivered(detail: text) }
                 return .sent(detail: text)
             case .unavailable(let reason):
+                let wasClosed = circuits.waitBeforeNextRequest(provider.circuitKey) == nil
                 circuits.recordFailure(provider.circuitKey)
-                notes.append("\(provider.name): \(reason)")
-                unavailable = true
+                if !wasClosed, let wait = circuits.waitBeforeNextRequest(provider.circuitKey) {
+                    notes.append("\(provider.name): \(reason); circuit open")
+                    openRetryAfter = min(openRetryAfter ?? wait, wait)
+                } else {
+                    notes.append("\(provider.name): \(reason)")
+                    unavailable = true
+                }
             case .providerRejected(let reason):
                 circuits.recordSuccess(provider.circuitKey)
                 notes.append("\(provider.name): \(reason)")
