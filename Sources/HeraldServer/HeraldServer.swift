@@ -52,6 +52,7 @@ public enum HeraldServer {
         CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
         ChatSettingsRoutes(engine: engine).register(on: tenantRoutes)
         SMSSettingsRoutes(engine: engine).register(on: tenantRoutes)
+        WebhookSettingsRoutes(engine: engine).register(on: tenantRoutes)
         StatsRoutes(engine: engine).register(on: tenantRoutes)
         return router
     }

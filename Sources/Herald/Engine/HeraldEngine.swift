@@ -39,6 +39,9 @@ public final class HeraldEngine: Sendable {
     let corsCache = ExpiringCache<[String: String]>(lifetime: 2)
     /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
     public let observers: [any DeliveryObserver]
+    /// Tenants' webhook settings (endpoints, secrets, status endpoints), shared by the webhook channel,
+    /// the status webhooks and the API.
+    public let webhooks: WebhookSettingsStore
     let validator: EventTypeValidator
     /// API request limits per tenant key and subscriber token.
     public let requestLimiter: RequestLimiter
@@ -82,6 +85,11 @@ public final class HeraldEngine: Sendable {
         if !all.contains(where: { $0.kind == .chat }) { all.append(Self.makeChatChannel(store: store, http: http, circuits: circuits)) }
         if !all.contains(where: { $0.kind == .sms }) {
             all.append(Self.makeSMSChannel(configuration: configuration, store: store, http: http, circuits: circuits))
+        }
+        let webhooks = WebhookSettingsStore(store: store)
+        self.webhooks = webhooks
+        if !all.contains(where: { $0.kind == .webhook }) {
+            all.append(WebhookChannel(settings: webhooks, client: http, circuits: circuits, logger: logger))
         }
         self.channels = all
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"

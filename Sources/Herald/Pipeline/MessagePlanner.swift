@@ -36,7 +36,9 @@ public struct MessagePlanner: Sendable {
             let reason: SuppressionReason = decision.source == .unsubscribed ? .unsubscribed : .preference
             return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: reason)
         }
-        if !Self.hasAddress(recipient.subscriber, for: channel), !tenantDestinations.contains(channel) {
+        if Self.ownAddressDisabled(recipient.subscriber, for: channel)
+            || !Self.hasAddress(recipient.subscriber, for: channel) && !tenantDestinations.contains(channel)
+        {
             return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .noAddress)
         }
         if channel == .email, let address = recipient.subscriber.email, !email.allowsRecipient(address) {
@@ -45,13 +47,20 @@ public struct MessagePlanner: Sendable {
         return PlannedMessage(subscriberRowID: row, channel: channel, status: .queued, reason: nil)
     }
 
+    /// Whether the subscriber's own address on the channel was turned off by Herald (a `webhook_url` that
+    /// answered `410 Gone`). Their messages are then not redirected to the tenant's destinations: the
+    /// subscriber chose where they go.
+    static func ownAddressDisabled(_ subscriber: Subscriber, for channel: ChannelKind) -> Bool {
+        channel == .webhook && subscriber.webhookDisabledReason != nil
+    }
+
     /// Whether the subscriber can be reached on the channel at all. In-app always can.
     static func hasAddress(_ subscriber: Subscriber, for channel: ChannelKind) -> Bool {
         switch channel {
         case .inApp: return true
         case .email: return !(subscriber.email ?? "").isEmpty
         case .sms: return !(subscriber.phone ?? "").isEmpty
-        case .webhook: return subscriber.data?["webhook_url"]?.stringValue != nil
+        case .webhook: return subscriber.webhookURL != nil
         case .chat: return subscriber.data?["chat_webhook_url"]?.stringValue != nil
         }
     }

@@ -26,8 +26,15 @@ public enum SubscriberValidator {
         if let name = input.name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
             errors.append(FieldError("name", "must not contain line breaks"))
         }
-        if let data = input.data { errors += chatProblems(data) }
+        if let data = input.data { errors += chatProblems(data) + webhookProblems(data) }
         return errors
+    }
+
+    /// `data.webhook_url`, which the webhook channel posts to.
+    static func webhookProblems(_ data: [String: JSONValue]) -> [FieldError] {
+        guard let url = data[Subscriber.webhookURLKey], url != .null else { return [] }
+        let problem: String? = if let text = url.stringValue { DestinationPolicy.syntaxProblem(text) } else { "must be a string" }
+        return problem.map { [FieldError("data.\(Subscriber.webhookURLKey)", $0)] } ?? []
     }
 
     /// `data.chat_webhook_url` and `data.chat_provider`, which the chat channel posts to: checked here so

@@ -21,6 +21,13 @@ public protocol Store: Sendable {
     func putTenantSetting(tenantID: String, key: String, value: String?) async throws
     /// Every tenant's settings document under one key, by tenant id.
     func tenantSettings(key: String) async throws -> [String: String]
+    /// Reads, changes and writes a tenant's settings document in one transaction, so a change made by
+    /// the server (a webhook endpoint disabled after `410 Gone`) cannot undo a concurrent `PUT`. `update`
+    /// gets the stored JSON (nil when unset) and returns what to store (nil removes it) and a result to
+    /// hand back; a throw leaves the document as it was.
+    func updateTenantSetting<T: Sendable>(
+        tenantID: String, key: String, _ update: @escaping @Sendable (String?) throws -> (value: String?, result: T)
+    ) async throws -> T
 
     // MARK: Tenants and keys
     func createTenant(name: String, key: IssuedKeyMaterial) async throws -> (Tenant, APIKeyInfo)

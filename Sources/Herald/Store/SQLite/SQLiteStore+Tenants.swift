@@ -101,6 +101,26 @@ extension SQLiteStore {
         }
     }
 
+    public func updateTenantSetting<T: Sendable>(
+        tenantID: String, key: String, _ update: @escaping @Sendable (String?) throws -> (value: String?, result: T)
+    ) async throws -> T {
+        try await pool.write { db in
+            let stored = try Self.tenantSetting(db, tenantID: tenantID, key: key)
+            let (value, result) = try update(stored)
+            guard value != stored else { return result }
+            if let value {
+                try db.execute(
+                    sql: """
+                        INSERT INTO tenant_settings(tenant_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(tenant_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                        """, arguments: [tenantID, key, value, Self.ms(Date())])
+            } else {
+                try db.execute(sql: "DELETE FROM tenant_settings WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
+            }
+            return result
+        }
+    }
+
     static func tenantSetting(_ db: Database, tenantID: String, key: String) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM tenant_settings WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
     }
@@ -112,11 +132,16 @@ extension SQLiteStore {
     }
 
     /// The channels on which the tenant names its own destination, for the planner: chat when its chat
-    /// settings list a webhook.
+    /// settings list a webhook, webhook when it has an enabled webhook endpoint.
     static func tenantDestinations(_ db: Database, tenantID: String) throws -> Set<ChannelKind> {
         var channels: Set<ChannelKind> = []
         if let text = try tenantSetting(db, tenantID: tenantID, key: "chat"), let chat = decodeJSON(ChatSettings.self, text), !chat.webhooks.isEmpty {
             channels.insert(.chat)
+        }
+        if let text = try tenantSetting(db, tenantID: tenantID, key: WebhookSettingsStore.key),
+            let webhook = decodeJSON(WebhookSettings.self, text), webhook.hasEnabledEndpoint
+        {
+            channels.insert(.webhook)
         }
         return channels
     }

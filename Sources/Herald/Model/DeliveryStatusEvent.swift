@@ -1,0 +1,22 @@
+/// A change in a message's life that a tenant can be told about by a signed webhook
+/// (`status_endpoints` in ``WebhookSettings``). The raw value is the envelope's `type`.
+public enum DeliveryStatusEvent: String, Sendable, Codable, CaseIterable, Hashable {
+    /// A provider accepted the message (SMTP 250, an SMS API's 2xx).
+    case sent = "message.sent"
+    /// The message reached the subscriber: stored in the inbox, or a webhook receiver answered 2xx.
+    case delivered = "message.delivered"
+    /// The message ended failed: refused, unrenderable, or its attempts ran out (`dead_lettered`).
+    case failed = "message.failed"
+    /// The subscriber read the in-app message (one message, or each message a read-all touched).
+    case read = "message.read"
+
+    /// The event a committed delivery outcome announces, if any; a retry still queued announces nothing.
+    public init?(outcome status: MessageStatus) {
+        switch status {
+        case .sent: self = .sent
+        case .delivered: self = .delivered
+        case .failed, .deadLettered: self = .failed
+        default: return nil
+        }
+    }
+}
