@@ -17,10 +17,12 @@ extension HeraldEngine {
     }
 
     public func markRead(_ claims: SubscriberTokens.Claims, messageID: String) async throws -> InboxCounts {
+        // One instant for the store and the observers: status webhooks find what this read changed by its time.
+        let now = Date()
         guard let rowID = Message.rowID(messageID),
-            try await store.markRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: Date())
+            try await store.markRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: now)
         else { throw HeraldError.notFound("inbox message '\(messageID)'") }
-        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .read, messageID: messageID))
+        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .read, messageID: messageID, at: now))
         return try await inboxCounts(claims)
     }
 
@@ -33,8 +35,9 @@ extension HeraldEngine {
     }
 
     public func markAllRead(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
-        _ = try await store.markAllRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: Date())
-        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .readAll))
+        let now = Date()
+        _ = try await store.markAllRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: now)
+        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .readAll, at: now))
         return try await inboxCounts(claims)
     }
 

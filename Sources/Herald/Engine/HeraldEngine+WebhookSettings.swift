@@ -18,4 +18,8 @@ extension HeraldEngine {
         try await webhooks.delete(tenantID: tenantID)
     }
 
+    /// Queued, delivered and failed status webhooks per endpoint URL, for the settings view.
+    public func statusWebhookCounts(tenantID: String) async throws -> [String: [String: Int]] {
+        try await store.statusWebhookCounts(tenantID: tenantID)
+    }
 }

@@ -42,6 +42,8 @@ public final class HeraldEngine: Sendable {
     /// Tenants' webhook settings (endpoints, secrets, status endpoints), shared by the webhook channel,
     /// the status webhooks and the API.
     public let webhooks: WebhookSettingsStore
+    /// Rung when status webhooks are queued, so their sender looks at once.
+    let statusWebhookWakeup = Wakeup()
     let validator: EventTypeValidator
     /// API request limits per tenant key and subscriber token.
     public let requestLimiter: RequestLimiter
@@ -98,7 +100,7 @@ public final class HeraldEngine: Sendable {
         self.committer = GroupCommitter(store: store)
         self.requestLimiter = RequestLimiter(limits: configuration.requestLimits)
         self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)
-        self.observers = [inboxHub]
+        self.observers = [inboxHub, StatusWebhookRecorder(settings: webhooks, store: store, wakeup: statusWebhookWakeup, logger: logger)]
     }
 
     /// The long-running parts (dispatcher, fan-out, retention), to run in a `ServiceGroup`.
@@ -112,6 +114,11 @@ public final class HeraldEngine: Sendable {
                 heartbeat: dispatcherHeartbeat, observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger),
             FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger),
             RetentionService(store: store, settings: settings, logger: logger),
+            StatusWebhookSender(
+                store: store, settings: webhooks, client: http, circuits: circuits,
+                retry: RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds),
+                owner: nodeID, wakeup: statusWebhookWakeup, pollIntervalSeconds: settings.pollIntervalSeconds,
+                retentionDays: configuration.retentionDays, logger: logger),
         ] + channels.compactMap { $0 as? any Service }
     }
 }

@@ -125,6 +125,20 @@ public protocol Store: Sendable {
     func markAllRead(tenantID: String, subscriberID: String, now: Date) async throws -> Int
     func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int
     func archive(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool
+    /// The subscriber's in-app messages whose `read_at` is exactly `at`: those a read or read-all made then.
+    func messagesRead(tenantID: String, subscriberID: String, at: Date) async throws -> [Message]
+
+    // MARK: Status webhooks
+    /// Queues status events for their endpoints, due at once.
+    func enqueueStatusWebhooks(_ deliveries: [StatusWebhookDelivery], now: Date) async throws
+    /// Claims up to `limit` due status webhooks, oldest first, leasing them to `owner` until `leaseUntil`.
+    func claimStatusWebhooks(owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> [StatusWebhookDelivery]
+    /// Records what came of claimed status webhooks, in one transaction; rows whose lease `owner` lost are left alone.
+    func finishStatusWebhooks(_ results: [StatusWebhookResult], owner: String, now: Date) async throws
+    /// Status webhooks by state (`pending`, `delivered`, `failed`) for a tenant's endpoint URLs.
+    func statusWebhookCounts(tenantID: String) async throws -> [String: [String: Int]]
+    /// Deletes delivered and failed status webhooks finished before `before`; returns how many.
+    func deleteFinishedStatusWebhooks(before: Date, limit: Int) async throws -> Int
 
     // MARK: Console sessions
     /// Opens an admin console session for the tenant of the unrevoked API key with this hash, or nil

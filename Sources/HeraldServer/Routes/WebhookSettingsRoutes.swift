@@ -14,13 +14,16 @@ struct WebhookSettingsRoutes {
         var endpoint: WebhookEndpoint
         /// `closed`, `open` or `half_open`: whether Herald is holding back because the endpoint failed.
         var circuit: String
+        /// Status endpoints: their queued, delivered and failed status webhooks.
+        var deliveries: [String: Int]?
 
-        enum CodingKeys: String, CodingKey { case circuit }
+        enum CodingKeys: String, CodingKey { case circuit, deliveries }
 
         func encode(to encoder: any Encoder) throws {
             try endpoint.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(circuit, forKey: .circuit)
+            try container.encodeIfPresent(deliveries, forKey: .deliveries)
         }
     }
 
@@ -38,11 +41,16 @@ struct WebhookSettingsRoutes {
 
     func view(_ settings: WebhookSettings, revealed: Set<String> = [], tenantID: String) async throws -> SettingsView {
         let shown = settings.redacted(except: revealed)
+        let counts = try await engine.statusWebhookCounts(tenantID: tenantID)
         func circuit(_ url: String) -> String { engine.circuits.state("webhook \(url)").name }
         return SettingsView(
             endpoints: shown.endpoints.map { EndpointView(endpoint: $0, circuit: circuit($0.url)) },
             subscriberSecrets: shown.subscriberSecrets,
-            statusEndpoints: shown.statusEndpoints.map { EndpointView(endpoint: $0, circuit: circuit($0.url)) })
+            statusEndpoints: shown.statusEndpoints.map {
+                EndpointView(
+                    endpoint: $0, circuit: circuit($0.url),
+                    deliveries: ["pending": 0, "delivered": 0, "failed": 0].merging(counts[$0.url] ?? [:]) { _, counted in counted })
+            })
     }
 
     func register(on group: RouterGroup<HeraldRequestContext>) {

@@ -28,6 +28,7 @@ struct WebhookSettingsTests {
                 #expect(WebhookSecret(secret) != nil && !WebhookSecret.isRedacted(secret), "the PUT answer shows a new secret in full: \(secret)")
             }
             #expect(put["endpoints"]?[0]?["circuit"] == "closed")
+            #expect(put["status_endpoints"]?[0]?["deliveries"] == ["pending": 0, "delivered": 0, "failed": 0])
             #expect(primarySecret != put["endpoints"]?[1]?["secrets"]?[0]?.stringValue, "each endpoint gets its own")
 
             // GET shows them redacted, recognisably.

@@ -103,12 +103,12 @@ extension SQLiteStore {
 
     // MARK: Activity log
 
-    private static let messageColumns = """
+    static let messageColumns = """
         m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
         m.created_at, m.updated_at, m.available_at, m.sent_at
         """
 
-    private static func message(from row: Row) -> Message {
+    static func message(from row: Row) -> Message {
         Message(
             id: Message.publicID(row[0]), eventId: row[1], eventType: row[2], subscriberId: row[3],
             channel: ChannelKind(rawValue: row[4]) ?? .inApp, priority: Priority(rank: row[5]) ?? .low,

@@ -16,6 +16,9 @@ extension SQLiteStore {
         migrator.registerMigration("v4-console-sessions") { db in
             try db.execute(sql: consoleSessionSchema)
         }
+        migrator.registerMigration("v5-status-webhooks") { db in
+            try db.execute(sql: statusWebhookSchema)
+        }
         return migrator
     }
 
@@ -31,6 +34,30 @@ extension SQLiteStore {
             expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
+        """
+
+    /// The durable queue of delivery-status webhooks: one row per status event and endpoint, written after
+    /// the message's outcome commits and deleted some days after it is delivered or given up. Like the
+    /// message table, `available_at` is when a pending row is due, or when a claimed row's lease runs out.
+    private static let statusWebhookSchema = """
+        CREATE TABLE status_webhooks (
+            id INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            url TEXT NOT NULL,
+            webhook_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            body TEXT NOT NULL,           -- the JSON envelope, exactly as sent on every try
+            status TEXT NOT NULL,         -- pending, sending, delivered, failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            available_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX status_webhooks_due ON status_webhooks(available_at) WHERE status IN ('pending', 'sending');
+        CREATE INDEX status_webhooks_tenant ON status_webhooks(tenant_id, url, status);
+        CREATE INDEX status_webhooks_finished ON status_webhooks(updated_at) WHERE status IN ('delivered', 'failed');
         """
 
     /// Per-tenant settings documents (email sender, layout, recipient rules), and a mark on preference

@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func messagesRead(tenantID: String, subscriberID: String, at: Date) async throws -> [Message] {
+        try await pool.read { db in
+            guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m
+                    JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                    WHERE m.subscriber_pk = ? AND m.channel = 'in_app' AND m.status = 'delivered' AND m.read_at = ?
+                    ORDER BY m.id
+                    """, arguments: [pk, Self.ms(at)]
+            ).map(Self.message(from:))
+        }
+    }
+
+    public func enqueueStatusWebhooks(_ deliveries: [StatusWebhookDelivery], now: Date) async throws {
+        guard !deliveries.isEmpty else { return }
+        try await pool.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO status_webhooks(tenant_id, url, webhook_id, type, body, status, available_at, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
+                    """)
+            let nowMS = Self.ms(now)
+            for delivery in deliveries {
+                try insert.execute(arguments: [
+                    delivery.tenantID, delivery.url, delivery.webhookID, delivery.event.rawValue, delivery.body, nowMS, nowMS, nowMS,
+                ])
+            }
+        }
+    }
+
+    public func claimStatusWebhooks(owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> [StatusWebhookDelivery] {
+        try await pool.write { db in
+            // A 'sending' row whose lease ran out belongs to a process that died mid-send: anyone may take it.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, tenant_id, url, webhook_id, type, body, attempts FROM status_webhooks
+                    WHERE status IN ('pending', 'sending') AND available_at <= ? ORDER BY available_at, id LIMIT ?
+                    """, arguments: [Self.ms(now), limit])
+            guard !rows.isEmpty else { return [] }
+            let ids: [Int64] = rows.map { $0[0] }
+            try db.execute(
+                sql: """
+                    UPDATE status_webhooks SET status = 'sending', lease_owner = ?, available_at = ?, attempts = attempts + 1, updated_at = ?
+                    WHERE id IN (\(Self.placeholders(ids.count)))
+                    """,
+                arguments: StatementArguments([owner, Self.ms(leaseUntil), Self.ms(now)] as [any DatabaseValueConvertible] + ids))
+            return rows.compactMap { row in
+                guard let event = DeliveryStatusEvent(rawValue: row[4]) else { return nil }
+                return StatusWebhookDelivery(
+                    rowID: row[0], tenantID: row[1], url: row[2], webhookID: row[3], event: event, body: row[5], attempts: (row[6] as Int) + 1)
+            }
+        }
+    }
+
+    public func finishStatusWebhooks(_ results: [StatusWebhookResult], owner: String, now: Date) async throws {
+        guard !results.isEmpty else { return }
+        try await pool.write { db in
+            let update = try db.cachedStatement(
+                sql: """
+                    UPDATE status_webhooks SET status = ?, available_at = ?, attempts = attempts - ?, last_error = ?, lease_owner = NULL,
+                        updated_at = ?
+                    WHERE id = ? AND status = 'sending' AND lease_owner = ?
+                    """)
+            let nowMS = Self.ms(now)
+            for result in results {
+                let (status, due, refund): (String, Int64, Int) =
+                    switch result.state {
+                    case .delivered: ("delivered", nowMS, 0)
+                    case .failed: ("failed", nowMS, 0)
+                    case .retry(let at, let refundsAttempt): ("pending", Self.ms(at), refundsAttempt ? 1 : 0)
+                    }
+                try update.execute(arguments: [status, due, refund, result.detail, nowMS, result.rowID, owner])
+            }
+        }
+    }
+
+    public func statusWebhookCounts(tenantID: String) async throws -> [String: [String: Int]] {
+        try await pool.read { db in
+            var counts: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT url, status, count(*) FROM status_webhooks WHERE tenant_id = ? GROUP BY url, status", arguments: [tenantID])
+            {
+                // A row being sent is still pending as far as the tenant is concerned.
+                let status: String = row[1] == "sending" ? "pending" : row[1]
+                counts[row[0], default: [:]][status, default: 0] += row[2] as Int
+            }
+            return counts
+        }
+    }
+
+    public func deleteFinishedStatusWebhooks(before: Date, limit: Int) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM status_webhooks WHERE id IN (
+                        SELECT id FROM status_webhooks WHERE status IN ('delivered', 'failed') AND updated_at < ? LIMIT ?)
+                    """, arguments: [Self.ms(before), limit])
+            return db.changesCount
+        }
+    }
+}
