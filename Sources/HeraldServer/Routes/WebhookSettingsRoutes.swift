@@ -42,7 +42,7 @@ struct WebhookSettingsRoutes {
     func view(_ settings: WebhookSettings, revealed: Set<String> = [], tenantID: String) async throws -> SettingsView {
         let shown = settings.redacted(except: revealed)
         let counts = try await engine.statusWebhookCounts(tenantID: tenantID)
-        func circuit(_ url: String) -> String { engine.circuits.state("webhook \(url)").name }
+        func circuit(_ url: String) -> String { engine.circuits.state(WebhookCircuit.endpoint(url)).name }
         return SettingsView(
             endpoints: shown.endpoints.map { EndpointView(endpoint: $0, circuit: circuit($0.url)) },
             subscriberSecrets: shown.subscriberSecrets,

@@ -48,6 +48,15 @@ struct WebhookChannelTests {
         #expect(timestamps.count == 20 && timestamps.allSatisfy { abs($0 - Date().timeIntervalSince1970) < 120 })
     }
 
+    /// Circuit names are labels in the public `/metrics`: never a path or query, which may hold a secret.
+    @Test func circuitNamesCarryTheHostButNeverThePath() {
+        let endpoint = WebhookCircuit.endpoint("https://hooks.example.com/T0/secret-token?key=qzx")
+        #expect(endpoint.hasPrefix("webhook hooks.example.com ") && !endpoint.contains("secret") && !endpoint.contains("qzx"))
+        #expect(endpoint != WebhookCircuit.endpoint("https://hooks.example.com/other"), "each tenant endpoint has its own")
+        #expect(WebhookCircuit.subscriberHost("http://127.0.0.1:8080/a/b?t=1") == "webhook 127.0.0.1:8080")
+        #expect(WebhookCircuit.subscriberHost("https://Hooks.Example.com/a") == WebhookCircuit.subscriberHost("https://hooks.example.com/b"))
+    }
+
     @Test func aTamperedBodyAndAnOldTimestampFailVerification() async throws {
         let receiver = try await WebhookReceiver.start(secrets: [WebhookFixtures.secret])
         defer { receiver.stop() }

@@ -50,7 +50,7 @@ struct WebhookOutageTests {
         let tenantID = try await WebhookFixtures.tenant(engine, count: Self.subscribers)
         let primary = receiver.url("/primary")
         _ = try await engine.putWebhookSettings(tenantID: tenantID, WebhookFixtures.endpoints([primary]))
-        let circuit = "webhook \(primary)"
+        let circuit = WebhookCircuit.endpoint(primary)
         let (outageStarted, recovered, allDeliveredAt) = try await engine.whileRunning {
             var events: [String] = []
             // Warm-up: the path works.
@@ -152,7 +152,7 @@ struct WebhookOutageTests {
                     }
                     return delivered == triggered.count * Self.subscribers
                 }, "everything triggered during the outage is delivered before it ends")
-            #expect(engine.circuits.state("webhook \(primary)").name != "closed")
+            #expect(engine.circuits.state(WebhookCircuit.endpoint(primary)).name != "closed")
             try await Task.sleep(until: .now + .seconds(max(0, outage - Date().timeIntervalSince(outageStarted))))
 
             try await receiver.answer("/primary", status: 200)
@@ -163,7 +163,10 @@ struct WebhookOutageTests {
                 try await engine.eventually {
                     try await WebhookFixtures.counts(engine, tenantID: tenantID, eventID: after)["delivered"] == Self.subscribers
                 })
-            #expect(try await engine.eventually(timeout: Self.maxOpenSeconds + 10) { engine.circuits.state("webhook \(primary)").name == "closed" })
+            #expect(
+                try await engine.eventually(timeout: Self.maxOpenSeconds + 10) {
+                    engine.circuits.state(WebhookCircuit.endpoint(primary)).name == "closed"
+                })
             let last = try await WebhookFixtures.trigger(engine, tenantID: tenantID, n: 5)
             #expect(
                 try await engine.eventually {

@@ -108,7 +108,7 @@ public final class StatusWebhookSender: Service, Sendable {
         guard endpoint.isEnabled else { return result(.failed, "the status endpoint is disabled: \(endpoint.disabledReason ?? "")") }
         guard endpoint.receives(delivery.event) else { return result(.failed, "the endpoint no longer subscribes to \(delivery.event.rawValue)") }
 
-        let key = WebhookEndpointProvider.circuitKey(delivery.url)
+        let key = WebhookCircuit.endpoint(delivery.url)
         if case .rejected(let wait) = circuits.permit(key, now: now) {
             return result(.retry(at: now.addingTimeInterval(max(wait, 0.05)), refundsAttempt: true), "circuit open")
         }

@@ -51,7 +51,9 @@ public final class WebhookChannel: DeliveryChannel {
                                 "the tenant has no subscriber_secrets to sign posts to subscribers' webhook_url with; "
                                     + "PUT /v1/settings/webhook once (a secret is generated and shown in the answer)")))
                 }
-                let provider = WebhookEndpointProvider(url: url, secrets: secrets, body: body, client: client) { [settings, logger] url, reason in
+                let provider = WebhookEndpointProvider(
+                    url: url, circuitKey: WebhookCircuit.subscriberHost(url), secrets: secrets, body: body, client: client
+                ) { [settings, logger] url, reason in
                     do {
                         try await settings.disableSubscriberURL(tenantID: tenantID, subscriberID: subscriber.id, url: url, reason: reason)
                     } catch {
@@ -71,7 +73,10 @@ public final class WebhookChannel: DeliveryChannel {
             }
             return .success(
                 endpoints.map { endpoint in
-                    WebhookEndpointProvider(url: endpoint.url, secrets: endpoint.signingSecrets, body: body, client: client) {
+                    WebhookEndpointProvider(
+                        url: endpoint.url, circuitKey: WebhookCircuit.endpoint(endpoint.url), secrets: endpoint.signingSecrets, body: body,
+                        client: client
+                    ) {
                         [settings, logger] url, reason in
                         do {
                             try await settings.disableEndpoint(tenantID: tenantID, url: url, reason: reason)

@@ -8,6 +8,8 @@ import Foundation
 /// sees a message twice (say, from the primary after a timeout and then from the secondary) can tell.
 struct WebhookEndpointProvider: MessageProvider {
     let url: String
+    /// ``WebhookCircuit/endpoint(_:)`` for a tenant's endpoint, ``WebhookCircuit/subscriberHost(_:)`` for a subscriber's URL.
+    let circuitKey: String
     let secrets: [WebhookSecret]
     let body: [UInt8]
     let client: OutboundHTTPClient
@@ -15,10 +17,6 @@ struct WebhookEndpointProvider: MessageProvider {
     let disable: @Sendable (_ url: String, _ reason: String) async -> Void
 
     var name: String { url }
-    var circuitKey: String { Self.circuitKey(url) }
-
-    /// One circuit per URL, shared by the webhook channel and the status webhooks.
-    static func circuitKey(_ url: String) -> String { "webhook \(url)" }
 
     func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
         let id = Message.publicID(outgoing.message.rowID)

@@ -35,7 +35,14 @@ extension SQLiteStore {
     }
 
     public func claimStatusWebhooks(owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> [StatusWebhookDelivery] {
-        try await pool.write { db in
+        // Most looks find nothing: answer those from a reader, so an idle server does not write once a second.
+        let due = try await pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM status_webhooks WHERE status IN ('pending', 'sending') AND available_at <= ?)",
+                arguments: [Self.ms(now)]) ?? false
+        }
+        guard due else { return [] }
+        return try await pool.write { db in
             // A 'sending' row whose lease ran out belongs to a process that died mid-send: anyone may take it.
             let rows = try Row.fetchAll(
                 db,
