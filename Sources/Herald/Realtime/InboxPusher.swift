@@ -16,15 +16,12 @@ struct InboxPusher: Sendable {
         do {
             switch job {
             case .opened(let connection):
+                try await catchUp(connection)
                 let counts = try await counts(connection.key)
-                try await catchUp(connection, counts: counts)
                 connection.send(InboxUpdate(kind: .counts, counts: counts, position: connection.position))
             case .delivered(let keys):
                 for key in keys {
-                    let connections = registry.connections(key)
-                    guard !connections.isEmpty else { continue }
-                    let counts = try await counts(key)
-                    for connection in connections { try await catchUp(connection, counts: counts) }
+                    for connection in registry.connections(key) { try await catchUp(connection) }
                 }
             case .changed(let change):
                 let key = InboxHub.Key(tenantID: change.tenantID, subscriberID: change.subscriberID)
@@ -51,11 +48,15 @@ struct InboxPusher: Sendable {
         try await store.inboxCounts(tenantID: key.tenantID, subscriberID: key.subscriberID)
     }
 
-    /// Sends a connection every item delivered after its position, oldest first.
-    private func catchUp(_ connection: InboxConnection, counts: InboxCounts) async throws {
+    /// Sends a connection every item delivered after its position, oldest first, each with the counts
+    /// read after the items. Counts read before could miss an item committed in between and then be
+    /// sent with it: the bell would show one too few until the next change.
+    private func catchUp(_ connection: InboxConnection) async throws {
         for _ in 0..<Self.maxPages {
             let items = try await store.inboxSince(
                 tenantID: connection.key.tenantID, subscriberID: connection.key.subscriberID, after: connection.position, limit: Self.pageSize)
+            guard !items.isEmpty else { return }
+            let counts = try await counts(connection.key)
             for item in items {
                 guard let position = InboxPosition(item: item) else { continue }
                 connection.position = position

@@ -2,7 +2,7 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Live inbox in a real browser (headless chromium)")
+@Suite("Live inbox in a real browser (headless chromium)", .timeLimit(.minutes(4)))
 struct BrowserInboxTests {
     @Test("a page on another origin shows each new message as it is triggered, and the right unread count after read-all in another tab")
     func chromiumSeesLiveInbox() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Live inbox with many connections")
+@Suite("Live inbox with many connections", .timeLimit(.minutes(5)))
 struct ManyStreamsTests {
     @Test("1,000 connected subscribers each receive only their own messages; dropping half mid-stream does not disturb the rest")
     func thousandStreams() async throws {
