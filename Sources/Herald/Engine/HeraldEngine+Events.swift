@@ -34,7 +34,22 @@ extension HeraldEngine {
         var prepared: [PreparedTrigger] = []
         var errors: [FieldError] = []
         var eventTypes: [String: EventType?] = [:]
-        for (index, trigger) in triggers.enumerated() {
+        for (index, original) in triggers.enumerated() {
+            var trigger = original
+            // A delay becomes a send time now, so a retried request does not push the send further out.
+            if let delay = trigger.delay {
+                if trigger.sendAt != nil {
+                    let error = FieldError("delay", "give send_at or delay, not both")
+                    errors += bulk ? [error].prefixed("events[\(index)]") : [error]
+                    continue
+                }
+                guard let seconds = DurationText.seconds(delay) else {
+                    let error = FieldError("delay", "'\(delay)' is not a duration like 90s, 15m, 2h or 1d")
+                    errors += bulk ? [error].prefixed("events[\(index)]") : [error]
+                    continue
+                }
+                trigger.sendAt = now.addingTimeInterval(seconds)
+            }
             if eventTypes[trigger.type] == nil {
                 eventTypes[trigger.type] = .some(try await catalog.eventType(tenantID: tenantID, key: trigger.type))
             }

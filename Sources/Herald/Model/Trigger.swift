@@ -9,6 +9,9 @@ public struct Trigger: Sendable, Codable, Hashable {
     public var actor: String?
     /// Deliver no earlier than this time.
     public var sendAt: Date?
+    /// Deliver this long after the trigger is accepted (`90s`, `15m`, `2h`, `1d`, or seconds as a
+    /// number); the engine turns it into `sendAt`. Give one of `delay` and `sendAt`, not both.
+    public var delay: String?
 
     public init(type: String, recipients: [Recipient], payload: [String: JSONValue] = [:], actor: String? = nil, sendAt: Date? = nil) {
         self.type = type
@@ -21,6 +24,7 @@ public struct Trigger: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey {
         case type, recipients, to, payload, actor
         case sendAt = "send_at"
+        case delay
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,6 +41,11 @@ public struct Trigger: Sendable, Codable, Hashable {
         self.payload = try container.decodeIfPresent([String: JSONValue].self, forKey: .payload) ?? [:]
         self.actor = try container.decodeIfPresent(String.self, forKey: .actor)
         self.sendAt = try container.decodeIfPresent(Date.self, forKey: .sendAt)
+        if let seconds = try? container.decodeIfPresent(Double.self, forKey: .delay) {
+            self.delay = String(seconds)
+        } else {
+            self.delay = try container.decodeIfPresent(String.self, forKey: .delay)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -46,5 +55,6 @@ public struct Trigger: Sendable, Codable, Hashable {
         try container.encode(payload, forKey: .payload)
         try container.encodeIfPresent(actor, forKey: .actor)
         try container.encodeIfPresent(sendAt, forKey: .sendAt)
+        try container.encodeIfPresent(delay, forKey: .delay)
     }
 }

@@ -4171,6 +4171,17 @@ enum OpenAPIDocument {
                     "type": "string",
                     "format": "date-time",
                     "description": "Deliver no earlier than this time (at most a year ahead)."
+                  },
+                  "delay": {
+                    "description": "Deliver this long after the trigger is accepted: `90s`, `15m`, `2h`, `1d`, or seconds as a number. Not together with `send_at`.",
+                    "oneOf": [
+                      {
+                        "type": "string"
+                      },
+                      {
+                        "type": "number"
+                      }
+                    ]
                   }
                 }
               },
