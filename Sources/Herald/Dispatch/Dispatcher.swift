@@ -89,52 +89,87 @@ public final class Dispatcher: Service, Sendable {
         }
     }
 
-    /// Renders, delivers and records one claimed batch.
+    /// Renders, delivers and records one claimed batch, each channel on its own: a channel's outcomes
+    /// are recorded as soon as it is done, so an in-app message reaches the inbox (and its live push)
+    /// without waiting for the SMTP server that the same batch's emails are going to.
     func process(_ batch: ClaimedBatch) async throws {
+        let groups = Dictionary(grouping: batch.messages, by: \.channel)
+        let errors = await withTaskGroup(of: (any Error)?.self) { group in
+            for (channel, messages) in groups {
+                group.addTask {
+                    do {
+                        try await self.record(try await self.deliver(channel: channel, messages: messages, batch: batch), batch: batch)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            var errors: [any Error] = []
+            for await error in group { if let error { errors.append(error) } }
+            return errors
+        }
+        // The messages of a channel whose outcomes could not be recorded stay claimed until their lease ends.
+        if let first = errors.first { throw first }
+    }
+
+    /// Renders one channel's messages of a batch and hands them to the channel.
+    private func deliver(channel: ChannelKind, messages: [ClaimedMessage], batch: ClaimedBatch) async throws -> [DeliveryOutcome] {
         var outcomes: [DeliveryOutcome] = []
-        outcomes.reserveCapacity(batch.messages.count)
-        var eventTypes: [String: EventType?] = [:]
-        for (channel, messages) in Dictionary(grouping: batch.messages, by: \.channel) {
-            let started = Date()
-            guard let deliverer = channels[channel] else {
-                for message in messages {
-                    outcomes.append(
-                        failure(
-                            message, started: started, reason: "channel_unavailable",
-                            detail: "no \(channel.rawValue) channel is configured on this server"))
-                }
-                continue
-            }
-            var ready: [OutgoingMessage] = []
-            ready.reserveCapacity(messages.count)
-            for message in messages {
-                guard let event = batch.events[message.eventID] else { continue }
-                let cacheKey = event.tenantID + "\u{0}" + event.type
-                if eventTypes[cacheKey] == nil {
-                    eventTypes[cacheKey] = .some(try await catalog.eventType(tenantID: event.tenantID, key: event.type))
-                }
-                guard let eventType = eventTypes[cacheKey] ?? nil else {
-                    outcomes.append(failure(message, started: started, reason: "render_failed", detail: "event type \(event.type) no longer exists"))
-                    continue
-                }
-                do {
-                    let content = try renderer.render(
-                        eventType: eventType, channel: channel, payload: event.payload, subscriber: message.subscriber, event: event)
-                    ready.append(OutgoingMessage(message: message, event: event, content: content))
-                } catch {
-                    outcomes.append(failure(message, started: started, reason: "render_failed", detail: "\(error)"))
-                }
-            }
-            guard !ready.isEmpty else { continue }
-            let clock = ContinuousClock.now
-            let results = await deliverer.deliver(ready)
-            let elapsed = clock.duration(to: .now)
-            let durationMs = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(ready.count)
-            for (index, outgoing) in ready.enumerated() {
-                let result = index < results.count ? results[index] : .transientFailure("the channel gave no result for this message")
-                outcomes.append(outcome(for: outgoing, result: result, started: started, durationMs: durationMs))
+        outcomes.reserveCapacity(messages.count)
+        let started = Date()
+        guard let deliverer = channels[channel] else {
+            return messages.map {
+                failure($0, started: started, reason: "channel_unavailable", detail: "no \(channel.rawValue) channel is configured on this server")
             }
         }
+        var eventTypes: [String: EventType?] = [:]
+        var ready: [OutgoingMessage] = []
+        ready.reserveCapacity(messages.count)
+        for message in messages {
+            guard let event = batch.events[message.eventID] else { continue }
+            let cacheKey = event.tenantID + "\u{0}" + event.type
+            if eventTypes[cacheKey] == nil {
+                eventTypes[cacheKey] = .some(try await catalog.eventType(tenantID: event.tenantID, key: event.type))
+            }
+            guard let eventType = eventTypes[cacheKey] ?? nil else {
+                outcomes.append(failure(message, started: started, reason: "render_failed", detail: "event type \(event.type) no longer exists"))
+                continue
+            }
+            do {
+                let content = try renderer.render(
+                    eventType: eventType, channel: channel, payload: event.payload, subscriber: message.subscriber, event: event)
+                ready.append(OutgoingMessage(message: message, event: event, content: content))
+            } catch {
+                outcomes.append(failure(message, started: started, reason: "render_failed", detail: "\(error)"))
+            }
+        }
+        guard !ready.isEmpty else { return outcomes }
+        let clock = ContinuousClock.now
+        let results = await deliverer.deliver(ready)
+        let elapsed = clock.duration(to: .now)
+        let durationMs = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(ready.count)
+        for (index, outgoing) in ready.enumerated() {
+            let result = index < results.count ? results[index] : .transientFailure("the channel gave no result for this message")
+            outcomes.append(outcome(for: outgoing, result: result, started: started, durationMs: durationMs))
+        }
+        return outcomes
+    }
+
+    /// Commits outcomes in transactions of at most `completionChunk`, each followed by metrics and
+    /// observers. Short transactions let a critical lane's write in between them: with SQLite's single
+    /// writer, a 500-message completion would otherwise hold an emergency's inbox write back.
+    private func record(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async throws {
+        var start = 0
+        while start < outcomes.count {
+            let end = min(outcomes.count, start + max(1, settings.completionChunk))
+            try await recordChunk(Array(outcomes[start..<end]), batch: batch)
+            start = end
+        }
+    }
+
+    private func recordChunk(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async throws {
+        guard !outcomes.isEmpty else { return }
         let updated = try await store.complete(outcomes, owner: owner, now: Date())
         guard !updated.isEmpty else { return }
         let done = Set(updated)
