@@ -50,6 +50,8 @@ public struct DispatchSettings: Sendable, Hashable {
     public var pollIntervalSeconds = 1.0
     /// Members planned per fan-out transaction.
     public var fanoutChunkSize = 1000
+    /// Outcomes committed per transaction when a batch is recorded (see `Dispatcher.record`).
+    public var completionChunk = 100
     public var cleanupIntervalSeconds = 3600.0
     /// How long an idempotency key is remembered.
     public var idempotencyHours = 24.0
@@ -75,6 +77,7 @@ extension HeraldConfiguration {
             var retry_max_seconds: Double?
             var poll_interval_seconds: Double?
             var fanout_chunk_size: Int?
+            var completion_chunk: Int?
             var cleanup_interval_seconds: Double?
             var idempotency_hours: Double?
         }
@@ -144,6 +147,7 @@ extension HeraldConfiguration {
             if let value = d.retry_max_seconds { dispatch.retryMaxSeconds = value }
             if let value = d.poll_interval_seconds { dispatch.pollIntervalSeconds = value }
             if let value = d.fanout_chunk_size { dispatch.fanoutChunkSize = value }
+            if let value = d.completion_chunk { dispatch.completionChunk = value }
             if let value = d.cleanup_interval_seconds { dispatch.cleanupIntervalSeconds = value }
             if let value = d.idempotency_hours { dispatch.idempotencyHours = value }
         }
@@ -189,6 +193,7 @@ extension HeraldConfiguration {
         if let value = try double("HERALD_RETRY_MAX_SECONDS") { dispatch.retryMaxSeconds = value }
         if let value = try double("HERALD_POLL_INTERVAL_SECONDS") { dispatch.pollIntervalSeconds = value }
         if let value = try int("HERALD_FANOUT_CHUNK_SIZE") { dispatch.fanoutChunkSize = value }
+        if let value = try int("HERALD_COMPLETION_CHUNK") { dispatch.completionChunk = value }
         if let value = try double("HERALD_CLEANUP_INTERVAL_SECONDS") { dispatch.cleanupIntervalSeconds = value }
         try apply(emailEnvironment: environment)
         try apply(outboundEnvironment: environment)
@@ -215,7 +220,9 @@ extension HeraldConfiguration {
         if database.contains("://"), !database.hasPrefix("sqlite://") {
             problems.append("database '\(database)': only SQLite (a file path or sqlite:// URL) is supported by this build")
         }
-        if dispatch.batchSize < 1 || dispatch.criticalBatchSize < 1 || dispatch.workers < 1 || dispatch.fanoutChunkSize < 1 {
+        if dispatch.batchSize < 1 || dispatch.criticalBatchSize < 1 || dispatch.workers < 1 || dispatch.fanoutChunkSize < 1
+            || dispatch.completionChunk < 1
+        {
             problems.append("dispatch sizes and worker counts must be at least 1")
         }
         if dispatch.leaseSeconds <= 0 || dispatch.pollIntervalSeconds <= 0 || dispatch.retryBaseSeconds <= 0 {

@@ -56,24 +56,64 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--bulk-triggers must be at least 1000, --single-triggers at least 1, --clients 1 to 256, --alert-seconds at least 1")
         }
+        if chosen.count > 1 {
+            // Each workload in a process of its own: memory figures (peak RSS, RSS at rest) would
+            // otherwise include what earlier workloads left in the allocator.
+            var summaries: [String] = []
+            for workload in chosen { summaries.append(try runInChildProcess(workload)) }
+            FileHandle.standardError.write(Data(("\n" + summaries.joined(separator: "\n") + "\n").utf8))
+            return
+        }
         var configuration = try common.load()
         configuration.logLevel = "warning"
-        var results: [BenchResult] = []
-        for workload in chosen {
-            let runner = BenchRunner(base: configuration, connections: connections)
-            let result: BenchResult
-            switch workload {
-            case .idle: result = try await runner.idle()
-            case .emailBulk: result = try await runner.emailBulk(subscribers: subscribers)
-            case .inappFanout: result = try await runner.inAppFanout(members: members)
-            case .backlog: result = try await runner.backlog(members: members)
-            case .ingest: result = try await runner.ingest(bulk: bulkTriggers, single: singleTriggers, clients: clients)
-            case .criticalUnderLoad: result = try await runner.criticalUnderLoad(members: members, maxSeconds: alertSeconds)
-            }
-            FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
-            results.append(result)
+        let runner = BenchRunner(base: configuration, connections: connections)
+        let result: BenchResult
+        switch chosen[0] {
+        case .idle: result = try await runner.idle()
+        case .emailBulk: result = try await runner.emailBulk(subscribers: subscribers)
+        case .inappFanout: result = try await runner.inAppFanout(members: members)
+        case .backlog: result = try await runner.backlog(members: members)
+        case .ingest: result = try await runner.ingest(bulk: bulkTriggers, single: singleTriggers, clients: clients)
+        case .criticalUnderLoad: result = try await runner.criticalUnderLoad(members: members, maxSeconds: alertSeconds)
         }
-        FileHandle.standardError.write(Data(("\n" + results.map(\.summary).joined(separator: "\n") + "\n").utf8))
+        FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
+        FileHandle.standardError.write(Data(("\n" + result.summary + "\n").utf8))
+    }
+
+    /// Runs one workload as `herald bench --workload NAME` with the same options, passing its JSON line
+    /// through; answers its summary line.
+    func runInChildProcess(_ workload: BenchWorkload) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        var arguments = ["bench", "--workload", workload.rawValue]
+        if let config = common.config { arguments += ["--config", config] }
+        arguments += [
+            "--subscribers", "\(subscribers)", "--members", "\(members)", "--connections", "\(connections)", "--bulk-triggers", "\(bulkTriggers)",
+            "--single-triggers", "\(singleTriggers)", "--clients", "\(clients)", "--alert-seconds", "\(alertSeconds)",
+        ]
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        // Progress goes on to our standard error as it comes; the summary is its last line.
+        var errorText = Data()
+        let errorHandle = errors.fileHandleForReading
+        while true {
+            let chunk = errorHandle.availableData
+            if chunk.isEmpty { break }
+            errorText.append(chunk)
+            FileHandle.standardError.write(chunk)
+        }
+        let line = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("workload \(workload.rawValue) failed (exit \(process.terminationStatus))")
+        }
+        FileHandle.standardOutput.write(line)
+        let lines = String(decoding: errorText, as: UTF8.self).split(separator: "\n")
+        return lines.last.map(String.init) ?? workload.rawValue
     }
 }
 
