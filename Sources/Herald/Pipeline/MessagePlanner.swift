@@ -1,3 +1,5 @@
+import Foundation
+
 /// Turns recipients of one event into messages, one per recipient and channel, each queued or
 /// suppressed with its reason. Pure: the store calls it inside the transaction that writes the result.
 public struct MessagePlanner: Sendable {
@@ -8,14 +10,18 @@ public struct MessagePlanner: Sendable {
     /// Channels on which the tenant itself names a destination (its chat webhooks), so a subscriber
     /// without an address of their own is still reached there.
     public var tenantDestinations: Set<ChannelKind>
+    /// When the event's messages are due (now, or its send time): quiet hours are judged at that moment.
+    public var dueAt: Date?
 
     public init(
-        eventType: EventType, preferences: PreferenceResolver, email: EmailSettings = EmailSettings(), tenantDestinations: Set<ChannelKind> = []
+        eventType: EventType, preferences: PreferenceResolver, email: EmailSettings = EmailSettings(), tenantDestinations: Set<ChannelKind> = [],
+        dueAt: Date? = nil
     ) {
         self.eventType = eventType
         self.preferences = preferences
         self.email = email
         self.tenantDestinations = tenantDestinations
+        self.dueAt = dueAt
     }
 
     public func plan(_ recipients: [RecipientRecord]) -> [PlannedMessage] {
@@ -44,7 +50,17 @@ public struct MessagePlanner: Sendable {
         if channel == .email, let address = recipient.subscriber.email, !email.allowsRecipient(address) {
             return PlannedMessage(subscriberRowID: row, channel: channel, status: .suppressed, reason: .recipientNotAllowed)
         }
-        return PlannedMessage(subscriberRowID: row, channel: channel, status: .queued, reason: nil)
+        var queued = PlannedMessage(subscriberRowID: row, channel: channel, status: .queued, reason: nil)
+        queued.heldUntil = quietHoursRelease(recipient.subscriber, channel)
+        return queued
+    }
+
+    /// When a non-critical message due during the subscriber's quiet hours may go: the end of the
+    /// window on their own clock. Critical messages are never held.
+    func quietHoursRelease(_ subscriber: Subscriber, _ channel: ChannelKind) -> Date? {
+        guard eventType.priority != .critical, let dueAt, let quiet = subscriber.quietHours, quiet.applies(to: channel) else { return nil }
+        let zone = subscriber.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
+        return quiet.release(after: dueAt, timeZone: zone)
     }
 
     /// Whether the subscriber's own address on the channel was turned off by Herald (a `webhook_url` that

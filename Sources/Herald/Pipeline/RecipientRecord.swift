@@ -1,3 +1,5 @@
+import Foundation
+
 /// A subscriber as the planner sees it: its stored row number, fields and preference rules.
 public struct RecipientRecord: Sendable {
     public var rowID: Int64
@@ -17,6 +19,8 @@ public struct PlannedMessage: Sendable, Hashable {
     public var channel: ChannelKind
     public var status: MessageStatus
     public var reason: SuppressionReason?
+    /// A queued message held back (quiet hours): not due before this time.
+    public var heldUntil: Date?
 
     public init(subscriberRowID: Int64, channel: ChannelKind, status: MessageStatus, reason: SuppressionReason?) {
         self.subscriberRowID = subscriberRowID

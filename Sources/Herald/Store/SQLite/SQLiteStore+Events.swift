@@ -128,7 +128,9 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT s.pk, \(subscriberColumns) FROM subscribers s WHERE s.pk IN (\(placeholders(direct.count)))"),
                 arguments: StatementArguments(direct))
             let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key)
-            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations).plan(records)
+            let planned = MessagePlanner(
+                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now
+            ).plan(records)
             try insertMessages(
                 db, planned, tenantID: tenantID, eventPK: eventPK, priority: eventType.priority, dueAt: trigger.sendAt ?? now, now: now,
                 expiresAt: prepared.expiresAt)
@@ -142,6 +144,9 @@ extension SQLiteStore {
         return TriggerReceipt(
             eventId: prepared.eventID, status: topics.isEmpty ? .planned : .fanningOut, messages: counts, topics: topics.map(\.key))
     }
+
+    /// The reason a queued message shows while quiet hours hold it (its `available_at` says until when).
+    static let quietHoursReason = "quiet_hours"
 
     static func insertMessages(
         _ db: Database, _ planned: [PlannedMessage], tenantID: String, eventPK: Int64, priority: Priority, dueAt: Date, now: Date,
@@ -160,7 +165,8 @@ extension SQLiteStore {
         for message in planned {
             try statement.execute(arguments: [
                 tenantID, eventPK, message.subscriberRowID, message.channel.rawValue, priority.rank, message.status.rawValue,
-                message.reason?.rawValue, message.status == .queued ? dueMS : nowMS, nowMS, nowMS, expiresMS,
+                message.heldUntil == nil ? message.reason?.rawValue : Self.quietHoursReason,
+                message.status == .queued ? (message.heldUntil.map(ms) ?? dueMS) : nowMS, nowMS, nowMS, expiresMS,
             ])
         }
     }
@@ -276,7 +282,9 @@ extension SQLiteStore {
             let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID))
             let email = try Self.emailSettings(db, tenantID: job.tenantID)
             let destinations = try Self.tenantDestinations(db, tenantID: job.tenantID)
-            let planned = MessagePlanner(eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations).plan(records)
+            let planned = MessagePlanner(
+                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: Self.date(jobRow[3]) ?? now
+            ).plan(records)
             try Self.insertMessages(
                 db, planned, tenantID: job.tenantID, eventPK: eventPK, priority: plan.priority, dueAt: Self.date(jobRow[3]) ?? now, now: now,
                 expiresAt: Self.date(jobRow[4])!)
