@@ -7,25 +7,6 @@ import Hummingbird
 struct EmailSettingsRoutes {
     let engine: HeraldEngine
 
-    /// The stored settings, redacted, beside what sending will actually use once the server's defaults fill the gaps.
-    struct SettingsView: Encodable {
-        var settings: EmailSettings
-        var effective: Effective
-
-        enum CodingKeys: String, CodingKey { case effective }
-
-        init(settings: EmailSettings, defaults: EmailDefaults) {
-            self.settings = settings.redacted
-            self.effective = Effective(settings: settings, defaults: defaults)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            try settings.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(effective, forKey: .effective)
-        }
-    }
-
     /// Read-only: the sender and transport in force. Holds no credentials.
     struct Effective: Encodable {
         struct Server: Encodable {
@@ -77,15 +58,20 @@ struct EmailSettingsRoutes {
         }
     }
 
+    /// The stored settings, redacted, beside what sending will use.
+    static func answer(_ settings: EmailSettings, defaults: EmailDefaults) -> SettingsAnswer<EmailSettings, Effective> {
+        SettingsAnswer(settings: settings.redacted, effective: Effective(settings: settings, defaults: defaults))
+    }
+
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.get("settings/email") { _, context in
             let settings = try await engine.emailSettings(tenantID: try context.requireTenant().id)
-            return JSONResponse.make(SettingsView(settings: settings, defaults: engine.configuration.email))
+            return JSONResponse.make(Self.answer(settings, defaults: engine.configuration.email))
         }
         group.put("settings/email") { request, context in
             let input = try await request.decodeJSON(EmailSettings.self, context: context)
             let stored = try await engine.putEmailSettings(tenantID: try context.requireTenant().id, input)
-            return JSONResponse.make(SettingsView(settings: stored, defaults: engine.configuration.email))
+            return JSONResponse.make(Self.answer(stored, defaults: engine.configuration.email))
         }
         group.delete("settings/email") { _, context in
             try await engine.deleteEmailSettings(tenantID: try context.requireTenant().id)

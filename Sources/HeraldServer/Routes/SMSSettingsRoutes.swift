@@ -7,25 +7,6 @@ import Hummingbird
 struct SMSSettingsRoutes {
     let engine: HeraldEngine
 
-    /// The stored settings, redacted, beside what sending will use once the server's defaults fill the gaps.
-    struct SettingsView: Encodable {
-        var settings: SMSSettings
-        var effective: Effective
-
-        enum CodingKeys: String, CodingKey { case effective }
-
-        init(settings: SMSSettings, defaults: SMSDefaults) {
-            self.settings = settings.redacted
-            self.effective = Effective(settings: settings, defaults: defaults)
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            try settings.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(effective, forKey: .effective)
-        }
-    }
-
     /// Read-only: the providers in force, without credentials.
     struct Effective: Encodable {
         struct Provider: Encodable {
@@ -55,15 +36,20 @@ struct SMSSettingsRoutes {
         }
     }
 
+    /// The stored settings, redacted, beside what sending will use.
+    static func answer(_ settings: SMSSettings, defaults: SMSDefaults) -> SettingsAnswer<SMSSettings, Effective> {
+        SettingsAnswer(settings: settings.redacted, effective: Effective(settings: settings, defaults: defaults))
+    }
+
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.get("settings/sms") { _, context in
             let settings = try await engine.smsSettings(tenantID: try context.requireTenant().id)
-            return JSONResponse.make(SettingsView(settings: settings, defaults: engine.configuration.sms))
+            return JSONResponse.make(Self.answer(settings, defaults: engine.configuration.sms))
         }
         group.put("settings/sms") { request, context in
             let input = try await request.decodeJSON(SMSSettings.self, context: context)
             let stored = try await engine.putSMSSettings(tenantID: try context.requireTenant().id, input)
-            return JSONResponse.make(SettingsView(settings: stored, defaults: engine.configuration.sms))
+            return JSONResponse.make(Self.answer(stored, defaults: engine.configuration.sms))
         }
         group.delete("settings/sms") { _, context in
             try await engine.deleteSMSSettings(tenantID: try context.requireTenant().id)
