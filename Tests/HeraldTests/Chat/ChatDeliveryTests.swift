@@ -33,21 +33,6 @@ struct ChatDeliveryTests {
         ).0.eventId
     }
 
-    /// Waits until every chat message of the event has left the queue, then returns them with their attempts.
-    static func settled(_ engine: HeraldEngine, tenantID: String, eventID: String, timeout: Double = 20) async throws -> [(
-        Message, [DeliveryAttempt]
-    )] {
-        #expect(
-            try await engine.eventually(timeout: timeout) {
-                try await engine.eventDetails(tenantID: tenantID, id: eventID).messages.allSatisfy { $0.status.isFinal }
-            }, "messages still queued")
-        var result: [(Message, [DeliveryAttempt])] = []
-        for message in try await engine.eventDetails(tenantID: tenantID, id: eventID).messages {
-            result.append(try await engine.message(tenantID: tenantID, id: message.id))
-        }
-        return result
-    }
-
     @Test func eachServiceGetsItsOwnFormatFromTheSubscribersWebhook() async throws {
         let server = try await ProviderTestServer.start()
         defer { server.stop() }
@@ -60,7 +45,7 @@ struct ChatDeliveryTests {
         }
         try await engine.whileRunning {
             let eventID = try await Self.trigger(engine, tenantID: tenantID, to: ["slack", "teams", "discord"], visitor: "Ana & <Ben>")
-            let messages = try await Self.settled(engine, tenantID: tenantID, eventID: eventID)
+            let messages = try await engine.settledMessages(tenantID: tenantID, eventID: eventID)
             #expect(messages.map(\.0.status) == [.sent, .sent, .sent])
             for (message, attempts) in messages {
                 #expect(attempts.count == 1)
@@ -132,7 +117,7 @@ struct ChatDeliveryTests {
             let (receipt, _) = try await engine.trigger(
                 Trigger(type: "notice", recipients: [.subscriber("slack"), .subscriber("discord")], payload: ["body": .string(body)]),
                 tenantID: tenantID)
-            let messages = try await Self.settled(engine, tenantID: tenantID, eventID: receipt.eventId)
+            let messages = try await engine.settledMessages(tenantID: tenantID, eventID: receipt.eventId)
             #expect(messages.map(\.0.status) == [.sent, .sent], "\(messages.map(\.1))")
         }
         // The fakes refuse what the real services refuse (a section over 3,000, content over 2,000), so 2xx means it fit.
@@ -164,7 +149,7 @@ struct ChatDeliveryTests {
         _ = try await engine.upsertSubscriber(tenantID: tenantID, SubscriberInput(id: "ana"))
         try await engine.whileRunning {
             let eventID = try await Self.trigger(engine, tenantID: tenantID, to: ["ana"])
-            let messages = try await Self.settled(engine, tenantID: tenantID, eventID: eventID)
+            let messages = try await engine.settledMessages(tenantID: tenantID, eventID: eventID)
             #expect(messages.count == 1)
             let (message, attempts) = try #require(messages.first)
             #expect(message.status == .sent && attempts.count == 1)
@@ -191,7 +176,7 @@ struct ChatDeliveryTests {
         _ = try await engine.upsertSubscriber(tenantID: tenantID, SubscriberInput(id: "ana"))
         try await engine.whileRunning {
             let eventID = try await Self.trigger(engine, tenantID: tenantID, to: ["ana"])
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .failed && message.reason == "rejected")
             #expect(attempts.count == 1 && attempts.first?.outcome == .permanentFailure)
             #expect(attempts.first?.detail?.contains("the service refused the message (HTTP 400: invalid_payload)") == true, "\(attempts)")
@@ -298,7 +283,7 @@ struct ChatDeliveryTests {
             tenantID: tenantID, SubscriberInput(id: "ops", data: ["chat_webhook_url": .string(server.slackURL()), "chat_provider": "slack"]))
         try await engine.whileRunning {
             let eventID = try await Self.trigger(engine, tenantID: tenantID, to: ["ops"])
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .failed)
             #expect(attempts.first?.detail?.contains("loopback") == true, "\(attempts)")
         }

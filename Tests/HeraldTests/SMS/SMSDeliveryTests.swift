@@ -48,21 +48,6 @@ struct SMSDeliveryTests {
         ).0.eventId
     }
 
-    /// Waits until every message of the event has left the queue; returns them with their attempts, by subscriber id.
-    static func settled(_ engine: HeraldEngine, tenantID: String, eventID: String, timeout: Double = 20) async throws -> [(
-        Message, [DeliveryAttempt]
-    )] {
-        #expect(
-            try await engine.eventually(timeout: timeout) {
-                try await engine.eventDetails(tenantID: tenantID, id: eventID).messages.allSatisfy { $0.status.isFinal }
-            }, "messages still queued")
-        var result: [(Message, [DeliveryAttempt])] = []
-        for message in try await engine.eventDetails(tenantID: tenantID, id: eventID).messages {
-            result.append(try await engine.message(tenantID: tenantID, id: message.id))
-        }
-        return result.sorted { $0.0.subscriberId < $1.0.subscriberId }
-    }
-
     @Test func twilioGetsAnAuthenticatedFormPostAndCountsTheSameSegments() async throws {
         let server = try await ProviderTestServer.start()
         defer { server.stop() }
@@ -74,8 +59,8 @@ struct SMSDeliveryTests {
         try await engine.whileRunning {
             let first = try await Self.send(engine, tenantID: tenantID, to: ["p0"], message: short)
             let second = try await Self.send(engine, tenantID: tenantID, to: ["p1"], message: long)
-            let (shortMessage, shortAttempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: first).first)
-            let (longMessage, longAttempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: second).first)
+            let (shortMessage, shortAttempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: first).first)
+            let (longMessage, longAttempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: second).first)
             #expect(shortMessage.status == .sent && longMessage.status == .sent)
             let shortDetail = shortAttempts.first?.detail ?? ""
             #expect(shortDetail.hasPrefix("via twilio 127.0.0.1:\(server.port): SM"), "\(shortDetail)")
@@ -105,7 +90,7 @@ struct SMSDeliveryTests {
             engine, settings: SMSSettings(providers: [Self.twilio(server, .primary, token: "wrong"), Self.json(server)]), phones: ["+447700900123"])
         try await engine.whileRunning {
             let eventID = try await Self.send(engine, tenantID: tenantID, to: ["p0"], message: "Code 4417")
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .sent && attempts.count == 1)
             let detail = attempts.first?.detail ?? ""
             #expect(
@@ -124,7 +109,7 @@ struct SMSDeliveryTests {
         try await server.fail(prefix: ProviderTestServer.twilioPath(.primary), status: 500)
         try await engine.whileRunning {
             let eventID = try await Self.send(engine, tenantID: tenantID, to: ["p0"], message: "Code 5521")
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .sent)
             #expect(attempts.first?.detail?.contains("twilio 127.0.0.1:\(server.port): HTTP 500, Twilio error 20500") == true, "\(attempts)")
         }
@@ -140,7 +125,7 @@ struct SMSDeliveryTests {
         try await server.fail(prefix: ProviderTestServer.twilioPath(.primary), status: 0, delay: 2)
         try await engine.whileRunning {
             let eventID = try await Self.send(engine, tenantID: tenantID, to: ["p0"], message: "Code 4417")
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .sent && attempts.count == 1)
             #expect(attempts.first?.detail?.contains("twilio 127.0.0.1:\(server.port): no answer within 0.5 s") == true, "\(attempts)")
             #expect((attempts.first?.durationMs ?? 0) < 1900, "the slow primary was abandoned, not waited for")
@@ -157,7 +142,7 @@ struct SMSDeliveryTests {
             engine, settings: SMSSettings(providers: [Self.twilio(server, .primary), Self.json(server)]), phones: ["+15005550001", "+447700900123"])
         try await engine.whileRunning {
             let eventID = try await Self.send(engine, tenantID: tenantID, to: ["p0", "p1"], message: "Code 4417")
-            let messages = try await Self.settled(engine, tenantID: tenantID, eventID: eventID)
+            let messages = try await engine.settledMessages(tenantID: tenantID, eventID: eventID)
             #expect(messages.map(\.0.status) == [.failed, .sent])
             let (failed, attempts) = messages[0]
             #expect(failed.reason == "rejected" && attempts.count == 1 && attempts.first?.outcome == .permanentFailure)
@@ -182,7 +167,7 @@ struct SMSDeliveryTests {
             // One at a time, so the circuit's count is predictable: two 503s open it, then the primary is skipped.
             for index in 0..<6 {
                 let eventID = try await Self.send(engine, tenantID: tenantID, to: ["p\(index)"], message: "Code \(index)")
-                let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+                let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
                 #expect(message.status == .sent && attempts.count == 1)
                 #expect(attempts.first?.detail?.hasPrefix("via twilio 127.0.0.1:\(server.port) (spare)") == true)
                 if index >= 2 { #expect(attempts.first?.detail?.contains("circuit open") == true, "\(attempts)") }
@@ -251,7 +236,7 @@ struct SMSDeliveryTests {
         _ = try await engine.store.upsertSubscriber(tenantID: tenantID, SubscriberInput(id: "legacy", phone: "07700 900123"))
         try await engine.whileRunning {
             let eventID = try await Self.send(engine, tenantID: tenantID, to: ["legacy"], message: "Code 4417")
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .failed && attempts.count == 1)
             #expect(
                 attempts.first?.detail
@@ -274,7 +259,7 @@ struct SMSDeliveryTests {
         let tenantID = try await Self.tenant(engine, settings: nil, phones: ["+447700900123"])
         try await engine.whileRunning {
             let eventID = try await Self.send(engine, tenantID: tenantID, to: ["p0"], message: String(repeating: "Gate open. ", count: 20))
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .sent)
             #expect(attempts.first?.detail?.hasSuffix("1 segment, GSM-7, cut from 2") == true, "\(attempts)")
         }
@@ -287,7 +272,7 @@ struct SMSDeliveryTests {
         _ = try await engine.upsertSubscriber(tenantID: tenantID, SubscriberInput(id: "bad", phone: "+15005550001"))
         try await engine.whileRunning {
             let eventID = try await Self.send(engine, tenantID: tenantID, to: ["bad"], message: "hi")
-            let (message, attempts) = try #require(try await Self.settled(engine, tenantID: tenantID, eventID: eventID).first)
+            let (message, attempts) = try #require(try await engine.settledMessages(tenantID: tenantID, eventID: eventID).first)
             #expect(message.status == .failed)
             #expect(attempts.first?.detail?.contains(#"HTTP 422: {"error": "invalid recipient"}"#) == true, "\(attempts)")
         }

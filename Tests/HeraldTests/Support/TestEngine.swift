@@ -144,3 +144,19 @@ extension HeraldEngine {
         ).0.eventId
     }
 }
+
+extension HeraldEngine {
+    /// Waits until every message of the event has left the queue, then returns them with their attempts,
+    /// by subscriber id.
+    func settledMessages(tenantID: String, eventID: String, timeout: Double = 20) async throws -> [(Message, [DeliveryAttempt])] {
+        #expect(
+            try await eventually(timeout: timeout) {
+                try await eventDetails(tenantID: tenantID, id: eventID).messages.allSatisfy { $0.status.isFinal }
+            }, "messages still queued")
+        var result: [(Message, [DeliveryAttempt])] = []
+        for message in try await eventDetails(tenantID: tenantID, id: eventID).messages {
+            result.append(try await self.message(tenantID: tenantID, id: message.id))
+        }
+        return result.sorted { $0.0.subscriberId < $1.0.subscriberId }
+    }
+}
