@@ -50,6 +50,8 @@ public enum HeraldServer {
         MessageRoutes(engine: engine).register(on: tenantRoutes)
         EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
         CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
+        RateLimitSettingsRoutes(engine: engine).register(on: tenantRoutes)
+        ScheduleRoutes(engine: engine).register(on: tenantRoutes)
         ChatSettingsRoutes(engine: engine).register(on: tenantRoutes)
         SMSSettingsRoutes(engine: engine).register(on: tenantRoutes)
         WebhookSettingsRoutes(engine: engine).register(on: tenantRoutes)

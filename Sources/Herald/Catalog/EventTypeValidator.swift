@@ -44,12 +44,35 @@ public struct EventTypeValidator: Sendable {
         }
         errors += templateSetProblems(eventType.templates, field: "templates", eventType: eventType, known: known)
         errors += templateSetProblems(eventType.fallbackTemplates, field: "fallback_templates", eventType: eventType, known: known)
+        errors += flowProblems(eventType)
+        return errors
+    }
+
+    /// Problems in the flow-control settings: dedup, rate limit, digest and audience.
+    func flowProblems(_ eventType: EventType) -> [FieldError] {
+        var errors: [FieldError] = []
+        errors += eventType.dedup?.problems() ?? []
+        errors += eventType.rateLimit?.problems(prefix: "rate_limit") ?? []
+        errors += eventType.audience?.problems() ?? []
+        if let digest = eventType.digest {
+            errors += digest.problems()
+            if eventType.priority == .critical {
+                errors.append(FieldError("digest", "a critical event type is never held for a digest; remove digest or lower the priority"))
+            }
+        } else if !eventType.digestTemplates.isEmpty {
+            errors.append(FieldError("digest_templates", "are only used with digest; add digest (a window or a schedule)"))
+        }
+        // Digest templates see the items and their count besides the built-ins; the items' own fields vary.
+        errors += templateSetProblems(
+            eventType.digestTemplates, field: "digest_templates", eventType: eventType,
+            known: Self.builtInVariables.union(["items", "count", "digest"]), requireParts: false)
         return errors
     }
 
     /// Problems in one set of templates (`templates` or `fallback_templates`): channels, locales, parts, variables.
     func templateSetProblems(
-        _ templates: [ChannelKind: [String: [String: String]]], field: String, eventType: EventType, known: Set<String>
+        _ templates: [ChannelKind: [String: [String: String]]], field: String, eventType: EventType, known: Set<String>,
+        requireParts: Bool = true
     ) -> [FieldError] {
         var errors: [FieldError] = []
         for (channel, locales) in templates.sorted(by: { $0.key < $1.key }) {
@@ -60,7 +83,7 @@ public struct EventTypeValidator: Sendable {
             for (locale, parts) in locales.sorted(by: { $0.key < $1.key }) {
                 let base = "\(field).\(channel.rawValue).\(locale)"
                 if !SubscriberValidator.isValidLocale(locale) { errors.append(FieldError(base, "is not a BCP 47 language tag such as en or fr-CA")) }
-                for part in channel.requiredParts where (parts[part] ?? "").isEmpty {
+                for part in channel.requiredParts where requireParts && (parts[part] ?? "").isEmpty {
                     errors.append(FieldError("\(base).\(part)", "is required for the \(channel.rawValue) channel"))
                 }
                 let allowed = Set(channel.requiredParts + channel.optionalParts)

@@ -24,13 +24,15 @@ public final class Dispatcher: Service, Sendable {
     let observers: [any DeliveryObserver]
     let heartbeat: Heartbeat
     let metrics: HeraldMetrics?
+    let clock: HeraldClock
     private let stopping = Atomic<Bool>(false)
 
     public init(
         store: any Store, catalog: Catalog, renderer: TemplateRenderer, channels: [any DeliveryChannel], settings: DispatchSettings,
         signal: WakeSignal, owner: String, heartbeat: Heartbeat = Heartbeat(), observers: [any DeliveryObserver] = [],
-        metrics: HeraldMetrics? = nil, logger: Logger
+        metrics: HeraldMetrics? = nil, logger: Logger, clock: HeraldClock = .system
     ) {
+        self.clock = clock
         self.metrics = metrics
         self.heartbeat = heartbeat
         self.store = store
@@ -69,8 +71,8 @@ public final class Dispatcher: Service, Sendable {
     private func runLane(name: String, scope: ClaimScope, limit: Int, wakeup: Wakeup) async {
         while !stopping.load(ordering: .relaxed), !Task.isCancelled {
             do {
-                let now = Date()
-                heartbeat.beat(at: now)
+                let now = clock.now()
+                heartbeat.beat()
                 let batch = try await store.claimMessages(
                     owner: owner, scope: scope, limit: limit, now: now, leaseUntil: now.addingTimeInterval(settings.leaseSeconds))
                 if batch.messages.isEmpty {
@@ -117,7 +119,7 @@ public final class Dispatcher: Service, Sendable {
     private func deliver(channel: ChannelKind, messages: [ClaimedMessage], batch: ClaimedBatch) async throws -> [DeliveryOutcome] {
         var outcomes: [DeliveryOutcome] = []
         outcomes.reserveCapacity(messages.count)
-        let started = Date()
+        let started = clock.now()
         guard let deliverer = channels[channel] else {
             return messages.map {
                 failure($0, started: started, reason: "channel_unavailable", detail: "no \(channel.rawValue) channel is configured on this server")
@@ -137,8 +139,21 @@ public final class Dispatcher: Service, Sendable {
                 continue
             }
             do {
-                let content = try renderer.render(
-                    eventType: eventType, channel: channel, payload: event.payload, subscriber: message.subscriber, event: event)
+                let content: RenderedContent
+                if let digestID = message.digestID {
+                    // A digest's message: closing the digest and reading its items is one transaction, so an
+                    // item planned from now on starts the next digest, and this one lists exactly what it holds.
+                    let items = try await store.digestItems(digestID: digestID, now: clock.now())
+                    guard !items.isEmpty else {
+                        outcomes.append(emptyDigest(message, started: started))
+                        continue
+                    }
+                    content = try renderer.renderDigest(
+                        eventType: eventType, channel: channel, items: items, subscriber: message.subscriber, event: event)
+                } else {
+                    content = try renderer.render(
+                        eventType: eventType, channel: channel, payload: event.payload, subscriber: message.subscriber, event: event)
+                }
                 ready.append(OutgoingMessage(message: message, event: event, content: content))
             } catch {
                 outcomes.append(failure(message, started: started, reason: "render_failed", detail: "\(error)"))
@@ -170,7 +185,7 @@ public final class Dispatcher: Service, Sendable {
 
     private func recordChunk(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async throws {
         guard !outcomes.isEmpty else { return }
-        let updated = try await store.complete(outcomes, owner: owner, now: Date())
+        let updated = try await store.complete(outcomes, owner: owner, now: clock.now())
         guard !updated.isEmpty else { return }
         let done = Set(updated)
         let committed = outcomes.filter { done.contains($0.rowID) }
@@ -184,6 +199,16 @@ public final class Dispatcher: Service, Sendable {
             }
         }
         for observer in observers { await observer.recorded(committed, batch: batch) }
+    }
+
+    /// Every item of the digest was cancelled: nothing to send.
+    private func emptyDigest(_ message: ClaimedMessage, started: Date) -> DeliveryOutcome {
+        DeliveryOutcome(
+            rowID: message.rowID, status: .cancelled, reason: "digest_empty", retryAt: nil,
+            attempt: DeliveryAttempt(
+                number: message.attempt, startedAt: started, durationMs: 0, outcome: .permanentFailure,
+                detail: "every item of the digest was cancelled"),
+            inbox: nil)
     }
 
     private func failure(_ message: ClaimedMessage, started: Date, reason: String, detail: String) -> DeliveryOutcome {
@@ -211,7 +236,7 @@ public final class Dispatcher: Service, Sendable {
         case .transientFailure(let detail):
             if let delay = retry.delay(after: message.attempt) {
                 return DeliveryOutcome(
-                    rowID: message.rowID, status: .queued, reason: nil, retryAt: Date().addingTimeInterval(delay),
+                    rowID: message.rowID, status: .queued, reason: nil, retryAt: clock.now().addingTimeInterval(delay),
                     attempt: attempt(.transientFailure, detail), inbox: nil)
             }
             return DeliveryOutcome(
@@ -219,7 +244,7 @@ public final class Dispatcher: Service, Sendable {
                 attempt: attempt(.transientFailure, detail), inbox: nil)
         case .deferred(let detail, let retryAfter):
             return DeliveryOutcome(
-                rowID: message.rowID, status: .queued, reason: nil, retryAt: Date().addingTimeInterval(retryAfter),
+                rowID: message.rowID, status: .queued, reason: nil, retryAt: clock.now().addingTimeInterval(retryAfter),
                 attempt: attempt(.deferred, detail), inbox: nil, refundsAttempt: true)
         case .suppressed(let reason, let detail):
             return DeliveryOutcome(

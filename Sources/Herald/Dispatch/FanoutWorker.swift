@@ -10,8 +10,10 @@ public final class FanoutWorker: Service, Sendable {
     let signal: WakeSignal
     let owner: String
     let logger: Logger
+    let clock: HeraldClock
 
-    public init(store: any Store, settings: DispatchSettings, signal: WakeSignal, owner: String, logger: Logger) {
+    public init(store: any Store, settings: DispatchSettings, signal: WakeSignal, owner: String, logger: Logger, clock: HeraldClock = .system) {
+        self.clock = clock
         self.store = store
         self.settings = settings
         self.signal = signal
@@ -24,7 +26,7 @@ public final class FanoutWorker: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let now = Date()
+                    let now = self.clock.now()
                     guard
                         var job = try await self.store.claimFanoutJob(
                             owner: self.owner, now: now, leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
@@ -34,7 +36,7 @@ public final class FanoutWorker: Service, Sendable {
                     }
                     var planned = 0
                     while !Task.isCancelled {
-                        let now = Date()
+                        let now = self.clock.now()
                         let (next, progress) = try await self.store.fanoutChunk(
                             job, owner: self.owner, limit: self.settings.fanoutChunkSize, now: now,
                             leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))

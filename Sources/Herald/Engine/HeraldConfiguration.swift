@@ -25,6 +25,8 @@ public struct HeraldConfiguration: Sendable {
     public var inboxHeartbeatSeconds = 15.0
     /// API requests per second (and bursts) per tenant key and per subscriber token.
     public var requestLimits = RequestLimits()
+    /// Notification rate limits for every tenant (`rate_limits:`); a tenant's own settings override them.
+    public var rateLimits = RateLimitSettings()
     /// The SMS providers tenants without their own send through.
     public var sms = SMSDefaults()
     public var eventTypes: [EventType] = []
@@ -100,6 +102,7 @@ extension HeraldConfiguration {
             var subscriber_burst: Int?
         }
         var sms: SMSFile?
+        var rate_limits: RateLimitSettings?
         var event_types: [EventType]?
     }
 
@@ -161,6 +164,7 @@ extension HeraldConfiguration {
             if let value = limits.subscriber_burst { requestLimits.subscriberBurst = value }
         }
         if let section = file.sms { apply(smsFile: section) }
+        if let limits = file.rate_limits { rateLimits = limits }
         if let types = file.event_types { eventTypes = types }
     }
 
@@ -239,6 +243,7 @@ extension HeraldConfiguration {
         problems += emailProblems()
         problems += outboundProblems()
         problems += smsProblems()
+        problems += rateLimits.problems().map { "\($0.field): \($0.reason)" }
         let validator = EventTypeValidator(defaultLocale: defaultLocale)
         var seen: Set<String> = []
         for (index, eventType) in eventTypes.enumerated() {

@@ -30,10 +30,11 @@ extension HeraldEngine {
     private func accept(_ triggers: [Trigger], tenantID: String, idempotencyKey: String?, bulk: Bool) async throws -> (
         [TriggerReceipt], replayed: Bool
     ) {
-        let now = Date()
+        let now = clock.now()
         var prepared: [PreparedTrigger] = []
         var errors: [FieldError] = []
         var eventTypes: [String: EventType?] = [:]
+        var limits: RateLimitSettings?
         for (index, original) in triggers.enumerated() {
             var trigger = original
             // A delay becomes a send time now, so a retried request does not push the send further out.
@@ -53,12 +54,20 @@ extension HeraldEngine {
             if eventTypes[trigger.type] == nil {
                 eventTypes[trigger.type] = .some(try await catalog.eventType(tenantID: tenantID, key: trigger.type))
             }
+            // Routing in the catalog: a trigger without recipients goes to the type's audience.
+            if trigger.recipients.isEmpty, let audience = (eventTypes[trigger.type] ?? nil)?.audience {
+                trigger.recipients = audience.recipients(payload: trigger.payload)
+            }
             let problems = Self.problems(trigger, eventType: eventTypes[trigger.type] ?? nil, now: now)
             if !problems.isEmpty {
                 errors += bulk ? problems.prefixed("events[\(index)]") : problems
                 continue
             }
-            let eventType = (eventTypes[trigger.type] ?? nil)!
+            var eventType = (eventTypes[trigger.type] ?? nil)!
+            if eventType.priority != .critical {
+                if limits == nil { limits = try await effectiveRateLimits(tenantID: tenantID) }
+                eventType.appliedLimits = limits!.applied(to: eventType)
+            }
             let retention = Double(eventType.retentionDays ?? configuration.retentionDays) * 86_400
             let expiresAt = (trigger.sendAt ?? now).addingTimeInterval(retention)
             prepared.append(PreparedTrigger(eventID: Identifier.make("ev", at: now), trigger: trigger, eventType: eventType, expiresAt: expiresAt))
@@ -95,7 +104,17 @@ extension HeraldEngine {
         guard let eventType else {
             return [FieldError("type", "'\(trigger.type)' is not an event type of this tenant")]
         }
-        if trigger.recipients.isEmpty { errors.append(FieldError("recipients", "must name at least one subscriber or topic")) }
+        if trigger.recipients.isEmpty {
+            errors.append(
+                FieldError(
+                    "recipients",
+                    eventType.audience == nil
+                        ? "must name at least one subscriber or topic (or give the event type an audience)"
+                        : "must name at least one subscriber or topic: the event type's audience found none in this payload"))
+        }
+        if let key = trigger.cancellationKey, key.isEmpty || key.count > 255 {
+            errors.append(FieldError("cancellation_key", "must be 1 to 255 characters"))
+        }
         if trigger.recipients.count > recipientLimit {
             errors.append(
                 FieldError("recipients", "names \(trigger.recipients.count) recipients; the limit is \(recipientLimit) (use a topic for more)"))
@@ -132,9 +151,17 @@ extension HeraldEngine {
         return EventDetails(event: event, counts: counts, messages: page.items, nextCursor: page.nextCursor)
     }
 
+    /// Cancels every pending message of the tenant's events triggered with `cancellationKey`.
+    public func cancelEvents(tenantID: String, cancellationKey: String) async throws -> CancellationResult {
+        guard !cancellationKey.isEmpty, cancellationKey.count <= 255 else {
+            throw HeraldError.invalid("cancellation_key", "must be 1 to 255 characters")
+        }
+        return try await store.cancelEvents(tenantID: tenantID, cancellationKey: cancellationKey, now: clock.now())
+    }
+
     /// Cancels what has not gone out yet; returns how many messages that stopped.
     public func cancelEvent(tenantID: String, id: String) async throws -> Int {
-        guard let cancelled = try await store.cancelEvent(tenantID: tenantID, id: id, now: Date()) else {
+        guard let cancelled = try await store.cancelEvent(tenantID: tenantID, id: id, now: clock.now()) else {
             throw HeraldError.notFound("event '\(id)'")
         }
         return cancelled

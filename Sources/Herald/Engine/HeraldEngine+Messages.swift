@@ -14,7 +14,7 @@ extension HeraldEngine {
 
     /// Requeues a failed or dead-lettered message with a fresh attempt budget.
     public func retryMessage(tenantID: String, id: String) async throws -> Message {
-        guard let rowID = Message.rowID(id), let message = try await store.retryMessage(tenantID: tenantID, id: rowID, now: Date()) else {
+        guard let rowID = Message.rowID(id), let message = try await store.retryMessage(tenantID: tenantID, id: rowID, now: clock.now()) else {
             throw HeraldError.notFound("message '\(id)'")
         }
         signal.ring()
@@ -22,6 +22,6 @@ extension HeraldEngine {
     }
 
     public func queueDepth() async throws -> QueueDepth {
-        try await store.queueDepth(now: Date())
+        try await store.queueDepth(now: clock.now())
     }
 }

@@ -37,6 +37,8 @@ public final class HeraldEngine: Sendable {
     public let inboxHub: InboxHub
     /// Every tenant's allowed browser origins, for CORS answers without a store read per request.
     let corsCache = ExpiringCache<[String: String]>(lifetime: 2)
+    /// Tenants' own rate limits, read at most every two seconds on the trigger path.
+    let rateLimitCache = LookupCache<String, RateLimitSettings?>(lifetime: 2)
     /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
     public let observers: [any DeliveryObserver]
     /// Tenants' webhook settings (endpoints, secrets, status endpoints), shared by the webhook channel,
@@ -49,6 +51,10 @@ public final class HeraldEngine: Sendable {
     public let requestLimiter: RequestLimiter
     /// Commits concurrent single triggers together.
     let committer: GroupCommitter
+    /// Where the engine and its services read the time.
+    public let clock: HeraldClock
+    /// Rung when a schedule is created or changed, so the schedule runner looks at once.
+    let scheduleWakeup = Wakeup()
 
     /// Opens (and migrates) the store and checks the catalog.
     ///
@@ -57,9 +63,10 @@ public final class HeraldEngine: Sendable {
     ///   - channels: delivery channels; the in-app inbox is always present.
     public init(
         configuration: HeraldConfiguration, store: (any Store)? = nil, channels: [any DeliveryChannel] = [],
-        logger: Logger = Logger(label: "herald")
+        logger: Logger = Logger(label: "herald"), clock: HeraldClock = .system
     ) async throws {
         try configuration.validate()
+        self.clock = clock
         self.configuration = configuration
         let store = try store ?? SQLiteStore(path: configuration.sqlitePath)
         try await store.migrate()
@@ -97,7 +104,7 @@ public final class HeraldEngine: Sendable {
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
         self.logger = logger
         self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale)
-        self.committer = GroupCommitter(store: store)
+        self.committer = GroupCommitter(store: store, clock: clock)
         self.requestLimiter = RequestLimiter(limits: configuration.requestLimits)
         self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)
         self.observers = [inboxHub, StatusWebhookRecorder(settings: webhooks, store: store, wakeup: statusWebhookWakeup, logger: logger)]
@@ -105,14 +112,16 @@ public final class HeraldEngine: Sendable {
 
     /// The long-running parts (dispatcher, fan-out, retention), to run in a `ServiceGroup`.
     public func services(observer: (any DeliveryObserver)? = nil) async throws -> [any Service] {
-        let released = try await store.prepareDispatcher(now: Date())
+        let released = try await store.prepareDispatcher(now: clock.now())
         if released > 0 { logger.notice("released leases left by a previous run", metadata: ["count": "\(released)"]) }
         let settings = configuration.dispatch
         return [
             Dispatcher(
                 store: store, catalog: catalog, renderer: renderer, channels: channels, settings: settings, signal: signal, owner: nodeID,
-                heartbeat: dispatcherHeartbeat, observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger),
-            FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger),
+                heartbeat: dispatcherHeartbeat, observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger,
+                clock: clock),
+            FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger, clock: clock),
+            ScheduleRunner(engine: self),
             RetentionService(store: store, settings: settings, logger: logger),
             StatusWebhookSender(
                 store: store, settings: webhooks, client: http, circuits: circuits,

@@ -17,6 +17,8 @@ public struct DeliveryStats: Sendable, Codable, Hashable {
         /// Queued or being sent right now (including retries that are waiting).
         public var pending = 0
         public var cancelled = 0
+        /// Collected into digests (each digest's own message counts once, under its outcome).
+        public var merged = 0
         public var total = 0
         /// sent / (sent + failed), or nil when nothing has finished yet.
         public var successRate: Double?
@@ -28,13 +30,14 @@ public struct DeliveryStats: Sendable, Codable, Hashable {
             case .suppressed: suppressed += count
             case .queued, .sending: pending += count
             case .cancelled: cancelled += count
+            case .merged: merged += count
             }
             total += count
             successRate = sent + failed == 0 ? nil : Double(sent) / Double(sent + failed)
         }
 
         enum CodingKeys: String, CodingKey {
-            case sent, failed, suppressed, pending, cancelled, total
+            case sent, failed, suppressed, pending, cancelled, merged, total
             case successRate = "success_rate"
         }
     }

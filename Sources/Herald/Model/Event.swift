@@ -19,6 +19,8 @@ public struct Event: Sendable, Codable, Hashable {
     public var createdAt: Date
     public var sendAt: Date?
     public var expiresAt: Date
+    /// The trigger's cancellation key: `DELETE /v1/events?cancellation_key=` cancels every event holding it.
+    public var cancellationKey: String?
 
     public init(
         id: String, type: String, priority: Priority, status: Status, payload: [String: JSONValue], actor: String?,
@@ -40,6 +42,7 @@ public struct Event: Sendable, Codable, Hashable {
         case createdAt = "created_at"
         case sendAt = "send_at"
         case expiresAt = "expires_at"
+        case cancellationKey = "cancellation_key"
     }
 }
 

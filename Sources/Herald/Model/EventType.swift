@@ -19,6 +19,24 @@ public struct EventType: Sendable, Codable, Hashable {
     public var defaults: [ChannelKind: Bool]
     /// How long events and messages of this type are kept; the server-wide default applies when nil.
     public var retentionDays: Int?
+    /// Suppresses a repeat of the same event for the same recipient and channel within a window.
+    public var dedup: DedupSpec?
+    /// At most this many messages of the type per subscriber and channel (the server's and tenant's
+    /// limits apply too). Critical types are never limited.
+    public var rateLimit: RateLimit?
+    /// What happens over any limit: deferred (the default) or suppressed.
+    public var onLimit: LimitAction?
+    /// Collects a subscriber's messages of the type into one per channel.
+    public var digest: DigestSpec?
+    /// Templates for digests, same shape as `templates`; they see `items` (each with the event's payload,
+    /// its `event_id`, `created_at` and the rendered parts of its own message) and `count`. Built-in
+    /// ones list the items' titles when a channel has none.
+    public var digestTemplates: [ChannelKind: [String: [String: String]]]
+    /// Who a trigger without recipients notifies.
+    public var audience: AudienceSpec?
+    /// The rate limits in force when an event was accepted, stored with it so a topic fanned out later
+    /// is planned under the same rules. Not part of a definition; set by the engine.
+    public var appliedLimits: [ScopedRateLimit]
 
     public init(
         key: String, name: String? = nil, category: String? = nil, description: String? = nil, priority: Priority,
@@ -37,12 +55,21 @@ public struct EventType: Sendable, Codable, Hashable {
         self.templates = templates
         self.defaults = defaults
         self.retentionDays = retentionDays
+        self.digestTemplates = [:]
+        self.appliedLimits = []
     }
 
     enum CodingKeys: String, CodingKey {
         case key, name, category, description, priority, channels, parameters, templates, defaults
         case retentionDays = "retention_days"
         case fallbackTemplates = "fallback_templates"
+        case dedup
+        case rateLimit = "rate_limit"
+        case onLimit = "on_limit"
+        case digest
+        case digestTemplates = "digest_templates"
+        case audience
+        case appliedLimits = "applied_limits"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,6 +94,13 @@ public struct EventType: Sendable, Codable, Hashable {
         }
         self.defaults = defaults
         self.retentionDays = try container.decodeIfPresent(Int.self, forKey: .retentionDays)
+        self.dedup = try container.decodeIfPresent(DedupSpec.self, forKey: .dedup)
+        self.rateLimit = try container.decodeIfPresent(RateLimit.self, forKey: .rateLimit)
+        self.onLimit = try container.decodeIfPresent(LimitAction.self, forKey: .onLimit)
+        self.digest = try container.decodeIfPresent(DigestSpec.self, forKey: .digest)
+        self.digestTemplates = try Self.decodeTemplates(container, .digestTemplates)
+        self.audience = try container.decodeIfPresent(AudienceSpec.self, forKey: .audience)
+        self.appliedLimits = try container.decodeIfPresent([ScopedRateLimit].self, forKey: .appliedLimits) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -84,6 +118,15 @@ public struct EventType: Sendable, Codable, Hashable {
         if !fallbackTemplates.isEmpty {
             try container.encode(Dictionary(uniqueKeysWithValues: fallbackTemplates.map { ($0.key.rawValue, $0.value) }), forKey: .fallbackTemplates)
         }
+        try container.encodeIfPresent(dedup, forKey: .dedup)
+        try container.encodeIfPresent(rateLimit, forKey: .rateLimit)
+        try container.encodeIfPresent(onLimit, forKey: .onLimit)
+        try container.encodeIfPresent(digest, forKey: .digest)
+        if !digestTemplates.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: digestTemplates.map { ($0.key.rawValue, $0.value) }), forKey: .digestTemplates)
+        }
+        try container.encodeIfPresent(audience, forKey: .audience)
+        if !appliedLimits.isEmpty { try container.encode(appliedLimits, forKey: .appliedLimits) }
     }
 
     private static func decodeTemplates(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws

@@ -18,6 +18,12 @@ public struct Message: Sendable, Codable, Hashable {
     /// When the message is due (or, while sending, when its lease runs out).
     public var availableAt: Date?
     public var sentAt: Date?
+    /// For a queued message held back (quiet hours, a digest, a rate limit, a send time): until when.
+    public var heldUntil: Date?
+    /// For a duplicate: the message of the original event.
+    public var duplicateOf: String?
+    /// For an item merged into a digest, or a digest's own message: the digest's message.
+    public var digestMessageId: String?
 
     public init(
         id: String, eventId: String, eventType: String, subscriberId: String, channel: ChannelKind, priority: Priority,
@@ -51,6 +57,9 @@ public struct Message: Sendable, Codable, Hashable {
         case updatedAt = "updated_at"
         case availableAt = "available_at"
         case sentAt = "sent_at"
+        case heldUntil = "held_until"
+        case duplicateOf = "duplicate_of"
+        case digestMessageId = "digest_message_id"
     }
 
     /// Public message ids are `msg_` plus the row number; the store keys on the number.

@@ -16,6 +16,8 @@ public enum MessageStatus: String, Sendable, Codable, CaseIterable {
     case suppressed
     /// Cancelled before it went out.
     case cancelled
+    /// Collected into a digest: it goes out as an item of the digest's own message (`related_id`).
+    case merged
 
     /// States that will not change without an operator.
     public var isFinal: Bool {

@@ -12,6 +12,9 @@ public struct Trigger: Sendable, Codable, Hashable {
     /// Deliver this long after the trigger is accepted (`90s`, `15m`, `2h`, `1d`, or seconds as a
     /// number); the engine turns it into `sendAt`. Give one of `delay` and `sendAt`, not both.
     public var delay: String?
+    /// Names a workflow the event belongs to (`invoice-42-reminders`), so that all its pending messages
+    /// can be cancelled at once when it no longer matters (the invoice was paid).
+    public var cancellationKey: String?
 
     public init(type: String, recipients: [Recipient], payload: [String: JSONValue] = [:], actor: String? = nil, sendAt: Date? = nil) {
         self.type = type
@@ -25,18 +28,20 @@ public struct Trigger: Sendable, Codable, Hashable {
         case type, recipients, to, payload, actor
         case sendAt = "send_at"
         case delay
+        case cancellationKey = "cancellation_key"
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.type = try container.decode(String.self, forKey: .type)
+        // Without recipients, the event type's audience (routing in the catalog) decides; the engine
+        // refuses a trigger that has neither.
         if container.contains(.recipients) {
             self.recipients = try container.decode([Recipient].self, forKey: .recipients)
         } else if container.contains(.to) {
             self.recipients = try container.decode([Recipient].self, forKey: .to)
         } else {
-            throw DecodingError.keyNotFound(
-                CodingKeys.recipients, .init(codingPath: container.codingPath, debugDescription: "a trigger needs recipients"))
+            self.recipients = []
         }
         self.payload = try container.decodeIfPresent([String: JSONValue].self, forKey: .payload) ?? [:]
         self.actor = try container.decodeIfPresent(String.self, forKey: .actor)
@@ -46,6 +51,7 @@ public struct Trigger: Sendable, Codable, Hashable {
         } else {
             self.delay = try container.decodeIfPresent(String.self, forKey: .delay)
         }
+        self.cancellationKey = try container.decodeIfPresent(String.self, forKey: .cancellationKey)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -56,5 +62,6 @@ public struct Trigger: Sendable, Codable, Hashable {
         try container.encodeIfPresent(actor, forKey: .actor)
         try container.encodeIfPresent(sendAt, forKey: .sendAt)
         try container.encodeIfPresent(delay, forKey: .delay)
+        try container.encodeIfPresent(cancellationKey, forKey: .cancellationKey)
     }
 }

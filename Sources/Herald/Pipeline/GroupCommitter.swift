@@ -11,9 +11,11 @@ actor GroupCommitter {
     private let maxBatch: Int
     private var pending: [(request: AcceptRequest, continuation: CheckedContinuation<AcceptOutcome, any Error>)] = []
     private var committing = false
+    private let clock: HeraldClock
 
-    init(store: any Store, maxBatch: Int = 256) {
+    init(store: any Store, maxBatch: Int = 256, clock: HeraldClock = .system) {
         self.store = store
+        self.clock = clock
         self.maxBatch = maxBatch
     }
 
@@ -32,7 +34,7 @@ actor GroupCommitter {
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             do {
-                let results = try await store.acceptMany(batch.map(\.request), now: Date())
+                let results = try await store.acceptMany(batch.map(\.request), now: clock.now())
                 for (entry, result) in zip(batch, results) { entry.continuation.resume(with: result) }
             } catch {
                 // The transaction itself failed (the database is unavailable): nothing was stored for anyone.

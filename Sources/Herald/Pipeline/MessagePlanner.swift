@@ -12,11 +12,14 @@ public struct MessagePlanner: Sendable {
     public var tenantDestinations: Set<ChannelKind>
     /// When the event's messages are due (now, or its send time): quiet hours are judged at that moment.
     public var dueAt: Date?
+    /// The event's digest key (``DigestSpec/digestKey(payload:)``), for an event type with a digest.
+    public var digestKey: String?
 
     public init(
         eventType: EventType, preferences: PreferenceResolver, email: EmailSettings = EmailSettings(), tenantDestinations: Set<ChannelKind> = [],
-        dueAt: Date? = nil
+        dueAt: Date? = nil, digestKey: String? = nil
     ) {
+        self.digestKey = digestKey
         self.eventType = eventType
         self.preferences = preferences
         self.email = email
@@ -52,15 +55,23 @@ public struct MessagePlanner: Sendable {
         }
         var queued = PlannedMessage(subscriberRowID: row, channel: channel, status: .queued, reason: nil)
         queued.heldUntil = quietHoursRelease(recipient.subscriber, channel)
+        if let digest = eventType.digest, eventType.priority != .critical, let dueAt {
+            let due = queued.heldUntil ?? dueAt
+            queued.digestKey = digestKey ?? ""
+            queued.digestFlushAt = digest.flushTime(firstItemAt: due, timeZone: Self.timeZone(of: recipient.subscriber)) ?? due
+        }
         return queued
+    }
+
+    static func timeZone(of subscriber: Subscriber) -> TimeZone {
+        subscriber.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
     }
 
     /// When a non-critical message due during the subscriber's quiet hours may go: the end of the
     /// window on their own clock. Critical messages are never held.
     func quietHoursRelease(_ subscriber: Subscriber, _ channel: ChannelKind) -> Date? {
         guard eventType.priority != .critical, let dueAt, let quiet = subscriber.quietHours, quiet.applies(to: channel) else { return nil }
-        let zone = subscriber.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
-        return quiet.release(after: dueAt, timeZone: zone)
+        return quiet.release(after: dueAt, timeZone: Self.timeZone(of: subscriber))
     }
 
     /// Whether the subscriber's own address on the channel was turned off by Herald (a `webhook_url` that

@@ -21,6 +21,10 @@ public struct PlannedMessage: Sendable, Hashable {
     public var reason: SuppressionReason?
     /// A queued message held back (quiet hours): not due before this time.
     public var heldUntil: Date?
+    /// For an event type with a digest: the digest this message goes into (its key), and when that
+    /// digest is sent if this message is the first of it.
+    public var digestKey: String?
+    public var digestFlushAt: Date?
 
     public init(subscriberRowID: Int64, channel: ChannelKind, status: MessageStatus, reason: SuppressionReason?) {
         self.subscriberRowID = subscriberRowID

@@ -111,8 +111,14 @@ public struct ClaimedMessage: Sendable {
     /// Attempts so far, including this one.
     public var attempt: Int
     public var subscriber: Subscriber
+    /// Set on a digest's own message: it is rendered from the digest's items, not from its event alone.
+    public var digestID: Int64?
 
-    public init(rowID: Int64, tenantID: String, eventID: String, channel: ChannelKind, priority: Priority, attempt: Int, subscriber: Subscriber) {
+    public init(
+        rowID: Int64, tenantID: String, eventID: String, channel: ChannelKind, priority: Priority, attempt: Int, subscriber: Subscriber,
+        digestID: Int64? = nil
+    ) {
+        self.digestID = digestID
         self.rowID = rowID
         self.tenantID = tenantID
         self.eventID = eventID

@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Herald",
             "version": "0.1.0",
-            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority. The admin console (`/console`) signs in with a tenant key once and then calls the tenant routes with an HTTP-only session cookie; with the cookie, every request that changes something must carry the session's CSRF token in `X-CSRF-Token` (403 `csrf-refused` otherwise). `/embed/herald.js` (the web components), `/console` and `/preferences` (the preference centre behind a signed link) are browser pages and assets, not API operations.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC.\n\nEach tenant API key and each subscriber token has a request limit (by default 10,000 a second for a key, 20 a second for a token, with bursts); over it, the answer is 429 `too-many-requests` with `Retry-After` in seconds."
+            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log. Flow control keeps the volume humane: an event type can suppress duplicates within a window (`dedup`), be rate-limited per subscriber (with tenant- and server-wide limits besides) and collect a subscriber's messages into digests; recurring schedules trigger events on a cron expression, and a trigger's `cancellation_key` lets a whole workflow's pending messages be cancelled at once.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority. The admin console (`/console`) signs in with a tenant key once and then calls the tenant routes with an HTTP-only session cookie; with the cookie, every request that changes something must carry the session's CSRF token in `X-CSRF-Token` (403 `csrf-refused` otherwise). `/embed/herald.js` (the web components), `/console` and `/preferences` (the preference centre behind a signed link) are browser pages and assets, not API operations.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC.\n\nEach tenant API key and each subscriber token has a request limit (by default 10,000 a second for a key, 20 a second for a token, with bursts); over it, the answer is 429 `too-many-requests` with `Retry-After` in seconds."
           },
           "servers": [
             {
@@ -29,7 +29,7 @@ enum OpenAPIDocument {
             },
             {
               "name": "Settings",
-              "description": "The tenant's delivery settings: email (sender, SMTP server, layout, allowed recipient domains), chat webhooks and SMS providers, and webhook endpoints, signing secrets and delivery-status subscriptions."
+              "description": "The tenant's delivery settings: email (sender, SMTP server, layout, allowed recipient domains), chat webhooks and SMS providers, and webhook endpoints, signing secrets and delivery-status subscriptions; and notification rate limits over the server's."
             },
             {
               "name": "Event types",
@@ -50,6 +50,10 @@ enum OpenAPIDocument {
             {
               "name": "Events",
               "description": "Triggers and the events they create."
+            },
+            {
+              "name": "Schedules",
+              "description": "Recurring triggers: a cron expression on a time zone's clock and the event it triggers."
             },
             {
               "name": "Messages",
@@ -1615,6 +1619,51 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/UnprocessableContent"
                   }
                 }
+              },
+              "delete": {
+                "operationId": "cancelEventsByKey",
+                "summary": "Cancel a workflow by its cancellation key",
+                "tags": [
+                  "Events"
+                ],
+                "description": "Cancels every pending message of the tenant's events triggered with this `cancellation_key`: messages not yet sent, pending topic fan-out, and items in digests still collecting. Messages already sent are unaffected. A key that matches nothing answers 200 with no events.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "cancellation_key",
+                    "in": "query",
+                    "required": true,
+                    "description": "The key given in the triggers (1 to 255 characters).",
+                    "schema": {
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255
+                    },
+                    "example": "invoice-42-reminders"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The events cancelled and how many messages were stopped.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/CancellationResult"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
               }
             },
             "/v1/events/bulk": {
@@ -1669,6 +1718,68 @@ enum OpenAPIDocument {
                   },
                   "409": {
                     "$ref": "#/components/responses/Conflict"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/events/cancel": {
+              "post": {
+                "operationId": "cancelEventsByKeyInBody",
+                "summary": "Cancel a workflow by its cancellation key (key in the body)",
+                "tags": [
+                  "Events"
+                ],
+                "description": "The same as `DELETE /v1/events?cancellation_key=…`, for clients that cannot send a DELETE or would rather not put the key in a URL.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "type": "object",
+                        "required": [
+                          "cancellation_key"
+                        ],
+                        "properties": {
+                          "cancellation_key": {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": 255,
+                            "examples": [
+                              "invoice-42-reminders"
+                            ]
+                          }
+                        }
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The events cancelled and how many messages were stopped.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/CancellationResult"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
                   },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
@@ -3270,6 +3381,341 @@ enum OpenAPIDocument {
                   }
                 ]
               }
+            },
+            "/v1/schedules": {
+              "get": {
+                "operationId": "listSchedules",
+                "summary": "List schedules",
+                "tags": [
+                  "Schedules"
+                ],
+                "description": "The tenant's schedules, oldest first.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 1000; default 50).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 50
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of schedules.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SchedulePage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "post": {
+                "operationId": "createSchedule",
+                "summary": "Create a schedule",
+                "tags": [
+                  "Schedules"
+                ],
+                "description": "Checks the cron expression, the time zone and the trigger (as `POST /v1/events` would, against the event type as it is now) and answers a 422 naming each bad field (`cron`, `timezone`, `trigger.recipients` …). The first run is the next occurrence after now.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/Schedule"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "201": {
+                    "description": "The schedule, with its `id` and `next_run_at`.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Schedule"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/schedules/{id}": {
+              "get": {
+                "operationId": "getSchedule",
+                "summary": "Get a schedule",
+                "tags": [
+                  "Schedules"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The schedule's id (`sch_…`).",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "sch_01hx3k9m2a"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The schedule with its next run and the outcome of its last.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Schedule"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "replaceSchedule",
+                "summary": "Replace a schedule's definition",
+                "tags": [
+                  "Schedules"
+                ],
+                "description": "Replaces the name, expression, time zone, trigger and `enabled`, checked as on create. The next run is recomputed from now, so a changed time takes effect at its next occurrence; the run history (`runs`, `last_run_at` …) is kept.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The schedule's id (`sch_…`).",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "sch_01hx3k9m2a"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/Schedule"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The schedule as stored.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Schedule"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deleteSchedule",
+                "summary": "Delete a schedule",
+                "tags": [
+                  "Schedules"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The schedule's id (`sch_…`).",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "sch_01hx3k9m2a"
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Deleted; events it already triggered are unaffected."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/settings/rate-limits": {
+              "get": {
+                "operationId": "getRateLimitSettings",
+                "summary": "Get the tenant's notification rate limits",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "The tenant's own limits (null when it has none) and the effective ones after the server's.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The settings.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/RateLimitSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "replaceRateLimitSettings",
+                "summary": "Replace the tenant's notification rate limits",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "Each limit given replaces the server's; limits left out fall back to the server's. Checks every limit and answers a 422 naming each bad one (`rate_limits.per_channel.sms.period` …); nothing is stored unless all are valid. Applies to events accepted from then on.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/RateLimitSettings"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The settings as stored and the effective ones.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/RateLimitSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deleteRateLimitSettings",
+                "summary": "Go back to the server's rate limits",
+                "tags": [
+                  "Settings"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "The tenant's limits are gone; the server's apply."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -3725,9 +4171,176 @@ enum OpenAPIDocument {
                   }
                 }
               },
+              "RateLimit": {
+                "type": "object",
+                "description": "At most `limit` messages per `period`, as a token bucket: the full allowance at once, then one more every `period / limit`.",
+                "required": [
+                  "limit",
+                  "period"
+                ],
+                "properties": {
+                  "limit": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 1000000000,
+                    "examples": [
+                      10
+                    ]
+                  },
+                  "period": {
+                    "type": "string",
+                    "description": "A duration from `1s` to `31d`: `30s`, `10m`, `1h`, `1d`.",
+                    "examples": [
+                      "1h"
+                    ]
+                  }
+                }
+              },
+              "RateLimitSettings": {
+                "type": "object",
+                "description": "Notification rate limits on top of each event type's own `rate_limit`. The server's come from `rate_limits:` in herald.yml; each limit a tenant sets replaces the server's. Critical events are never limited. A message over a limit is deferred or suppressed as its event type's `on_limit` says.",
+                "properties": {
+                  "per_subscriber": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/RateLimit"
+                      }
+                    ],
+                    "description": "Per subscriber and channel, across every event type."
+                  },
+                  "per_subscriber_event_type": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/RateLimit"
+                      }
+                    ],
+                    "description": "Per subscriber and channel for each event type that sets no `rate_limit` of its own."
+                  },
+                  "per_channel": {
+                    "type": "object",
+                    "description": "Per tenant and channel, all subscribers together: what an SMS budget or a provider's quota allows.",
+                    "propertyNames": {
+                      "$ref": "#/components/schemas/Channel"
+                    },
+                    "additionalProperties": {
+                      "$ref": "#/components/schemas/RateLimit"
+                    }
+                  },
+                  "per_tenant": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/RateLimit"
+                      }
+                    ],
+                    "description": "Per tenant: every message on every channel."
+                  }
+                }
+              },
+              "DedupSpec": {
+                "type": "object",
+                "description": "When two events of a type are the same for a recipient: within `window` of the first, with equal values in `fields`. The later event's messages are suppressed with reason `duplicate` and `duplicate_of` naming the original's message on the same channel.",
+                "required": [
+                  "window"
+                ],
+                "properties": {
+                  "window": {
+                    "type": "string",
+                    "description": "A duration from `1s` to `30d`, measured from the original message (not from the last duplicate).",
+                    "examples": [
+                      "10m"
+                    ]
+                  },
+                  "fields": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "minLength": 1
+                    },
+                    "minItems": 1,
+                    "description": "Payload fields compared (a missing field compares as null); absent compares the whole payload.",
+                    "examples": [
+                      [
+                        "invoice_id"
+                      ]
+                    ]
+                  }
+                }
+              },
+              "DigestSpec": {
+                "type": "object",
+                "description": "How an event type collects what a subscriber receives into one message per channel: over a `window` that starts with the first item, or until the next run of a `schedule` on the subscriber's clock. Give exactly one of the two. Only events with the same digest key go into one digest; nothing is merged across keys, tenants or subscribers.",
+                "oneOf": [
+                  {
+                    "required": [
+                      "window"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "schedule"
+                    ]
+                  }
+                ],
+                "properties": {
+                  "window": {
+                    "type": "string",
+                    "description": "A duration from `15m` to `24h`, measured from the first item.",
+                    "examples": [
+                      "1h"
+                    ]
+                  },
+                  "schedule": {
+                    "type": "string",
+                    "description": "A five-field cron expression, run in the subscriber's time zone.",
+                    "examples": [
+                      "0 8 * * *"
+                    ]
+                  },
+                  "key": {
+                    "type": "string",
+                    "description": "A payload field whose value separates digests (`project_id`: one digest per project); absent puts all the type's events into one.",
+                    "examples": [
+                      "project_id"
+                    ]
+                  }
+                }
+              },
+              "AudienceSpec": {
+                "type": "object",
+                "description": "Who an event type notifies when a trigger names no recipients: topics, and subscriber ids read from payload fields. Name at least one of either. Recipients named in a trigger replace the audience.",
+                "properties": {
+                  "topics": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "minLength": 1
+                    },
+                    "description": "Topic keys notified.",
+                    "examples": [
+                      [
+                        "residents"
+                      ]
+                    ]
+                  },
+                  "subscriber_fields": {
+                    "type": "array",
+                    "items": {
+                      "type": "string",
+                      "minLength": 1
+                    },
+                    "description": "Payload fields holding a subscriber id or an array of them; absent or null fields are skipped.",
+                    "examples": [
+                      [
+                        "assignee_id",
+                        "reporter_id"
+                      ]
+                    ]
+                  }
+                }
+              },
               "EventType": {
                 "type": "object",
-                "description": "A kind of event an app can trigger: its priority, channels, declared parameters and templates.",
+                "description": "A kind of event an app can trigger: its priority, channels, declared parameters and templates, and how its flow is controlled (dedup, rate limit, digest, audience).",
                 "required": [
                   "priority",
                   "channels"
@@ -3809,6 +4422,64 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "dedup": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/DedupSpec"
+                      }
+                    ],
+                    "description": "Suppresses a repeat of the same event for the same recipient and channel within a window."
+                  },
+                  "rate_limit": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/RateLimit"
+                      }
+                    ],
+                    "description": "At most this many messages of the type per subscriber and channel (it replaces the tenant's `per_subscriber_event_type`; the other tenant and server limits apply too). Critical types are never limited."
+                  },
+                  "on_limit": {
+                    "type": "string",
+                    "enum": [
+                      "defer",
+                      "suppress"
+                    ],
+                    "default": "defer",
+                    "description": "What happens to a message over any limit: `defer` holds it queued (reason `rate_limited`) until the limit allows, so a burst goes out spread at the allowed rate; `suppress` does not send it (reason `rate_limited`)."
+                  },
+                  "digest": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/DigestSpec"
+                      }
+                    ],
+                    "description": "Collects a subscriber's messages of the type into one per channel. Not for critical types."
+                  },
+                  "digest_templates": {
+                    "type": "object",
+                    "description": "Templates for digests, same shape as `templates`, used only with `digest`. They see `items` (each with its event's payload, `event_id`, `created_at`, `message`: the rendered parts of its own message, and a one-line `headline`), `count` and `digest.json` (the digest as JSON). Parts left out come from the built-in ones, which list the items' headlines.",
+                    "propertyNames": {
+                      "$ref": "#/components/schemas/Channel"
+                    },
+                    "additionalProperties": {
+                      "type": "object",
+                      "description": "Locale (BCP 47) → part → template text.",
+                      "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  },
+                  "audience": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/AudienceSpec"
+                      }
+                    ],
+                    "description": "Who a trigger without recipients notifies."
                   }
                 }
               },
@@ -4115,21 +4786,9 @@ enum OpenAPIDocument {
               },
               "Trigger": {
                 "type": "object",
-                "description": "One request to notify: an event type, its recipients and its payload. `to` is accepted in place of `recipients`.",
+                "description": "One request to notify: an event type, its recipients and its payload. `to` is accepted in place of `recipients`. Recipients may be left out when the event type has an `audience`: its topics and the subscribers named in its payload fields are notified instead.",
                 "required": [
                   "type"
-                ],
-                "anyOf": [
-                  {
-                    "required": [
-                      "recipients"
-                    ]
-                  },
-                  {
-                    "required": [
-                      "to"
-                    ]
-                  }
                 ],
                 "properties": {
                   "type": {
@@ -4144,16 +4803,14 @@ enum OpenAPIDocument {
                     "items": {
                       "$ref": "#/components/schemas/Recipient"
                     },
-                    "minItems": 1,
                     "maxItems": 1000,
-                    "description": "Up to 1,000 direct recipients; use a topic for more."
+                    "description": "Up to 1,000 direct recipients; use a topic for more. May be left out when the event type has an `audience`; recipients given replace it."
                   },
                   "to": {
                     "type": "array",
                     "items": {
                       "$ref": "#/components/schemas/Recipient"
                     },
-                    "minItems": 1,
                     "maxItems": 1000,
                     "description": "Alias of `recipients`; used only when `recipients` is absent."
                   },
@@ -4181,6 +4838,15 @@ enum OpenAPIDocument {
                       {
                         "type": "number"
                       }
+                    ]
+                  },
+                  "cancellation_key": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "description": "Names the workflow the event belongs to, so that all its pending messages can be cancelled at once when it no longer matters (`DELETE /v1/events?cancellation_key=…` or `POST /v1/events/cancel`).",
+                    "examples": [
+                      "invoice-42-reminders"
                     ]
                   }
                 }
@@ -4303,6 +4969,10 @@ enum OpenAPIDocument {
                     "type": "string",
                     "format": "date-time",
                     "description": "When the event and its messages are deleted."
+                  },
+                  "cancellation_key": {
+                    "type": "string",
+                    "description": "The trigger's cancellation key."
                   }
                 }
               },
@@ -4354,6 +5024,27 @@ enum OpenAPIDocument {
                   }
                 }
               },
+              "CancellationResult": {
+                "type": "object",
+                "description": "What cancelling by a cancellation key stopped.",
+                "required": [
+                  "event_ids",
+                  "cancelled"
+                ],
+                "properties": {
+                  "event_ids": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "description": "The events holding the key that were not already cancelled; empty when none matched."
+                  },
+                  "cancelled": {
+                    "type": "integer",
+                    "description": "How many of their messages were cancelled before going out."
+                  }
+                }
+              },
               "MessageStatus": {
                 "type": "string",
                 "enum": [
@@ -4364,9 +5055,10 @@ enum OpenAPIDocument {
                   "failed",
                   "dead_lettered",
                   "suppressed",
-                  "cancelled"
+                  "cancelled",
+                  "merged"
                 ],
-                "description": "`queued` and `sending` are work in progress; `dead_lettered` means transient failures exhausted the attempt limit; `suppressed` messages were deliberately not sent (see `reason`)."
+                "description": "`queued` and `sending` are work in progress; `dead_lettered` means transient failures exhausted the attempt limit; `suppressed` messages were deliberately not sent (see `reason`); `merged` messages were collected into a digest and go out as items of the digest's own message (`digest_message_id`)."
               },
               "SuppressionReason": {
                 "type": "string",
@@ -4422,14 +5114,16 @@ enum OpenAPIDocument {
                   },
                   "reason": {
                     "type": "string",
-                    "description": "For `suppressed`, one of the suppression words (preference, unsubscribed, duplicate, rate_limited, no_address, recipient_not_allowed); for failures, a short reason.",
+                    "description": "For `suppressed`, one of the suppression words (preference, unsubscribed, duplicate, rate_limited, no_address, recipient_not_allowed); for failures, a short reason. A `queued` message held back shows why while it waits (quiet_hours, digest, rate_limited; see `held_until`); a `merged` message shows digest.",
                     "examples": [
                       "preference",
                       "unsubscribed",
                       "duplicate",
                       "rate_limited",
                       "no_address",
-                      "recipient_not_allowed"
+                      "recipient_not_allowed",
+                      "quiet_hours",
+                      "digest"
                     ]
                   },
                   "attempts": {
@@ -4454,6 +5148,19 @@ enum OpenAPIDocument {
                   "sent_at": {
                     "type": "string",
                     "format": "date-time"
+                  },
+                  "held_until": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "For a `queued` or `merged` message held back (quiet hours, a digest, a rate limit, a send time): until when."
+                  },
+                  "duplicate_of": {
+                    "type": "string",
+                    "description": "For reason `duplicate`: the message of the original event on the same channel."
+                  },
+                  "digest_message_id": {
+                    "type": "string",
+                    "description": "For a message merged into a digest, and for a digest's own message: the digest's message."
                   }
                 }
               },
@@ -5931,6 +6638,10 @@ enum OpenAPIDocument {
                   "cancelled": {
                     "type": "integer"
                   },
+                  "merged": {
+                    "type": "integer",
+                    "description": "Collected into digests (each digest's own message counts once, under its outcome)."
+                  },
                   "total": {
                     "type": "integer"
                   },
@@ -6043,6 +6754,178 @@ enum OpenAPIDocument {
                   },
                   "counts": {
                     "$ref": "#/components/schemas/InboxCounts"
+                  }
+                }
+              },
+              "Schedule": {
+                "type": "object",
+                "description": "A recurring trigger: a cron expression on a time zone's wall clock (`0 8 * * *` in Europe/London is 08:00 London time, summer and winter) and the event it triggers, usually for a topic. On input the trigger may also be given as `event`. Each occurrence runs once, however many nodes run and however often they restart; a schedule that missed runs while the server was down runs once, for the latest occurrence.",
+                "required": [
+                  "cron"
+                ],
+                "anyOf": [
+                  {
+                    "required": [
+                      "trigger"
+                    ]
+                  },
+                  {
+                    "required": [
+                      "event"
+                    ]
+                  }
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string",
+                    "readOnly": true,
+                    "examples": [
+                      "sch_01hx3k9m2a"
+                    ]
+                  },
+                  "name": {
+                    "type": "string",
+                    "maxLength": 200
+                  },
+                  "cron": {
+                    "type": "string",
+                    "description": "Five fields (`minute hour day-of-month month day-of-week`) with `*`, numbers, ranges, lists, steps (`*/15`) and names (`JAN`, `MON`), or `@hourly`, `@daily`, `@weekly`, `@monthly`, `@yearly`. When both day fields are restricted, a day matching either runs.",
+                    "examples": [
+                      "0 8 * * 1-5",
+                      "@daily"
+                    ]
+                  },
+                  "timezone": {
+                    "type": "string",
+                    "default": "UTC",
+                    "description": "The IANA time zone whose wall clock the expression follows. A time skipped when clocks go forward runs at the first moment after it; a time repeated when they go back runs once.",
+                    "examples": [
+                      "Europe/London"
+                    ]
+                  },
+                  "trigger": {
+                    "description": "The event each occurrence triggers, as `POST /v1/events` takes it, without `send_at` or `delay`. Each run is idempotent per occurrence.",
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/Trigger"
+                      },
+                      {
+                        "not": {
+                          "anyOf": [
+                            {
+                              "required": [
+                                "send_at"
+                              ]
+                            },
+                            {
+                              "required": [
+                                "delay"
+                              ]
+                            }
+                          ]
+                        }
+                      }
+                    ]
+                  },
+                  "event": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/Trigger"
+                      }
+                    ],
+                    "writeOnly": true,
+                    "description": "Alias of `trigger` on input; used only when `trigger` is absent."
+                  },
+                  "enabled": {
+                    "type": "boolean",
+                    "default": true,
+                    "description": "A disabled schedule keeps its definition and does not run."
+                  },
+                  "next_run_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "readOnly": true,
+                    "description": "The next occurrence."
+                  },
+                  "last_run_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "readOnly": true,
+                    "description": "The occurrence last run."
+                  },
+                  "last_event_id": {
+                    "type": "string",
+                    "readOnly": true,
+                    "description": "The event the last successful run triggered."
+                  },
+                  "last_error": {
+                    "type": "string",
+                    "readOnly": true,
+                    "description": "Why the last run triggered nothing (the trigger no longer validates, say); absent after a successful run."
+                  },
+                  "runs": {
+                    "type": "integer",
+                    "readOnly": true,
+                    "description": "How many runs triggered an event."
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "readOnly": true
+                  },
+                  "updated_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "readOnly": true
+                  }
+                }
+              },
+              "SchedulePage": {
+                "type": "object",
+                "description": "One page of schedules.",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Schedule"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string",
+                    "description": "Pass as `cursor` to get the next page; absent on the last page."
+                  }
+                }
+              },
+              "RateLimitSettingsView": {
+                "type": "object",
+                "description": "The tenant's own rate limits and what applies once the server's fill what it left out.",
+                "required": [
+                  "settings",
+                  "effective"
+                ],
+                "properties": {
+                  "settings": {
+                    "oneOf": [
+                      {
+                        "$ref": "#/components/schemas/RateLimitSettings"
+                      },
+                      {
+                        "type": "null"
+                      }
+                    ],
+                    "description": "The tenant's own settings; null when it has none."
+                  },
+                  "effective": {
+                    "allOf": [
+                      {
+                        "$ref": "#/components/schemas/RateLimitSettings"
+                      }
+                    ],
+                    "readOnly": true,
+                    "description": "The server's limits with the tenant's in their place."
                   }
                 }
               }

@@ -8,6 +8,7 @@ struct EventRoutes {
     let bulkBodyLimit: Int
 
     struct BulkBody: Decodable { var events: [Trigger] }
+    struct CancelBody: Decodable { var cancellation_key: String }
 
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.post("events") { request, context in
@@ -36,6 +37,18 @@ struct EventRoutes {
                     tenantID: try context.requireTenant().id, id: try context.parameters.require("id"),
                     cursor: request.uri.queryParameters.get("cursor"),
                     limit: try request.intQuery("limit", default: 100, range: 1...1000)))
+        }
+        // Cancels a workflow: every pending message of the events triggered with this cancellation key.
+        group.delete("events") { request, context in
+            guard let key = request.uri.queryParameters.get("cancellation_key") else {
+                throw HeraldError.invalid("cancellation_key", "is required: DELETE /v1/events?cancellation_key=… cancels the events holding it")
+            }
+            return JSONResponse.make(try await engine.cancelEvents(tenantID: try context.requireTenant().id, cancellationKey: key))
+        }
+        group.post("events/cancel") { request, context in
+            let body = try await request.decodeJSON(CancelBody.self, context: context)
+            return JSONResponse.make(
+                try await engine.cancelEvents(tenantID: try context.requireTenant().id, cancellationKey: body.cancellation_key))
         }
         group.delete("events/{id}") { _, context in
             let cancelled = try await engine.cancelEvent(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"))

@@ -47,13 +47,14 @@ enum TestEngine {
     }
 
     static func make(
-        _ configure: (inout HeraldConfiguration) -> Void = { _ in }, channels: [any DeliveryChannel] = []
+        _ configure: (inout HeraldConfiguration) -> Void = { _ in }, channels: [any DeliveryChannel] = [], database: URL? = nil,
+        clock: HeraldClock = .system
     ) async throws -> HeraldEngine {
-        var configuration = try configuration()
+        var configuration = try configuration(database: database)
         configure(&configuration)
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
-        return try await HeraldEngine(configuration: configuration, channels: channels, logger: logger)
+        return try await HeraldEngine(configuration: configuration, channels: channels, logger: logger, clock: clock)
     }
 }
 

@@ -107,18 +107,18 @@ extension SQLiteStore {
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
 
         let eventType = prepared.eventType
-        let plan = EventType(key: eventType.key, priority: eventType.priority, channels: eventType.channels, defaults: eventType.defaults)
+        let plan = eventType.plan
         try db.cachedStatement(
             sql: """
-                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, actor, created_at, send_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, actor, created_at, send_at, expires_at, cancellation_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 prepared.eventID, tenantID, eventType.key, eventType.priority.rank,
                 topics.isEmpty ? Event.Status.planned.rawValue : Event.Status.fanningOut.rawValue,
                 JSONCoding.encodeText(trigger.payload), JSONCoding.encodeText(plan), trigger.actor, ms(now), trigger.sendAt.map(ms),
-                ms(prepared.expiresAt),
+                ms(prepared.expiresAt), trigger.cancellationKey,
             ])
         let eventPK = db.lastInsertedRowID
 
@@ -129,11 +129,14 @@ extension SQLiteStore {
                 arguments: StatementArguments(direct))
             let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key)
             let planned = MessagePlanner(
-                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now
+                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
+                digestKey: plan.digest?.digestKey(payload: trigger.payload)
             ).plan(records)
             try insertMessages(
-                db, planned, tenantID: tenantID, eventPK: eventPK, priority: eventType.priority, dueAt: trigger.sendAt ?? now, now: now,
-                expiresAt: prepared.expiresAt)
+                db, planned,
+                PlanningContext(
+                    tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now, now: now,
+                    expiresAt: prepared.expiresAt))
             for message in planned { counts[message.status.rawValue, default: 0] += 1 }
         }
         for topic in topics {
@@ -145,39 +148,15 @@ extension SQLiteStore {
             eventId: prepared.eventID, status: topics.isEmpty ? .planned : .fanningOut, messages: counts, topics: topics.map(\.key))
     }
 
-    /// The reason a queued message shows while quiet hours hold it (its `available_at` says until when).
-    static let quietHoursReason = "quiet_hours"
-
-    static func insertMessages(
-        _ db: Database, _ planned: [PlannedMessage], tenantID: String, eventPK: Int64, priority: Priority, dueAt: Date, now: Date,
-        expiresAt: Date
-    ) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at,
-                                     created_at, updated_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(event_pk, subscriber_pk, channel) DO NOTHING
-                """)
-        let nowMS = ms(now)
-        let dueMS = ms(dueAt)
-        let expiresMS = ms(expiresAt)
-        for message in planned {
-            try statement.execute(arguments: [
-                tenantID, eventPK, message.subscriberRowID, message.channel.rawValue, priority.rank, message.status.rawValue,
-                message.heldUntil == nil ? message.reason?.rawValue : Self.quietHoursReason,
-                message.status == .queued ? (message.heldUntil.map(ms) ?? dueMS) : nowMS, nowMS, nowMS, expiresMS,
-            ])
-        }
-    }
-
-    private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at"
+    private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at, cancellation_key"
 
     private static func event(from row: Row, at offset: Int = 0) -> Event {
-        Event(
+        var event = Event(
             id: row[offset], type: row[offset + 1], priority: Priority(rank: row[offset + 2]) ?? .medium,
             status: Event.Status(rawValue: row[offset + 3]) ?? .planned, payload: decodeJSON([String: JSONValue].self, row[offset + 4]) ?? [:],
             actor: row[offset + 5], createdAt: date(row[offset + 6])!, sendAt: date(row[offset + 7]), expiresAt: date(row[offset + 8])!)
+        event.cancellationKey = row[offset + 9]
+        return event
     }
 
     public func event(tenantID: String, id: String) async throws -> Event? {
@@ -220,18 +199,49 @@ extension SQLiteStore {
         try await pool.write { db in
             guard let eventPK = try Int64.fetchOne(db, sql: "SELECT pk FROM events WHERE tenant_id = ? AND id = ?", arguments: [tenantID, id])
             else { return nil }
-            let nowMS = Self.ms(now)
-            // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
-            try db.execute(
-                sql: """
-                    UPDATE messages SET status = 'cancelled', lease_owner = NULL, updated_at = ?
-                    WHERE event_pk = ? AND (status = 'queued' OR (status = 'sending' AND available_at <= ?))
-                    """, arguments: [nowMS, eventPK, nowMS])
-            let cancelled = db.changesCount
-            try db.execute(sql: "UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk = ? AND status = 'pending'", arguments: [eventPK])
-            try db.execute(sql: "UPDATE events SET status = 'cancelled' WHERE pk = ?", arguments: [eventPK])
-            return cancelled
+            return try Self.cancel(db, eventPK: eventPK, now: now)
         }
+    }
+
+    public func cancelEvents(tenantID: String, cancellationKey: String, now: Date) async throws -> CancellationResult {
+        try await pool.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT pk, id FROM events WHERE tenant_id = ? AND cancellation_key = ? AND status != 'cancelled' ORDER BY pk",
+                arguments: [tenantID, cancellationKey])
+            var result = CancellationResult(events: [], messages: 0)
+            for row in rows {
+                result.messages += try Self.cancel(db, eventPK: row[0], now: now)
+                result.events.append(row[1])
+            }
+            return result
+        }
+    }
+
+    /// Cancels one event inside the caller's transaction: its messages that have not gone out, its pending
+    /// fan-out, and its items in digests still collecting. A digest's own message stays when the digest
+    /// holds other events' items; it goes out without this event's.
+    static func cancel(_ db: Database, eventPK: Int64, now: Date) throws -> Int {
+        let nowMS = ms(now)
+        // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
+        try db.execute(
+            sql: """
+                UPDATE messages SET status = 'cancelled', lease_owner = NULL, updated_at = ?
+                WHERE event_pk = ?
+                AND (status = 'queued' OR (status = 'sending' AND available_at <= ?)
+                     OR (status = 'merged' AND EXISTS (SELECT 1 FROM digests d WHERE d.id = messages.digest_id AND d.status = 'open')))
+                AND NOT (status != 'merged' AND digest_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM messages i WHERE i.digest_id = messages.digest_id AND i.id != messages.id AND i.status = 'merged'))
+                """, arguments: [nowMS, eventPK, nowMS])
+        let cancelled = db.changesCount
+        // A digest whose own message was cancelled takes no more items: the next one starts a new digest.
+        try db.execute(
+            sql: """
+                UPDATE digests SET status = 'closed', closed_at = ?
+                WHERE status = 'open' AND message_id IN (SELECT id FROM messages WHERE event_pk = ? AND status = 'cancelled')
+                """, arguments: [nowMS, eventPK])
+        try db.execute(sql: "UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk = ? AND status = 'pending'", arguments: [eventPK])
+        try db.execute(sql: "UPDATE events SET status = 'cancelled' WHERE pk = ?", arguments: [eventPK])
+        return cancelled
     }
 
     // MARK: Fan-out
@@ -261,7 +271,7 @@ extension SQLiteStore {
                 let jobRow = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                        SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at, e.payload FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
                         WHERE j.id = ? AND j.status = 'pending' AND j.lease_owner = ?
                         """, arguments: [job.id, owner]),
                 let plan = Self.decodeJSON(EventType.self, jobRow[2])
@@ -282,12 +292,16 @@ extension SQLiteStore {
             let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID))
             let email = try Self.emailSettings(db, tenantID: job.tenantID)
             let destinations = try Self.tenantDestinations(db, tenantID: job.tenantID)
+            let payload = Self.decodeJSON([String: JSONValue].self, jobRow[5]) ?? [:]
+            let dueAt = Self.date(jobRow[3]) ?? now
             let planned = MessagePlanner(
-                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: Self.date(jobRow[3]) ?? now
+                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: dueAt,
+                digestKey: plan.digest?.digestKey(payload: payload)
             ).plan(records)
             try Self.insertMessages(
-                db, planned, tenantID: job.tenantID, eventPK: eventPK, priority: plan.priority, dueAt: Self.date(jobRow[3]) ?? now, now: now,
-                expiresAt: Self.date(jobRow[4])!)
+                db, planned,
+                PlanningContext(
+                    tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, now: now, expiresAt: Self.date(jobRow[4])!))
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }
             try db.execute(

@@ -13,7 +13,7 @@ extension SQLiteStore {
                         SELECT id FROM messages WHERE status IN ('queued', 'sending') AND available_at <= ? \(scopeFilter)
                         ORDER BY priority, available_at LIMIT ?
                     )
-                    SELECT m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, \(Self.subscriberColumns)
+                    SELECT m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, \(Self.subscriberColumns)
                     FROM due JOIN messages m ON m.id = due.id JOIN subscribers s ON s.pk = m.subscriber_pk
                     ORDER BY m.priority, m.available_at
                     """, arguments: [Self.ms(now), limit])
@@ -47,7 +47,7 @@ extension SQLiteStore {
                 messages.append(
                     ClaimedMessage(
                         rowID: row[0], tenantID: row[1], eventID: event.id, channel: channel, priority: Priority(rank: row[4]) ?? .low,
-                        attempt: (row[5] as Int) + 1, subscriber: Self.subscriber(from: row, at: 6)))
+                        attempt: (row[5] as Int) + 1, subscriber: Self.subscriber(from: row, at: 7), digestID: row[6]))
             }
             return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
         }
@@ -105,15 +105,17 @@ extension SQLiteStore {
 
     static let messageColumns = """
         m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
-        m.created_at, m.updated_at, m.available_at, m.sent_at
+        m.created_at, m.updated_at, m.available_at, m.sent_at, m.related_id, m.digest_id
         """
 
     static func message(from row: Row) -> Message {
-        Message(
+        var message = Message(
             id: Message.publicID(row[0]), eventId: row[1], eventType: row[2], subscriberId: row[3],
             channel: ChannelKind(rawValue: row[4]) ?? .inApp, priority: Priority(rank: row[5]) ?? .low,
             status: MessageStatus(rawValue: row[6]) ?? .queued, reason: row[7], attempts: row[8], lastError: row[9],
             createdAt: date(row[10])!, updatedAt: date(row[11])!, availableAt: date(row[12]), sentAt: date(row[13]))
+        message.describeFlow(relatedID: row[14], inDigest: (row[15] as Int64?) != nil)
+        return message
     }
 
     public func messages(tenantID: String, _ query: MessageQuery) async throws -> Page<Message> {

@@ -19,8 +19,84 @@ extension SQLiteStore {
         migrator.registerMigration("v5-status-webhooks") { db in
             try db.execute(sql: statusWebhookSchema)
         }
+        migrator.registerMigration("v6-flow-control") { db in
+            try db.execute(sql: flowControlSchema)
+        }
         return migrator
     }
+
+    /// What flow control keeps between plannings: which message first carried an event (dedup), the
+    /// token buckets of rate limits, digests being collected, and recurring schedules. A message merged
+    /// into a digest, or suppressed as a duplicate, points at the message that went instead (`related_id`).
+    private static let flowControlSchema = """
+        ALTER TABLE messages ADD COLUMN digest_id INTEGER;
+        ALTER TABLE messages ADD COLUMN related_id INTEGER;
+        CREATE INDEX messages_digest ON messages(digest_id) WHERE digest_id IS NOT NULL;
+
+        ALTER TABLE events ADD COLUMN cancellation_key TEXT;
+        CREATE INDEX events_cancellation ON events(tenant_id, cancellation_key) WHERE cancellation_key IS NOT NULL;
+
+        CREATE TABLE dedup_keys (
+            subscriber_pk INTEGER NOT NULL REFERENCES subscribers(pk) ON DELETE CASCADE,
+            event_type TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,    -- SHA-256 of the compared payload fields
+            message_id INTEGER NOT NULL,  -- the original
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (subscriber_pk, event_type, channel, fingerprint)
+        ) WITHOUT ROWID;
+        CREATE INDEX dedup_keys_expiry ON dedup_keys(expires_at);
+
+        CREATE TABLE rate_buckets (
+            key TEXT PRIMARY KEY,         -- s:<subscriber>:<channel>, se:<subscriber>:<type>:<channel>, c:<tenant>:<channel>, t:<tenant>
+            tokens REAL NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX rate_buckets_age ON rate_buckets(updated_at);
+
+        -- One row per digest being collected (open) or sent (closed). At most one open digest per
+        -- subscriber, event type, channel and digest key; its message goes out at flush_at.
+        CREATE TABLE digests (
+            id INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            subscriber_pk INTEGER NOT NULL REFERENCES subscribers(pk) ON DELETE CASCADE,
+            event_type TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            digest_key TEXT NOT NULL,
+            status TEXT NOT NULL,         -- open, closed
+            message_id INTEGER,
+            flush_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            closed_at INTEGER
+        );
+        CREATE UNIQUE INDEX digests_open ON digests(subscriber_pk, event_type, channel, digest_key) WHERE status = 'open';
+        CREATE INDEX digests_closed ON digests(closed_at) WHERE status = 'closed';
+
+        -- Recurring triggers. next_run_at is the next occurrence not yet run; a run holds a lease so that
+        -- one node runs it, and its event is accepted under the idempotency key schedule:<id>:<occurrence>,
+        -- so even a run repeated after a crash makes one event.
+        CREATE TABLE schedules (
+            pk INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+            name TEXT,
+            cron TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            trigger TEXT NOT NULL,        -- JSON: type, recipients, payload, actor
+            enabled INTEGER NOT NULL DEFAULT 1,
+            next_run_at INTEGER NOT NULL,
+            last_run_at INTEGER,
+            last_event_id TEXT,
+            last_error TEXT,
+            runs INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX schedules_due ON schedules(next_run_at) WHERE enabled = 1;
+        CREATE INDEX schedules_tenant ON schedules(tenant_id, pk);
+        """
 
     /// Sessions of the admin console, in the database so every node behind a load balancer knows them.
     /// The cookie's value is never stored, only its SHA-256; a session ends with its key's revocation.

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Recurring schedules: a cron expression in a time zone that triggers an event type.
+extension HeraldEngine {
+    /// The most schedules a tenant may keep.
+    public static let scheduleLimit = 1000
+
+    public func createSchedule(tenantID: String, _ input: Schedule) async throws -> Schedule {
+        var schedule = try await validated(input, tenantID: tenantID)
+        schedule.id = Identifier.make("sch", at: clock.now())
+        schedule.createdAt = clock.now()
+        let created = try await store.createSchedule(tenantID: tenantID, schedule)
+        scheduleWakeup.ring()
+        return created
+    }
+
+    public func schedule(tenantID: String, id: String) async throws -> Schedule {
+        guard let schedule = try await store.schedule(tenantID: tenantID, id: id) else { throw HeraldError.notFound("schedule '\(id)'") }
+        return schedule
+    }
+
+    public func schedules(tenantID: String, cursor: String?, limit: Int) async throws -> Page<Schedule> {
+        try await store.schedules(tenantID: tenantID, cursor: try Cursor.decode(cursor), limit: limit)
+    }
+
+    /// Replaces a schedule's definition. Its next run is recomputed from now, so a changed time takes
+    /// effect at its next occurrence.
+    public func updateSchedule(tenantID: String, id: String, _ input: Schedule) async throws -> Schedule {
+        var schedule = try await validated(input, tenantID: tenantID)
+        schedule.id = id
+        schedule.updatedAt = clock.now()
+        guard let updated = try await store.updateSchedule(tenantID: tenantID, schedule) else { throw HeraldError.notFound("schedule '\(id)'") }
+        scheduleWakeup.ring()
+        return updated
+    }
+
+    public func deleteSchedule(tenantID: String, id: String) async throws {
+        guard try await store.deleteSchedule(tenantID: tenantID, id: id) else { throw HeraldError.notFound("schedule '\(id)'") }
+    }
+
+    /// Checks a definition as a trigger of it would be checked, and sets its first run.
+    private func validated(_ input: Schedule, tenantID: String) async throws -> Schedule {
+        var errors: [FieldError] = []
+        var schedule = input
+        if let name = schedule.name, name.count > 200 { errors.append(FieldError("name", "must be at most 200 characters")) }
+        do {
+            _ = try CronSchedule(schedule.cron)
+        } catch {
+            errors.append(FieldError("cron", error.description))
+        }
+        if schedule.timeZone == nil { errors.append(FieldError("timezone", "'\(schedule.timezone)' is not an IANA time zone such as Europe/London")) }
+        if schedule.trigger.sendAt != nil || schedule.trigger.delay != nil {
+            errors.append(FieldError("trigger", "a schedule's trigger runs at each occurrence; send_at and delay do not apply"))
+        }
+        let eventType = try await catalog.eventType(tenantID: tenantID, key: schedule.trigger.type)
+        var trigger = schedule.trigger
+        if trigger.recipients.isEmpty, let audience = eventType?.audience { trigger.recipients = audience.recipients(payload: trigger.payload) }
+        errors += Self.problems(trigger, eventType: eventType, now: clock.now()).prefixed("trigger")
+        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+        schedule.nextRunAt = schedule.occurrence(after: clock.now())
+        if schedule.nextRunAt == nil { throw HeraldError.invalid("cron", "never runs") }
+        return schedule
+    }
+
+    /// Runs one claimed schedule's due occurrence: triggers its event under the idempotency key of the
+    /// occurrence (so a run repeated after a crash, or on another node, makes no second event), then
+    /// moves it to its next occurrence.
+    func run(_ schedule: Schedule, owner: String) async {
+        let now = clock.now()
+        guard let tenantID = schedule.tenantID else { return }
+        guard let (occurrence, next) = schedule.dueOccurrence(now: now) else {
+            // Its expression no longer parses (the zone was removed from the system): park it a day and say so.
+            _ = try? await store.finishScheduleRun(
+                tenantID: tenantID, id: schedule.id, owner: owner, ranAt: schedule.nextRunAt ?? now, eventID: nil,
+                error: "the cron expression or time zone is no longer valid", nextRunAt: now.addingTimeInterval(86_400), now: now)
+            return
+        }
+        var eventID: String?
+        var failure: String?
+        do {
+            let key = "schedule:\(schedule.id):\(Timestamp.millis(occurrence))"
+            let (receipt, _) = try await trigger(schedule.trigger, tenantID: tenantID, idempotencyKey: key)
+            eventID = receipt.eventId
+        } catch let error as HeraldError {
+            failure = error.description
+        } catch {
+            // The store is unavailable: leave the occurrence due; the lease runs out and it is tried again.
+            logger.error("schedule run failed; it will be retried", metadata: ["schedule": "\(schedule.id)", "error": "\(error)"])
+            return
+        }
+        if let failure {
+            logger.warning("schedule run refused", metadata: ["schedule": "\(schedule.id)", "error": "\(failure)"])
+        }
+        do {
+            _ = try await store.finishScheduleRun(
+                tenantID: tenantID, id: schedule.id, owner: owner, ranAt: occurrence, eventID: eventID, error: failure, nextRunAt: next, now: now)
+        } catch {
+            logger.error("could not record a schedule run; it will be replayed idempotently", metadata: ["error": "\(error)"])
+        }
+    }
+}

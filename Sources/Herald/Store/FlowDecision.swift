@@ -1,0 +1,52 @@
+import Foundation
+
+/// What flow control made of one planned message: its status, reason, when it is due, and the digest
+/// or original message it is tied to. Built up by the store while planning, then written as one row.
+struct FlowDecision {
+    /// The reason a queued message shows while quiet hours hold it (its `available_at` says until when).
+    static let quietHoursReason = "quiet_hours"
+    /// A digest's own message waiting for the digest to close, and each item merged into it.
+    static let digestReason = "digest"
+
+    var status: MessageStatus
+    var reason: String?
+    var availableAt: Date
+    var digestID: Int64?
+    /// The original (a duplicate) or the digest's own message (a merged item).
+    var relatedID: Int64?
+    /// This message is the digest's own: it carries the digest when it closes.
+    var startsDigest = false
+
+    init(message: PlannedMessage, dueAt: Date) {
+        status = message.status
+        reason = message.heldUntil == nil ? message.reason?.rawValue : Self.quietHoursReason
+        availableAt = message.heldUntil ?? dueAt
+    }
+
+    mutating func suppress(_ why: SuppressionReason, relatedTo original: Int64?) {
+        status = .suppressed
+        reason = why.rawValue
+        relatedID = original
+        digestID = nil
+        startsDigest = false
+    }
+
+    mutating func merge(into digest: Int64, message: Int64?, flushAt: Date) {
+        status = .merged
+        reason = Self.digestReason
+        digestID = digest
+        relatedID = message
+        availableAt = flushAt
+    }
+
+    mutating func deferForRateLimit(until: Date) {
+        reason = SuppressionReason.rateLimited.rawValue
+        availableAt = until
+    }
+
+    mutating func startDigest(_ id: Int64) {
+        digestID = id
+        startsDigest = true
+        if reason == nil { reason = Self.digestReason }
+    }
+}
