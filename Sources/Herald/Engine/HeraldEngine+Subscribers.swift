@@ -67,6 +67,7 @@ extension HeraldEngine {
             if rule.eventType != PreferenceRule.any, !known.contains(rule.eventType) {
                 errors.append(FieldError("rules[\(index)].event_type", "'\(rule.eventType)' is not an event type of this tenant (or use *)"))
             }
+            errors += rule.digest?.problems(prefix: "rules[\(index)].digest") ?? []
             if rule.channel != PreferenceRule.any, ChannelKind(rawValue: rule.channel) == nil {
                 errors.append(
                     FieldError(

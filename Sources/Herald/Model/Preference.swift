@@ -10,8 +10,15 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
     /// Set when the rule came from an unsubscribe link rather than a preference change, so the
     /// messages it stops are suppressed as `unsubscribed`. Any later preference change clears it.
     public var unsubscribed: Bool
+    /// Asks for a digest instead of immediate delivery (`{"window": "1h"}`, `{"schedule": "0 8 * * *"}`).
+    /// Honoured for low-priority event types; others are delivered as they come.
+    public var digest: DigestSpec?
 
-    public init(eventType: String = PreferenceRule.any, channel: String = PreferenceRule.any, enabled: Bool, unsubscribed: Bool = false) {
+    public init(
+        eventType: String = PreferenceRule.any, channel: String = PreferenceRule.any, enabled: Bool, unsubscribed: Bool = false,
+        digest: DigestSpec? = nil
+    ) {
+        self.digest = digest
         self.eventType = eventType
         self.channel = channel
         self.enabled = enabled
@@ -20,7 +27,7 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case eventType = "event_type"
-        case channel, enabled, unsubscribed
+        case channel, enabled, unsubscribed, digest
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -29,6 +36,7 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
         try container.encode(channel, forKey: .channel)
         try container.encode(enabled, forKey: .enabled)
         if unsubscribed { try container.encode(true, forKey: .unsubscribed) }
+        try container.encodeIfPresent(digest, forKey: .digest)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,6 +48,7 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
         self.enabled = try container.decode(Bool.self, forKey: .enabled)
         // Only an unsubscribe link marks a rule; a rule sent through the API is the subscriber's own choice.
         self.unsubscribed = false
+        self.digest = try container.decodeIfPresent(DigestSpec.self, forKey: .digest)
     }
 }
 

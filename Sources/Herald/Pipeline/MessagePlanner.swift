@@ -55,7 +55,9 @@ public struct MessagePlanner: Sendable {
         }
         var queued = PlannedMessage(subscriberRowID: row, channel: channel, status: .queued, reason: nil)
         queued.heldUntil = quietHoursRelease(recipient.subscriber, channel)
-        if let digest = eventType.digest, eventType.priority != .critical, let dueAt {
+        let digest =
+            eventType.digest ?? preferences.requestedDigest(eventType: eventType, channel: channel, subscriberRules: recipient.rules)
+        if let digest, eventType.priority != .critical, let dueAt {
             let due = queued.heldUntil ?? dueAt
             queued.digestKey = digestKey ?? ""
             queued.digestFlushAt = digest.flushTime(firstItemAt: due, timeZone: Self.timeZone(of: recipient.subscriber)) ?? due

@@ -31,6 +31,16 @@ public struct PreferenceResolver: Sendable {
         return (true, .default)
     }
 
+    /// The digest a subscriber asked for instead of immediate delivery, for a low-priority type: from
+    /// their most specific rule for the type and channel, when that rule is on and names one.
+    public func requestedDigest(eventType: EventType, channel: ChannelKind, subscriberRules: [PreferenceRule]) -> DigestSpec? {
+        guard eventType.priority == .low else { return nil }
+        let any = PreferenceRule.any
+        let rule = Self.first(in: subscriberRules, [(eventType.key, channel.rawValue), (eventType.key, any), (any, channel.rawValue), (any, any)])
+        guard let rule, rule.enabled else { return nil }
+        return rule.digest
+    }
+
     /// The effective preference for every event type and channel in a catalog.
     public func effective(catalog: [EventType], subscriberRules: [PreferenceRule]) -> [EffectivePreference] {
         catalog.sorted { $0.key < $1.key }.flatMap { eventType in

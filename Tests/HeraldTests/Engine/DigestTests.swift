@@ -103,4 +103,49 @@ struct DigestTests {
             #expect(Set(digests) == [[4], [2]], "p1 without the cancelled 1 and 3; p2 on its own")
         }
     }
+
+    @Test("a subscriber's preference asks for a digest instead of immediate delivery, for low-priority types only")
+    func digestPreference() async throws {
+        let clock = TestClock()
+        let low = FlowControlTests.activityType("comment_added")
+        let medium = FlowControlTests.activityType("review_requested", priority: .medium)
+        let engine = try await FlowControlTests.engine([low, medium], clock: clock)
+        let (tenant, _) = try await engine.createTenant(name: "Prefs")
+        for id in ["bundler", "eager"] { _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: id)) }
+        _ = try await engine.setPreferences(
+            tenantID: tenant.id, subscriberID: "bundler",
+            rules: [PreferenceRule(eventType: "*", channel: "in_app", enabled: true, digest: DigestSpec(window: "1h"))], replace: true)
+        let stored = try await engine.preferences(tenantID: tenant.id, subscriberID: "bundler")
+        #expect(stored.rules.first?.digest == DigestSpec(window: "1h"), "the rule keeps its digest")
+        await #expect(throws: HeraldError.self) {
+            _ = try await engine.setPreferences(
+                tenantID: tenant.id, subscriberID: "bundler",
+                rules: [PreferenceRule(eventType: "*", channel: "in_app", enabled: true, digest: DigestSpec(window: "5m"))], replace: true)
+        }
+        try await engine.whileRunning {
+            for seq in 1...3 {
+                _ = try await engine.trigger(
+                    Trigger(
+                        type: "comment_added", recipients: [.subscriber("bundler"), .subscriber("eager")], payload: ["seq": .number(Double(seq))]),
+                    tenantID: tenant.id)
+            }
+            _ = try await engine.trigger(
+                Trigger(type: "review_requested", recipients: [.subscriber("bundler")], payload: ["seq": 9]), tenantID: tenant.id)
+            #expect(
+                try await engine.eventually {
+                    try await engine.messages(tenantID: tenant.id, MessageQuery(status: .delivered, limit: 10)).items.count == 4
+                })
+            let early = try await engine.messages(tenantID: tenant.id, MessageQuery(status: .delivered, limit: 10)).items
+            #expect(early.filter { $0.subscriberId == "eager" }.count == 3, "no preference: each comment at once")
+            #expect(early.filter { $0.subscriberId == "bundler" }.map(\.eventType) == ["review_requested"], "medium priority is not digested")
+            clock.advance(by: 3601)
+            #expect(
+                try await engine.eventually {
+                    try await engine.messages(tenantID: tenant.id, MessageQuery(status: .delivered, limit: 10)).items.count == 5
+                })
+            let (_, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: "bundler")
+            let titles = try await engine.inbox(claims, filter: .all, cursor: nil, limit: 10).items.map(\.title)
+            #expect(titles.contains("comment_added: 3 new"), "one built-in digest of the three comments")
+        }
+    }
 }

@@ -28,7 +28,8 @@ extension SQLiteStore {
         let dueMS = ms(context.dueAt)
         let expiresMS = ms(context.expiresAt)
         let priority = context.plan.priority.rank
-        guard context.plan.hasFlowControl else {
+        // A subscriber's own digest preference turns flow control on for their messages alone.
+        guard context.plan.hasFlowControl || planned.contains(where: { $0.digestKey != nil }) else {
             for message in planned {
                 try statement.execute(arguments: [
                     context.tenantID, context.eventPK, message.subscriberRowID, message.channel.rawValue, priority, message.status.rawValue,
@@ -143,6 +144,23 @@ extension SQLiteStore {
         for (entry, bucket) in zip(covering, buckets) {
             try write.execute(arguments: [entry.key, bucket.tokens, ms(bucket.updatedAt)])
         }
+    }
+
+    /// Flow-control state nothing will read again: dedup keys past their window, buckets idle longer than
+    /// any period (a full bucket is the same as none), and digests closed a week ago.
+    static func deleteExpiredFlowState(_ db: Database, now: Date, limit: Int) throws {
+        let nowMS = ms(now)
+        try db.execute(
+            sql: """
+                DELETE FROM dedup_keys WHERE (subscriber_pk, event_type, channel, fingerprint) IN (
+                    SELECT subscriber_pk, event_type, channel, fingerprint FROM dedup_keys WHERE expires_at < ? LIMIT ?)
+                """, arguments: [nowMS, limit])
+        try db.execute(
+            sql: "DELETE FROM rate_buckets WHERE key IN (SELECT key FROM rate_buckets WHERE updated_at < ? LIMIT ?)",
+            arguments: [ms(now.addingTimeInterval(-32 * 86_400)), limit])
+        try db.execute(
+            sql: "DELETE FROM digests WHERE id IN (SELECT id FROM digests WHERE status = 'closed' AND closed_at < ? LIMIT ?)",
+            arguments: [ms(now.addingTimeInterval(-7 * 86_400)), limit])
     }
 
     // MARK: Digests

@@ -239,7 +239,9 @@ extension SQLiteStore {
                     """, arguments: [nowMS, limit])
             let events = db.changesCount
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [Self.ms(idempotencyCutoff)])
-            return CleanupResult(messages: messages, events: events, idempotencyKeys: db.changesCount)
+            let idempotencyKeys = db.changesCount
+            try Self.deleteExpiredFlowState(db, now: now, limit: limit)
+            return CleanupResult(messages: messages, events: events, idempotencyKeys: idempotencyKeys)
         }
     }
 }

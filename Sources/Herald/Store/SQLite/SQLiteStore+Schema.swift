@@ -22,6 +22,10 @@ extension SQLiteStore {
         migrator.registerMigration("v6-flow-control") { db in
             try db.execute(sql: flowControlSchema)
         }
+        migrator.registerMigration("v6-digest-preferences") { db in
+            // JSON DigestSpec: the subscriber asks for a digest instead of immediate delivery (low priority only).
+            try db.execute(sql: "ALTER TABLE preferences ADD COLUMN digest TEXT")
+        }
         return migrator
     }
 

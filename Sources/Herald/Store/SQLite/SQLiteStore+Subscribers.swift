@@ -88,9 +88,13 @@ extension SQLiteStore {
             guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: subscriberID) else { return nil }
             return try Row.fetchAll(
                 db,
-                sql: "SELECT event_type, channel, enabled, unsubscribed FROM preferences WHERE subscriber_pk = ? ORDER BY event_type, channel",
+                sql:
+                    "SELECT event_type, channel, enabled, unsubscribed, digest FROM preferences WHERE subscriber_pk = ? ORDER BY event_type, channel",
                 arguments: [pk]
-            ).map { PreferenceRule(eventType: $0[0], channel: $0[1], enabled: $0[2], unsubscribed: $0[3]) }
+            ).map {
+                PreferenceRule(
+                    eventType: $0[0], channel: $0[1], enabled: $0[2], unsubscribed: $0[3], digest: Self.decodeJSON(DigestSpec.self, $0[4]))
+            }
         }
     }
 
@@ -101,10 +105,10 @@ extension SQLiteStore {
             for rule in rules {
                 try db.execute(
                     sql: """
-                        INSERT INTO preferences(subscriber_pk, event_type, channel, enabled, unsubscribed) VALUES (?, ?, ?, ?, ?)
+                        INSERT INTO preferences(subscriber_pk, event_type, channel, enabled, unsubscribed, digest) VALUES (?, ?, ?, ?, ?, ?)
                         ON CONFLICT(subscriber_pk, event_type, channel)
-                        DO UPDATE SET enabled = excluded.enabled, unsubscribed = excluded.unsubscribed
-                        """, arguments: [pk, rule.eventType, rule.channel, rule.enabled, rule.unsubscribed])
+                        DO UPDATE SET enabled = excluded.enabled, unsubscribed = excluded.unsubscribed, digest = excluded.digest
+                        """, arguments: [pk, rule.eventType, rule.channel, rule.enabled, rule.unsubscribed, rule.digest.map(JSONCoding.encodeText)])
             }
             return true
         }
@@ -148,13 +152,15 @@ extension SQLiteStore {
             let ruleRows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT subscriber_pk, event_type, channel, enabled, unsubscribed FROM preferences
+                        SELECT subscriber_pk, event_type, channel, enabled, unsubscribed, digest FROM preferences
                         WHERE subscriber_pk IN (\(placeholders(slice.count))) AND event_type IN (?, '*')
                         """), arguments: StatementArguments(slice.map { $0 as (any DatabaseValueConvertible) } + [eventType]))
             for rule in ruleRows {
                 if let position = index[rule[0]] {
                     records[position].rules.append(
-                        PreferenceRule(eventType: rule[1], channel: rule[2], enabled: rule[3], unsubscribed: rule[4]))
+                        PreferenceRule(
+                            eventType: rule[1], channel: rule[2], enabled: rule[3], unsubscribed: rule[4],
+                            digest: decodeJSON(DigestSpec.self, rule[5])))
                 }
             }
         }
