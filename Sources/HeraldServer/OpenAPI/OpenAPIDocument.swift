@@ -5369,6 +5369,10 @@ enum OpenAPIDocument {
                     "type": "boolean",
                     "readOnly": true,
                     "description": "Present and true when the rule was written by an email's unsubscribe link; ignored on input, and any later change to the rule clears it."
+                  },
+                  "digest": {
+                    "$ref": "#/components/schemas/DigestSpec",
+                    "description": "Asks for a digest (a window or a schedule) instead of immediate delivery. Honoured for low-priority event types; others are delivered as they come. Subscriber rules only."
                   }
                 }
               },

@@ -80,3 +80,32 @@ struct CronScheduleTests {
         #expect(try CronSchedule("0 0 30 2 *").next(after: Self.date("2026-01-01T00:00:00Z"), in: .gmt) == nil)
     }
 }
+
+@Suite("Schedule occurrences")
+struct ScheduleOccurrenceTests {
+    static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    static func daily(_ zone: String, next: String) -> Schedule {
+        var schedule = Schedule(cron: "0 8 * * *", timezone: zone, trigger: Trigger(type: "daily_summary", recipients: [.topic("all")]))
+        schedule.nextRunAt = date(next)
+        return schedule
+    }
+
+    @Test(
+        "which occurrence a run stands for, and the next one",
+        arguments: [
+            // Not due yet.
+            ("Europe/London", "2026-03-28T08:00:00Z", "2026-03-28T07:59:59Z", nil, nil),
+            // Due: the next is 08:00 London the day after clocks go forward (07:00 UTC).
+            ("Europe/London", "2026-03-28T08:00:00Z", "2026-03-28T08:00:01Z", "2026-03-28T08:00:00Z", "2026-03-29T07:00:00Z"),
+            // New York falls back on 1 November: 08:00 EDT, then 08:00 EST.
+            ("America/New_York", "2026-10-31T12:00:00Z", "2026-10-31T12:00:00Z", "2026-10-31T12:00:00Z", "2026-11-01T13:00:00Z"),
+            // Three mornings missed: one run, for the latest.
+            ("UTC", "2026-11-20T08:00:00Z", "2026-11-23T09:30:00Z", "2026-11-23T08:00:00Z", "2026-11-24T08:00:00Z"),
+        ] as [(String, String, String, String?, String?)])
+    func occurrences(_ example: (String, String, String, String?, String?)) {
+        let due = Self.daily(example.0, next: example.1).dueOccurrence(now: Self.date(example.2))
+        #expect(due?.run == example.3.map(Self.date))
+        #expect(due?.next == example.4.map(Self.date))
+    }
+}

@@ -19,9 +19,12 @@ struct BrowserInboxTests {
             let result = try JSONValue.parse(String(decoding: run.output, as: UTF8.self))
             let latencies = result["latencies_ms"]?.arrayElements.compactMap(\.doubleValue) ?? []
             #expect(latencies.count == 5)
-            // The 100 ms target is measured and reported, not asserted: this bound only catches a stream
-            // that is not live at all (a poll or a reload would take seconds).
-            #expect(latencies.allSatisfy { $0 < 2000 }, "trigger → shown in page, ms: \(latencies)")
+            // The 100 ms target is measured and reported, not asserted: these bounds only catch a stream
+            // that is not live at all (a poll or a reload would take seconds each time), with room for a
+            // loaded machine running the whole suite in parallel on two cores.
+            let median = latencies.sorted()[latencies.count / 2]
+            #expect(median < 1000, "trigger → shown in page, ms: \(latencies)")
+            #expect(latencies.allSatisfy { $0 < 5000 }, "trigger → shown in page, ms: \(latencies)")
             print("browser latency trigger → page (ms):", latencies.map { Int($0.rounded()) })
             #expect(result["titles"]?.arrayElements.count == 5)
             #expect(result["unread_before"] == "5")
