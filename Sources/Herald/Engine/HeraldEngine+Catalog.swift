@@ -15,6 +15,8 @@ extension HeraldEngine {
     public func putEventType(tenantID: String, _ eventType: EventType) async throws {
         let problems = validator.problems(eventType)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
+        var eventType = eventType
+        eventType.appliedLimits = []  // set by the engine on each event, never part of a definition
         try await store.putEventType(tenantID: tenantID, eventType)
         catalog.invalidate(tenantID: tenantID, key: eventType.key)
     }

@@ -64,6 +64,8 @@ extension HeraldEngine {
                 continue
             }
             var eventType = (eventTypes[trigger.type] ?? nil)!
+            // The limits in force now go with the event (critical types have none), whatever a stored definition says.
+            eventType.appliedLimits = []
             if eventType.priority != .critical {
                 if limits == nil { limits = try await effectiveRateLimits(tenantID: tenantID) }
                 eventType.appliedLimits = limits!.applied(to: eventType)

@@ -60,7 +60,9 @@ public struct MessagePlanner: Sendable {
         if let digest, eventType.priority != .critical, let dueAt {
             let due = queued.heldUntil ?? dueAt
             queued.digestKey = digestKey ?? ""
-            queued.digestFlushAt = digest.flushTime(firstItemAt: due, timeZone: Self.timeZone(of: recipient.subscriber)) ?? due
+            let flush = digest.flushTime(firstItemAt: due, timeZone: Self.timeZone(of: recipient.subscriber)) ?? due
+            // A digest that would close inside the subscriber's quiet hours waits for them to end, like any message.
+            queued.digestFlushAt = quietHoursRelease(recipient.subscriber, channel, at: flush) ?? flush
         }
         return queued
     }
@@ -71,9 +73,11 @@ public struct MessagePlanner: Sendable {
 
     /// When a non-critical message due during the subscriber's quiet hours may go: the end of the
     /// window on their own clock. Critical messages are never held.
-    func quietHoursRelease(_ subscriber: Subscriber, _ channel: ChannelKind) -> Date? {
-        guard eventType.priority != .critical, let dueAt, let quiet = subscriber.quietHours, quiet.applies(to: channel) else { return nil }
-        return quiet.release(after: dueAt, timeZone: Self.timeZone(of: subscriber))
+    func quietHoursRelease(_ subscriber: Subscriber, _ channel: ChannelKind, at date: Date? = nil) -> Date? {
+        guard eventType.priority != .critical, let due = date ?? dueAt, let quiet = subscriber.quietHours, quiet.applies(to: channel) else {
+            return nil
+        }
+        return quiet.release(after: due, timeZone: Self.timeZone(of: subscriber))
     }
 
     /// Whether the subscriber's own address on the channel was turned off by Herald (a `webhook_url` that
