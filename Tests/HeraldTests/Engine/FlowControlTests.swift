@@ -31,14 +31,17 @@ struct FlowControlTests {
         let engine = try await Self.engine([type], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Dedup")
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
-        func send(_ seq: Int, ref: String) async throws -> String {
+        func trigger(_ seq: Int, ref: String) async throws -> TriggerReceipt {
             try await engine.trigger(
                 Trigger(type: "payment_failed", recipients: [.subscriber("ana")], payload: ["seq": .number(Double(seq)), "ref": .string(ref)]),
                 tenantID: tenant.id
-            ).0.eventId
+            ).0
         }
+        func send(_ seq: Int, ref: String) async throws -> String { try await trigger(seq, ref: ref).eventId }
         let first = try await send(1, ref: "inv-1")
-        let repeated = try await send(2, ref: "inv-1")
+        let repeatedReceipt = try await trigger(2, ref: "inv-1")
+        #expect(repeatedReceipt.messages == ["suppressed": 1], "the trigger's answer already says it was suppressed")
+        let repeated = repeatedReceipt.eventId
         let other = try await send(3, ref: "inv-2")
         let original = try #require(try await Self.inApp(engine, tenantID: tenant.id, eventID: first).first)
         let duplicate = try #require(try await Self.inApp(engine, tenantID: tenant.id, eventID: repeated).first)

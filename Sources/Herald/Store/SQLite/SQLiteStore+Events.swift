@@ -132,12 +132,11 @@ extension SQLiteStore {
                 eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
                 digestKey: plan.digest?.digestKey(payload: trigger.payload)
             ).plan(records)
-            try insertMessages(
+            counts = try insertMessages(
                 db, planned,
                 PlanningContext(
                     tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now, now: now,
                     expiresAt: prepared.expiresAt))
-            for message in planned { counts[message.status.rawValue, default: 0] += 1 }
         }
         for topic in topics {
             try db.execute(

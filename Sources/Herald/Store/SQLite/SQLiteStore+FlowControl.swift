@@ -16,7 +16,10 @@ extension SQLiteStore {
     /// Writes planned messages. Without flow control a message is inserted as planned; with it, each
     /// queued message goes through dedup, the digest and the rate limits here, in the planning
     /// transaction, so two events planned at once cannot both be "the first" or both take the last token.
-    static func insertMessages(_ db: Database, _ planned: [PlannedMessage], _ context: PlanningContext) throws {
+    /// Returns how many messages went in by status, as flow control left them.
+    @discardableResult
+    static func insertMessages(_ db: Database, _ planned: [PlannedMessage], _ context: PlanningContext) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at,
@@ -36,8 +39,9 @@ extension SQLiteStore {
                     message.heldUntil == nil ? message.reason?.rawValue : FlowDecision.quietHoursReason,
                     message.status == .queued ? (message.heldUntil.map(ms) ?? dueMS) : nowMS, nowMS, nowMS, expiresMS, nil, nil,
                 ])
+                counts[message.status.rawValue, default: 0] += 1
             }
-            return
+            return counts
         }
         let fingerprint = context.plan.dedup.map { $0.fingerprint(payload: context.payload) }
         for message in planned {
@@ -49,6 +53,7 @@ extension SQLiteStore {
                 expiresMS, decision.digestID, decision.relatedID,
             ])
             guard db.changesCount > 0 else { continue }
+            counts[decision.status.rawValue, default: 0] += 1
             let messageID = db.lastInsertedRowID
             if decision.startsDigest, let digestID = decision.digestID {
                 try db.execute(sql: "UPDATE digests SET message_id = ? WHERE id = ?", arguments: [messageID, digestID])
@@ -66,6 +71,7 @@ extension SQLiteStore {
                 ])
             }
         }
+        return counts
     }
 
     /// Dedup, then the digest, then the rate limits, for one queued message.
