@@ -147,13 +147,20 @@ struct StatusWebhookTests {
             #expect((1...6).contains(goneRequests))
             _ = try await Self.trigger(engine, tenantID: tenantID, n: 2)
             #expect(try await receiver.wait { $0.filter { $0.path == "/status" && $0.delivered }.count >= 12 })
-            #expect(try await engine.statusWebhookCounts(tenantID: tenantID)[receiver.url("/gone")] == ["failed": 6])
+            // Rows for the disabled endpoint that were pending when it answered 410 are given up as they come due.
+            #expect(
+                try await engine.eventually {
+                    try await engine.statusWebhookCounts(tenantID: tenantID)[receiver.url("/gone")] == ["failed": 6]
+                })
             #expect(try receiver.deliveries(to: "/gone").count == goneRequests)
         }
         let status = try receiver.deliveries(to: "/status")
         let delivered = status.filter(\.delivered)
-        #expect(delivered.count == 12, "\(delivered.map { "\($0.webhookID ?? "") \($0.json?["data"]?["message_id"] ?? nil)" })")
-        #expect(Set(delivered.compactMap(\.webhookID)).count == 12, "each once")
+        // Delivery is at least once, as Standard Webhooks says (receivers deduplicate by webhook-id): a
+        // request that outlives the client's timeout on a loaded machine is sent again. Each of the 12
+        // status events arrived, with its own id.
+        #expect(delivered.count >= 12, "\(delivered.map { "\($0.webhookID ?? "") \($0.json?["data"]?["message_id"] ?? nil)" })")
+        #expect(Set(delivered.compactMap(\.webhookID)).count == 12, "each status event, under its own id")
         #expect(status.allSatisfy { $0.verified })
         // Every retry of one status event carries its webhook-id and the very same body.
         let retried = Dictionary(grouping: status, by: { $0.webhookID ?? "" }).values.filter { $0.count > 1 }
