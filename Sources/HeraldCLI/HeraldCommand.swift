@@ -21,7 +21,7 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (default: ./herald.yml, or $HERALD_CONFIG).")
     var config: String?
 
-    @Option(name: .long, help: "SQLite database file (or $HERALD_DATABASE).")
+    @Option(name: .long, help: "SQLite database file, or a postgres:// URL (or $HERALD_DATABASE_URL).")
     var database: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -29,7 +29,10 @@ struct CommonOptions: ParsableArguments {
 
     func load() throws -> HeraldConfiguration {
         var configuration = try HeraldConfiguration.load(file: config)
-        if let database { configuration.database = database }
+        if let database {
+            configuration.database = database
+            configuration.databaseSource = "--database"
+        }
         if let logLevel { configuration.logLevel = logLevel }
         return configuration
     }

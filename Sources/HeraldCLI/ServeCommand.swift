@@ -35,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
             "Herald is starting",
             metadata: [
                 "url": "http://\(configuration.host):\(configuration.port)",
-                "database": "\(configuration.sqlitePath)",
+                "database": "\(configuration.databaseDisplayName)",
                 "catalog": "\(configuration.eventTypes.count) event types from \(configuration.configFile ?? "no file")",
                 "operator_routes": "\(configuration.adminKey == nil ? "disabled (set HERALD_ADMIN_KEY)" : "enabled")",
             ])
@@ -51,6 +51,6 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try common.load()
         _ = try await configuration.openEngine(logger: common.logger(configuration))
-        print("database \(configuration.sqlitePath) is up to date")
+        print("database \(configuration.databaseDisplayName) is up to date")
     }
 }

@@ -151,10 +151,12 @@ extension HeraldConfiguration {
         return text
     }
 
-    /// The outbox folder, resolved beside the database when relative.
+    /// The outbox folder, resolved beside the SQLite database (or in the working folder, with PostgreSQL) when relative.
     public var outboxPath: String {
         if email.outboxDirectory.hasPrefix("/") { return email.outboxDirectory }
-        let base = URL(fileURLWithPath: sqlitePath).deletingLastPathComponent()
+        let base =
+            PostgresStore.Configuration.isPostgresURL(database)
+            ? URL(fileURLWithPath: FileManager.default.currentDirectoryPath) : URL(fileURLWithPath: sqlitePath).deletingLastPathComponent()
         return base.appendingPathComponent(email.outboxDirectory).standardizedFileURL.path
     }
 

@@ -7,8 +7,11 @@ import Yams
 public struct HeraldConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
-    /// SQLite file path (`herald.sqlite`) or a `sqlite://` URL.
+    /// SQLite file path (`herald.sqlite`), a `sqlite://` URL, or a `postgres://` URL for many nodes on one
+    /// PostgreSQL database (see ``PostgresStore/Configuration``).
     public var database = "herald.sqlite"
+    /// Where `database` was set (`HERALD_DATABASE_URL`, `database_url in herald.yml` …), for error messages.
+    public var databaseSource = "database"
     /// Operator key that may create tenants over HTTP; operator routes are closed without it.
     public var adminKey: String?
     /// Secret that signs subscriber tokens; generated and stored in the database when not given.
@@ -85,6 +88,7 @@ extension HeraldConfiguration {
         }
         var server: Server?
         var database: String?
+        var database_url: String?
         var admin_key: String?
         var secret: String?
         var default_locale: String?
@@ -134,7 +138,14 @@ extension HeraldConfiguration {
         if let value = file.server?.host { host = value }
         if let value = file.server?.port { port = value }
         if let value = file.server?.max_body_bytes { maxBodyBytes = value }
-        if let value = file.database { database = value }
+        if let value = file.database {
+            database = value
+            databaseSource = "database in \(path)"
+        }
+        if let value = file.database_url {
+            database = value
+            databaseSource = "database_url in \(path)"
+        }
         if let value = file.admin_key { adminKey = value }
         if let value = file.secret { secret = value }
         if let value = file.default_locale { defaultLocale = value }
@@ -182,7 +193,14 @@ extension HeraldConfiguration {
         }
         if let value = environment["HERALD_HOST"] { host = value }
         if let value = try int("HERALD_PORT") { port = value }
-        if let value = environment["HERALD_DATABASE_URL"] ?? environment["HERALD_DATABASE"] { database = value }
+        if let value = environment["HERALD_DATABASE"] {
+            database = value
+            databaseSource = "HERALD_DATABASE"
+        }
+        if let value = environment["HERALD_DATABASE_URL"] {
+            database = value
+            databaseSource = "HERALD_DATABASE_URL"
+        }
         if let value = environment["HERALD_ADMIN_KEY"] { adminKey = value }
         if let value = environment["HERALD_SECRET"] { secret = value }
         if let value = environment["HERALD_DEFAULT_LOCALE"] { defaultLocale = value }
@@ -221,8 +239,12 @@ extension HeraldConfiguration {
     public func validate() throws {
         var problems: [String] = []
         if !(0...65535).contains(port) { problems.append("port \(port) is not between 0 (any free port) and 65535") }
-        if database.contains("://"), !database.hasPrefix("sqlite://") {
-            problems.append("database '\(database)': only SQLite (a file path or sqlite:// URL) is supported by this build")
+        do {
+            _ = try databaseLocation()
+        } catch let error as ConfigurationError {
+            problems.append(error.description)
+        } catch {
+            problems.append("\(databaseSource): \(error)")
         }
         if dispatch.batchSize < 1 || dispatch.criticalBatchSize < 1 || dispatch.workers < 1 || dispatch.fanoutChunkSize < 1
             || dispatch.completionChunk < 1

@@ -59,7 +59,7 @@ public final class HeraldEngine: Sendable {
     /// Opens (and migrates) the store and checks the catalog.
     ///
     /// - Parameters:
-    ///   - store: defaults to the SQLite file the configuration names.
+    ///   - store: defaults to the database the configuration names (a SQLite file or a PostgreSQL URL).
     ///   - channels: delivery channels; the in-app inbox is always present.
     public init(
         configuration: HeraldConfiguration, store: (any Store)? = nil, channels: [any DeliveryChannel] = [],
@@ -68,7 +68,9 @@ public final class HeraldEngine: Sendable {
         try configuration.validate()
         self.clock = clock
         self.configuration = configuration
-        let store = try store ?? SQLiteStore(path: configuration.sqlitePath)
+        let opened: any Store
+        if let store { opened = store } else { opened = try await configuration.openStore(logger: logger) }
+        let store = opened
         try await store.migrate()
         self.store = store
         self.catalog = Catalog(shared: configuration.eventTypes, store: store)

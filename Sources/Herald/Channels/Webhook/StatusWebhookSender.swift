@@ -60,6 +60,8 @@ public final class StatusWebhookSender: Service, Sendable {
                     }
                     let results = await send(batch)
                     try await store.finishStatusWebhooks(results, owner: owner, now: Date())
+                } catch is CancellationError {
+                    break
                 } catch {
                     logger.error("status webhook sender failed; claimed rows are retried when their lease ends", metadata: ["error": "\(error)"])
                     await wakeup.wait(upTo: pollIntervalSeconds)

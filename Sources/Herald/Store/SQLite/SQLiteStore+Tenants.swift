@@ -134,15 +134,8 @@ extension SQLiteStore {
     /// The channels on which the tenant names its own destination, for the planner: chat when its chat
     /// settings list a webhook, webhook when it has an enabled webhook endpoint.
     static func tenantDestinations(_ db: Database, tenantID: String) throws -> Set<ChannelKind> {
-        var channels: Set<ChannelKind> = []
-        if let text = try tenantSetting(db, tenantID: tenantID, key: "chat"), let chat = decodeJSON(ChatSettings.self, text), !chat.webhooks.isEmpty {
-            channels.insert(.chat)
-        }
-        if let text = try tenantSetting(db, tenantID: tenantID, key: WebhookSettingsStore.key),
-            let webhook = decodeJSON(WebhookSettings.self, text), webhook.hasEnabledEndpoint
-        {
-            channels.insert(.webhook)
-        }
-        return channels
+        TenantDestinations.channels(
+            chat: try tenantSetting(db, tenantID: tenantID, key: "chat"),
+            webhook: try tenantSetting(db, tenantID: tenantID, key: WebhookSettingsStore.key))
     }
 }

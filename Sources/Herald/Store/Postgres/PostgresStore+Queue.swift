@@ -1,0 +1,271 @@
+import Foundation
+import PostgresNIO
+
+extension PostgresStore {
+    public func claimMessages(owner: String, scope: ClaimScope, limit: Int, now: Date, leaseUntil: Date) async throws -> ClaimedBatch {
+        try await write { connection in
+            let nowMS = Self.ms(now)
+            let scopeFilter = scope == .criticalOnly ? "AND priority = 0" : ""
+            // The inner query walks the partial queue index in (priority, available_at) order; rows another
+            // node is claiming right now are skipped, not waited for. One statement claims and reads the batch.
+            let rows = try await connection.rows(
+                """
+                WITH due AS (
+                    SELECT id, available_at FROM messages
+                    WHERE status IN ('queued', 'sending') AND available_at <= \(nowMS) \(unescaped: scopeFilter)
+                    ORDER BY priority, available_at LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                ), claimed AS (
+                    UPDATE messages m SET status = 'sending', lease_owner = \(owner), available_at = \(Self.ms(leaseUntil)),
+                        attempts = m.attempts + 1, updated_at = \(nowMS)
+                    FROM due WHERE m.id = due.id
+                    RETURNING m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.subscriber_pk, due.available_at AS due_at
+                )
+                SELECT c.id, c.tenant_id, c.event_pk, c.channel, c.priority, c.attempts, \(unescaped: Self.subscriberColumns)
+                FROM claimed c JOIN subscribers s ON s.pk = c.subscriber_pk
+                ORDER BY c.priority, c.due_at, c.id
+                """, logger)
+            guard !rows.isEmpty else { return ClaimedBatch(messages: [], events: [:]) }
+
+            let eventPKs = Array(Set(try rows.map { try $0[2] as Int64 }))
+            var eventsByPK: [Int64: EventContext] = [:]
+            for row in try await connection.rows(
+                """
+                SELECT e.pk, e.id, e.tenant_id, t.name, e.type, e.payload, e.created_at FROM events e JOIN tenants t ON t.id = e.tenant_id
+                WHERE e.pk = ANY(\(eventPKs))
+                """, logger)
+            {
+                eventsByPK[try row[0]] = EventContext(
+                    id: try row[1], tenantID: try row[2], tenantName: try row[3], type: try row[4],
+                    payload: Self.decodeJSON([String: JSONValue].self, try row[5]) ?? [:], createdAt: Self.date(try row[6])!)
+            }
+            var messages: [ClaimedMessage] = []
+            messages.reserveCapacity(rows.count)
+            for row in rows {
+                guard let event = eventsByPK[try row[2]], let channel = ChannelKind(rawValue: try row[3]) else { continue }
+                messages.append(
+                    ClaimedMessage(
+                        rowID: try row[0], tenantID: try row[1], eventID: event.id, channel: channel, priority: Priority(rank: try row[4]) ?? .low,
+                        attempt: try row[5], subscriber: try Self.subscriber(from: row, at: 6)))
+            }
+            return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
+        }
+    }
+
+    public func complete(_ outcomes: [DeliveryOutcome], owner: String, now: Date) async throws -> [Int64] {
+        guard !outcomes.isEmpty else { return [] }
+        return try await write { connection in
+            let nowMS = Self.ms(now)
+            var updated: Set<Int64> = []
+            let perStatement = SQLValues.rowsPerStatement(columns: 15)
+            for start in stride(from: 0, to: outcomes.count, by: perStatement) {
+                var shared = PostgresBindings()
+                shared.append(nowMS)
+                shared.append(owner)
+                var values = SQLValues(
+                    types: [
+                        "bigint", "text", "text", "text", "bigint", "bigint", "text", "text", "text", "integer",
+                        "integer", "bigint", "double precision", "text", "text",
+                    ], after: shared)
+                for outcome in outcomes[start..<min(start + perStatement, outcomes.count)] {
+                    let succeeded = outcome.status == .sent || outcome.status == .delivered
+                    let attempt = outcome.attempt
+                    values.append { row in
+                        row.bind(outcome.rowID)
+                        row.bind(outcome.status.rawValue)
+                        row.bind(outcome.reason)
+                        row.bind(succeeded ? nil : attempt.detail)
+                        row.bind(outcome.retryAt.map(Self.ms) ?? nowMS)
+                        row.bind(succeeded ? nowMS : nil)
+                        row.bind(outcome.inbox?.title)
+                        row.bind(outcome.inbox?.body)
+                        row.bind(outcome.inbox?.actionURL)
+                        row.bind(outcome.refundsAttempt ? 1 : 0)
+                        row.bind(attempt.number)
+                        row.bind(Self.ms(attempt.startedAt))
+                        row.bind(attempt.durationMs)
+                        row.bind(attempt.outcome.rawValue)
+                        row.bind(attempt.detail)
+                    }
+                }
+                // Only rows still leased to this owner change; no change means the lease was lost (reclaimed
+                // or cancelled), and then this attempt's result is not the message's, so no attempt is recorded.
+                let rows = try await connection.rows(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            WITH outcome(id, status, reason, last_error, available_at, sent_at, title, body, action_url, refund,
+                                         number, started_at, duration_ms, result, detail) AS (VALUES \(values.sql)),
+                            updated AS (
+                                UPDATE messages m SET status = o.status, reason = o.reason, last_error = o.last_error,
+                                    available_at = o.available_at, lease_owner = NULL, sent_at = coalesce(o.sent_at, m.sent_at),
+                                    title = coalesce(o.title, m.title), body = coalesce(o.body, m.body),
+                                    action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = m.attempts - o.refund
+                                FROM outcome o WHERE m.id = o.id AND m.status = 'sending' AND m.lease_owner = $2
+                                RETURNING m.id
+                            )
+                            INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail)
+                            SELECT o.id, o.number, o.started_at, o.duration_ms, o.result, o.detail FROM outcome o JOIN updated u ON u.id = o.id
+                            RETURNING message_id
+                            """, binds: values.bindings), logger)
+                for row in rows { updated.insert(try row[0]) }
+            }
+            return outcomes.map(\.rowID).filter { updated.contains($0) }
+        }
+    }
+
+    // MARK: Activity log
+
+    static let messageColumns = """
+        m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
+        m.created_at, m.updated_at, m.available_at, m.sent_at
+        """
+
+    static func message(from row: SQLRow) throws -> Message {
+        Message(
+            id: Message.publicID(try row[0]), eventId: try row[1], eventType: try row[2], subscriberId: try row[3],
+            channel: ChannelKind(rawValue: try row[4]) ?? .inApp, priority: Priority(rank: try row[5]) ?? .low,
+            status: MessageStatus(rawValue: try row[6]) ?? .queued, reason: try row[7], attempts: try row[8], lastError: try row[9],
+            createdAt: date(try row[10])!, updatedAt: date(try row[11])!, availableAt: date(try row[12]), sentAt: date(try row[13]))
+    }
+
+    public func messages(tenantID: String, _ query: MessageQuery) async throws -> Page<Message> {
+        try await read { connection in
+            var eventPK: Int64?
+            var subscriberPK: Int64?
+            if let eventID = query.eventID {
+                guard
+                    let pk: Int64 = try await connection.rows(
+                        "SELECT pk FROM events WHERE tenant_id = \(tenantID) AND id = \(eventID)", logger
+                    ).first.map({ try $0[0] })
+                else { return Page(items: [], nextCursor: nil) }
+                eventPK = pk
+            }
+            if let subscriberID = query.subscriberID {
+                guard let pk = try await Self.tenantSubscriberPK(connection, logger, tenantID: tenantID, id: subscriberID) else {
+                    return Page(items: [], nextCursor: nil)
+                }
+                subscriberPK = pk
+            }
+            let rows = try await connection.rows(
+                """
+                SELECT \(unescaped: Self.messageColumns) FROM messages m
+                JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                WHERE m.tenant_id = \(tenantID)
+                AND (\(eventPK)::bigint IS NULL OR m.event_pk = \(eventPK))
+                AND (\(subscriberPK)::bigint IS NULL OR m.subscriber_pk = \(subscriberPK))
+                AND (\(query.channel?.rawValue)::text IS NULL OR m.channel = \(query.channel?.rawValue))
+                AND (\(query.status?.rawValue)::text IS NULL OR m.status = \(query.status?.rawValue))
+                AND (\(query.since.map(Self.ms))::bigint IS NULL OR m.created_at >= \(query.since.map(Self.ms)))
+                AND (\(query.until.map(Self.ms))::bigint IS NULL OR m.created_at < \(query.until.map(Self.ms)))
+                AND m.id < \(query.cursor ?? Int64.max)
+                ORDER BY m.id DESC LIMIT \(query.limit + 1)
+                """, logger)
+            let items = try rows.prefix(query.limit).map(Self.message(from:))
+            return Page(items: items, nextCursor: rows.count > query.limit ? Cursor.encode(try rows[query.limit - 1][0]) : nil)
+        }
+    }
+
+    public func message(tenantID: String, id: Int64) async throws -> (Message, [DeliveryAttempt])? {
+        try await read { connection in
+            guard
+                let row = try await connection.rows(
+                    """
+                    SELECT \(unescaped: Self.messageColumns) FROM messages m
+                    JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                    WHERE m.id = \(id) AND m.tenant_id = \(tenantID)
+                    """, logger
+                ).first
+            else { return nil }
+            let attempts = try await connection.rows(
+                "SELECT number, started_at, duration_ms, outcome, detail FROM attempts WHERE message_id = \(id) ORDER BY id", logger
+            ).map {
+                DeliveryAttempt(
+                    number: try $0[0], startedAt: Self.date(try $0[1])!, durationMs: try $0[2],
+                    outcome: DeliveryAttempt.Outcome(rawValue: try $0[3]) ?? .permanentFailure, detail: try $0[4])
+            }
+            return (try Self.message(from: row), attempts)
+        }
+    }
+
+    public func retryMessage(tenantID: String, id: Int64, now: Date) async throws -> Message? {
+        let found: Bool = try await write { connection in
+            guard
+                let status: String = try await connection.rows(
+                    "SELECT status FROM messages WHERE id = \(id) AND tenant_id = \(tenantID) FOR UPDATE", logger
+                ).first.map({ try $0[0] })
+            else { return false }
+            guard status == MessageStatus.failed.rawValue || status == MessageStatus.deadLettered.rawValue else {
+                throw HeraldError.conflict("message \(Message.publicID(id)) is \(status); only failed or dead-lettered messages can be retried")
+            }
+            try await connection.run(
+                """
+                UPDATE messages SET status = 'queued', attempts = 0, reason = NULL, available_at = \(Self.ms(now)), lease_owner = NULL,
+                    updated_at = \(Self.ms(now))
+                WHERE id = \(id)
+                """, logger)
+            return true
+        }
+        guard found else { return nil }
+        return try await message(tenantID: tenantID, id: id)?.0
+    }
+
+    // MARK: Operations
+
+    public func queueDepth(now: Date) async throws -> QueueDepth {
+        try await read { connection in
+            var byPriority = Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, 0) })
+            for row in try await connection.rows(
+                "SELECT priority, count(*) FROM messages WHERE status IN ('queued', 'sending') GROUP BY priority", logger)
+            {
+                if let priority = Priority(rank: try row[0]) { byPriority[priority.rawValue] = try row[1] }
+            }
+            let jobs: Int = try await connection.rows("SELECT count(*) FROM fanout_jobs WHERE status = 'pending'", logger)[0][0]
+            return QueueDepth(byPriority: byPriority, fanoutJobs: jobs)
+        }
+    }
+
+    public func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
+        try await write { connection in
+            let nowMS = Self.ms(now)
+            let messages = try await connection.count(
+                """
+                DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE expires_at < \(nowMS) LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """, logger)
+            let events = try await connection.count(
+                """
+                DELETE FROM events WHERE pk IN (
+                    SELECT pk FROM events e WHERE expires_at < \(nowMS)
+                    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_pk = e.pk) LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING pk
+                """, logger)
+            let keys = try await connection.count(
+                "DELETE FROM idempotency_keys WHERE created_at < \(Self.ms(idempotencyCutoff)) RETURNING key", logger)
+            return CleanupResult(messages: messages, events: events, idempotencyKeys: keys)
+        }
+    }
+
+    public func deliveryStats(tenantID: String, since: Date) async throws -> (counts: [StatsCountRow], sortedLatenciesMs: [Double]) {
+        try await read { connection in
+            let sinceMS = Self.ms(since)
+            var counts: [StatsCountRow] = []
+            for row in try await connection.rows(
+                """
+                SELECT e.type, m.channel, m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
+                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) GROUP BY e.type, m.channel, m.status
+                """, logger)
+            {
+                guard let channel = ChannelKind(rawValue: try row[1]), let status = MessageStatus(rawValue: try row[2]) else { continue }
+                counts.append(StatsCountRow(eventType: try row[0], channel: channel, status: status, count: try row[3]))
+            }
+            let latencies: [Double] = try await connection.rows(
+                """
+                SELECT (m.sent_at - e.created_at)::double precision AS latency FROM messages m JOIN events e ON e.pk = m.event_pk
+                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) AND m.status IN ('sent', 'delivered') AND m.sent_at IS NOT NULL
+                ORDER BY latency
+                """, logger
+            ).map { try $0[0] }
+            return (counts, latencies)
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// The store for many nodes: one PostgreSQL database that every Herald process shares, through postgres-nio.
+///
+/// Each store method is one transaction on a pooled connection. Claims take rows with
+/// `FOR UPDATE SKIP LOCKED`, so nodes never wait for each other's batches; leases (`available_at` of a
+/// `sending` row) hand a dead node's work to the others once they run out. Hot paths are one statement
+/// each (batches go as one multi-row `VALUES` or `unnest`), never a loop of round trips.
+///
+/// The store owns the task that runs its `PostgresClient` (the connection pool), from `open` until
+/// ``close()`` or until the store is released.
+public final class PostgresStore: Store {
+    public let configuration: Configuration
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects once to check the address, credentials and TLS (so a mistake is reported at startup with
+    /// the server's own words), then starts the connection pool.
+    public static func open(_ configuration: Configuration, logger: Logger = Logger(label: "herald.postgres")) async throws -> PostgresStore {
+        try await configuration.checkConnection(logger: logger)
+        let (started, starting) = AsyncStream<Void>.makeStream()
+        let store = PostgresStore(configuration: configuration, logger: logger, started: starting)
+        // The pool takes no lease before its run loop is up: wait for the runner to reach it.
+        for await _ in started { break }
+        return store
+    }
+
+    private init(configuration: Configuration, logger: Logger, started: AsyncStream<Void>.Continuation) {
+        self.configuration = configuration
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .notice)
+        self.logger = quiet
+        let client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: quiet)
+        self.client = client
+        self.runner = Task {
+            started.finish()
+            await client.run()
+        }
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    /// Closes the pool's connections. The store cannot be used afterwards.
+    public func close() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    public func migrate() async throws {
+        try await write { connection in
+            // One node migrates at a time; the others wait here, then find the schema current.
+            try await connection.run("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
+            try await connection.run(
+                "CREATE TABLE IF NOT EXISTS herald_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger)
+            let applied = Set(try await connection.rows("SELECT identifier FROM herald_migrations", logger).map { try $0[0] as String })
+            for migration in Self.migrations where !applied.contains(migration.identifier) {
+                for statement in migration.statements {
+                    try await connection.run(PostgresQuery(unsafeSQL: statement), logger)
+                }
+                try await connection.run(
+                    "INSERT INTO herald_migrations(identifier, applied_at) VALUES (\(migration.identifier), \(Self.ms(Date())))", logger)
+            }
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await read { connection in try await connection.rows("SELECT 1", logger) }
+    }
+
+    /// Lease expiry hands a dead node's claims to the others: no node can tell that it is the only one.
+    public func prepareDispatcher(now: Date) async throws -> Int { 0 }
+
+    public func setting(_ key: String, default candidate: String) async throws -> String {
+        try await write { connection in
+            try await connection.run("INSERT INTO settings(key, value) VALUES (\(key), \(candidate)) ON CONFLICT (key) DO NOTHING", logger)
+            return try await connection.rows("SELECT value FROM settings WHERE key = \(key)", logger).first.map { try $0[0] as String }
+                ?? candidate
+        }
+    }
+
+    /// `pg_advisory_xact_lock`'s first key for migrations ("HRLD"); the second is the schema's hash.
+    static let migrationLockKey: Int32 = 0x4852_4C44
+}
+
+// MARK: - Transactions
+
+extension PostgresStore {
+    /// Runs `body` on a pooled connection outside a transaction (each statement commits on its own): for reads.
+    func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(connection) }
+    }
+
+    /// Runs `body` in one transaction, committed when it returns and rolled back when it throws. The
+    /// error thrown is `body`'s own (a `HeraldError` stays one), not a wrapper.
+    func write<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.run("BEGIN", logger)
+            let value: T
+            do {
+                value = try await body(connection)
+            } catch {
+                try? await connection.run("ROLLBACK", logger)
+                throw error
+            }
+            try await connection.run("COMMIT", logger)
+            return value
+        }
+    }
+
+    /// Runs `body` inside a savepoint of the caller's transaction: a throw undoes only what `body` wrote.
+    static func savepoint<T>(_ connection: PostgresConnection, _ logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await connection.run("SAVEPOINT request", logger)
+        do {
+            let value = try await body()
+            try await connection.run("RELEASE SAVEPOINT request", logger)
+            return value
+        } catch {
+            try await connection.run("ROLLBACK TO SAVEPOINT request", logger)
+            throw error
+        }
+    }
+}
+
+// MARK: - Rows and statements
+
+/// One result row, read by position like GRDB's `row[0]`.
+struct SQLRow {
+    let row: PostgresRandomAccessRow
+
+    subscript<T: PostgresDecodable>(_ index: Int) -> T {
+        get throws { try row[index].decode(T.self) }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs a statement and returns its rows.
+    func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        for try await row in try await self.query(query, logger: logger) {
+            rows.append(SQLRow(row: row.makeRandomAccess()))
+        }
+        return rows
+    }
+
+    /// Runs a statement, discarding any rows.
+    func run(_ query: PostgresQuery, _ logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+
+    /// Runs a statement ending in `RETURNING …` and counts the rows it returned.
+    func count(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
+        var count = 0
+        for try await _ in try await self.query(query, logger: logger) { count += 1 }
+        return count
+    }
+}
+
+/// A multi-row `VALUES` list with bound parameters, for one-statement batch writes.
+///
+/// ```swift
+/// var values = SQLValues(types: ["bigint", "text"])
+/// values.append { $0.bind(id); $0.bind(name) }
+/// let query = PostgresQuery(unsafeSQL: "INSERT INTO t(id, name) VALUES \(values.sql)", binds: values.bindings)
+/// ```
+struct SQLValues {
+    let types: [String]
+    private(set) var bindings = PostgresBindings()
+    private(set) var rowCount = 0
+    /// Parameters already bound before the list (`$1` … `$offset`).
+    let offset: Int
+
+    init(types: [String], after bindings: PostgresBindings = PostgresBindings()) {
+        self.types = types
+        self.bindings = bindings
+        self.offset = bindings.count
+    }
+
+    struct Row {
+        fileprivate var bindings: PostgresBindings
+        fileprivate var count = 0
+
+        mutating func bind<Value: PostgresDynamicTypeEncodable>(_ value: Value?) {
+            bindings.append(value)
+            count += 1
+        }
+    }
+
+    mutating func append(_ build: (inout Row) -> Void) {
+        var row = Row(bindings: bindings)
+        build(&row)
+        precondition(row.count == types.count, "a VALUES row binds \(row.count) values for \(types.count) columns")
+        bindings = row.bindings
+        rowCount += 1
+    }
+
+    /// `($1::bigint, $2::text), ($3::bigint, $4::text)`: each placeholder cast, so NULLs have a type.
+    var sql: String {
+        var text = ""
+        var index = offset
+        for row in 0..<rowCount {
+            if row > 0 { text += ", " }
+            text += "("
+            for (column, type) in types.enumerated() {
+                index += 1
+                if column > 0 { text += ", " }
+                text += "$\(index)::\(type)"
+            }
+            text += ")"
+        }
+        return text
+    }
+
+    /// Rows per statement that keep a batch under PostgreSQL's 65,535 parameters.
+    static func rowsPerStatement(columns: Int) -> Int { max(1, 30_000 / max(columns, 1)) }
+}
+
+// MARK: - Helpers shared by the store's files
+
+extension PostgresStore {
+    static func ms(_ date: Date) -> Int64 { Timestamp.millis(date) }
+    static func date(_ millis: Int64?) -> Date? { millis.map(Timestamp.date(millis:)) }
+
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ text: String?) -> T? {
+        guard let text else { return nil }
+        return try? JSONCoding.decoder.decode(T.self, from: Data(text.utf8))
+    }
+
+    static func tenantSubscriberPK(_ connection: PostgresConnection, _ logger: Logger, tenantID: String, id: String) async throws -> Int64? {
+        try await connection.rows("SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(id)", logger).first.map { try $0[0] }
+    }
+
+    /// Subscriber columns in the order `subscriber(from:at:)` reads them.
+    static let subscriberColumns = "s.id, s.name, s.email, s.phone, s.locale, s.timezone, s.data, s.created_at, s.updated_at, s.quiet_hours"
+
+    static func subscriber(from row: SQLRow, at offset: Int) throws -> Subscriber {
+        var subscriber = Subscriber(
+            id: try row[offset], name: try row[offset + 1], email: try row[offset + 2], phone: try row[offset + 3], locale: try row[offset + 4],
+            timezone: try row[offset + 5], data: decodeJSON([String: JSONValue].self, try row[offset + 6]))
+        subscriber.createdAt = date(try row[offset + 7])
+        subscriber.updatedAt = date(try row[offset + 8])
+        subscriber.quietHours = decodeJSON(QuietHours.self, try row[offset + 9])
+        return subscriber
+    }
+}
