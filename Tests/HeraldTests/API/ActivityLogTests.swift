@@ -2,11 +2,11 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Activity log over HTTP")
+@Suite("Activity log over HTTP", .dropsPostgresSchemas)
 struct ActivityLogTests {
-    @Test("a message shows its attempt count and its attempt log; lists filter and paginate")
-    func messageDetailAndPagination() async throws {
-        let engine = try await TestEngine.make()
+    @Test("a message shows its attempt count and its attempt log; lists filter and paginate", arguments: StoreBackend.available)
+    func messageDetailAndPagination(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let recipients: [JSONValue] = (0..<5).map { .object(["id": .string("r\($0)")]) }

@@ -3,7 +3,7 @@ import Herald
 import HTTPTypes
 import Testing
 
-@Suite("Bad input gets problem+json and writes nothing")
+@Suite("Bad input gets problem+json and writes nothing", .dropsPostgresSchemas)
 struct BadInputTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
@@ -131,9 +131,9 @@ struct BadInputTests {
         }
     }
 
-    @Test("a body over the size limit gets 413")
-    func bodyTooLarge() async throws {
-        let engine = try await TestEngine.make { $0.maxBodyBytes = 4096 }
+    @Test("a body over the size limit gets 413", arguments: StoreBackend.available)
+    func bodyTooLarge(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend) { $0.maxBodyBytes = 4096 }
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let big = #"{"type": "payment_due", "recipients": ["s1"], "payload": {"unit": ""# + String(repeating: "x", count: 10_000) + #""}}"#

@@ -2,11 +2,11 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Bulk set-up over HTTP")
+@Suite("Bulk set-up over HTTP", .dropsPostgresSchemas)
 struct BulkSetupTests {
-    @Test("bulk subscribers, inline topic members, single-rule preferences and the event list")
-    func bulkSetup() async throws {
-        let engine = try await TestEngine.make()
+    @Test("bulk subscribers, inline topic members, single-rule preferences and the event list", arguments: StoreBackend.available)
+    func bulkSetup(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let people: [JSONValue] = (0..<300).map { .object(["id": .string("p\($0)"), "email": .string("p\($0)@example.com")]) }

@@ -3,11 +3,13 @@ import Herald
 import HTTPTypes
 import Testing
 
-@Suite("CORS for the inbox")
+@Suite("CORS for the inbox", .dropsPostgresSchemas)
 struct CORSTests {
-    @Test("an origin the token's tenant lists gets Access-Control-Allow-Origin on answers and preflights; others get none")
-    func allowedOrigins() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "an origin the token's tenant lists gets Access-Control-Allow-Origin on answers and preflights; others get none",
+        arguments: StoreBackend.available)
+    func allowedOrigins(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let a = try await api.createTenant("A")
             let b = try await api.createTenant("B")
@@ -46,9 +48,9 @@ struct CORSTests {
         }
     }
 
-    @Test("origins that could never match are refused with 422 naming the entry")
-    func invalidOrigins() async throws {
-        let engine = try await TestEngine.make()
+    @Test("origins that could never match are refused with 422 naming the entry", arguments: StoreBackend.available)
+    func invalidOrigins(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let reply = try await api.send(

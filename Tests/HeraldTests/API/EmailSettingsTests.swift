@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-@Suite("Tenant email settings over HTTP")
+@Suite("Tenant email settings over HTTP", .dropsPostgresSchemas)
 struct EmailSettingsTests {
     static let password = "pw-Zq81-never-shown-Kd22"
 
@@ -22,9 +22,9 @@ struct EmailSettingsTests {
         "unsubscribe_mailto": "unsubscribe@maplecourt.example",
     ]
 
-    @Test("PUT stores every field and GET reads it back, with the effective sender and transport")
-    func roundTrip() async throws {
-        let engine = try await TestEngine.make()
+    @Test("PUT stores every field and GET reads it back, with the effective sender and transport", arguments: StoreBackend.available)
+    func roundTrip(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("Maple Court")
             let put = try await api.send(.put, "/v1/settings/email", auth: tenant.key, json: Self.fullSettings)
@@ -57,9 +57,9 @@ struct EmailSettingsTests {
         }
     }
 
-    @Test("the password is shown as ******** and sending that placeholder back keeps the stored one")
-    func redaction() async throws {
-        let engine = try await TestEngine.make()
+    @Test("the password is shown as ******** and sending that placeholder back keeps the stored one", arguments: StoreBackend.available)
+    func redaction(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let put = try await api.send(.put, "/v1/settings/email", auth: tenant.key, json: Self.fullSettings)
@@ -163,9 +163,9 @@ struct EmailSettingsTests {
         #expect(!"\(withPassword.redacted)".contains(Self.password))
     }
 
-    @Test("bad settings answer 422 naming every bad field, and nothing is stored")
-    func validation() async throws {
-        let engine = try await TestEngine.make()
+    @Test("bad settings answer 422 naming every bad field, and nothing is stored", arguments: StoreBackend.available)
+    func validation(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             try await api.send(.put, "/v1/settings/email", auth: tenant.key, json: ["from_address": "good@example.com"])
@@ -197,9 +197,9 @@ struct EmailSettingsTests {
         }
     }
 
-    @Test("a value of the wrong type, a missing SMTP host and malformed JSON name their field")
-    func decodingErrors() async throws {
-        let engine = try await TestEngine.make()
+    @Test("a value of the wrong type, a missing SMTP host and malformed JSON name their field", arguments: StoreBackend.available)
+    func decodingErrors(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let port = try await api.send(.put, "/v1/settings/email", auth: tenant.key, json: ["smtp": ["host": "smtp.example", "port": "587"]])
@@ -219,9 +219,9 @@ struct EmailSettingsTests {
         }
     }
 
-    @Test("DELETE goes back to the server's defaults")
-    func delete() async throws {
-        let engine = try await TestEngine.make { configuration in
+    @Test("DELETE goes back to the server's defaults", arguments: StoreBackend.available)
+    func delete(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend) { configuration in
             configuration.email.fromAddress = "herald@server.example"
             configuration.email.fromName = "Herald Server"
             configuration.email.smtp = SMTPServerConfiguration(
@@ -258,9 +258,9 @@ struct EmailSettingsTests {
         }
     }
 
-    @Test("with no SMTP server anywhere, the effective transport is the outbox")
-    func outboxTransport() async throws {
-        let engine = try await TestEngine.make { $0.email.smtp = nil }
+    @Test("with no SMTP server anywhere, the effective transport is the outbox", arguments: StoreBackend.available)
+    func outboxTransport(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend) { $0.email.smtp = nil }
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let reply = try await api.send(.get, "/v1/settings/email", auth: tenant.key)
@@ -269,9 +269,9 @@ struct EmailSettingsTests {
         }
     }
 
-    @Test("settings need the tenant's key and stay within the tenant")
-    func authAndIsolation() async throws {
-        let engine = try await TestEngine.make()
+    @Test("settings need the tenant's key and stay within the tenant", arguments: StoreBackend.available)
+    func authAndIsolation(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let a = try await api.createTenant("A")
             let b = try await api.createTenant("B")

@@ -3,11 +3,11 @@ import Herald
 import HTTPTypes
 import Testing
 
-@Suite("Tenant and subscriber isolation")
+@Suite("Tenant and subscriber isolation", .dropsPostgresSchemas)
 struct TenantIsolationTests {
-    @Test("tenant B's key gets 404 for tenant A's events, subscribers, topics and messages")
-    func tenantsAreIsolated() async throws {
-        let engine = try await TestEngine.make()
+    @Test("tenant B's key gets 404 for tenant A's events, subscribers, topics and messages", arguments: StoreBackend.available)
+    func tenantsAreIsolated(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let a = try await api.createTenant("A")
             let b = try await api.createTenant("B")
@@ -40,9 +40,9 @@ struct TenantIsolationTests {
         }
     }
 
-    @Test("subscriber X's token cannot read or change Y's inbox")
-    func subscriberTokensAreScoped() async throws {
-        let engine = try await TestEngine.make()
+    @Test("subscriber X's token cannot read or change Y's inbox", arguments: StoreBackend.available)
+    func subscriberTokensAreScoped(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             for id in ["x", "y"] { try await api.send(.put, "/v1/subscribers/\(id)", auth: tenant.key, json: [:]) }
@@ -83,9 +83,9 @@ struct TenantIsolationTests {
         }
     }
 
-    @Test("a revoked API key stops working at once")
-    func keyRevocation() async throws {
-        let engine = try await TestEngine.make()
+    @Test("a revoked API key stops working at once", arguments: StoreBackend.available)
+    func keyRevocation(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             let second = try await api.send(.post, "/v1/api-keys", auth: tenant.key, json: ["name": "ci"])

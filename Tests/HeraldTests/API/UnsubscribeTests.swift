@@ -6,15 +6,15 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("One-click unsubscribe links")
+@Suite("One-click unsubscribe links", .dropsPostgresSchemas)
 struct UnsubscribeTests {
     static let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]
     static let announcement: JSONValue = ["title": "Lift out of service", "excerpt": "Block B lift is being repaired."]
     static let reply: JSONValue = ["author_name": "Bo", "excerpt": "Agreed", "thread_url": "https://maplecourt.example/t/1"]
 
     /// An engine whose email channel accepts everything, so delivered and suppressed email can be told apart.
-    static func engine() async throws -> HeraldEngine {
-        try await TestEngine.make(channels: [ScriptedChannel(kind: .email, script: [])])
+    static func engine(on backend: StoreBackend = .sqlite) async throws -> HeraldEngine {
+        try await TestEngine.make(on: backend, channels: [ScriptedChannel(kind: .email, script: [])])
     }
 
     /// The path and query of the subscriber's unsubscribe link, for the in-process client.
@@ -76,9 +76,9 @@ struct UnsubscribeTests {
             sourceLocation: sourceLocation)
     }
 
-    @Test("opening the link turns off that event type's email, and the next one is suppressed as unsubscribed")
-    func linkUnsubscribesFromEventType() async throws {
-        let engine = try await Self.engine()
+    @Test("opening the link turns off that event type's email, and the next one is suppressed as unsubscribed", arguments: StoreBackend.available)
+    func linkUnsubscribesFromEventType(_ backend: StoreBackend) async throws {
+        let engine = try await Self.engine(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("Maple Court")
             try await api.send(.put, "/v1/subscribers/alice", auth: tenant.key, json: ["email": "alice@example.com"])
@@ -147,9 +147,9 @@ struct UnsubscribeTests {
         }
     }
 
-    @Test("a POST with any body, or none, is accepted")
-    func anyBody() async throws {
-        let engine = try await Self.engine()
+    @Test("a POST with any body, or none, is accepted", arguments: StoreBackend.available)
+    func anyBody(_ backend: StoreBackend) async throws {
+        let engine = try await Self.engine(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             try await api.send(.put, "/v1/subscribers/alice", auth: tenant.key, json: ["email": "alice@example.com"])
@@ -216,9 +216,9 @@ struct UnsubscribeTests {
         }
     }
 
-    @Test("the page's button finishes the job: GET one type, then POST the form for all")
-    func pageButton() async throws {
-        let engine = try await Self.engine()
+    @Test("the page's button finishes the job: GET one type, then POST the form for all", arguments: StoreBackend.available)
+    func pageButton(_ backend: StoreBackend) async throws {
+        let engine = try await Self.engine(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
             try await api.send(.put, "/v1/subscribers/alice", auth: tenant.key, json: ["email": "alice@example.com"])
@@ -235,9 +235,9 @@ struct UnsubscribeTests {
         }
     }
 
-    @Test("forged, altered, missing and cross-tenant tokens are refused and change nothing")
-    func badTokens() async throws {
-        let engine = try await Self.engine()
+    @Test("forged, altered, missing and cross-tenant tokens are refused and change nothing", arguments: StoreBackend.available)
+    func badTokens(_ backend: StoreBackend) async throws {
+        let engine = try await Self.engine(on: backend)
         try await engine.testAPI { api in
             let a = try await api.createTenant("A")
             let b = try await api.createTenant("B")
@@ -304,9 +304,9 @@ struct UnsubscribeTests {
         }
     }
 
-    @Test("critical event types are still delivered after unsubscribing from all email")
-    func criticalStillDelivered() async throws {
-        let engine = try await Self.engine()
+    @Test("critical event types are still delivered after unsubscribing from all email", arguments: StoreBackend.available)
+    func criticalStillDelivered(_ backend: StoreBackend) async throws {
+        let engine = try await Self.engine(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("Maple Court")
             try await api.send(.put, "/v1/subscribers/alice", auth: tenant.key, json: ["email": "alice@example.com"])
@@ -327,9 +327,9 @@ struct UnsubscribeTests {
         }
     }
 
-    @Test("a tenant's own event type with an email template can be unsubscribed from")
-    func tenantEventType() async throws {
-        let engine = try await Self.engine()
+    @Test("a tenant's own event type with an email template can be unsubscribed from", arguments: StoreBackend.available)
+    func tenantEventType(_ backend: StoreBackend) async throws {
+        let engine = try await Self.engine(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("Clinic")
             try await api.send(.put, "/v1/subscribers/alice", auth: tenant.key, json: ["email": "alice@example.com"])
@@ -350,9 +350,9 @@ struct UnsubscribeTests {
         }
     }
 
-    @Test("tenant names and event type names are escaped in the page")
-    func escaping() async throws {
-        let engine = try await Self.engine()
+    @Test("tenant names and event type names are escaped in the page", arguments: StoreBackend.available)
+    func escaping(_ backend: StoreBackend) async throws {
+        let engine = try await Self.engine(on: backend)
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("<script>alert(\"x\")</script> & 'Sons'")
             try await api.send(.put, "/v1/subscribers/alice", auth: tenant.key, json: ["email": "alice@example.com"])
@@ -371,9 +371,9 @@ struct UnsubscribeTests {
         }
     }
 
-    @Test("the link is the public URL, /unsubscribe and a percent-safe token that verifies")
-    func linkFormat() async throws {
-        let engine = try await TestEngine.make { $0.email.publicURL = "https://herald.example.com/notify/" }
+    @Test("the link is the public URL, /unsubscribe and a percent-safe token that verifies", arguments: StoreBackend.available)
+    func linkFormat(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend) { $0.email.publicURL = "https://herald.example.com/notify/" }
         let url = engine.unsubscribeURL(tenantID: "t_1", subscriberID: "flat 12/ä", eventType: "newsletter")
         #expect(url.hasPrefix("https://herald.example.com/notify/unsubscribe?token="))
         let components = try #require(URLComponents(string: url))

@@ -2,11 +2,13 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Delayed triggers")
+@Suite("Delayed triggers", .dropsPostgresSchemas)
 struct DelayTests {
-    @Test("delay holds every message of the event until then; delay with send_at, or a malformed delay, is refused naming delay")
-    func delay() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "delay holds every message of the event until then; delay with send_at, or a malformed delay, is refused naming delay",
+        arguments: StoreBackend.available)
+    func delay(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
         var trigger = Trigger(type: "announcement_posted", recipients: [.subscriber(ids[0])], payload: ["title": "Later", "excerpt": "x"])
         trigger.delay = "15m"

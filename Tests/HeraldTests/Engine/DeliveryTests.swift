@@ -2,11 +2,12 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Trigger to inbox")
+@Suite("Trigger to inbox", .dropsPostgresSchemas)
 struct DeliveryTests {
-    @Test("three subscribers, one opted out of in-app: two inbox messages and one suppressed with reason preference")
-    func preferenceSuppression() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "three subscribers, one opted out of in-app: two inbox messages and one suppressed with reason preference", arguments: StoreBackend.available)
+    func preferenceSuppression(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(3)
         _ = try await engine.setPreferences(
             tenantID: tenant.id, subscriberID: ids[2], rules: [PreferenceRule(eventType: "announcement_posted", channel: "in_app", enabled: false)],
@@ -39,9 +40,9 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a critical event reaches a subscriber who turned everything off")
-    func criticalBypassesPreferences() async throws {
-        let engine = try await TestEngine.make()
+    @Test("a critical event reaches a subscriber who turned everything off", arguments: StoreBackend.available)
+    func criticalBypassesPreferences(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
         _ = try await engine.setPreferences(tenantID: tenant.id, subscriberID: ids[0], rules: [PreferenceRule(enabled: false)], replace: true)
         try await engine.whileRunning {
@@ -61,9 +62,9 @@ struct DeliveryTests {
         }
     }
 
-    @Test("50 concurrent identical requests with one Idempotency-Key create one event")
-    func concurrentIdempotency() async throws {
-        let engine = try await TestEngine.make()
+    @Test("50 concurrent identical requests with one Idempotency-Key create one event", arguments: StoreBackend.available)
+    func concurrentIdempotency(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(2)
         let trigger = Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "Hello", "excerpt": "x"])
         let results = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
@@ -85,9 +86,9 @@ struct DeliveryTests {
         await #expect(throws: HeraldError.self) { try await engine.trigger(changed, tenantID: tenant.id, idempotencyKey: "same-key") }
     }
 
-    @Test("a topic fans out to every member exactly once, applying preferences")
-    func topicFanout() async throws {
-        let engine = try await TestEngine.make { $0.dispatch.fanoutChunkSize = 97 }
+    @Test("a topic fans out to every member exactly once, applying preferences", arguments: StoreBackend.available)
+    func topicFanout(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend) { $0.dispatch.fanoutChunkSize = 97 }
         let (tenant, ids) = try await engine.tenantWithSubscribers(1000)
         _ = try await engine.upsertTopic(tenantID: tenant.id, key: "residents", name: "Residents")
         _ = try await engine.addTopicMembers(tenantID: tenant.id, key: "residents", subscriberIDs: ids)
@@ -113,9 +114,9 @@ struct DeliveryTests {
         }
     }
 
-    @Test("cancelling an event stops what has not gone out")
-    func cancellation() async throws {
-        let engine = try await TestEngine.make()
+    @Test("cancelling an event stops what has not gone out", arguments: StoreBackend.available)
+    func cancellation(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(3)
         let later = Date().addingTimeInterval(3600)
         let (receipt, _) = try await engine.trigger(
@@ -129,8 +130,8 @@ struct DeliveryTests {
         #expect(details.messages.allSatisfy { $0.status == .cancelled })
     }
 
-    @Test("transient failures retry with backoff, then dead-letter; retry requeues and delivers")
-    func retriesAndDeadLetters() async throws {
+    @Test("transient failures retry with backoff, then dead-letter; retry requeues and delivers", arguments: StoreBackend.available)
+    func retriesAndDeadLetters(_ backend: StoreBackend) async throws {
         let failing = ScriptedChannel(kind: .email, script: Array(repeating: .transientFailure("421 try later"), count: 3))
         // A long lease: on a loaded machine a 2 s lease can expire mid-batch, and the reclaim would use up an attempt.
         let engine = try await TestEngine.make(
@@ -162,9 +163,9 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a lease left by a dead dispatcher is reclaimed and delivered once")
-    func leaseReclaim() async throws {
-        let engine = try await TestEngine.make { $0.dispatch.leaseSeconds = 0.3 }
+    @Test("a lease left by a dead dispatcher is reclaimed and delivered once", arguments: StoreBackend.available)
+    func leaseReclaim(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend) { $0.dispatch.leaseSeconds = 0.3 }
         let (tenant, ids) = try await engine.tenantWithSubscribers(5)
         let (receipt, _) = try await engine.trigger(
             Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "T", "excerpt": "x"]),
@@ -191,15 +192,15 @@ struct DeliveryTests {
         #expect(late.isEmpty)
     }
 
-    @Test("typed events from a Swift app go through the same validation")
-    func typedEvents() async throws {
+    @Test("typed events from a Swift app go through the same validation", arguments: StoreBackend.available)
+    func typedEvents(_ backend: StoreBackend) async throws {
         struct VisitorArrival: EventKind {
             static let key = "visitor_arrival"
             var visitor_name: String
             var arrived_at: String
             var url: String
         }
-        let engine = try await TestEngine.make()
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
         let receipt = try await engine.send(
             VisitorArrival(visitor_name: "Ana", arrived_at: "2026-11-21T10:00:00Z", url: "https://estate.example/gate/1"), to: [.subscriber(ids[0])],
@@ -212,9 +213,9 @@ struct DeliveryTests {
         await #expect(throws: HeraldError.self) { try await engine.send(Wrong(visitor: "Ana"), to: [.subscriber(ids[0])], tenantID: tenant.id) }
     }
 
-    @Test("retention removes expired events and messages")
-    func retention() async throws {
-        let engine = try await TestEngine.make()
+    @Test("retention removes expired events and messages", arguments: StoreBackend.available)
+    func retention(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(2)
         let (receipt, _) = try await engine.trigger(
             Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "T", "excerpt": "x"]),

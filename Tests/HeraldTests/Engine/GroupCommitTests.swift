@@ -2,17 +2,17 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Group commit of concurrent single triggers")
+@Suite("Group commit of concurrent single triggers", .dropsPostgresSchemas)
 struct GroupCommitTests {
     static func refused(_ index: Int) -> Bool {
         index >= 200 ? ((index - 200) / 2) % 10 == 9 : index % 10 == 9
     }
 
     @Test(
-        "300 concurrent triggers: each answered on its own; a refused one takes nothing else down; an idempotency key used twice at once stores one event"
-    )
-    func concurrentTriggers() async throws {
-        let engine = try await TestEngine.make()
+        "300 concurrent triggers: each answered on its own; a refused one takes nothing else down; an idempotency key used twice at once stores one event",
+        arguments: StoreBackend.available)
+    func concurrentTriggers(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(10)
         enum Answer: Sendable { case accepted(String), replayed(String), invalid([String]), conflict }
         let answers = try await withThrowingTaskGroup(of: (Int, Answer).self) { group in

@@ -2,7 +2,7 @@ import Foundation
 import Herald
 import Testing
 
-@Suite("Quiet hours hold messages")
+@Suite("Quiet hours hold messages", .dropsPostgresSchemas)
 struct QuietHoursHoldTests {
     /// A window around the present moment, on a UTC subscriber's clock: now is inside it.
     static func windowAroundNow() -> (QuietHours, end: Date) {
@@ -20,9 +20,11 @@ struct QuietHoursHoldTests {
         return (QuietHours(start: hhmm(start), end: hhmm(end)), end)
     }
 
-    @Test("a non-critical message due in quiet hours is queued until they end, with reason quiet_hours; a critical one goes at once")
-    func hold() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "a non-critical message due in quiet hours is queued until they end, with reason quiet_hours; a critical one goes at once",
+        arguments: StoreBackend.available)
+    func hold(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, _) = try await engine.createTenant(name: "Quiet")
         let (quiet, end) = Self.windowAroundNow()
         var input = SubscriberInput(id: "sleeper", timezone: "UTC")

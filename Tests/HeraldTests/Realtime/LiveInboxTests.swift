@@ -8,11 +8,13 @@ import NIOCore
 import Synchronization
 import Testing
 
-@Suite("Live inbox: Server-Sent Events and WebSocket", .timeLimit(.minutes(2)))
+@Suite("Live inbox: Server-Sent Events and WebSocket", .timeLimit(.minutes(2)), .dropsPostgresSchemas)
 struct LiveInboxTests {
-    @Test("SSE: counts first, then each new message with the new counts; read-all pushes counts equal to GET /v1/inbox/count")
-    func sseStream() async throws {
-        let engine = try await TestEngine.make { $0.inboxHeartbeatSeconds = 0.3 }
+    @Test(
+        "SSE: counts first, then each new message with the new counts; read-all pushes counts equal to GET /v1/inbox/count",
+        arguments: StoreBackend.available)
+    func sseStream(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend) { $0.inboxHeartbeatSeconds = 0.3 }
         let (tenant, ids) = try await engine.tenantWithSubscribers(2)
         let (token, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: ids[0])
         try await engine.withLiveServer { port in
@@ -48,9 +50,9 @@ struct LiveInboxTests {
         }
     }
 
-    @Test("SSE: reconnecting with Last-Event-ID sends exactly what was delivered while away")
-    func resume() async throws {
-        let engine = try await TestEngine.make()
+    @Test("SSE: reconnecting with Last-Event-ID sends exactly what was delivered while away", arguments: StoreBackend.available)
+    func resume(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
         let (token, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: ids[0])
         try await engine.withLiveServer { port in
@@ -83,9 +85,9 @@ struct LiveInboxTests {
         }
     }
 
-    @Test("SSE and WebSocket refuse a missing or forged token with 401")
-    func authentication() async throws {
-        let engine = try await TestEngine.make()
+    @Test("SSE and WebSocket refuse a missing or forged token with 401", arguments: StoreBackend.available)
+    func authentication(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.withLiveServer { port in
             let missing = SSEClient(url: "http://localhost:\(port)/v1/inbox/stream")
             let forged = SSEClient(url: "http://localhost:\(port)/v1/inbox/stream?token=st_forged")
@@ -106,9 +108,11 @@ struct LiveInboxTests {
         }
     }
 
-    @Test("WebSocket: pushes new messages and counts; read and read_all commands round-trip; a bad command gets an error frame")
-    func webSocket() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "WebSocket: pushes new messages and counts; read and read_all commands round-trip; a bad command gets an error frame",
+        arguments: StoreBackend.available)
+    func webSocket(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(2)
         let (token, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: ids[0])
         try await engine.withLiveServer { port in
@@ -154,9 +158,11 @@ struct LiveInboxTests {
         }
     }
 
-    @Test("a connection that stops reading is closed when its buffer fills; the subscriber's other connection is not held up")
-    func slowClientIsDropped() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "a connection that stops reading is closed when its buffer fills; the subscriber's other connection is not held up",
+        arguments: StoreBackend.available)
+    func slowClientIsDropped(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         let (tenant, ids) = try await engine.tenantWithSubscribers(1)
         let (_, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: ids[0])
         try await engine.whileRunning {

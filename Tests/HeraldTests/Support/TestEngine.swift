@@ -6,7 +6,8 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-/// Builds engines on a fresh SQLite file in a temporary folder, with the shipped catalog and fast timings.
+/// Builds engines on a fresh store (a SQLite file in a temporary folder, or a PostgreSQL schema of the test's
+/// own), with the shipped catalog and fast timings.
 enum TestEngine {
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -47,14 +48,26 @@ enum TestEngine {
     }
 
     static func make(
-        _ configure: (inout HeraldConfiguration) -> Void = { _ in }, channels: [any DeliveryChannel] = [], database: URL? = nil,
-        clock: HeraldClock = .system
+        on backend: StoreBackend = .sqlite, _ configure: (inout HeraldConfiguration) -> Void = { _ in }, channels: [any DeliveryChannel] = [],
+        database: URL? = nil, clock: HeraldClock = .system
     ) async throws -> HeraldEngine {
         var configuration = try configuration(database: database)
+        if backend == .postgres { configuration.database = try await postgresDatabaseURL() }
         configure(&configuration)
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
-        return try await HeraldEngine(configuration: configuration, channels: channels, logger: logger, clock: clock)
+        let engine = try await HeraldEngine(configuration: configuration, channels: channels, logger: logger, clock: clock)
+        if let store = engine.store as? PostgresStore, let schema = store.configuration.schema {
+            PostgresTestSchemas.current?.register(schema: schema, store: store)
+        }
+        return engine
+    }
+
+    /// `HERALD_TEST_POSTGRES_URL` with a fresh schema of this test's own and a small pool (many tests run at once).
+    static func postgresDatabaseURL() async throws -> String {
+        let url = try #require(StoreBackend.postgresURL, "HERALD_TEST_POSTGRES_URL is not set")
+        let schema = try await PostgresTestSchemas.newSchema()
+        return url + (url.contains("?") ? "&" : "?") + "schema=\(schema)&pool_size=6"
     }
 }
 

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Admin console sessions, CSRF and page headers")
+@Suite("Admin console sessions, CSRF and page headers", .dropsPostgresSchemas)
 struct ConsoleSessionTests {
     static let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
 
@@ -28,9 +28,11 @@ struct ConsoleSessionTests {
         return (cookie, csrf)
     }
 
-    @Test("sign-in takes the key in the body, sets an HTTP-only SameSite=Strict cookie, and redirects to a URL without it")
-    func signInCookie() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "sign-in takes the key in the body, sets an HTTP-only SameSite=Strict cookie, and redirects to a URL without it",
+        arguments: StoreBackend.available)
+    func signInCookie(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (_, key) = try await api.createTenant("Console")
             let reply = try await Self.post(api, "/console/sign-in", body: "key=\(key)")
@@ -44,7 +46,8 @@ struct ConsoleSessionTests {
 
             // Behind TLS: Secure, and a __Host- cookie bound to this host.
             let secure = try await Self.post(
-                api, "/console/sign-in", body: "key=\(key)", headers: [.contentType: "application/x-www-form-urlencoded", WebHeader.xForwardedProto: "https"])
+                api, "/console/sign-in", body: "key=\(key)",
+                headers: [.contentType: "application/x-www-form-urlencoded", WebHeader.xForwardedProto: "https"])
             let secureCookie = try #require(secure.headers[.setCookie])
             #expect(secureCookie.hasPrefix("__Host-herald_console="))
             #expect(secureCookie.contains("; Secure"))
@@ -63,9 +66,11 @@ struct ConsoleSessionTests {
         }
     }
 
-    @Test("the cookie authenticates the tenant API; changes need the CSRF token, or are refused with 403 problem+json")
-    func csrf() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "the cookie authenticates the tenant API; changes need the CSRF token, or are refused with 403 problem+json",
+        arguments: StoreBackend.available)
+    func csrf(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (_, key) = try await api.createTenant("Console")
             let (cookie, csrf) = try await Self.signIn(api, key: key)
@@ -97,21 +102,23 @@ struct ConsoleSessionTests {
             let put = try await api.send(.put, "/v1/subscribers/ana", json: ["name": "Ana"], headers: [.cookie: cookie, WebHeader.csrfToken: csrf])
             #expect(put.status == .created)
             let crossSite = try await api.send(
-                .put, "/v1/subscribers/ana", json: ["name": "Ana"], headers: [.cookie: cookie, WebHeader.csrfToken: csrf, WebHeader.secFetchSite: "cross-site"])
+                .put, "/v1/subscribers/ana", json: ["name": "Ana"],
+                headers: [.cookie: cookie, WebHeader.csrfToken: csrf, WebHeader.secFetchSite: "cross-site"])
             #expect(crossSite.status == .forbidden)
             #expect(crossSite["field"] == "Origin")
 
             // A session's token is its own.
             let (otherCookie, otherCSRF) = try await Self.signIn(api, key: key)
             #expect(otherCSRF != csrf)
-            let mixed = try await api.send(.put, "/v1/subscribers/ana", json: ["name": "Ana"], headers: [.cookie: otherCookie, WebHeader.csrfToken: csrf])
+            let mixed = try await api.send(
+                .put, "/v1/subscribers/ana", json: ["name": "Ana"], headers: [.cookie: otherCookie, WebHeader.csrfToken: csrf])
             #expect(mixed.status == .forbidden)
         }
     }
 
-    @Test("sign-out and key revocation end a session; an unknown cookie is a 401")
-    func sessionEnds() async throws {
-        let engine = try await TestEngine.make()
+    @Test("sign-out and key revocation end a session; an unknown cookie is a 401", arguments: StoreBackend.available)
+    func sessionEnds(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (tenantID, key) = try await api.createTenant("Console")
             let (cookie, csrf) = try await Self.signIn(api, key: key)
@@ -140,9 +147,9 @@ struct ConsoleSessionTests {
         }
     }
 
-    @Test("pages carry a strict CSP, nosniff and frame protections; scripts and styles are served from the binary")
-    func pageHeaders() async throws {
-        let engine = try await TestEngine.make()
+    @Test("pages carry a strict CSP, nosniff and frame protections; scripts and styles are served from the binary", arguments: StoreBackend.available)
+    func pageHeaders(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (_, key) = try await api.createTenant("Console")
             let (cookie, csrf) = try await Self.signIn(api, key: key)
@@ -180,8 +187,11 @@ struct ConsoleSessionTests {
             }
 
             // The email preview frame: sandboxed by its own CSP, frameable only by the console, and needs the form's CSRF token.
-            let body = "csrf_token=\(csrf)&key=newsletter&payload=" + #"{"summary":"<script>alert(1)</script>"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-            let frame = try await Self.post(api, "/console/preview", body: body, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"])
+            let body =
+                "csrf_token=\(csrf)&key=newsletter&payload=" + #"{"summary":"<script>alert(1)</script>"}"#.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics)!
+            let frame = try await Self.post(
+                api, "/console/preview", body: body, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"])
             #expect(frame.status == .ok)
             #expect(frame.headers[.contentSecurityPolicy]?.hasPrefix("sandbox;") == true)
             #expect(frame.headers[WebHeader.xFrameOptions] == "SAMEORIGIN")

@@ -5,14 +5,17 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite("Preference centre API and quiet hours")
+@Suite("Preference centre API and quiet hours", .dropsPostgresSchemas)
 struct PreferenceCentreTests {
-    @Test("a subscriber token reads event types by category with each channel's state, and critical types are not editable")
-    func grouped() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "a subscriber token reads event types by category with each channel's state, and critical types are not editable",
+        arguments: StoreBackend.available)
+    func grouped(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (tenantID, key) = try await api.createTenant("Prefs")
-            #expect(try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["locale": "fr", "timezone": "Europe/Paris"]).status == .created)
+            #expect(
+                try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["locale": "fr", "timezone": "Europe/Paris"]).status == .created)
             let token = try await engine.issueSubscriberToken(tenantID: tenantID, subscriberID: "ana").token
             let centre = try await api.send(.get, "/v1/inbox/preferences", auth: token)
             #expect(centre.status == .ok)
@@ -25,7 +28,9 @@ struct PreferenceCentreTests {
             let estate = categories.first?["event_types"]?.arrayElements ?? []
             let emergency = try #require(estate.first { $0["key"] == "emergency_alert" })
             #expect(emergency["critical"] == true)
-            #expect(emergency["channels"]?.arrayElements.allSatisfy { $0["editable"] == false && $0["enabled"] == true && $0["source"] == "critical" } == true)
+            #expect(
+                emergency["channels"]?.arrayElements.allSatisfy { $0["editable"] == false && $0["enabled"] == true && $0["source"] == "critical" }
+                    == true)
             let newsletter = try #require(estate.first { $0["key"] == "newsletter" })
             let inApp = newsletter["channels"]?.arrayElements.first { $0["channel"] == "in_app" }
             #expect(inApp?["enabled"] == false)
@@ -34,9 +39,11 @@ struct PreferenceCentreTests {
         }
     }
 
-    @Test("changes merge into the subscriber's rules and show at once in the tenant API; refusals name the field and write nothing")
-    func update() async throws {
-        let engine = try await TestEngine.make()
+    @Test(
+        "changes merge into the subscriber's rules and show at once in the tenant API; refusals name the field and write nothing",
+        arguments: StoreBackend.available)
+    func update(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (tenantID, key) = try await api.createTenant("Prefs")
             _ = try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["name": "Ana"])
@@ -82,9 +89,9 @@ struct PreferenceCentreTests {
         }
     }
 
-    @Test("quiet hours and time zone: set by the subscriber or the tenant, kept when absent, cleared by null")
-    func quietHours() async throws {
-        let engine = try await TestEngine.make()
+    @Test("quiet hours and time zone: set by the subscriber or the tenant, kept when absent, cleared by null", arguments: StoreBackend.available)
+    func quietHours(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (tenantID, key) = try await api.createTenant("Prefs")
             _ = try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["name": "Ana"])
@@ -110,7 +117,8 @@ struct PreferenceCentreTests {
             let bad = try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["quiet_hours": ["start": "1pm", "end": "14:00"]])
             #expect(bad.status == .unprocessableContent)
             #expect(bad["field"] == "quiet_hours.start")
-            let badChannel = try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["quiet_hours": ["start": "13:00", "end": "14:00", "channels": ["fax"]]])
+            let badChannel = try await api.send(
+                .put, "/v1/subscribers/ana", auth: key, json: ["quiet_hours": ["start": "13:00", "end": "14:00", "channels": ["fax"]]])
             #expect(badChannel.status == .unprocessableContent)
             #expect(badChannel["field"]?.stringValue?.hasPrefix("quiet_hours.channels") == true, "\(badChannel.text)")
             _ = try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["quiet_hours": .null])
@@ -127,9 +135,9 @@ struct PreferenceCentreTests {
         }
     }
 
-    @Test("a preference link opens a page whose token reaches preferences only; a bad link changes nothing")
-    func preferenceLink() async throws {
-        let engine = try await TestEngine.make()
+    @Test("a preference link opens a page whose token reaches preferences only; a bad link changes nothing", arguments: StoreBackend.available)
+    func preferenceLink(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (tenantID, key) = try await api.createTenant("Maple <Court>")
             _ = try await api.send(.put, "/v1/subscribers/ana", auth: key, json: ["locale": "fr-CA"])
@@ -176,9 +184,9 @@ struct PreferenceCentreTests {
         }
     }
 
-    @Test("the inbox CORS preflight allows PUT for the preference centre")
-    func preflight() async throws {
-        let engine = try await TestEngine.make()
+    @Test("the inbox CORS preflight allows PUT for the preference centre", arguments: StoreBackend.available)
+    func preflight(_ backend: StoreBackend) async throws {
+        let engine = try await TestEngine.make(on: backend)
         try await engine.testAPI { api in
             let (_, key) = try await api.createTenant("Prefs")
             _ = try await api.send(.put, "/v1/settings/cors", auth: key, json: ["allowed_origins": ["https://app.example.com"]])

@@ -5,7 +5,7 @@ import Testing
 /// Delivery-status webhooks: `message.sent`, `message.delivered`, `message.failed` and `message.read`
 /// reach the status endpoints that subscribe to them, signed, each exactly once, and are retried from
 /// the durable queue until the receiver takes them.
-@Suite("Delivery-status webhooks", .serialized)
+@Suite("Delivery-status webhooks", .serialized, .dropsPostgresSchemas)
 struct StatusWebhookTests {
     /// In-app (delivered), email to the outbox (sent) and a webhook to an endpoint that refuses it (failed).
     static let notice = EventType(
@@ -44,11 +44,11 @@ struct StatusWebhookTests {
         return try #require(engine.verifySubscriberToken(token))
     }
 
-    @Test func eachEndpointGetsExactlyTheEventsItSubscribesToSignedAndOnce() async throws {
+    @Test(arguments: StoreBackend.available) func eachEndpointGetsExactlyTheEventsItSubscribesToSignedAndOnce(_ backend: StoreBackend) async throws {
         let receiver = try await WebhookReceiver.start(secrets: [WebhookFixtures.secret])
         defer { receiver.stop() }
         try await receiver.answer("/refuses", status: 400, body: "unknown event type")
-        let engine = try await WebhookFixtures.engine()
+        let engine = try await WebhookFixtures.engine(on: backend)
         let tenantID = try await Self.tenant(
             engine, receiver: receiver,
             statusEndpoints: [
@@ -114,13 +114,15 @@ struct StatusWebhookTests {
         #expect(readSubscribers.sorted() == ["s0", "s1", "s1"])
     }
 
-    @Test func aFailingStatusEndpointIsRetriedUntilItTakesThemAndGoneDisablesIt() async throws {
+    @Test(arguments: StoreBackend.available) func aFailingStatusEndpointIsRetriedUntilItTakesThemAndGoneDisablesIt(_ backend: StoreBackend)
+        async throws
+    {
         let receiver = try await WebhookReceiver.start(secrets: [WebhookFixtures.secret])
         defer { receiver.stop() }
         try await receiver.answer("/refuses", status: 200)
         try await receiver.answer("/status", status: 503)
         try await receiver.answer("/gone", status: 410)
-        let engine = try await WebhookFixtures.engine { $0.dispatch.maxAttempts = 20 }
+        let engine = try await WebhookFixtures.engine(on: backend) { $0.dispatch.maxAttempts = 20 }
         let tenantID = try await Self.tenant(
             engine, receiver: receiver,
             statusEndpoints: [

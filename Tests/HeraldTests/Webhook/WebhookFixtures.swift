@@ -15,9 +15,9 @@ enum WebhookFixtures {
 
     /// An engine that may post to loopback (unless told otherwise), with fast retries and a quick circuit.
     static func engine(
-        allowPrivateNetworks: Bool = true, _ configure: @escaping (inout HeraldConfiguration) -> Void = { _ in }
+        on backend: StoreBackend = .sqlite, allowPrivateNetworks: Bool = true, _ configure: @escaping (inout HeraldConfiguration) -> Void = { _ in }
     ) async throws -> HeraldEngine {
-        try await TestEngine.make { configuration in
+        try await TestEngine.make(on: backend) { configuration in
             configuration.outbound.allowPrivateNetworks = allowPrivateNetworks
             configuration.outbound.timeoutSeconds = 5
             configuration.outbound.circuit = CircuitBreaker.Settings(failureThreshold: 50, openSeconds: 1, maxOpenSeconds: 2)
