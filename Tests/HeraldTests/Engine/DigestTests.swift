@@ -3,7 +3,7 @@ import Herald
 import Testing
 
 /// Digests through a running engine, with a clock the tests move over the window.
-@Suite("Digests")
+@Suite("Digests", .dropsPostgresSchemas)
 struct DigestTests {
     /// An in-app type collected over 15 minutes; its digest lists the items' `seq` numbers, so a test can
     /// check every digest holds exactly its own events.
@@ -23,10 +23,10 @@ struct DigestTests {
         }
     }
 
-    @Test("10,000 events for 100 subscribers under a 15-minute digest: one digest per subscriber per window, each with exactly its own items")
-    func exactness() async throws {
+    @Test("10,000 events for 100 subscribers under a 15-minute digest: one digest per subscriber per window, each with exactly its own items", arguments: StoreBackend.available)
+    func exactness(_ backend: StoreBackend) async throws {
         let clock = TestClock()
-        let engine = try await FlowControlTests.engine([Self.digestType()], clock: clock)
+        let engine = try await FlowControlTests.engine(on: backend, [Self.digestType()], clock: clock)
         let (tenant, subscribers) = try await engine.tenantWithSubscribers(100)
         try await engine.whileRunning {
             // Window one: 10,000 events over ten minutes, subscriber seq % 100.
@@ -78,10 +78,10 @@ struct DigestTests {
         }
     }
 
-    @Test("digest keys keep digests apart; a cancelled item leaves its digest, which goes without it")
-    func keysAndCancellation() async throws {
+    @Test("digest keys keep digests apart; a cancelled item leaves its digest, which goes without it", arguments: StoreBackend.available)
+    func keysAndCancellation(_ backend: StoreBackend) async throws {
         let clock = TestClock()
-        let engine = try await FlowControlTests.engine([Self.digestType(digestKey: "project")], clock: clock)
+        let engine = try await FlowControlTests.engine(on: backend, [Self.digestType(digestKey: "project")], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Keys")
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
         try await engine.whileRunning {

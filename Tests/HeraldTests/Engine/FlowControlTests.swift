@@ -4,7 +4,7 @@ import Testing
 
 /// Dedup, rate limits, digests, cancellation keys and routing, end to end through a running engine whose
 /// clock the tests move forward.
-@Suite("Flow control")
+@Suite("Flow control", .dropsPostgresSchemas)
 struct FlowControlTests {
     /// An in-app type whose messages show their `seq`, so a test can tell exactly which events reached whom.
     static func activityType(_ key: String, priority: Priority = .low, _ configure: (inout EventType) -> Void = { _ in }) -> EventType {
@@ -16,19 +16,21 @@ struct FlowControlTests {
         return type
     }
 
-    static func engine(_ types: [EventType], clock: TestClock, database: URL? = nil) async throws -> HeraldEngine {
-        try await TestEngine.make({ $0.eventTypes += types }, database: database, clock: clock.herald)
+    static func engine(on backend: StoreBackend = .sqlite, _ types: [EventType], clock: TestClock, database: URL? = nil) async throws
+        -> HeraldEngine
+    {
+        try await TestEngine.make(on: backend, { $0.eventTypes += types }, database: database, clock: clock.herald)
     }
 
     static func inApp(_ engine: HeraldEngine, tenantID: String, eventID: String) async throws -> [Message] {
         try await engine.eventDetails(tenantID: tenantID, id: eventID).messages.filter { $0.channel == .inApp }
     }
 
-    @Test("a repeat within the dedup window is suppressed as duplicate, pointing at the original; after the window it is sent")
-    func dedup() async throws {
+    @Test("a repeat within the dedup window is suppressed as duplicate, pointing at the original; after the window it is sent", arguments: StoreBackend.available)
+    func dedup(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let type = Self.activityType("payment_failed") { $0.dedup = DedupSpec(window: "10m", fields: ["ref"]) }
-        let engine = try await Self.engine([type], clock: clock)
+        let engine = try await Self.engine(on: backend, [type], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Dedup")
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
         func trigger(_ seq: Int, ref: String) async throws -> TriggerReceipt {
@@ -55,14 +57,14 @@ struct FlowControlTests {
         #expect(try await Self.inApp(engine, tenantID: tenant.id, eventID: later).first?.status == .queued, "the window is over")
     }
 
-    @Test("10 an hour per subscriber: exactly 10 go, the rest are suppressed; a critical event in the same hour goes through")
-    func rateLimitSuppress() async throws {
+    @Test("10 an hour per subscriber: exactly 10 go, the rest are suppressed; a critical event in the same hour goes through", arguments: StoreBackend.available)
+    func rateLimitSuppress(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let type = Self.activityType("chatty") {
             $0.rateLimit = RateLimit(limit: 10, period: "1h")
             $0.onLimit = .suppress
         }
-        let engine = try await Self.engine([type], clock: clock)
+        let engine = try await Self.engine(on: backend, [type], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Limits")
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
         try await engine.whileRunning {
@@ -98,11 +100,11 @@ struct FlowControlTests {
         }
     }
 
-    @Test("over the limit with defer: queued with reason rate_limited until a token is earned, then delivered; nothing is lost")
-    func rateLimitDefer() async throws {
+    @Test("over the limit with defer: queued with reason rate_limited until a token is earned, then delivered; nothing is lost", arguments: StoreBackend.available)
+    func rateLimitDefer(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let type = Self.activityType("chatty") { $0.rateLimit = RateLimit(limit: 10, period: "1h") }
-        let engine = try await Self.engine([type], clock: clock)
+        let engine = try await Self.engine(on: backend, [type], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Limits")
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
         try await engine.whileRunning {
@@ -135,10 +137,10 @@ struct FlowControlTests {
         }
     }
 
-    @Test("a cancellation key cancels every pending message of its workflow, and only those")
-    func cancellationKey() async throws {
+    @Test("a cancellation key cancels every pending message of its workflow, and only those", arguments: StoreBackend.available)
+    func cancellationKey(_ backend: StoreBackend) async throws {
         let clock = TestClock()
-        let engine = try await Self.engine([Self.activityType("payment_reminder")], clock: clock)
+        let engine = try await Self.engine(on: backend, [Self.activityType("payment_reminder")], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Cancel")
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
         var reminders: [String] = []
@@ -166,15 +168,15 @@ struct FlowControlTests {
         #expect(try await engine.cancelEvents(tenantID: tenant.id, cancellationKey: "invoice-42").messages == 0, "cancelling again changes nothing")
     }
 
-    @Test("an event type's audience routes a trigger without recipients; named recipients replace it")
-    func audience() async throws {
+    @Test("an event type's audience routes a trigger without recipients; named recipients replace it", arguments: StoreBackend.available)
+    func audience(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let type = Self.activityType("ticket_assigned", priority: .medium) {
             $0.parameters["assignee_id"] = ParameterSpec(type: .string, required: true)
             $0.parameters["reporter_id"] = ParameterSpec(type: .string, required: false)
             $0.audience = AudienceSpec(subscriberFields: ["assignee_id", "reporter_id"])
         }
-        let engine = try await Self.engine([type], clock: clock)
+        let engine = try await Self.engine(on: backend, [type], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Tracker")
         for id in ["ana", "bo", "cy"] { _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: id)) }
         let routed = try await engine.trigger(

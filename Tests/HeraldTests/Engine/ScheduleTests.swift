@@ -3,7 +3,7 @@ import Herald
 import Testing
 
 /// Recurring schedules and held messages across restarts, with a clock the tests move.
-@Suite("Schedules and restarts")
+@Suite("Schedules and restarts", .dropsPostgresSchemas)
 struct ScheduleTests {
     static func date(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 
@@ -19,12 +19,12 @@ struct ScheduleTests {
             trigger: Trigger(type: "daily_summary", recipients: [.subscriber("ana")], payload: ["seq": 1]))
     }
 
-    @Test("a daily schedule runs once per day across restarts, and once after days down")
-    func dailyAcrossRestarts() async throws {
+    @Test("a daily schedule runs once per day across restarts, and once after days down", arguments: StoreBackend.available)
+    func dailyAcrossRestarts(_ backend: StoreBackend) async throws {
         // London is on GMT in November.
         let clock = TestClock(startingAt: Self.date("2026-11-23T07:00:00Z"))
         let database = TestEngine.temporaryDirectory().appendingPathComponent("herald.sqlite")
-        let first = try await FlowControlTests.engine([Self.summary], clock: clock, database: database)
+        let first = try await FlowControlTests.engine(on: backend, [Self.summary], clock: clock, database: database)
         let (tenant, _) = try await first.createTenant(name: "Schedules")
         _ = try await first.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
         let schedule = try await first.createSchedule(tenantID: tenant.id, Self.dailySchedule())
@@ -39,7 +39,7 @@ struct ScheduleTests {
                 })
         }
         // A restart the same morning: nothing more.
-        let second = try await FlowControlTests.engine([Self.summary], clock: clock, database: database)
+        let second = try await FlowControlTests.engine(on: backend, [Self.summary], clock: clock, database: database)
         try await second.whileRunning { () async throws in
             try await Task.sleep(for: .milliseconds(1500))
             #expect(try await Self.events(second, tenantID: tenant.id, type: "daily_summary").count == 1)
@@ -54,7 +54,7 @@ struct ScheduleTests {
         }
         // Down for three days: one run for the latest morning, not three.
         clock.advance(by: 3 * 86_400)
-        let third = try await FlowControlTests.engine([Self.summary], clock: clock, database: database)
+        let third = try await FlowControlTests.engine(on: backend, [Self.summary], clock: clock, database: database)
         try await third.whileRunning { () async throws in
             #expect(
                 try await third.eventually {
@@ -67,12 +67,12 @@ struct ScheduleTests {
         }
     }
 
-    @Test("two engines on one database run each occurrence once")
-    func twoNodes() async throws {
+    @Test("two engines on one database run each occurrence once", arguments: StoreBackend.available)
+    func twoNodes(_ backend: StoreBackend) async throws {
         let clock = TestClock(startingAt: Self.date("2026-11-23T07:00:00Z"))
         let database = TestEngine.temporaryDirectory().appendingPathComponent("herald.sqlite")
-        let a = try await FlowControlTests.engine([Self.summary], clock: clock, database: database)
-        let b = try await FlowControlTests.engine([Self.summary], clock: clock, database: database)
+        let a = try await FlowControlTests.engine(on: backend, [Self.summary], clock: clock, database: database)
+        let b = try await FlowControlTests.engine(on: backend, [Self.summary], clock: clock, database: database)
         let (tenant, _) = try await a.createTenant(name: "Nodes")
         _ = try await a.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana"))
         let schedule = try await a.createSchedule(tenantID: tenant.id, Self.dailySchedule())
@@ -93,12 +93,12 @@ struct ScheduleTests {
         }
     }
 
-    @Test("a restart during a digest window, a quiet-hours hold and a delayed send loses none and sends none twice")
-    func restartKeepsHeldMessages() async throws {
+    @Test("a restart during a digest window, a quiet-hours hold and a delayed send loses none and sends none twice", arguments: StoreBackend.available)
+    func restartKeepsHeldMessages(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let database = TestEngine.temporaryDirectory().appendingPathComponent("herald.sqlite")
         let types = [DigestTests.digestType(), FlowControlTests.activityType("reminder")]
-        let first = try await FlowControlTests.engine(types, clock: clock, database: database)
+        let first = try await FlowControlTests.engine(on: backend, types, clock: clock, database: database)
         let (tenant, _) = try await first.createTenant(name: "Restart")
         _ = try await first.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "digester", timezone: "UTC"))
         _ = try await first.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "later", timezone: "UTC"))
@@ -118,7 +118,7 @@ struct ScheduleTests {
             #expect(try await first.messages(tenantID: tenant.id, MessageQuery(status: .delivered, limit: 10)).items.isEmpty)
         }
         clock.advance(by: 2 * 3600)
-        let second = try await FlowControlTests.engine(types, clock: clock, database: database)
+        let second = try await FlowControlTests.engine(on: backend, types, clock: clock, database: database)
         try await second.whileRunning { () async throws in
             #expect(
                 try await second.eventually {

@@ -4,6 +4,7 @@ import HeraldServer
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import Testing
 
 /// Builds engines on a fresh store (a SQLite file in a temporary folder, or a PostgreSQL schema of the test's
@@ -47,12 +48,15 @@ enum TestEngine {
         return configuration
     }
 
+    /// The schema standing in for each SQLite file that several engines of one test open.
+    private static let sharedSchemas = Mutex<[URL: String]>([:])
+
     static func make(
         on backend: StoreBackend = .sqlite, _ configure: (inout HeraldConfiguration) -> Void = { _ in }, channels: [any DeliveryChannel] = [],
         database: URL? = nil, clock: HeraldClock = .system
     ) async throws -> HeraldEngine {
         var configuration = try configuration(database: database)
-        if backend == .postgres { configuration.database = try await postgresDatabaseURL() }
+        if backend == .postgres { configuration.database = try await postgresDatabaseURL(sharing: database) }
         configure(&configuration)
         var logger = Logger(label: "herald-test")
         logger.logLevel = .warning
@@ -64,9 +68,17 @@ enum TestEngine {
     }
 
     /// `HERALD_TEST_POSTGRES_URL` with a fresh schema of this test's own and a small pool (many tests run at once).
-    static func postgresDatabaseURL() async throws -> String {
+    /// Engines given the same SQLite `database` file share one schema, so restart and two-node tests run on
+    /// PostgreSQL unchanged.
+    static func postgresDatabaseURL(sharing database: URL? = nil) async throws -> String {
         let url = try #require(StoreBackend.postgresURL, "HERALD_TEST_POSTGRES_URL is not set")
-        let schema = try await PostgresTestSchemas.newSchema()
+        let schema: String
+        if let database, let shared = sharedSchemas.withLock({ $0[database] }) {
+            schema = shared
+        } else {
+            schema = try await PostgresTestSchemas.newSchema()
+            if let database { sharedSchemas.withLock { $0[database] = schema } }
+        }
         return url + (url.contains("?") ? "&" : "?") + "schema=\(schema)&pool_size=6"
     }
 }

@@ -120,14 +120,14 @@ extension PostgresStore {
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
 
         let eventType = prepared.eventType
-        let plan = EventType(key: eventType.key, priority: eventType.priority, channels: eventType.channels, defaults: eventType.defaults)
+        let plan = eventType.plan
         let status = topics.isEmpty ? Event.Status.planned.rawValue : Event.Status.fanningOut.rawValue
         let eventPK: Int64 = try await connection.rows(
             """
-            INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, actor, created_at, send_at, expires_at)
+            INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, actor, created_at, send_at, expires_at, cancellation_key)
             VALUES (\(prepared.eventID), \(tenantID), \(eventType.key), \(eventType.priority.rank), \(status),
                     \(JSONCoding.encodeText(trigger.payload)), \(JSONCoding.encodeText(plan)), \(trigger.actor), \(ms(now)),
-                    \(trigger.sendAt.map(ms)), \(ms(prepared.expiresAt)))
+                    \(trigger.sendAt.map(ms)), \(ms(prepared.expiresAt)), \(trigger.cancellationKey))
             RETURNING pk
             """, logger)[0][0]
 
@@ -137,11 +137,14 @@ extension PostgresStore {
                 "SELECT s.pk, \(unescaped: subscriberColumns) FROM subscribers s WHERE s.pk = ANY(\(direct)) ORDER BY s.pk", logger)
             let records = try await recipients(connection, logger, rows: rows, subscriberOffset: 1, eventType: eventType.key)
             let planned = MessagePlanner(
-                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now
+                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
+                digestKey: plan.digest?.digestKey(payload: trigger.payload)
             ).plan(records)
             try await insertMessages(
-                connection, logger, planned, tenantID: tenantID, eventPK: eventPK, priority: eventType.priority, dueAt: trigger.sendAt ?? now,
-                now: now, expiresAt: prepared.expiresAt)
+                connection, logger, planned,
+                PlanningContext(
+                    tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now, now: now,
+                    expiresAt: prepared.expiresAt))
             for message in planned { counts[message.status.rawValue, default: 0] += 1 }
         }
         for topic in topics {
@@ -155,54 +158,16 @@ extension PostgresStore {
             eventId: prepared.eventID, status: topics.isEmpty ? .planned : .fanningOut, messages: counts, topics: topics.map(\.key))
     }
 
-    /// The reason a queued message shows while quiet hours hold it (its `available_at` says until when).
-    static let quietHoursReason = SQLiteStore.quietHoursReason
-
-    /// Inserts planned messages, a few thousand rows per statement.
-    static func insertMessages(
-        _ connection: PostgresConnection, _ logger: Logger, _ planned: [PlannedMessage], tenantID: String, eventPK: Int64, priority: Priority,
-        dueAt: Date, now: Date, expiresAt: Date
-    ) async throws {
-        let nowMS = ms(now)
-        let dueMS = ms(dueAt)
-        var shared = PostgresBindings()
-        shared.append(tenantID)
-        shared.append(eventPK)
-        shared.append(priority.rank)
-        shared.append(nowMS)
-        shared.append(ms(expiresAt))
-        let perStatement = SQLValues.rowsPerStatement(columns: 5)
-        for start in stride(from: 0, to: planned.count, by: perStatement) {
-            var values = SQLValues(types: ["bigint", "text", "text", "text", "bigint"], after: shared)
-            for message in planned[start..<min(start + perStatement, planned.count)] {
-                values.append { row in
-                    row.bind(message.subscriberRowID)
-                    row.bind(message.channel.rawValue)
-                    row.bind(message.status.rawValue)
-                    row.bind(message.heldUntil == nil ? message.reason?.rawValue : quietHoursReason)
-                    row.bind(message.status == .queued ? (message.heldUntil.map(ms) ?? dueMS) : nowMS)
-                }
-            }
-            try await connection.run(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at,
-                                             created_at, updated_at, expires_at)
-                        SELECT $1, $2, v.subscriber_pk, v.channel, $3, v.status, v.reason, v.available_at, $4, $4, $5
-                        FROM (VALUES \(values.sql)) AS v(subscriber_pk, channel, status, reason, available_at)
-                        ON CONFLICT (event_pk, subscriber_pk, channel) DO NOTHING
-                        """, binds: values.bindings), logger)
-        }
-    }
-
-    private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at"
+    private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at, cancellation_key"
 
     private static func event(from row: SQLRow, at offset: Int = 0) throws -> Event {
-        Event(
+        var event = Event(
             id: try row[offset], type: try row[offset + 1], priority: Priority(rank: try row[offset + 2]) ?? .medium,
             status: Event.Status(rawValue: try row[offset + 3]) ?? .planned,
             payload: decodeJSON([String: JSONValue].self, try row[offset + 4]) ?? [:], actor: try row[offset + 5],
             createdAt: date(try row[offset + 6])!, sendAt: date(try row[offset + 7]), expiresAt: date(try row[offset + 8])!)
+        event.cancellationKey = try row[offset + 9]
+        return event
     }
 
     public func event(tenantID: String, id: String) async throws -> Event? {
@@ -248,18 +213,51 @@ extension PostgresStore {
                     "SELECT pk FROM events WHERE tenant_id = \(tenantID) AND id = \(id) FOR UPDATE", logger
                 ).first.map({ try $0[0] })
             else { return nil }
-            let nowMS = Self.ms(now)
-            // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
-            let cancelled = try await connection.count(
-                """
-                UPDATE messages SET status = 'cancelled', lease_owner = NULL, updated_at = \(nowMS)
-                WHERE event_pk = \(eventPK) AND (status = 'queued' OR (status = 'sending' AND available_at <= \(nowMS)))
-                RETURNING id
-                """, logger)
-            try await connection.run("UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk = \(eventPK) AND status = 'pending'", logger)
-            try await connection.run("UPDATE events SET status = 'cancelled' WHERE pk = \(eventPK)", logger)
-            return cancelled
+            return try await Self.cancel(connection, logger, eventPK: eventPK, now: now)
         }
+    }
+
+    public func cancelEvents(tenantID: String, cancellationKey: String, now: Date) async throws -> CancellationResult {
+        try await write { connection in
+            let rows = try await connection.rows(
+                """
+                SELECT pk, id FROM events WHERE tenant_id = \(tenantID) AND cancellation_key = \(cancellationKey) AND status != 'cancelled'
+                ORDER BY pk FOR UPDATE
+                """, logger)
+            var result = CancellationResult(events: [], messages: 0)
+            for row in rows {
+                result.messages += try await Self.cancel(connection, logger, eventPK: try row[0], now: now)
+                result.events.append(try row[1])
+            }
+            return result
+        }
+    }
+
+    /// Cancels one event inside the caller's transaction: its messages that have not gone out, its pending
+    /// fan-out, and its items in digests still collecting. A digest's own message stays when the digest
+    /// holds other events' items; it goes out without this event's.
+    static func cancel(_ connection: PostgresConnection, _ logger: Logger, eventPK: Int64, now: Date) async throws -> Int {
+        let nowMS = ms(now)
+        // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
+        let cancelled = try await connection.count(
+            """
+            UPDATE messages SET status = 'cancelled', lease_owner = NULL, updated_at = \(nowMS)
+            WHERE event_pk = \(eventPK)
+            AND (status = 'queued' OR (status = 'sending' AND available_at <= \(nowMS))
+                 OR (status = 'merged' AND EXISTS (SELECT 1 FROM digests d WHERE d.id = messages.digest_id AND d.status = 'open')))
+            AND NOT (status != 'merged' AND digest_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM messages i WHERE i.digest_id = messages.digest_id AND i.id != messages.id AND i.status = 'merged'))
+            RETURNING id
+            """, logger)
+        // A digest whose own message was cancelled takes no more items: the next one starts a new digest.
+        try await connection.run(
+            """
+            UPDATE digests SET status = 'closed', closed_at = \(nowMS)
+            WHERE status = 'open' AND message_id IN (SELECT id FROM messages WHERE event_pk = \(eventPK) AND status = 'cancelled')
+            """, logger)
+        try await connection.run("UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk = \(eventPK) AND status = 'pending'", logger)
+        try await connection.run("UPDATE events SET status = 'cancelled' WHERE pk = \(eventPK)", logger)
+        return cancelled
     }
 
     // MARK: Fan-out
@@ -290,7 +288,7 @@ extension PostgresStore {
             guard
                 let jobRow = try await connection.rows(
                     """
-                    SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                    SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at, e.payload FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
                     WHERE j.id = \(job.id) AND j.status = 'pending' AND j.lease_owner = \(owner) FOR UPDATE OF j
                     """, logger
                 ).first,
@@ -312,12 +310,15 @@ extension PostgresStore {
             let records = try await Self.recipients(connection, logger, rows: members, subscriberOffset: 1, eventType: plan.key)
             let resolver = PreferenceResolver(tenantRules: try await Self.tenantPreferences(connection, logger, tenantID: job.tenantID))
             let settings = try await Self.plannerSettings(connection, logger, tenantID: job.tenantID)
+            let payload = Self.decodeJSON([String: JSONValue].self, try jobRow[5]) ?? [:]
             let planned = MessagePlanner(
-                eventType: plan, preferences: resolver, email: settings.email, tenantDestinations: settings.destinations, dueAt: sendAt ?? now
+                eventType: plan, preferences: resolver, email: settings.email, tenantDestinations: settings.destinations, dueAt: sendAt ?? now,
+                digestKey: plan.digest?.digestKey(payload: payload)
             ).plan(records)
             try await Self.insertMessages(
-                connection, logger, planned, tenantID: job.tenantID, eventPK: eventPK, priority: plan.priority, dueAt: sendAt ?? now, now: now,
-                expiresAt: expiresAt)
+                connection, logger, planned,
+                PlanningContext(
+                    tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: sendAt ?? now, now: now, expiresAt: expiresAt))
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }
             try await connection.run(

@@ -19,9 +19,10 @@ extension PostgresStore {
                     UPDATE messages m SET status = 'sending', lease_owner = \(owner), available_at = \(Self.ms(leaseUntil)),
                         attempts = m.attempts + 1, updated_at = \(nowMS)
                     FROM due WHERE m.id = due.id
-                    RETURNING m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.subscriber_pk, due.available_at AS due_at
+                    RETURNING m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, m.subscriber_pk,
+                        due.available_at AS due_at
                 )
-                SELECT c.id, c.tenant_id, c.event_pk, c.channel, c.priority, c.attempts, \(unescaped: Self.subscriberColumns)
+                SELECT c.id, c.tenant_id, c.event_pk, c.channel, c.priority, c.attempts, c.digest_id, \(unescaped: Self.subscriberColumns)
                 FROM claimed c JOIN subscribers s ON s.pk = c.subscriber_pk
                 ORDER BY c.priority, c.due_at, c.id
                 """, logger)
@@ -46,7 +47,7 @@ extension PostgresStore {
                 messages.append(
                     ClaimedMessage(
                         rowID: try row[0], tenantID: try row[1], eventID: event.id, channel: channel, priority: Priority(rank: try row[4]) ?? .low,
-                        attempt: try row[5], subscriber: try Self.subscriber(from: row, at: 6)))
+                        attempt: try row[5], subscriber: try Self.subscriber(from: row, at: 7), digestID: try row[6]))
             }
             return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
         }
@@ -117,15 +118,17 @@ extension PostgresStore {
 
     static let messageColumns = """
         m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
-        m.created_at, m.updated_at, m.available_at, m.sent_at
+        m.created_at, m.updated_at, m.available_at, m.sent_at, m.related_id, m.digest_id
         """
 
     static func message(from row: SQLRow) throws -> Message {
-        Message(
+        var message = Message(
             id: Message.publicID(try row[0]), eventId: try row[1], eventType: try row[2], subscriberId: try row[3],
             channel: ChannelKind(rawValue: try row[4]) ?? .inApp, priority: Priority(rank: try row[5]) ?? .low,
             status: MessageStatus(rawValue: try row[6]) ?? .queued, reason: try row[7], attempts: try row[8], lastError: try row[9],
             createdAt: date(try row[10])!, updatedAt: date(try row[11])!, availableAt: date(try row[12]), sentAt: date(try row[13]))
+        message.describeFlow(relatedID: try row[14], inDigest: (try row[15] as Int64?) != nil)
+        return message
     }
 
     public func messages(tenantID: String, _ query: MessageQuery) async throws -> Page<Message> {

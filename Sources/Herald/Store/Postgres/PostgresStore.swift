@@ -97,33 +97,49 @@ extension PostgresStore {
     }
 
     /// Runs `body` in one transaction, committed when it returns and rolled back when it throws. The
-    /// error thrown is `body`'s own (a `HeraldError` stays one), not a wrapper.
+    /// error thrown is `body`'s own (a `HeraldError` stays one), not a wrapper. A transaction that
+    /// PostgreSQL chose as a deadlock's victim runs again, up to three times.
     func write<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            try await connection.run("BEGIN", logger)
-            let value: T
-            do {
-                value = try await body(connection)
-            } catch {
-                try? await connection.run("ROLLBACK", logger)
-                throw error
+            var tries = 0
+            while true {
+                tries += 1
+                try await connection.run("BEGIN", logger)
+                let value: T
+                do {
+                    value = try await body(connection)
+                    try await connection.run("COMMIT", logger)
+                    return value
+                } catch {
+                    try? await connection.run("ROLLBACK", logger)
+                    guard tries < 3, Self.isRetryable(error) else { throw error }
+                }
             }
-            try await connection.run("COMMIT", logger)
-            return value
         }
     }
 
     /// Runs `body` inside a savepoint of the caller's transaction: a throw undoes only what `body` wrote.
     static func savepoint<T>(_ connection: PostgresConnection, _ logger: Logger, _ body: () async throws -> T) async throws -> T {
-        try await connection.run("SAVEPOINT request", logger)
-        do {
-            let value = try await body()
-            try await connection.run("RELEASE SAVEPOINT request", logger)
-            return value
-        } catch {
-            try await connection.run("ROLLBACK TO SAVEPOINT request", logger)
-            throw error
+        var tries = 0
+        while true {
+            tries += 1
+            try await connection.run("SAVEPOINT request", logger)
+            do {
+                let value = try await body()
+                try await connection.run("RELEASE SAVEPOINT request", logger)
+                return value
+            } catch {
+                try await connection.run("ROLLBACK TO SAVEPOINT request", logger)
+                try await connection.run("RELEASE SAVEPOINT request", logger)
+                guard tries < 3, isRetryable(error) else { throw error }
+            }
         }
+    }
+
+    /// A deadlock victim or a serialization failure: the same work may simply run again.
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
     }
 }
 
