@@ -52,11 +52,18 @@ public final class Wakeup: Sendable {
     }
 }
 
-/// Rings every registered doorbell: a trigger wakes the dispatcher lanes and the fan-out worker at once.
+/// Rings every registered doorbell: a trigger wakes the dispatcher lanes and the fan-out worker at once,
+/// and (through the relay, with a database other nodes share) the other nodes' too.
 public final class WakeSignal: Sendable {
     private let wakeups = Mutex<[Wakeup]>([])
+    private let relay = Mutex<(@Sendable () -> Void)?>(nil)
 
     public init() {}
+
+    /// Also calls `relay` on every ``ring()``: how the other nodes hear of new work.
+    public func relayRings(to relay: @escaping @Sendable () -> Void) {
+        self.relay.withLock { $0 = relay }
+    }
 
     public func makeWakeup() -> Wakeup {
         let wakeup = Wakeup()
@@ -65,6 +72,12 @@ public final class WakeSignal: Sendable {
     }
 
     public func ring() {
+        ringHere()
+        relay.withLock { $0 }?()
+    }
+
+    /// Rings this process's doorbells only (for work another node announced).
+    public func ringHere() {
         for wakeup in wakeups.withLock({ $0 }) { wakeup.ring() }
     }
 }

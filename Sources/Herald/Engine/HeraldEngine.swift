@@ -51,6 +51,8 @@ public final class HeraldEngine: Sendable {
     public let requestLimiter: RequestLimiter
     /// Commits concurrent single triggers together.
     let committer: GroupCommitter
+    /// Wake-ups and live-inbox changes to and from the other nodes on a shared database (nil for SQLite).
+    let clusterRelay: ClusterRelay?
     /// Where the engine and its services read the time.
     public let clock: HeraldClock
     /// Rung when a schedule is created or changed, so the schedule runner looks at once.
@@ -109,7 +111,18 @@ public final class HeraldEngine: Sendable {
         self.committer = GroupCommitter(store: store, clock: clock)
         self.requestLimiter = RequestLimiter(limits: configuration.requestLimits)
         self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)
-        self.observers = [inboxHub, StatusWebhookRecorder(settings: webhooks, store: store, wakeup: statusWebhookWakeup, logger: logger)]
+        var observers: [any DeliveryObserver] = [
+            inboxHub, StatusWebhookRecorder(settings: webhooks, store: store, wakeup: statusWebhookWakeup, logger: logger),
+        ]
+        if store.isShared {
+            let relay = ClusterRelay(store: store, signal: signal, hub: inboxHub, logger: logger)
+            signal.relayRings { [relay] in relay.workAdded() }
+            observers.append(relay)
+            self.clusterRelay = relay
+        } else {
+            self.clusterRelay = nil
+        }
+        self.observers = observers
     }
 
     /// The long-running parts (dispatcher, fan-out, retention), to run in a `ServiceGroup`.
@@ -130,6 +143,6 @@ public final class HeraldEngine: Sendable {
                 retry: RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds),
                 owner: nodeID, wakeup: statusWebhookWakeup, pollIntervalSeconds: settings.pollIntervalSeconds,
                 retentionDays: configuration.retentionDays, logger: logger),
-        ] + channels.compactMap { $0 as? any Service }
+        ] + channels.compactMap { $0 as? any Service } + (clusterRelay.map { [$0] } ?? [])
     }
 }

@@ -177,6 +177,16 @@ public protocol Store: Sendable {
     func deliveryStats(tenantID: String, since: Date) async throws -> (counts: [StatsCountRow], sortedLatenciesMs: [Double])
     /// Deletes up to `limit` expired rows of each kind.
     func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult
+
+    // MARK: Nodes
+    /// Whether other processes may work on this database at once (PostgreSQL), so wake-ups and live
+    /// inbox changes have to reach them.
+    var isShared: Bool { get }
+    /// Tells the other nodes (PostgreSQL `NOTIFY`); a store no other node uses has no one to tell.
+    func broadcast(_ signal: ClusterSignal) async throws
+    /// Hands other nodes' signals to `receive` until cancelled or the connection fails (PostgreSQL
+    /// `LISTEN` on a connection of its own); a store no other node uses returns at once.
+    func listen(_ receive: @escaping @Sendable (ClusterSignal) async -> Void) async throws
 }
 
 /// A new API key's stored parts: id, hash and display prefix (never the secret).
@@ -201,6 +211,10 @@ public enum TenantEventTypeEntry: Sendable, Hashable {
 }
 
 extension Store {
+    public var isShared: Bool { false }
+    public func broadcast(_ signal: ClusterSignal) async throws {}
+    public func listen(_ receive: @escaping @Sendable (ClusterSignal) async -> Void) async throws {}
+
     public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {
         var results: [Result<AcceptOutcome, any Error>] = []
         for request in requests {

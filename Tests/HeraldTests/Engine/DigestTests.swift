@@ -23,7 +23,9 @@ struct DigestTests {
         }
     }
 
-    @Test("10,000 events for 100 subscribers under a 15-minute digest: one digest per subscriber per window, each with exactly its own items", arguments: StoreBackend.available)
+    @Test(
+        "10,000 events for 100 subscribers under a 15-minute digest: one digest per subscriber per window, each with exactly its own items",
+        arguments: StoreBackend.available)
     func exactness(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let engine = try await FlowControlTests.engine(on: backend, [Self.digestType()], clock: clock)
@@ -104,12 +106,12 @@ struct DigestTests {
         }
     }
 
-    @Test("a subscriber's preference asks for a digest instead of immediate delivery, for low-priority types only")
-    func digestPreference() async throws {
+    @Test("a subscriber's preference asks for a digest instead of immediate delivery, for low-priority types only", arguments: StoreBackend.available)
+    func digestPreference(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let low = FlowControlTests.activityType("comment_added")
         let medium = FlowControlTests.activityType("review_requested", priority: .medium)
-        let engine = try await FlowControlTests.engine([low, medium], clock: clock)
+        let engine = try await FlowControlTests.engine(on: backend, [low, medium], clock: clock)
         let (tenant, _) = try await engine.createTenant(name: "Prefs")
         for id in ["bundler", "eager"] { _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: id)) }
         _ = try await engine.setPreferences(

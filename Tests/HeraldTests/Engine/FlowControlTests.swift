@@ -26,7 +26,9 @@ struct FlowControlTests {
         try await engine.eventDetails(tenantID: tenantID, id: eventID).messages.filter { $0.channel == .inApp }
     }
 
-    @Test("a repeat within the dedup window is suppressed as duplicate, pointing at the original; after the window it is sent", arguments: StoreBackend.available)
+    @Test(
+        "a repeat within the dedup window is suppressed as duplicate, pointing at the original; after the window it is sent",
+        arguments: StoreBackend.available)
     func dedup(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let type = Self.activityType("payment_failed") { $0.dedup = DedupSpec(window: "10m", fields: ["ref"]) }
@@ -57,7 +59,9 @@ struct FlowControlTests {
         #expect(try await Self.inApp(engine, tenantID: tenant.id, eventID: later).first?.status == .queued, "the window is over")
     }
 
-    @Test("10 an hour per subscriber: exactly 10 go, the rest are suppressed; a critical event in the same hour goes through", arguments: StoreBackend.available)
+    @Test(
+        "10 an hour per subscriber: exactly 10 go, the rest are suppressed; a critical event in the same hour goes through",
+        arguments: StoreBackend.available)
     func rateLimitSuppress(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let type = Self.activityType("chatty") {
@@ -100,7 +104,9 @@ struct FlowControlTests {
         }
     }
 
-    @Test("over the limit with defer: queued with reason rate_limited until a token is earned, then delivered; nothing is lost", arguments: StoreBackend.available)
+    @Test(
+        "over the limit with defer: queued with reason rate_limited until a token is earned, then delivered; nothing is lost",
+        arguments: StoreBackend.available)
     func rateLimitDefer(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let type = Self.activityType("chatty") { $0.rateLimit = RateLimit(limit: 10, period: "1h") }

@@ -93,7 +93,8 @@ struct ScheduleTests {
         }
     }
 
-    @Test("a restart during a digest window, a quiet-hours hold and a delayed send loses none and sends none twice", arguments: StoreBackend.available)
+    @Test(
+        "a restart during a digest window, a quiet-hours hold and a delayed send loses none and sends none twice", arguments: StoreBackend.available)
     func restartKeepsHeldMessages(_ backend: StoreBackend) async throws {
         let clock = TestClock()
         let database = TestEngine.temporaryDirectory().appendingPathComponent("herald.sqlite")

@@ -140,8 +140,8 @@ extension PostgresStore {
             return configuration
         }
 
-        /// Opens and closes one connection, turning a failure into a startup error in the server's words.
-        func checkConnection(logger: Logger) async throws {
+        /// A connection of its own, outside the pool (for the startup check and for LISTEN).
+        func connectionConfiguration() throws -> PostgresConnection.Configuration {
             let tls: PostgresConnection.Configuration.TLS
             do {
                 switch tlsMode {
@@ -156,6 +156,12 @@ extension PostgresStore {
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
             configuration.options.connectTimeout = .seconds(10)
             if let schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
+            return configuration
+        }
+
+        /// Opens and closes one connection, turning a failure into a startup error in the server's words.
+        func checkConnection(logger: Logger) async throws {
+            let configuration = try connectionConfiguration()
             do {
                 let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 if let schema {

@@ -52,20 +52,10 @@ extension PostgresStore {
         }
         let resolver = PreferenceResolver(tenantRules: try await tenantPreferences(connection, logger, tenantID: tenantID))
         let settings = try await plannerSettings(connection, logger, tenantID: tenantID)
-        var receipts: [TriggerReceipt] = []
-        var errors: [FieldError] = []
-        for (index, prepared) in triggers.enumerated() {
-            do {
-                receipts.append(
-                    try await accept(
-                        connection, logger, tenantID: tenantID, prepared, resolver: resolver, email: settings.email,
-                        destinations: settings.destinations, now: now))
-            } catch HeraldError.invalid(let fieldErrors) {
-                errors += triggers.count > 1 ? fieldErrors.prefixed("events[\(index)]") : fieldErrors
-            }
-        }
         // Throwing rolls back everything this request wrote, inline subscribers included.
-        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+        let receipts = try await acceptTriggers(
+            connection, logger, tenantID: tenantID, triggers, resolver: resolver, email: settings.email, destinations: settings.destinations,
+            now: now)
         if let claim = idempotency {
             try await connection.run(
                 """
@@ -76,86 +66,187 @@ extension PostgresStore {
         return .accepted(receipts)
     }
 
-    /// Writes one event and plans its direct recipients' messages.
-    private static func accept(
-        _ connection: PostgresConnection, _ logger: Logger, tenantID: String, _ prepared: PreparedTrigger, resolver: PreferenceResolver,
+    /// Writes a request's events and plans their direct recipients' messages, a few statements for the
+    /// whole request however many triggers it holds: one lookup of the subscribers and topics it names, one
+    /// insert of its events, one read of its recipients and their rules, one insert of its messages (events
+    /// with flow control plan theirs one by one). Throws `invalid` naming every bad recipient.
+    private static func acceptTriggers(
+        _ connection: PostgresConnection, _ logger: Logger, tenantID: String, _ triggers: [PreparedTrigger], resolver: PreferenceResolver,
         email: EmailSettings, destinations: Set<ChannelKind>, now: Date
-    ) async throws -> TriggerReceipt {
-        let trigger = prepared.trigger
-        // Subscribers named by id are looked up together; inline ones are upserted where they stand.
-        let ids = trigger.recipients.compactMap { recipient -> String? in
-            if case .subscriber(let id) = recipient { return id }
-            return nil
+    ) async throws -> [TriggerReceipt] {
+        // Recipients: subscribers named by id and topics are looked up together; inline ones are upserted where they stand.
+        var ids: Set<String> = []
+        var topicKeys: Set<String> = []
+        for prepared in triggers {
+            for recipient in prepared.trigger.recipients {
+                switch recipient {
+                case .subscriber(let id): ids.insert(id)
+                case .topic(let key): topicKeys.insert(key)
+                case .inline: break
+                }
+            }
         }
         var known: [String: Int64] = [:]
         if !ids.isEmpty {
-            for row in try await connection.rows("SELECT id, pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = ANY(\(ids))", logger) {
+            for row in try await connection.rows(
+                "SELECT id, pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = ANY(\(Array(ids)))", logger)
+            {
                 known[try row[0]] = try row[1]
             }
         }
-        var direct: [Int64] = []
-        var seen: Set<Int64> = []
-        var topics: [(pk: Int64, key: String)] = []
-        var errors: [FieldError] = []
-        for (position, recipient) in trigger.recipients.enumerated() {
-            switch recipient {
-            case .subscriber(let id):
-                if let pk = known[id] {
-                    if seen.insert(pk).inserted { direct.append(pk) }
-                } else {
-                    errors.append(FieldError("recipients[\(position)]", "no subscriber '\(id)' in this tenant; add it first or give it inline"))
-                }
-            case .inline(let input):
-                let (pk, _) = try await upsertSubscriber(connection, logger, tenantID: tenantID, input, now: now)
-                known[input.id] = pk
-                if seen.insert(pk).inserted { direct.append(pk) }
-            case .topic(let key):
-                if let pk = try await topicPK(connection, logger, tenantID: tenantID, key: key) {
-                    if !topics.contains(where: { $0.pk == pk }) { topics.append((pk, key)) }
-                } else {
-                    errors.append(FieldError("recipients[\(position)].topic", "no topic '\(key)' in this tenant"))
-                }
+        var topicPKs: [String: Int64] = [:]
+        if !topicKeys.isEmpty {
+            for row in try await connection.rows(
+                "SELECT key, pk FROM topics WHERE tenant_id = \(tenantID) AND key = ANY(\(Array(topicKeys)))", logger)
+            {
+                topicPKs[try row[0]] = try row[1]
             }
         }
-        if !errors.isEmpty { throw HeraldError.invalid(errors) }
-
-        let eventType = prepared.eventType
-        let plan = eventType.plan
-        let status = topics.isEmpty ? Event.Status.planned.rawValue : Event.Status.fanningOut.rawValue
-        let eventPK: Int64 = try await connection.rows(
-            """
-            INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, actor, created_at, send_at, expires_at, cancellation_key)
-            VALUES (\(prepared.eventID), \(tenantID), \(eventType.key), \(eventType.priority.rank), \(status),
-                    \(JSONCoding.encodeText(trigger.payload)), \(JSONCoding.encodeText(plan)), \(trigger.actor), \(ms(now)),
-                    \(trigger.sendAt.map(ms)), \(ms(prepared.expiresAt)), \(trigger.cancellationKey))
-            RETURNING pk
-            """, logger)[0][0]
-
-        var counts: [String: Int] = [:]
-        if !direct.isEmpty {
-            let rows = try await connection.rows(
-                "SELECT s.pk, \(unescaped: subscriberColumns) FROM subscribers s WHERE s.pk = ANY(\(direct)) ORDER BY s.pk", logger)
-            let records = try await recipients(connection, logger, rows: rows, subscriberOffset: 1, eventType: eventType.key)
-            let planned = MessagePlanner(
-                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
-                digestKey: plan.digest?.digestKey(payload: trigger.payload)
-            ).plan(records)
-            try await insertMessages(
-                connection, logger, planned,
-                PlanningContext(
-                    tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now, now: now,
-                    expiresAt: prepared.expiresAt))
-            for message in planned { counts[message.status.rawValue, default: 0] += 1 }
+        var resolved: [(direct: [Int64], topics: [(pk: Int64, key: String)])] = []
+        var errors: [FieldError] = []
+        for (index, prepared) in triggers.enumerated() {
+            var direct: [Int64] = []
+            var seen: Set<Int64> = []
+            var topics: [(pk: Int64, key: String)] = []
+            var triggerErrors: [FieldError] = []
+            for (position, recipient) in prepared.trigger.recipients.enumerated() {
+                switch recipient {
+                case .subscriber(let id):
+                    if let pk = known[id] {
+                        if seen.insert(pk).inserted { direct.append(pk) }
+                    } else {
+                        triggerErrors.append(
+                            FieldError("recipients[\(position)]", "no subscriber '\(id)' in this tenant; add it first or give it inline"))
+                    }
+                case .inline(let input):
+                    let (pk, _) = try await upsertSubscriber(connection, logger, tenantID: tenantID, input, now: now)
+                    known[input.id] = pk
+                    if seen.insert(pk).inserted { direct.append(pk) }
+                case .topic(let key):
+                    if let pk = topicPKs[key] {
+                        if !topics.contains(where: { $0.pk == pk }) { topics.append((pk, key)) }
+                    } else {
+                        triggerErrors.append(FieldError("recipients[\(position)].topic", "no topic '\(key)' in this tenant"))
+                    }
+                }
+            }
+            errors += triggers.count > 1 ? triggerErrors.prefixed("events[\(index)]") : triggerErrors
+            resolved.append((direct.sorted(), topics))
         }
-        for topic in topics {
+        if !errors.isEmpty { throw HeraldError.invalid(errors) }
+        guard !triggers.isEmpty else { return [] }
+
+        // The events, in one statement.
+        let nowMS = ms(now)
+        var shared = PostgresBindings()
+        shared.append(tenantID)
+        shared.append(nowMS)
+        var events = SQLValues(
+            types: ["text", "text", "integer", "text", "text", "text", "text", "bigint", "bigint", "text"], after: shared)
+        for (prepared, recipients) in zip(triggers, resolved) {
+            let trigger = prepared.trigger
+            let eventType = prepared.eventType
+            events.append { row in
+                row.bind(prepared.eventID)
+                row.bind(eventType.key)
+                row.bind(eventType.priority.rank)
+                row.bind(recipients.topics.isEmpty ? Event.Status.planned.rawValue : Event.Status.fanningOut.rawValue)
+                row.bind(JSONCoding.encodeText(trigger.payload))
+                row.bind(JSONCoding.encodeText(eventType.plan))
+                row.bind(trigger.actor)
+                row.bind(trigger.sendAt.map(ms))
+                row.bind(ms(prepared.expiresAt))
+                row.bind(trigger.cancellationKey)
+            }
+        }
+        var eventPKs: [String: Int64] = [:]
+        for row in try await connection.rows(
+            PostgresQuery(
+                unsafeSQL: """
+                    INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, actor, created_at, send_at, expires_at, cancellation_key)
+                    SELECT v.id, $1, v.type, v.priority, v.status, v.payload, v.plan, v.actor, $2, v.send_at, v.expires_at, v.cancellation_key
+                    FROM (VALUES \(events.sql)) AS v(id, type, priority, status, payload, plan, actor, send_at, expires_at, cancellation_key)
+                    RETURNING id, pk
+                    """, binds: events.bindings), logger)
+        {
+            eventPKs[try row[0]] = try row[1]
+        }
+
+        // Every direct recipient with their rules for these event types, in two reads.
+        let allDirect = Array(Set(resolved.flatMap(\.direct)))
+        var subscribers: [Int64: Subscriber] = [:]
+        var rules: [Int64: [PreferenceRule]] = [:]
+        if !allDirect.isEmpty {
+            for row in try await connection.rows(
+                "SELECT s.pk, \(unescaped: subscriberColumns) FROM subscribers s WHERE s.pk = ANY(\(allDirect))", logger)
+            {
+                subscribers[try row[0]] = try subscriber(from: row, at: 1)
+            }
+            let types = Array(Set(triggers.map(\.eventType.key))) + ["*"]
+            for row in try await connection.rows(
+                """
+                SELECT subscriber_pk, event_type, channel, enabled, unsubscribed, digest FROM preferences
+                WHERE subscriber_pk = ANY(\(allDirect)) AND event_type = ANY(\(types))
+                """, logger)
+            {
+                rules[try row[0], default: []].append(
+                    PreferenceRule(
+                        eventType: try row[1], channel: try row[2], enabled: try row[3], unsubscribed: try row[4],
+                        digest: decodeJSON(DigestSpec.self, try row[5])))
+            }
+        }
+
+        // Plans, then messages: those without flow control all in one batch.
+        var receipts: [TriggerReceipt] = []
+        var batch: [(PlannedMessage, PlanningContext)] = []
+        var fanouts: [(eventPK: Int64, topicPK: Int64)] = []
+        var flowLocked = false
+        for (prepared, recipients) in zip(triggers, resolved) {
+            let trigger = prepared.trigger
+            let plan = prepared.eventType.plan
+            guard let eventPK = eventPKs[prepared.eventID] else { continue }
+            var counts: [String: Int] = [:]
+            if !recipients.direct.isEmpty {
+                let records = recipients.direct.compactMap { pk -> RecipientRecord? in
+                    guard let subscriber = subscribers[pk] else { return nil }
+                    let own = rules[pk, default: []].filter { $0.eventType == plan.key || $0.eventType == "*" }
+                    return RecipientRecord(rowID: pk, subscriber: subscriber, rules: own)
+                }
+                let planned = MessagePlanner(
+                    eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
+                    digestKey: plan.digest?.digestKey(payload: trigger.payload)
+                ).plan(records)
+                let context = PlanningContext(
+                    tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now, now: now,
+                    expiresAt: prepared.expiresAt)
+                if plan.hasFlowControl || planned.contains(where: { $0.digestKey != nil }) {
+                    if !flowLocked { try await lockFlowControl(connection, logger, tenantID: tenantID) }
+                    flowLocked = true
+                    counts = try await insertMessages(connection, logger, planned, context, lockHeld: true)
+                } else {
+                    for message in planned {
+                        batch.append((message, context))
+                        counts[message.status.rawValue, default: 0] += 1
+                    }
+                }
+            }
+            fanouts += recipients.topics.map { (eventPK, $0.pk) }
+            receipts.append(
+                TriggerReceipt(
+                    eventId: prepared.eventID, status: recipients.topics.isEmpty ? .planned : .fanningOut, messages: counts,
+                    topics: recipients.topics.map(\.key)))
+        }
+        try await insertPlainMessages(connection, logger, batch)
+        if !fanouts.isEmpty {
             try await connection.run(
                 """
                 INSERT INTO fanout_jobs(tenant_id, event_pk, topic_pk, status, available_at)
-                VALUES (\(tenantID), \(eventPK), \(topic.pk), 'pending', \(ms(now)))
+                SELECT \(tenantID), f.event_pk, f.topic_pk, 'pending', \(nowMS)
+                FROM unnest(\(fanouts.map(\.eventPK)), \(fanouts.map(\.topicPK))) WITH ORDINALITY AS f(event_pk, topic_pk, position)
+                ORDER BY f.position
                 """, logger)
         }
-        return TriggerReceipt(
-            eventId: prepared.eventID, status: topics.isEmpty ? .planned : .fanningOut, messages: counts, topics: topics.map(\.key))
+        return receipts
     }
 
     private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at, cancellation_key"

@@ -7,15 +7,21 @@ extension PostgresStore {
     /// transaction, as in ``SQLiteStore``. Nodes plan one tenant's flow-controlled messages one at a time
     /// (a transaction-level advisory lock), so two events planned at once on two nodes cannot both be "the
     /// first" of a dedup window, both open a digest, or both take a bucket's last token.
-    static func insertMessages(_ connection: PostgresConnection, _ logger: Logger, _ planned: [PlannedMessage], _ context: PlanningContext)
-        async throws
-    {
-        guard !planned.isEmpty else { return }
-        guard context.plan.hasFlowControl else {
-            try await insertPlainMessages(connection, logger, planned, context)
-            return
+    /// Returns how many messages went in by status, as flow control left them.
+    @discardableResult
+    static func insertMessages(
+        _ connection: PostgresConnection, _ logger: Logger, _ planned: [PlannedMessage], _ context: PlanningContext, lockHeld: Bool = false
+    ) async throws -> [String: Int] {
+        guard !planned.isEmpty else { return [:] }
+        // A subscriber's own digest preference turns flow control on for their messages alone.
+        guard context.plan.hasFlowControl || planned.contains(where: { $0.digestKey != nil }) else {
+            try await insertPlainMessages(connection, logger, planned.map { ($0, context) })
+            var counts: [String: Int] = [:]
+            for message in planned { counts[message.status.rawValue, default: 0] += 1 }
+            return counts
         }
-        try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\("flow:" + context.tenantID)))", logger)
+        var counts: [String: Int] = [:]
+        if !lockHeld { try await lockFlowControl(connection, logger, tenantID: context.tenantID) }
         let nowMS = ms(context.now)
         let fingerprint = context.plan.dedup.map { $0.fingerprint(payload: context.payload) }
         for message in planned {
@@ -35,6 +41,7 @@ extension PostgresStore {
                     """, logger
                 ).first.map({ try $0[0] })
             else { continue }
+            counts[decision.status.rawValue, default: 0] += 1
             if decision.startsDigest, let digestID = decision.digestID {
                 try await connection.run("UPDATE digests SET message_id = \(messageID) WHERE id = \(digestID)", logger)
             }
@@ -49,30 +56,36 @@ extension PostgresStore {
                     """, logger)
             }
         }
+        return counts
     }
 
-    /// Messages without flow control, a few thousand rows per statement.
-    private static func insertPlainMessages(
-        _ connection: PostgresConnection, _ logger: Logger, _ planned: [PlannedMessage], _ context: PlanningContext
-    ) async throws {
-        let nowMS = ms(context.now)
-        let dueMS = ms(context.dueAt)
+    /// Serializes flow-controlled planning of one tenant across nodes until the transaction ends.
+    static func lockFlowControl(_ connection: PostgresConnection, _ logger: Logger, tenantID: String) async throws {
+        try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\("flow:" + tenantID)))", logger)
+    }
+
+    /// Messages without flow control, of one event or several, a few thousand rows per statement.
+    static func insertPlainMessages(_ connection: PostgresConnection, _ logger: Logger, _ messages: [(PlannedMessage, PlanningContext)])
+        async throws
+    {
+        guard let first = messages.first?.1 else { return }
+        let nowMS = ms(first.now)
         var shared = PostgresBindings()
-        shared.append(context.tenantID)
-        shared.append(context.eventPK)
-        shared.append(context.plan.priority.rank)
+        shared.append(first.tenantID)
         shared.append(nowMS)
-        shared.append(ms(context.expiresAt))
-        let perStatement = SQLValues.rowsPerStatement(columns: 5)
-        for start in stride(from: 0, to: planned.count, by: perStatement) {
-            var values = SQLValues(types: ["bigint", "text", "text", "text", "bigint"], after: shared)
-            for message in planned[start..<min(start + perStatement, planned.count)] {
+        let perStatement = SQLValues.rowsPerStatement(columns: 8)
+        for start in stride(from: 0, to: messages.count, by: perStatement) {
+            var values = SQLValues(types: ["bigint", "bigint", "text", "integer", "text", "text", "bigint", "bigint"], after: shared)
+            for (message, context) in messages[start..<min(start + perStatement, messages.count)] {
                 values.append { row in
+                    row.bind(context.eventPK)
                     row.bind(message.subscriberRowID)
                     row.bind(message.channel.rawValue)
+                    row.bind(context.plan.priority.rank)
                     row.bind(message.status.rawValue)
                     row.bind(message.heldUntil == nil ? message.reason?.rawValue : FlowDecision.quietHoursReason)
-                    row.bind(message.status == .queued ? (message.heldUntil.map(ms) ?? dueMS) : nowMS)
+                    row.bind(message.status == .queued ? (message.heldUntil.map(ms) ?? ms(context.dueAt)) : nowMS)
+                    row.bind(ms(context.expiresAt))
                 }
             }
             try await connection.run(
@@ -80,8 +93,8 @@ extension PostgresStore {
                     unsafeSQL: """
                         INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at,
                                              created_at, updated_at, expires_at)
-                        SELECT $1, $2, v.subscriber_pk, v.channel, $3, v.status, v.reason, v.available_at, $4, $4, $5
-                        FROM (VALUES \(values.sql)) AS v(subscriber_pk, channel, status, reason, available_at)
+                        SELECT $1, v.event_pk, v.subscriber_pk, v.channel, v.priority, v.status, v.reason, v.available_at, $2, $2, v.expires_at
+                        FROM (VALUES \(values.sql)) AS v(event_pk, subscriber_pk, channel, priority, status, reason, available_at, expires_at)
                         ON CONFLICT (event_pk, subscriber_pk, channel) DO NOTHING
                         """, binds: values.bindings), logger)
         }
@@ -164,6 +177,27 @@ extension PostgresStore {
                 ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at
                 """, logger)
         }
+    }
+
+    /// Flow-control state nothing will read again: dedup keys past their window, buckets idle longer than
+    /// any period (a full bucket is the same as none), and digests closed a week ago.
+    static func deleteExpiredFlowState(_ connection: PostgresConnection, _ logger: Logger, now: Date, limit: Int) async throws {
+        let nowMS = ms(now)
+        try await connection.run(
+            """
+            DELETE FROM dedup_keys WHERE (subscriber_pk, event_type, channel, fingerprint) IN (
+                SELECT subscriber_pk, event_type, channel, fingerprint FROM dedup_keys WHERE expires_at < \(nowMS) LIMIT \(limit))
+            """, logger)
+        try await connection.run(
+            """
+            DELETE FROM rate_buckets WHERE key IN (
+                SELECT key FROM rate_buckets WHERE updated_at < \(ms(now.addingTimeInterval(-32 * 86_400))) LIMIT \(limit))
+            """, logger)
+        try await connection.run(
+            """
+            DELETE FROM digests WHERE id IN (
+                SELECT id FROM digests WHERE status = 'closed' AND closed_at < \(ms(now.addingTimeInterval(-7 * 86_400))) LIMIT \(limit))
+            """, logger)
     }
 
     // MARK: Digests

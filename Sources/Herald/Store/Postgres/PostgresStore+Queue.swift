@@ -244,6 +244,7 @@ extension PostgresStore {
                 """, logger)
             let keys = try await connection.count(
                 "DELETE FROM idempotency_keys WHERE created_at < \(Self.ms(idempotencyCutoff)) RETURNING key", logger)
+            try await Self.deleteExpiredFlowState(connection, logger, now: now, limit: limit)
             return CleanupResult(messages: messages, events: events, idempotencyKeys: keys)
         }
     }

@@ -130,6 +130,7 @@ extension PostgresStore {
                 "CREATE INDEX schedules_due ON schedules(next_run_at) WHERE enabled",
                 "CREATE INDEX schedules_tenant ON schedules(tenant_id, pk)",
             ]),
+        Migration(identifier: "v6-digest-preferences", statements: ["ALTER TABLE preferences ADD COLUMN digest TEXT"]),
     ]
 
     private static let initialSchema = [

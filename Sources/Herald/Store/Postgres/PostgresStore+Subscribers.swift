@@ -81,10 +81,14 @@ extension PostgresStore {
             guard let pk = try await Self.tenantSubscriberPK(connection, logger, tenantID: tenantID, id: subscriberID) else { return nil }
             return try await connection.rows(
                 """
-                SELECT event_type, channel, enabled, unsubscribed FROM preferences WHERE subscriber_pk = \(pk)
+                SELECT event_type, channel, enabled, unsubscribed, digest FROM preferences WHERE subscriber_pk = \(pk)
                 ORDER BY event_type COLLATE "C", channel COLLATE "C"
                 """, logger
-            ).map { PreferenceRule(eventType: try $0[0], channel: try $0[1], enabled: try $0[2], unsubscribed: try $0[3]) }
+            ).map {
+                PreferenceRule(
+                    eventType: try $0[0], channel: try $0[1], enabled: try $0[2], unsubscribed: try $0[3],
+                    digest: Self.decodeJSON(DigestSpec.self, try $0[4]))
+            }
         }
     }
 
@@ -95,9 +99,10 @@ extension PostgresStore {
             for rule in rules {
                 try await connection.run(
                     """
-                    INSERT INTO preferences(subscriber_pk, event_type, channel, enabled, unsubscribed)
-                    VALUES (\(pk), \(rule.eventType), \(rule.channel), \(rule.enabled), \(rule.unsubscribed))
-                    ON CONFLICT (subscriber_pk, event_type, channel) DO UPDATE SET enabled = excluded.enabled, unsubscribed = excluded.unsubscribed
+                    INSERT INTO preferences(subscriber_pk, event_type, channel, enabled, unsubscribed, digest)
+                    VALUES (\(pk), \(rule.eventType), \(rule.channel), \(rule.enabled), \(rule.unsubscribed), \(rule.digest.map(JSONCoding.encodeText)))
+                    ON CONFLICT (subscriber_pk, event_type, channel) DO UPDATE
+                    SET enabled = excluded.enabled, unsubscribed = excluded.unsubscribed, digest = excluded.digest
                     """, logger)
             }
             return true
@@ -144,13 +149,15 @@ extension PostgresStore {
         let pks = records.map(\.rowID)
         for rule in try await connection.rows(
             """
-            SELECT subscriber_pk, event_type, channel, enabled, unsubscribed FROM preferences
+            SELECT subscriber_pk, event_type, channel, enabled, unsubscribed, digest FROM preferences
             WHERE subscriber_pk = ANY(\(pks)) AND event_type IN (\(eventType), '*')
             """, logger)
         {
             if let position = index[try rule[0]] {
                 records[position].rules.append(
-                    PreferenceRule(eventType: try rule[1], channel: try rule[2], enabled: try rule[3], unsubscribed: try rule[4]))
+                    PreferenceRule(
+                        eventType: try rule[1], channel: try rule[2], enabled: try rule[3], unsubscribed: try rule[4],
+                        digest: decodeJSON(DigestSpec.self, try rule[5])))
             }
         }
         return records

@@ -16,6 +16,8 @@ public final class PostgresStore: Store {
     public let configuration: Configuration
     let client: PostgresClient
     let logger: Logger
+    /// This store's name in the notifications it sends, so that it ignores its own.
+    let origin = Identifier.secret(bytes: 8)
     private let runner: Task<Void, Never>
 
     /// Connects once to check the address, credentials and TLS (so a mistake is reported at startup with
