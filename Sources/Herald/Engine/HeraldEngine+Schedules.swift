@@ -92,8 +92,14 @@ extension HeraldEngine {
             logger.warning("schedule run refused", metadata: ["schedule": "\(schedule.id)", "error": "\(failure)"])
         }
         do {
-            _ = try await store.finishScheduleRun(
-                tenantID: tenantID, id: schedule.id, owner: owner, ranAt: occurrence, eventID: eventID, error: failure, nextRunAt: next, now: now)
+            // Recorded even while the node shuts down: the event is committed, and a run left unrecorded would
+            // keep its lease until it runs out.
+            let store = self.store
+            _ = try await Task {
+                try await store.finishScheduleRun(
+                    tenantID: tenantID, id: schedule.id, owner: owner, ranAt: occurrence, eventID: eventID, error: failure, nextRunAt: next,
+                    now: now)
+            }.value
         } catch {
             logger.error("could not record a schedule run; it will be replayed idempotently", metadata: ["error": "\(error)"])
         }

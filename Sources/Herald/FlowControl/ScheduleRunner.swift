@@ -16,7 +16,9 @@ public final class ScheduleRunner: Service, Sendable {
 
     public func run() async throws {
         let owner = engine.nodeID
-        let lease = max(30, engine.configuration.dispatch.leaseSeconds)
+        // A run is one trigger: the dispatch lease is ample. If it runs out anyway, another node's run of
+        // the same occurrence replays the same idempotency key and makes no second event.
+        let lease = max(2, engine.configuration.dispatch.leaseSeconds)
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {

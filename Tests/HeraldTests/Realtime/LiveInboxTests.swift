@@ -95,7 +95,7 @@ struct LiveInboxTests {
                 missing.close()
                 forged.close()
             }
-            #expect(try await engine.eventually(timeout: 3) { missing.statusCode == 401 && forged.statusCode == 401 })
+            #expect(try await engine.eventually(timeout: 15) { missing.statusCode == 401 && forged.statusCode == 401 })
             await #expect(throws: (any Error).self) {
                 try await WebSocketClient.connect(url: "ws://localhost:\(port)/v1/inbox/ws?token=st_forged", logger: Logger(label: "ws")) {
                     _, _, _ in
