@@ -1,0 +1,671 @@
+#!/usr/bin/env python3
+"""Runs several real `herald serve` nodes on one PostgreSQL database and checks issue 5's multi-node points.
+
+Each scenario starts its own nodes (own loopback ports, the same admin key and subscriber-token secret,
+HERALD_DATABASE_URL = --postgres-url with a fresh `schema=`), a Postfix smtp-sink, and a driver that talks
+to the nodes over HTTP and reads the database with psql:
+
+  deliver    three nodes deliver IN_APP in-app messages (a topic announcement, twice) and EMAILS emails;
+             every in-app message delivered once, every email received by the sink once, none lost.
+             Meanwhile: a subscriber streaming from node B (SSE) sees messages triggered through node A,
+             and a schedule with cron "* * * * *" runs once per minute (checked over --schedule-minutes).
+  kill       the same load on three nodes; node C is killed with SIGKILL while it holds claimed messages;
+             the others finish them once its lease ends; nothing lost, nothing delivered twice in-app.
+  scale      one node, then three, deliver the same in-app topic announcement and the same emails; the
+             rates (messages/s) of --runs runs each, and their medians.
+
+Usage:
+  scripts/cluster_check.py --postgres-url URL [--bin PATH] deliver|kill|scale [options]
+
+Prints progress on stderr and one JSON object on stdout (the last line). Exit status 0 only if every
+check held. Standard library only; needs smtp-sink (Debian: postfix) and psql (Debian: postgresql-client).
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ADMIN_KEY = "cluster-admin-key"
+SECRET = "cluster-check-secret-0123456789abcdef0123456789abcdef"
+BULK = 5000
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_psql():
+    found = shutil.which("psql")
+    if found:
+        return found
+    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True):
+        return candidate
+    raise SystemExit("psql not found (Debian: apt-get install postgresql-client)")
+
+
+class Database:
+    """One schema of the PostgreSQL server, read with psql."""
+
+    def __init__(self, url, schema):
+        self.psql = find_psql()
+        parts = urllib.parse.urlsplit(url)
+        query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k in ("sslmode",)]
+        self.libpq_url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+        extra = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "schema"] + [("schema", schema)]
+        self.herald_url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(extra)))
+        self.schema = schema
+
+    def rows(self, sql):
+        run = subprocess.run(
+            [self.psql, self.libpq_url, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+             "-c", "SET search_path TO %s" % self.schema, "-c", sql],
+            capture_output=True, text=True, timeout=120)
+        if run.returncode != 0:
+            raise RuntimeError("psql: %s" % run.stderr.strip())
+        return [line.split("\t") for line in run.stdout.splitlines() if line]
+
+    def value(self, sql):
+        rows = self.rows(sql)
+        return int(rows[0][0]) if rows and rows[0][0] != "" else 0
+
+    def drop(self):
+        subprocess.run([self.psql, self.libpq_url, "-X", "-q", "-c", "DROP SCHEMA IF EXISTS %s CASCADE" % self.schema],
+                       capture_output=True, timeout=120)
+
+
+class SMTPSink:
+    """Postfix's smtp-sink on loopback; with `dump`, every message is written to a file of its own."""
+
+    def __init__(self, workdir, dump):
+        self.port = free_port()
+        self.dump_dir = os.path.join(workdir, "mail") if dump else None
+        arguments = ["smtp-sink", "-c"]
+        if os.geteuid() == 0:
+            arguments += ["-u", "root"]
+        if self.dump_dir:
+            os.makedirs(self.dump_dir)
+            arguments += ["-d", os.path.join(self.dump_dir, "%H/m.")]
+        self.counters = os.path.join(workdir, "sink.out")
+        self.output = open(self.counters, "wb")
+        self.proc = subprocess.Popen(arguments + ["127.0.0.1:%d" % self.port, "256"], stdout=self.output, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("smtp-sink did not listen")
+
+    def recipients(self):
+        """Envelope recipients of every dumped message, one entry per message and recipient."""
+        found = []
+        for path in glob.glob(os.path.join(self.dump_dir, "*", "m.*")):
+            with open(path, "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"X-Rcpt-Args:"):
+                        found.append(line.split(b":", 1)[1].strip().strip(b"<>").decode())
+                    elif not line.strip():
+                        break
+        return found
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.output.close()
+
+
+class Node:
+    """One `herald serve` process."""
+
+    def __init__(self, binary, name, database_url, workdir, smtp_port, lease, role=None):
+        self.name = name
+        self.port = free_port()
+        self.log_path = os.path.join(workdir, "%s.log" % name)
+        env = dict(os.environ)
+        env.update({
+            "HERALD_DATABASE_URL": database_url, "HERALD_ADMIN_KEY": ADMIN_KEY, "HERALD_SECRET": SECRET,
+            "HERALD_LEASE_SECONDS": str(lease), "HERALD_LOG_LEVEL": "warning", "HERALD_INBOX_HEARTBEAT_SECONDS": "5",
+            "HERALD_SMTP_URL": "smtp+plain://127.0.0.1:%d" % smtp_port, "HERALD_SMTP_MAX_CONNECTIONS": "4",
+            "HERALD_EMAIL_FROM": "notices@herald.test",
+        })
+        arguments = [binary, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if role:
+            arguments += ["--role", role]
+        with open(self.log_path, "wb") as output:
+            self.proc = subprocess.Popen(arguments, env=env, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         cwd=workdir)
+
+    def wait_healthy(self, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("node %s exited at start:\n%s" % (self.name, self.log_tail()))
+            try:
+                if self.request("GET", "/healthz", timeout=2)[0] == 200:
+                    return self
+            except (OSError, RuntimeError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("node %s not healthy after %ss:\n%s" % (self.name, timeout, self.log_tail()))
+
+    def log_tail(self, lines=20):
+        try:
+            with open(self.log_path, "rb") as handle:
+                return b"\n".join(handle.read().splitlines()[-lines:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def request(self, method, path, body=None, key=None, timeout=120, headers=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path), data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        if key:
+            request.add_header("Authorization", "Bearer " + key)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as reply:
+                text = reply.read()
+                return reply.status, (json.loads(text) if text else None)
+        except urllib.error.HTTPError as error:
+            raise RuntimeError("%s %s on %s -> %d %s" % (method, path, self.name, error.code, error.read()[:400]))
+
+    def call(self, method, path, body=None, key=None, timeout=120):
+        return self.request(method, path, body, key, timeout)[1]
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class InboxStream:
+    """A live-inbox (Server-Sent Events) client; records when each message.created arrives, by title."""
+
+    def __init__(self, port, token):
+        self.arrivals = {}
+        self.ready = threading.Event()
+        self.error = None
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        path = "/v1/inbox/stream?token=" + urllib.parse.quote(token, safe="")
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept: text/event-stream\r\n\r\n" % (path, port)).encode())
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            reader = self.sock.makefile("rb")
+            status = reader.readline()
+            if b" 200 " not in status:
+                raise RuntimeError("stream answered %r" % status)
+            event = None
+            while True:
+                line = reader.readline()
+                if not line:
+                    return
+                line = line.decode("utf-8", "replace").rstrip("\r\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                    self.ready.set()
+                elif line.startswith("data: ") and event == "message.created":
+                    try:
+                        data = json.loads(line[6:])
+                    except ValueError:
+                        continue
+                    title = data.get("title") or (data.get("message") or {}).get("title")
+                    if title is not None:
+                        self.arrivals.setdefault(title, time.time())
+                elif line == "":
+                    event = None
+        except Exception as error:  # noqa: BLE001 - reported by the caller
+            self.error = str(error)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def wait_until(condition, timeout, what, interval=0.2):
+    deadline = time.time() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.time() >= deadline:
+            raise RuntimeError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Cluster:
+    """Nodes, sink and schema for one scenario; `close` stops everything and drops the schema."""
+
+    def __init__(self, args, count, dump_mail, role_plan=None):
+        self.args = args
+        self.workdir = tempfile.mkdtemp(prefix="herald-cluster-")
+        schema = "herald_cluster_%d_%s" % (int(time.time()), os.urandom(3).hex())
+        self.db = Database(args.postgres_url, schema)
+        self.sink = SMTPSink(self.workdir, dump_mail)
+        self.nodes = []
+        names = "ABCDEFG"
+        roles = role_plan or [None] * count
+        # The first node migrates alone, so the others start on a ready schema (they would wait on the advisory lock).
+        for index, role in enumerate(roles):
+            node = Node(args.bin, names[index], self.db.herald_url, self.workdir, self.sink.port, args.lease, role)
+            self.nodes.append(node)
+            if index == 0:
+                node.wait_healthy()
+        for node in self.nodes:
+            node.wait_healthy()
+
+    def close(self):
+        for node in self.nodes:
+            node.stop()
+        self.sink.stop()
+        if not self.args.keep:
+            self.db.drop()
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            log("kept %s and schema %s" % (self.workdir, self.db.schema))
+
+
+def create_tenant(node):
+    """A tenant with an in-app type (`bulletin`), an email type (`notice`) and topics `everyone` and `mail`."""
+    key = node.call("POST", "/v1/tenants", {"name": "Cluster"}, key=ADMIN_KEY)["api_key"]["key"]
+    node.call("PUT", "/v1/event-types/bulletin", {
+        "priority": "medium", "channels": ["in_app"], "parameters": {"n": {"type": "integer"}},
+        "templates": {"in_app": {"en": {"title": "Bulletin {{n}}", "body": "Bulletin number {{n}}."}}}}, key=key)
+    node.call("PUT", "/v1/event-types/notice", {
+        "priority": "medium", "channels": ["email"], "parameters": {"n": {"type": "integer"}},
+        "templates": {"email": {"en": {"subject": "Notice {{n}} for {{subscriber.name}}",
+                                       "html": "<p>Hello {{subscriber.name}},</p><p>This is notice <b>{{n}}</b>.</p>"}}}}, key=key)
+    node.call("PUT", "/v1/topics/everyone", {"name": "Everyone"}, key=key)
+    node.call("PUT", "/v1/topics/mail", {"name": "Mail"}, key=key)
+    return key
+
+
+def add_subscribers(nodes, key, in_app_members, email_members):
+    """`in_app_members` subscribers in topic `everyone`, the first `email_members` of them with an address and
+    in topic `mail`; the bulk requests are spread over the nodes, one thread per node."""
+    started = time.time()
+    failures = []
+
+    def add(node, starts):
+        try:
+            for start in starts:
+                people = []
+                for i in range(start, min(in_app_members, start + BULK)):
+                    person = {"id": "s%06d" % i, "name": "Resident %d" % i}
+                    if i < email_members:
+                        person["email"] = "user%06d@example.com" % i
+                    people.append(person)
+                node.call("POST", "/v1/subscribers/bulk", {"subscribers": people}, key=key)
+                node.call("POST", "/v1/topics/everyone/subscribers", {"subscribers": [p["id"] for p in people]}, key=key)
+                emails = [p["id"] for p in people if "email" in p]
+                if emails:
+                    node.call("POST", "/v1/topics/mail/subscribers", {"subscribers": emails}, key=key)
+        except Exception as error:  # noqa: BLE001 - raised below
+            failures.append(error)
+
+    starts = list(range(0, in_app_members, BULK))
+    threads = [threading.Thread(target=add, args=(node, starts[index::len(nodes)])) for index, node in enumerate(nodes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    log("subscribers: %d, %d with email, in %.1fs" % (in_app_members, email_members, time.time() - started))
+
+
+def set_up_tenant(nodes, in_app_members, email_members):
+    key = create_tenant(nodes[0])
+    add_subscribers(nodes, key, in_app_members, email_members)
+    return key
+
+
+def trigger(node, key, event_type, topic, n):
+    return node.call("POST", "/v1/events", {"type": event_type, "to": [{"topic": topic}], "payload": {"n": n}}, key=key)["event_id"]
+
+
+def queue_counts(db):
+    """{(channel, status): count} over all messages."""
+    return {(c, s): int(n) for c, s, n in db.rows("SELECT channel, status, count(*) FROM messages GROUP BY channel, status")}
+
+
+def settled(db, expected_in_app, expected_email):
+    counts = queue_counts(db)
+    delivered = counts.get(("in_app", "delivered"), 0)
+    sent = counts.get(("email", "sent"), 0)
+    busy = sum(n for (c, s), n in counts.items() if s in ("queued", "sending"))
+    pending_fanout = db.value("SELECT count(*) FROM fanout_jobs WHERE status = 'pending'")
+    return delivered >= expected_in_app and sent >= expected_email and busy == 0 and pending_fanout == 0
+
+
+def exactly_once_report(db, sink, in_app_events, email_events, members, email_members):
+    """Counts from the database and the sink: what was delivered, lost and duplicated."""
+    report = {"statuses": {"%s/%s" % k: v for k, v in sorted(queue_counts(db).items())}}
+    in_app_list = ",".join("'%s'" % e for e in in_app_events)
+    email_list = ",".join("'%s'" % e for e in email_events)
+    report["in_app_rows"] = db.value(
+        "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id IN (%s) AND m.channel = 'in_app'" % in_app_list)
+    report["in_app_delivered"] = db.value(
+        "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id IN (%s) AND m.channel = 'in_app' "
+        "AND m.status = 'delivered'" % in_app_list)
+    # One row per (event, subscriber, channel) is a unique key; a second delivery would show as a second
+    # 'delivered' attempt of one message, or as a message delivered by more than one attempt.
+    report["in_app_messages_with_two_delivered_attempts"] = db.value(
+        "SELECT count(*) FROM (SELECT a.message_id FROM attempts a JOIN messages m ON m.id = a.message_id "
+        "WHERE m.channel = 'in_app' AND a.outcome = 'delivered' GROUP BY a.message_id HAVING count(*) > 1) d")
+    report["in_app_attempts_total"] = db.value(
+        "SELECT count(*) FROM attempts a JOIN messages m ON m.id = a.message_id JOIN events e ON e.pk = m.event_pk "
+        "WHERE e.id IN (%s) AND m.channel = 'in_app'" % in_app_list)
+    report["inbox_items_per_subscriber"] = {
+        int(n): int(c) for n, c in db.rows(
+            "SELECT n, count(*) FROM (SELECT m.subscriber_pk, count(*) n FROM messages m JOIN events e ON e.pk = m.event_pk "
+            "WHERE e.id IN (%s) AND m.channel = 'in_app' AND m.status = 'delivered' GROUP BY m.subscriber_pk) x GROUP BY n" % in_app_list)}
+    report["email_sent"] = db.value(
+        "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id IN (%s) AND m.channel = 'email' "
+        "AND m.status = 'sent'" % email_list) if email_events else 0
+    report["email_attempts_sent"] = db.value(
+        "SELECT count(*) FROM attempts a JOIN messages m ON m.id = a.message_id JOIN events e ON e.pk = m.event_pk "
+        "WHERE e.id IN (%s) AND m.channel = 'email' AND a.outcome = 'sent'" % email_list) if email_events else 0
+    recipients = sink.recipients()
+    per_address = {}
+    for address in recipients:
+        per_address[address] = per_address.get(address, 0) + 1
+    expected_addresses = {"user%06d@example.com" % i for i in range(email_members)}
+    report["sink_messages"] = len(recipients)
+    report["sink_distinct_recipients"] = len(per_address)
+    report["sink_recipients_twice_or_more"] = sum(1 for n in per_address.values() if n > 1)
+    report["sink_missing_recipients"] = len(expected_addresses - set(per_address)) if email_events else 0
+    report["sink_unexpected_recipients"] = len(set(per_address) - expected_addresses)
+    return report
+
+
+def storage_report(db):
+    """Rows, heap bytes and each index's bytes of the big tables, as PostgreSQL stores them after this run."""
+    report = {}
+    for table in ("messages", "attempts", "events", "subscribers", "topic_members"):
+        rows = db.value("SELECT count(*) FROM %s" % table)
+        heap = db.value("SELECT pg_relation_size('%s')" % table)
+        toast = db.value("SELECT coalesce(pg_total_relation_size(reltoastrelid), 0) FROM pg_class WHERE oid = '%s'::regclass" % table)
+        indexes = {name: int(size) for name, size in db.rows(
+            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index WHERE indrelid = '%s'::regclass" % table)}
+        live_width = db.value("SELECT coalesce(round(avg(pg_column_size(t.*))), 0) FROM %s t" % table)
+        dead = db.value("SELECT coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE relid = '%s'::regclass" % table)
+        report[table] = {"rows": rows, "heap_bytes": heap, "toast_bytes": toast, "index_bytes": indexes,
+                         "average_live_row_bytes": live_width, "dead_row_versions": dead,
+                         "heap_bytes_per_row": round(heap / rows, 1) if rows else None,
+                         "index_bytes_per_row": {k: round(v / rows, 1) for k, v in indexes.items()} if rows else None}
+    return report
+
+
+def scheduled_runs(db, schedule_id):
+    """The schedule's events, their idempotency keys and the clock subscriber's delivered messages."""
+    events = db.rows(
+        "SELECT e.id, e.created_at FROM events e JOIN messages m ON m.event_pk = e.pk JOIN subscribers s ON s.pk = m.subscriber_pk "
+        "WHERE s.id = 'clock' ORDER BY e.created_at")
+    keys = [r[0] for r in db.rows("SELECT key FROM idempotency_keys WHERE key LIKE '%%schedule:%s:%%' ORDER BY key" % schedule_id)]
+    delivered = db.value(
+        "SELECT count(*) FROM messages m JOIN subscribers s ON s.pk = m.subscriber_pk WHERE s.id = 'clock' AND m.status = 'delivered'")
+    runs = db.value("SELECT runs FROM schedules WHERE id = '%s'" % schedule_id)
+    return {"events": len(events), "occurrence_keys": keys, "delivered": delivered, "runs": runs,
+            "event_minutes": [int(r[1]) // 60000 for r in events]}
+
+
+# ---------------------------------------------------------------------------------------------------
+
+
+def scenario_deliver(args):
+    cluster = Cluster(args, 3, dump_mail=True)
+    a, b, c = cluster.nodes
+    result = {"scenario": "deliver", "nodes": 3, "lease_seconds": args.lease}
+    checks = []
+    try:
+        key = create_tenant(a)
+        for extra in ("watcher", "clock"):
+            a.call("PUT", "/v1/subscribers/%s" % extra, {"name": extra}, key=key)
+
+        # (5) A schedule every minute, created through node A, run by whichever node claims it; its minutes
+        # pass while the rest of the scenario runs.
+        schedule_created = time.time()
+        schedule = a.call("POST", "/v1/schedules", {
+            "cron": "* * * * *", "timezone": "UTC",
+            "trigger": {"type": "bulletin", "to": [{"id": "clock"}], "payload": {"n": 0}}}, key=key)
+        schedule_id = schedule["id"]
+        add_subscribers(cluster.nodes, key, args.members, args.emails)
+
+        # (4) A subscriber streaming from node B; messages triggered through node A.
+        token = a.call("POST", "/v1/subscribers/watcher/token", {}, key=key)["token"]
+        stream = InboxStream(b.port, token)
+        wait_until(lambda: stream.ready.is_set() or stream.error, 20, "the stream on node B to open")
+        if stream.error:
+            raise RuntimeError("stream on node B: %s" % stream.error)
+        latencies = []
+        for n in range(1, 6):
+            sent = time.time()
+            a.call("POST", "/v1/events", {"type": "bulletin", "to": [{"id": "watcher"}], "payload": {"n": 1000 + n}}, key=key)
+            title = "Bulletin %d" % (1000 + n)
+            wait_until(lambda: title in stream.arrivals, 10, "'%s' on node B's stream" % title, interval=0.005)
+            latencies.append(round((stream.arrivals[title] - sent) * 1000, 1))
+        result["sse_b_from_a_latency_ms"] = latencies
+        checks.append(("sse", len(latencies) == 5 and max(latencies) < 2000))
+
+        # (2) The load: two announcements to everyone (in-app), one notice to the mail topic, through A, B and C.
+        started = time.time()
+        in_app_events = [trigger(a, key, "bulletin", "everyone", 1), trigger(b, key, "bulletin", "everyone", 2)]
+        email_events = [trigger(c, key, "notice", "mail", 3)]
+        claims_seen = {node.name: 0 for node in cluster.nodes}
+
+        def sample_claims_then_check():
+            # Which nodes hold claims right now (lease owners are "<host>-<pid>-<random>").
+            for owner, count in cluster.db.rows("SELECT lease_owner, count(*) FROM messages WHERE status = 'sending' GROUP BY lease_owner"):
+                for node in cluster.nodes:
+                    if "-%d-" % node.proc.pid in owner:
+                        claims_seen[node.name] += int(count)
+            return settled(cluster.db, 2 * args.members, args.emails)
+
+        wait_until(sample_claims_then_check, args.timeout, "every message to be delivered", interval=0.25)
+        elapsed = time.time() - started
+        result["claimed_messages_sampled_by_node"] = claims_seen
+        checks.append(("every_node_claimed_work", all(n > 0 for n in claims_seen.values())))
+        result["load_seconds"] = round(elapsed, 2)
+        result["in_app_expected"] = 2 * args.members
+        result["email_expected"] = args.emails
+        report = exactly_once_report(cluster.db, cluster.sink, in_app_events, email_events, args.members, args.emails)
+        result.update(report)
+        result["messages_per_second"] = round((2 * args.members + args.emails) / elapsed)
+        checks.append(("in_app_all_once", report["in_app_rows"] == 2 * args.members and report["in_app_delivered"] == 2 * args.members
+                       and report["in_app_messages_with_two_delivered_attempts"] == 0
+                       and report["inbox_items_per_subscriber"] == {2: args.members}))
+        checks.append(("email_all_once", report["email_sent"] == args.emails and report["sink_messages"] == args.emails
+                       and report["sink_distinct_recipients"] == args.emails and report["sink_recipients_twice_or_more"] == 0
+                       and report["sink_missing_recipients"] == 0 and report["sink_unexpected_recipients"] == 0))
+
+        # (5) continued: wait until --schedule-minutes whole minutes have begun since the schedule was made.
+        first_minute = int(schedule_created // 60) + 1
+        last_minute = first_minute + args.schedule_minutes - 1
+        wait_until(lambda: time.time() >= last_minute * 60 + 3, (last_minute * 60 + 5) - time.time() + 5, "the schedule's minutes")
+        wait_until(lambda: scheduled_runs(cluster.db, schedule_id)["delivered"] >= args.schedule_minutes, 20,
+                   "the last scheduled message", interval=0.2)
+        now_minute = int(time.time() // 60)
+        runs = scheduled_runs(cluster.db, schedule_id)
+        expected_minutes = list(range(first_minute, now_minute + 1))
+        runs["expected_occurrences"] = len(expected_minutes)
+        result["schedule"] = runs
+        checks.append(("schedule_once_per_minute",
+                       runs["events"] == len(expected_minutes) and runs["delivered"] == len(expected_minutes)
+                       and len(runs["occurrence_keys"]) == len(expected_minutes) and runs["runs"] == len(expected_minutes)
+                       and sorted(runs["event_minutes"]) == expected_minutes))
+        stream.close()
+        if args.sizes:
+            result["storage"] = storage_report(cluster.db)
+    finally:
+        cluster.close()
+    result["checks"] = {name: ok for name, ok in checks}
+    result["ok"] = all(ok for _, ok in checks)
+    return result
+
+
+def scenario_kill(args):
+    cluster = Cluster(args, 3, dump_mail=True)
+    a, b, c = cluster.nodes
+    result = {"scenario": "kill", "nodes": 3, "lease_seconds": args.lease}
+    checks = []
+    try:
+        key = set_up_tenant(cluster.nodes, args.members, args.emails)
+        db = cluster.db
+        total_in_app = 2 * args.members
+        started = time.time()
+        in_app_events = [trigger(a, key, "bulletin", "everyone", 1), trigger(b, key, "bulletin", "everyone", 2)]
+        email_events = [trigger(a, key, "notice", "mail", 3)]
+        owner = "%%-%d-%%" % c.proc.pid
+
+        def c_holds_claims():
+            delivered = db.value("SELECT count(*) FROM messages WHERE status IN ('delivered', 'sent')")
+            held = db.value("SELECT count(*) FROM messages WHERE status = 'sending' AND lease_owner LIKE '%s'" % owner)
+            return delivered >= args.kill_at * (total_in_app + args.emails) and held > 0
+
+        wait_until(c_holds_claims, args.timeout, "node C to hold claims after %d%% were delivered" % (args.kill_at * 100), interval=0.02)
+        c.kill()
+        killed_at = time.time()
+        held_rows = db.rows("SELECT id, available_at FROM messages WHERE status = 'sending' AND lease_owner LIKE '%s'" % owner)
+        held = [int(r[0]) for r in held_rows]
+        # A claimed message's available_at is the end of its lease: the others may take it from then on.
+        lease_end = max(int(r[1]) for r in held_rows) / 1000.0 if held_rows else killed_at
+        result["lease_ends_after_kill_seconds"] = round(lease_end - killed_at, 2)
+        held_list = ",".join(str(i) for i in held) or "0"
+        result["killed_after_seconds"] = round(killed_at - started, 2)
+        result["delivered_at_kill"] = db.value("SELECT count(*) FROM messages WHERE status IN ('delivered', 'sent')")
+        result["claimed_by_killed_node"] = len(held)
+        log("killed node C %.1fs in, holding %d claimed messages" % (killed_at - started, len(held)))
+
+        wait_until(lambda: db.value("SELECT count(*) FROM messages WHERE id IN (%s) AND status IN ('queued', 'sending')" % held_list) == 0,
+                   args.lease * 4 + 30, "node C's claims to be finished", interval=0.05)
+        result["claims_finished_after_kill_seconds"] = round(time.time() - killed_at, 2)
+        result["claims_finished_after_lease_end_seconds"] = round(time.time() - lease_end, 2)
+        result["claims_finished_status"] = {s: int(n) for s, n in db.rows(
+            "SELECT status, count(*) FROM messages WHERE id IN (%s) GROUP BY status" % held_list)}
+        wait_until(lambda: settled(db, total_in_app, args.emails), args.timeout, "every message to be delivered", interval=0.5)
+        result["all_finished_after_kill_seconds"] = round(time.time() - killed_at, 2)
+        report = exactly_once_report(db, cluster.sink, in_app_events, email_events, args.members, args.emails)
+        result.update(report)
+        checks.append(("claims_taken_over_within_lease", len(held) > 0
+                       and result["claims_finished_after_kill_seconds"] <= args.lease + args.takeover_slack))
+        checks.append(("in_app_none_lost_none_twice", report["in_app_rows"] == total_in_app and report["in_app_delivered"] == total_in_app
+                       and report["in_app_messages_with_two_delivered_attempts"] == 0
+                       and report["inbox_items_per_subscriber"] == {2: args.members}))
+        # Email is at-least-once across a crash: a mail the sink accepted just before the kill, whose outcome was
+        # not yet recorded, is sent again. None may be lost.
+        checks.append(("email_none_lost", report["email_sent"] == args.emails and report["sink_missing_recipients"] == 0
+                       and report["sink_unexpected_recipients"] == 0))
+    finally:
+        cluster.close()
+    result["checks"] = {name: ok for name, ok in checks}
+    result["ok"] = all(ok for _, ok in checks)
+    return result
+
+
+def scenario_scale(args):
+    """One node, then three (or one API node and N workers with --roles), same work; rates per run and medians."""
+    result = {"scenario": "scale", "runs": args.runs, "in_app": args.members, "emails": args.emails, "binary": args.bin,
+              "cores": os.cpu_count(), "layouts": {}}
+    layouts = [("1 node", [None]), ("3 nodes", [None, None, None])]
+    if args.roles:
+        layouts = [("api + 1 worker", ["api", "worker"]), ("api + 3 workers", ["api", "worker", "worker", "worker"])]
+    for label, roles in layouts:
+        cluster = Cluster(args, len(roles), dump_mail=False, role_plan=roles)
+        try:
+            api = cluster.nodes[0]
+            key = set_up_tenant([api], args.members, args.emails)
+            in_app_rates, email_rates = [], []
+            for run in range(args.runs):
+                started = time.time()
+                event = trigger(api, key, "bulletin", "everyone", run)
+                wait_until(lambda: cluster.db.value(
+                    "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s' AND m.status = 'delivered'" % event)
+                    >= args.members, args.timeout, "the in-app run", interval=0.1)
+                in_app_rates.append(args.members / (time.time() - started))
+                started = time.time()
+                event = trigger(api, key, "notice", "mail", run)
+                wait_until(lambda: cluster.db.value(
+                    "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s' AND m.status = 'sent'" % event)
+                    >= args.emails, args.timeout, "the email run", interval=0.1)
+                email_rates.append(args.emails / (time.time() - started))
+                log("%s run %d: in-app %.0f/s, email %.0f/s" % (label, run + 1, in_app_rates[-1], email_rates[-1]))
+            result["layouts"][label] = {
+                "in_app_per_second_runs": [round(r) for r in in_app_rates], "in_app_per_second_median": round(statistics.median(in_app_rates)),
+                "email_per_second_runs": [round(r) for r in email_rates], "email_per_second_median": round(statistics.median(email_rates)),
+            }
+        finally:
+            cluster.close()
+    result["ok"] = True
+    return result
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario", choices=["deliver", "kill", "scale"])
+    parser.add_argument("--postgres-url", default=os.environ.get("HERALD_TEST_POSTGRES_URL"))
+    parser.add_argument("--bin", default=os.environ.get("HERALD_BIN") or os.path.join(root, ".build/debug/herald"))
+    parser.add_argument("--members", type=int, default=100000, help="topic members; each in-app run sends them one message (two in deliver/kill)")
+    parser.add_argument("--emails", type=int, default=20000, help="subscribers with an email address (one email each)")
+    parser.add_argument("--lease", type=float, default=5, help="HERALD_LEASE_SECONDS of every node")
+    parser.add_argument("--kill-at", type=float, default=0.3, help="kill: fraction delivered before node C is killed")
+    parser.add_argument("--takeover-slack", type=float, default=3, help="kill: seconds allowed beyond the lease for the takeover")
+    parser.add_argument("--schedule-minutes", type=int, default=2, help="deliver: minute occurrences the schedule is watched for")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--roles", action="store_true", help="scale: an api node and worker nodes (herald serve --role)")
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--sizes", action="store_true", help="deliver: report table and index sizes at the end")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    if not args.postgres_url:
+        raise SystemExit("no PostgreSQL: pass --postgres-url or set HERALD_TEST_POSTGRES_URL (scripts/postgres_test_cluster.sh start)")
+    if not shutil.which("smtp-sink"):
+        raise SystemExit("smtp-sink not found (Debian: apt-get install postfix)")
+    scenario = {"deliver": scenario_deliver, "kill": scenario_kill, "scale": scenario_scale}[args.scenario]
+    result = scenario(args)
+    print(json.dumps(result, sort_keys=True), flush=True)
+    sys.exit(0 if result["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()
