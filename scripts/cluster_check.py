@@ -54,6 +54,16 @@ def free_port():
         return s.getsockname()[1]
 
 
+def die_with_driver():
+    """Run in each child before exec: the child is killed when this driver dies, even by SIGKILL (a test's
+    timeout), so no node or sink outlives the check."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def find_psql():
     found = shutil.which("psql")
     if found:
@@ -88,6 +98,15 @@ class Database:
         rows = self.rows(sql)
         return int(rows[0][0]) if rows and rows[0][0] != "" else 0
 
+    def sweep_stale(self):
+        """Drops `herald_cluster_<unix time>_…` schemas older than an hour, left by a driver that was killed."""
+        cutoff = int(time.time()) - 3600
+        for (name,) in self.rows("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'herald\\_cluster\\_%'"):
+            parts = name.split("_")
+            if len(parts) >= 3 and parts[2].isdigit() and int(parts[2]) < cutoff:
+                subprocess.run([self.psql, self.libpq_url, "-X", "-q", "-c", "DROP SCHEMA IF EXISTS %s CASCADE" % name],
+                               capture_output=True, timeout=120)
+
     def drop(self):
         subprocess.run([self.psql, self.libpq_url, "-X", "-q", "-c", "DROP SCHEMA IF EXISTS %s CASCADE" % self.schema],
                        capture_output=True, timeout=120)
@@ -107,7 +126,8 @@ class SMTPSink:
             arguments += ["-d", os.path.join(self.dump_dir, "%H/m.")]
         self.counters = os.path.join(workdir, "sink.out")
         self.output = open(self.counters, "wb")
-        self.proc = subprocess.Popen(arguments + ["127.0.0.1:%d" % self.port, "256"], stdout=self.output, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(arguments + ["127.0.0.1:%d" % self.port, "256"], stdout=self.output, stderr=subprocess.STDOUT,
+                                     preexec_fn=die_with_driver)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -158,7 +178,7 @@ class Node:
             arguments += ["--role", role]
         with open(self.log_path, "wb") as output:
             self.proc = subprocess.Popen(arguments, env=env, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         cwd=workdir)
+                                         cwd=workdir, preexec_fn=die_with_driver)
 
     def wait_healthy(self, timeout=90):
         deadline = time.time() + timeout
@@ -314,18 +334,23 @@ class Cluster:
         self.workdir = tempfile.mkdtemp(prefix="herald-cluster-")
         schema = "herald_cluster_%d_%s" % (int(time.time()), os.urandom(3).hex())
         self.db = Database(args.postgres_url, schema)
+        self.db.sweep_stale()
         self.sink = SMTPSink(self.workdir, dump_mail)
         self.nodes = []
         names = "ABCDEFG"
         roles = role_plan or [None] * count
-        # The first node migrates alone, so the others start on a ready schema (they would wait on the advisory lock).
-        for index, role in enumerate(roles):
-            node = Node(args.bin, names[index], self.db.herald_url, self.workdir, self.sink.port, args.lease, role)
-            self.nodes.append(node)
-            if index == 0:
+        try:
+            # The first node migrates alone, so the others start on a ready schema (they would wait on the advisory lock).
+            for index, role in enumerate(roles):
+                node = Node(args.bin, names[index], self.db.herald_url, self.workdir, self.sink.port, args.lease, role)
+                self.nodes.append(node)
+                if index == 0:
+                    node.wait_healthy()
+            for node in self.nodes:
                 node.wait_healthy()
-        for node in self.nodes:
-            node.wait_healthy()
+        except BaseException:
+            self.close()
+            raise
 
     def close(self):
         for node in self.nodes:
