@@ -651,10 +651,11 @@ def scenario_kill(args):
         result.update(report)
         checks.append(("killed_node_held_claims", len(held) > 0))
         checks.append(("claims_finished", set(result["claims_finished_status"]) <= {"delivered", "sent"}))
-        # Issue 5 asks for the takeover within the lease time. Not counted in `ok`: a claim whose lease ran out
-        # is due at its lease's end, so it waits behind every message that was due earlier (the backlog the
-        # others are still working through); the figure is reported for the caller to judge.
+        # Issue 5 asks for the takeover within the lease time: claims take expired leases before the queue, so
+        # the dead node's messages are claimed as their lease ends, and finished within --takeover-slack of it
+        # (the time to deliver and record one batch on a loaded machine).
         result["claims_taken_over_within_lease"] = result["claims_finished_after_kill_seconds"] <= args.lease + args.takeover_slack
+        checks.append(("claims_taken_over_within_lease", result["claims_taken_over_within_lease"]))
         checks.append(("in_app_none_lost_none_twice", report["in_app_rows"] == total_in_app and report["in_app_delivered"] == total_in_app
                        and report["in_app_messages_with_two_delivered_attempts"] == 0
                        and report["inbox_items_per_subscriber"] == {2: args.members}))

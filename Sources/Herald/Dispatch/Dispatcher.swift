@@ -79,7 +79,7 @@ public final class Dispatcher: Service, Sendable {
                     await wakeup.wait(upTo: settings.pollIntervalSeconds)
                     continue
                 }
-                try await process(batch)
+                try await processRenewingLeases(batch)
             } catch is CancellationError {
                 return
             } catch {

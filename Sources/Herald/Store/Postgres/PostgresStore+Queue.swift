@@ -6,26 +6,33 @@ extension PostgresStore {
         try await write { connection in
             let nowMS = Self.ms(now)
             let scopeFilter = scope == .criticalOnly ? "AND priority = 0" : ""
-            // The inner query walks the partial queue index in (priority, available_at) order; rows another
-            // node is claiming right now are skipped, not waited for. One statement claims and reads the batch.
-            let rows = try await connection.rows(
-                """
-                WITH due AS (
-                    SELECT id, available_at FROM messages
-                    WHERE status IN ('queued', 'sending') AND available_at <= \(nowMS) \(unescaped: scopeFilter)
-                    ORDER BY priority, available_at LIMIT \(limit)
-                    FOR UPDATE SKIP LOCKED
-                ), claimed AS (
-                    UPDATE messages m SET status = 'sending', lease_owner = \(owner), available_at = \(Self.ms(leaseUntil)),
-                        attempts = m.attempts + 1, updated_at = \(nowMS)
-                    FROM due WHERE m.id = due.id
-                    RETURNING m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, m.subscriber_pk,
-                        due.available_at AS due_at
-                )
-                SELECT c.id, c.tenant_id, c.event_pk, c.channel, c.priority, c.attempts, c.digest_id, \(unescaped: Self.subscriberColumns)
-                FROM claimed c JOIN subscribers s ON s.pk = c.subscriber_pk
-                ORDER BY c.priority, c.due_at, c.id
-                """, logger)
+            // Expired leases first (the small `messages_leases` index), then the queue in (priority, available_at)
+            // order: a dead node's claims come due at its lease's end, and would otherwise wait behind every message
+            // queued before then. Each inner query walks its partial index; rows another node is claiming right now
+            // are skipped, not waited for. One statement claims and reads each part.
+            func claim(_ status: String, limit: Int) async throws -> [SQLRow] {
+                try await connection.rows(
+                    """
+                    WITH due AS (
+                        SELECT id, available_at FROM messages
+                        WHERE \(unescaped: status) AND available_at <= \(nowMS) \(unescaped: scopeFilter)
+                        ORDER BY priority, available_at LIMIT \(limit)
+                        FOR UPDATE SKIP LOCKED
+                    ), claimed AS (
+                        UPDATE messages m SET status = 'sending', lease_owner = \(owner), available_at = \(Self.ms(leaseUntil)),
+                            attempts = m.attempts + 1, updated_at = \(nowMS)
+                        FROM due WHERE m.id = due.id
+                        RETURNING m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, m.subscriber_pk,
+                            due.available_at AS due_at
+                    )
+                    SELECT c.id, c.tenant_id, c.event_pk, c.channel, c.priority, c.attempts, c.digest_id, \(unescaped: Self.subscriberColumns)
+                    FROM claimed c JOIN subscribers s ON s.pk = c.subscriber_pk
+                    ORDER BY c.priority, c.due_at, c.id
+                    """, logger)
+            }
+            // Rows claimed by the first part now lease past `now`, so the second cannot take them again.
+            var rows = try await claim("status = 'sending'", limit: limit)
+            if rows.count < limit { rows += try await claim("status IN ('queued', 'sending')", limit: limit - rows.count) }
             guard !rows.isEmpty else { return ClaimedBatch(messages: [], events: [:]) }
 
             let eventPKs = Array(Set(try rows.map { try $0[2] as Int64 }))
@@ -50,6 +57,18 @@ extension PostgresStore {
                         attempt: try row[5], subscriber: try Self.subscriber(from: row, at: 7), digestID: try row[6]))
             }
             return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
+        }
+    }
+
+    public func renewLeases(owner: String, ids: [Int64], until: Date) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await write { connection in
+            try await connection.rows(
+                """
+                UPDATE messages SET available_at = \(Self.ms(until)) WHERE status = 'sending' AND lease_owner = \(owner) AND id = ANY(\(ids))
+                RETURNING id
+                """, logger
+            ).count
         }
     }
 

@@ -131,6 +131,9 @@ extension PostgresStore {
                 "CREATE INDEX schedules_tenant ON schedules(tenant_id, pk)",
             ]),
         Migration(identifier: "v6-digest-preferences", statements: ["ALTER TABLE preferences ADD COLUMN digest TEXT"]),
+        Migration(
+            identifier: "v7-lease-index",
+            statements: ["CREATE INDEX messages_leases ON messages(priority, available_at) WHERE status = 'sending'"]),
     ]
 
     private static let initialSchema = [

@@ -5,18 +5,27 @@ extension SQLiteStore {
     public func claimMessages(owner: String, scope: ClaimScope, limit: Int, now: Date, leaseUntil: Date) async throws -> ClaimedBatch {
         try await pool.write { db in
             let scopeFilter = scope == .criticalOnly ? "AND priority = 0" : ""
-            // The inner query walks the partial queue index in (priority, available_at) order and stops at the limit.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    WITH due AS (
-                        SELECT id FROM messages WHERE status IN ('queued', 'sending') AND available_at <= ? \(scopeFilter)
-                        ORDER BY priority, available_at LIMIT ?
-                    )
-                    SELECT m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, \(Self.subscriberColumns)
-                    FROM due JOIN messages m ON m.id = due.id JOIN subscribers s ON s.pk = m.subscriber_pk
-                    ORDER BY m.priority, m.available_at
-                    """, arguments: [Self.ms(now), limit])
+            // Expired leases first (the small `messages_leases` index), then the queue in (priority, available_at)
+            // order: a dead node's claims come due at its lease's end, and would otherwise wait behind every
+            // message queued before then. Each query walks its partial index and stops at the limit.
+            func due(_ status: String, limit: Int) throws -> [Row] {
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        WITH due AS (
+                            SELECT id FROM messages WHERE \(status) AND available_at <= ? \(scopeFilter)
+                            ORDER BY priority, available_at LIMIT ?
+                        )
+                        SELECT m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, \(Self.subscriberColumns)
+                        FROM due JOIN messages m ON m.id = due.id JOIN subscribers s ON s.pk = m.subscriber_pk
+                        ORDER BY m.priority, m.available_at
+                        """, arguments: [Self.ms(now), limit])
+            }
+            var rows = try due("status = 'sending'", limit: limit)
+            if rows.count < limit {
+                let taken = Set(rows.map { $0[0] as Int64 })
+                rows += try due("status IN ('queued', 'sending')", limit: limit).filter { !taken.contains($0[0]) }.prefix(limit - rows.count)
+            }
             guard !rows.isEmpty else { return ClaimedBatch(messages: [], events: [:]) }
 
             let ids: [Int64] = rows.map { $0[0] }
@@ -50,6 +59,24 @@ extension SQLiteStore {
                         attempt: (row[5] as Int) + 1, subscriber: Self.subscriber(from: row, at: 7), digestID: row[6]))
             }
             return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
+        }
+    }
+
+    public func renewLeases(owner: String, ids: [Int64], until: Date) async throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try await pool.write { db in
+            var renewed = 0
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(ids.count, start + 500)])
+                try db.execute(
+                    sql: """
+                        UPDATE messages SET available_at = ? WHERE status = 'sending' AND lease_owner = ?
+                            AND id IN (\(Self.placeholders(chunk.count)))
+                        """,
+                    arguments: StatementArguments([Self.ms(until), owner] as [any DatabaseValueConvertible] + chunk))
+                renewed += db.changesCount
+            }
+            return renewed
         }
     }
 

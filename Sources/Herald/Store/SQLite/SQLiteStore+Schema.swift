@@ -26,6 +26,11 @@ extension SQLiteStore {
             // JSON DigestSpec: the subscriber asks for a digest instead of immediate delivery (low priority only).
             try db.execute(sql: "ALTER TABLE preferences ADD COLUMN digest TEXT")
         }
+        migrator.registerMigration("v7-lease-index") { db in
+            // The claimed messages alone, by lease expiry: claims look here first, so work a dead node held is
+            // taken over when its lease ends, not after every message queued before that moment.
+            try db.execute(sql: "CREATE INDEX messages_leases ON messages(priority, available_at) WHERE status = 'sending'")
+        }
         return migrator
     }
 
