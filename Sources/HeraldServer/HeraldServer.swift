@@ -16,7 +16,7 @@ public enum HeraldServer {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
-        OperationsRoutes(engine: engine, expectsDispatcher: expectsDispatcher).register(on: router)
+        OperationsRoutes(engine: engine, expectsDispatcher: expectsDispatcher, role: expectsDispatcher ? .all : .api).register(on: router)
         // Unsubscribe links carry their own signed token; no API key or login.
         UnsubscribeRoutes(engine: engine).register(on: router)
         // What browsers load: the embeddable components, the preference page behind a signed link, and the
@@ -66,16 +66,35 @@ public enum HeraldServer {
         return router
     }
 
+    /// The routes a `worker` node serves: probes, metrics and the API description, nothing of a tenant's.
+    public static func operationsRouter(engine: HeraldEngine) -> Router<HeraldRequestContext> {
+        let router = Router(context: HeraldRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware())
+        router.add(middleware: NoSniffMiddleware())
+        router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
+        OperationsRoutes(engine: engine, expectsDispatcher: true, role: .worker).register(on: router)
+        return router
+    }
+
     /// The HTTP server plus, unless `dispatch` is false, the engine's dispatcher, fan-out and retention services.
     public static func application(
         engine: HeraldEngine, dispatch: Bool = true, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
-        let services: [any Service] = dispatch ? try await engine.services() : []
+        try await application(engine: engine, role: dispatch ? .all : .api, logger: logger, onServerRunning: onServerRunning)
+    }
+
+    /// What one node of the given role runs: the full API (`api`, `all`) or only the operations routes
+    /// (`worker`), and the background services its role asks for (``HeraldEngine/services(role:observer:)``).
+    public static func application(
+        engine: HeraldEngine, role: NodeRole, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) async throws -> some ApplicationProtocol {
+        let services = try await engine.services(role: role)
         let configuration = engine.configuration
         return Application(
-            router: router(engine: engine, expectsDispatcher: dispatch),
+            router: role.servesAPI ? router(engine: engine, expectsDispatcher: role.runsWorkers) : operationsRouter(engine: engine),
             server: .http1WebSocketUpgrade(
-                webSocketRouter: webSocketRouter(engine: engine),
+                webSocketRouter: role.servesAPI ? webSocketRouter(engine: engine) : Router(context: HeraldWebSocketContext.self),
                 configuration: .init(autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.inboxHeartbeatSeconds * 1000))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
             services: services,

@@ -36,6 +36,8 @@ public struct HeraldConfiguration: Sendable {
     /// Where the configuration file was read from, if any.
     public var configFile: String?
     public var logLevel = "info"
+    /// What `herald serve` runs in this process (`--role`, `HERALD_ROLE`, `role:`); see ``NodeRole``.
+    public var role = NodeRole.all
 
     public init() {}
 }
@@ -94,6 +96,7 @@ extension HeraldConfiguration {
         var default_locale: String?
         var retention_days: Int?
         var log_level: String?
+        var role: String?
         var dispatch: Dispatch?
         var email: EmailFile?
         var outbound: OutboundFile?
@@ -151,6 +154,7 @@ extension HeraldConfiguration {
         if let value = file.default_locale { defaultLocale = value }
         if let value = file.retention_days { retentionDays = value }
         if let value = file.log_level { logLevel = value }
+        if let value = file.role { role = try Self.role(value, source: "role in \(path)") }
         if let d = file.dispatch {
             if let value = d.batch_size { dispatch.batchSize = value }
             if let value = d.critical_batch_size { dispatch.criticalBatchSize = value }
@@ -207,6 +211,7 @@ extension HeraldConfiguration {
         if let value = try int("HERALD_RETENTION_DAYS") { retentionDays = value }
         if let value = try int("HERALD_MAX_BODY_BYTES") { maxBodyBytes = value }
         if let value = environment["HERALD_LOG_LEVEL"] { logLevel = value }
+        if let value = environment["HERALD_ROLE"] { role = try Self.role(value, source: "HERALD_ROLE") }
         if let value = try int("HERALD_BATCH_SIZE") { dispatch.batchSize = value }
         if let value = try int("HERALD_WORKERS") { dispatch.workers = value }
         if let value = try double("HERALD_LEASE_SECONDS") { dispatch.leaseSeconds = value }
@@ -227,6 +232,14 @@ extension HeraldConfiguration {
         try apply(smsEnvironment: environment)
     }
 
+    /// Parses a role name, naming where it was set when it is not one.
+    public static func role(_ text: String, source: String) throws -> NodeRole {
+        guard let role = NodeRole(rawValue: text.lowercased()) else {
+            throw ConfigurationError("\(source): '\(text)' is not a role; use api, worker or all")
+        }
+        return role
+    }
+
     /// The SQLite file path named by `database`.
     public var sqlitePath: String {
         if database.hasPrefix("sqlite://") { return String(database.dropFirst("sqlite://".count)) }
@@ -240,7 +253,11 @@ extension HeraldConfiguration {
         var problems: [String] = []
         if !(0...65535).contains(port) { problems.append("port \(port) is not between 0 (any free port) and 65535") }
         do {
-            _ = try databaseLocation()
+            if case .sqlite = try databaseLocation(), role != .all {
+                problems.append(
+                    "role \(role.rawValue) needs a PostgreSQL database shared by every node (HERALD_DATABASE_URL=postgres://…); "
+                        + "with SQLite run one process with role all")
+            }
         } catch let error as ConfigurationError {
             problems.append(error.description)
         } catch {

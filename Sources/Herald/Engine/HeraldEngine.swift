@@ -126,7 +126,12 @@ public final class HeraldEngine: Sendable {
     }
 
     /// The long-running parts (dispatcher, fan-out, retention), to run in a `ServiceGroup`.
-    public func services(observer: (any DeliveryObserver)? = nil) async throws -> [any Service] {
+    ///
+    /// An `api` node runs only the cluster relay, which tells the workers of its triggers and brings the
+    /// workers' inbox changes to the live streams it holds.
+    public func services(role: NodeRole = .all, observer: (any DeliveryObserver)? = nil) async throws -> [any Service] {
+        let relay: [any Service] = clusterRelay.map { [$0] } ?? []
+        guard role.runsWorkers else { return relay }
         let released = try await store.prepareDispatcher(now: clock.now())
         if released > 0 { logger.notice("released leases left by a previous run", metadata: ["count": "\(released)"]) }
         let settings = configuration.dispatch
@@ -143,6 +148,6 @@ public final class HeraldEngine: Sendable {
                 retry: RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds),
                 owner: nodeID, wakeup: statusWebhookWakeup, pollIntervalSeconds: settings.pollIntervalSeconds,
                 retentionDays: configuration.retentionDays, logger: logger),
-        ] + channels.compactMap { $0 as? any Service } + (clusterRelay.map { [$0] } ?? [])
+        ] + channels.compactMap { $0 as? any Service } + relay
     }
 }

@@ -104,7 +104,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Operations"
                 ],
-                "description": "Checks the database and, if this process runs a dispatcher, that its heartbeat is recent; reports queue depth.",
+                "description": "Checks the database and, if this process runs a dispatcher (role `all` or `worker`), that its heartbeat is recent; reports the node's role and the queue depth.",
                 "security": [],
                 "responses": {
                   "200": {
@@ -3934,6 +3934,7 @@ enum OpenAPIDocument {
                 "type": "object",
                 "required": [
                   "ready",
+                  "role",
                   "database",
                   "dispatcher"
                 ],
@@ -3941,13 +3942,22 @@ enum OpenAPIDocument {
                   "ready": {
                     "type": "boolean"
                   },
+                  "role": {
+                    "type": "string",
+                    "enum": [
+                      "api",
+                      "worker",
+                      "all"
+                    ],
+                    "description": "What this process runs (`herald serve --role`). A `worker` serves only `/healthz`, `/readyz`, `/metrics` and `/openapi.json`."
+                  },
                   "database": {
                     "type": "string",
                     "description": "`ok`, or `unreachable: …`."
                   },
                   "dispatcher": {
                     "type": "string",
-                    "description": "`ok`, `not started`, `stalled`, or `not running in this process`."
+                    "description": "`ok`, `not started`, `stalled`, or `not running in this process (role api)`."
                   },
                   "queue": {
                     "$ref": "#/components/schemas/QueueDepth"

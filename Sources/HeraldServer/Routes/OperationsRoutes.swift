@@ -7,9 +7,12 @@ struct OperationsRoutes {
     let engine: HeraldEngine
     /// Whether this process runs a dispatcher, so readiness requires a live one.
     let expectsDispatcher: Bool
+    /// This node's role, shown by `/readyz` so a load balancer's view of the cluster is easy to read.
+    let role: NodeRole
 
     struct Readiness: Encodable {
         var ready: Bool
+        var role: String
         var database: String
         var dispatcher: String
         var queue: QueueDepth?
@@ -20,7 +23,9 @@ struct OperationsRoutes {
             JSONResponse.make(["status": "ok"])
         }
         router.get("readyz") { _, _ in
-            var readiness = Readiness(ready: true, database: "ok", dispatcher: expectsDispatcher ? "ok" : "not running in this process")
+            var readiness = Readiness(
+                ready: true, role: role.rawValue, database: "ok",
+                dispatcher: expectsDispatcher ? "ok" : "not running in this process (role \(role.rawValue))")
             do {
                 try await engine.store.ping()
                 readiness.queue = try await engine.queueDepth()

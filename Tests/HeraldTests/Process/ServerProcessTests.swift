@@ -85,7 +85,7 @@ struct ServerProcessTests {
 
             // Restart on the same database.
             restartBegan = Date()
-            server = try await harness.startServer(name: "restart-\(round)", database: first.database)
+            server = try await harness.startServer(name: "restart-\(round)", database: URL(fileURLWithPath: first.database))
             let released = server.releasedLeases()
             releasedAtRestarts += released
             print("[process] restart #\(round) released \(released) leases left by the killed server")
@@ -323,15 +323,16 @@ extension ServerProcessTests {
             throw HarnessError("no herald binary in \(folders.map(\.path)); run `swift build` or set HERALD_BIN")
         }
 
-        /// Starts `herald serve` on a free loopback port and waits for `/healthz`.
-        func startServer(name: String, database: URL? = nil) async throws -> ServerProcess {
-            let database = database ?? directory.appendingPathComponent("herald.sqlite")
+        /// Starts `herald serve` on a free loopback port and waits for `/healthz`. `databaseURL` (a
+        /// `postgres://` URL) replaces the SQLite file; `arguments` are added to `serve`'s (`--role worker`).
+        func startServer(name: String, database: URL? = nil, databaseURL: String? = nil, arguments: [String] = []) async throws -> ServerProcess {
+            let database = databaseURL ?? (database ?? directory.appendingPathComponent("herald.sqlite")).path
             var lastError: (any Error)?
             for attempt in 1...4 {
                 let port = try Self.freePort()
                 let log = directory.appendingPathComponent("\(name)-\(attempt).log")
                 let server = try ServerProcess(
-                    binary: binary, config: config, database: database, port: port, log: log, adminKey: Self.adminKey)
+                    binary: binary, config: config, database: database, port: port, log: log, adminKey: Self.adminKey, arguments: arguments)
                 lock.withLock { servers.append(server) }
                 do {
                     try await server.waitUntilHealthy(timeout: 30)
@@ -401,20 +402,21 @@ extension ServerProcessTests {
     /// One `herald serve` child process, its output in a log file.
     final class ServerProcess: @unchecked Sendable {
         let process = Process()
-        let database: URL
+        let database: String
         let port: Int
         let log: URL
         let client: JSONClient
 
-        init(binary: URL, config: URL, database: URL, port: Int, log: URL, adminKey: String) throws {
+        init(binary: URL, config: URL, database: String, port: Int, log: URL, adminKey: String, arguments: [String] = []) throws {
             self.database = database
             self.port = port
             self.log = log
             self.client = JSONClient(port: port)
             process.executableURL = binary
-            process.arguments = [
-                "serve", "--config", config.path, "--database", database.path, "--host", "127.0.0.1", "--port", String(port),
-            ]
+            process.arguments =
+                [
+                    "serve", "--config", config.path, "--database", database, "--host", "127.0.0.1", "--port", String(port),
+                ] + arguments
             var environment = ProcessInfo.processInfo.environment
             environment["HERALD_ADMIN_KEY"] = adminKey
             environment["HERALD_LEASE_SECONDS"] = "2"
