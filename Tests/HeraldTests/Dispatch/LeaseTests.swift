@@ -110,3 +110,30 @@ final class SlowChannel: DeliveryChannel {
         return batch.map { _ in .sent(detail: "250 accepted slowly") }
     }
 }
+
+/// Work that runs once in the cluster because the database says so.
+@Suite("Cluster-wide cleanup", .dropsPostgresSchemas)
+struct ClusterCleanupTests {
+    @Test(
+        "while one node sweeps expired rows, another node's sweep leaves them to it",
+        .enabled(if: StoreBackend.postgresURL != nil, "needs HERALD_TEST_POSTGRES_URL"))
+    func oneSweepAtATime() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let schema = try #require(store.configuration.schema)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(3)
+        _ = try await engine.announce("Old news", to: ids, tenantID: tenant.id)
+        // Far enough ahead that every message and event is past its retention.
+        let later = Date().addingTimeInterval(400 * 86_400)
+        // Another node in the middle of its sweep holds the cleanup lock.
+        let other = try await PostgresTestSchemas.connect()
+        defer { Task { try? await other.close() } }
+        let logger = engine.logger
+        _ = try await other.query("SELECT pg_advisory_lock(hashtext('cleanup:' || \(schema)))", logger: logger).collect()
+        let skipped = try await store.deleteExpired(now: later, idempotencyCutoff: later, limit: 1000)
+        #expect(skipped.messages == 0 && skipped.events == 0)
+        _ = try await other.query("SELECT pg_advisory_unlock(hashtext('cleanup:' || \(schema)))", logger: logger).collect()
+        let swept = try await store.deleteExpired(now: later, idempotencyCutoff: later, limit: 1000)
+        #expect(swept.messages == 6)
+    }
+}

@@ -60,14 +60,19 @@ final class PostgresTestSchemas: Sendable {
         for schema in stale { _ = try? await administer("DROP SCHEMA IF EXISTS \(schema) CASCADE") }
     }
 
-    /// Runs one statement on a connection of its own; returns the first column of each row as text.
-    @discardableResult
-    static func administer(_ sql: String) async throws -> [String] {
+    /// A connection of the test's own to `HERALD_TEST_POSTGRES_URL`, outside any store; the caller closes it.
+    static func connect() async throws -> PostgresConnection {
         let base = try PostgresStore.Configuration(url: try #require(StoreBackend.postgresURL), source: "HERALD_TEST_POSTGRES_URL")
         var configuration = PostgresConnection.Configuration(
             host: base.host, port: base.port, username: base.username, password: base.password, database: base.database, tls: .disable)
         configuration.options.connectTimeout = .seconds(10)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "herald-test"))
+        return try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Logger(label: "herald-test"))
+    }
+
+    /// Runs one statement on a connection of its own; returns the first column of each row as text.
+    @discardableResult
+    static func administer(_ sql: String) async throws -> [String] {
+        let connection = try await connect()
         defer { Task { try? await connection.close() } }
         var names: [String] = []
         for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "herald-test")) {

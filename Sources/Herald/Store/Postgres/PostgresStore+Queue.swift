@@ -246,8 +246,12 @@ extension PostgresStore {
         }
     }
 
+    /// One node sweeps at a time: the sweep holds a transaction-level advisory lock, and a node that cannot
+    /// take it at once leaves this round to the one that has it (and returns nothing removed).
     public func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
         try await write { connection in
+            let lock = try await connection.rows("SELECT pg_try_advisory_xact_lock(hashtext('cleanup:' || current_schema()))", logger)
+            guard let row = lock.first, try row[0] as Bool else { return CleanupResult(messages: 0, events: 0, idempotencyKeys: 0) }
             let nowMS = Self.ms(now)
             let messages = try await connection.count(
                 """
