@@ -639,8 +639,18 @@ def scenario_kill(args):
         result["claimed_by_killed_node"] = len(held)
         log("killed node C %.1fs in, holding %d claimed messages" % (killed_at - started, len(held)))
 
-        wait_until(lambda: db.value("SELECT count(*) FROM messages WHERE id IN (%s) AND status IN ('queued', 'sending')" % held_list) == 0,
-                   args.lease * 4 + 30, "node C's claims to be finished", interval=0.05)
+        # Taken over: none of them is still leased to node C (another node claimed it, or it is finished).
+        # Finished: none of them is queued or in flight any more.
+        taken_over_at = []
+
+        def finished():
+            if not taken_over_at and db.value(
+                    "SELECT count(*) FROM messages WHERE id IN (%s) AND status = 'sending' AND lease_owner LIKE '%s'" % (held_list, owner)) == 0:
+                taken_over_at.append(time.time())
+            return db.value("SELECT count(*) FROM messages WHERE id IN (%s) AND status IN ('queued', 'sending')" % held_list) == 0
+
+        wait_until(finished, args.lease * 4 + 30, "node C's claims to be finished", interval=0.05)
+        result["claims_taken_over_after_kill_seconds"] = round((taken_over_at[0] if taken_over_at else time.time()) - killed_at, 2)
         result["claims_finished_after_kill_seconds"] = round(time.time() - killed_at, 2)
         result["claims_finished_after_lease_end_seconds"] = round(time.time() - lease_end, 2)
         result["claims_finished_status"] = {s: int(n) for s, n in db.rows(
@@ -652,10 +662,13 @@ def scenario_kill(args):
         checks.append(("killed_node_held_claims", len(held) > 0))
         checks.append(("claims_finished", set(result["claims_finished_status"]) <= {"delivered", "sent"}))
         # Issue 5 asks for the takeover within the lease time: claims take expired leases before the queue, so
-        # the dead node's messages are claimed as their lease ends, and finished within --takeover-slack of it
-        # (the time to deliver and record one batch on a loaded machine).
-        result["claims_taken_over_within_lease"] = result["claims_finished_after_kill_seconds"] <= args.lease + args.takeover_slack
+        # the dead node's messages are claimed by the others as its lease ends (within --takeover-slack: the lanes
+        # finish the batch in hand first), and finished within --finish-slack of the lease (the time to deliver
+        # and record those batches, longer for emails on a loaded machine).
+        result["claims_taken_over_within_lease"] = result["claims_taken_over_after_kill_seconds"] <= args.lease + args.takeover_slack
+        result["claims_finished_within_bound"] = result["claims_finished_after_kill_seconds"] <= args.lease + args.finish_slack
         checks.append(("claims_taken_over_within_lease", result["claims_taken_over_within_lease"]))
+        checks.append(("claims_finished_within_bound", result["claims_finished_within_bound"]))
         checks.append(("in_app_none_lost_none_twice", report["in_app_rows"] == total_in_app and report["in_app_delivered"] == total_in_app
                        and report["in_app_messages_with_two_delivered_attempts"] == 0
                        and report["inbox_items_per_subscriber"] == {2: args.members}))
@@ -728,7 +741,10 @@ def main():
     parser.add_argument("--emails", type=int, default=20000, help="subscribers with an email address (one email each)")
     parser.add_argument("--lease", type=float, default=5, help="HERALD_LEASE_SECONDS of every node")
     parser.add_argument("--kill-at", type=float, default=0.3, help="kill: fraction delivered before node C is killed")
-    parser.add_argument("--takeover-slack", type=float, default=3, help="kill: seconds allowed beyond the lease for the takeover")
+    parser.add_argument("--takeover-slack", type=float, default=3,
+                        help="kill: seconds allowed beyond the lease for the others to claim the killed node's messages")
+    parser.add_argument("--finish-slack", type=float, default=10,
+                        help="kill: seconds allowed beyond the lease for those messages to be delivered and recorded")
     parser.add_argument("--schedule-minutes", type=int, default=2, help="deliver: minute occurrences the schedule is watched for")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--roles", action="store_true", help="scale: an api node and worker nodes (herald serve --role)")

@@ -41,11 +41,19 @@ struct ClusterProcessTests {
         #expect(result["checks"]?["schedule_once_per_minute"] == true)
     }
 
-    @Test("kill -9 of one of three nodes mid-run: the others finish its claimed messages after its lease ends; none lost, none twice in-app")
+    @Test(
+        "kill -9 of one of three nodes mid-run: the others take its claimed messages over as its lease ends and finish them; none lost, none twice in-app"
+    )
     func killOneOfThree() async throws {
         let lease = 5.0
         let result = try await Self.check(
-            "kill", ["--members", "20000", "--emails", "5000", "--lease", "\(Int(lease))", "--kill-at", "0.3"], timeout: 300)
+            "kill",
+            [
+                "--members", "20000", "--emails", "5000", "--lease", "\(Int(lease))", "--kill-at", "0.3",
+                // On a machine running the rest of the suite beside it, a lane may be 4 s into a batch of emails when
+                // the lease ends, and a taken-over batch of 500 emails takes as long again to send.
+                "--takeover-slack", "4", "--finish-slack", "12",
+            ], timeout: 300)
         #expect(result["checks"]?["killed_node_held_claims"] == true)
         #expect(result["checks"]?["claims_finished"] == true, "every message the killed node had claimed was finished by the others")
         #expect(result["checks"]?["in_app_none_lost_none_twice"] == true)
@@ -53,9 +61,13 @@ struct ClusterProcessTests {
         #expect(result["in_app_delivered"] == 40_000)
         #expect(result["in_app_messages_with_two_delivered_attempts"] == 0)
         // Claims take expired leases before the queue, so the takeover does not wait for the backlog that was
-        // due before the dead node's lease ended: its messages are finished within the lease (plus one batch).
+        // due before the dead node's lease ended: the others claim its messages as the lease ends (plus the batch
+        // in hand), and deliver them within the lease plus the time a batch of emails takes on a loaded machine.
         #expect(
             result["claims_taken_over_within_lease"] == true,
-            "finished \(String(describing: result["claims_finished_after_kill_seconds"])) s after the kill")
+            "taken over \(String(describing: result["claims_taken_over_after_kill_seconds"])) s after the kill, lease \(lease) s")
+        #expect(
+            result["claims_finished_within_bound"] == true,
+            "finished \(String(describing: result["claims_finished_after_kill_seconds"])) s after the kill, lease \(lease) s")
     }
 }
