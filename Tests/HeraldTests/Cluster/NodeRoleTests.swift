@@ -95,6 +95,20 @@ struct NodeRoleTests {
             #expect(pushed != nil, "the subscriber streaming from the api node saw the worker's delivery")
             #expect(try await delivered(first, on: api, key: key) == 2)
 
+            // A topic's fan-out is a job the api node queues and a worker plans and delivers.
+            #expect(try await api.client.request("PUT", "/v1/topics/residents", auth: key, body: ["name": "Residents"]).status < 300)
+            let joined = try await api.client.request("POST", "/v1/topics/residents/subscribers", auth: key, body: ["subscribers": ["r1", "r2"]])
+            #expect(joined.status < 300, "\(joined.text)")
+            let toTopic = try await api.client.request(
+                "POST", "/v1/events", auth: key,
+                body: ["type": "announcement_posted", "recipients": [["topic": "residents"]], "payload": ["title": "Topic", "excerpt": "x"]])
+            #expect(toTopic.status == 202, "\(toTopic.text)")
+            let topicEvent = try JSONValue.parse(toTopic.text)["event_id"]?.stringValue ?? ""
+            #expect(
+                try await ServerProcessTests.ProcessHarness.eventually(timeout: 30) {
+                    try await delivered(topicEvent, on: api, key: key) == 2
+                })
+
             // Without a worker, the api node accepts and keeps the messages queued, and delivers nothing itself.
             worker.sigkill()
             let second = try await announce("While no worker runs", on: api, key: key)
