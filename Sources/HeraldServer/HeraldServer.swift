@@ -8,15 +8,17 @@ import ServiceLifecycle
 
 /// Herald's HTTP API: a thin layer that authenticates, decodes, calls the engine and encodes.
 public enum HeraldServer {
-    /// Every route, with its authentication. Tests use this router directly.
-    public static func router(engine: HeraldEngine, expectsDispatcher: Bool = true) -> Router<HeraldRequestContext> {
+    /// The routes a node of `role` serves: every route with its authentication (`all`, `api`), or only the
+    /// probes, metrics and API description (`worker`: nothing of a tenant's). Tests use this router directly.
+    public static func router(engine: HeraldEngine, role: NodeRole = .all) -> Router<HeraldRequestContext> {
         let router = Router(context: HeraldRequestContext.self)
         // HTTP request counts and durations, through swift-metrics (`herald serve` points it at /metrics).
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
-        OperationsRoutes(engine: engine, expectsDispatcher: expectsDispatcher, role: expectsDispatcher ? .all : .api).register(on: router)
+        OperationsRoutes(engine: engine, role: role).register(on: router)
+        guard role.servesAPI else { return router }
         // Unsubscribe links carry their own signed token; no API key or login.
         UnsubscribeRoutes(engine: engine).register(on: router)
         // What browsers load: the embeddable components, the preference page behind a signed link, and the
@@ -66,33 +68,15 @@ public enum HeraldServer {
         return router
     }
 
-    /// The routes a `worker` node serves: probes, metrics and the API description, nothing of a tenant's.
-    public static func operationsRouter(engine: HeraldEngine) -> Router<HeraldRequestContext> {
-        let router = Router(context: HeraldRequestContext.self)
-        router.add(middleware: MetricsMiddleware())
-        router.add(middleware: ProblemMiddleware())
-        router.add(middleware: NoSniffMiddleware())
-        router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
-        OperationsRoutes(engine: engine, expectsDispatcher: true, role: .worker).register(on: router)
-        return router
-    }
-
-    /// The HTTP server plus, unless `dispatch` is false, the engine's dispatcher, fan-out and retention services.
+    /// What one node of the given role runs: its routes (``router(engine:role:)``) and the background
+    /// services its role asks for (``HeraldEngine/services(role:observer:)``).
     public static func application(
-        engine: HeraldEngine, dispatch: Bool = true, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) async throws -> some ApplicationProtocol {
-        try await application(engine: engine, role: dispatch ? .all : .api, logger: logger, onServerRunning: onServerRunning)
-    }
-
-    /// What one node of the given role runs: the full API (`api`, `all`) or only the operations routes
-    /// (`worker`), and the background services its role asks for (``HeraldEngine/services(role:observer:)``).
-    public static func application(
-        engine: HeraldEngine, role: NodeRole, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        engine: HeraldEngine, role: NodeRole = .all, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let services = try await engine.services(role: role)
         let configuration = engine.configuration
         return Application(
-            router: role.servesAPI ? router(engine: engine, expectsDispatcher: role.runsWorkers) : operationsRouter(engine: engine),
+            router: router(engine: engine, role: role),
             server: .http1WebSocketUpgrade(
                 webSocketRouter: role.servesAPI ? webSocketRouter(engine: engine) : Router(context: HeraldWebSocketContext.self),
                 configuration: .init(autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.inboxHeartbeatSeconds * 1000))))),

@@ -12,14 +12,14 @@ import Synchronization
 extension BenchRunner {
     /// Starts an engine on a new database with the HTTP server on a free loopback port, and runs `body`.
     func withServer<T: Sendable>(
-        sink: BenchSMTPSink?, dispatch: Bool, _ body: @Sendable (HeraldEngine, _ baseURL: String) async throws -> T
+        sink: BenchSMTPSink?, role: NodeRole, _ body: @Sendable (HeraldEngine, _ baseURL: String) async throws -> T
     ) async throws -> T {
         var base = self.base
         base.host = "127.0.0.1"
         base.port = 0
         return try await BenchRunner(base: base, connections: connections).withEngine(sink: sink, runServices: false) { engine in
             let bound = BoundPort()
-            let app = try await HeraldServer.application(engine: engine, dispatch: dispatch, logger: engine.logger) { channel in
+            let app = try await HeraldServer.application(engine: engine, role: role, logger: engine.logger) { channel in
                 bound.port.withLock { $0 = channel.localAddress?.port }
             }
             return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -36,9 +36,9 @@ extension BenchRunner {
     }
 
     /// Triggers over HTTP keep-alive: bulk requests of 1,000, then single triggers, each answered 202 only
-    /// once stored. The dispatcher is off, so the figure is what the API can accept.
+    /// once stored. The server runs as an api node (no dispatcher), so the figure is what the API can accept.
     func ingest(bulk bulkCount: Int, single singleCount: Int, clients: Int) async throws -> BenchResult {
-        try await withServer(sink: nil, dispatch: false) { engine, baseURL in
+        try await withServer(sink: nil, role: .api) { engine, baseURL in
             let (tenant, key) = try await engine.createTenant(name: "Bench Ingest")
             let recipients = 1000
             let ids = (0..<recipients).map { "r\($0)" }
@@ -124,7 +124,7 @@ extension BenchRunner {
     func criticalUnderLoad(members count: Int, maxSeconds: Double) async throws -> BenchResult {
         let sink = try await BenchSMTPSink.start()
         defer { Task { await sink.stop() } }
-        return try await withServer(sink: sink, dispatch: true) { engine, baseURL in
+        return try await withServer(sink: sink, role: .all) { engine, baseURL in
             let (tenant, expected) = try await topicOfMembers(engine, count: count, label: "critical-under-load")
             let key = try await engine.createAPIKey(tenantID: tenant.id, name: "bench").key
             _ = try await engine.upsertSubscriber(

@@ -5,9 +5,8 @@ import Hummingbird
 /// Liveness, readiness and the API description.
 struct OperationsRoutes {
     let engine: HeraldEngine
-    /// Whether this process runs a dispatcher, so readiness requires a live one.
-    let expectsDispatcher: Bool
-    /// This node's role, shown by `/readyz` so a load balancer's view of the cluster is easy to read.
+    /// This node's role, shown by `/readyz` so a load balancer's view of the cluster is easy to read. A role
+    /// that runs the dispatcher is ready only while the dispatcher's heartbeat is recent.
     let role: NodeRole
 
     struct Readiness: Encodable {
@@ -25,7 +24,7 @@ struct OperationsRoutes {
         router.get("readyz") { _, _ in
             var readiness = Readiness(
                 ready: true, role: role.rawValue, database: "ok",
-                dispatcher: expectsDispatcher ? "ok" : "not running in this process (role \(role.rawValue))")
+                dispatcher: role.runsWorkers ? "ok" : "not running in this process (role \(role.rawValue))")
             do {
                 try await engine.store.ping()
                 readiness.queue = try await engine.queueDepth()
@@ -33,7 +32,7 @@ struct OperationsRoutes {
                 readiness.ready = false
                 readiness.database = "unreachable: \(error)"
             }
-            if expectsDispatcher {
+            if role.runsWorkers {
                 let allowed = max(5, engine.configuration.dispatch.pollIntervalSeconds * 3)
                 if let last = engine.dispatcherHeartbeat.last, Date().timeIntervalSince(last) <= allowed {
                     readiness.dispatcher = "ok"

@@ -148,7 +148,7 @@ extension HeraldEngine {
     /// Runs the real HTTP server (with WebSocket upgrades and the engine's services) on a free loopback
     /// port while `body` runs.
     func withLiveServer(_ body: @escaping @Sendable (_ port: Int) async throws -> Void) async throws {
-        let app = try await HeraldServer.application(engine: self, dispatch: true, logger: logger)
+        let app = try await HeraldServer.application(engine: self, logger: logger)
         try await app.test(.live) { client in
             try await body(try #require(client.port))
         }
