@@ -77,9 +77,9 @@ public enum HeraldServer {
         let configuration = engine.configuration
         return Application(
             router: router(engine: engine, role: role),
-            server: .http1WebSocketUpgrade(
+            server: .herald(
                 webSocketRouter: role.servesAPI ? webSocketRouter(engine: engine) : Router(context: HeraldWebSocketContext.self),
-                configuration: .init(autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.inboxHeartbeatSeconds * 1000))))),
+                configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.inboxHeartbeatSeconds * 1000)))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
             services: services,
             onServerRunning: onServerRunning,

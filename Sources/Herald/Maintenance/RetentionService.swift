@@ -17,7 +17,7 @@ public final class RetentionService: Service, Sendable {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let removed = try await self.sweep(now: Date())
@@ -33,7 +33,9 @@ public final class RetentionService: Service, Sendable {
                 } catch {
                     self.logger.error("retention cleanup failed; will try again", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: .milliseconds(Int(self.settings.cleanupIntervalSeconds * 1000)))
+                // Shutdown cancels the sleep; the loop then ends, and the service returns rather than throws
+                // (a throwing service makes ServiceGroup cancel the others mid-shutdown).
+                try? await Task.sleep(for: .milliseconds(Int(self.settings.cleanupIntervalSeconds * 1000)))
             }
         }
     }
