@@ -11,11 +11,10 @@ struct HeraldServerChannel: ServerChildChannel {
     typealias Value = HTTP1WebSocketUpgradeChannel.Value
 
     let base: HTTP1WebSocketUpgradeChannel
-    var silentTimeout = SilentConnectionHandler.defaultTimeout
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
-            try channel.pipeline.syncOperations.addHandler(SilentConnectionHandler(timeout: silentTimeout))
+            try channel.pipeline.syncOperations.addHandler(SilentConnectionHandler())
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
