@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Herald's whole test suite in one command: installs whatever the tests need and is missing, starts a throwaway
+# PostgreSQL cluster on loopback, runs `swift test` against it, and stops the cluster.
+#
+#   scripts/test.sh                 # install what is missing, then the whole suite
+#   scripts/test.sh --install-only  # only install (what a developer runs once)
+#   scripts/test.sh --filter Email  # extra arguments go to `swift test`
+#
+# Installing needs root or sudo (Debian's apt-get) and pip; what is already there is left alone. CI's
+# `.ci/run` calls this same script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+install_only=0
+if [ "${1:-}" = "--install-only" ]; then
+    install_only=1
+    shift
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+sudo_cmd=()
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); else echo "installing needs root or sudo" >&2; fi
+fi
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" = 0 ]; then
+        "${sudo_cmd[@]}" apt-get update -qq || { echo "apt-get update failed"; exit 1; }
+        apt_updated=1
+    fi
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$@" || { echo "could not install $*"; exit 1; }
+}
+# Keeps the package scripts of postfix and postgresql from starting their services while they install.
+with_services_held() {
+    local created=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+        "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
+        created=1
+    fi
+    "$@"
+    if [ "$created" = 1 ]; then "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d; fi
+}
+pip_install() {
+    # Debian's own Python refuses pip installs outside a virtualenv (PEP 668); then install beside its packages.
+    python3 -m pip install -q "$@" || python3 -m pip install -q --break-system-packages "$@"
+}
+# python_module MODULE PIP-SPEC [DEBIAN-PACKAGE]
+python_module() {
+    if python3 -c "import $1" >/dev/null 2>&1; then return; fi
+    echo "== installing $2"
+    if ! python3 -m pip --version >/dev/null 2>&1; then apt_install python3-pip; fi
+    pip_install "$2" || { [ -n "${3:-}" ] && apt_install "$3"; }
+    python3 -c "import $1" || { echo "$1 is not importable by python3"; exit 1; }
+}
+
+# The SQLite headers GRDB links against.
+if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
+    echo "== installing libsqlite3-dev"
+    apt_install libsqlite3-dev
+fi
+
+# The email tests run real SMTP servers (Tests/HeraldTests/Support/SMTPTestServer.swift): Postfix's smtp-sink,
+# scripts/smtp_test_server.py (aiosmtpd), and openssl for test certificates.
+if [ ! -x /usr/sbin/smtp-sink ]; then
+    echo "== installing postfix (for smtp-sink only; the mail service is neither configured nor started)"
+    echo "postfix postfix/main_mailer_type select No configuration" | "${sudo_cmd[@]}" debconf-set-selections
+    with_services_held apt_install postfix
+fi
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "== installing openssl"
+    apt_install openssl
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+    echo "== installing python3"
+    apt_install python3 python3-pip
+fi
+python_module aiosmtpd aiosmtpd python3-aiosmtpd
+# Webhook deliveries are verified with the official Standard Webhooks library (scripts/webhook_receiver.py).
+python_module standardwebhooks standardwebhooks
+# /metrics is parsed with the Prometheus project's own text-format parser.
+python_module prometheus_client prometheus_client python3-prometheus-client
+
+# The browser tests (live inbox, web components, admin console) drive Debian's chromium, headless, through
+# chromedriver and Selenium.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    echo "== installing chromium and chromedriver"
+    apt_install chromium chromium-driver
+fi
+python_module selenium selenium python3-selenium
+
+# The API fuzz test (Tests/HeraldTests/Process/APIFuzzTests.swift) drives schemathesis from the OpenAPI document.
+python_module schemathesis "schemathesis==3.39.16"
+
+# The store suites run against PostgreSQL too: Debian's server package, started below as a throwaway cluster
+# on loopback under an unprivileged user (the package's own service is never started).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    echo "== installing postgresql (server programs only; its service is not started)"
+    with_services_held apt_install postgresql
+fi
+
+if [ "$install_only" = 1 ]; then
+    echo "== everything the tests need is installed"
+    exit 0
+fi
+
+echo "== starting a throwaway PostgreSQL cluster for the tests"
+eval "$(scripts/postgres_test_cluster.sh start)"
+trap 'scripts/postgres_test_cluster.sh stop "$HERALD_TEST_POSTGRES_DIR"' EXIT
+# With everything installed, a suite that cannot find its tool fails rather than passing quietly.
+export HERALD_REQUIRE_POSTGRES=1
+export HERALD_REQUIRE_FUZZ=1
+
+# Many suites start real servers, browsers and subprocesses with timeouts of a few seconds; with both stores
+# that is a lot for two cores at once, so at most six tests run at a time (swift-testing's own setting).
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-6}
+
+echo "== swift test"
+swift test "$@"
