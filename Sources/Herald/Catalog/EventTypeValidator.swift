@@ -95,8 +95,8 @@ public struct EventTypeValidator: Sendable {
                         continue
                     }
                     errors += Self.templateProblems(text, field: field, known: known)
-                    if channel == .email, part == "subject", text.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
-                        errors.append(FieldError(field, "must be one line: an email subject is a header, and a line break cannot go into one"))
+                    if channel == .email, part == "subject", let reason = EmailHeader.problem(in: text) {
+                        errors.append(FieldError(field, "\(reason): an email subject is a header"))
                     }
                 }
             }
@@ -150,12 +150,14 @@ public struct EventTypeValidator: Sendable {
         return names
     }
 
-    static func containsLineBreak(_ value: JSONValue) -> Bool {
+    /// Why a payload value cannot be shown in an email header, by the rule the encoder applies
+    /// (``EmailHeader/problem(in:)``), looking into arrays and objects; nil when every string in it can.
+    static func headerProblem(in value: JSONValue) -> String? {
         switch value {
-        case .string(let text): text.unicodeScalars.contains { $0 == "\r" || $0 == "\n" || $0 == "\u{2028}" || $0 == "\u{2029}" }
-        case .array(let items): items.contains(where: containsLineBreak)
-        case .object(let fields): fields.values.contains(where: containsLineBreak)
-        default: false
+        case .string(let text): EmailHeader.problem(in: text)
+        case .array(let items): items.lazy.compactMap(headerProblem).first
+        case .object(let fields): fields.keys.sorted().lazy.compactMap { fields[$0].flatMap(headerProblem) }.first
+        default: nil
         }
     }
 
@@ -179,11 +181,12 @@ public struct EventTypeValidator: Sendable {
             }
             if let problem = spec.problem(with: value) { errors.append(FieldError("payload.\(name)", problem)) }
         }
-        // A line break in a value that lands in the subject would split the header and could inject others.
+        // A value that lands in the subject is refused now by the rule the encoder would refuse it with later: a line
+        // break would split the header (and could inject others), a control character fails every email of the event.
         let inHeaders = headerVariables(eventType)
         for name in payload.keys.sorted() where inHeaders.contains(name) {
-            if let value = payload[name], containsLineBreak(value) {
-                errors.append(FieldError("payload.\(name)", "contains a line break, which cannot go into an email subject (a header); remove it"))
+            if let value = payload[name], let reason = headerProblem(in: value) {
+                errors.append(FieldError("payload.\(name)", "\(reason) (it is shown in the email subject)"))
             }
         }
         for name in payload.keys.sorted() where eventType.parameters[name] == nil {

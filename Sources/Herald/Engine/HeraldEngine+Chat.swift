@@ -31,7 +31,7 @@ extension HeraldEngine {
         if settings.webhooks.contains(where: \.isRedacted) {
             settings = settings.restoringURLs(from: try await chatSettings(tenantID: tenantID))
         }
-        let problems = settings.problems()
+        let problems = settings.problems() + settings.destinationProblems(policy: configuration.outbound.policy)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         for index in settings.webhooks.indices { settings.webhooks[index].provider = settings.webhooks[index].service }
         if settings.webhooks.isEmpty {

@@ -15,7 +15,8 @@ extension HeraldEngine {
             })
         return EmailChannel(
             composer: composer, defaults: configuration.email, outboxDirectory: URL(fileURLWithPath: configuration.outboxPath),
-            settings: { tenantID in try await loadEmailSettings(store: store, tenantID: tenantID) }, logger: logger)
+            settings: { tenantID in try await loadEmailSettings(store: store, tenantID: tenantID) }, destinationPolicy: configuration.outbound.policy,
+            logger: logger)
     }
 
     /// `BASE/unsubscribe?token=…`; the token is base64url, so it needs no escaping in a query.

@@ -43,11 +43,18 @@ extension HeraldEngine {
 
     /// Sends one email of the event type, outside the queue, to `address` or to subscriber `subscriberID`,
     /// and answers the transport's outcome with the SMTP transcript.
+    ///
+    /// The tenant's own SMTP server (and fallback) must pass the destination policy first: a refused host is a 422
+    /// naming `smtp.host` (or `smtp_fallback.host`) and no connection is made, so the test cannot be used to read an
+    /// internal service's greeting or to tell an open port from a closed one. A template that shows a subscriber
+    /// field the recipient lacks (`{{subscriber.name}}` for a bare address) is a 422 too: a real subscriber without
+    /// that field would get the fallback template or a failed message, and the test shows the same.
     public func sendTestEmail(tenantID: String, key: String, address: String?, subscriberID: String?, payload: [String: JSONValue], locale: String?)
         async throws -> EmailTester.Result
     {
         let eventType = try await eventType(tenantID: tenantID, key: key)
         var subscriber: Subscriber
+        let recipientField = address == nil ? "subscriber_id" : "to"
         switch (address, subscriberID) {
         case (let address?, nil):
             if let problem = EmailAddress.problem(in: address) { throw HeraldError.invalid("to", problem) }
@@ -64,10 +71,38 @@ extension HeraldEngine {
         let problems = EventTypeValidator.payloadProblems(payload, for: eventType)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         let settings = try await emailSettings(tenantID: tenantID)
+        let addresses = try await vettedTenantSMTP(settings)
         let (_, _, email) = try await composeEmailForSending(
-            tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings)
+            tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings, recipientField: recipientField)
         let tester = EmailTester(outboxDirectory: URL(fileURLWithPath: configuration.outboxPath))
-        return await tester.send(email, server: settings.smtp ?? configuration.email.smtp)
+        return await tester.send(email, server: settings.smtp ?? configuration.email.smtp, addresses: addresses)
+    }
+
+    /// Checks the tenant's own SMTP servers against the destination policy before a test send, the stored settings
+    /// as they are (saved, perhaps, before a rule existed): the addresses to connect to for the primary, or nil to
+    /// use the operator's server by name. Throws a 422 naming the field when either server is refused.
+    private func vettedTenantSMTP(_ settings: EmailSettings) async throws -> [IPAddress]? {
+        guard let primary = settings.smtp else { return nil }
+        let policy = configuration.outbound.policy
+        var problems = primary.destinationProblems(prefix: "smtp", policy: policy)
+        problems += settings.smtpFallback?.destinationProblems(prefix: "smtp_fallback", policy: policy) ?? []
+        if !problems.isEmpty { throw HeraldError.invalid(problems) }
+        if let fallback = settings.smtpFallback {
+            do {
+                _ = try await policy.vet(host: fallback.host)
+            } catch let refusal as DestinationRefusal {
+                throw HeraldError.invalid("smtp_fallback.host", refusal.reason)
+            } catch {
+                // A fallback that does not resolve is not this test's concern: it sends through the primary.
+            }
+        }
+        do {
+            return try await policy.vet(host: primary.host)
+        } catch let refusal as DestinationRefusal {
+            throw HeraldError.invalid("smtp.host", refusal.reason)
+        } catch {
+            throw HeraldError.invalid("smtp.host", "cannot resolve \(primary.host): \(error)")
+        }
     }
 
     func composeEmail(tenantID: String, eventType: EventType, payload: [String: JSONValue], subscriber: Subscriber) async throws
@@ -75,22 +110,38 @@ extension HeraldEngine {
     {
         let settings = try await emailSettings(tenantID: tenantID)
         let (message, content, _) = try await composeEmailForSending(
-            tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings)
+            tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings, recipientField: "subscriber")
         return (message, content)
     }
 
+    /// Renders and encodes one email as the channel would. What the channel would fail the message for becomes a
+    /// 422: a subscriber field the template shows and the recipient lacks (named by `recipientField`), or a value
+    /// stored before today's rules that cannot go into an email (named `email`).
     private func composeEmailForSending(
-        tenantID: String, eventType: EventType, payload: [String: JSONValue], subscriber: Subscriber, settings: EmailSettings
+        tenantID: String, eventType: EventType, payload: [String: JSONValue], subscriber: Subscriber, settings: EmailSettings,
+        recipientField: String
     ) async throws -> (EmailMessage, RenderedContent, OutboundEmail) {
         guard eventType.channels.contains(.email) else { throw HeraldError.invalid("key", "event type '\(eventType.key)' has no email channel") }
         guard let channel = emailChannel else { throw HeraldError.invalid("channel", "this server has a custom email channel without a composer") }
         let event = try await sampleEvent(tenantID: tenantID, key: eventType.key, payload: payload)
-        let content = try renderer.render(eventType: eventType, channel: .email, payload: payload, subscriber: subscriber, event: event)
+        let content: RenderedContent
+        do {
+            content = try renderer.render(eventType: eventType, channel: .email, payload: payload, subscriber: subscriber, event: event)
+        } catch TemplateRenderer.RenderError.missingData(_, _, let missing) {
+            throw HeraldError.invalid(
+                recipientField,
+                "the email template shows \(missing.joined(separator: ", ")), which this recipient does not have; send to a subscriber "
+                    + "who has it, or give the event type fallback_templates (what such a subscriber would receive)")
+        }
         let claimed = ClaimedMessage(
             rowID: Int64(Date().timeIntervalSince1970 * 1000), tenantID: tenantID, eventID: event.id, channel: .email, priority: eventType.priority,
             attempt: 1, subscriber: subscriber)
-        let (message, email) = try channel.composer.compose(OutgoingMessage(message: claimed, event: event, content: content), settings: settings)
-        return (message, content, email)
+        do {
+            let (message, email) = try channel.composer.compose(OutgoingMessage(message: claimed, event: event, content: content), settings: settings)
+            return (message, content, email)
+        } catch let error as MIMEError {
+            throw HeraldError.invalid("email", "cannot be composed: \(error)")
+        }
     }
 
     private func sampleEvent(tenantID: String, key: String, payload: [String: JSONValue]) async throws -> EventContext {

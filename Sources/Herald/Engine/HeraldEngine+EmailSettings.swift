@@ -18,7 +18,7 @@ extension HeraldEngine {
             if settings.smtp?.password == "********" { settings.smtp?.password = stored.smtp?.password }
             if settings.smtpFallback?.password == "********" { settings.smtpFallback?.password = stored.smtpFallback?.password }
         }
-        let problems = settings.problems()
+        let problems = settings.problems(policy: configuration.outbound.policy)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         try await store.putTenantSetting(tenantID: tenantID, key: Self.emailSettingsKey, value: JSONCoding.encodeText(settings))
         emailChannel?.settingsChanged(tenantID: tenantID)

@@ -58,7 +58,7 @@ extension HeraldEngine {
             if trigger.recipients.isEmpty, let audience = (eventTypes[trigger.type] ?? nil)?.audience {
                 trigger.recipients = audience.recipients(payload: trigger.payload)
             }
-            let problems = Self.problems(trigger, eventType: eventTypes[trigger.type] ?? nil, now: now)
+            let problems = Self.problems(trigger, eventType: eventTypes[trigger.type] ?? nil, now: now, policy: configuration.outbound.policy)
             if !problems.isEmpty {
                 errors += bulk ? problems.prefixed("events[\(index)]") : problems
                 continue
@@ -101,7 +101,7 @@ extension HeraldEngine {
     }
 
     /// Everything wrong with one trigger, before anything is written.
-    static func problems(_ trigger: Trigger, eventType: EventType?, now: Date) -> [FieldError] {
+    static func problems(_ trigger: Trigger, eventType: EventType?, now: Date, policy: DestinationPolicy) -> [FieldError] {
         var errors: [FieldError] = []
         guard let eventType else {
             return [FieldError("type", "'\(trigger.type)' is not an event type of this tenant")]
@@ -126,7 +126,7 @@ extension HeraldEngine {
             case .subscriber(let id) where id.isEmpty:
                 errors.append(FieldError("recipients[\(index)]", "a subscriber id must not be empty"))
             case .inline(let input):
-                errors += SubscriberValidator.problems(input).prefixed("recipients[\(index)]")
+                errors += SubscriberValidator.problems(input, policy: policy).prefixed("recipients[\(index)]")
             case .topic(let key) where !isValidTopicKey(key):
                 errors.append(FieldError("recipients[\(index)].topic", "'\(key)' is not a valid topic key"))
             default: break

@@ -67,7 +67,7 @@ extension HeraldEngine {
         }
         let input = SubscriberInput(id: claims.subscriberID, timezone: update.timezone, quietHours: update.quietHours)
         if update.timezone != nil || update.quietHours != nil {
-            errors += SubscriberValidator.problems(input).filter { $0.field == "timezone" || $0.field.hasPrefix("quiet_hours") }
+            errors += SubscriberValidator.problems(input, policy: configuration.outbound.policy).filter { $0.field == "timezone" || $0.field.hasPrefix("quiet_hours") }
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
 

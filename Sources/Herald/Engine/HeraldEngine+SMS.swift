@@ -34,7 +34,7 @@ extension HeraldEngine {
         if settings.providers.contains(where: { $0.authToken == redacted || $0.authValue == redacted }) {
             settings = settings.restoringSecrets(from: try await smsSettings(tenantID: tenantID))
         }
-        let problems = settings.problems()
+        let problems = settings.problems() + settings.destinationProblems(policy: configuration.outbound.policy)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         try await store.putTenantSetting(tenantID: tenantID, key: Self.smsSettingsKey, value: JSONCoding.encodeText(settings))
         smsChannel?.settingsChanged(tenantID: tenantID)

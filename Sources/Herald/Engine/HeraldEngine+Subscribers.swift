@@ -2,7 +2,7 @@ import Foundation
 
 extension HeraldEngine {
     public func upsertSubscriber(tenantID: String, _ input: SubscriberInput) async throws -> (Subscriber, created: Bool) {
-        let problems = SubscriberValidator.problems(input)
+        let problems = SubscriberValidator.problems(input, policy: configuration.outbound.policy)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         return try await store.upsertSubscriber(tenantID: tenantID, input)
     }
@@ -11,7 +11,7 @@ extension HeraldEngine {
     public func upsertSubscribers(tenantID: String, _ inputs: [SubscriberInput]) async throws -> (created: Int, updated: Int) {
         guard !inputs.isEmpty, inputs.count <= 10_000 else { throw HeraldError.invalid("subscribers", "must hold 1 to 10000 subscribers") }
         var errors: [FieldError] = []
-        for (index, input) in inputs.enumerated() { errors += SubscriberValidator.problems(input).prefixed("subscribers[\(index)]") }
+        for (index, input) in inputs.enumerated() { errors += SubscriberValidator.problems(input, policy: configuration.outbound.policy).prefixed("subscribers[\(index)]") }
         if !errors.isEmpty { throw HeraldError.invalid(Array(errors.prefix(50))) }
         let created = try await store.upsertSubscribers(tenantID: tenantID, inputs)
         return (created, inputs.count - created)

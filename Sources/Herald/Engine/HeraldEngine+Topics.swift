@@ -24,7 +24,7 @@ extension HeraldEngine {
         guard members.count <= 10_000 else { throw HeraldError.invalid("subscribers", "at most 10000 per request") }
         var errors: [FieldError] = []
         for (index, member) in members.enumerated() {
-            if case .inline(let input) = member { errors += SubscriberValidator.problems(input).prefixed("subscribers[\(index)]") }
+            if case .inline(let input) = member { errors += SubscriberValidator.problems(input, policy: configuration.outbound.policy).prefixed("subscribers[\(index)]") }
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
         return try await store.addTopicMembers(tenantID: tenantID, topic: key, members: members)

@@ -37,3 +37,15 @@ extension ChatWebhook {
         return problems
     }
 }
+
+extension ChatSettings {
+    /// The webhooks' hosts as the destination policy judges them without DNS (a private or loopback address in any
+    /// numeric form is refused at once; a name is judged when sending). Shape is ``problems()``'s concern.
+    public func destinationProblems(policy: DestinationPolicy) -> [FieldError] {
+        webhooks.enumerated().compactMap { index, webhook in
+            guard !webhook.isRedacted, DestinationPolicy.syntaxProblem(webhook.url) == nil, let reason = policy.problem(forURL: webhook.url)
+            else { return nil }
+            return FieldError("webhooks[\(index)].url", reason)
+        }
+    }
+}

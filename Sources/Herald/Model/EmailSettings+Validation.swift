@@ -2,17 +2,17 @@ import Foundation
 
 extension EmailSettings {
     /// Every problem with these settings, named by field, so `PUT /v1/settings/email` can answer all at once.
-    public func problems() -> [FieldError] {
+    /// `policy` judges the tenant's SMTP hosts (its own server and fallback) as the connect will.
+    public func problems(policy: DestinationPolicy) -> [FieldError] {
         var problems: [FieldError] = []
         for (field, value) in [("from_address", fromAddress), ("reply_to", replyTo), ("unsubscribe_mailto", unsubscribeMailto)] {
             if let value, let problem = EmailAddress.problem(in: value) { problems.append(FieldError(field, problem)) }
         }
-        if let name = fromName, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
-            problems.append(FieldError("from_name", "must not contain a line break"))
-        }
-        if let smtp { problems += smtp.problems(prefix: "smtp") }
+        // The display name of the From header: refused now by the same rule the encoder would refuse it with later.
+        if let name = fromName, let reason = EmailHeader.problem(in: name) { problems.append(FieldError("from_name", reason)) }
+        if let smtp { problems += smtp.problems(prefix: "smtp") + smtp.destinationProblems(prefix: "smtp", policy: policy) }
         if let smtpFallback {
-            problems += smtpFallback.problems(prefix: "smtp_fallback")
+            problems += smtpFallback.problems(prefix: "smtp_fallback") + smtpFallback.destinationProblems(prefix: "smtp_fallback", policy: policy)
             if smtp == nil { problems.append(FieldError("smtp_fallback", "needs smtp: it takes over from the tenant's own server")) }
         }
         for (index, domain) in (allowedRecipientDomains ?? []).enumerated() {

@@ -100,3 +100,19 @@ extension SMSProviderConfiguration {
             }
     }
 }
+
+extension SMSSettings {
+    /// The providers' hosts (`url`, `base_url`) as the destination policy judges them without DNS (a private or
+    /// loopback address in any numeric form is refused at once; a name is judged when sending). Shape is
+    /// ``problems()``'s concern.
+    public func destinationProblems(policy: DestinationPolicy) -> [FieldError] {
+        var problems: [FieldError] = []
+        for (index, provider) in providers.enumerated() {
+            for (field, url) in [("url", provider.url), ("base_url", provider.baseURL)] {
+                guard let url, DestinationPolicy.syntaxProblem(url) == nil, let reason = policy.problem(forURL: url) else { continue }
+                problems.append(FieldError("providers[\(index)].\(field)", reason))
+            }
+        }
+        return problems
+    }
+}

@@ -3,7 +3,9 @@ import Foundation
 /// Checks subscriber fields as they arrive (by upsert or inline in a trigger), so bad addresses are
 /// refused with a reason instead of failing later at delivery.
 public enum SubscriberValidator {
-    public static func problems(_ input: SubscriberInput) -> [FieldError] {
+    /// Every problem with `input`, named by field. `policy` judges `data.webhook_url` and `data.chat_webhook_url`
+    /// as the destination policy will when sending (a private address in any numeric form is refused now).
+    public static func problems(_ input: SubscriberInput, policy: DestinationPolicy) -> [FieldError] {
         var errors: [FieldError] = []
         if input.id.isEmpty || input.id.count > 256 || input.id.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) {
             errors.append(FieldError("id", "must be 1 to 256 characters with no control characters"))
@@ -23,23 +25,23 @@ public enum SubscriberValidator {
         if case .some(.some(let quietHours)) = input.quietHours {
             errors += quietHours.problems()
         }
-        if let name = input.name, name.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) {
-            errors.append(FieldError("name", "must not contain line breaks"))
-        }
-        if let data = input.data { errors += chatProblems(data) + webhookProblems(data) }
+        // The name is the display name of every email's To header: refused now by the rule the encoder applies then
+        // (a line break, NUL or other control character), rather than stored, truncated or failing every email.
+        if let name = input.name, let reason = EmailHeader.problem(in: name) { errors.append(FieldError("name", reason)) }
+        if let data = input.data { errors += chatProblems(data, policy: policy) + webhookProblems(data, policy: policy) }
         return errors
     }
 
     /// `data.webhook_url`, which the webhook channel posts to.
-    static func webhookProblems(_ data: [String: JSONValue]) -> [FieldError] {
+    static func webhookProblems(_ data: [String: JSONValue], policy: DestinationPolicy) -> [FieldError] {
         guard let url = data[Subscriber.webhookURLKey], url != .null else { return [] }
-        let problem: String? = if let text = url.stringValue { DestinationPolicy.syntaxProblem(text) } else { "must be a string" }
+        let problem: String? = if let text = url.stringValue { policy.problem(forURL: text) } else { "must be a string" }
         return problem.map { [FieldError("data.\(Subscriber.webhookURLKey)", $0)] } ?? []
     }
 
     /// `data.chat_webhook_url` and `data.chat_provider`, which the chat channel posts to: checked here so
     /// a typo is a 422 now rather than a failed message later.
-    static func chatProblems(_ data: [String: JSONValue]) -> [FieldError] {
+    static func chatProblems(_ data: [String: JSONValue], policy: DestinationPolicy) -> [FieldError] {
         var errors: [FieldError] = []
         let provider = data["chat_provider"]
         if let provider, provider != .null {
@@ -49,7 +51,7 @@ public enum SubscriberValidator {
         }
         guard let url = data["chat_webhook_url"], url != .null else { return errors }
         guard let text = url.stringValue else { return errors + [FieldError("data.chat_webhook_url", "must be a string")] }
-        if let problem = DestinationPolicy.syntaxProblem(text) { return errors + [FieldError("data.chat_webhook_url", problem)] }
+        if let problem = policy.problem(forURL: text) { return errors + [FieldError("data.chat_webhook_url", problem)] }
         if provider == nil || provider == .null, URL(string: text).flatMap(ChatService.inferred(from:)) == nil {
             errors.append(FieldError("data.chat_provider", "is required when data.chat_webhook_url is not on a known chat service's host"))
         }

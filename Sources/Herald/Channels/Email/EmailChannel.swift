@@ -14,21 +14,27 @@ public final class EmailChannel: DeliveryChannel, Service {
     let outbox: OutboxTransport
     let heloName: String
     let settingsProvider: @Sendable (String) async throws -> EmailSettings
+    /// Guards the SMTP servers tenants name (never the server-wide ones, which are the operator's configuration).
+    let destinationPolicy: DestinationPolicy
     let logger: Logger
-    private let pools = Mutex<[SMTPServerConfiguration: SMTPConnectionPool]>([:])
+    /// One pool per server, kept apart for a tenant's server and the operator's: a tenant that names the operator's
+    /// relay still goes through the destination policy.
+    private let pools = Mutex<[PoolKey: SMTPConnectionPool]>([:])
     /// Tenant settings read in the last few seconds, so a busy batch does not read them per message.
     private let settingsCache = Mutex<[String: (settings: EmailSettings, readAt: ContinuousClock.Instant)]>([:])
     static let settingsCacheLifetime = Duration.seconds(2)
 
     public init(
         composer: EmailComposer, defaults: EmailDefaults, outboxDirectory: URL, heloName: String = ProcessInfo.processInfo.hostName,
-        settings: @escaping @Sendable (String) async throws -> EmailSettings, logger: Logger
+        settings: @escaping @Sendable (String) async throws -> EmailSettings, destinationPolicy: DestinationPolicy = DestinationPolicy(),
+        logger: Logger
     ) {
         self.composer = composer
         self.defaults = defaults
         self.outbox = OutboxTransport(directory: outboxDirectory)
         self.heloName = heloName.isEmpty ? "localhost" : heloName
         self.settingsProvider = settings
+        self.destinationPolicy = destinationPolicy
         self.logger = logger
     }
 
@@ -90,7 +96,8 @@ public final class EmailChannel: DeliveryChannel, Service {
     public func route(for settings: EmailSettings) throws -> EmailRoute {
         if let own = settings.smtp {
             return EmailRoute(
-                primary: SMTPTransport(pool: try pool(for: own)), fallback: try settings.smtpFallback.map { SMTPTransport(pool: try pool(for: $0)) })
+                primary: SMTPTransport(pool: try pool(for: own, tenant: true)),
+                fallback: try settings.smtpFallback.map { SMTPTransport(pool: try pool(for: $0, tenant: true)) })
         }
         if let server = defaults.smtp {
             return EmailRoute(
@@ -100,14 +107,21 @@ public final class EmailChannel: DeliveryChannel, Service {
         return EmailRoute(primary: outbox, fallback: nil)
     }
 
-    func pool(for server: SMTPServerConfiguration) throws -> SMTPConnectionPool {
-        if let pool = pools.withLock({ $0[server] }) { return pool }
-        let created = try SMTPConnectionPool(server: server, heloName: server.heloName ?? heloName)
+    func pool(for server: SMTPServerConfiguration, tenant: Bool = false) throws -> SMTPConnectionPool {
+        let key = PoolKey(server: server, tenant: tenant)
+        if let pool = pools.withLock({ $0[key] }) { return pool }
+        let created = try SMTPConnectionPool(
+            server: server, heloName: server.heloName ?? heloName, destinationPolicy: tenant ? destinationPolicy : nil)
         return pools.withLock { pools in
-            if let existing = pools[server] { return existing }
-            pools[server] = created
+            if let existing = pools[key] { return existing }
+            pools[key] = created
             return created
         }
+    }
+
+    private struct PoolKey: Hashable {
+        var server: SMTPServerConfiguration
+        var tenant: Bool
     }
 
     func settings(for tenantID: String) async throws -> EmailSettings {

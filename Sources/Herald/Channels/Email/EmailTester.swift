@@ -32,7 +32,12 @@ public struct EmailTester: Sendable {
     }
 
     /// Sends `email` through `server`, or writes it to the outbox when `server` is nil.
-    public func send(_ email: OutboundEmail, server: SMTPServerConfiguration?, echo: (@Sendable (String) -> Void)? = nil) async -> Result {
+    ///
+    /// - Parameter addresses: for a server a tenant named, the addresses ``DestinationPolicy/vet(host:)`` approved;
+    ///   the test connects to those and never resolves the name again. Nil connects by name (the operator's server).
+    public func send(
+        _ email: OutboundEmail, server: SMTPServerConfiguration?, addresses: [IPAddress]? = nil, echo: (@Sendable (String) -> Void)? = nil
+    ) async -> Result {
         guard let server else {
             let outcome = await OutboxTransport(directory: outboxDirectory).send([email])[0]
             let (kind, detail) = Self.split(outcome)
@@ -43,7 +48,7 @@ public struct EmailTester: Sendable {
         do {
             let connection = try await SMTPConnection.connect(
                 to: server, tlsContext: try SMTPConnection.makeTLSContext(for: server), heloName: server.heloName ?? heloName,
-                transcript: lines.append)
+                addresses: addresses, transcript: lines.append)
             let result: SMTPTransactionResult
             do {
                 result = try await connection.send(from: email.sender, to: [email.recipient], message: email.bytes)

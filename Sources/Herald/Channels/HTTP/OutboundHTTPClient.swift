@@ -4,7 +4,8 @@ import NIOCore
 import NIOHTTP1
 
 /// The HTTP client behind webhooks, chat and SMS: one connection pool for the process, no redirects
-/// followed, a timeout on every request, and the ``DestinationPolicy`` checked before each one.
+/// followed, a timeout on every request, and the ``DestinationPolicy`` checked before each one (for `http`, the
+/// request then goes to the address the policy vetted).
 public struct OutboundHTTPClient: Sendable {
     /// Process-wide, never shut down (an `HTTPClient` must be shut down before it is released; a
     /// static one never is). Redirects are refused so a public URL cannot bounce a request inward.
@@ -31,9 +32,15 @@ public struct OutboundHTTPClient: Sendable {
     public func send(
         _ method: HTTPMethod = .POST, to url: URL, headers: [(String, String)] = [], body: [UInt8]? = nil, timeoutSeconds: Double? = nil
     ) async -> OutboundHTTPResult {
-        if let problem = await policy.problem(for: url) { return .refused(problem) }
-        var request = HTTPClientRequest(url: url.absoluteString)
+        if let problem = DestinationPolicy.syntaxProblem(url.absoluteString) { return .refused(problem) }
+        let target: Target
+        switch await Self.target(for: url, policy: policy) {
+        case .success(let vetted): target = vetted
+        case .failure(let refusal): return .refused(refusal.reason)
+        }
+        var request = HTTPClientRequest(url: target.url)
         request.method = method
+        if let host = target.hostHeader { request.headers.add(name: "Host", value: host) }
         request.headers.add(name: "User-Agent", value: userAgent)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
@@ -56,6 +63,36 @@ public struct OutboundHTTPClient: Sendable {
         } catch {
             return .failed("\(error)")
         }
+    }
+
+    /// Where a request actually goes: for `http`, the vetted address itself (with the original `Host` header), so a
+    /// DNS answer that changes after the check cannot send it elsewhere; for `https` the URL as it is, because the
+    /// certificate is checked against the name and this client cannot be told which address to use for one request
+    /// (async-http-client has no per-request resolver), so it resolves once more, just after the check.
+    struct Target {
+        var url: String
+        var hostHeader: String?
+    }
+
+    static func target(for url: URL, policy: DestinationPolicy) async -> Result<Target, DestinationRefusal> {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false), let host = components.host else {
+            return .failure(DestinationRefusal("must name a host"))
+        }
+        let addresses: [IPAddress]?
+        do {
+            addresses = try await policy.vet(host: host)
+        } catch let error as IPAddress.ResolutionError {
+            return .failure(DestinationRefusal("cannot resolve \(host): \(error)"))
+        } catch {
+            return .failure(DestinationRefusal("\(error)"))
+        }
+        guard let address = addresses?.first, components.scheme?.lowercased() == "http", IPAddress(numericHost: host) == nil else {
+            return .success(Target(url: url.absoluteString, hostHeader: nil))
+        }
+        let hostHeader = components.port.map { "\(host):\($0)" } ?? host
+        components.host = address.isIPv4 ? address.description : "[\(address.description)]"
+        guard let pinned = components.string else { return .success(Target(url: url.absoluteString, hostHeader: nil)) }
+        return .success(Target(url: pinned, hostHeader: hostHeader))
     }
 
     static func seconds(_ value: Double) -> String {

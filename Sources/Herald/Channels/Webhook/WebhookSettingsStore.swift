@@ -57,18 +57,15 @@ public final class WebhookSettingsStore: Sendable {
         forget(tenantID: tenantID)
     }
 
-    /// Refuses, when the settings are saved, endpoints whose address is literally one the destination
-    /// policy refuses (`127.0.0.1`, `localhost`, `10.0.0.7`). Names are resolved only when sending, where
-    /// the same policy refuses them too.
+    /// Refuses, when the settings are saved, endpoints whose address is one the destination policy refuses
+    /// without DNS (`127.0.0.1`, `2130706433`, `[::127.0.0.1]`, `localhost`, `10.0.0.7`). Names are resolved
+    /// only when sending, where the same policy refuses them too.
     static func destinationProblems(_ settings: WebhookSettings, policy: DestinationPolicy) async -> [FieldError] {
         var problems: [FieldError] = []
         for (field, list) in [("endpoints", settings.endpoints), ("status_endpoints", settings.statusEndpoints)] {
             for (index, endpoint) in list.enumerated() {
-                guard DestinationPolicy.syntaxProblem(endpoint.url) == nil, let url = URL(string: endpoint.url), var host = url.host?.lowercased()
-                else { continue }
-                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-                guard IPAddress(host) != nil || host == "localhost" else { continue }
-                if let problem = await policy.problem(for: url) { problems.append(FieldError("\(field)[\(index)].url", problem)) }
+                guard DestinationPolicy.syntaxProblem(endpoint.url) == nil, let problem = policy.problem(forURL: endpoint.url) else { continue }
+                problems.append(FieldError("\(field)[\(index)].url", problem))
             }
         }
         return problems

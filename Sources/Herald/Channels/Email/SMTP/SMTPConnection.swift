@@ -33,30 +33,39 @@ public final class SMTPConnection: Sendable {
 
     /// Opens a session: TCP (or TLS for `security: tls`), greeting, EHLO, STARTTLS, AUTH.
     ///
-    /// - Parameter transcript: told every line sent and received (credentials masked), for `herald email test`.
+    /// - Parameters:
+    ///   - addresses: the addresses ``DestinationPolicy/vet(host:)`` approved for `server.host`; the connection goes to
+    ///     the first that answers instead of resolving the name again (TLS still verifies the name). Nil connects by name.
+    ///   - transcript: told every line sent and received (credentials masked), for `herald email test`.
     public static func connect(
-        to server: SMTPServerConfiguration, tlsContext: NIOSSLContext?, heloName: String,
+        to server: SMTPServerConfiguration, tlsContext: NIOSSLContext?, heloName: String, addresses: [IPAddress]? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, transcript: (@Sendable (String) -> Void)? = nil
     ) async throws -> SMTPConnection {
+        // The name goes on the EHLO line: a line break there would let it send commands of its own.
+        if let problem = EmailHeader.problem(in: heloName) { throw SMTPError.unsupported("the HELO name \(problem)") }
         let timeout = TimeAmount.milliseconds(Int64(server.timeoutSeconds * 1000))
         let implicitTLS = server.security == .tls
         let hostname = Self.sniHostname(server.host)
         transcript?("connecting to \(server.host):\(server.port) (\(server.security.rawValue))")
         let failure = SMTPClientHandler.FailureRecord()
         let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: group)
-                .connectTimeout(timeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if implicitTLS, let tlsContext {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: hostname))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(SMTPClientHandler(record: failure))
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if implicitTLS, let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: hostname))
                     }
+                    try channel.pipeline.syncOperations.addHandler(SMTPClientHandler(record: failure))
                 }
-                .connect(host: server.host, port: server.port).get()
+            }
+        do {
+            if let addresses {
+                channel = try await Self.connect(bootstrap, toFirstOf: addresses, port: server.port)
+            } else {
+                channel = try await bootstrap.connect(host: server.host, port: server.port).get()
+            }
         } catch {
             throw SMTPError.connectionFailed("\(server.host):\(server.port): \(error)")
         }
@@ -77,6 +86,19 @@ public final class SMTPConnection: Sendable {
             throw error
         }
         return connection
+    }
+
+    /// Connects to the first of `addresses` that accepts, in order; throws the last failure.
+    private static func connect(_ bootstrap: ClientBootstrap, toFirstOf addresses: [IPAddress], port: Int) async throws -> any Channel {
+        var lastError: any Error = SMTPError.connectionFailed("no address to connect to")
+        for address in addresses {
+            do {
+                return try await bootstrap.connect(to: SocketAddress(ipAddress: address.description, port: port)).get()
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
     }
 
     /// Whether the session can take another transaction.

@@ -10,6 +10,9 @@ public actor SMTPConnectionPool {
     public nonisolated let server: SMTPServerConfiguration
     nonisolated let heloName: String
     nonisolated let tlsContext: NIOSSLContext?
+    /// The guard for a server a tenant named: each connect goes only to addresses it vetted. Nil for the operator's
+    /// own servers, which are configuration rather than tenant input.
+    public nonisolated let destinationPolicy: DestinationPolicy?
     private var idle: [SMTPConnection] = []
     private var openCount = 0
     /// Callers waiting for a connection; resumed with one to reuse, or nil to open their own.
@@ -24,9 +27,10 @@ public actor SMTPConnectionPool {
     /// Connections opened over the pool's life, for transcripts and tests.
     public private(set) var connectionsOpened = 0
 
-    public init(server: SMTPServerConfiguration, heloName: String) throws {
+    public init(server: SMTPServerConfiguration, heloName: String, destinationPolicy: DestinationPolicy? = nil) throws {
         self.server = server
         self.heloName = heloName
+        self.destinationPolicy = destinationPolicy
         self.tlsContext = try SMTPConnection.makeTLSContext(for: server)
     }
 
@@ -62,7 +66,8 @@ public actor SMTPConnectionPool {
         }
         openCount += 1
         do {
-            let connection = try await SMTPConnection.connect(to: server, tlsContext: tlsContext, heloName: heloName)
+            let addresses = try await vettedAddresses()
+            let connection = try await SMTPConnection.connect(to: server, tlsContext: tlsContext, heloName: heloName, addresses: addresses)
             connectionsOpened += 1
             consecutiveConnectFailures = 0
             unavailableUntil = nil
@@ -80,6 +85,19 @@ public actor SMTPConnectionPool {
             }
             wakeWaiter()
             throw error
+        }
+    }
+
+    /// The addresses the destination policy allows for the server, or nil to connect by name. A refused address
+    /// fails for good (another try would be refused too); a name that does not resolve is a failed connect.
+    private func vettedAddresses() async throws -> [IPAddress]? {
+        guard let destinationPolicy else { return nil }
+        do {
+            return try await destinationPolicy.vet(host: server.host)
+        } catch let refusal as DestinationRefusal {
+            throw SMTPError.unsupported("refused destination: \(refusal.reason)")
+        } catch {
+            throw SMTPError.connectionFailed("\(server.host):\(server.port): cannot resolve: \(error)")
         }
     }
 
