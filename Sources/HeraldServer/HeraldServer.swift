@@ -11,54 +11,71 @@ public enum HeraldServer {
     /// The routes a node of `role` serves: every route with its authentication (`all`, `api`), or only the
     /// probes, metrics and API description (`worker`: nothing of a tenant's). Tests use this router directly.
     public static func router(engine: HeraldEngine, role: NodeRole = .all) -> Router<HeraldRequestContext> {
+        routeAccess(engine: engine, role: role).router
+    }
+
+    /// The router and what each of its routes needs: every route is registered under a declared
+    /// ``AccessRequirement`` whose check ``AccessControlMiddleware`` runs, so no route can forget it.
+    static func routeAccess(engine: HeraldEngine, role: NodeRole = .all) -> RouteAccess {
         let router = Router(context: HeraldRequestContext.self)
+        let access = RouteAccess(router: router, engine: engine)
         // HTTP request counts and durations, through swift-metrics (`herald serve` points it at /metrics).
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
-        OperationsRoutes(engine: engine, role: role).register(on: router)
-        guard role.servesAPI else { return router }
-        // Unsubscribe links carry their own signed token; no API key or login.
-        UnsubscribeRoutes(engine: engine).register(on: router)
-        // What browsers load: the embeddable components, the preference page behind a signed link, and the
-        // admin console (its session cookie authenticates the tenant routes below, with a CSRF token).
-        EmbedRoutes().register(on: router)
-        PreferencePageRoutes(engine: engine).register(on: router)
-        ConsoleRoutes(engine: engine).register(on: router)
+        access.declareOpen { OperationsRoutes(engine: engine, role: role).register(on: router) }
+        guard role.servesAPI else { return access }
+        // What browsers load: the embeddable components, the preference page's assets, and the admin console's
+        // pages, sign-in and sign-out (its session cookie authenticates the tenant routes below, with a CSRF token).
+        access.declareOpen {
+            EmbedRoutes().register(on: router)
+            PreferencePageRoutes(engine: engine).registerAssets(on: router)
+            ConsoleRoutes(engine: engine).registerPages(on: router)
+        }
+        // The email preview frame: a console session's own, with a body the size of a draft.
+        let consoleFrames = router.group("console").add(middleware: BodyLimitMiddleware(limit: max(engine.configuration.maxBodyBytes, 1 << 20)))
+        access.declare(.credential(.console), on: consoleFrames) { ConsoleRoutes(engine: engine).registerPreview(on: $0) }
+        // Links in emails carry their own signed token; no API key or login.
+        access.declare(.link(.unsubscribe), on: router.group()) { UnsubscribeRoutes(engine: engine).register(on: $0) }
+        access.declare(.link(.preferenceLink), on: router.group()) { PreferencePageRoutes(engine: engine).registerPage(on: $0) }
 
-        let operatorRoutes = router.group("v1").add(middleware: AdminAuthMiddleware(adminKey: engine.configuration.adminKey))
-        TenantRoutes(engine: engine).registerOperator(on: operatorRoutes)
+        access.declare(.credential(.operator), on: router.group("v1")) { TenantRoutes(engine: engine).registerOperator(on: $0) }
 
-        let inbox = router.group("v1/inbox").add(middleware: CORSMiddleware(engine: engine)).add(middleware: SubscriberAuthMiddleware(engine: engine))
-        InboxRoutes(engine: engine).register(on: inbox)
-        InboxStreamRoutes(engine: engine).register(on: inbox)
-        // The preference routes also take the preferences-only tokens of the page behind a preference link.
-        let inboxPreferences = router.group("v1/inbox").add(middleware: CORSMiddleware(engine: engine))
-            .add(middleware: SubscriberAuthMiddleware(engine: engine, alsoAccepts: [.preferences]))
-        InboxPreferenceRoutes(engine: engine).register(on: inboxPreferences)
-        // Browsers preflight cross-origin inbox calls; each inbox path answers OPTIONS from the tenants' allowed origins.
+        // The inbox answers browsers on other origins (CORS), errors included, so CORS wraps the access check.
+        let inbox = router.group("v1/inbox").add(middleware: CORSMiddleware(engine: engine))
+        access.declare(.credential(.inboxRead), on: inbox) {
+            InboxRoutes(engine: engine).registerReads(on: $0)
+            InboxStreamRoutes(engine: engine).register(on: $0)
+        }
+        access.declare(.credential(.inboxWrite), on: inbox) { InboxRoutes(engine: engine).registerChanges(on: $0) }
+        // Also what the page behind a preference link may do, with its preferences-only token.
+        access.declare(.credential(.preferences), on: inbox) { InboxPreferenceRoutes(engine: engine).register(on: $0) }
+        // Browsers preflight cross-origin inbox calls; each inbox path answers OPTIONS, the same for every origin.
         let inboxPaths = Set(router.routes.map { "\($0.path)" }.filter { $0.hasPrefix("/v1/inbox") || $0.hasPrefix("v1/inbox") })
-        for path in inboxPaths.sorted() {
-            router.on(RouterPath(path), method: .options, use: CORSMiddleware.preflight(engine: engine))
+        access.declareOpen {
+            for path in inboxPaths.sorted() {
+                router.on(RouterPath(path), method: .options, use: CORSMiddleware.preflight)
+            }
         }
 
-        let tenantRoutes = router.group("v1").add(middleware: TenantAuthMiddleware(engine: engine))
-        TenantRoutes(engine: engine).register(on: tenantRoutes)
-        EventTypeRoutes(engine: engine).register(on: tenantRoutes)
-        SubscriberRoutes(engine: engine).register(on: tenantRoutes)
-        TopicRoutes(engine: engine).register(on: tenantRoutes)
-        EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
-        MessageRoutes(engine: engine).register(on: tenantRoutes)
-        EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
-        CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
-        RateLimitSettingsRoutes(engine: engine).register(on: tenantRoutes)
-        ScheduleRoutes(engine: engine).register(on: tenantRoutes)
-        ChatSettingsRoutes(engine: engine).register(on: tenantRoutes)
-        SMSSettingsRoutes(engine: engine).register(on: tenantRoutes)
-        WebhookSettingsRoutes(engine: engine).register(on: tenantRoutes)
-        StatsRoutes(engine: engine).register(on: tenantRoutes)
-        return router
+        access.declare(.credential(.tenantAPI), on: router.group("v1")) { tenantRoutes in
+            TenantRoutes(engine: engine).register(on: tenantRoutes)
+            EventTypeRoutes(engine: engine).register(on: tenantRoutes)
+            SubscriberRoutes(engine: engine).register(on: tenantRoutes)
+            TopicRoutes(engine: engine).register(on: tenantRoutes)
+            EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
+            MessageRoutes(engine: engine).register(on: tenantRoutes)
+            EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
+            CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
+            RateLimitSettingsRoutes(engine: engine).register(on: tenantRoutes)
+            ScheduleRoutes(engine: engine).register(on: tenantRoutes)
+            ChatSettingsRoutes(engine: engine).register(on: tenantRoutes)
+            SMSSettingsRoutes(engine: engine).register(on: tenantRoutes)
+            WebhookSettingsRoutes(engine: engine).register(on: tenantRoutes)
+            StatsRoutes(engine: engine).register(on: tenantRoutes)
+        }
+        return access
     }
 
     /// The routes reached by a WebSocket upgrade request (the live inbox).
@@ -79,7 +96,8 @@ public enum HeraldServer {
             router: router(engine: engine, role: role),
             server: .herald(
                 webSocketRouter: role.servesAPI ? webSocketRouter(engine: engine) : Router(context: HeraldWebSocketContext.self),
-                configuration: .init(ws: .init(autoPing: .enabled(timePeriod: .milliseconds(Int64(configuration.inboxHeartbeatSeconds * 1000)))))),
+                configuration: .init(ws: .init(autoPing: .enabled(timePeriod: Seconds(clamping: configuration.inboxHeartbeatSeconds).duration))),
+                limits: configuration.connections, metrics: engine.metrics),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
             services: services,
             onServerRunning: onServerRunning,

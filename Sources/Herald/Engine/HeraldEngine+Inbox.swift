@@ -3,8 +3,20 @@ import Foundation
 /// The inbox, always through a verified subscriber token's claims: a token names one tenant and one
 /// subscriber, and every query is scoped to both.
 extension HeraldEngine {
+    /// The claims of a token with a valid signature that has not expired. Whether its subscriber still
+    /// exists is ``isCurrent(_:)``'s question, which needs the store.
     public func verifySubscriberToken(_ token: String) -> SubscriberTokens.Claims? {
         tokens.verify(token)
+    }
+
+    /// Whether the subscriber a token was issued to still exists, and is the same subscriber: not deleted,
+    /// and not replaced by a new subscriber created later under the same id (a new resident of flat 12
+    /// must not read with the previous resident's token). One indexed read.
+    public func isCurrent(_ claims: SubscriberTokens.Claims) async throws -> Bool {
+        guard let issuedFor = claims.subscriberCreatedAt,
+            let subscriber = try await store.subscriber(tenantID: claims.tenantID, id: claims.subscriberID)
+        else { return false }
+        return SubscriberTokens.incarnation(of: subscriber) == issuedFor
     }
 
     public func inbox(_ claims: SubscriberTokens.Claims, filter: InboxFilter, cursor: String?, limit: Int) async throws -> Page<InboxItem> {

@@ -106,8 +106,7 @@ extension HeraldEngine {
         guard let tenant = try await store.tenant(id: claims.tenantID),
             let subscriber = try await store.subscriber(tenantID: tenant.id, id: claims.subscriberID)
         else { throw HeraldError.notFound("subscriber '\(claims.subscriberID)'") }
-        let scoped = tokens.issue(
-            tenantID: tenant.id, subscriberID: subscriber.id, expiresAt: Date().addingTimeInterval(3600), scope: .preferences)
+        let scoped = tokens.issue(tenantID: tenant.id, subscriber: subscriber, expiresAt: Date().addingTimeInterval(3600), scope: .preferences)
         return (scoped, tenant, subscriber)
     }
 }

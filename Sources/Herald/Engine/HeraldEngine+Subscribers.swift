@@ -82,12 +82,12 @@ extension HeraldEngine {
     public func issueSubscriberToken(tenantID: String, subscriberID: String, ttl: TimeInterval = 86_400) async throws -> (
         token: String, expiresAt: Date
     ) {
-        guard try await store.subscriber(tenantID: tenantID, id: subscriberID) != nil else {
+        guard let subscriber = try await store.subscriber(tenantID: tenantID, id: subscriberID) else {
             throw HeraldError.notFound("subscriber '\(subscriberID)'")
         }
         guard ttl >= 60, ttl <= 30 * 86_400 else { throw HeraldError.invalid("ttl_seconds", "must be between 60 and 2592000 (30 days)") }
         let expiresAt = Date().addingTimeInterval(ttl)
-        return (tokens.issue(tenantID: tenantID, subscriberID: subscriberID, expiresAt: expiresAt), expiresAt)
+        return (tokens.issue(tenantID: tenantID, subscriber: subscriber, expiresAt: expiresAt), expiresAt)
     }
 }
 

@@ -2,7 +2,9 @@ import Crypto
 import Foundation
 
 /// Tokens a tenant's backend obtains for one of its users, so a browser can read that user's inbox and
-/// nothing else. HMAC-SHA256 signed, expiring, bound to tenant and subscriber.
+/// nothing else. HMAC-SHA256 signed, expiring, bound to tenant and subscriber, and to the subscriber's
+/// creation time: a token outlives neither its subscriber's deletion nor passes to a new subscriber
+/// later created under the same id (``HeraldEngine/isCurrent(_:)`` checks it on every use).
 ///
 /// Format: `base64url(claims JSON) "." base64url(HMAC(claims))`.
 public struct SubscriberTokens: Sendable {
@@ -12,12 +14,24 @@ public struct SubscriberTokens: Sendable {
         public var expiresAt: Int64
         /// What the token may do; nil is everything a subscriber can (inbox and preferences).
         public var scope: Scope?
+        /// When the subscriber the token was issued to was created, in milliseconds since 1970: which
+        /// subscriber of that id it is. Tokens from before this claim existed have none and are refused.
+        public var subscriberCreatedAt: Int64?
+
+        /// The credential this token is, and so what it grants.
+        public var kind: CredentialKind {
+            switch scope {
+            case nil: .subscriberToken
+            case .preferences: .preferencesToken
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case tenantID = "t"
             case subscriberID = "s"
             case expiresAt = "e"
             case scope = "p"
+            case subscriberCreatedAt = "c"
         }
     }
 
@@ -34,11 +48,19 @@ public struct SubscriberTokens: Sendable {
         self.key = SymmetricKey(data: SHA256.hash(data: Data("herald-subscriber-token:\(secret)".utf8)))
     }
 
-    public func issue(tenantID: String, subscriberID: String, expiresAt: Date, scope: Scope? = nil) -> String {
-        let claims = Claims(tenantID: tenantID, subscriberID: subscriberID, expiresAt: Int64(expiresAt.timeIntervalSince1970), scope: scope)
+    /// A token for `subscriber` (as stored, with its creation time) of `tenantID`.
+    public func issue(tenantID: String, subscriber: Subscriber, expiresAt: Date, scope: Scope? = nil) -> String {
+        let claims = Claims(
+            tenantID: tenantID, subscriberID: subscriber.id, expiresAt: Int64(expiresAt.timeIntervalSince1970), scope: scope,
+            subscriberCreatedAt: Self.incarnation(of: subscriber))
         let body = JSONCoding.encode(claims)
         let signature = Data(HMAC<SHA256>.authenticationCode(for: body, using: key))
         return body.base64URLEncoded() + "." + signature.base64URLEncoded()
+    }
+
+    /// Which subscriber of an id this is: its creation time in milliseconds (the unit both stores keep).
+    public static func incarnation(of subscriber: Subscriber) -> Int64? {
+        subscriber.createdAt.map(Timestamp.millis)
     }
 
     /// The claims of a valid, unexpired token, or nil.

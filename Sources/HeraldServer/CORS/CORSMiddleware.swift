@@ -4,10 +4,13 @@ import Hummingbird
 
 /// CORS for the inbox endpoints, so a tenant's web app on its own domain can show the inbox.
 ///
-/// An origin is allowed when the tenant named by the request's subscriber token lists it (see
-/// `/v1/settings/cors`). The answer then carries `Access-Control-Allow-Origin` with that origin;
-/// otherwise it carries none and the browser keeps the answer from the page. Error answers are
-/// covered too, so an app can read why its token was refused.
+/// An answer to a request with a valid subscriber token carries `Access-Control-Allow-Origin` only when
+/// the token's tenant lists the origin (see `/v1/settings/cors`); otherwise none, and the browser keeps the
+/// answer from the page. Nothing else depends on any tenant's list: a preflight (which carries no
+/// credentials) and an answer to a request without a valid subscriber token (a 401 or 403 the app should
+/// be able to read) are the same for every origin, so no caller can probe which origins some tenant allows.
+/// The inbox script calls with `credentials: "omit"`, so allowing any origin there hands out nothing: the
+/// real answer is still read only by the token's tenant's origins.
 struct CORSMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let engine: HeraldEngine
@@ -23,31 +26,31 @@ struct CORSMiddleware: RouterMiddleware {
         } catch {
             response = ProblemDetails.from(error).response()
         }
-        // The tenant comes from the token itself; a missing or bad token falls back to "any tenant
-        // allows this origin", which only makes the 401 readable.
-        let token = request.bearerToken ?? request.uri.queryParameters.get("token")
-        let tenantID = token.flatMap { engine.verifySubscriberToken($0)?.tenantID }
-        if await engine.corsAllows(origin: origin, tenantID: tenantID) {
+        let token = request.bearerToken ?? request.queryToken
+        if let claims = token.flatMap(engine.verifySubscriberToken) {
+            if await engine.corsAllows(origin: origin, tenantID: claims.tenantID) {
+                response.headers[.accessControlAllowOrigin] = origin
+            }
+        } else {
+            // No subscriber token, so no tenant to ask and nothing of one in the answer: readable by any origin.
             response.headers[.accessControlAllowOrigin] = origin
         }
         response.headers[.vary] = "Origin"
         return response
     }
 
-    /// Answers a preflight (`OPTIONS` with `Access-Control-Request-Method`). Preflights carry no
-    /// credentials, so any tenant's listing of the origin admits it; the real request is then checked
-    /// against its own tenant.
-    static func preflight(engine: HeraldEngine) -> @Sendable (Request, HeraldRequestContext) async throws -> Response {
-        { request, _ in
-            var headers = HTTPFields()
-            headers[.vary] = "Origin"
-            if let origin = request.headers[.origin], await engine.corsAllows(origin: origin, tenantID: nil) {
-                headers[.accessControlAllowOrigin] = origin
-                headers[.accessControlAllowMethods] = allowedMethods
-                headers[.accessControlAllowHeaders] = allowedHeaders
-                headers[.accessControlMaxAge] = "600"
-            }
-            return Response(status: .noContent, headers: headers)
+    /// Answers a preflight (`OPTIONS` with `Access-Control-Request-Method`) the same for every origin: it
+    /// carries no credentials, so it cannot say which tenant is asking, and must not reveal which origins
+    /// any tenant allows. The real request is then answered for its own token's tenant.
+    @Sendable static func preflight(_ request: Request, _ context: HeraldRequestContext) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.vary] = "Origin"
+        if let origin = request.headers[.origin] {
+            headers[.accessControlAllowOrigin] = origin
+            headers[.accessControlAllowMethods] = allowedMethods
+            headers[.accessControlAllowHeaders] = allowedHeaders
+            headers[.accessControlMaxAge] = "600"
         }
+        return Response(status: .noContent, headers: headers)
     }
 }

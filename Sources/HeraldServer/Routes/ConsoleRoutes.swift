@@ -12,7 +12,8 @@ struct ConsoleRoutes {
     static let script = WebAsset.script(ConsoleScript.source)
     static let styles = WebAsset.styleSheet(ConsoleStyles.source)
 
-    func register(on router: Router<HeraldRequestContext>) {
+    /// The pages, assets, sign-in and sign-out, for anyone: without a session they show the sign-in form.
+    func registerPages(on router: Router<HeraldRequestContext>) {
         router.get("console") { request, _ in
             if let id = ConsoleCookie.sessionID(in: request), let session = try await engine.consoleSession(id: id) {
                 return WebPage.response(html: ConsolePage.app(session))
@@ -53,17 +54,17 @@ struct ConsoleRoutes {
             }
             return WebPage.response(html: "", status: .seeOther, headers: headers)
         }
+    }
 
-        // The rendered email of a draft, as a document for the editor's sandboxed frame: the form the
-        // console posts into the frame carries the draft, and the CSRF token since it cannot set headers.
-        router.post("console/preview") { request, context in
-            var context = context
-            context.bodyLimit = max(context.bodyLimit, 1 << 20)
+    /// The rendered email of a draft, as a document for the editor's sandboxed frame: the form the console
+    /// posts into the frame carries the draft, and the CSRF token since it cannot set headers. Declared
+    /// `.credential(.console)`: only a console session reaches it, and the access check reads the form's token.
+    func registerPreview(on group: RouterGroup<HeraldRequestContext>) {
+        group.post("preview") { request, context in
             let form = try await Self.form(request, context: context)
-            guard let id = ConsoleCookie.sessionID(in: request), let session = try await engine.consoleSession(id: id) else {
+            guard let session = context.principal?.consoleSession else {
                 throw HeraldError.unauthorized("the console session has ended: sign in again at /console")
             }
-            try ConsoleCSRF.check(request, session: session, presented: form["csrf_token"], engine: engine)
             let html: String
             do {
                 let key = form["key"] ?? ""

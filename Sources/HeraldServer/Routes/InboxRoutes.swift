@@ -2,11 +2,13 @@ import Herald
 import Hummingbird
 
 /// A subscriber's in-app inbox, authenticated by a subscriber token: a token reads and changes its own
-/// subscriber's inbox only; another subscriber's message id is simply not found.
+/// subscriber's inbox only; another subscriber's message id is simply not found. Reading needs the
+/// `inboxRead` scope and changing `inboxWrite`, which only full subscriber tokens grant.
 struct InboxRoutes {
     let engine: HeraldEngine
 
-    func register(on group: RouterGroup<HeraldRequestContext>) {
+    /// The inbox page and its counts.
+    func registerReads(on group: RouterGroup<HeraldRequestContext>) {
         group.get("") { request, context in
             let filter = try request.enumQuery("filter", InboxFilter.self) ?? request.enumQuery("status", InboxFilter.self) ?? .active
             let page = try await engine.inbox(
@@ -17,6 +19,10 @@ struct InboxRoutes {
         group.get("count") { _, context in
             JSONResponse.make(try await engine.inboxCounts(try context.requireSubscriber()))
         }
+    }
+
+    /// Read, archive, read-all and seen.
+    func registerChanges(on group: RouterGroup<HeraldRequestContext>) {
         group.post("read-all") { _, context in
             JSONResponse.make(try await engine.markAllRead(try context.requireSubscriber()))
         }

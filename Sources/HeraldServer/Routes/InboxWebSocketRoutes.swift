@@ -12,23 +12,31 @@ import ServiceLifecycle
 /// commands as text frames: `{"type":"read","message_id":"msg_1"}`, `{"type":"archive",…}`,
 /// `{"type":"read_all"}`, `{"type":"seen"}`; their effect comes back as updates like any other change.
 /// A bad command is answered with an `error` frame naming the field, and the connection stays open.
+/// Opening needs `inboxRead` (``upgradeNeeds``) and each command declares its scope (``Command/needs``),
+/// checked by the same ``Authenticator`` as every HTTP route, so a preferences-only token never upgrades.
 struct InboxWebSocketRoutes {
     let engine: HeraldEngine
+    var authenticator: Authenticator { Authenticator(engine: engine) }
 
     /// Largest command frame accepted.
     static let maxCommandBytes = 4096
+    /// What opening the connection needs: it replays the inbox and streams every change.
+    static let upgradeNeeds: AccessScope = .inboxRead
 
     func register(on router: Router<HeraldWebSocketContext>) {
         router.ws(
             "v1/inbox/ws",
             shouldUpgrade: { request, _ in
-                guard let token = request.bearerToken ?? request.uri.queryParameters.get("token"), engine.verifySubscriberToken(token) != nil
-                else { throw HTTPError(.unauthorized, message: "a valid subscriber token is required (?token= or Authorization: Bearer)") }
+                // Hummingbird answers any refused upgrade with an empty 400 and closes; the same URL without
+                // `Upgrade` reaches the HTTP route of the same requirement, whose 401 or 403 says why.
+                guard (try? await authenticator.authorize(request, needs: Self.upgradeNeeds)) != nil else { return .dontUpgrade }
                 return .upgrade([:])
             },
             onUpgrade: { inbound, outbound, context in
-                guard let token = context.request.bearerToken ?? context.request.uri.queryParameters.get("token"),
-                    let claims = engine.verifySubscriberToken(token)
+                // The upgrade was authorized a moment ago; its principal cannot be handed over, so resolve it
+                // again (without spending the request budget twice) and check it on every command.
+                guard let principal = try? await authenticator.principal(of: context.request, needs: Self.upgradeNeeds),
+                    let claims = principal.subscriber
                 else { return }
                 let after = context.request.uri.queryParameters.get("after") ?? context.request.headers[HTTPField.Name("Last-Event-ID")!]
                 let updates: InboxSubscription
@@ -39,7 +47,7 @@ struct InboxWebSocketRoutes {
                     return
                 }
                 try await withGracefulShutdownHandler {
-                    try await Self.pump(updates: updates, inbound: inbound, outbound: outbound) { try await perform($0, claims: claims) }
+                    try await Self.pump(updates: updates, inbound: inbound, outbound: outbound) { try await perform($0, principal: principal, claims: claims) }
                 } onGracefulShutdown: {
                     updates.close()
                 }
@@ -77,25 +85,45 @@ struct InboxWebSocketRoutes {
         }
     }
 
-    private func perform(_ text: String, claims: SubscriberTokens.Claims) async throws {
+    /// Performs one command after the same access check as an HTTP route: the command's declared scope
+    /// against the connection's token, which must still belong to an existing subscriber.
+    private func perform(_ text: String, principal: Principal, claims: SubscriberTokens.Claims) async throws {
         let command: InboxCommand
         do {
             command = try JSONCoding.decoder.decode(InboxCommand.self, from: Data(text.utf8))
         } catch {
-            throw HeraldError.invalid("type", "each command is a JSON object with type read, archive, read_all or seen")
+            throw HeraldError.invalid("type", "each command is a JSON object with type \(Command.list)")
         }
-        switch command.type {
-        case "read":
+        guard let kind = Command(rawValue: command.type) else {
+            throw HeraldError.invalid("type", "'\(command.type)' is not a command; use \(Command.list)")
+        }
+        try await authenticator.authorize(principal, needs: kind.needs)
+        switch kind {
+        case .read:
             _ = try await engine.markRead(claims, messageID: try command.requireMessageID())
-        case "archive":
+        case .archive:
             _ = try await engine.archive(claims, messageID: try command.requireMessageID())
-        case "read_all":
+        case .readAll:
             _ = try await engine.markAllRead(claims)
-        case "seen":
+        case .seen:
             _ = try await engine.markAllSeen(claims)
-        default:
-            throw HeraldError.invalid("type", "'\(command.type)' is not a command; use read, archive, read_all or seen")
         }
+    }
+
+    /// The commands a client may send, each with the scope it needs.
+    enum Command: String, CaseIterable, Sendable {
+        case read
+        case archive
+        case readAll = "read_all"
+        case seen
+
+        var needs: AccessScope {
+            switch self {
+            case .read, .archive, .readAll, .seen: .inboxWrite
+            }
+        }
+
+        static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }
     }
 
     /// `{"type":"error","status":422,"detail":…,"errors":[…]}`: the problem a REST call would have got.

@@ -8,8 +8,9 @@ struct PreferencePageRoutes {
     let engine: HeraldEngine
     static let styles = WebAsset.styleSheet(PreferencePageStyles.source)
 
-    func register(on router: Router<HeraldRequestContext>) {
-        router.get("preferences") { request, context in
+    /// The page itself: its link's token is the authority (declared `.link(.preferenceLink)`).
+    func registerPage(on group: RouterGroup<HeraldRequestContext>) {
+        group.get("preferences") { request, context in
             do {
                 guard let link = request.uri.queryParameters.get("token"), !link.isEmpty else {
                     throw HeraldError.invalid("token", "is required: open the whole link from the email")
@@ -22,6 +23,10 @@ struct PreferencePageRoutes {
                 return WebPage.response(html: PreferencePage.failure(invalid: false), status: .notFound)
             }
         }
+    }
+
+    /// The page's style sheet, for anyone.
+    func registerAssets(on router: Router<HeraldRequestContext>) {
         router.get("preferences/page.css") { request, _ in Self.styles.response(to: request) }
     }
 }

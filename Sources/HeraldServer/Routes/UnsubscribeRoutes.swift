@@ -13,7 +13,7 @@ import NIOCore
 struct UnsubscribeRoutes {
     let engine: HeraldEngine
 
-    func register(on router: Router<HeraldRequestContext>) {
+    func register(on router: RouterGroup<HeraldRequestContext>) {
         router.get("unsubscribe") { request, context in
             try await unsubscribe(request, context: context, token: request.uri.queryParameters.get("token"), scope: .eventType)
         }
