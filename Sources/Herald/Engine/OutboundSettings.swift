@@ -1,7 +1,9 @@
 import Foundation
 
-/// How Herald calls other people's servers (webhooks, chat, SMS providers): which addresses it may
-/// reach, how long it waits, and when a failing endpoint's circuit opens.
+/// How Herald calls other people's servers (webhooks, status webhooks, chat, SMS providers, and tenants' own
+/// SMTP servers and fallbacks): which addresses it may reach, how long it waits, and when a failing endpoint's
+/// circuit opens. The allow-list covers every destination a tenant names; the server-wide SMTP servers
+/// (`HERALD_SMTP_*`, `email.smtp` in `herald.yml`) are the operator's own and need no entry.
 public struct OutboundSettings: Sendable {
     /// Allow requests to loopback and private addresses (off by default: see ``DestinationPolicy``).
     public var allowPrivateNetworks = false
