@@ -1,3 +1,4 @@
+import Herald
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -5,20 +6,27 @@ import Logging
 import NIOCore
 
 /// The server's connections: HTTP/1.1 with the live inbox's WebSocket upgrade
-/// (`HTTP1WebSocketUpgradeChannel`), with a ``SilentConnectionHandler`` in front so that a connection
-/// which never sends a request neither holds up a graceful shutdown nor stays open for ever.
+/// (`HTTP1WebSocketUpgradeChannel`), admitted by a ``ConnectionGate`` (the cap on open connections) and
+/// watched by a ``ConnectionGuardHandler`` (deadlines for heads, bodies and idle time, and an answer for
+/// heads the decoder refuses).
 struct HeraldServerChannel: ServerChildChannel {
     typealias Value = HTTP1WebSocketUpgradeChannel.Value
 
     let base: HTTP1WebSocketUpgradeChannel
+    let gate: ConnectionGate
+    let timeouts: ConnectionGuard.Timeouts
+
+    /// Why a connection over the cap never reaches the server: NIO drops the failed setup quietly.
+    struct ConnectionRefused: Error {}
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        do {
-            try channel.pipeline.syncOperations.addHandler(SilentConnectionHandler())
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
+        guard gate.admit(channel, logger: logger) else { return channel.eventLoop.makeFailedFuture(ConnectionRefused()) }
+        let timeouts = self.timeouts
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // Behind the decoder and the upgrade handler, ahead of what Hummingbird adds for a plain request.
+            try channel.pipeline.syncOperations.addHandler(ConnectionGuardHandler(timeouts: timeouts))
+            return value
         }
-        return base.setup(channel: channel, logger: logger)
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -27,14 +35,28 @@ struct HeraldServerChannel: ServerChildChannel {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with WebSocket upgrades through `webSocketRouter`, on ``HeraldServerChannel`` connections.
+    /// HTTP/1.1 with WebSocket upgrades through `webSocketRouter`, on ``HeraldServerChannel`` connections
+    /// bound by `limits`. The decoder's head limits come from `limits` (the rest of `configuration.http1`
+    /// is Hummingbird's default); refused connections are counted in `metrics`.
     static func herald(
-        webSocketRouter: Router<HeraldWebSocketContext>, configuration: HTTP1WebSocketUpgradeChannel.Configuration
+        webSocketRouter: Router<HeraldWebSocketContext>, configuration: HTTP1WebSocketUpgradeChannel.Configuration, limits: ConnectionLimits,
+        metrics: HeraldMetrics
     ) -> HTTPServerBuilder {
         let webSocketResponder = webSocketRouter.buildResponder()
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+            maxHeaderFieldSize: limits.maxHeadBytes, maxHeaderListSize: limits.maxHeadBytes, maxHeaderFieldCount: limits.maxHeaderCount)
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(http1: .init(httpDecoderConfiguration: decoder), ws: configuration.ws)
+        let timeouts = ConnectionGuard.Timeouts(
+            head: Seconds(clamping: limits.headTimeoutSeconds).timeAmount, body: Seconds(clamping: limits.bodyTimeoutSeconds).timeAmount,
+            idle: Seconds(clamping: limits.idleTimeoutSeconds).timeAmount)
         return HTTPServerBuilder { responder in
-            HeraldServerChannel(
-                base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: configuration))
+            let descriptors = FileDescriptorLimit.raised()
+            let gate = ConnectionGate(limit: limits.maxOpen ?? ConnectionLimits.defaultMaxOpen(fileDescriptorLimit: descriptors)) {
+                metrics.recordConnectionRefused()
+            }
+            return HeraldServerChannel(
+                base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
+                gate: gate, timeouts: timeouts)
         }
     }
 }
