@@ -24,6 +24,10 @@ public enum HeraldServer {
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))
+        // A known path with a method it does not answer is a 405 naming those it does, not a 404.
+        let methods = MethodNotAllowedMiddleware()
+        router.add(middleware: methods)
+        defer { methods.learnRoutes(of: router) }
         access.declareOpen { OperationsRoutes(engine: engine, role: role).register(on: router) }
         guard role.servesAPI else { return access }
         // What browsers load: the embeddable components, the preference page's assets, and the admin console's

@@ -189,6 +189,8 @@ public struct EventTypeValidator: Sendable {
                 errors.append(FieldError("payload.\(name)", "\(reason) (it is shown in the email subject)"))
             }
         }
+        // A value a template makes a link must be a link target LinkTarget allows: refused now, naming the field.
+        errors += LinkTarget.payloadProblems(payload, for: eventType)
         for name in payload.keys.sorted() where eventType.parameters[name] == nil {
             let declared = eventType.parameters.keys.sorted().joined(separator: ", ")
             errors.append(

@@ -63,7 +63,8 @@ public final class TemplateRenderer: Sendable {
         if !missing.isEmpty { throw RenderError.missingData(eventType.key, channel, missing.sorted()) }
         var rendered: [String: String] = [:]
         for (part, text) in parts {
-            rendered[part] = try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
+            let output = try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
+            rendered[part] = Self.safeLinks(output, channel: channel, part: part)
         }
         return RenderedContent(locale: locale, parts: rendered)
     }
@@ -105,7 +106,18 @@ public final class TemplateRenderer: Sendable {
 
     /// Renders arbitrary template text with sample data (previews, tests).
     public func render(_ text: String, channel: ChannelKind, part: String, context: [String: Any]) throws -> String {
-        try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
+        let output = try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
+        return Self.safeLinks(output, channel: channel, part: part)
+    }
+
+    /// A rendered part with its links held to ``LinkTarget``: an email body's refused link targets become `#`, and a
+    /// refused in-app `action_url` is dropped (the message is shown with no action), whatever put them there.
+    static func safeLinks(_ text: String, channel: ChannelKind, part: String) -> String {
+        switch (channel, part) {
+        case (.email, "html"): LinkTarget.neutralisingLinks(inHTML: text)
+        case (.inApp, "action_url"): LinkTarget.problem(in: text) == nil ? text : ""
+        default: text
+        }
     }
 
     static func contentType(channel: ChannelKind, part: String) -> String {

@@ -51,12 +51,25 @@ public final class HeraldMetrics: Sendable {
             ).set(to: Double(queue.byPriority[priority.rawValue] ?? 0))
         }
         registry.makeGauge(name: "herald_fanout_jobs", help: "Topic fan-out jobs not finished yet.").set(to: Double(queue.fanoutJobs))
-        for circuit in circuits {
+        // By kind of transport only: a circuit's own name holds a tenant's SMTP host or a subscriber's webhook host,
+        // which /metrics (open, and not scoped to a tenant) must not show, and whose number has no bound.
+        var open = Dictionary(uniqueKeysWithValues: Self.circuitTransports.map { ($0, 0) })
+        for circuit in circuits where circuit.open { open[Self.transport(ofCircuit: circuit.server), default: 0] += 1 }
+        for (transport, count) in open {
             registry.makeGauge(
-                name: "herald_circuit_open", labels: [("transport", circuit.server)],
-                help: "1 while a provider is unreachable and its circuit is open (sends are deferred), else 0."
-            ).set(to: circuit.open ? 1.0 : 0.0)
+                name: "herald_circuits_open", labels: [("transport", transport)],
+                help: "Provider endpoints whose circuit is open now (sends to them are deferred), by kind of transport."
+            ).set(to: Double(count))
         }
+    }
+
+    /// The kinds of transport a circuit can belong to: the first word of its name (`webhook hooks.example.com`).
+    static let circuitTransports = ["smtp", "webhook", "chat", "sms", "other"]
+
+    /// The bounded label of a circuit: its kind, or `other` for a name of no known kind.
+    static func transport(ofCircuit name: String) -> String {
+        let kind = String(name.prefix { $0 != " " })
+        return circuitTransports.contains(kind) ? kind : "other"
     }
 
     public func refreshLiveInbox(connections: Int) {

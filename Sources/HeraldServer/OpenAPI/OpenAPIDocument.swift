@@ -200,6 +200,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -231,6 +234,9 @@ enum OpenAPIDocument {
                   },
                   "403": {
                     "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -260,6 +266,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -289,6 +301,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -331,11 +349,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -371,8 +395,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -402,6 +435,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -444,8 +483,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -510,11 +558,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -548,8 +602,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -607,6 +670,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
@@ -615,6 +681,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -662,8 +731,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -730,11 +805,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -775,8 +856,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -810,8 +900,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -854,8 +953,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -910,6 +1018,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
@@ -918,6 +1029,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -972,6 +1086,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
@@ -980,6 +1097,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1036,6 +1156,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
@@ -1044,6 +1167,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1073,6 +1199,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1114,11 +1246,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1166,8 +1304,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1224,11 +1368,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1269,8 +1419,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1304,8 +1463,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1363,11 +1531,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1422,6 +1596,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
@@ -1430,6 +1607,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1484,6 +1664,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
@@ -1492,6 +1675,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1546,6 +1732,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "409": {
                     "$ref": "#/components/responses/Conflict"
                   },
@@ -1554,6 +1743,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1615,8 +1807,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1660,8 +1858,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1716,6 +1920,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "409": {
                     "$ref": "#/components/responses/Conflict"
                   },
@@ -1724,6 +1931,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1781,11 +1991,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1843,11 +2059,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -1889,8 +2111,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -1995,8 +2226,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2039,8 +2276,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2084,11 +2330,20 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
                   "409": {
                     "$ref": "#/components/responses/Conflict"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2159,8 +2414,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2195,6 +2456,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2229,6 +2496,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2264,6 +2537,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2309,8 +2588,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2356,8 +2644,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2402,11 +2699,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2437,6 +2740,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2479,11 +2788,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2504,6 +2819,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2534,6 +2855,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2576,11 +2903,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2601,6 +2934,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2631,6 +2970,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2673,11 +3018,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2698,6 +3049,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2728,6 +3085,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2770,11 +3133,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -2796,6 +3165,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -2973,6 +3348,12 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
                   }
                 }
               }
@@ -3029,11 +3410,20 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -3045,7 +3435,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Operations"
                 ],
-                "description": "Prometheus text exposition (version 0.0.4): `herald_messages_total{channel,status,priority}` (outcomes the dispatcher committed; a retry counts as `queued`), `herald_delivery_attempt_duration_seconds{channel,outcome}` (histogram), `herald_events_total{priority}`, `herald_queue_depth{priority}`, `herald_fanout_jobs`, `herald_circuit_open{transport}`, and HTTP request metrics (`hb_requests`, `http_server_request_duration`). Holds no tenant's data; open like /healthz. Counters start at zero when the process starts.",
+                "description": "Prometheus text exposition (version 0.0.4): `herald_messages_total{channel,status,priority}` (outcomes the dispatcher committed; a retry counts as `queued`), `herald_delivery_attempt_duration_seconds{channel,outcome}` (histogram), `herald_events_total{priority}`, `herald_queue_depth{priority}`, `herald_fanout_jobs`, `herald_circuits_open{transport}` (open circuits by kind of transport: smtp, webhook, chat, sms), and HTTP request metrics (`hb_requests`, `http_server_request_duration`). Holds no tenant's data; open like /healthz. Counters start at zero when the process starts.",
                 "security": [],
                 "responses": {
                   "200": {
@@ -3101,8 +3491,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -3149,7 +3545,24 @@ enum OpenAPIDocument {
                     "content": {
                       "text/event-stream": {
                         "schema": {
-                          "type": "string"
+                          "type": "object",
+                          "description": "One event of the stream (Open API 3.1 describes each event): `inbox.counts`, `message.created`, `message.read`, `message.archived`, `inbox.read_all` or `inbox.seen`, with the update as JSON in `data`; comments (`: heartbeat`) keep the connection open.",
+                          "properties": {
+                            "id": {
+                              "type": "string"
+                            },
+                            "event": {
+                              "type": "string"
+                            },
+                            "data": {
+                              "type": "string",
+                              "contentMediaType": "application/json"
+                            },
+                            "retry": {
+                              "type": "integer",
+                              "minimum": 0
+                            }
+                          }
                         }
                       }
                     }
@@ -3157,8 +3570,14 @@ enum OpenAPIDocument {
                   "401": {
                     "description": "No valid subscriber token."
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "description": "Last-Event-ID is not an id this stream sent."
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 },
                 "security": [
@@ -3201,8 +3620,14 @@ enum OpenAPIDocument {
                   "401": {
                     "description": "No valid subscriber token."
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "426": {
                     "description": "Not a WebSocket upgrade request."
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 },
                 "security": [
@@ -3244,8 +3669,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -3293,11 +3724,20 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -3319,6 +3759,15 @@ enum OpenAPIDocument {
                         }
                       }
                     }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 },
                 "security": [
@@ -3354,8 +3803,23 @@ enum OpenAPIDocument {
                       }
                     }
                   },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
                   "422": {
                     "description": "An origin is malformed; `errors` names it."
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 },
                 "security": [
@@ -3373,6 +3837,15 @@ enum OpenAPIDocument {
                 "responses": {
                   "204": {
                     "description": "Removed."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 },
                 "security": [
@@ -3426,8 +3899,14 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -3470,11 +3949,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -3517,8 +4002,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -3573,6 +4067,9 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
                   },
@@ -3581,6 +4078,9 @@ enum OpenAPIDocument {
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -3614,8 +4114,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "404": {
                     "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -3646,6 +4155,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -3688,11 +4203,17 @@ enum OpenAPIDocument {
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
                   },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
                   "413": {
                     "$ref": "#/components/responses/ContentTooLarge"
                   },
                   "422": {
                     "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               },
@@ -3713,6 +4234,12 @@ enum OpenAPIDocument {
                   },
                   "401": {
                     "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
                   }
                 }
               }
@@ -3774,6 +4301,13 @@ enum OpenAPIDocument {
                   "type": "string",
                   "const": "true"
                 }
+              },
+              "RetryAfter": {
+                "description": "Whole seconds to wait before retrying.",
+                "schema": {
+                  "type": "string",
+                  "pattern": "^[0-9]+$"
+                }
               }
             },
             "responses": {
@@ -3798,7 +4332,7 @@ enum OpenAPIDocument {
                 }
               },
               "Forbidden": {
-                "description": "Operator routes are disabled: the server has no `HERALD_ADMIN_KEY`.",
+                "description": "A valid credential that does not reach this operation (`insufficient-scope`: a subscriber token on a tenant route, a preferences-only token on the inbox), a console session's change without its CSRF token (`csrf-refused`), or an operator route on a server with no `HERALD_ADMIN_KEY`.",
                 "content": {
                   "application/problem+json": {
                     "schema": {
@@ -3839,6 +4373,21 @@ enum OpenAPIDocument {
               },
               "UnprocessableContent": {
                 "description": "Valid JSON of the wrong shape, or a value that breaks a rule (`invalid-request`); `errors` names each field.",
+                "content": {
+                  "application/problem+json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Problem"
+                    }
+                  }
+                }
+              },
+              "TooManyRequests": {
+                "description": "The credential is over its request limit (`too-many-requests`); retry after `Retry-After` seconds.",
+                "headers": {
+                  "Retry-After": {
+                    "$ref": "#/components/headers/RetryAfter"
+                  }
+                },
                 "content": {
                   "application/problem+json": {
                     "schema": {

@@ -34,7 +34,7 @@ struct EventRoutes {
         group.get("events/{id}") { request, context in
             JSONResponse.make(
                 try await engine.eventDetails(
-                    tenantID: try context.requireTenant().id, id: try context.parameters.require("id"),
+                    tenantID: try context.requireTenant().id, id: try context.pathID("id"),
                     cursor: request.uri.queryParameters.get("cursor"),
                     limit: try request.intQuery("limit", default: 100, range: 1...1000)))
         }
@@ -51,7 +51,7 @@ struct EventRoutes {
                 try await engine.cancelEvents(tenantID: try context.requireTenant().id, cancellationKey: body.cancellation_key))
         }
         group.delete("events/{id}") { _, context in
-            let cancelled = try await engine.cancelEvent(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"))
+            let cancelled = try await engine.cancelEvent(tenantID: try context.requireTenant().id, id: try context.pathID("id"))
             return JSONResponse.make(["cancelled": cancelled])
         }
     }

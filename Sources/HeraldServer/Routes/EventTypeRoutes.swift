@@ -45,11 +45,11 @@ struct EventTypeRoutes {
             JSONResponse.make(["data": try await engine.eventTypes(tenantID: try context.requireTenant().id)])
         }
         group.get("event-types/{key}") { _, context in
-            JSONResponse.make(try await engine.eventType(tenantID: try context.requireTenant().id, key: try context.parameters.require("key")))
+            JSONResponse.make(try await engine.eventType(tenantID: try context.requireTenant().id, key: try context.pathID("key")))
         }
         group.put("event-types/{key}") { request, context in
             let tenant = try context.requireTenant()
-            let key = try context.parameters.require("key")
+            let key = try context.pathID("key")
             var eventType = try await request.decodeJSON(EventType.self, context: context)
             if eventType.key.isEmpty { eventType.key = key }
             guard eventType.key == key else { throw HeraldError.invalid("key", "'\(eventType.key)' does not match the URL's '\(key)'") }
@@ -58,12 +58,12 @@ struct EventTypeRoutes {
             return JSONResponse.make(eventType, status: existed ? .ok : .created)
         }
         group.delete("event-types/{key}") { _, context in
-            try await engine.deleteEventType(tenantID: try context.requireTenant().id, key: try context.parameters.require("key"))
+            try await engine.deleteEventType(tenantID: try context.requireTenant().id, key: try context.pathID("key"))
             return JSONResponse.noContent()
         }
         group.post("event-types/{key}/preview") { request, context in
             let body = try await request.decodeJSON(PreviewRequest.self, context: context)
-            let key = try context.parameters.require("key")
+            let key = try context.pathID("key")
             let tenantID = try context.requireTenant().id
             let rendered: (payload: [String: JSONValue], channels: [String: RenderedContent])
             if var draft = body.eventType {
@@ -88,7 +88,7 @@ struct EventTypeRoutes {
         group.post("event-types/{key}/test") { request, context in
             let body = try await request.decodeJSON(TestEmailRequest.self, context: context)
             let result = try await engine.sendTestEmail(
-                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), address: body.to,
+                tenantID: try context.requireTenant().id, key: try context.pathID("key"), address: body.to,
                 subscriberID: body.subscriberID, payload: body.payload ?? [:], locale: body.locale)
             return JSONResponse.make(result)
         }

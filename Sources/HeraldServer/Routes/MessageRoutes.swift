@@ -27,12 +27,12 @@ struct MessageRoutes {
             return JSONResponse.make(try await engine.messages(tenantID: try context.requireTenant().id, query))
         }
         group.get("messages/{id}") { _, context in
-            let (message, attempts) = try await engine.message(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"))
+            let (message, attempts) = try await engine.message(tenantID: try context.requireTenant().id, id: try context.pathID("id"))
             return JSONResponse.make(MessageWithAttempts(message: message, attempts: attempts))
         }
         group.post("messages/{id}/retry") { _, context in
             JSONResponse.make(
-                try await engine.retryMessage(tenantID: try context.requireTenant().id, id: try context.parameters.require("id")), status: .accepted)
+                try await engine.retryMessage(tenantID: try context.requireTenant().id, id: try context.pathID("id")), status: .accepted)
         }
     }
 }

@@ -17,15 +17,15 @@ struct ScheduleRoutes {
                     limit: try request.intQuery("limit", default: 50, range: 1...1000)))
         }
         group.get("schedules/{id}") { _, context in
-            JSONResponse.make(try await engine.schedule(tenantID: try context.requireTenant().id, id: try context.parameters.require("id")))
+            JSONResponse.make(try await engine.schedule(tenantID: try context.requireTenant().id, id: try context.pathID("id")))
         }
         group.put("schedules/{id}") { request, context in
             let input = try await request.decodeJSON(Schedule.self, context: context)
             return JSONResponse.make(
-                try await engine.updateSchedule(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"), input))
+                try await engine.updateSchedule(tenantID: try context.requireTenant().id, id: try context.pathID("id"), input))
         }
         group.delete("schedules/{id}") { _, context in
-            try await engine.deleteSchedule(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"))
+            try await engine.deleteSchedule(tenantID: try context.requireTenant().id, id: try context.pathID("id"))
             return Response(status: .noContent)
         }
     }

@@ -62,7 +62,7 @@ struct SubscriberRoutes {
             return JSONResponse.make(["created": created, "updated": updated])
         }
         group.put("subscribers/{id}") { request, context in
-            let id = try context.parameters.require("id")
+            let id = try context.pathID("id")
             var input = try await request.decodeJSON(SubscriberInput.self, context: context)
             if input.id.isEmpty { input.id = id }
             guard input.id == id else { throw HeraldError.invalid("id", "'\(input.id)' does not match the URL's '\(id)'") }
@@ -70,28 +70,28 @@ struct SubscriberRoutes {
             return JSONResponse.make(subscriber, status: created ? .created : .ok)
         }
         group.get("subscribers/{id}") { _, context in
-            JSONResponse.make(try await engine.subscriber(tenantID: try context.requireTenant().id, id: try context.parameters.require("id")))
+            JSONResponse.make(try await engine.subscriber(tenantID: try context.requireTenant().id, id: try context.pathID("id")))
         }
         group.delete("subscribers/{id}") { _, context in
-            try await engine.deleteSubscriber(tenantID: try context.requireTenant().id, id: try context.parameters.require("id"))
+            try await engine.deleteSubscriber(tenantID: try context.requireTenant().id, id: try context.pathID("id"))
             return JSONResponse.noContent()
         }
         group.get("subscribers/{id}/preferences") { _, context in
             JSONResponse.make(
-                try await engine.preferences(tenantID: try context.requireTenant().id, subscriberID: try context.parameters.require("id")))
+                try await engine.preferences(tenantID: try context.requireTenant().id, subscriberID: try context.pathID("id")))
         }
         // PUT replaces the subscriber's rules; PATCH merges into them.
         for (method, replace) in [(HTTPRequest.Method.put, true), (.patch, false)] {
             group.on("subscribers/{id}/preferences", method: method) { request, context in
                 let body = try await request.decodeJSON(PreferencesBody.self, context: context)
                 let result = try await engine.setPreferences(
-                    tenantID: try context.requireTenant().id, subscriberID: try context.parameters.require("id"), rules: body.rules, replace: replace)
+                    tenantID: try context.requireTenant().id, subscriberID: try context.pathID("id"), rules: body.rules, replace: replace)
                 return JSONResponse.make(result)
             }
         }
         group.post("subscribers/{id}/token") { request, context in
             let body = try await request.decodeJSONIfPresent(TokenRequest.self, context: context) ?? TokenRequest()
-            let subscriberID = try context.parameters.require("id")
+            let subscriberID = try context.pathID("id")
             let (token, expiresAt) = try await engine.issueSubscriberToken(
                 tenantID: try context.requireTenant().id, subscriberID: subscriberID, ttl: body.ttlSeconds ?? 86_400)
             return JSONResponse.make(TokenResponse(token: token, expiresAt: expiresAt, subscriberID: subscriberID), status: .created)

@@ -41,7 +41,7 @@ struct TenantRoutes {
             return JSONResponse.make(try await engine.createAPIKey(tenantID: try context.requireTenant().id, name: body.name), status: .created)
         }
         group.delete("api-keys/{id}") { _, context in
-            try await engine.revokeAPIKey(tenantID: try context.requireTenant().id, keyID: try context.parameters.require("id"))
+            try await engine.revokeAPIKey(tenantID: try context.requireTenant().id, keyID: try context.pathID("id"))
             return JSONResponse.noContent()
         }
     }

@@ -20,32 +20,32 @@ struct TopicRoutes {
         group.put("topics/{key}") { request, context in
             let body = try await request.decodeJSON(TopicBody.self, context: context)
             return JSONResponse.make(
-                try await engine.upsertTopic(tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), name: body.name))
+                try await engine.upsertTopic(tenantID: try context.requireTenant().id, key: try context.pathID("key"), name: body.name))
         }
         group.get("topics/{key}") { _, context in
-            JSONResponse.make(try await engine.topic(tenantID: try context.requireTenant().id, key: try context.parameters.require("key")))
+            JSONResponse.make(try await engine.topic(tenantID: try context.requireTenant().id, key: try context.pathID("key")))
         }
         group.delete("topics/{key}") { _, context in
-            try await engine.deleteTopic(tenantID: try context.requireTenant().id, key: try context.parameters.require("key"))
+            try await engine.deleteTopic(tenantID: try context.requireTenant().id, key: try context.pathID("key"))
             return JSONResponse.noContent()
         }
         group.get("topics/{key}/subscribers") { request, context in
             JSONResponse.make(
                 try await engine.topicMembers(
-                    tenantID: try context.requireTenant().id, key: try context.parameters.require("key"),
+                    tenantID: try context.requireTenant().id, key: try context.pathID("key"),
                     cursor: request.uri.queryParameters.get("cursor"),
                     limit: try request.intQuery("limit", default: 100, range: 1...1000)))
         }
         group.post("topics/{key}/subscribers") { request, context in
             let body = try await request.decodeJSON(NewMembersBody.self, context: context)
             let added = try await engine.addTopicMembers(
-                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), members: body.subscribers)
+                tenantID: try context.requireTenant().id, key: try context.pathID("key"), members: body.subscribers)
             return JSONResponse.make(["added": added])
         }
         group.delete("topics/{key}/subscribers") { request, context in
             let body = try await request.decodeJSON(MembersBody.self, context: context)
             let removed = try await engine.removeTopicMembers(
-                tenantID: try context.requireTenant().id, key: try context.parameters.require("key"), subscriberIDs: body.subscribers)
+                tenantID: try context.requireTenant().id, key: try context.pathID("key"), subscriberIDs: body.subscribers)
             return JSONResponse.make(["removed": removed])
         }
     }

@@ -15,13 +15,25 @@ extension Request {
                 detail: "the request body is empty; send a JSON object",
                 errors: [FieldError("body", "is empty")])
         }
-        return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
+        return try Self.decodeJSON(T.self, from: buffer)
     }
 
     /// Like `decodeJSON`, for endpoints whose body is optional: an empty body is nil.
     func decodeJSONIfPresent<T: Decodable>(_ type: T.Type, context: HeraldRequestContext) async throws -> T? {
         let buffer = try await body.collect(upTo: context.bodyLimit)
         guard buffer.readableBytes > 0 else { return nil }
+        return try Self.decodeJSON(T.self, from: buffer)
+    }
+
+    /// Decodes a body that is not empty. JSON is UTF-8 (RFC 8259 §8.1): bytes that are not are a 400 saying
+    /// so, where the decoder would report them as a wrong value at some field (a misleading 422).
+    private static func decodeJSON<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+        guard String(validating: buffer.readableBytesView, as: UTF8.self) != nil else {
+            throw ProblemDetails(
+                type: "malformed-json", title: "The body is not valid JSON", status: .badRequest,
+                detail: "the request body is not valid UTF-8 JSON; JSON text must be encoded as UTF-8",
+                errors: [FieldError("body", "is not valid UTF-8")])
+        }
         return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
     }
 

@@ -37,4 +37,33 @@ struct OpenAPITests {
             #expect(documented.subtracting(served).sorted() == [], "documented routes the server does not serve")
         }
     }
+
+    /// The answers any request of a kind can get, whatever the operation: a credential refused (401), one that does
+    /// not reach it (403) or over its request limit (429); a body that is not JSON (400), too large (413) or of the
+    /// wrong shape (422); a path id that cannot be an id (422). The fuzz (scripts/fuzz_api.py) checks the rest.
+    @Test("every operation documents the answers its kind of request can get")
+    func documentsCommonAnswers() async throws {
+        let engine = try await TestEngine.make()
+        try await engine.testAPI { api in
+            let document = try #require(try await api.send(.get, "/openapi.json").json)
+            guard case .object(let paths)? = document["paths"] else {
+                Issue.record("openapi.json has no paths")
+                return
+            }
+            let globalSecurity = document["security"]
+            var missing: [String] = []
+            for (path, item) in paths.sorted(by: { $0.key < $1.key }) {
+                guard case .object(let operations) = item else { continue }
+                for (method, operation) in operations.sorted(by: { $0.key < $1.key }) where ["get", "put", "post", "patch", "delete"].contains(method) {
+                    guard case .object(let responses)? = operation["responses"] else { continue }
+                    var expected: Set<String> = []
+                    if case .array(let schemes)? = operation["security"] ?? globalSecurity, !schemes.isEmpty { expected.formUnion(["401", "403", "429"]) }
+                    if operation["requestBody"] != nil { expected.formUnion(["400", "413", "422"]) }
+                    if path.contains("{") { expected.insert("422") }
+                    for status in expected.sorted() where responses[status] == nil { missing.append("\(method.uppercased()) \(path) \(status)") }
+                }
+            }
+            #expect(missing == [], "answers the server gives that openapi.json does not list")
+        }
+    }
 }
