@@ -21,8 +21,8 @@ public struct EventTypeValidator: Sendable {
         }
         if eventType.channels.isEmpty { errors.append(FieldError("channels", "must list at least one channel")) }
         if Set(eventType.channels).count != eventType.channels.count { errors.append(FieldError("channels", "lists a channel twice")) }
-        if let days = eventType.retentionDays, days < 1 || days > 3650 {
-            errors.append(FieldError("retention_days", "must be between 1 and 3650"))
+        if let days = eventType.retentionDays, let reason = EventType.retentionDaysRule.problem(days) {
+            errors.append(FieldError("retention_days", reason))
         }
         for name in eventType.parameters.keys.sorted() {
             if !Self.isValidParameterName(name) {

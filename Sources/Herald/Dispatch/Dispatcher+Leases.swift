@@ -15,7 +15,7 @@ extension Dispatcher {
             group.addTask { try await self.process(batch) }
             group.addTask {
                 while true {
-                    try await Task.sleep(for: .seconds(interval))
+                    try await Task.sleep(for: Seconds(clamping: interval).duration)
                     let until = self.clock.now().addingTimeInterval(self.settings.leaseSeconds)
                     do {
                         let renewed = try await self.store.renewLeases(owner: self.owner, ids: ids, until: until)

@@ -28,7 +28,7 @@ public final class Wakeup: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
                 // Only a timer that ran its course rings; a cancelled one (we woke early) stays silent.
-                guard (try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))) != nil else { return }
+                guard (try? await Task.sleep(for: Seconds(clamping: seconds).duration)) != nil else { return }
                 ring()
             }
             await withTaskCancellationHandler {

@@ -21,20 +21,17 @@ public struct EmailDefaults: Sendable, Hashable {
 }
 
 extension HeraldConfiguration {
-    /// The file's `email:` section.
+    /// The file's `email:` section. The SMTP numbers (`port`, `max_connections`, `timeout_seconds`,
+    /// `idle_timeout_seconds`) are rows of ``HeraldConfiguration/numberSettings``.
     struct EmailFile: Decodable {
         struct SMTP: Decodable {
             var host: String?
-            var port: Int?
             var security: SMTPServerConfiguration.Security?
             var username: String?
             var password: String?
             var trusted_certificates_file: String?
             var verify_certificates: Bool?
             var helo_name: String?
-            var max_connections: Int?
-            var idle_timeout_seconds: Double?
-            var timeout_seconds: Double?
         }
         var from_address: String?
         var from_name: String?
@@ -61,15 +58,12 @@ extension HeraldConfiguration {
     static func smtpServer(file smtp: EmailFile.SMTP) throws -> SMTPServerConfiguration? {
         guard let host = smtp.host else { return nil }
         var server = SMTPServerConfiguration(host: host, security: smtp.security ?? .opportunistic)
-        server.port = smtp.port ?? (server.security == .tls ? 465 : 587)
+        server.port = server.security == .tls ? 465 : 587
         server.username = smtp.username
         server.password = smtp.password
         if let path = smtp.trusted_certificates_file { server.trustedCertificatesPEM = try Self.readCertificates(path) }
         if let value = smtp.verify_certificates { server.verifyCertificates = value }
         server.heloName = smtp.helo_name
-        if let value = smtp.max_connections { server.maxConnections = value }
-        if let value = smtp.idle_timeout_seconds { server.idleTimeoutSeconds = value }
-        if let value = smtp.timeout_seconds { server.timeoutSeconds = value }
         return server
     }
 
@@ -97,17 +91,9 @@ extension HeraldConfiguration {
             }
             server.security = security
         }
-        if let text = environment["HERALD_SMTP_PORT"] {
-            guard let port = Int(text) else { throw ConfigurationError("HERALD_SMTP_PORT=\(text) is not a whole number") }
-            server.port = port
-        }
         if let value = environment["HERALD_SMTP_USERNAME"] { server.username = value }
         if let value = environment["HERALD_SMTP_PASSWORD"] { server.password = value }
         if let path = environment["HERALD_SMTP_CA_FILE"] { server.trustedCertificatesPEM = try Self.readCertificates(path) }
-        if let text = environment["HERALD_SMTP_MAX_CONNECTIONS"] {
-            guard let value = Int(text) else { throw ConfigurationError("HERALD_SMTP_MAX_CONNECTIONS=\(text) is not a whole number") }
-            server.maxConnections = value
-        }
         email.smtp = server
     }
 

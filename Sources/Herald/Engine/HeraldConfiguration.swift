@@ -20,6 +20,9 @@ public struct HeraldConfiguration: Sendable {
     public var retentionDays = 90
     /// Largest request body accepted, in bytes (bulk triggers get ten times this).
     public var maxBodyBytes = 1 << 20
+    /// Deadlines for request heads, bodies and idle connections, head size limits and the cap on open
+    /// connections (`server.*_timeout_seconds`, `server.max_connections` …).
+    public var connections = ConnectionLimits()
     public var dispatch = DispatchSettings()
     public var email = EmailDefaults()
     /// Webhook, chat and SMS requests: allowed destinations, timeout, circuit breakers.
@@ -67,26 +70,11 @@ public struct DispatchSettings: Sendable, Hashable {
 }
 
 extension HeraldConfiguration {
-    /// The file's shape. Every field is optional; absent ones keep their defaults.
+    /// The file's shape. Every field is optional; absent ones keep their defaults. Numbers are not
+    /// here: each is a row of ``numberSettings``, read by ``apply(numbersInFile:source:)``.
     struct File: Decodable {
         struct Server: Decodable {
             var host: String?
-            var port: Int?
-            var max_body_bytes: Int?
-        }
-        struct Dispatch: Decodable {
-            var batch_size: Int?
-            var critical_batch_size: Int?
-            var workers: Int?
-            var lease_seconds: Double?
-            var max_attempts: Int?
-            var retry_base_seconds: Double?
-            var retry_max_seconds: Double?
-            var poll_interval_seconds: Double?
-            var fanout_chunk_size: Int?
-            var completion_chunk: Int?
-            var cleanup_interval_seconds: Double?
-            var idempotency_hours: Double?
         }
         var server: Server?
         var database: String?
@@ -94,20 +82,10 @@ extension HeraldConfiguration {
         var admin_key: String?
         var secret: String?
         var default_locale: String?
-        var retention_days: Int?
         var log_level: String?
         var role: String?
-        var dispatch: Dispatch?
         var email: EmailFile?
         var outbound: OutboundFile?
-        var inbox_heartbeat_seconds: Double?
-        var api_limits: APILimits?
-        struct APILimits: Decodable {
-            var tenant_per_second: Double?
-            var tenant_burst: Int?
-            var subscriber_per_second: Double?
-            var subscriber_burst: Int?
-        }
         var sms: SMSFile?
         var rate_limits: RateLimitSettings?
         var event_types: [EventType]?
@@ -139,8 +117,6 @@ extension HeraldConfiguration {
         }
         configFile = path
         if let value = file.server?.host { host = value }
-        if let value = file.server?.port { port = value }
-        if let value = file.server?.max_body_bytes { maxBodyBytes = value }
         if let value = file.database {
             database = value
             databaseSource = "database in \(path)"
@@ -152,51 +128,20 @@ extension HeraldConfiguration {
         if let value = file.admin_key { adminKey = value }
         if let value = file.secret { secret = value }
         if let value = file.default_locale { defaultLocale = value }
-        if let value = file.retention_days { retentionDays = value }
         if let value = file.log_level { logLevel = value }
         if let value = file.role { role = try Self.role(value, source: "role in \(path)") }
-        if let d = file.dispatch {
-            if let value = d.batch_size { dispatch.batchSize = value }
-            if let value = d.critical_batch_size { dispatch.criticalBatchSize = value }
-            if let value = d.workers { dispatch.workers = value }
-            if let value = d.lease_seconds { dispatch.leaseSeconds = value }
-            if let value = d.max_attempts { dispatch.maxAttempts = value }
-            if let value = d.retry_base_seconds { dispatch.retryBaseSeconds = value }
-            if let value = d.retry_max_seconds { dispatch.retryMaxSeconds = value }
-            if let value = d.poll_interval_seconds { dispatch.pollIntervalSeconds = value }
-            if let value = d.fanout_chunk_size { dispatch.fanoutChunkSize = value }
-            if let value = d.completion_chunk { dispatch.completionChunk = value }
-            if let value = d.cleanup_interval_seconds { dispatch.cleanupIntervalSeconds = value }
-            if let value = d.idempotency_hours { dispatch.idempotencyHours = value }
-        }
         if let section = file.email { try apply(emailFile: section) }
         if let section = file.outbound { apply(outboundFile: section) }
-        if let value = file.inbox_heartbeat_seconds { inboxHeartbeatSeconds = value }
-        if let limits = file.api_limits {
-            if let value = limits.tenant_per_second { requestLimits.tenantPerSecond = value }
-            if let value = limits.tenant_burst { requestLimits.tenantBurst = value }
-            if let value = limits.subscriber_per_second { requestLimits.subscriberPerSecond = value }
-            if let value = limits.subscriber_burst { requestLimits.subscriberBurst = value }
-        }
         if let section = file.sms { apply(smsFile: section) }
         if let limits = file.rate_limits { rateLimits = limits }
         if let types = file.event_types { eventTypes = types }
+        try apply(numbersInFile: text, source: path)
     }
 
-    /// Applies `HERALD_*` variables. Unparseable numbers are errors, not silently ignored.
+    /// Applies `HERALD_*` variables. Numbers (``numberSettings``) that do not parse or do not fit their
+    /// range are errors naming the variable, not silently ignored.
     public mutating func apply(environment: [String: String]) throws {
-        func int(_ name: String) throws -> Int? {
-            guard let text = environment[name] else { return nil }
-            guard let value = Int(text) else { throw ConfigurationError("\(name)=\(text) is not a whole number") }
-            return value
-        }
-        func double(_ name: String) throws -> Double? {
-            guard let text = environment[name] else { return nil }
-            guard let value = Double(text) else { throw ConfigurationError("\(name)=\(text) is not a number") }
-            return value
-        }
         if let value = environment["HERALD_HOST"] { host = value }
-        if let value = try int("HERALD_PORT") { port = value }
         if let value = environment["HERALD_DATABASE"] {
             database = value
             databaseSource = "HERALD_DATABASE"
@@ -208,28 +153,12 @@ extension HeraldConfiguration {
         if let value = environment["HERALD_ADMIN_KEY"] { adminKey = value }
         if let value = environment["HERALD_SECRET"] { secret = value }
         if let value = environment["HERALD_DEFAULT_LOCALE"] { defaultLocale = value }
-        if let value = try int("HERALD_RETENTION_DAYS") { retentionDays = value }
-        if let value = try int("HERALD_MAX_BODY_BYTES") { maxBodyBytes = value }
         if let value = environment["HERALD_LOG_LEVEL"] { logLevel = value }
         if let value = environment["HERALD_ROLE"] { role = try Self.role(value, source: "HERALD_ROLE") }
-        if let value = try int("HERALD_BATCH_SIZE") { dispatch.batchSize = value }
-        if let value = try int("HERALD_WORKERS") { dispatch.workers = value }
-        if let value = try double("HERALD_LEASE_SECONDS") { dispatch.leaseSeconds = value }
-        if let value = try int("HERALD_MAX_ATTEMPTS") { dispatch.maxAttempts = value }
-        if let value = try double("HERALD_RETRY_BASE_SECONDS") { dispatch.retryBaseSeconds = value }
-        if let value = try double("HERALD_RETRY_MAX_SECONDS") { dispatch.retryMaxSeconds = value }
-        if let value = try double("HERALD_POLL_INTERVAL_SECONDS") { dispatch.pollIntervalSeconds = value }
-        if let value = try int("HERALD_FANOUT_CHUNK_SIZE") { dispatch.fanoutChunkSize = value }
-        if let value = try int("HERALD_COMPLETION_CHUNK") { dispatch.completionChunk = value }
-        if let value = try double("HERALD_CLEANUP_INTERVAL_SECONDS") { dispatch.cleanupIntervalSeconds = value }
         try apply(emailEnvironment: environment)
         try apply(outboundEnvironment: environment)
-        if let value = try double("HERALD_INBOX_HEARTBEAT_SECONDS") { inboxHeartbeatSeconds = value }
-        if let value = try double("HERALD_API_TENANT_PER_SECOND") { requestLimits.tenantPerSecond = value }
-        if let value = try int("HERALD_API_TENANT_BURST") { requestLimits.tenantBurst = value }
-        if let value = try double("HERALD_API_SUBSCRIBER_PER_SECOND") { requestLimits.subscriberPerSecond = value }
-        if let value = try int("HERALD_API_SUBSCRIBER_BURST") { requestLimits.subscriberBurst = value }
         try apply(smsEnvironment: environment)
+        try apply(numbersInEnvironment: environment)
     }
 
     /// Parses a role name, naming where it was set when it is not one.
@@ -250,8 +179,7 @@ extension HeraldConfiguration {
     /// Checks the settings and the file catalog; Herald refuses to start on a broken catalog rather than
     /// failing events later.
     public func validate() throws {
-        var problems: [String] = []
-        if !(0...65535).contains(port) { problems.append("port \(port) is not between 0 (any free port) and 65535") }
+        var problems = numberProblems()
         do {
             if case .sqlite = try databaseLocation(), role != .all {
                 problems.append(
@@ -263,24 +191,7 @@ extension HeraldConfiguration {
         } catch {
             problems.append("\(databaseSource): \(error)")
         }
-        if dispatch.batchSize < 1 || dispatch.criticalBatchSize < 1 || dispatch.workers < 1 || dispatch.fanoutChunkSize < 1
-            || dispatch.completionChunk < 1
-        {
-            problems.append("dispatch sizes and worker counts must be at least 1")
-        }
-        if dispatch.leaseSeconds <= 0 || dispatch.pollIntervalSeconds <= 0 || dispatch.retryBaseSeconds <= 0 {
-            problems.append("dispatch timings must be positive")
-        }
-        if dispatch.maxAttempts < 1 { problems.append("max_attempts must be at least 1") }
-        if requestLimits.tenantPerSecond < 0 || requestLimits.subscriberPerSecond < 0 || requestLimits.tenantBurst < 0
-            || requestLimits.subscriberBurst < 0
-        {
-            problems.append("api_limits must not be negative (0 turns a limit off)")
-        }
-        if inboxHeartbeatSeconds <= 0 { problems.append("inbox_heartbeat_seconds must be positive") }
-        if retentionDays < 1 { problems.append("retention_days must be at least 1") }
         problems += emailProblems()
-        problems += outboundProblems()
         problems += smsProblems()
         problems += rateLimits.problems().map { "\($0.field): \($0.reason)" }
         let validator = EventTypeValidator(defaultLocale: defaultLocale)
@@ -313,6 +224,13 @@ extension DecodingError {
         }
         let field = Self.fieldPath(path)
         return field.isEmpty ? detail : "\(field): \(detail)"
+    }
+
+    /// The detail alone, without the field (`must be a number of seconds from 0.1 to 600`).
+    public var heraldReason: String {
+        let field = fieldPath
+        let text = heraldDescription
+        return !field.isEmpty && text.hasPrefix(field + ": ") ? String(text.dropFirst(field.count + 2)) : text
     }
 
     public var fieldPath: String {

@@ -24,9 +24,22 @@ extension HeraldEngine {
         base + "/unsubscribe?token=" + tokens.issue(.init(tenantID: tenantID, subscriberID: subscriberID, eventType: eventType))
     }
 
+    /// The stored document, checked again as it is read: settings an older version let through (a
+    /// `timeout_seconds` of 1e300) are refused naming the field, so each email fails with that reason and
+    /// `PUT /v1/settings/email` mends it, rather than a conversion trapping the process on every start.
     static func loadEmailSettings(store: any Store, tenantID: String) async throws -> EmailSettings {
         guard let text = try await store.tenantSetting(tenantID: tenantID, key: emailSettingsKey) else { return EmailSettings() }
-        return try JSONCoding.decoder.decode(EmailSettings.self, from: Data(text.utf8))
+        let settings: EmailSettings
+        do {
+            settings = try JSONCoding.decoder.decode(EmailSettings.self, from: Data(text.utf8))
+        } catch let error as DecodingError {
+            throw HeraldError.invalid([FieldError(error.fieldPath, "the stored email settings are not valid: \(error.heraldReason)")])
+        }
+        let problems = (settings.smtp?.numberProblems(prefix: "smtp") ?? []) + (settings.smtpFallback?.numberProblems(prefix: "smtp_fallback") ?? [])
+        guard problems.isEmpty else {
+            throw HeraldError.invalid(problems.map { FieldError($0.field, "the stored email settings are not valid: \($0.reason)") })
+        }
+        return settings
     }
 
     /// The email channel in use (built-in or given), for sending tests and cache invalidation.

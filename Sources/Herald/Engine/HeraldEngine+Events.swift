@@ -56,6 +56,11 @@ extension HeraldEngine {
             }
             // Routing in the catalog: a trigger without recipients goes to the type's audience.
             if trigger.recipients.isEmpty, let audience = (eventTypes[trigger.type] ?? nil)?.audience {
+                let problems = audience.problems(payload: trigger.payload)
+                if !problems.isEmpty {
+                    errors += bulk ? problems.prefixed("events[\(index)]") : problems
+                    continue
+                }
                 trigger.recipients = audience.recipients(payload: trigger.payload)
             }
             let problems = Self.problems(trigger, eventType: eventTypes[trigger.type] ?? nil, now: now, policy: configuration.outbound.policy)

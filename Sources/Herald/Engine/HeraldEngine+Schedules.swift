@@ -54,7 +54,10 @@ extension HeraldEngine {
         }
         let eventType = try await catalog.eventType(tenantID: tenantID, key: schedule.trigger.type)
         var trigger = schedule.trigger
-        if trigger.recipients.isEmpty, let audience = eventType?.audience { trigger.recipients = audience.recipients(payload: trigger.payload) }
+        if trigger.recipients.isEmpty, let audience = eventType?.audience {
+            errors += audience.problems(payload: trigger.payload).prefixed("trigger")
+            trigger.recipients = audience.recipients(payload: trigger.payload)
+        }
         errors += Self.problems(trigger, eventType: eventType, now: clock.now(), policy: configuration.outbound.policy).prefixed("trigger")
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
         schedule.nextRunAt = schedule.occurrence(after: clock.now())

@@ -5,7 +5,7 @@ extension HeraldEngine {
     public func stats(tenantID: String, window: TimeInterval, now: Date = Date()) async throws -> DeliveryStats {
         let from = now.addingTimeInterval(-window)
         let (counts, latencies) = try await store.deliveryStats(tenantID: tenantID, since: from)
-        return DeliveryStats(window: .init(from: from, to: now, seconds: Int(window)), counts: counts, sortedLatenciesMs: latencies)
+        return DeliveryStats(window: .init(from: from, to: now, seconds: Seconds(clamping: window).wholeSeconds), counts: counts, sortedLatenciesMs: latencies)
     }
 
     /// The Prometheus exposition, with the stored-state gauges (queue depth, open circuits) read now.

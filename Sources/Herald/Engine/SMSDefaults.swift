@@ -25,14 +25,13 @@ public struct SMSDefaults: Sendable, Hashable {
 }
 
 extension HeraldConfiguration {
-    /// The file's `sms:` section. Providers take the same fields as `PUT /v1/settings/sms`.
+    /// The file's `sms:` section. Providers take the same fields as `PUT /v1/settings/sms`; `max_segments`
+    /// is a row of ``HeraldConfiguration/numberSettings``.
     struct SMSFile: Decodable {
-        var max_segments: Int?
         var providers: [SMSProviderConfiguration]?
     }
 
     mutating func apply(smsFile file: SMSFile) {
-        if let value = file.max_segments { sms.maxSegments = value }
         if let value = file.providers { sms.providers = value }
     }
 
@@ -56,10 +55,6 @@ extension HeraldConfiguration {
                     authValue: environment["HERALD_SMS_JSON_AUTH_VALUE"], name: "json"))
         }
         if !providers.isEmpty { sms.providers = providers }
-        if let text = environment["HERALD_SMS_MAX_SEGMENTS"] {
-            guard let value = Int(text) else { throw ConfigurationError("HERALD_SMS_MAX_SEGMENTS=\(text) is not a whole number") }
-            sms.maxSegments = value
-        }
     }
 
     func smsProblems() -> [String] {

@@ -35,7 +35,7 @@ public final class RetentionService: Service, Sendable {
                 }
                 // Shutdown cancels the sleep; the loop then ends, and the service returns rather than throws
                 // (a throwing service makes ServiceGroup cancel the others mid-shutdown).
-                try? await Task.sleep(for: .milliseconds(Int(self.settings.cleanupIntervalSeconds * 1000)))
+                try? await Task.sleep(for: Seconds(clamping: self.settings.cleanupIntervalSeconds).duration)
             }
         }
     }

@@ -33,7 +33,7 @@ public final class HeraldMetrics: Sendable {
         registry.makeDurationHistogram(
             name: "herald_delivery_attempt_duration_seconds", labels: [("channel", channel.rawValue), ("outcome", attemptOutcome.rawValue)],
             buckets: Self.durationBuckets, help: "How long one delivery attempt took, by channel and outcome."
-        ).record(.nanoseconds(Int64(attemptDurationMs * 1_000_000)))
+        ).record(Seconds(clamping: attemptDurationMs / 1000).duration)
     }
 
     /// Counts an accepted event. By priority only: event type keys are a tenant's own names, and /metrics is

@@ -19,6 +19,8 @@ public struct EventType: Sendable, Codable, Hashable {
     public var defaults: [ChannelKind: Bool]
     /// How long events and messages of this type are kept; the server-wide default applies when nil.
     public var retentionDays: Int?
+    /// Ten years at most, for an event type and for the server's default (`retention_days`).
+    public static let retentionDaysRule = NumberRule.whole(1...3650, unit: "days")
     /// Suppresses a repeat of the same event for the same recipient and channel within a window.
     public var dedup: DedupSpec?
     /// At most this many messages of the type per subscriber and channel (the server's and tenant's
@@ -93,7 +95,7 @@ public struct EventType: Sendable, Codable, Hashable {
             defaults[channel] = enabled
         }
         self.defaults = defaults
-        self.retentionDays = try container.decodeIfPresent(Int.self, forKey: .retentionDays)
+        self.retentionDays = try container.decodeIfPresent(Int.self, forKey: .retentionDays, within: Self.retentionDaysRule, deferringRange: true)
         self.dedup = try container.decodeIfPresent(DedupSpec.self, forKey: .dedup)
         self.rateLimit = try container.decodeIfPresent(RateLimit.self, forKey: .rateLimit)
         self.onLimit = try container.decodeIfPresent(LimitAction.self, forKey: .onLimit)

@@ -11,11 +11,25 @@ public struct RateLimit: Sendable, Codable, Hashable {
         self.period = period
     }
 
+    public static let limitRule = NumberRule.whole(1...1_000_000_000)
+
+    enum CodingKeys: String, CodingKey { case limit, period }
+
+    /// The limit's range is checked by `problems`, with the rest of the document.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        guard let limit = try container.decodeIfPresent(Int.self, forKey: .limit, within: Self.limitRule, deferringRange: true) else {
+            throw DecodingError.keyNotFound(CodingKeys.limit, .init(codingPath: container.codingPath, debugDescription: "is required"))
+        }
+        self.limit = limit
+        self.period = try container.decode(String.self, forKey: .period)
+    }
+
     public var periodSeconds: Double? { DurationText.seconds(period) }
 
     public func problems(prefix: String) -> [FieldError] {
         var problems: [FieldError] = []
-        if limit < 1 || limit > 1_000_000_000 { problems.append(FieldError("\(prefix).limit", "must be between 1 and 1000000000")) }
+        if let reason = Self.limitRule.problem(limit) { problems.append(FieldError("\(prefix).limit", reason)) }
         if let seconds = periodSeconds {
             if seconds < 1 || seconds > 31 * 86_400 { problems.append(FieldError("\(prefix).period", "must be between 1s and 31d")) }
         } else {

@@ -9,6 +9,8 @@ public struct SMSSettings: Sendable, Codable, Hashable {
 
     public static let maximumProviders = 5
     public static let segmentRange = 1...10
+    /// `max_segments` wherever it is read; the range is checked by `problems()`.
+    public static let maxSegmentsRule = NumberRule.whole(segmentRange)
 
     public init(providers: [SMSProviderConfiguration] = [], maxSegments: Int? = nil) {
         self.providers = providers
@@ -23,7 +25,7 @@ public struct SMSSettings: Sendable, Codable, Hashable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.providers = try container.decodeIfPresent([SMSProviderConfiguration].self, forKey: .providers) ?? []
-        self.maxSegments = try container.decodeIfPresent(Int.self, forKey: .maxSegments)
+        self.maxSegments = try container.decodeIfPresent(Int.self, forKey: .maxSegments, within: Self.maxSegmentsRule, deferringRange: true)
     }
 
     public var redacted: SMSSettings {

@@ -24,6 +24,9 @@ public struct Trigger: Sendable, Codable, Hashable {
         self.sendAt = sendAt
     }
 
+    /// A delay given as a number of seconds: up to a year and a day, as far ahead as `send_at` may be.
+    public static let delayRule = NumberRule.seconds(0.001...(366 * 86_400))
+
     enum CodingKeys: String, CodingKey {
         case type, recipients, to, payload, actor
         case sendAt = "send_at"
@@ -46,10 +49,14 @@ public struct Trigger: Sendable, Codable, Hashable {
         self.payload = try container.decodeIfPresent([String: JSONValue].self, forKey: .payload) ?? [:]
         self.actor = try container.decodeIfPresent(String.self, forKey: .actor)
         self.sendAt = try container.decodeIfPresent(Date.self, forKey: .sendAt)
-        if let seconds = try? container.decodeIfPresent(Double.self, forKey: .delay) {
-            self.delay = String(seconds)
+        if let text = try? container.decodeIfPresent(String.self, forKey: .delay) {
+            self.delay = text
+            // `"1e300"` or `"99999999d"` is a duration, but not one to wait: the same bound as a number.
+            if let seconds = DurationText.seconds(text), let reason = Self.delayRule.problem(seconds) {
+                throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [CodingKeys.delay], debugDescription: reason))
+            }
         } else {
-            self.delay = try container.decodeIfPresent(String.self, forKey: .delay)
+            self.delay = try container.decodeIfPresent(Double.self, forKey: .delay, within: Self.delayRule).map { String($0) }
         }
         self.cancellationKey = try container.decodeIfPresent(String.self, forKey: .cancellationKey)
     }

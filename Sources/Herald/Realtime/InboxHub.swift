@@ -54,7 +54,7 @@ public final class InboxHub: DeliveryObserver, Sendable {
         let registry = self.registry
         self.ticker = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(Int64(heartbeatSeconds * 1000)))
+                try? await Task.sleep(for: Seconds(clamping: heartbeatSeconds).duration)
                 for connection in registry.all() {
                     connection.send(InboxUpdate(kind: .heartbeat, counts: nil, position: connection.position))
                 }

@@ -7,7 +7,7 @@ public enum Identifier {
     private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
 
     public static func make(_ prefix: String, at date: Date = Date()) -> String {
-        var millis = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+        var millis = UInt64(min(max(0, date.timeIntervalSince1970 * 1000), 0x3_FFFF_FFFF_FFFF))  // 50 bits: ten characters of five
         var time = [Character](repeating: "0", count: 10)
         for index in stride(from: 9, through: 0, by: -1) {
             time[index] = alphabet[Int(millis & 31)]

@@ -76,6 +76,11 @@ public enum Timestamp {
     }
 
     /// Milliseconds since 1970, the unit every stored time uses.
-    public static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    public static func millis(_ date: Date) -> Int64 {
+        // Total for any Date, even one built from NaN or 1e300: clamped to ±9e15 ms (±285,000 years).
+        let millis = (date.timeIntervalSince1970 * 1000).rounded()
+        return millis.isNaN ? 0 : Int64(min(max(millis, -9e15), 9e15))
+    }
+
     public static func date(millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 }

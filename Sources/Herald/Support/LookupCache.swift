@@ -18,7 +18,7 @@ public final class LookupCache<Key: Hashable & Sendable, Value: Sendable>: Senda
     public func value(for key: Key) -> Value? {
         entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
-            guard ContinuousClock.now - entry.storedAt < .milliseconds(Int64(lifetime * 1000)) else {
+            guard ContinuousClock.now - entry.storedAt < Seconds(clamping: lifetime).duration else {
                 entries[key] = nil
                 return nil
             }

@@ -63,7 +63,7 @@ extension ProblemDetails {
                 return ProblemDetails(type: "forbidden", title: "Forbidden", status: .forbidden, detail: detail)
             case .tooManyRequests(let detail, let retryAfter):
                 var problem = ProblemDetails(type: "too-many-requests", title: "Too many requests", status: .tooManyRequests, detail: detail)
-                problem.retryAfter = max(1, Int(retryAfter.rounded(.up)))
+                problem.retryAfter = max(1, Seconds(clamping: retryAfter).wholeSecondsRoundedUp)
                 return problem
             }
         case let error as DecodingError:

@@ -46,7 +46,7 @@ public struct OutboundHTTPClient: Sendable {
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let timeout = timeoutSeconds ?? self.timeoutSeconds
         do {
-            let response = try await Self.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let response = try await Self.shared.execute(request, timeout: Seconds(clamping: timeout).timeAmount)
             // Only the start of an answer is kept, for the attempt log; the rest is drained and dropped.
             var kept = ByteBuffer()
             for try await var part in response.body {
@@ -95,8 +95,9 @@ public struct OutboundHTTPClient: Sendable {
         return .success(Target(url: pinned, hostHeader: hostHeader))
     }
 
+    /// `30`, `0.5`: a number of seconds for a message. Takes any Double (a server's `Retry-After: 1e300`).
     static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
+        NumberRule.format(value)
     }
 }
 

@@ -90,12 +90,12 @@ public struct TwilioProvider: MessageProvider {
         if (200..<300).contains(answer.status) {
             let sid = json?["sid"]?.stringValue ?? "message"
             var detail = "\(sid) \(json?["status"]?.stringValue ?? "accepted")"
-            if let segments = json?["num_segments"]?.stringValue ?? json?["num_segments"]?.doubleValue.map({ String(Int($0)) }) {
+            if let segments = json?["num_segments"]?.stringValue ?? json?["num_segments"]?.doubleValue.map(NumberRule.format) {
                 detail += " (Twilio counts \(segments) segment\(segments == "1" ? "" : "s"))"
             }
             return .accepted(detail: detail)
         }
-        let code = json?["code"]?.doubleValue.map { Int($0) }
+        let code = json?["code"]?.doubleValue.flatMap { Int(exactly: $0) }  // a provider's 1e300 is no code
         var reason = "HTTP \(answer.status)"
         if let code { reason += ", Twilio error \(code)" }
         if let message = json?["message"]?.stringValue { reason += ": \(message)" } else if !answer.body.isEmpty { reason = answer.summary }

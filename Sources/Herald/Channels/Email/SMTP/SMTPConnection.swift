@@ -43,7 +43,7 @@ public final class SMTPConnection: Sendable {
     ) async throws -> SMTPConnection {
         // The name goes on the EHLO line: a line break there would let it send commands of its own.
         if let problem = EmailHeader.problem(in: heloName) { throw SMTPError.unsupported("the HELO name \(problem)") }
-        let timeout = TimeAmount.milliseconds(Int64(server.timeoutSeconds * 1000))
+        let timeout = Seconds(clamping: server.timeoutSeconds).timeAmount
         let implicitTLS = server.security == .tls
         let hostname = Self.sniHostname(server.host)
         transcript?("connecting to \(server.host):\(server.port) (\(server.security.rawValue))")
@@ -173,7 +173,7 @@ public final class SMTPConnection: Sendable {
     {
         let promise = channel.eventLoop.makePromise(of: [SMTPReply].self)
         let channel = self.channel
-        let timer = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(server.timeoutSeconds * 1000))) {
+        let timer = channel.eventLoop.scheduleTask(in: Seconds(clamping: server.timeoutSeconds).timeAmount) {
             // Completing a promise twice is a no-op, so whichever of reply, timeout or write failure comes first wins.
             promise.fail(SMTPError.timeout(step: step))
             channel.close(promise: nil)

@@ -78,7 +78,7 @@ public actor SMTPConnectionPool {
                 // Refused or unreachable: back off 0.5 s, 1 s, 2 s … up to the maximum before connecting again.
                 consecutiveConnectFailures += 1
                 let backoff = min(Self.maximumBackoffSeconds, 0.5 * pow(2, Double(consecutiveConnectFailures - 1)))
-                unavailableUntil = .now + .milliseconds(Int64(backoff * 1000))
+                unavailableUntil = .now + Seconds(clamping: backoff).duration
                 lastConnectError = detail
                 wakeWaiter()
                 throw SMTPError.serverUnavailable(detail, retryAfter: backoff)
@@ -122,7 +122,7 @@ public actor SMTPConnectionPool {
 
     /// Closes connections idle longer than the idle timeout, saying QUIT first.
     public func closeIdle(now: ContinuousClock.Instant = .now) async {
-        let limit = Duration.milliseconds(Int64(server.idleTimeoutSeconds * 1000))
+        let limit = Seconds(clamping: server.idleTimeoutSeconds).duration
         let expired = idle.filter { now - $0.lastUsed.withLock { $0 } >= limit || !$0.isUsable }
         guard !expired.isEmpty else { return }
         idle.removeAll { connection in expired.contains { $0 === connection } }

@@ -64,16 +64,26 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.host = try c.decode(String.self, forKey: .host)
         self.security = try c.decodeIfPresent(Security.self, forKey: .security) ?? .opportunistic
-        self.port = try c.decodeIfPresent(Int.self, forKey: .port) ?? (security == .tls ? 465 : 587)
+        self.port = try c.decodeIfPresent(Int.self, forKey: .port, within: Self.portRule, deferringRange: true) ?? (security == .tls ? 465 : 587)
         self.username = try c.decodeIfPresent(String.self, forKey: .username)
         self.password = try c.decodeIfPresent(String.self, forKey: .password)
         self.trustedCertificatesPEM = try c.decodeIfPresent(String.self, forKey: .trustedCertificatesPEM)
         self.verifyCertificates = try c.decodeIfPresent(Bool.self, forKey: .verifyCertificates) ?? true
         self.heloName = try c.decodeIfPresent(String.self, forKey: .heloName)
-        self.maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections) ?? 4
-        self.idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? 30
-        self.timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? 30
+        // Ranges are checked by `problems` (and again when a stored document is read), so one answer names them all.
+        self.maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections, within: Self.maxConnectionsRule, deferringRange: true) ?? 4
+        self.idleTimeoutSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds, within: Self.idleTimeoutRule, deferringRange: true) ?? 30
+        self.timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds, within: Self.timeoutRule, deferringRange: true) ?? 30
     }
+
+    /// The bounds of each number, checked by ``numberProblems(prefix:)`` wherever a configuration comes from
+    /// (`PUT /v1/settings/email`, a stored document read back, `herald.yml`, `HERALD_SMTP_*`).
+    public static let portRule = NumberRule.whole(1...65535)
+    public static let maxConnectionsRule = NumberRule.whole(1...64)
+    /// Any one step: long enough for a slow relay, short enough that a dead one frees its worker.
+    public static let timeoutRule = NumberRule.seconds(0.1...600)
+    public static let idleTimeoutRule = NumberRule.seconds(0.1...3600)
 
     /// The configuration with its password masked as `********` (kept nil when there is none).
     public var redacted: SMTPServerConfiguration {
@@ -87,17 +97,28 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
         ["localhost", "::1", "[::1]"].contains(host.lowercased()) || host.hasPrefix("127.")
     }
 
+    /// Numbers out of their rule's range, named by field: what `problems` reports, and all a stored
+    /// document is checked for again when it is read (an older version accepted a timeout of 1e300, and
+    /// `Int64(1e300 * 1000)` stopped the process on every start).
+    public func numberProblems(prefix: String) -> [FieldError] {
+        var problems: [FieldError] = []
+        if let reason = Self.portRule.problem(port) { problems.append(FieldError("\(prefix).port", reason)) }
+        if let reason = Self.maxConnectionsRule.problem(maxConnections) { problems.append(FieldError("\(prefix).max_connections", reason)) }
+        if let reason = Self.timeoutRule.problem(timeoutSeconds) { problems.append(FieldError("\(prefix).timeout_seconds", reason)) }
+        if let reason = Self.idleTimeoutRule.problem(idleTimeoutSeconds) {
+            problems.append(FieldError("\(prefix).idle_timeout_seconds", reason))
+        }
+        return problems
+    }
+
     /// Problems with the values, named by field, for configuration files and the settings API.
     public func problems(prefix: String) -> [FieldError] {
         var problems: [FieldError] = []
         if host.isEmpty { problems.append(FieldError("\(prefix).host", "must not be empty")) }
-        if !(1...65535).contains(port) { problems.append(FieldError("\(prefix).port", "must be between 1 and 65535")) }
         if (username == nil) != (password == nil) {
             problems.append(FieldError("\(prefix).\(username == nil ? "username" : "password")", "username and password go together"))
         }
-        if !(1...64).contains(maxConnections) { problems.append(FieldError("\(prefix).max_connections", "must be between 1 and 64")) }
-        if timeoutSeconds <= 0 { problems.append(FieldError("\(prefix).timeout_seconds", "must be positive")) }
-        if idleTimeoutSeconds <= 0 { problems.append(FieldError("\(prefix).idle_timeout_seconds", "must be positive")) }
+        problems += numberProblems(prefix: prefix)
         if let pem = trustedCertificatesPEM, !pem.contains("-----BEGIN CERTIFICATE-----") {
             problems.append(FieldError("\(prefix).trusted_certificates_pem", "must hold PEM certificates (-----BEGIN CERTIFICATE-----)"))
         }
