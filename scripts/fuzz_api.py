@@ -7,6 +7,8 @@ a bounded number of cases, and the checks that matter for hostile input:
   content_type_conformance     every answer has the content type the document says
   response_schema_conformance  every body (and each event of an event stream) matches its schema
   response_headers_conformance documented response headers are present and well formed
+  unsupported_method           a method a documented path does not serve is a 405 ...
+  allow_header_conformance     ... whose Allow header lists the methods it does
 
 It also checks the server is still up when the run ends (a crash is a failure even if schemathesis saw none).
 Exits 0 when all pass; otherwise non-zero, with schemathesis's report of each failure (a curl command that
@@ -47,6 +49,8 @@ CHECKS = [
     "content_type_conformance",
     "response_schema_conformance",
     "response_headers_conformance",
+    "unsupported_method",
+    "allow_header_conformance",
 ]
 REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
 
@@ -219,6 +223,7 @@ def main():
     parser.add_argument("--seed", type=int, default=20260)
     parser.add_argument("--examples", type=int, default=12, help="cases per operation in the fuzzing phase (default 12)")
     parser.add_argument("--request-timeout", type=float, default=30)
+    parser.add_argument("--keep-reports", type=pathlib.Path, help="a folder to keep schemathesis's NDJSON event logs in")
     arguments = parser.parse_args()
     # Started from a test runner's worker thread, this process may have nearly every signal blocked, and the server
     # would inherit that (and never see SIGTERM).
@@ -261,6 +266,10 @@ def main():
     finally:
         if server:
             server.stop()
+        if arguments.keep_reports:
+            arguments.keep_reports.mkdir(parents=True, exist_ok=True)
+            for report in folder.glob("*.ndjson"):
+                shutil.copy(report, arguments.keep_reports / report.name)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -74,7 +74,7 @@ struct RoutingTests {
             let path = "/" + route.path.description.drop { $0 == "/" }
             methodsByPath[path, default: []].insert(route.method)
         }
-        let probes: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
+        let probes: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .options, HTTPRequest.Method("QUERY")!]
         let served = methodsByPath
         try await engine.testAPI { api in
             let (_, key) = try await api.createTenant("Methods")
