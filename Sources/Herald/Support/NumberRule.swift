@@ -102,7 +102,7 @@ public struct NumberRule: Sendable, Hashable, CustomStringConvertible {
     /// `64`, `0.1`, `1e+300`: a number as people write it, whole numbers without a fraction. Total:
     /// any Double, NaN and infinity included.
     public static func format(_ value: Double) -> String {
-        value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        value.rounded() == value && abs(value) <= Double(maximumWhole) ? String(Int64(value)) : String(value)
     }
 }
 
