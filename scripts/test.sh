@@ -90,7 +90,7 @@ fi
 python_module selenium selenium python3-selenium
 
 # The API fuzz test (Tests/HeraldTests/Process/APIFuzzTests.swift) drives schemathesis from the OpenAPI document.
-python_module schemathesis "schemathesis==3.39.16"
+python_module schemathesis "schemathesis==4.32.5"
 
 # The store suites run against PostgreSQL too: Debian's server package, started below as a throwaway cluster
 # on loopback under an unprivileged user (the package's own service is never started).

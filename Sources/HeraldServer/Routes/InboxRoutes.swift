@@ -30,10 +30,10 @@ struct InboxRoutes {
             JSONResponse.make(try await engine.markAllSeen(try context.requireSubscriber()))
         }
         group.post("{id}/read") { _, context in
-            JSONResponse.make(try await engine.markRead(try context.requireSubscriber(), messageID: try context.parameters.require("id")))
+            JSONResponse.make(try await engine.markRead(try context.requireSubscriber(), messageID: try context.pathID("id")))
         }
         group.post("{id}/archive") { _, context in
-            JSONResponse.make(try await engine.archive(try context.requireSubscriber(), messageID: try context.parameters.require("id")))
+            JSONResponse.make(try await engine.archive(try context.requireSubscriber(), messageID: try context.pathID("id")))
         }
     }
 }
