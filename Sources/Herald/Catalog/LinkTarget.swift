@@ -35,33 +35,70 @@ public enum LinkTarget {
 
     /// `html` with every URL attribute whose target ``problem(in:)`` refuses set to `#`. Character references in
     /// the value (`&#106;avascript:`, `&colon;`) are read first, as the browser would.
+    ///
+    /// Runs on every email rendered, so it is one pass over the bytes (a `Regex` here cost more than the rest of
+    /// rendering): at each `=`, the name before it is one of ``urlAttributes`` preceded by a space, a quote or a
+    /// slash (as inside a tag), and the value after it is quoted or runs to a space, quote or `>`.
     public static func neutralisingLinks(inHTML html: String) -> String {
-        guard html.contains("=") else { return html }
-        let matches = html.matches(of: attributePattern)
-        guard !matches.isEmpty else { return html }
-        var result = ""
-        var copied = html.startIndex
-        for match in matches {
-            let (_, prefix, value) = match.output
-            var unquoted = Substring(value)
-            if let quote = unquoted.first, quote == "\"" || quote == "'" { unquoted = unquoted.dropFirst().dropLast() }
-            guard problem(in: decodingCharacterReferences(String(unquoted))) != nil else { continue }
-            result += html[copied..<match.range.lowerBound]
-            result += prefix
-            result += "\"#\""
-            copied = match.range.upperBound
+        let bytes = Array(html.utf8)
+        var result: [UInt8] = []
+        var copied = 0
+        var index = 0
+        while index < bytes.count {
+            defer { index += 1 }
+            guard bytes[index] == UInt8(ascii: "="), let value = urlAttributeValue(in: bytes, equalsAt: index) else { continue }
+            // The scan goes on after the value, never inside it, as a browser reads the tag.
+            index = value.upperBound - 1
+            var unquoted = value
+            let first = bytes[value.lowerBound]
+            if first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") { unquoted = (value.lowerBound + 1)..<(value.upperBound - 1) }
+            guard problem(in: decodingCharacterReferences(String(decoding: bytes[unquoted], as: UTF8.self))) != nil else { continue }
+            if result.isEmpty { result.reserveCapacity(bytes.count) }
+            result += bytes[copied..<value.lowerBound]
+            result += [UInt8(ascii: "\""), UInt8(ascii: "#"), UInt8(ascii: "\"")]
+            copied = value.upperBound
         }
-        result += html[copied...]
-        return result
+        guard copied > 0 else { return html }
+        result += bytes[copied...]
+        return String(decoding: result, as: UTF8.self)
     }
 
-    /// ` href = "…"`, ` src='…'`, ` action=…`: the name with the space, quote or slash before it (as inside a tag),
-    /// and the value.
-    /// (Made per use: `Regex` is not `Sendable`, so it cannot be a shared constant.)
-    private static var attributePattern: Regex<(Substring, Substring, Substring)> {
-        let names = urlAttributes.joined(separator: "|")
-        return try! Regex(#"(?i)([\s"'/](?:"# + names + #")\s*=\s*)("[^"]*"|'[^']*'|[^\s"'>]+)"#, as: (Substring, Substring, Substring).self)
+    /// The byte range of the value of the URL attribute whose `=` is at `equals`, or nil when the name before it is
+    /// not a URL attribute inside a tag.
+    private static func urlAttributeValue(in bytes: [UInt8], equalsAt equals: Int) -> Range<Int>? {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        var nameEnd = equals
+        while nameEnd > 0, isSpace(bytes[nameEnd - 1]) { nameEnd -= 1 }
+        var nameStart = nameEnd
+        while nameStart > 0, isNameByte(bytes[nameStart - 1]) { nameStart -= 1 }
+        guard nameStart < nameEnd, nameEnd - nameStart <= maxAttributeNameLength, nameStart > 0 else { return nil }
+        let before = bytes[nameStart - 1]
+        guard isSpace(before) || before == UInt8(ascii: "\"") || before == UInt8(ascii: "'") || before == UInt8(ascii: "/") else { return nil }
+        let name = String(decoding: bytes[nameStart..<nameEnd], as: UTF8.self).lowercased()
+        guard urlAttributeSet.contains(name) else { return nil }
+        var start = equals + 1
+        while start < bytes.count, isSpace(bytes[start]) { start += 1 }
+        guard start < bytes.count else { return nil }
+        let first = bytes[start]
+        if first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") {
+            guard let close = bytes[(start + 1)...].firstIndex(of: first) else { return nil }
+            return start..<(close + 1)
+        }
+        var end = start
+        while end < bytes.count, !isSpace(bytes[end]), bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "'"),
+            bytes[end] != UInt8(ascii: ">")
+        {
+            end += 1
+        }
+        return end > start ? start..<end : nil
     }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
+    }
+
+    static let urlAttributeSet = Set(urlAttributes)
+    static let maxAttributeNameLength = urlAttributes.map(\.count).max() ?? 0
 
     /// Numeric character references (`&#106;`, `&#x6A`, with or without the `;`) and the named ones that can
     /// spell a scheme (`&colon;`, `&Tab;`, `&NewLine;`, `&amp;`), decoded; anything else is left as written.
