@@ -188,6 +188,9 @@ def run_schemathesis(base, tenant_key, admin_key, subscriber_token, folder, seed
             # One worker: schemathesis's generator is not reliably thread-safe (Hypothesis's lambda-source cache
             # failed with "AST constructor recursion depth mismatch" under two), and the server has two cores anyway.
             "--workers", "1", "--request-timeout", str(timeout),
+            # Hypothesis's health checks judge how fast examples are generated, which on a loaded CI machine says
+            # nothing about the server; they failed a run whose every case passed. The server checks stay.
+            "--suppress-health-check", "all",
             "--output-sanitize", "false", "--generation-database", "none", "--warnings", "off",
             "--report", "ndjson", "--report-ndjson-path", str(folder / f"{name}.ndjson"),
         ]
