@@ -32,6 +32,22 @@ extension HeraldConfiguration {
             var trusted_certificates_file: String?
             var verify_certificates: Bool?
             var helo_name: String?
+
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case host, security, username, password, trusted_certificates_file, verify_certificates, helo_name
+            }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+                host = try container.decodeIfPresent(String.self, forKey: .host)
+                security = try container.decodeIfPresent(SMTPServerConfiguration.Security.self, forKey: .security)
+                username = try container.decodeIfPresent(String.self, forKey: .username)
+                password = try container.decodeIfPresent(String.self, forKey: .password)
+                trusted_certificates_file = try container.decodeIfPresent(String.self, forKey: .trusted_certificates_file)
+                verify_certificates = try container.decodeIfPresent(Bool.self, forKey: .verify_certificates)
+                helo_name = try container.decodeIfPresent(String.self, forKey: .helo_name)
+            }
         }
         var from_address: String?
         var from_name: String?
@@ -41,6 +57,23 @@ extension HeraldConfiguration {
         var unsubscribe_mailto: String?
         var smtp: SMTP?
         var smtp_fallback: SMTP?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case from_address, from_name, reply_to, outbox_dir, public_url, unsubscribe_mailto, smtp, smtp_fallback
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+            from_address = try container.decodeIfPresent(String.self, forKey: .from_address)
+            from_name = try container.decodeIfPresent(String.self, forKey: .from_name)
+            reply_to = try container.decodeIfPresent(String.self, forKey: .reply_to)
+            outbox_dir = try container.decodeIfPresent(String.self, forKey: .outbox_dir)
+            public_url = try container.decodeIfPresent(String.self, forKey: .public_url)
+            unsubscribe_mailto = try container.decodeIfPresent(String.self, forKey: .unsubscribe_mailto)
+            smtp = try container.decodeIfPresent(SMTP.self, forKey: .smtp)
+            smtp_fallback = try container.decodeIfPresent(SMTP.self, forKey: .smtp_fallback)
+        }
     }
 
     mutating func apply(emailFile file: EmailFile) throws {

@@ -134,6 +134,19 @@ extension HeraldConfiguration {
         .smtp("smtp_fallback", "timeout_seconds", nil, SMTPServerConfiguration.timeoutRule, \.smtpFallback) { $0.timeoutSeconds = $1 },
     ]
 
+    /// The keys `herald.yml` may hold at `path` because a row of ``numberSettings`` lives there or below:
+    /// `port` and `max_connections` at `server`, `dispatch` and `retention_days` at the top. Each section's
+    /// decoder accepts them beside its own fields, so the table stays the one list of numeric keys.
+    static func numberKeys(at path: [any CodingKey]) -> Set<String> {
+        let prefix = path.map { $0.stringValue }
+        var names: Set<String> = []
+        for setting in numberSettings {
+            let parts = setting.key.split(separator: ".").map(String.init)
+            if parts.count > prefix.count, Array(parts.prefix(prefix.count)) == prefix { names.insert(parts[prefix.count]) }
+        }
+        return names
+    }
+
     /// Applies the numbers of a `herald.yml` document, each read by its rule; `source` names the file.
     /// Text that is no number (`ten`, `.nan`, `1.5` for a count) is an error here; a number out of its
     /// range is stored and reported by `validate()` with every other problem of the file, all at once.

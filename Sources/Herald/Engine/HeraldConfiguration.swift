@@ -71,10 +71,19 @@ public struct DispatchSettings: Sendable, Hashable {
 
 extension HeraldConfiguration {
     /// The file's shape. Every field is optional; absent ones keep their defaults. Numbers are not
-    /// here: each is a row of ``numberSettings``, read by ``apply(numbersInFile:source:)``.
+    /// here: each is a row of ``numberSettings``, read by ``apply(numbersInFile:source:)``, and each
+    /// section accepts the number keys under it (``numberKeys(at:)``); any other key is refused by name.
     struct File: Decodable {
         struct Server: Decodable {
             var host: String?
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case host }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+                host = try container.decodeIfPresent(String.self, forKey: .host)
+            }
         }
         var server: Server?
         var database: String?
@@ -89,6 +98,40 @@ extension HeraldConfiguration {
         var sms: SMSFile?
         var rate_limits: RateLimitSettings?
         var event_types: [EventType]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case server, database, database_url, admin_key, secret, default_locale, log_level, role, email, outbound, sms, rate_limits
+            case event_types, dispatch, api_limits
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+            server = try container.decodeIfPresent(Server.self, forKey: .server)
+            database = try container.decodeIfPresent(String.self, forKey: .database)
+            database_url = try container.decodeIfPresent(String.self, forKey: .database_url)
+            admin_key = try container.decodeIfPresent(String.self, forKey: .admin_key)
+            secret = try container.decodeIfPresent(String.self, forKey: .secret)
+            default_locale = try container.decodeIfPresent(String.self, forKey: .default_locale)
+            log_level = try container.decodeIfPresent(String.self, forKey: .log_level)
+            role = try container.decodeIfPresent(String.self, forKey: .role)
+            email = try container.decodeIfPresent(EmailFile.self, forKey: .email)
+            outbound = try container.decodeIfPresent(OutboundFile.self, forKey: .outbound)
+            sms = try container.decodeIfPresent(SMSFile.self, forKey: .sms)
+            rate_limits = try container.decodeIfPresent(RateLimitSettings.self, forKey: .rate_limits)
+            event_types = try container.decodeIfPresent([EventType].self, forKey: .event_types)
+            // Numbers only: read by `apply(numbersInFile:source:)`; decoded here so their keys are checked.
+            _ = try container.decodeIfPresent(NumberSection.self, forKey: .dispatch)
+            _ = try container.decodeIfPresent(NumberSection.self, forKey: .api_limits)
+        }
+    }
+
+    /// A section of `herald.yml` that holds only numbers (`dispatch:`, `api_limits:`): its keys are the
+    /// rows of ``numberSettings`` under it, and any other is refused by name.
+    struct NumberSection: Decodable {
+        init(from decoder: any Decoder) throws {
+            try decoder.refuseUnknownKeys(allowing: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+        }
     }
 
     /// Loads the file (if it exists), then applies the environment over it.
@@ -109,8 +152,12 @@ extension HeraldConfiguration {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let file: File
         do {
-            file = try YAMLDecoder().decode(File.self, from: text)
+            file = try YAMLDecoder().decode(File.self, from: text, userInfo: [.refusesUnknownKeys: true])
         } catch let error as DecodingError {
+            // Unknown keys (`email.smtp.hots`) come as one error naming each; Yams wraps every error that is not a DecodingError.
+            if case .dataCorrupted(let context) = error, case .invalid(let errors)? = context.underlyingError as? HeraldError {
+                throw ConfigurationError(errors.map { "\(path): \($0)" }.joined(separator: "\n"))
+            }
             throw ConfigurationError("\(path): \(error.heraldDescription)")
         } catch {
             throw ConfigurationError("\(path): \(error)")

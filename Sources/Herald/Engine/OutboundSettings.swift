@@ -24,6 +24,15 @@ extension HeraldConfiguration {
     struct OutboundFile: Decodable {
         var allow_private_networks: Bool?
         var allowed_hosts: [String]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case allow_private_networks, allowed_hosts }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+            allow_private_networks = try container.decodeIfPresent(Bool.self, forKey: .allow_private_networks)
+            allowed_hosts = try container.decodeIfPresent([String].self, forKey: .allowed_hosts)
+        }
     }
 
     mutating func apply(outboundFile file: OutboundFile) {

@@ -29,6 +29,14 @@ extension HeraldConfiguration {
     /// is a row of ``HeraldConfiguration/numberSettings``.
     struct SMSFile: Decodable {
         var providers: [SMSProviderConfiguration]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case providers }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+            providers = try container.decodeIfPresent([SMSProviderConfiguration].self, forKey: .providers)
+        }
     }
 
     mutating func apply(smsFile file: SMSFile) {

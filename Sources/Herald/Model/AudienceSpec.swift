@@ -11,13 +11,14 @@ public struct AudienceSpec: Sendable, Codable, Hashable {
         self.subscriberFields = subscriberFields
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case topics
         case subscriberFields = "subscriber_fields"
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         topics = try container.decodeIfPresent([String].self, forKey: .topics) ?? []
         subscriberFields = try container.decodeIfPresent([String].self, forKey: .subscriberFields) ?? []
     }

@@ -11,12 +11,13 @@ public struct CORSSettings: Sendable, Codable, Hashable {
         self.allowedOrigins = allowedOrigins
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case allowedOrigins = "allowed_origins"
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.allowedOrigins = try container.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []
     }
 

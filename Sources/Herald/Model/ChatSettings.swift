@@ -12,10 +12,11 @@ public struct ChatSettings: Sendable, Codable, Hashable {
         self.webhooks = webhooks
     }
 
-    enum CodingKeys: String, CodingKey { case webhooks }
+    enum CodingKeys: String, CodingKey, CaseIterable { case webhooks }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.webhooks = try container.decodeIfPresent([ChatWebhook].self, forKey: .webhooks) ?? []
     }
 

@@ -18,6 +18,16 @@ public struct ChatWebhook: Sendable, Codable, Hashable {
         self.name = name
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case provider, url, name }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        provider = try container.decodeIfPresent(ChatService.self, forKey: .provider)
+        url = try container.decode(String.self, forKey: .url)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+    }
+
     /// The service this webhook posts to: the one named, else the one its host implies.
     public var service: ChatService? {
         provider ?? URL(string: url).flatMap(ChatService.inferred(from:))

@@ -15,6 +15,15 @@ public struct DedupSpec: Sendable, Codable, Hashable {
         self.fields = fields
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case window, fields }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        window = try container.decode(String.self, forKey: .window)
+        fields = try container.decodeIfPresent([String].self, forKey: .fields)
+    }
+
     public static let maximumWindow = 30.0 * 86_400
 
     public var windowSeconds: Double? { DurationText.seconds(window) }

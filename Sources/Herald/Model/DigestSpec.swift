@@ -18,6 +18,16 @@ public struct DigestSpec: Sendable, Codable, Hashable {
         self.key = key
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case window, schedule, key }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        window = try container.decodeIfPresent(String.self, forKey: .window)
+        schedule = try container.decodeIfPresent(String.self, forKey: .schedule)
+        key = try container.decodeIfPresent(String.self, forKey: .key)
+    }
+
     public static let minimumWindow = 15.0 * 60
     public static let maximumWindow = 24.0 * 3600
 

@@ -31,7 +31,7 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         self.unsubscribeMailto = unsubscribeMailto
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case fromAddress = "from_address"
         case fromName = "from_name"
         case replyTo = "reply_to"
@@ -39,6 +39,19 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         case smtpFallback = "smtp_fallback"
         case allowedRecipientDomains = "allowed_recipient_domains"
         case unsubscribeMailto = "unsubscribe_mailto"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self, also: ReadOnlyField.names(.effective))
+        fromAddress = try container.decodeIfPresent(String.self, forKey: .fromAddress)
+        fromName = try container.decodeIfPresent(String.self, forKey: .fromName)
+        replyTo = try container.decodeIfPresent(String.self, forKey: .replyTo)
+        smtp = try container.decodeIfPresent(SMTPServerConfiguration.self, forKey: .smtp)
+        smtpFallback = try container.decodeIfPresent(SMTPServerConfiguration.self, forKey: .smtpFallback)
+        layout = try container.decodeIfPresent(EmailLayout.self, forKey: .layout)
+        allowedRecipientDomains = try container.decodeIfPresent([String].self, forKey: .allowedRecipientDomains)
+        unsubscribeMailto = try container.decodeIfPresent(String.self, forKey: .unsubscribeMailto)
     }
 
     /// Whether email may go to `address` under the allowed-domains rule.
@@ -77,10 +90,19 @@ public struct EmailLayout: Sendable, Codable, Hashable {
         self.logoURL = logoURL
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case brandColor = "brand_color"
         case headerHTML = "header_html"
         case footerHTML = "footer_html"
         case logoURL = "logo_url"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        brandColor = try container.decodeIfPresent(String.self, forKey: .brandColor)
+        headerHTML = try container.decodeIfPresent(String.self, forKey: .headerHTML)
+        footerHTML = try container.decodeIfPresent(String.self, forKey: .footerHTML)
+        logoURL = try container.decodeIfPresent(String.self, forKey: .logoURL)
     }
 }

@@ -61,7 +61,7 @@ public struct EventType: Sendable, Codable, Hashable {
         self.appliedLimits = []
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case key, name, category, description, priority, channels, parameters, templates, defaults
         case retentionDays = "retention_days"
         case fallbackTemplates = "fallback_templates"
@@ -76,6 +76,7 @@ public struct EventType: Sendable, Codable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.key = try container.decodeIfPresent(String.self, forKey: .key) ?? ""
         self.name = try container.decodeIfPresent(String.self, forKey: .name)
         self.category = try container.decodeIfPresent(String.self, forKey: .category)

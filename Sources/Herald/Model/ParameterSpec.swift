@@ -16,10 +16,11 @@ public struct ParameterSpec: Sendable, Codable, Hashable {
         self.description = description
     }
 
-    enum CodingKeys: String, CodingKey { case type, required, description }
+    enum CodingKeys: String, CodingKey, CaseIterable { case type, required, description }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.type = try container.decodeIfPresent(Kind.self, forKey: .type) ?? .any
         self.required = try container.decodeIfPresent(Bool.self, forKey: .required) ?? true
         self.description = try container.decodeIfPresent(String.self, forKey: .description)

@@ -25,7 +25,7 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
         self.unsubscribed = unsubscribed && !enabled
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case eventType = "event_type"
         case channel, enabled, unsubscribed, digest
     }
@@ -41,6 +41,7 @@ public struct PreferenceRule: Sendable, Codable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.eventType = try container.decodeIfPresent(String.self, forKey: .eventType) ?? PreferenceRule.any
         let channel = try container.decodeIfPresent(String.self, forKey: .channel) ?? PreferenceRule.any
         // "in-app" and "inapp" are common spellings of the in-app channel; store the canonical one.
@@ -70,7 +71,7 @@ public struct EffectivePreference: Sendable, Codable, Hashable {
     public var enabled: Bool
     public var source: PreferenceSource
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case eventType = "event_type"
         case channel, enabled, source
     }

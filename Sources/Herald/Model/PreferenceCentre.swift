@@ -28,7 +28,7 @@ public struct PreferenceCentre: Sendable, Codable, Hashable {
         public var key: String
         public var eventTypes: [EventTypeSettings]
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case key
             case eventTypes = "event_types"
         }
@@ -42,7 +42,7 @@ public struct PreferenceCentre: Sendable, Codable, Hashable {
     public var channels: [ChannelKind]
     public var categories: [Category]
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case subscriberID = "subscriber_id"
         case locale, timezone
         case quietHours = "quiet_hours"
@@ -80,13 +80,14 @@ public struct PreferenceCentreUpdate: Sendable, Codable, Hashable {
         self.quietHours = quietHours
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case rules, timezone
         case quietHours = "quiet_hours"
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         rules = try container.decodeIfPresent([PreferenceRule].self, forKey: .rules)
         timezone = try container.decodeIfPresent(String.self, forKey: .timezone)
         if container.contains(.quietHours) {

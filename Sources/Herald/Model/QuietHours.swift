@@ -16,6 +16,16 @@ public struct QuietHours: Sendable, Codable, Hashable {
         self.channels = channels
     }
 
+    enum CodingKeys: String, CodingKey, CaseIterable { case start, end, channels }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        start = try container.decode(String.self, forKey: .start)
+        end = try container.decode(String.self, forKey: .end)
+        channels = try container.decodeIfPresent([ChannelKind].self, forKey: .channels)
+    }
+
     /// Minutes after local midnight of `HH:MM`, or nil when malformed.
     public static func minutes(_ text: String) -> Int? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)

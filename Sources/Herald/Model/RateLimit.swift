@@ -13,11 +13,12 @@ public struct RateLimit: Sendable, Codable, Hashable {
 
     public static let limitRule = NumberRule.whole(1...1_000_000_000)
 
-    enum CodingKeys: String, CodingKey { case limit, period }
+    enum CodingKeys: String, CodingKey, CaseIterable { case limit, period }
 
     /// The limit's range is checked by `problems`, with the rest of the document.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         guard let limit = try container.decodeIfPresent(Int.self, forKey: .limit, within: Self.limitRule, deferringRange: true) else {
             throw DecodingError.keyNotFound(CodingKeys.limit, .init(codingPath: container.codingPath, debugDescription: "is required"))
         }
@@ -69,7 +70,7 @@ public struct RateLimitSettings: Sendable, Codable, Hashable {
         self.perTenant = perTenant
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case perSubscriber = "per_subscriber"
         case perSubscriberEventType = "per_subscriber_event_type"
         case perChannel = "per_channel"
@@ -78,6 +79,7 @@ public struct RateLimitSettings: Sendable, Codable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         perSubscriber = try container.decodeIfPresent(RateLimit.self, forKey: .perSubscriber)
         perSubscriberEventType = try container.decodeIfPresent(RateLimit.self, forKey: .perSubscriberEventType)
         perTenant = try container.decodeIfPresent(RateLimit.self, forKey: .perTenant)
@@ -154,6 +156,16 @@ public struct ScopedRateLimit: Sendable, Codable, Hashable {
         self.scope = scope
         self.limit = limit
         self.channel = channel
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case scope, limit, channel }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        scope = try container.decode(Scope.self, forKey: .scope)
+        limit = try container.decode(RateLimit.self, forKey: .limit)
+        channel = try container.decodeIfPresent(ChannelKind.self, forKey: .channel)
     }
 
     /// The bucket a message spends from, or nil when the limit does not cover its channel. Subscriber

@@ -16,10 +16,13 @@ extension Recipient: Codable {
         }
         let keyed = try decoder.container(keyedBy: CodingKeys.self)
         if let topic = try keyed.decodeIfPresent(String.self, forKey: .topic) {
+            try decoder.refuseUnknownKeys(allowing: [CodingKeys.topic.stringValue])
             self = .topic(topic)
         } else if let id = try keyed.decodeIfPresent(String.self, forKey: .subscriberId) {
+            try decoder.refuseUnknownKeys(allowing: [CodingKeys.subscriberId.stringValue])
             self = .subscriber(id)
         } else {
+            // The inline form's fields are checked by `SubscriberInput` itself.
             self = .inline(try SubscriberInput(from: decoder))
         }
     }

@@ -77,7 +77,7 @@ public struct SMSProviderConfiguration: Sendable, Codable, Hashable {
         SMSProviderConfiguration(type: .json, name: name, from: from, url: url, authHeader: authHeader, authValue: authValue)
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case type, name, from
         case accountSID = "account_sid"
         case authToken = "auth_token"
@@ -86,6 +86,21 @@ public struct SMSProviderConfiguration: Sendable, Codable, Hashable {
         case url
         case authHeader = "auth_header"
         case authValue = "auth_value"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        type = try container.decode(Kind.self, forKey: .type)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        from = try container.decodeIfPresent(String.self, forKey: .from)
+        accountSID = try container.decodeIfPresent(String.self, forKey: .accountSID)
+        authToken = try container.decodeIfPresent(String.self, forKey: .authToken)
+        messagingServiceSID = try container.decodeIfPresent(String.self, forKey: .messagingServiceSID)
+        baseURL = try container.decodeIfPresent(String.self, forKey: .baseURL)
+        url = try container.decodeIfPresent(String.self, forKey: .url)
+        authHeader = try container.decodeIfPresent(String.self, forKey: .authHeader)
+        authValue = try container.decodeIfPresent(String.self, forKey: .authValue)
     }
 
     /// The same account with its secrets replaced by `********`.

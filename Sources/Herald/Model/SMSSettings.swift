@@ -17,13 +17,14 @@ public struct SMSSettings: Sendable, Codable, Hashable {
         self.maxSegments = maxSegments
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case providers
         case maxSegments = "max_segments"
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self, also: ReadOnlyField.names(.effective))
         self.providers = try container.decodeIfPresent([SMSProviderConfiguration].self, forKey: .providers) ?? []
         self.maxSegments = try container.decodeIfPresent(Int.self, forKey: .maxSegments, within: Self.maxSegmentsRule, deferringRange: true)
     }

@@ -30,7 +30,7 @@ public struct Schedule: Sendable, Codable, Hashable {
         self.runs = 0
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, cron, timezone, trigger, event, enabled, runs
         case nextRunAt = "next_run_at"
         case lastRunAt = "last_run_at"
@@ -43,6 +43,7 @@ public struct Schedule: Sendable, Codable, Hashable {
     /// Reads a definition as the API takes it; the trigger may be given as `trigger` or `event`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         id = try container.decodeIfPresent(String.self, forKey: .id) ?? ""
         name = try container.decodeIfPresent(String.self, forKey: .name)
         cron = try container.decode(String.self, forKey: .cron)

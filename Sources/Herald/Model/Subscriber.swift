@@ -30,7 +30,7 @@ public struct Subscriber: Sendable, Codable, Hashable {
         self.data = data
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, email, phone, locale, timezone, data
         case quietHours = "quiet_hours"
         case createdAt = "created_at"
@@ -65,13 +65,14 @@ public struct SubscriberInput: Sendable, Codable, Hashable {
         self.data = data
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, name, email, phone, locale, timezone, data
         case quietHours = "quiet_hours"
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.id = try container.decodeIfPresent(String.self, forKey: .id) ?? ""
         self.name = try container.decodeIfPresent(String.self, forKey: .name)
         self.email = try container.decodeIfPresent(String.self, forKey: .email)

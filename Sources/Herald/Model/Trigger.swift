@@ -27,7 +27,7 @@ public struct Trigger: Sendable, Codable, Hashable {
     /// A delay given as a number of seconds: up to a year and a day, as far ahead as `send_at` may be.
     public static let delayRule = NumberRule.seconds(0.001...(366 * 86_400))
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case type, recipients, to, payload, actor
         case sendAt = "send_at"
         case delay
@@ -36,6 +36,7 @@ public struct Trigger: Sendable, Codable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.type = try container.decode(String.self, forKey: .type)
         // Without recipients, the event type's audience (routing in the catalog) decides; the engine
         // refuses a trigger that has neither.

@@ -25,7 +25,7 @@ public struct WebhookEndpoint: Sendable, Codable, Hashable {
         self.disabledReason = disabledReason
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case url, secrets, events
         case disabledAt = "disabled_at"
         case disabledReason = "disabled_reason"
@@ -33,6 +33,7 @@ public struct WebhookEndpoint: Sendable, Codable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self, also: ReadOnlyField.names(.circuit, .deliveries))
         url = try container.decode(String.self, forKey: .url)
         secrets = try container.decodeIfPresent([String].self, forKey: .secrets) ?? []
         events = try container.decodeIfPresent([DeliveryStatusEvent].self, forKey: .events)

@@ -22,7 +22,7 @@ public struct WebhookSettings: Sendable, Codable, Hashable {
         self.statusEndpoints = statusEndpoints
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case endpoints
         case subscriberSecrets = "subscriber_secrets"
         case statusEndpoints = "status_endpoints"
@@ -30,6 +30,7 @@ public struct WebhookSettings: Sendable, Codable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         endpoints = try container.decodeIfPresent([WebhookEndpoint].self, forKey: .endpoints) ?? []
         subscriberSecrets = try container.decodeIfPresent([String].self, forKey: .subscriberSecrets) ?? []
         statusEndpoints = try container.decodeIfPresent([WebhookEndpoint].self, forKey: .statusEndpoints) ?? []

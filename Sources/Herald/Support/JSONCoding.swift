@@ -15,8 +15,17 @@ public enum JSONCoding {
         return encoder
     }()
 
-    public static let decoder: JSONDecoder = {
+    /// Reads what Herald stored itself (settings documents, event plans): a field a later version dropped
+    /// is skipped, so stored data always loads.
+    public static let decoder = makeDecoder(refusingUnknownKeys: false)
+
+    /// Reads what a user sends (request bodies): an unknown field is refused by name
+    /// (``Swift/Decoder/refuseUnknownKeys(_:also:)``).
+    public static let requestDecoder = makeDecoder(refusingUnknownKeys: true)
+
+    private static func makeDecoder(refusingUnknownKeys: Bool) -> JSONDecoder {
         let decoder = JSONDecoder()
+        if refusingUnknownKeys { decoder.userInfo[.refusesUnknownKeys] = true }
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
@@ -26,7 +35,7 @@ public enum JSONCoding {
             return date
         }
         return decoder
-    }()
+    }
 
     public static func encode<T: Encodable>(_ value: T) -> Data {
         // Encoding our own Codable values cannot fail; a failure is a programming error.

@@ -1957,6 +1957,7 @@ enum OpenAPIDocument {
                     "application/json": {
                       "schema": {
                         "type": "object",
+                        "additionalProperties": false,
                         "required": [
                           "cancellation_key"
                         ],
@@ -4576,6 +4577,7 @@ enum OpenAPIDocument {
               },
               "CreateTenantRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "required": [
                   "name"
                 ],
@@ -4674,6 +4676,7 @@ enum OpenAPIDocument {
               },
               "CreateAPIKeyRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "properties": {
                   "name": {
                     "type": "string",
@@ -5059,6 +5062,7 @@ enum OpenAPIDocument {
               },
               "PreviewRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "properties": {
                   "payload": {
                     "type": "object",
@@ -5241,6 +5245,7 @@ enum OpenAPIDocument {
               },
               "SubscriberTokenRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "properties": {
                   "ttl_seconds": {
                     "type": "number",
@@ -5412,6 +5417,7 @@ enum OpenAPIDocument {
               },
               "BulkTriggerRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "required": [
                   "events"
                 ],
@@ -6183,6 +6189,7 @@ enum OpenAPIDocument {
               },
               "PreferenceCentreUpdate": {
                 "type": "object",
+                "additionalProperties": false,
                 "description": "A subscriber's change to their own settings; absent fields stay as they are.",
                 "properties": {
                   "rules": {
@@ -6243,6 +6250,7 @@ enum OpenAPIDocument {
               },
               "TopicInput": {
                 "type": "object",
+                "additionalProperties": false,
                 "properties": {
                   "name": {
                     "type": "string",
@@ -6291,6 +6299,7 @@ enum OpenAPIDocument {
               },
               "TopicMembersRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "required": [
                   "subscribers"
                 ],
@@ -6347,6 +6356,7 @@ enum OpenAPIDocument {
               },
               "SubscriberBulkRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "required": [
                   "subscribers"
                 ],
@@ -6378,6 +6388,7 @@ enum OpenAPIDocument {
               },
               "TopicMembersAddRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "required": [
                   "subscribers"
                 ],
@@ -7114,6 +7125,7 @@ enum OpenAPIDocument {
               },
               "TestEmailRequest": {
                 "type": "object",
+                "additionalProperties": false,
                 "properties": {
                   "to": {
                     "type": "string",

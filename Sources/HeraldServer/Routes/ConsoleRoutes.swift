@@ -72,7 +72,7 @@ struct ConsoleRoutes {
                 let locale = form["locale"].flatMap { $0.isEmpty ? nil : $0 }
                 let rendered: [String: RenderedContent]
                 if let text = form["event_type"], !text.isEmpty {
-                    var draft = try JSONCoding.decoder.decode(EventType.self, from: Data(text.utf8))
+                    var draft = try JSONCoding.requestDecoder.decode(EventType.self, from: Data(text.utf8))
                     if draft.key.isEmpty { draft.key = key }
                     rendered = try await engine.preview(tenantID: session.tenant.id, draft: draft, payload: payload, locale: locale).channels
                 } else {

@@ -7,8 +7,29 @@ struct EventRoutes {
     let engine: HeraldEngine
     let bulkBodyLimit: Int
 
-    struct BulkBody: Decodable { var events: [Trigger] }
-    struct CancelBody: Decodable { var cancellation_key: String }
+    struct BulkBody: Decodable {
+        var events: [Trigger]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case events }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            events = try container.decode([Trigger].self, forKey: .events)
+        }
+    }
+
+    struct CancelBody: Decodable {
+        var cancellation_key: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case cancellation_key }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            cancellation_key = try container.decode(String.self, forKey: .cancellation_key)
+        }
+    }
 
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.post("events") { request, context in

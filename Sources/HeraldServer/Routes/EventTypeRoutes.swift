@@ -11,9 +11,17 @@ struct EventTypeRoutes {
         /// A draft of the event type to render instead of the saved one (a template being edited).
         var eventType: EventType?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case payload, locale
             case eventType = "event_type"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            payload = try container.decodeIfPresent([String: JSONValue].self, forKey: .payload)
+            locale = try container.decodeIfPresent(String.self, forKey: .locale)
+            eventType = try container.decodeIfPresent(EventType.self, forKey: .eventType)
         }
     }
 
@@ -23,13 +31,14 @@ struct EventTypeRoutes {
         var payload: [String: JSONValue]?
         var locale: String?
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case to, payload, locale, email, address
             case subscriberID = "subscriber_id"
         }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
             // `email` and `address` are accepted for `to`, as people write it either way.
             to =
                 try container.decodeIfPresent(String.self, forKey: .to) ?? container.decodeIfPresent(String.self, forKey: .email)

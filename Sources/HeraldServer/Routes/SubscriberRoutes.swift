@@ -7,7 +7,17 @@ import Hummingbird
 struct SubscriberRoutes {
     let engine: HeraldEngine
 
-    struct BulkBody: Decodable { var subscribers: [SubscriberInput] }
+    struct BulkBody: Decodable {
+        var subscribers: [SubscriberInput]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case subscribers }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            subscribers = try container.decode([SubscriberInput].self, forKey: .subscribers)
+        }
+    }
 
     /// Preference rules as `{"rules": [...]}`, `{"preferences": [...]}`, a bare array, or one rule object.
     struct PreferencesBody: Decodable {
@@ -16,14 +26,17 @@ struct SubscriberRoutes {
         enum CodingKeys: String, CodingKey { case rules, preferences }
 
         init(from decoder: any Decoder) throws {
-            if let rules = try? [PreferenceRule](from: decoder) {
-                self.rules = rules
+            // A bare array: its rules' own errors (an unknown field in one) are the answer, not "must be an object".
+            if (try? decoder.unkeyedContainer()) != nil {
+                self.rules = try [PreferenceRule](from: decoder)
                 return
             }
             let container = try decoder.container(keyedBy: CodingKeys.self)
             if container.contains(.rules) {
+                try decoder.refuseUnknownKeys(allowing: [CodingKeys.rules.stringValue])
                 self.rules = try container.decode([PreferenceRule].self, forKey: .rules)
             } else if container.contains(.preferences) {
+                try decoder.refuseUnknownKeys(allowing: [CodingKeys.preferences.stringValue])
                 self.rules = try container.decode([PreferenceRule].self, forKey: .preferences)
             } else {
                 self.rules = [try PreferenceRule(from: decoder)]
@@ -33,7 +46,15 @@ struct SubscriberRoutes {
 
     struct TokenRequest: Decodable {
         var ttlSeconds: Double?
-        enum CodingKeys: String, CodingKey { case ttlSeconds = "ttl_seconds" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case ttlSeconds = "ttl_seconds" }
+
+        init(ttlSeconds: Double? = nil) { self.ttlSeconds = ttlSeconds }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            ttlSeconds = try container.decodeIfPresent(Double.self, forKey: .ttlSeconds)
+        }
     }
 
     struct TokenResponse: Encodable {

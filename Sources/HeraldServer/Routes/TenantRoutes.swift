@@ -6,8 +6,29 @@ import Hummingbird
 struct TenantRoutes {
     let engine: HeraldEngine
 
-    struct CreateTenant: Decodable { var name: String }
-    struct CreateKey: Decodable { var name: String? }
+    struct CreateTenant: Decodable {
+        var name: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case name }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+        }
+    }
+
+    struct CreateKey: Decodable {
+        var name: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case name }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+        }
+    }
 
     struct CreatedTenant: Encodable {
         var tenant: Tenant

@@ -5,10 +5,42 @@ import Hummingbird
 struct TopicRoutes {
     let engine: HeraldEngine
 
-    struct TopicBody: Decodable { var name: String? }
-    struct MembersBody: Decodable { var subscribers: [String] }
+    struct TopicBody: Decodable {
+        var name: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case name }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+        }
+    }
+
+    struct MembersBody: Decodable {
+        var subscribers: [String]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case subscribers }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            subscribers = try container.decode([String].self, forKey: .subscribers)
+        }
+    }
+
     /// Members to add: ids of existing subscribers, or subscriber objects to upsert.
-    struct NewMembersBody: Decodable { var subscribers: [Recipient] }
+    struct NewMembersBody: Decodable {
+        var subscribers: [Recipient]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case subscribers }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            subscribers = try container.decode([Recipient].self, forKey: .subscribers)
+        }
+    }
 
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.get("topics") { request, context in

@@ -17,11 +17,9 @@ struct WebhookSettingsRoutes {
         /// Status endpoints: their queued, delivered and failed status webhooks.
         var deliveries: [String: Int]?
 
-        enum CodingKeys: String, CodingKey { case circuit, deliveries }
-
         func encode(to encoder: any Encoder) throws {
             try endpoint.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
+            var container = encoder.container(keyedBy: ReadOnlyField.self)
             try container.encode(circuit, forKey: .circuit)
             try container.encodeIfPresent(deliveries, forKey: .deliveries)
         }

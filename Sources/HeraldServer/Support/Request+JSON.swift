@@ -6,7 +6,7 @@ import NIOCore
 
 extension Request {
     /// Reads the body (up to the context's limit) and decodes it with Herald's JSON rules, so a bad body
-    /// becomes a problem naming the field rather than a generic 400.
+    /// becomes a problem naming the field rather than a generic 400, and an unknown field is refused by name.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: HeraldRequestContext) async throws -> T {
         let buffer = try await body.collect(upTo: context.bodyLimit)
         guard buffer.readableBytes > 0 else {
@@ -34,7 +34,7 @@ extension Request {
                 detail: "the request body is not valid UTF-8 JSON; JSON text must be encoded as UTF-8",
                 errors: [FieldError("body", "is not valid UTF-8")])
         }
-        return try JSONCoding.decoder.decode(T.self, from: Data(buffer: buffer))
+        return try JSONCoding.requestDecoder.decode(T.self, from: Data(buffer: buffer))
     }
 
     /// A query parameter parsed as a bounded integer, or the default.

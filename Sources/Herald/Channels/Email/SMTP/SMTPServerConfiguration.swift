@@ -50,7 +50,7 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, security, username, password
         case trustedCertificatesPEM = "trusted_certificates_pem"
         case verifyCertificates = "verify_certificates"
@@ -62,6 +62,7 @@ public struct SMTPServerConfiguration: Sendable, Codable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         self.host = try c.decode(String.self, forKey: .host)
         self.security = try c.decodeIfPresent(Security.self, forKey: .security) ?? .opportunistic
         self.port = try c.decodeIfPresent(Int.self, forKey: .port, within: Self.portRule, deferringRange: true) ?? (security == .tls ? 465 : 587)
