@@ -59,15 +59,17 @@ struct LeaseTests {
 
     @Test("a batch slower than its lease keeps its messages while its dispatcher lives", arguments: StoreBackend.available)
     func slowBatchKeepsItsLease(_ backend: StoreBackend) async throws {
-        let slow = SlowChannel(kind: .email, seconds: 2.5)
-        let engine = try await TestEngine.make(on: backend, { $0.dispatch.leaseSeconds = 0.6 }, channels: [slow])
+        // A lease of 1.5 s renewed every 0.5 s: room for a renewal to wait a second on a loaded two-core machine (with
+        // 0.6 s, a PostgreSQL renewal delayed past the lease let this node's own dispatcher take the batch again).
+        let slow = SlowChannel(kind: .email, seconds: 4)
+        let engine = try await TestEngine.make(on: backend, { $0.dispatch.leaseSeconds = 1.5 }, channels: [slow])
         let (tenant, ids) = try await engine.tenantWithSubscribers(4)
         let event = try await engine.announce("Slow mail", to: ids, tenantID: tenant.id)
         let stolen = try await engine.whileRunning {
             // Another node's claims while the slow batch is out: it must find nothing of it.
             #expect(try await engine.eventually { slow.started > 0 })
             var stolen = 0
-            let deadline = Date().addingTimeInterval(2.5)
+            let deadline = Date().addingTimeInterval(slow.seconds)
             while Date() < deadline {
                 let now = Date()
                 let claim = try await engine.store.claimMessages(

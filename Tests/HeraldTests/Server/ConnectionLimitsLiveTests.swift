@@ -153,7 +153,9 @@ struct ConnectionLimitsLiveTests {
         let engine = try await TestEngine.make {
             $0.port = 0
             $0.connections.maxOpen = cap
-            $0.connections.headTimeoutSeconds = 4
+            // Long enough that the held heads outlive opening and checking the flood on a loaded machine (with 4 s
+            // they expired mid-flood in CI, and the flood then took their places).
+            $0.connections.headTimeoutSeconds = 12
         }
         let recorder = LogRecorder()
         var logger = Logger(label: "herald-connections-test") { _ in RecordingLogHandler(recorder: recorder) }
@@ -182,7 +184,7 @@ struct ConnectionLimitsLiveTests {
             let clock = ContinuousClock()
             let stopped = clock.now
             var answered = false
-            while !answered, clock.now - stopped < .seconds(6) {
+            while !answered, clock.now - stopped < .seconds(12 + 6) {
                 let healthz = try await RawConnection.open(
                     port: port, sending: Array("GET /healthz HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".utf8))
                 _ = await healthz.closed(within: .seconds(1))
