@@ -119,10 +119,11 @@ if [ $# -gt 0 ]; then
     echo "== swift test $*"
     exec swift test "$@"
 fi
-# The suites that flood a server on purpose (the schema-driven fuzz, 5,000 held connections) run after the rest,
-# on their own: beside the timing-bound suites on two cores they starved them of CPU and sockets.
-hostile='APIFuzzTests|HostileHTTPProcessTests'
-echo "== swift test (all but the hostile-client suites)"
+# The suites that play the attacker (the schema-driven fuzz, 5,000 held connections and floods, every route with
+# every credential, every numeric field with extreme values, unknown fields) run after the rest, two at a time:
+# beside the timing-bound suites on two cores they starved them of CPU and sockets.
+hostile='APIFuzzTests|HostileHTTPProcessTests|ConnectionLimitsLiveTests|AccessScopeTests|NumberBoundsTests|UnknownFieldTests|RoutingTests'
+echo "== swift test (all but the attacker suites)"
 swift test --skip "$hostile"
-echo "== swift test (the hostile-client suites: $hostile)"
-swift test --skip-build --filter "$hostile"
+echo "== swift test (the attacker suites: $hostile)"
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 swift test --skip-build --filter "$hostile"
