@@ -23,14 +23,13 @@ extension HeraldEngine {
         corsCache.invalidate()
     }
 
-    /// Whether `origin` may read this tenant's inbox answers; with no tenant (a preflight, which carries
-    /// no credentials), whether any tenant allows it.
-    public func corsAllows(origin: String, tenantID: String?) async -> Bool {
+    /// Whether `origin` may read this tenant's inbox answers. Only ever asked for the tenant of a valid token: a
+    /// preflight (no credentials) is answered alike for every origin, so no tenant's allowed origins show.
+    public func corsAllows(origin: String, tenantID: String) async -> Bool {
         guard let all = try? await corsCache.value(load: { try await self.store.tenantSettings(key: Self.corsSettingsKey) }) else { return false }
         func allows(_ text: String) -> Bool {
             (try? JSONCoding.decoder.decode(CORSSettings.self, from: Data(text.utf8)))?.allows(origin) ?? false
         }
-        if let tenantID { return all[tenantID].map(allows) ?? false }
-        return all.values.contains(where: allows)
+        return all[tenantID].map(allows) ?? false
     }
 }
