@@ -96,15 +96,29 @@ public enum HeraldServer {
     ) async throws -> some ApplicationProtocol {
         let services = try await engine.services(role: role)
         let configuration = engine.configuration
+        let limits = configuration.connections
+        let metrics = engine.metrics
+        let gate = ConnectionGate(
+            limit: limits.maxOpen ?? ConnectionLimits.defaultMaxOpen(fileDescriptorLimit: FileDescriptorLimit.raised()), logger: logger
+        ) { metrics.recordConnectionRefused() }
         return Application(
             router: router(engine: engine, role: role),
             server: .herald(
                 webSocketRouter: role.servesAPI ? webSocketRouter(engine: engine) : Router(context: HeraldWebSocketContext.self),
                 configuration: .init(ws: .init(autoPing: .enabled(timePeriod: Seconds(clamping: configuration.inboxHeartbeatSeconds).duration))),
-                limits: configuration.connections, metrics: engine.metrics),
+                limits: limits, gate: gate),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Herald"),
             services: services,
-            onServerRunning: onServerRunning,
+            onServerRunning: { listening in
+                // The gate decides in accept order from here on (connections accepted before this decide
+                // in their own setup).
+                do {
+                    try await listening.pipeline.addHandler(ConnectionGate.AcceptOrder(gate: gate), position: .first).get()
+                } catch {
+                    logger.warning("Connections are admitted in setup order, not accept order", metadata: ["error": "\(error)"])
+                }
+                await onServerRunning(listening)
+            },
             logger: logger)
     }
 }

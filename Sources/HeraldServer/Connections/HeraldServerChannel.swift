@@ -20,7 +20,7 @@ struct HeraldServerChannel: ServerChildChannel {
     struct ConnectionRefused: Error {}
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        guard gate.admit(channel, logger: logger) else { return channel.eventLoop.makeFailedFuture(ConnectionRefused()) }
+        guard gate.admit(channel) else { return channel.eventLoop.makeFailedFuture(ConnectionRefused()) }
         let timeouts = self.timeouts
         return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             // Behind the decoder and the upgrade handler, ahead of what Hummingbird adds for a plain request.
@@ -36,11 +36,11 @@ struct HeraldServerChannel: ServerChildChannel {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with WebSocket upgrades through `webSocketRouter`, on ``HeraldServerChannel`` connections
-    /// bound by `limits`. The decoder's head limits come from `limits` (the rest of `configuration.http1`
-    /// is Hummingbird's default); refused connections are counted in `metrics`.
+    /// admitted by `gate` and bound by `limits`. The decoder's head limits come from `limits` (the rest of
+    /// `configuration.http1` is Hummingbird's default).
     static func herald(
         webSocketRouter: Router<HeraldWebSocketContext>, configuration: HTTP1WebSocketUpgradeChannel.Configuration, limits: ConnectionLimits,
-        metrics: HeraldMetrics
+        gate: ConnectionGate
     ) -> HTTPServerBuilder {
         let webSocketResponder = webSocketRouter.buildResponder()
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
@@ -50,11 +50,7 @@ extension HTTPServerBuilder {
             head: Seconds(clamping: limits.headTimeoutSeconds).timeAmount, body: Seconds(clamping: limits.bodyTimeoutSeconds).timeAmount,
             idle: Seconds(clamping: limits.idleTimeoutSeconds).timeAmount)
         return HTTPServerBuilder { responder in
-            let descriptors = FileDescriptorLimit.raised()
-            let gate = ConnectionGate(limit: limits.maxOpen ?? ConnectionLimits.defaultMaxOpen(fileDescriptorLimit: descriptors)) {
-                metrics.recordConnectionRefused()
-            }
-            return HeraldServerChannel(
+            HeraldServerChannel(
                 base: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder, configuration: channelConfiguration),
                 gate: gate, timeouts: timeouts)
         }

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
@@ -165,5 +166,30 @@ struct ConnectionCapTests {
         #expect(cap.closed() == .recovered(refused: 506, open: 90))
         for _ in 0..<10 { #expect(cap.opened() == (true, .quiet)) }
         #expect(cap.opened() == (false, .saturated(open: 100)))
+    }
+}
+
+@Suite("ConnectionGate")
+struct ConnectionGateTests {
+    @Test("connections are admitted in the order they were accepted, whatever order their setups run in")
+    func admittedInAcceptOrder() throws {
+        let gate = ConnectionGate(limit: 2, logger: Logger(label: "test"))
+        let listening = EmbeddedChannel(handler: ConnectionGate.AcceptOrder(gate: gate))
+        let accepted = (0..<3).map { _ in EmbeddedChannel() }
+        for channel in accepted { try listening.writeInbound(channel as any Channel) }
+        // Setups on several event loops can run in any order: the last accepted first.
+        #expect(!gate.admit(accepted[2]))
+        #expect(gate.admit(accepted[1]))
+        #expect(gate.admit(accepted[0]))
+        #expect(gate.open == 2)
+        #expect(!accepted[2].isActive)
+        // A closed connection gives its place to the next one accepted.
+        try accepted[0].close().wait()
+        accepted[0].embeddedEventLoop.run()
+        #expect(gate.open == 1)
+        let next = EmbeddedChannel()
+        try listening.writeInbound(next as any Channel)
+        #expect(gate.admit(next))
+        #expect(gate.open == 2)
     }
 }
