@@ -33,3 +33,13 @@ public struct PlannedMessage: Sendable, Hashable {
         self.reason = reason
     }
 }
+
+extension [RecipientRecord] {
+    /// These records in the order of `rowIDs` (the request's order), whatever order a read returned them
+    /// in; rows not named there are dropped.
+    func inRequestOrder(_ rowIDs: [Int64]) -> [RecipientRecord] {
+        var byRow: [Int64: RecipientRecord] = [:]
+        for record in self { byRow[record.rowID] = record }
+        return rowIDs.compactMap { byRow[$0] }
+    }
+}

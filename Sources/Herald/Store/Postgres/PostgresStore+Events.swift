@@ -131,7 +131,7 @@ extension PostgresStore {
                 }
             }
             errors += triggers.count > 1 ? triggerErrors.prefixed("events[\(index)]") : triggerErrors
-            resolved.append((direct.sorted(), topics))
+            resolved.append((direct, topics))
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
         guard !triggers.isEmpty else { return [] }
@@ -198,45 +198,39 @@ extension PostgresStore {
 
         // Plans, then messages: those without flow control all in one batch.
         var receipts: [TriggerReceipt] = []
-        var batch: [(PlannedMessage, PlanningContext)] = []
+        var planning: [PlanningEvent] = []
+        var planned: [(receipt: Int, event: Int)] = []
         var fanouts: [(eventPK: Int64, topicPK: Int64)] = []
-        var flowLocked = false
         for (prepared, recipients) in zip(triggers, resolved) {
             let trigger = prepared.trigger
             let plan = prepared.eventType.plan
             guard let eventPK = eventPKs[prepared.eventID] else { continue }
-            var counts: [String: Int] = [:]
             if !recipients.direct.isEmpty {
                 let records = recipients.direct.compactMap { pk -> RecipientRecord? in
                     guard let subscriber = subscribers[pk] else { return nil }
                     let own = rules[pk, default: []].filter { $0.eventType == plan.key || $0.eventType == "*" }
                     return RecipientRecord(rowID: pk, subscriber: subscriber, rules: own)
                 }
-                let planned = MessagePlanner(
+                let messages = MessagePlanner(
                     eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
                     digestKey: plan.digest?.digestKey(payload: trigger.payload)
                 ).plan(records)
-                let context = PlanningContext(
-                    tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now, now: now,
-                    expiresAt: prepared.expiresAt)
-                if plan.hasFlowControl || planned.contains(where: { $0.digestKey != nil }) {
-                    if !flowLocked { try await lockFlowControl(connection, logger, tenantID: tenantID) }
-                    flowLocked = true
-                    counts = try await insertMessages(connection, logger, planned, context, lockHeld: true)
-                } else {
-                    for message in planned {
-                        batch.append((message, context))
-                        counts[message.status.rawValue, default: 0] += 1
-                    }
-                }
+                planned.append((receipts.count, planning.count))
+                planning.append(
+                    PlanningEvent(
+                        tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now,
+                        expiresAt: prepared.expiresAt, messages: messages))
             }
             fanouts += recipients.topics.map { (eventPK, $0.pk) }
             receipts.append(
                 TriggerReceipt(
-                    eventId: prepared.eventID, status: recipients.topics.isEmpty ? .planned : .fanningOut, messages: counts,
+                    eventId: prepared.eventID, status: recipients.topics.isEmpty ? .planned : .fanningOut, messages: [:],
                     topics: recipients.topics.map(\.key)))
         }
-        try await insertPlainMessages(connection, logger, batch)
+        if !planning.isEmpty {
+            let counts = try await writeMessages(connection, logger, planning, now: now)
+            for (receipt, event) in planned { receipts[receipt].messages = counts[event] }
+        }
         if !fanouts.isEmpty {
             try await connection.run(
                 """
@@ -406,10 +400,13 @@ extension PostgresStore {
                 eventType: plan, preferences: resolver, email: settings.email, tenantDestinations: settings.destinations, dueAt: sendAt ?? now,
                 digestKey: plan.digest?.digestKey(payload: payload)
             ).plan(records)
-            try await Self.insertMessages(
-                connection, logger, planned,
-                PlanningContext(
-                    tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: sendAt ?? now, now: now, expiresAt: expiresAt))
+            try await Self.writeMessages(
+                connection, logger,
+                [
+                    PlanningEvent(
+                        tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: sendAt ?? now, expiresAt: expiresAt,
+                        messages: planned)
+                ], now: now)
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }
             try await connection.run(

@@ -2,180 +2,39 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    /// Writes planned messages. Without flow control they go as one multi-row statement per few thousand;
-    /// with it, each queued message goes through dedup, the digest and the rate limits here, in the planning
-    /// transaction, as in ``SQLiteStore``. Nodes plan one tenant's flow-controlled messages one at a time
-    /// (a transaction-level advisory lock), so two events planned at once on two nodes cannot both be "the
-    /// first" of a dedup window, both open a digest, or both take a bucket's last token.
-    /// Returns how many messages went in by status, as flow control left them.
-    @discardableResult
-    static func insertMessages(
-        _ connection: PostgresConnection, _ logger: Logger, _ planned: [PlannedMessage], _ context: PlanningContext, lockHeld: Bool = false
-    ) async throws -> [String: Int] {
-        guard !planned.isEmpty else { return [:] }
-        // A subscriber's own digest preference turns flow control on for their messages alone.
-        guard context.plan.hasFlowControl || planned.contains(where: { $0.digestKey != nil }) else {
-            try await insertPlainMessages(connection, logger, planned.map { ($0, context) })
-            var counts: [String: Int] = [:]
-            for message in planned { counts[message.status.rawValue, default: 0] += 1 }
-            return counts
-        }
-        var counts: [String: Int] = [:]
-        if !lockHeld { try await lockFlowControl(connection, logger, tenantID: context.tenantID) }
-        let nowMS = ms(context.now)
-        let fingerprint = context.plan.dedup.map { $0.fingerprint(payload: context.payload) }
-        for message in planned {
-            var decision = FlowDecision(message: message, dueAt: context.dueAt)
-            if message.status == .queued { try await decide(connection, logger, &decision, message, context, fingerprint: fingerprint) }
-            let availableAt = decision.status == .queued || decision.status == .merged ? ms(decision.availableAt) : nowMS
-            guard
-                let messageID: Int64 = try await connection.rows(
-                    """
-                    INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at,
-                                         created_at, updated_at, expires_at, digest_id, related_id)
-                    VALUES (\(context.tenantID), \(context.eventPK), \(message.subscriberRowID), \(message.channel.rawValue),
-                            \(context.plan.priority.rank), \(decision.status.rawValue), \(decision.reason), \(availableAt), \(nowMS), \(nowMS),
-                            \(ms(context.expiresAt)), \(decision.digestID), \(decision.relatedID))
-                    ON CONFLICT (event_pk, subscriber_pk, channel) DO NOTHING
-                    RETURNING id
-                    """, logger
-                ).first.map({ try $0[0] })
-            else { continue }
-            counts[decision.status.rawValue, default: 0] += 1
-            if decision.startsDigest, let digestID = decision.digestID {
-                try await connection.run("UPDATE digests SET message_id = \(messageID) WHERE id = \(digestID)", logger)
-            }
-            if let fingerprint, let window = context.plan.dedup?.windowSeconds, decision.status != .suppressed {
-                try await connection.run(
-                    """
-                    INSERT INTO dedup_keys(subscriber_pk, event_type, channel, fingerprint, message_id, expires_at)
-                    VALUES (\(message.subscriberRowID), \(context.plan.key), \(message.channel.rawValue), \(fingerprint), \(messageID),
-                            \(ms(context.now.addingTimeInterval(window))))
-                    ON CONFLICT (subscriber_pk, event_type, channel, fingerprint) DO UPDATE
-                    SET message_id = excluded.message_id, expires_at = excluded.expires_at
-                    """, logger)
-            }
-        }
-        return counts
-    }
-
-    /// Serializes flow-controlled planning of one tenant across nodes until the transaction ends.
-    static func lockFlowControl(_ connection: PostgresConnection, _ logger: Logger, tenantID: String) async throws {
-        try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\("flow:" + tenantID)))", logger)
-    }
-
-    /// Messages without flow control, of one event or several, a few thousand rows per statement.
-    static func insertPlainMessages(_ connection: PostgresConnection, _ logger: Logger, _ messages: [(PlannedMessage, PlanningContext)])
-        async throws
+    /// Writes the messages planned for `events` (one request's, or one fan-out chunk's) through
+    /// ``PlanningSteps``, in the caller's transaction. Nodes plan one tenant's flow-controlled messages one
+    /// at a time (a transaction-level advisory lock), so two batches planned at once on two nodes cannot
+    /// both be "the first" of a dedup window, both open a digest, or both take a bucket's last token.
+    /// Returns how many messages of each event went in, by status.
+    static func writeMessages(_ connection: PostgresConnection, _ logger: Logger, _ events: [PlanningEvent], now: Date) async throws
+        -> [[String: Int]]
     {
-        guard let first = messages.first?.1 else { return }
-        let nowMS = ms(first.now)
-        var shared = PostgresBindings()
-        shared.append(first.tenantID)
-        shared.append(nowMS)
-        let perStatement = SQLValues.rowsPerStatement(columns: 8)
-        for start in stride(from: 0, to: messages.count, by: perStatement) {
-            var values = SQLValues(types: ["bigint", "bigint", "text", "integer", "text", "text", "bigint", "bigint"], after: shared)
-            for (message, context) in messages[start..<min(start + perStatement, messages.count)] {
-                values.append { row in
-                    row.bind(context.eventPK)
-                    row.bind(message.subscriberRowID)
-                    row.bind(message.channel.rawValue)
-                    row.bind(context.plan.priority.rank)
-                    row.bind(message.status.rawValue)
-                    row.bind(message.heldUntil == nil ? message.reason?.rawValue : FlowDecision.quietHoursReason)
-                    row.bind(message.status == .queued ? (message.heldUntil.map(ms) ?? ms(context.dueAt)) : nowMS)
-                    row.bind(ms(context.expiresAt))
-                }
+        var steps = PlanningSteps(events: events, now: now, dialect: .postgres)
+        if steps.needsFlowLock, let tenantID = events.first?.tenantID {
+            try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\("flow:" + tenantID)))", logger)
+        }
+        while let statements = steps.next() {
+            var results: [[[SQLValue]]] = []
+            for statement in statements { results.append(try await run(connection, logger, statement)) }
+            try steps.take(results)
+        }
+        return steps.counts
+    }
+
+    /// Runs a shared statement and returns its rows.
+    static func run(_ connection: PostgresConnection, _ logger: Logger, _ statement: SQLStatement) async throws -> [[SQLValue]] {
+        var bindings = PostgresBindings(capacity: statement.values.count)
+        for value in statement.values {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let value): bindings.append(value)
+            case .real(let value): bindings.append(value)
+            case .text(let value): bindings.append(value)
             }
-            try await connection.run(
-                PostgresQuery(
-                    unsafeSQL: """
-                        INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at,
-                                             created_at, updated_at, expires_at)
-                        SELECT $1, v.event_pk, v.subscriber_pk, v.channel, v.priority, v.status, v.reason, v.available_at, $2, $2, v.expires_at
-                        FROM (VALUES \(values.sql)) AS v(event_pk, subscriber_pk, channel, priority, status, reason, available_at, expires_at)
-                        ON CONFLICT (event_pk, subscriber_pk, channel) DO NOTHING
-                        """, binds: values.bindings), logger)
         }
-    }
-
-    /// Dedup, then the digest, then the rate limits, for one queued message.
-    private static func decide(
-        _ connection: PostgresConnection, _ logger: Logger, _ decision: inout FlowDecision, _ message: PlannedMessage, _ context: PlanningContext,
-        fingerprint: String?
-    ) async throws {
-        let plan = context.plan
-        if let fingerprint,
-            let original: Int64 = try await connection.rows(
-                """
-                SELECT message_id FROM dedup_keys
-                WHERE subscriber_pk = \(message.subscriberRowID) AND event_type = \(plan.key) AND channel = \(message.channel.rawValue)
-                AND fingerprint = \(fingerprint) AND expires_at > \(ms(context.now))
-                """, logger
-            ).first.map({ try $0[0] })
-        {
-            decision.suppress(.duplicate, relatedTo: original)
-            return
-        }
-        if let key = message.digestKey,
-            let open = try await connection.rows(
-                """
-                SELECT id, message_id, flush_at FROM digests
-                WHERE subscriber_pk = \(message.subscriberRowID) AND event_type = \(plan.key) AND channel = \(message.channel.rawValue)
-                AND digest_key = \(key) AND status = 'open'
-                """, logger
-            ).first
-        {
-            decision.merge(into: try open[0], message: try open[1], flushAt: date(try open[2])!)
-            return
-        }
-        if let flushAt = message.digestFlushAt { decision.availableAt = flushAt }
-        try await applyRateLimits(connection, logger, &decision, message, context)
-        if decision.status == .queued, let key = message.digestKey {
-            let digestID: Int64 = try await connection.rows(
-                """
-                INSERT INTO digests(tenant_id, subscriber_pk, event_type, channel, digest_key, status, flush_at, created_at)
-                VALUES (\(context.tenantID), \(message.subscriberRowID), \(plan.key), \(message.channel.rawValue), \(key), 'open',
-                        \(ms(decision.availableAt)), \(ms(context.now)))
-                RETURNING id
-                """, logger)[0][0]
-            decision.startDigest(digestID)
-        }
-    }
-
-    private static func applyRateLimits(
-        _ connection: PostgresConnection, _ logger: Logger, _ decision: inout FlowDecision, _ message: PlannedMessage, _ context: PlanningContext
-    ) async throws {
-        let plan = context.plan
-        let covering = plan.appliedLimits.compactMap { limit in
-            limit.bucketKey(tenantID: context.tenantID, subscriberRowID: message.subscriberRowID, eventType: plan.key, channel: message.channel)
-                .map { (key: $0, limit: limit.limit) }
-        }
-        guard !covering.isEmpty else { return }
-        var stored: [String: (tokens: Double, updatedAt: Int64)] = [:]
-        for row in try await connection.rows(
-            "SELECT key, tokens, updated_at FROM rate_buckets WHERE key = ANY(\(covering.map(\.key)))", logger)
-        {
-            stored[try row[0]] = (try row[1], try row[2])
-        }
-        var buckets = covering.map { entry in
-            RateLimitGate.bucket(
-                for: entry.limit, tokens: stored[entry.key]?.tokens, updatedAt: date(stored[entry.key]?.updatedAt), now: context.now)
-        }
-        switch RateLimitGate.decide(&buckets, action: plan.onLimit ?? .defer, at: decision.availableAt) {
-        case .pass: break
-        case .deferred(let until): decision.deferForRateLimit(until: until)
-        case .suppressed:
-            decision.suppress(.rateLimited, relatedTo: nil)
-            return
-        }
-        for (entry, bucket) in zip(covering, buckets) {
-            try await connection.run(
-                """
-                INSERT INTO rate_buckets(key, tokens, updated_at) VALUES (\(entry.key), \(bucket.tokens), \(ms(bucket.updatedAt)))
-                ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at
-                """, logger)
+        return try await connection.rows(PostgresQuery(unsafeSQL: statement.sql, binds: bindings), logger).map { row in
+            row.row.map(SQLValue.init)
         }
     }
 
@@ -220,6 +79,20 @@ extension PostgresStore {
                         id: try row[1], tenantID: try row[2], tenantName: try row[3], type: try row[4],
                         payload: Self.decodeJSON([String: JSONValue].self, try row[5]) ?? [:], createdAt: Self.date(try row[6])!))
             }
+        }
+    }
+}
+
+extension SQLValue {
+    init(_ cell: PostgresCell) {
+        guard cell.bytes != nil else {
+            self = .null
+            return
+        }
+        switch cell.dataType {
+        case .int2, .int4, .int8: self = (try? cell.decode(Int64.self)).map { .integer($0) } ?? .null
+        case .float4, .float8, .numeric: self = (try? cell.decode(Double.self)).map { .real($0) } ?? .null
+        default: self = (try? cell.decode(String.self)).map { .text($0) } ?? .null
         }
     }
 }

@@ -159,6 +159,7 @@ struct SQLRow {
 extension PostgresConnection {
     /// Runs a statement and returns its rows.
     func rows(_ query: PostgresQuery, _ logger: Logger) async throws -> [SQLRow] {
+        StatementCounter.record(query)
         var rows: [SQLRow] = []
         for try await row in try await self.query(query, logger: logger) {
             rows.append(SQLRow(row: row.makeRandomAccess()))
@@ -168,11 +169,13 @@ extension PostgresConnection {
 
     /// Runs a statement, discarding any rows.
     func run(_ query: PostgresQuery, _ logger: Logger) async throws {
+        StatementCounter.record(query)
         for try await _ in try await self.query(query, logger: logger) {}
     }
 
     /// Runs a statement ending in `RETURNING …` and counts the rows it returned.
     func count(_ query: PostgresQuery, _ logger: Logger) async throws -> Int {
+        StatementCounter.record(query)
         var count = 0
         for try await _ in try await self.query(query, logger: logger) { count += 1 }
         return count

@@ -55,14 +55,25 @@ extension SQLiteStore {
         let email = try Self.emailSettings(db, tenantID: tenantID)
         let destinations = try Self.tenantDestinations(db, tenantID: tenantID)
         var receipts: [TriggerReceipt] = []
+        var events: [PlanningEvent] = []
+        var planned: [(receipt: Int, event: Int)] = []
         var errors: [FieldError] = []
         for (index, prepared) in triggers.enumerated() {
             do {
-                receipts.append(
-                    try Self.accept(db, tenantID: tenantID, prepared, resolver: resolver, email: email, destinations: destinations, now: now))
+                let (receipt, event) = try Self.accept(
+                    db, tenantID: tenantID, prepared, resolver: resolver, email: email, destinations: destinations, now: now)
+                if let event {
+                    planned.append((receipts.count, events.count))
+                    events.append(event)
+                }
+                receipts.append(receipt)
             } catch HeraldError.invalid(let fieldErrors) {
                 errors += triggers.count > 1 ? fieldErrors.prefixed("events[\(index)]") : fieldErrors
             }
+        }
+        if errors.isEmpty, !events.isEmpty {
+            let counts = try writeMessages(db, events, now: now)
+            for (receipt, event) in planned { receipts[receipt].messages = counts[event] }
         }
         // Throwing rolls back everything this request wrote, inline subscribers included.
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
@@ -74,12 +85,12 @@ extension SQLiteStore {
         return .accepted(receipts)
     }
 
-    /// Writes one event and plans its direct recipients' messages. Its statements are cached: a bulk
-    /// request runs them a thousand times in one transaction.
+    /// Writes one event and plans its direct recipients' messages, written with the request's others. Its
+    /// statements are cached: a bulk request runs them a thousand times in one transaction.
     private static func accept(
         _ db: Database, tenantID: String, _ prepared: PreparedTrigger, resolver: PreferenceResolver, email: EmailSettings,
         destinations: Set<ChannelKind>, now: Date
-    ) throws -> TriggerReceipt {
+    ) throws -> (TriggerReceipt, PlanningEvent?) {
         let trigger = prepared.trigger
         var direct: [Int64] = []
         var seen: Set<Int64> = []
@@ -122,29 +133,28 @@ extension SQLiteStore {
             ])
         let eventPK = db.lastInsertedRowID
 
-        var counts: [String: Int] = [:]
+        var event: PlanningEvent?
         if !direct.isEmpty {
             let rows = try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT s.pk, \(subscriberColumns) FROM subscribers s WHERE s.pk IN (\(placeholders(direct.count)))"),
                 arguments: StatementArguments(direct))
-            let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key)
+            let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key).inRequestOrder(direct)
             let planned = MessagePlanner(
                 eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
                 digestKey: plan.digest?.digestKey(payload: trigger.payload)
             ).plan(records)
-            counts = try insertMessages(
-                db, planned,
-                PlanningContext(
-                    tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now, now: now,
-                    expiresAt: prepared.expiresAt))
+            event = PlanningEvent(
+                tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now,
+                expiresAt: prepared.expiresAt, messages: planned)
         }
         for topic in topics {
             try db.execute(
                 sql: "INSERT INTO fanout_jobs(tenant_id, event_pk, topic_pk, status, available_at) VALUES (?, ?, ?, 'pending', ?)",
                 arguments: [tenantID, eventPK, topic.pk, ms(now)])
         }
-        return TriggerReceipt(
-            eventId: prepared.eventID, status: topics.isEmpty ? .planned : .fanningOut, messages: counts, topics: topics.map(\.key))
+        let receipt = TriggerReceipt(
+            eventId: prepared.eventID, status: topics.isEmpty ? .planned : .fanningOut, messages: [:], topics: topics.map(\.key))
+        return (receipt, event)
     }
 
     private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at, cancellation_key"
@@ -297,10 +307,13 @@ extension SQLiteStore {
                 eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: dueAt,
                 digestKey: plan.digest?.digestKey(payload: payload)
             ).plan(records)
-            try Self.insertMessages(
-                db, planned,
-                PlanningContext(
-                    tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, now: now, expiresAt: Self.date(jobRow[4])!))
+            try Self.writeMessages(
+                db,
+                [
+                    PlanningEvent(
+                        tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, expiresAt: Self.date(jobRow[4])!,
+                        messages: planned)
+                ], now: now)
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }
             try db.execute(

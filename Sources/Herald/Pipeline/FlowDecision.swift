@@ -1,7 +1,7 @@
 import Foundation
 
 /// What flow control made of one planned message: its status, reason, when it is due, and the digest
-/// or original message it is tied to. Built up by the store while planning, then written as one row.
+/// or original message it is tied to. Built up by ``FlowPlanner``, then written as one ``MessageRow``.
 struct FlowDecision {
     /// The reason a queued message shows while quiet hours hold it (its `available_at` says until when).
     static let quietHoursReason = "quiet_hours"
@@ -11,9 +11,9 @@ struct FlowDecision {
     var status: MessageStatus
     var reason: String?
     var availableAt: Date
-    var digestID: Int64?
+    var digest: RowReference?
     /// The original (a duplicate) or the digest's own message (a merged item).
-    var relatedID: Int64?
+    var related: RowReference?
     /// This message is the digest's own: it carries the digest when it closes.
     var startsDigest = false
 
@@ -23,19 +23,19 @@ struct FlowDecision {
         availableAt = message.heldUntil ?? dueAt
     }
 
-    mutating func suppress(_ why: SuppressionReason, relatedTo original: Int64?) {
+    mutating func suppress(_ why: SuppressionReason, relatedTo original: RowReference?) {
         status = .suppressed
         reason = why.rawValue
-        relatedID = original
-        digestID = nil
+        related = original
+        digest = nil
         startsDigest = false
     }
 
-    mutating func merge(into digest: Int64, message: Int64?, flushAt: Date) {
+    mutating func merge(into digest: RowReference, message: RowReference?, flushAt: Date) {
         status = .merged
         reason = Self.digestReason
-        digestID = digest
-        relatedID = message
+        self.digest = digest
+        related = message
         availableAt = flushAt
     }
 
@@ -44,8 +44,8 @@ struct FlowDecision {
         availableAt = until
     }
 
-    mutating func startDigest(_ id: Int64) {
-        digestID = id
+    mutating func startDigest(_ digest: RowReference) {
+        self.digest = digest
         startsDigest = true
         if reason == nil { reason = Self.digestReason }
     }

@@ -1,0 +1,189 @@
+import Foundation
+
+/// The statements that read the flow state a batch needs and write what ``FlowPlanner`` decided, written
+/// once for both stores in the shared SQL of ``SQLDialect``. Each list is cut into statements of at most
+/// ``SQLDialect/maxValues`` values, so a batch costs a few statements whatever its size.
+struct PlanningStatements {
+    let dialect: SQLDialect
+
+    // MARK: Reading the state
+
+    /// A part of ``FlowState`` a read fills.
+    enum Part {
+        case dedup, digests, buckets
+    }
+
+    /// The reads of `needs`: feed each statement's rows to ``FlowState/read(_:rows:)``.
+    func reads(_ needs: FlowState.Needs, now: Date) -> [(part: Part, statement: SQLStatement)] {
+        var reads: [(Part, SQLStatement)] = []
+        reads += chunks(of: needs.dedup, columns: 4, leading: [SQLValue(now)]) { slots, after in
+            SQLStatement(
+                sql: """
+                    SELECT subscriber_pk, event_type, channel, fingerprint, message_id FROM dedup_keys
+                    WHERE expires_at > \(dialect.placeholder(1, .integer))
+                    AND (subscriber_pk, event_type, channel, fingerprint) IN (VALUES \(dialect.valuesList(rows: slots.count, types: [.integer, .text, .text, .text], after: after)))
+                    """,
+                values: slots.flatMap { [SQLValue($0.subscriberRowID), SQLValue($0.eventType), SQLValue($0.channel.rawValue), SQLValue($0.fingerprint)] })
+        }.map { (.dedup, $0) }
+        reads += chunks(of: needs.digests, columns: 4) { slots, after in
+            SQLStatement(
+                sql: """
+                    SELECT subscriber_pk, event_type, channel, digest_key, id, message_id, flush_at FROM digests
+                    WHERE status = 'open'
+                    AND (subscriber_pk, event_type, channel, digest_key) IN (VALUES \(dialect.valuesList(rows: slots.count, types: [.integer, .text, .text, .text], after: after)))
+                    """,
+                values: slots.flatMap { [SQLValue($0.subscriberRowID), SQLValue($0.eventType), SQLValue($0.channel.rawValue), SQLValue($0.key)] })
+        }.map { (.digests, $0) }
+        reads += chunks(of: needs.buckets, columns: 1) { keys, after in
+            SQLStatement(
+                sql: "SELECT key, tokens, updated_at FROM rate_buckets WHERE key IN (VALUES \(dialect.valuesList(rows: keys.count, types: [.text], after: after)))",
+                values: keys.map { SQLValue($0) })
+        }.map { (.buckets, $0) }
+        return reads
+    }
+
+    // MARK: Writing the decisions
+
+    /// The ids the batch's rows point at each other by, when they do: `messages` and `digests` ids to
+    /// reserve before writing.
+    func reservations(_ writes: MessageWrites) -> (messages: SQLStatement?, digests: SQLStatement?) {
+        guard writes.referencesWithin else { return (nil, nil) }
+        return (
+            dialect.reserveIDs(table: "messages", count: writes.messages.count),
+            writes.digests.isEmpty ? nil : dialect.reserveIDs(table: "digests", count: writes.digests.count)
+        )
+    }
+
+    /// Inserts of the batch's messages; with `ids`, each row takes its reserved id and the statements
+    /// return the ids that went in (a message already there for its event, subscriber and channel stays).
+    func insertMessages(_ writes: MessageWrites, of events: [PlanningEvent], ids: Ids?, now: Date) -> [SQLStatement] {
+        let types: [SQLType] =
+            (ids == nil ? [] : [.integer])
+            + [.text, .integer, .integer, .text, .integer, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer]
+        let rows = Array(writes.messages.enumerated())
+        return chunks(of: rows, columns: types.count) { rows, after in
+            var values: [SQLValue] = []
+            values.reserveCapacity(rows.count * types.count)
+            for (position, row) in rows {
+                let event = events[row.event]
+                if let ids { values.append(SQLValue(ids.messages[position])) }
+                values += [
+                    SQLValue(event.tenantID), SQLValue(event.eventPK), SQLValue(row.subscriberRowID), SQLValue(row.channel.rawValue),
+                    SQLValue(event.plan.priority.rank), SQLValue(row.status.rawValue), SQLValue(row.reason), SQLValue(row.availableAt),
+                    SQLValue(now), SQLValue(now), SQLValue(event.expiresAt), SQLValue(Ids.resolve(row.digest, in: ids?.digests)),
+                    SQLValue(Ids.resolve(row.related, in: ids?.messages)),
+                ]
+            }
+            return SQLStatement(
+                sql: """
+                    INSERT INTO messages(\(ids == nil ? "" : "id, ")tenant_id, event_pk, subscriber_pk, channel, priority, status, reason,
+                                         available_at, created_at, updated_at, expires_at, digest_id, related_id)
+                    VALUES \(dialect.valuesList(rows: rows.count, types: types, after: after))
+                    ON CONFLICT (event_pk, subscriber_pk, channel) DO NOTHING\(ids == nil ? "" : " RETURNING id")
+                    """, values: values)
+        }
+    }
+
+    /// The flow state the batch leaves, for the messages that went in: the digests it opens, its dedup
+    /// keys (both only where ids were reserved, as they point at messages), and the buckets it spent from.
+    func writeState(_ writes: MessageWrites, ids: Ids?, inserted: Set<Int64>) -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        guard let ids else { return bucketWrites(writes) }
+        let digests = writes.digests.enumerated().filter { inserted.contains(ids.messages[$0.element.message]) }
+        statements += chunks(of: digests, columns: 8) { digests, after in
+            SQLStatement(
+                sql: """
+                    INSERT INTO digests(id, tenant_id, subscriber_pk, event_type, channel, digest_key, status, message_id, flush_at, created_at)
+                    SELECT column1, column2, column3, column4, column5, column6, 'open', column7, column8, column8 FROM (VALUES \(dialect.valuesList(rows: digests.count, types: [.integer, .text, .integer, .text, .text, .text, .integer, .integer], after: after))) AS v
+                    """,
+                values: digests.flatMap { index, digest in
+                    [
+                        SQLValue(ids.digests[index]), SQLValue(digest.tenantID), SQLValue(digest.slot.subscriberRowID), SQLValue(digest.slot.eventType),
+                        SQLValue(digest.slot.channel.rawValue), SQLValue(digest.slot.key), SQLValue(ids.messages[digest.message]),
+                        SQLValue(digest.flushAt),
+                    ]
+                })
+        }
+        let keys = writes.dedupKeys.filter { inserted.contains(ids.messages[$0.message]) }
+        statements += chunks(of: keys, columns: 6) { keys, after in
+            SQLStatement(
+                sql: """
+                    INSERT INTO dedup_keys(subscriber_pk, event_type, channel, fingerprint, message_id, expires_at)
+                    VALUES \(dialect.valuesList(rows: keys.count, types: [.integer, .text, .text, .text, .integer, .integer], after: after))
+                    ON CONFLICT (subscriber_pk, event_type, channel, fingerprint) DO UPDATE
+                    SET message_id = excluded.message_id, expires_at = excluded.expires_at
+                    """,
+                values: keys.flatMap { key in
+                    [
+                        SQLValue(key.slot.subscriberRowID), SQLValue(key.slot.eventType), SQLValue(key.slot.channel.rawValue),
+                        SQLValue(key.slot.fingerprint), SQLValue(ids.messages[key.message]), SQLValue(key.expiresAt),
+                    ]
+                })
+        }
+        return statements + bucketWrites(writes)
+    }
+
+    private func bucketWrites(_ writes: MessageWrites) -> [SQLStatement] {
+        chunks(of: writes.buckets, columns: 3) { buckets, after in
+            SQLStatement(
+                sql: """
+                    INSERT INTO rate_buckets(key, tokens, updated_at)
+                    VALUES \(dialect.valuesList(rows: buckets.count, types: [.text, .real, .integer], after: after))
+                    ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at
+                    """,
+                values: buckets.flatMap { [SQLValue($0.key), SQLValue($0.bucket.tokens), SQLValue($0.bucket.updatedAt)] })
+        }
+    }
+
+    /// The ids reserved for a batch's new messages and digests, by position.
+    struct Ids {
+        var messages: [Int64]
+        var digests: [Int64]
+
+        /// The id `reference` stands for: its own, or the one reserved for its position in `reserved`.
+        static func resolve(_ reference: RowReference?, in reserved: [Int64]?) -> Int64? {
+            switch reference {
+            case .stored(let id): id
+            case .planned(let position): reserved?[position]
+            case nil: nil
+            }
+        }
+    }
+
+    /// `items` cut into statements of at most ``SQLDialect/maxValues`` values, `leading` bound first in each.
+    private func chunks<Item>(
+        of items: [Item], columns: Int, leading: [SQLValue] = [], _ build: (ArraySlice<Item>, Int) -> SQLStatement
+    ) -> [SQLStatement] {
+        guard !items.isEmpty else { return [] }
+        let perStatement = SQLDialect.rowsPerStatement(columns: columns)
+        return stride(from: 0, to: items.count, by: perStatement).map { start in
+            var statement = build(items[start..<min(start + perStatement, items.count)], leading.count)
+            statement.values = leading + statement.values
+            return statement
+        }
+    }
+}
+
+extension FlowState {
+    /// Takes in the rows of one of ``PlanningStatements/reads(_:now:)``.
+    mutating func read(_ part: PlanningStatements.Part, rows: [[SQLValue]]) {
+        for row in rows {
+            switch part {
+            case .dedup:
+                guard let subscriber = row[0].integer, let type = row[1].text, let channel = row[2].text.flatMap(ChannelKind.init(rawValue:)),
+                    let fingerprint = row[3].text, let message = row[4].integer
+                else { continue }
+                dedup[DedupSlot(subscriberRowID: subscriber, eventType: type, channel: channel, fingerprint: fingerprint)] = .stored(message)
+            case .digests:
+                guard let subscriber = row[0].integer, let type = row[1].text, let channel = row[2].text.flatMap(ChannelKind.init(rawValue:)),
+                    let key = row[3].text, let id = row[4].integer, let flushAt = row[6].date
+                else { continue }
+                digests[DigestSlot(subscriberRowID: subscriber, eventType: type, channel: channel, key: key)] = OpenDigest(
+                    digest: .stored(id), message: row[5].integer.map { .stored($0) }, flushAt: flushAt)
+            case .buckets:
+                guard let key = row[0].text, let tokens = row[1].real, let updatedAt = row[2].date else { continue }
+                buckets[key] = StoredBucket(tokens: tokens, updatedAt: updatedAt)
+            }
+        }
+    }
+}
