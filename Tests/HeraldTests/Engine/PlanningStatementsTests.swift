@@ -13,7 +13,7 @@ struct PlanningStatementsTests {
         $0.rateLimit = RateLimit(limit: 10, period: "1h")
     }
 
-    /// Statements sent to PostgreSQL for one bulk request of one trigger.
+    /// Statements sent to PostgreSQL in the transaction of one bulk request of one trigger.
     static func statements(_ engine: HeraldEngine, tenantID: String, recipients: [String], seq: Int, ref: String) async throws
         -> (statements: Int, receipt: TriggerReceipt)
     {
@@ -24,7 +24,10 @@ struct PlanningStatementsTests {
             try await engine.triggerBulk([trigger], tenantID: tenantID).0
         }
         if ProcessInfo.processInfo.environment["HERALD_SHOW_STATEMENTS"] != nil { print(counter.lines.joined(separator: "\n")) }
-        return (counter.statements, receipts[0])
+        // From the request's transaction on: reads of the engine's caches before it (the type, the tenant's
+        // settings, re-read when their time is up on a slow machine) are not planning's.
+        #expect(counter.statements < 100, "\(counter.statements) statements")
+        return (counter.lines.drop { $0 != "BEGIN" }.count, receipts[0])
     }
 
     @Test(

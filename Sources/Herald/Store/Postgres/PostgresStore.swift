@@ -61,9 +61,9 @@ public final class PostgresStore: Store {
             try await connection.run(
                 "CREATE TABLE IF NOT EXISTS herald_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger)
             let applied = Set(try await connection.rows("SELECT identifier FROM herald_migrations", logger).map { try $0[0] as String })
-            for migration in Self.migrations where !applied.contains(migration.identifier) {
+            for migration in Schema.migrations where !applied.contains(migration.identifier) {
                 for statement in migration.statements {
-                    try await connection.run(PostgresQuery(unsafeSQL: statement), logger)
+                    try await connection.run(PostgresQuery(unsafeSQL: SQLDialect.postgres.schema(statement)), logger)
                 }
                 try await connection.run(
                     "INSERT INTO herald_migrations(identifier, applied_at) VALUES (\(migration.identifier), \(Self.ms(Date())))", logger)
