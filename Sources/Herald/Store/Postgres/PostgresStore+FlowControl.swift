@@ -22,22 +22,6 @@ extension PostgresStore {
         return steps.counts
     }
 
-    /// Runs a shared statement and returns its rows.
-    static func run(_ connection: PostgresConnection, _ logger: Logger, _ statement: SQLStatement) async throws -> [[SQLValue]] {
-        var bindings = PostgresBindings(capacity: statement.values.count)
-        for value in statement.values {
-            switch value {
-            case .null: bindings.appendNull()
-            case .integer(let value): bindings.append(value)
-            case .real(let value): bindings.append(value)
-            case .text(let value): bindings.append(value)
-            }
-        }
-        return try await connection.rows(PostgresQuery(unsafeSQL: statement.sql, binds: bindings), logger).map { row in
-            row.row.map(SQLValue.init)
-        }
-    }
-
     /// Flow-control state nothing will read again: dedup keys past their window, buckets idle longer than
     /// any period (a full bucket is the same as none), and digests closed a week ago.
     static func deleteExpiredFlowState(_ connection: PostgresConnection, _ logger: Logger, now: Date, limit: Int) async throws {
@@ -79,20 +63,6 @@ extension PostgresStore {
                         id: try row[1], tenantID: try row[2], tenantName: try row[3], type: try row[4],
                         payload: Self.decodeJSON([String: JSONValue].self, try row[5]) ?? [:], createdAt: Self.date(try row[6])!))
             }
-        }
-    }
-}
-
-extension SQLValue {
-    init(_ cell: PostgresCell) {
-        guard cell.bytes != nil else {
-            self = .null
-            return
-        }
-        switch cell.dataType {
-        case .int2, .int4, .int8: self = (try? cell.decode(Int64.self)).map { .integer($0) } ?? .null
-        case .float4, .float8, .numeric: self = (try? cell.decode(Double.self)).map { .real($0) } ?? .null
-        default: self = (try? cell.decode(String.self)).map { .text($0) } ?? .null
         }
     }
 }

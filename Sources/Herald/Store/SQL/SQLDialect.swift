@@ -4,7 +4,7 @@ import Foundation
 /// `$1::bigint`, cast so a NULL has a type), how many values one statement may bind, and how a batch
 /// learns ids before it writes rows that point at each other. Everything else in those statements is
 /// the SQL the two agree on: multi-row `VALUES`, row values, `ON CONFLICT … DO UPDATE`, `RETURNING`.
-enum SQLDialect: Sendable {
+public enum SQLDialect: Sendable {
     case sqlite
     case postgres
 
@@ -14,11 +14,11 @@ enum SQLDialect: Sendable {
     /// Rows of `columns` values each that fit one statement.
     static func rowsPerStatement(columns: Int) -> Int { max(1, maxValues / max(1, columns)) }
 
-    /// The placeholder for the value bound at `index` (from 1).
-    func placeholder(_ index: Int, _ type: SQLType) -> String {
+    /// The placeholder for the value bound at `index` (from 1), cast to `type` where the dialect casts.
+    func placeholder(_ index: Int, _ type: SQLType?) -> String {
         switch self {
         case .sqlite: "?"
-        case .postgres: "$\(index)::\(type.postgresName)"
+        case .postgres: type.map { "$\(index)::\($0.postgresName)" } ?? "$\(index)"
         }
     }
 

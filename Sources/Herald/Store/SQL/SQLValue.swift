@@ -2,7 +2,7 @@ import Foundation
 
 /// A value bound to, or read from, a statement both stores run: the four storage classes the schema
 /// uses. Dates are stored as milliseconds since 1970, as everywhere in the schema.
-enum SQLValue: Hashable, Sendable {
+public enum SQLValue: Hashable, Sendable {
     case null
     case integer(Int64)
     case real(Double)
@@ -33,6 +33,16 @@ enum SQLValue: Hashable, Sendable {
     var text: String? {
         if case .text(let value) = self { return value }
         return nil
+    }
+
+    /// The type a placeholder for this value is cast to, where the dialect casts (none for NULL).
+    var type: SQLType? {
+        switch self {
+        case .null: nil
+        case .integer: .integer
+        case .real: .real
+        case .text: .text
+        }
     }
 
     var date: Date? { integer.map(Timestamp.date(millis:)) }

@@ -11,14 +11,6 @@ extension SQLiteStore {
         return steps.counts
     }
 
-    /// Runs a shared statement and returns its rows.
-    static func run(_ db: Database, _ statement: SQLStatement) throws -> [[SQLValue]] {
-        let arguments = StatementArguments(statement.values.map(\.databaseValue))
-        // Small statements recur (a single trigger's); large ones vary with the batch and would fill the cache.
-        let prepared = statement.values.count <= 64 ? try db.cachedStatement(sql: statement.sql) : try db.makeStatement(sql: statement.sql)
-        return try Row.fetchAll(prepared, arguments: arguments).map { row in row.databaseValues.map(SQLValue.init) }
-    }
-
     /// Flow-control state nothing will read again: dedup keys past their window, buckets idle longer than
     /// any period (a full bucket is the same as none), and digests closed a week ago.
     static func deleteExpiredFlowState(_ db: Database, now: Date, limit: Int) throws {
@@ -57,26 +49,6 @@ extension SQLiteStore {
                         id: row[1], tenantID: row[2], tenantName: row[3], type: row[4],
                         payload: Self.decodeJSON([String: JSONValue].self, row[5]) ?? [:], createdAt: Self.date(row[6])!))
             }
-        }
-    }
-}
-
-extension SQLValue {
-    var databaseValue: DatabaseValue {
-        switch self {
-        case .null: .null
-        case .integer(let value): value.databaseValue
-        case .real(let value): value.databaseValue
-        case .text(let value): value.databaseValue
-        }
-    }
-
-    init(_ value: DatabaseValue) {
-        switch value.storage {
-        case .null, .blob: self = .null
-        case .int64(let value): self = .integer(value)
-        case .double(let value): self = .real(value)
-        case .string(let value): self = .text(value)
         }
     }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import PostgresNIO
+
+/// The store's side of the statements shared with SQLite: postgres-nio runs them, in PostgreSQL's
+/// dialect. A statement on its own runs outside a transaction (it commits by itself).
+extension PostgresStore: SQLDatabase {
+    public var dialect: SQLDialect { .postgres }
+
+    public func readRows(_ query: SQLQuery) async throws -> [[SQLValue]] {
+        try await read { connection in try await Self.run(connection, logger, query.statement(in: .postgres)) }
+    }
+
+    public func writeRows(_ query: SQLQuery) async throws -> [[SQLValue]] {
+        try await read { connection in try await Self.run(connection, logger, query.statement(in: .postgres)) }
+    }
+
+    /// Runs a shared statement and returns its rows.
+    static func run(_ connection: PostgresConnection, _ logger: Logger, _ statement: SQLStatement) async throws -> [[SQLValue]] {
+        var bindings = PostgresBindings(capacity: statement.values.count)
+        for value in statement.values {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let value): bindings.append(value)
+            case .real(let value): bindings.append(value)
+            case .text(let value): bindings.append(value)
+            }
+        }
+        return try await connection.rows(PostgresQuery(unsafeSQL: statement.sql, binds: bindings), logger).map { row in
+            row.row.map(SQLValue.init)
+        }
+    }
+}
+
+extension SQLValue {
+    init(_ cell: PostgresCell) {
+        guard cell.bytes != nil else {
+            self = .null
+            return
+        }
+        switch cell.dataType {
+        case .int2, .int4, .int8: self = (try? cell.decode(Int64.self)).map { .integer($0) } ?? .null
+        case .float4, .float8, .numeric: self = (try? cell.decode(Double.self)).map { .real($0) } ?? .null
+        default: self = (try? cell.decode(String.self)).map { .text($0) } ?? .null
+        }
+    }
+}

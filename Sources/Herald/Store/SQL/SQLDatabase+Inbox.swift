@@ -1,0 +1,110 @@
+import Foundation
+
+/// The in-app inbox, once for both stores: each call is one statement that finds the subscriber and
+/// their rows together, so an unknown subscriber simply has an empty inbox.
+extension SQLDatabase {
+    /// Every inbox query starts from the partial index of one subscriber's delivered in-app rows.
+    private func inboxScope(tenantID: String, subscriberID: String) -> SQLQuery {
+        """
+        m.subscriber_pk = (SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID))
+        AND m.channel = \(literal: ChannelKind.inApp.rawValue) AND m.status = \(literal: MessageStatus.delivered.rawValue)
+        """
+    }
+
+    private static var itemColumns: String {
+        "m.id, e.type, m.title, m.body, m.action_url, coalesce(m.sent_at, m.created_at), m.seen_at, m.read_at, m.archived_at"
+    }
+
+    private static func item(_ row: [SQLValue]) -> InboxItem {
+        InboxItem(
+            id: Message.publicID(row[0].integer ?? 0), eventType: row[1].text ?? "", title: row[2].text ?? "", body: row[3].text ?? "",
+            actionURL: row[4].text, createdAt: row[5].date ?? Date(timeIntervalSince1970: 0), seenAt: row[6].date, readAt: row[7].date,
+            archivedAt: row[8].date)
+    }
+
+    public func inbox(tenantID: String, subscriberID: String, filter: InboxFilter, cursor: Int64?, limit: Int) async throws -> Page<InboxItem> {
+        let condition: String
+        switch filter {
+        case .active: condition = "m.archived_at IS NULL"
+        case .unread: condition = "m.read_at IS NULL AND m.archived_at IS NULL"
+        case .read: condition = "m.read_at IS NOT NULL AND m.archived_at IS NULL"
+        case .archived: condition = "m.archived_at IS NOT NULL"
+        case .all: condition = "1 = 1"
+        }
+        let rows = try await readRows(
+            """
+            SELECT \(sql: Self.itemColumns) FROM messages m JOIN events e ON e.pk = m.event_pk
+            WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID)) AND \(sql: condition) AND m.id < \(cursor ?? Int64.max)
+            ORDER BY m.id DESC LIMIT \(limit + 1)
+            """)
+        return Page(
+            items: rows.prefix(limit).map(Self.item), nextCursor: rows.count > limit ? rows[limit - 1][0].integer.map(Cursor.encode) : nil)
+    }
+
+    public func inboxCounts(tenantID: String, subscriberID: String) async throws -> InboxCounts {
+        let row = try await readRows(
+            """
+            SELECT count(*), coalesce(sum(CASE WHEN m.read_at IS NULL THEN 1 ELSE 0 END), 0),
+                   coalesce(sum(CASE WHEN m.seen_at IS NULL THEN 1 ELSE 0 END), 0)
+            FROM messages m WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID)) AND m.archived_at IS NULL
+            """
+        ).first
+        return InboxCounts(
+            unread: Int(row?[1].integer ?? 0), unseen: Int(row?[2].integer ?? 0), total: Int(row?[0].integer ?? 0))
+    }
+
+    public func inboxSince(tenantID: String, subscriberID: String, after position: InboxPosition, limit: Int) async throws -> [InboxItem] {
+        try await readRows(
+            """
+            SELECT \(sql: Self.itemColumns) FROM messages m JOIN events e ON e.pk = m.event_pk
+            WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID))
+            AND (coalesce(m.sent_at, m.created_at), m.id) > (\(position.millis), \(position.rowID))
+            ORDER BY coalesce(m.sent_at, m.created_at), m.id LIMIT \(limit)
+            """
+        ).map(Self.item)
+    }
+
+    public func inboxPosition(tenantID: String, subscriberID: String) async throws -> InboxPosition {
+        guard
+            let row = try await readRows(
+                """
+                SELECT coalesce(m.sent_at, m.created_at), m.id FROM messages m
+                WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID))
+                ORDER BY coalesce(m.sent_at, m.created_at) DESC, m.id DESC LIMIT 1
+                """
+            ).first, let millis = row[0].integer, let rowID = row[1].integer
+        else { return .start }
+        return InboxPosition(millis: millis, rowID: rowID)
+    }
+
+    public func markRead(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
+        try await updateInbox(
+            tenantID: tenantID, subscriberID: subscriberID, set: "read_at = coalesce(read_at, \(now)), seen_at = coalesce(seen_at, \(now))",
+            where: "m.id = \(messageID)") > 0
+    }
+
+    public func archive(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
+        try await updateInbox(
+            tenantID: tenantID, subscriberID: subscriberID,
+            set: "archived_at = coalesce(archived_at, \(now)), read_at = coalesce(read_at, \(now)), seen_at = coalesce(seen_at, \(now))",
+            where: "m.id = \(messageID)") > 0
+    }
+
+    public func markAllRead(tenantID: String, subscriberID: String, now: Date) async throws -> Int {
+        try await updateInbox(
+            tenantID: tenantID, subscriberID: subscriberID, set: "read_at = \(now), seen_at = coalesce(seen_at, \(now))", where: "m.read_at IS NULL")
+    }
+
+    public func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int {
+        try await updateInbox(tenantID: tenantID, subscriberID: subscriberID, set: "seen_at = \(now)", where: "m.seen_at IS NULL")
+    }
+
+    /// Updates the subscriber's delivered in-app rows that match `condition`; returns how many changed.
+    private func updateInbox(tenantID: String, subscriberID: String, set: SQLQuery, where condition: SQLQuery) async throws -> Int {
+        try await writeRows(
+            """
+            UPDATE messages AS m SET \(set) WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID)) AND \(condition) RETURNING id
+            """
+        ).count
+    }
+}

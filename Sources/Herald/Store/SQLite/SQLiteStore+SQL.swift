@@ -1,0 +1,43 @@
+import Foundation
+import GRDB
+
+/// The store's side of the statements shared with PostgreSQL: GRDB runs them, in SQLite's dialect.
+extension SQLiteStore: SQLDatabase {
+    public var dialect: SQLDialect { .sqlite }
+
+    public func readRows(_ query: SQLQuery) async throws -> [[SQLValue]] {
+        try await pool.read { db in try Self.run(db, query.statement(in: .sqlite)) }
+    }
+
+    public func writeRows(_ query: SQLQuery) async throws -> [[SQLValue]] {
+        try await pool.write { db in try Self.run(db, query.statement(in: .sqlite)) }
+    }
+
+    /// Runs a shared statement and returns its rows.
+    static func run(_ db: Database, _ statement: SQLStatement) throws -> [[SQLValue]] {
+        let arguments = StatementArguments(statement.values.map(\.databaseValue))
+        // Small statements recur (a single trigger's); large ones vary with the batch and would fill the cache.
+        let prepared = statement.values.count <= 64 ? try db.cachedStatement(sql: statement.sql) : try db.makeStatement(sql: statement.sql)
+        return try Row.fetchAll(prepared, arguments: arguments).map { row in row.databaseValues.map(SQLValue.init) }
+    }
+}
+
+extension SQLValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let value): value.databaseValue
+        case .real(let value): value.databaseValue
+        case .text(let value): value.databaseValue
+        }
+    }
+
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null, .blob: self = .null
+        case .int64(let value): self = .integer(value)
+        case .double(let value): self = .real(value)
+        case .string(let value): self = .text(value)
+        }
+    }
+}
