@@ -1,0 +1,14 @@
+import Foundation
+
+/// One trigger request, as ``IntakeStore/acceptMany(_:now:)`` takes several at once.
+public struct AcceptRequest: Sendable {
+    public var tenantID: String
+    public var triggers: [PreparedTrigger]
+    public var idempotency: IdempotencyClaim?
+
+    public init(tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?) {
+        self.tenantID = tenantID
+        self.triggers = triggers
+        self.idempotency = idempotency
+    }
+}

@@ -1,0 +1,16 @@
+import Foundation
+
+/// A validated trigger ready to be stored: its event type is resolved and its payload checked.
+public struct PreparedTrigger: Sendable {
+    public var eventID: String
+    public var trigger: Trigger
+    public var eventType: EventType
+    public var expiresAt: Date
+
+    public init(eventID: String, trigger: Trigger, eventType: EventType, expiresAt: Date) {
+        self.eventID = eventID
+        self.trigger = trigger
+        self.eventType = eventType
+        self.expiresAt = expiresAt
+    }
+}
