@@ -14,6 +14,16 @@ extension PostgresStore: SQLDatabase {
         try await read { connection in try await Self.run(connection, logger, query.statement(in: .postgres)) }
     }
 
+    public func writeAll(_ queries: [SQLQuery]) async throws {
+        guard queries.count > 1 else {
+            if let query = queries.first { _ = try await writeRows(query) }
+            return
+        }
+        try await write { connection in
+            for query in queries { _ = try await Self.run(connection, logger, query.statement(in: .postgres)) }
+        }
+    }
+
     /// Runs a shared statement and returns its rows.
     static func run(_ connection: PostgresConnection, _ logger: Logger, _ statement: SQLStatement) async throws -> [[SQLValue]] {
         var bindings = PostgresBindings(capacity: statement.values.count)

@@ -50,6 +50,26 @@ public struct SQLQuery: ExpressibleByStringInterpolation, Sendable {
 
         /// Another query, its values bound in place.
         public mutating func appendInterpolation(_ query: SQLQuery) { parts += query.parts }
+
+        /// `(…), (…)`: a multi-row `VALUES` list, one parenthesised row per element, each value bound.
+        /// Its columns are `column1`, `column2` … in both dialects.
+        public mutating func appendInterpolation(rows: [[SQLValue]]) {
+            for (index, row) in rows.enumerated() {
+                parts.append(.sql(index == 0 ? "(" : ", ("))
+                for (column, value) in row.enumerated() {
+                    if column > 0 { parts.append(.sql(", ")) }
+                    parts.append(.value(value))
+                }
+                parts.append(.sql(")"))
+            }
+        }
+    }
+
+    /// `rows` cut into lists that each stay under ``SQLDialect/maxValues`` values, for one statement each.
+    static func batches(_ rows: [[SQLValue]]) -> [[[SQLValue]]] {
+        guard let width = rows.first?.count else { return [] }
+        let size = SQLDialect.rowsPerStatement(columns: width)
+        return stride(from: 0, to: rows.count, by: size).map { Array(rows[$0..<min($0 + size, rows.count)]) }
     }
 
     /// The SQL text with the dialect's placeholders, and the values in order.

@@ -13,6 +13,13 @@ extension SQLiteStore: SQLDatabase {
         try await pool.write { db in try Self.run(db, query.statement(in: .sqlite)) }
     }
 
+    public func writeAll(_ queries: [SQLQuery]) async throws {
+        guard !queries.isEmpty else { return }
+        try await pool.write { db in
+            for query in queries { _ = try Self.run(db, query.statement(in: .sqlite)) }
+        }
+    }
+
     /// Runs a shared statement and returns its rows.
     static func run(_ db: Database, _ statement: SQLStatement) throws -> [[SQLValue]] {
         let arguments = StatementArguments(statement.values.map(\.databaseValue))

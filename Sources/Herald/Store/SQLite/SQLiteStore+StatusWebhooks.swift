@@ -17,23 +17,6 @@ extension SQLiteStore {
         }
     }
 
-    public func enqueueStatusWebhooks(_ deliveries: [StatusWebhookDelivery], now: Date) async throws {
-        guard !deliveries.isEmpty else { return }
-        try await pool.write { db in
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO status_webhooks(tenant_id, url, webhook_id, type, body, status, available_at, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)
-                    """)
-            let nowMS = Self.ms(now)
-            for delivery in deliveries {
-                try insert.execute(arguments: [
-                    delivery.tenantID, delivery.url, delivery.webhookID, delivery.event.rawValue, delivery.body, nowMS, nowMS, nowMS,
-                ])
-            }
-        }
-    }
-
     public func claimStatusWebhooks(owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> [StatusWebhookDelivery] {
         // Most looks find nothing: answer those from a reader, so an idle server does not write once a second.
         let due = try await pool.read { db in
@@ -63,53 +46,6 @@ extension SQLiteStore {
                 return StatusWebhookDelivery(
                     rowID: row[0], tenantID: row[1], url: row[2], webhookID: row[3], event: event, body: row[5], attempts: (row[6] as Int) + 1)
             }
-        }
-    }
-
-    public func finishStatusWebhooks(_ results: [StatusWebhookResult], owner: String, now: Date) async throws {
-        guard !results.isEmpty else { return }
-        try await pool.write { db in
-            let update = try db.cachedStatement(
-                sql: """
-                    UPDATE status_webhooks SET status = ?, available_at = ?, attempts = attempts - ?, last_error = ?, lease_owner = NULL,
-                        updated_at = ?
-                    WHERE id = ? AND status = 'sending' AND lease_owner = ?
-                    """)
-            let nowMS = Self.ms(now)
-            for result in results {
-                let (status, due, refund): (String, Int64, Int) =
-                    switch result.state {
-                    case .delivered: ("delivered", nowMS, 0)
-                    case .failed: ("failed", nowMS, 0)
-                    case .retry(let at, let refundsAttempt): ("pending", Self.ms(at), refundsAttempt ? 1 : 0)
-                    }
-                try update.execute(arguments: [status, due, refund, result.detail, nowMS, result.rowID, owner])
-            }
-        }
-    }
-
-    public func statusWebhookCounts(tenantID: String) async throws -> [String: [String: Int]] {
-        try await pool.read { db in
-            var counts: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(
-                db, sql: "SELECT url, status, count(*) FROM status_webhooks WHERE tenant_id = ? GROUP BY url, status", arguments: [tenantID])
-            {
-                // A row being sent is still pending as far as the tenant is concerned.
-                let status: String = row[1] == "sending" ? "pending" : row[1]
-                counts[row[0], default: [:]][status, default: 0] += row[2] as Int
-            }
-            return counts
-        }
-    }
-
-    public func deleteFinishedStatusWebhooks(before: Date, limit: Int) async throws -> Int {
-        try await pool.write { db in
-            try db.execute(
-                sql: """
-                    DELETE FROM status_webhooks WHERE id IN (
-                        SELECT id FROM status_webhooks WHERE status IN ('delivered', 'failed') AND updated_at < ? LIMIT ?)
-                    """, arguments: [Self.ms(before), limit])
-            return db.changesCount
         }
     }
 }
