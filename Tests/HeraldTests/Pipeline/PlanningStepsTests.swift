@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+@testable import Herald
+
+/// The steps a store runs to write a planned batch, driven here with made-up rows: no database.
+@Suite("PlanningSteps")
+struct PlanningStepsTests {
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+
+    /// Two events of a type with dedup, a digest and a rate limit, to two subscribers each.
+    static func events() -> [PlanningEvent] {
+        var type = EventType(key: "update", priority: .low, channels: [.inApp])
+        type.dedup = DedupSpec(window: "10m", fields: ["ref"])
+        type.digest = DigestSpec(window: "1h")
+        type.rateLimit = RateLimit(limit: 5, period: "1h")
+        type.appliedLimits = RateLimitSettings().applied(to: type)
+        let planner = MessagePlanner(eventType: type.plan, preferences: PreferenceResolver(tenantRules: []), dueAt: now, digestKey: "")
+        let records = [1, 2].map { RecipientRecord(rowID: $0, subscriber: Subscriber(id: "s\($0)"), rules: []) }
+        return ["a", "b"].enumerated().map { index, ref in
+            PlanningEvent(
+                tenantID: "t", eventPK: Int64(10 + index), plan: type.plan, payload: ["ref": .string(ref)], dueAt: now,
+                expiresAt: now.addingTimeInterval(86_400), messages: planner.plan(records))
+        }
+    }
+
+    /// Rows of one integer each.
+    static func ids(_ values: [Int64]) -> [[SQLValue]] { values.map { [.integer($0)] } }
+
+    @Test(
+        "a batch is read, reserved, inserted and its state written in a fixed number of statements, rows pointing at reserved ids",
+        arguments: [SQLDialect.sqlite, .postgres])
+    func stepsOfABatch(_ dialect: SQLDialect) throws {
+        var steps = PlanningSteps(events: Self.events(), now: Self.now, dialect: dialect)
+        #expect(steps.needsFlowLock)
+        // Reads: dedup keys, open digests, buckets; nothing stored yet.
+        let reads = try #require(steps.next())
+        #expect(reads.count == 3)
+        #expect(reads[0].sql.contains("FROM dedup_keys") && reads[1].sql.contains("FROM digests") && reads[2].sql.contains("FROM rate_buckets"))
+        #expect(reads[0].sql.contains(dialect == .sqlite ? "?" : "$2::bigint"))
+        try steps.take([[], [], []])
+        // Ids for four messages and the two digests the first event opens (one per subscriber).
+        let reservations = try #require(steps.next())
+        #expect(reservations.count == 2)
+        #expect(reservations.map(\.values) == [[.integer(4)], [.integer(2)]])
+        try steps.take([Self.ids([101, 102, 103, 104]), Self.ids([7, 8])])
+        let inserts = try #require(steps.next())
+        #expect(inserts.count == 1)
+        #expect(inserts[0].sql.contains("RETURNING id"))
+        // Fourteen values a row: the second event's messages merge into the digests opened by the first.
+        let rows = stride(from: 0, to: inserts[0].values.count, by: 14).map { Array(inserts[0].values[$0..<$0 + 14]) }
+        #expect(rows.map { $0[0] } == [.integer(101), .integer(102), .integer(103), .integer(104)])
+        #expect(rows.map { $0[6] } == [.text("queued"), .text("queued"), .text("merged"), .text("merged")])
+        #expect(rows.map { $0[12] } == [.integer(7), .integer(8), .integer(7), .integer(8)], "digest ids")
+        #expect(rows.map { $0[13] } == [.null, .null, .integer(101), .integer(102)], "merged items point at the digest's message")
+        // All four went in but the last (already there from an earlier run of the chunk).
+        try steps.take([Self.ids([101, 102, 103])])
+        let state = try #require(steps.next())
+        #expect(state.count == 3)
+        #expect(state[0].sql.contains("INSERT INTO digests") && state[1].sql.contains("INSERT INTO dedup_keys"))
+        #expect(state[2].sql.contains("INSERT INTO rate_buckets"))
+        #expect(state[1].values.count == 3 * 6, "no dedup key for the message that did not go in")
+        try steps.take([[], [], []])
+        #expect(steps.next() == nil)
+        #expect(steps.counts == [["queued": 2], ["merged": 1]])
+    }
+
+    @Test("a batch with nothing pointing within it inserts without reserving ids")
+    func plainBatch() throws {
+        let type = EventType(key: "plain", priority: .medium, channels: [.inApp])
+        let planner = MessagePlanner(eventType: type.plan, preferences: PreferenceResolver(tenantRules: []), dueAt: Self.now)
+        let records = (1...3).map { RecipientRecord(rowID: Int64($0), subscriber: Subscriber(id: "s\($0)"), rules: []) }
+        let event = PlanningEvent(
+            tenantID: "t", eventPK: 1, plan: type.plan, payload: [:], dueAt: Self.now, expiresAt: Self.now, messages: planner.plan(records))
+        var steps = PlanningSteps(events: [event], now: Self.now, dialect: .postgres)
+        #expect(!steps.needsFlowLock)
+        #expect(steps.next()?.isEmpty == true, "nothing to read")
+        try steps.take([])
+        let inserts = try #require(steps.next())
+        #expect(inserts.count == 1 && !inserts[0].sql.contains("RETURNING"))
+        try steps.take([[]])
+        #expect(steps.next()?.isEmpty == true)
+        try steps.take([])
+        #expect(steps.next() == nil)
+        #expect(steps.counts == [["queued": 3]])
+    }
+
+    @Test("fewer ids than rows is an error, not a crash")
+    func missingIDs() throws {
+        var steps = PlanningSteps(events: Self.events(), now: Self.now, dialect: .sqlite)
+        try steps.take([[], [], []])
+        #expect(throws: PlanningSteps.IdsNotReserved.self) { try steps.take([Self.ids([1]), Self.ids([7, 8])]) }
+    }
+}
