@@ -36,8 +36,10 @@ struct PlanningStepsTests {
         // Reads: dedup keys, open digests, buckets; nothing stored yet.
         let reads = try #require(steps.next())
         #expect(reads.count == 3)
-        #expect(reads[0].sql.contains("FROM dedup_keys") && reads[1].sql.contains("FROM digests") && reads[2].sql.contains("FROM rate_buckets"))
-        #expect(reads[0].sql.contains(dialect == .sqlite ? "?" : "$2::bigint"))
+        #expect(reads[0].sql.contains("JOIN dedup_keys") && reads[1].sql.contains("JOIN digests") && reads[2].sql.contains("FROM rate_buckets"))
+        // The time comes after the four keys (two subscribers, two refs), as SQLite binds in order of appearance.
+        #expect(reads[0].sql.hasSuffix(dialect == .sqlite ? "> ?" : "> $17::bigint"))
+        #expect(reads[0].values.last == SQLValue(Self.now))
         try steps.take([[], [], []])
         // Ids for four messages and the two digests the first event opens (one per subscriber).
         let reservations = try #require(steps.next())

@@ -16,21 +16,27 @@ struct PlanningStatements {
     /// The reads of `needs`: feed each statement's rows to ``FlowState/read(_:rows:)``.
     func reads(_ needs: FlowState.Needs, now: Date) -> [(part: Part, statement: SQLStatement)] {
         var reads: [(Part, SQLStatement)] = []
-        reads += chunks(of: needs.dedup, columns: 4, leading: [SQLValue(now)]) { slots, after in
+        // Joined from the list of keys, so both databases look each one up by its index, whatever their statistics.
+        reads += chunks(of: needs.dedup, columns: 4) { slots, after in
             SQLStatement(
                 sql: """
-                    SELECT subscriber_pk, event_type, channel, fingerprint, message_id FROM dedup_keys
-                    WHERE expires_at > \(dialect.placeholder(1, .integer))
-                    AND (subscriber_pk, event_type, channel, fingerprint) IN (VALUES \(dialect.valuesList(rows: slots.count, types: [.integer, .text, .text, .text], after: after)))
+                    SELECT d.subscriber_pk, d.event_type, d.channel, d.fingerprint, d.message_id
+                    FROM (VALUES \(dialect.valuesList(rows: slots.count, types: [.integer, .text, .text, .text], after: after))) AS k
+                    JOIN dedup_keys AS d ON d.subscriber_pk = k.column1 AND d.event_type = k.column2 AND d.channel = k.column3
+                        AND d.fingerprint = k.column4
+                    WHERE d.expires_at > \(dialect.placeholder(after + slots.count * 4 + 1, .integer))
                     """,
-                values: slots.flatMap { [SQLValue($0.subscriberRowID), SQLValue($0.eventType), SQLValue($0.channel.rawValue), SQLValue($0.fingerprint)] })
+                values: slots.flatMap { [SQLValue($0.subscriberRowID), SQLValue($0.eventType), SQLValue($0.channel.rawValue), SQLValue($0.fingerprint)] }
+                    + [SQLValue(now)])
         }.map { (.dedup, $0) }
         reads += chunks(of: needs.digests, columns: 4) { slots, after in
             SQLStatement(
                 sql: """
-                    SELECT subscriber_pk, event_type, channel, digest_key, id, message_id, flush_at FROM digests
-                    WHERE status = 'open'
-                    AND (subscriber_pk, event_type, channel, digest_key) IN (VALUES \(dialect.valuesList(rows: slots.count, types: [.integer, .text, .text, .text], after: after)))
+                    SELECT d.subscriber_pk, d.event_type, d.channel, d.digest_key, d.id, d.message_id, d.flush_at
+                    FROM (VALUES \(dialect.valuesList(rows: slots.count, types: [.integer, .text, .text, .text], after: after))) AS k
+                    JOIN digests AS d ON d.subscriber_pk = k.column1 AND d.event_type = k.column2 AND d.channel = k.column3
+                        AND d.digest_key = k.column4
+                    WHERE d.status = 'open'
                     """,
                 values: slots.flatMap { [SQLValue($0.subscriberRowID), SQLValue($0.eventType), SQLValue($0.channel.rawValue), SQLValue($0.key)] })
         }.map { (.digests, $0) }
@@ -150,16 +156,12 @@ struct PlanningStatements {
         }
     }
 
-    /// `items` cut into statements of at most ``SQLDialect/maxValues`` values, `leading` bound first in each.
-    private func chunks<Item>(
-        of items: [Item], columns: Int, leading: [SQLValue] = [], _ build: (ArraySlice<Item>, Int) -> SQLStatement
-    ) -> [SQLStatement] {
+    /// `items` cut into statements of at most ``SQLDialect/maxValues`` values.
+    private func chunks<Item>(of items: [Item], columns: Int, _ build: (ArraySlice<Item>, Int) -> SQLStatement) -> [SQLStatement] {
         guard !items.isEmpty else { return [] }
         let perStatement = SQLDialect.rowsPerStatement(columns: columns)
         return stride(from: 0, to: items.count, by: perStatement).map { start in
-            var statement = build(items[start..<min(start + perStatement, items.count)], leading.count)
-            statement.values = leading + statement.values
-            return statement
+            build(items[start..<min(start + perStatement, items.count)], 0)
         }
     }
 }
