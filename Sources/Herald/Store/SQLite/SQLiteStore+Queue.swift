@@ -14,11 +14,11 @@ extension SQLiteStore {
                     sql: """
                         WITH due AS (
                             SELECT id FROM messages WHERE \(status) AND available_at <= ? \(scopeFilter)
-                            ORDER BY priority, available_at LIMIT ?
+                            ORDER BY priority, available_at, id LIMIT ?
                         )
                         SELECT m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, \(Self.subscriberColumns)
                         FROM due JOIN messages m ON m.id = due.id JOIN subscribers s ON s.pk = m.subscriber_pk
-                        ORDER BY m.priority, m.available_at
+                        ORDER BY m.priority, m.available_at, m.id
                         """, arguments: [Self.ms(now), limit])
             }
             var rows = try due("status = 'sending'", limit: limit)
