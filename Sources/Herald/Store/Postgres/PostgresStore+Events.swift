@@ -291,60 +291,6 @@ extension PostgresStore {
         }
     }
 
-    public func cancelEvent(tenantID: String, id: String, now: Date) async throws -> Int? {
-        try await write { connection in
-            guard
-                let eventPK: Int64 = try await connection.rows(
-                    "SELECT pk FROM events WHERE tenant_id = \(tenantID) AND id = \(id) FOR UPDATE", logger
-                ).first.map({ try $0[0] })
-            else { return nil }
-            return try await Self.cancel(connection, logger, eventPK: eventPK, now: now)
-        }
-    }
-
-    public func cancelEvents(tenantID: String, cancellationKey: String, now: Date) async throws -> CancellationResult {
-        try await write { connection in
-            let rows = try await connection.rows(
-                """
-                SELECT pk, id FROM events WHERE tenant_id = \(tenantID) AND cancellation_key = \(cancellationKey) AND status != 'cancelled'
-                ORDER BY pk FOR UPDATE
-                """, logger)
-            var result = CancellationResult(events: [], messages: 0)
-            for row in rows {
-                result.messages += try await Self.cancel(connection, logger, eventPK: try row[0], now: now)
-                result.events.append(try row[1])
-            }
-            return result
-        }
-    }
-
-    /// Cancels one event inside the caller's transaction: its messages that have not gone out, its pending
-    /// fan-out, and its items in digests still collecting. A digest's own message stays when the digest
-    /// holds other events' items; it goes out without this event's.
-    static func cancel(_ connection: PostgresConnection, _ logger: Logger, eventPK: Int64, now: Date) async throws -> Int {
-        let nowMS = ms(now)
-        // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
-        let cancelled = try await connection.count(
-            """
-            UPDATE messages SET status = 'cancelled', lease_owner = NULL, updated_at = \(nowMS)
-            WHERE event_pk = \(eventPK)
-            AND (status = 'queued' OR (status = 'sending' AND available_at <= \(nowMS))
-                 OR (status = 'merged' AND EXISTS (SELECT 1 FROM digests d WHERE d.id = messages.digest_id AND d.status = 'open')))
-            AND NOT (status != 'merged' AND digest_id IS NOT NULL AND EXISTS (
-                SELECT 1 FROM messages i WHERE i.digest_id = messages.digest_id AND i.id != messages.id AND i.status = 'merged'))
-            RETURNING id
-            """, logger)
-        // A digest whose own message was cancelled takes no more items: the next one starts a new digest.
-        try await connection.run(
-            """
-            UPDATE digests SET status = 'closed', closed_at = \(nowMS)
-            WHERE status = 'open' AND message_id IN (SELECT id FROM messages WHERE event_pk = \(eventPK) AND status = 'cancelled')
-            """, logger)
-        try await connection.run("UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk = \(eventPK) AND status = 'pending'", logger)
-        try await connection.run("UPDATE events SET status = 'cancelled' WHERE pk = \(eventPK)", logger)
-        return cancelled
-    }
-
     // MARK: Fan-out
 
     public func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob? {

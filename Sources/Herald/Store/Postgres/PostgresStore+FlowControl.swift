@@ -42,27 +42,4 @@ extension PostgresStore {
                 SELECT id FROM digests WHERE status = 'closed' AND closed_at < \(ms(now.addingTimeInterval(-7 * 86_400))) LIMIT \(limit))
             """, logger)
     }
-
-    // MARK: Digests
-
-    public func digestItems(digestID: Int64, now: Date) async throws -> [DigestItem] {
-        try await write { connection in
-            try await connection.run(
-                "UPDATE digests SET status = 'closed', closed_at = \(Self.ms(now)) WHERE id = \(digestID) AND status = 'open'", logger)
-            return try await connection.rows(
-                """
-                SELECT m.id, e.id, e.tenant_id, t.name, e.type, e.payload, e.created_at
-                FROM messages m JOIN events e ON e.pk = m.event_pk JOIN tenants t ON t.id = e.tenant_id
-                WHERE m.digest_id = \(digestID) AND e.status != 'cancelled' AND m.status NOT IN ('cancelled', 'suppressed')
-                ORDER BY m.id
-                """, logger
-            ).map { row in
-                DigestItem(
-                    messageRowID: try row[0],
-                    event: EventContext(
-                        id: try row[1], tenantID: try row[2], tenantName: try row[3], type: try row[4],
-                        payload: Self.decodeJSON([String: JSONValue].self, try row[5]) ?? [:], createdAt: Self.date(try row[6])!))
-            }
-        }
-    }
 }

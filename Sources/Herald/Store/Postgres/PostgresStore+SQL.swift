@@ -14,13 +14,14 @@ extension PostgresStore: SQLDatabase {
         try await read { connection in try await Self.run(connection, logger, query.statement(in: .postgres)) }
     }
 
-    public func writeAll(_ queries: [SQLQuery]) async throws {
-        guard queries.count > 1 else {
-            if let query = queries.first { _ = try await writeRows(query) }
-            return
-        }
-        try await write { connection in
-            for query in queries { _ = try await Self.run(connection, logger, query.statement(in: .postgres)) }
+    @discardableResult
+    public func writeAll(_ queries: [SQLQuery]) async throws -> [[[SQLValue]]] {
+        if queries.count == 1 { return [try await writeRows(queries[0])] }
+        guard !queries.isEmpty else { return [] }
+        return try await write { connection in
+            var results: [[[SQLValue]]] = []
+            for query in queries { results.append(try await Self.run(connection, logger, query.statement(in: .postgres))) }
+            return results
         }
     }
 

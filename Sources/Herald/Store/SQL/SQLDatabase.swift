@@ -8,6 +8,8 @@ public protocol SQLDatabase: Sendable {
     func readRows(_ query: SQLQuery) async throws -> [[SQLValue]]
     /// Runs a write that is one statement, committed on its own, and returns its rows (`RETURNING`).
     func writeRows(_ query: SQLQuery) async throws -> [[SQLValue]]
-    /// Runs writes that do not depend on each other's rows in one transaction: all or none.
-    func writeAll(_ queries: [SQLQuery]) async throws
+    /// Runs statements that do not depend on each other's rows in one transaction, all or none, and
+    /// returns each one's rows.
+    @discardableResult
+    func writeAll(_ queries: [SQLQuery]) async throws -> [[[SQLValue]]]
 }

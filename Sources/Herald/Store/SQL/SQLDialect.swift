@@ -40,6 +40,15 @@ public enum SQLDialect: Sendable {
         return text
     }
 
+    /// What ends a read that locks the rows it finds until the transaction ends: PostgreSQL's `FOR UPDATE`;
+    /// nothing for SQLite, whose one writer already holds the whole database.
+    var lockingRows: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR UPDATE"
+        }
+    }
+
     /// A statement whose rows are `count` ids for new rows of `table` (its `id` column), for a batch that
     /// must know them before it writes. SQLite has a single writer: the ids after the largest are free
     /// until the transaction ends. PostgreSQL draws them from the column's sequence.

@@ -204,55 +204,6 @@ extension SQLiteStore {
         }
     }
 
-    public func cancelEvent(tenantID: String, id: String, now: Date) async throws -> Int? {
-        try await pool.write { db in
-            guard let eventPK = try Int64.fetchOne(db, sql: "SELECT pk FROM events WHERE tenant_id = ? AND id = ?", arguments: [tenantID, id])
-            else { return nil }
-            return try Self.cancel(db, eventPK: eventPK, now: now)
-        }
-    }
-
-    public func cancelEvents(tenantID: String, cancellationKey: String, now: Date) async throws -> CancellationResult {
-        try await pool.write { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT pk, id FROM events WHERE tenant_id = ? AND cancellation_key = ? AND status != 'cancelled' ORDER BY pk",
-                arguments: [tenantID, cancellationKey])
-            var result = CancellationResult(events: [], messages: 0)
-            for row in rows {
-                result.messages += try Self.cancel(db, eventPK: row[0], now: now)
-                result.events.append(row[1])
-            }
-            return result
-        }
-    }
-
-    /// Cancels one event inside the caller's transaction: its messages that have not gone out, its pending
-    /// fan-out, and its items in digests still collecting. A digest's own message stays when the digest
-    /// holds other events' items; it goes out without this event's.
-    static func cancel(_ db: Database, eventPK: Int64, now: Date) throws -> Int {
-        let nowMS = ms(now)
-        // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
-        try db.execute(
-            sql: """
-                UPDATE messages SET status = 'cancelled', lease_owner = NULL, updated_at = ?
-                WHERE event_pk = ?
-                AND (status = 'queued' OR (status = 'sending' AND available_at <= ?)
-                     OR (status = 'merged' AND EXISTS (SELECT 1 FROM digests d WHERE d.id = messages.digest_id AND d.status = 'open')))
-                AND NOT (status != 'merged' AND digest_id IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM messages i WHERE i.digest_id = messages.digest_id AND i.id != messages.id AND i.status = 'merged'))
-                """, arguments: [nowMS, eventPK, nowMS])
-        let cancelled = db.changesCount
-        // A digest whose own message was cancelled takes no more items: the next one starts a new digest.
-        try db.execute(
-            sql: """
-                UPDATE digests SET status = 'closed', closed_at = ?
-                WHERE status = 'open' AND message_id IN (SELECT id FROM messages WHERE event_pk = ? AND status = 'cancelled')
-                """, arguments: [nowMS, eventPK])
-        try db.execute(sql: "UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk = ? AND status = 'pending'", arguments: [eventPK])
-        try db.execute(sql: "UPDATE events SET status = 'cancelled' WHERE pk = ?", arguments: [eventPK])
-        return cancelled
-    }
-
     // MARK: Fan-out
 
     public func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob? {

@@ -27,28 +27,4 @@ extension SQLiteStore {
             sql: "DELETE FROM digests WHERE id IN (SELECT id FROM digests WHERE status = 'closed' AND closed_at < ? LIMIT ?)",
             arguments: [ms(now.addingTimeInterval(-7 * 86_400)), limit])
     }
-
-    // MARK: Digests
-
-    public func digestItems(digestID: Int64, now: Date) async throws -> [DigestItem] {
-        try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE digests SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'", arguments: [Self.ms(now), digestID])
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.id, e.id, e.tenant_id, t.name, e.type, e.payload, e.created_at
-                    FROM messages m JOIN events e ON e.pk = m.event_pk JOIN tenants t ON t.id = e.tenant_id
-                    WHERE m.digest_id = ? AND e.status != 'cancelled' AND m.status NOT IN ('cancelled', 'suppressed')
-                    ORDER BY m.id
-                    """, arguments: [digestID]
-            ).map { row in
-                DigestItem(
-                    messageRowID: row[0],
-                    event: EventContext(
-                        id: row[1], tenantID: row[2], tenantName: row[3], type: row[4],
-                        payload: Self.decodeJSON([String: JSONValue].self, row[5]) ?? [:], createdAt: Self.date(row[6])!))
-            }
-        }
-    }
 }

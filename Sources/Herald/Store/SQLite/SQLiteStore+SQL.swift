@@ -13,11 +13,10 @@ extension SQLiteStore: SQLDatabase {
         try await pool.write { db in try Self.run(db, query.statement(in: .sqlite)) }
     }
 
-    public func writeAll(_ queries: [SQLQuery]) async throws {
-        guard !queries.isEmpty else { return }
-        try await pool.write { db in
-            for query in queries { _ = try Self.run(db, query.statement(in: .sqlite)) }
-        }
+    @discardableResult
+    public func writeAll(_ queries: [SQLQuery]) async throws -> [[[SQLValue]]] {
+        guard !queries.isEmpty else { return [] }
+        return try await pool.write { db in try queries.map { try Self.run(db, $0.statement(in: .sqlite)) } }
     }
 
     /// Runs a shared statement and returns its rows.
