@@ -2,7 +2,7 @@ import Foundation
 
 /// The statements that read the flow state a batch needs and write what ``FlowPlanner`` decided, written
 /// once for both stores in the shared SQL of ``SQLDialect``. Each list is cut into statements of at most
-/// ``SQLDialect/maxValues`` values, so a batch costs a few statements whatever its size.
+/// the dialect's ``SQLDialect/maxValues`` values: on PostgreSQL a batch costs a few statements whatever its size.
 struct PlanningStatements {
     let dialect: SQLDialect
 
@@ -156,10 +156,10 @@ struct PlanningStatements {
         }
     }
 
-    /// `items` cut into statements of at most ``SQLDialect/maxValues`` values.
+    /// `items` cut into statements of at most the dialect's ``SQLDialect/maxValues`` values.
     private func chunks<Item>(of items: [Item], columns: Int, _ build: (ArraySlice<Item>, Int) -> SQLStatement) -> [SQLStatement] {
         guard !items.isEmpty else { return [] }
-        let perStatement = SQLDialect.rowsPerStatement(columns: columns)
+        let perStatement = dialect.rowsPerStatement(columns: columns)
         return stride(from: 0, to: items.count, by: perStatement).map { start in
             build(items[start..<min(start + perStatement, items.count)], 0)
         }

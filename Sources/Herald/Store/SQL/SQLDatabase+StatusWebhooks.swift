@@ -12,7 +12,7 @@ extension SQLDatabase {
             ]
         }
         try await writeAll(
-            SQLQuery.batches(rows).map { batch in
+            SQLQuery.batches(rows, in: dialect).map { batch in
                 """
                 INSERT INTO status_webhooks(tenant_id, url, webhook_id, type, body, status, available_at, created_at, updated_at)
                 SELECT column1, column2, column3, column4, column5, \(literal: StatusWebhookDelivery.State.pending.rawValue), column6, column6, column6
@@ -33,7 +33,7 @@ extension SQLDatabase {
         }
         // Only rows this owner still holds: one whose lease ran out may have been taken and sent by another.
         try await writeAll(
-            SQLQuery.batches(rows).map { batch in
+            SQLQuery.batches(rows, in: dialect).map { batch in
                 """
                 UPDATE status_webhooks AS w SET status = r.column2, available_at = r.column3, attempts = w.attempts - r.column4,
                     last_error = r.column5, lease_owner = NULL, updated_at = \(now)

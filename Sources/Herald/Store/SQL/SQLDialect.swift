@@ -8,11 +8,19 @@ public enum SQLDialect: Sendable {
     case sqlite
     case postgres
 
-    /// Values one statement binds at most: under SQLite's 32,766 and PostgreSQL's 65,535.
-    static let maxValues = 30_000
+    /// Values one statement binds at most. PostgreSQL: as many as fit under its 65,535, since each statement
+    /// is a round trip. SQLite runs in the process, so a statement costs no trip: small ones, whose text
+    /// repeats and whose prepared form is kept (``SQLiteStore/run(_:_:)``), cost less than one of thousands
+    /// of values parsed anew, and leave no large allocations behind.
+    var maxValues: Int {
+        switch self {
+        case .sqlite: 512
+        case .postgres: 30_000
+        }
+    }
 
     /// Rows of `columns` values each that fit one statement.
-    static func rowsPerStatement(columns: Int) -> Int { max(1, maxValues / max(1, columns)) }
+    func rowsPerStatement(columns: Int) -> Int { max(1, maxValues / max(1, columns)) }
 
     /// The placeholder for the value bound at `index` (from 1), cast to `type` where the dialect casts.
     func placeholder(_ index: Int, _ type: SQLType?) -> String {

@@ -65,10 +65,11 @@ public struct SQLQuery: ExpressibleByStringInterpolation, Sendable {
         }
     }
 
-    /// `rows` cut into lists that each stay under ``SQLDialect/maxValues`` values, for one statement each.
-    static func batches(_ rows: [[SQLValue]]) -> [[[SQLValue]]] {
+    /// `rows` cut into lists that each stay under the dialect's ``SQLDialect/maxValues`` values, for one
+    /// statement each.
+    static func batches(_ rows: [[SQLValue]], in dialect: SQLDialect) -> [[[SQLValue]]] {
         guard let width = rows.first?.count else { return [] }
-        let size = SQLDialect.rowsPerStatement(columns: width)
+        let size = dialect.rowsPerStatement(columns: width)
         return stride(from: 0, to: rows.count, by: size).map { Array(rows[$0..<min($0 + size, rows.count)]) }
     }
 

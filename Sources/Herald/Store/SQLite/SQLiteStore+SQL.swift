@@ -22,8 +22,9 @@ extension SQLiteStore: SQLDatabase {
     /// Runs a shared statement and returns its rows.
     static func run(_ db: Database, _ statement: SQLStatement) throws -> [[SQLValue]] {
         let arguments = StatementArguments(statement.values.map(\.databaseValue))
-        // Small statements recur (a single trigger's); large ones vary with the batch and would fill the cache.
-        let prepared = statement.values.count <= 64 ? try db.cachedStatement(sql: statement.sql) : try db.makeStatement(sql: statement.sql)
+        // Statements are cut at 512 values (SQLDialect.maxValues), so their texts recur: a full batch's, and a few
+        // shorter ones. Kept prepared, they are parsed once.
+        let prepared = try db.cachedStatement(sql: statement.sql)
         return try Row.fetchAll(prepared, arguments: arguments).map { row in row.databaseValues.map(SQLValue.init) }
     }
 }
