@@ -22,11 +22,11 @@ struct MessageWrites: Sendable {
             }
     }
 
-    /// How many messages of event `index` (in the batch) went in, by status, given which rows did.
-    func counts(event index: Int, inserted: (Int) -> Bool = { _ in true }) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for (position, row) in messages.enumerated() where row.event == index && inserted(position) {
-            counts[row.status.rawValue, default: 0] += 1
+    /// How many messages of each of the batch's `events` went in, by status, given which rows did.
+    func counts(events: Int, inserted: (Int) -> Bool = { _ in true }) -> [[String: Int]] {
+        var counts = [[String: Int]](repeating: [:], count: events)
+        for (position, row) in messages.enumerated() where inserted(position) {
+            counts[row.event][row.status.rawValue, default: 0] += 1
         }
         return counts
     }

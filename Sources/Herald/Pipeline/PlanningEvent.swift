@@ -10,9 +10,12 @@ struct PlanningEvent: Sendable {
     /// When the event's messages are due: now, or its send time.
     var dueAt: Date
     var expiresAt: Date
-    var messages: [PlannedMessage]
+    let messages: [PlannedMessage]
     /// The event's dedup fingerprint, for a type with dedup.
     var fingerprint: String?
+    /// Whether anything beyond preferences decides its messages: dedup, a digest or a rate limit, or a
+    /// subscriber's own digest preference (which turns flow control on for their messages alone).
+    let hasFlowControl: Bool
 
     init(
         tenantID: String, eventPK: Int64, plan: EventType, payload: [String: JSONValue], dueAt: Date, expiresAt: Date,
@@ -25,12 +28,7 @@ struct PlanningEvent: Sendable {
         self.expiresAt = expiresAt
         self.messages = messages
         self.fingerprint = plan.dedup.map { $0.fingerprint(payload: payload) }
-    }
-
-    /// Whether anything beyond preferences decides its messages: dedup, a digest or a rate limit, or a
-    /// subscriber's own digest preference (which turns flow control on for their messages alone).
-    var hasFlowControl: Bool {
-        plan.hasFlowControl || messages.contains { $0.digestKey != nil }
+        self.hasFlowControl = plan.hasFlowControl || messages.contains { $0.digestKey != nil }
     }
 
     /// The rate-limit buckets covering `message`, with their limits.

@@ -71,10 +71,10 @@ struct PlanningSteps {
         case .inserting(let writes, let ids):
             let inserted = Set(results.joined().compactMap { $0.first?.integer })
             if let ids {
-                counts = events.indices.map { event in writes.counts(event: event) { inserted.contains(ids.messages[$0]) } }
+                counts = writes.counts(events: events.count) { inserted.contains(ids.messages[$0]) }
             } else {
                 // Nothing points at these rows: every one was planned for a new event or chunk, and counts as planned.
-                counts = events.indices.map { writes.counts(event: $0) }
+                counts = writes.counts(events: events.count)
             }
             phase = .writingState
             pending = statements.writeState(writes, ids: ids, inserted: inserted)
