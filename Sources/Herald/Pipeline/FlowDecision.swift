@@ -14,8 +14,6 @@ struct FlowDecision {
     var digest: RowReference?
     /// The original (a duplicate) or the digest's own message (a merged item).
     var related: RowReference?
-    /// This message is the digest's own: it carries the digest when it closes.
-    var startsDigest = false
 
     init(message: PlannedMessage, dueAt: Date) {
         status = message.status
@@ -28,7 +26,6 @@ struct FlowDecision {
         reason = why.rawValue
         related = original
         digest = nil
-        startsDigest = false
     }
 
     mutating func merge(into digest: RowReference, message: RowReference?, flushAt: Date) {
@@ -46,7 +43,6 @@ struct FlowDecision {
 
     mutating func startDigest(_ digest: RowReference) {
         self.digest = digest
-        startsDigest = true
         if reason == nil { reason = Self.digestReason }
     }
 }
