@@ -78,6 +78,9 @@ fi
 python_module aiosmtpd aiosmtpd python3-aiosmtpd
 # Webhook deliveries are verified with the official Standard Webhooks library (scripts/webhook_receiver.py).
 python_module standardwebhooks standardwebhooks
+# DKIM signatures are verified with dkimpy (scripts/dkim_verify.py), Ed25519 ones through PyNaCl.
+python_module dkim dkimpy
+python_module nacl pynacl
 # /metrics is parsed with the Prometheus project's own text-format parser.
 python_module prometheus_client prometheus_client python3-prometheus-client
 
