@@ -4,7 +4,38 @@ import Herald
 
 struct EmailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "email", abstract: "Check email delivery settings.", subcommands: [Test.self])
+        commandName: "email", abstract: "Check email delivery settings.", subcommands: [Test.self, DNS.self])
+
+    struct DNS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dns", abstract: "Print the DNS records a tenant publishes: DKIM keys, SPF, DMARC and the bounce domain.",
+            discussion: "The same records as GET /v1/settings/email/dns, as zone file lines (or JSON with --json).")
+
+        @OptionGroup var common: CommonOptions
+
+        @Option(name: .long, help: "The tenant's id.")
+        var tenant: String
+
+        @Flag(name: .long, help: "Print the records as JSON.")
+        var json = false
+
+        func run() async throws {
+            let configuration = try common.load()
+            let engine = try await configuration.openEngine(logger: common.logger(configuration))
+            guard try await engine.tenants().contains(where: { $0.id == tenant }) else {
+                throw ValidationError("no tenant '\(tenant)'")
+            }
+            let dns = try await engine.emailDNSRecords(tenantID: tenant)
+            if json {
+                print(JSONCoding.encodeText(dns))
+                return
+            }
+            for record in dns.records {
+                if let note = record.note { print("; \(record.purpose): \(note)") }
+                print("\(record.name).\tIN\t\(record.type)\t\(record.zoneFileValue)")
+            }
+        }
+    }
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -71,6 +71,7 @@ public enum HeraldServer {
             EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
             MessageRoutes(engine: engine).register(on: tenantRoutes)
             EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
+            SuppressionRoutes(engine: engine).register(on: tenantRoutes)
             CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
             RateLimitSettingsRoutes(engine: engine).register(on: tenantRoutes)
             ScheduleRoutes(engine: engine).register(on: tenantRoutes)

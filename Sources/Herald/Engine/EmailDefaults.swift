@@ -16,8 +16,30 @@ public struct EmailDefaults: Sendable, Hashable {
     /// Defaults to `http://HOST:PORT`.
     public var publicURL: String?
     public var unsubscribeMailto: String?
+    /// The domain of every email's VERP return path (`bounces+…@bounces.example.com`), whose MX points at
+    /// Herald's inbound listener; a tenant's `bounce_domain` overrides it. Nil: the From address is the
+    /// return path.
+    public var bounceDomain: String?
+    /// The inbound SMTP listener for bounces and complaints; nil (the default) listens for nothing.
+    public var inbound: InboundListener?
 
     public init() {}
+
+    /// Where `herald serve` listens for mail to the bounce domain.
+    public struct InboundListener: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public var maxMessageBytes: Int
+
+        public static let portRule = NumberRule.whole(0...65535)
+        public static let maxMessageBytesRule = NumberRule.whole(1024...(256 << 20), unit: "bytes")
+
+        public init(host: String = "0.0.0.0", port: Int = 25, maxMessageBytes: Int = 10 << 20) {
+            self.host = host
+            self.port = port
+            self.maxMessageBytes = maxMessageBytes
+        }
+    }
 }
 
 extension HeraldConfiguration {
@@ -57,9 +79,24 @@ extension HeraldConfiguration {
         var unsubscribe_mailto: String?
         var smtp: SMTP?
         var smtp_fallback: SMTP?
+        var bounce_domain: String?
+        var inbound: Inbound?
+
+        /// `email.inbound`: its numbers (`port`, `max_message_bytes`) are rows of ``HeraldConfiguration/numberSettings``.
+        struct Inbound: Decodable {
+            var host: String?
+
+            enum CodingKeys: String, CodingKey, CaseIterable { case host }
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: CodingKeys.self)
+                try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+                host = try container.decodeIfPresent(String.self, forKey: .host)
+            }
+        }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case from_address, from_name, reply_to, outbox_dir, public_url, unsubscribe_mailto, smtp, smtp_fallback
+            case from_address, from_name, reply_to, outbox_dir, public_url, unsubscribe_mailto, smtp, smtp_fallback, bounce_domain, inbound
         }
 
         init(from decoder: any Decoder) throws {
@@ -73,6 +110,8 @@ extension HeraldConfiguration {
             unsubscribe_mailto = try container.decodeIfPresent(String.self, forKey: .unsubscribe_mailto)
             smtp = try container.decodeIfPresent(SMTP.self, forKey: .smtp)
             smtp_fallback = try container.decodeIfPresent(SMTP.self, forKey: .smtp_fallback)
+            bounce_domain = try container.decodeIfPresent(String.self, forKey: .bounce_domain)
+            inbound = try container.decodeIfPresent(Inbound.self, forKey: .inbound)
         }
     }
 
@@ -85,6 +124,13 @@ extension HeraldConfiguration {
         if let value = file.unsubscribe_mailto { email.unsubscribeMailto = value }
         if let smtp = file.smtp { email.smtp = try Self.smtpServer(file: smtp) ?? email.smtp }
         if let smtp = file.smtp_fallback { email.smtpFallback = try Self.smtpServer(file: smtp) ?? email.smtpFallback }
+        if let value = file.bounce_domain { email.bounceDomain = value }
+        // An `inbound` section turns the listener on; its port and size come from the number rows.
+        if let inbound = file.inbound {
+            var listener = email.inbound ?? EmailDefaults.InboundListener(host: host)
+            if let value = inbound.host { listener.host = value }
+            email.inbound = listener
+        }
     }
 
     /// An `email.smtp` (or `smtp_fallback`) section as a server; nil when it names no host.
@@ -109,6 +155,12 @@ extension HeraldConfiguration {
         if let value = environment["HERALD_OUTBOX_DIR"] { email.outboxDirectory = value }
         if let value = environment["HERALD_PUBLIC_URL"] { email.publicURL = value }
         if let value = environment["HERALD_UNSUBSCRIBE_MAILTO"] { email.unsubscribeMailto = value }
+        if let value = environment["HERALD_BOUNCE_DOMAIN"] { email.bounceDomain = value }
+        if let value = environment["HERALD_INBOUND_HOST"] {
+            var listener = email.inbound ?? EmailDefaults.InboundListener(host: value)
+            listener.host = value
+            email.inbound = listener
+        }
         if let text = environment["HERALD_SMTP_FALLBACK_URL"] { email.smtpFallback = try Self.smtpServer(url: text) }
         if let text = environment["HERALD_SMTP_URL"] {
             email.smtp = try Self.smtpServer(url: text)
@@ -197,6 +249,12 @@ extension HeraldConfiguration {
         if let server = email.smtpFallback {
             problems += server.problems(prefix: "email.smtp_fallback").map { "\($0.field): \($0.reason)" }
             if email.smtp == nil { problems.append("email.smtp_fallback needs email.smtp: it takes over from that server") }
+        }
+        if let domain = email.bounceDomain, let reason = DKIMSigner.problem(inDomain: domain) {
+            problems.append("email.bounce_domain '\(domain)' \(reason)")
+        }
+        if email.inbound != nil, email.bounceDomain == nil {
+            problems.append("email.inbound needs email.bounce_domain: the listener takes mail only for that domain")
         }
         if let url = email.publicURL, URL(string: url)?.host == nil { problems.append("email.public_url '\(url)' must be an absolute URL") }
         return problems

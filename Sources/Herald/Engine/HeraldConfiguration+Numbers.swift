@@ -118,6 +118,22 @@ extension HeraldConfiguration {
         NumberSetting(
             key: "sms.max_segments", environment: "HERALD_SMS_MAX_SEGMENTS", rule: SMSSettings.maxSegmentsRule,
             assign: { $0.sms.maxSegments = Int(exactly: $1) ?? $0.sms.maxSegments }, current: nil),
+        // Setting the port (in the file or the environment) turns the inbound listener on.
+        NumberSetting(
+            key: "email.inbound.port", environment: "HERALD_INBOUND_PORT", rule: EmailDefaults.InboundListener.portRule,
+            assign: { configuration, value in
+                var listener = configuration.email.inbound ?? EmailDefaults.InboundListener(host: configuration.host)
+                listener.port = Int(exactly: value) ?? listener.port
+                configuration.email.inbound = listener
+            }, current: { $0.email.inbound.map { Double($0.port) } }),
+        NumberSetting(
+            key: "email.inbound.max_message_bytes", environment: "HERALD_INBOUND_MAX_MESSAGE_BYTES",
+            rule: EmailDefaults.InboundListener.maxMessageBytesRule,
+            assign: { configuration, value in
+                guard var listener = configuration.email.inbound else { return }
+                listener.maxMessageBytes = Int(exactly: value) ?? listener.maxMessageBytes
+                configuration.email.inbound = listener
+            }, current: { $0.email.inbound.map { Double($0.maxMessageBytes) } }),
         .smtp("smtp", "port", "HERALD_SMTP_PORT", SMTPServerConfiguration.portRule, \.smtp) { $0.port = Int(exactly: $1) ?? $0.port },
         .smtp("smtp", "max_connections", "HERALD_SMTP_MAX_CONNECTIONS", SMTPServerConfiguration.maxConnectionsRule, \.smtp) {
             $0.maxConnections = Int(exactly: $1) ?? $0.maxConnections

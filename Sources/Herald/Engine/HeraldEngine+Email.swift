@@ -5,18 +5,20 @@ extension HeraldEngine {
     /// The built-in email channel: the server's default transport (SMTP, or the outbox folder), each
     /// tenant's own settings read from the store, and signed unsubscribe links.
     static func makeEmailChannel(
-        configuration: HeraldConfiguration, store: any Store, renderer: TemplateRenderer, tokens: UnsubscribeTokens, logger: Logger
+        configuration: HeraldConfiguration, store: any Store, renderer: TemplateRenderer, tokens: UnsubscribeTokens,
+        bounceAddresses: BounceAddresses, logger: Logger
     ) -> EmailChannel {
         let base = configuration.publicBaseURL
         let composer = EmailComposer(
             defaults: configuration.email, layout: EmailLayoutRenderer(renderer: renderer),
             unsubscribeURL: { tenantID, subscriberID, eventType in
                 unsubscribeLink(base: base, tokens: tokens, tenantID: tenantID, subscriberID: subscriberID, eventType: eventType)
-            })
+            }, bounceAddresses: bounceAddresses)
         return EmailChannel(
             composer: composer, defaults: configuration.email, outboxDirectory: URL(fileURLWithPath: configuration.outboxPath),
-            settings: { tenantID in try await loadEmailSettings(store: store, tenantID: tenantID) }, destinationPolicy: configuration.outbound.policy,
-            logger: logger)
+            settings: { tenantID in try await loadEmailSettings(store: store, tenantID: tenantID) },
+            suppressions: { tenantID, addresses in try await store.activeSuppressions(tenantID: tenantID, addresses: addresses) },
+            destinationPolicy: configuration.outbound.policy, logger: logger)
     }
 
     /// `BASE/unsubscribe?token=…`; the token is base64url, so it needs no escaping in a query.

@@ -8,17 +8,21 @@ extension HeraldEngine {
         try await Self.loadEmailSettings(store: store, tenantID: tenantID)
     }
 
-    /// Replaces the tenant's email settings after checking every field. A password given as the redacted
-    /// placeholder `********` keeps the stored one, so a settings page can send back what it read.
+    /// Replaces the tenant's email settings after checking every field. A password or DKIM key given as the
+    /// redacted placeholder `********` keeps the stored one, so a settings page can send back what it read.
     @discardableResult
     public func putEmailSettings(tenantID: String, _ settings: EmailSettings) async throws -> EmailSettings {
         var settings = settings
-        if settings.smtp?.password == "********" || settings.smtpFallback?.password == "********" {
-            let stored = try await emailSettings(tenantID: tenantID)
-            if settings.smtp?.password == "********" { settings.smtp?.password = stored.smtp?.password }
-            if settings.smtpFallback?.password == "********" { settings.smtpFallback?.password = stored.smtpFallback?.password }
+        let stored = try await emailSettings(tenantID: tenantID)
+        if settings.smtp?.password == "********" { settings.smtp?.password = stored.smtp?.password }
+        if settings.smtpFallback?.password == "********" { settings.smtpFallback?.password = stored.smtpFallback?.password }
+        var problems = settings.problems(policy: configuration.outbound.policy)
+        // DKIM keys: generated ones made here, redacted ones restored from what is stored.
+        if let dkim = settings.dkim {
+            let prepared = dkim.prepared(stored: stored.dkim)
+            settings.dkim = prepared.settings
+            problems += prepared.problems
         }
-        let problems = settings.problems(policy: configuration.outbound.policy)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         try await store.putTenantSetting(tenantID: tenantID, key: Self.emailSettingsKey, value: JSONCoding.encodeText(settings))
         emailChannel?.settingsChanged(tenantID: tenantID)

@@ -12,6 +12,12 @@ extension HeraldEngine {
         return found
     }
 
+    /// The bounces and complaints recorded against an email message, oldest first.
+    public func emailFeedback(tenantID: String, messageID: String) async throws -> [EmailFeedback] {
+        guard let rowID = Message.rowID(messageID) else { return [] }
+        return try await store.emailFeedback(messageRow: rowID)
+    }
+
     /// Requeues a failed or dead-lettered message with a fresh attempt budget.
     public func retryMessage(tenantID: String, id: String) async throws -> Message {
         guard let rowID = Message.rowID(id), let message = try await store.retryMessage(tenantID: tenantID, id: rowID, now: clock.now()) else {

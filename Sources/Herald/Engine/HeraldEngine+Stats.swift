@@ -5,7 +5,10 @@ extension HeraldEngine {
     public func stats(tenantID: String, window: TimeInterval, now: Date = Date()) async throws -> DeliveryStats {
         let from = now.addingTimeInterval(-window)
         let (counts, latencies) = try await store.deliveryStats(tenantID: tenantID, since: from)
-        return DeliveryStats(window: .init(from: from, to: now, seconds: Seconds(clamping: window).wholeSeconds), counts: counts, sortedLatenciesMs: latencies)
+        var stats = DeliveryStats(
+            window: .init(from: from, to: now, seconds: Seconds(clamping: window).wholeSeconds), counts: counts, sortedLatenciesMs: latencies)
+        stats.emailFeedback = .init(try await store.emailFeedbackCounts(tenantID: tenantID, since: from))
+        return stats
     }
 
     /// The Prometheus exposition, with the stored-state gauges (queue depth, open circuits) read now.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Herald's engine: everything the HTTP API does, callable in-process by a Swift server app.
 ///
@@ -20,6 +21,10 @@ public final class HeraldEngine: Sendable {
     public let unsubscribeTokens: UnsubscribeTokens
     /// Signs the links to a subscriber's preference centre.
     public let preferenceLinks: PreferenceLinkTokens
+    /// Signs every email's VERP return path, and tells a bounce's address from a forged one.
+    public let bounceAddresses: BounceAddresses
+    /// The inbound SMTP listener, made on first use (``inboundMail``).
+    let inboundMailServer = Mutex<InboundMailServer?>(nil)
     public let signal: WakeSignal
     public let channels: [any DeliveryChannel]
     /// This process's name in leases, so an operator can tell whose claim a message is under.
@@ -83,6 +88,8 @@ public final class HeraldEngine: Sendable {
         let unsubscribeTokens = UnsubscribeTokens(secret: secret!)
         self.unsubscribeTokens = unsubscribeTokens
         self.preferenceLinks = PreferenceLinkTokens(secret: secret!)
+        let bounceAddresses = BounceAddresses(secret: secret!)
+        self.bounceAddresses = bounceAddresses
         self.signal = WakeSignal()
         let circuits = CircuitBreakers(settings: configuration.outbound.circuit)
         let http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)
@@ -93,7 +100,9 @@ public final class HeraldEngine: Sendable {
         if let custom = channels.first(where: { $0.kind == .inApp }) { all[0] = custom }
         if !all.contains(where: { $0.kind == .email }) {
             all.append(
-                Self.makeEmailChannel(configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, logger: logger))
+                Self.makeEmailChannel(
+                    configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, bounceAddresses: bounceAddresses,
+                    logger: logger))
         }
         if !all.contains(where: { $0.kind == .chat }) { all.append(Self.makeChatChannel(store: store, http: http, circuits: circuits)) }
         if !all.contains(where: { $0.kind == .sms }) {

@@ -55,12 +55,38 @@ public struct DeliveryStats: Sendable, Codable, Hashable {
     public var latencyMs: Latency
     public var byEventType: [String: Counts]
     public var byChannel: [String: Counts]
+    /// What came back about sent email in the window: bounces (hard and soft) and complaints.
+    public var emailFeedback = EmailFeedbackCounts()
+
+    /// Bounces and complaints recorded in the window (they arrive after the message was sent, so they
+    /// count when they arrive).
+    public struct EmailFeedbackCounts: Sendable, Codable, Hashable {
+        /// Hard and soft bounces together.
+        public var bounced = 0
+        public var hardBounces = 0
+        public var softBounces = 0
+        public var complained = 0
+
+        public init(_ counts: [EmailFeedback.Kind: Int] = [:]) {
+            hardBounces = counts[.hardBounce] ?? 0
+            softBounces = counts[.softBounce] ?? 0
+            complained = counts[.complaint] ?? 0
+            bounced = hardBounces + softBounces
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case bounced, complained
+            case hardBounces = "hard_bounces"
+            case softBounces = "soft_bounces"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case window, totals
         case latencyMs = "latency_ms"
         case byEventType = "by_event_type"
         case byChannel = "by_channel"
+        case emailFeedback = "email_feedback"
     }
 
     /// Builds the figures from the store's counts and its sorted latencies.

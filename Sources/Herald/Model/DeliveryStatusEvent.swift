@@ -9,6 +9,10 @@ public enum DeliveryStatusEvent: String, Sendable, Codable, CaseIterable, Hashab
     case failed = "message.failed"
     /// The subscriber read the in-app message (one message, or each message a read-all touched).
     case read = "message.read"
+    /// A sent email came back: a delivery status notification to its return path (hard or soft).
+    case bounced = "message.bounced"
+    /// The recipient reported a sent email as spam (an ARF complaint to its return path).
+    case complained = "message.complained"
 
     /// The event a committed delivery outcome announces, if any; a retry still queued announces nothing.
     public init?(outcome status: MessageStatus) {

@@ -23,6 +23,12 @@ extension EmailSettings {
             let hex = color.hasPrefix("#") && [4, 7].contains(color.count) && color.dropFirst().allSatisfy(\.isHexDigit)
             if !hex { problems.append(FieldError("layout.brand_color", "must be a hex colour such as #0b5cad")) }
         }
+        if let domain = bounceDomain, let reason = DKIMSigner.problem(inDomain: domain) {
+            problems.append(FieldError("bounce_domain", reason))
+        }
+        if let threshold = softBounceThreshold, let reason = Self.softBounceThresholdRule.problem(threshold) {
+            problems.append(FieldError("soft_bounce_threshold", reason))
+        }
         if let logo = layout?.logoURL, !(logo.hasPrefix("https://") || logo.hasPrefix("http://")) {
             problems.append(FieldError("layout.logo_url", "must be an absolute http or https URL"))
         }

@@ -17,6 +17,19 @@ public struct EmailSettings: Sendable, Codable, Hashable {
     public var allowedRecipientDomains: [String]?
     /// A mailbox that takes unsubscribe requests by mail, added to `List-Unsubscribe` beside the link.
     public var unsubscribeMailto: String?
+    /// DKIM keys; every email is signed with the signing one once its MIME bytes are final.
+    public var dkim: DKIMSettings?
+    /// The domain of the VERP return path (`bounces+<signed id>@<domain>`) whose mail reaches Herald's
+    /// inbound listener; nil uses the server's `email.bounce_domain`, and with neither the From address
+    /// is the return path (bounces go to the sender's own mailbox).
+    public var bounceDomain: String?
+    /// How many soft bounces (mailbox full, greylisted too long) suppress an address; default 3.
+    public var softBounceThreshold: Int?
+    /// Whether critical emails still go to an address on the suppression list; default false.
+    public var sendCriticalToSuppressed: Bool?
+
+    static let softBounceThresholdRule = NumberRule.whole(1...1_000)
+    static let defaultSoftBounceThreshold = 3
 
     public init(
         fromAddress: String? = nil, fromName: String? = nil, replyTo: String? = nil, smtp: SMTPServerConfiguration? = nil,
@@ -39,6 +52,10 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         case smtpFallback = "smtp_fallback"
         case allowedRecipientDomains = "allowed_recipient_domains"
         case unsubscribeMailto = "unsubscribe_mailto"
+        case dkim
+        case bounceDomain = "bounce_domain"
+        case softBounceThreshold = "soft_bounce_threshold"
+        case sendCriticalToSuppressed = "send_critical_to_suppressed"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,6 +69,10 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         layout = try container.decodeIfPresent(EmailLayout.self, forKey: .layout)
         allowedRecipientDomains = try container.decodeIfPresent([String].self, forKey: .allowedRecipientDomains)
         unsubscribeMailto = try container.decodeIfPresent(String.self, forKey: .unsubscribeMailto)
+        dkim = try container.decodeIfPresent(DKIMSettings.self, forKey: .dkim)
+        bounceDomain = try container.decodeIfPresent(String.self, forKey: .bounceDomain)
+        softBounceThreshold = try container.decodeIfPresent(Int.self, forKey: .softBounceThreshold, within: Self.softBounceThresholdRule)
+        sendCriticalToSuppressed = try container.decodeIfPresent(Bool.self, forKey: .sendCriticalToSuppressed)
     }
 
     /// Whether email may go to `address` under the allowed-domains rule.
@@ -70,6 +91,7 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         var copy = self
         copy.smtp = smtp?.redacted
         copy.smtpFallback = smtpFallback?.redacted
+        copy.dkim = dkim?.redacted
         return copy
     }
 }

@@ -36,4 +36,10 @@ public enum SuppressionReason: String, Sendable, Codable {
     case rateLimited = "rate_limited"
     case noAddress = "no_address"
     case recipientNotAllowed = "recipient_not_allowed"
+    /// The address is on the tenant's suppression list after a hard bounce (or too many soft ones).
+    case bounced
+    /// The address is on the tenant's suppression list after its owner reported an email as spam.
+    case complained
+    /// The address was put on the tenant's suppression list by hand.
+    case suppressionList = "suppression_list"
 }

@@ -66,6 +66,10 @@ enum OpenAPIDocument {
             {
               "name": "Unsubscribe",
               "description": "The unsubscribe link in every email (RFC 8058 one-click), with no login."
+            },
+            {
+              "name": "Email",
+              "description": "The suppression list: addresses that bounced or complained. Bounces and complaints reach Herald at its inbound SMTP listener (`email.inbound`), through each email's signed VERP return path."
             }
           ],
           "security": [
@@ -4244,6 +4248,197 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/v1/settings/email/dns": {
+              "get": {
+                "operationId": "getEmailDNSRecords",
+                "summary": "The DNS records to publish for the tenant's email",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "Each DKIM key's TXT record (`<selector>._domainkey.<domain>`), an SPF hint for the From domain, a DMARC record to start with (`p=none`), and, when a bounce domain is set, its MX (Herald's inbound listener) and SPF. `herald email dns --tenant T` prints the same.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The records.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EmailDNSRecords"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                }
+              }
+            },
+            "/v1/suppressions": {
+              "get": {
+                "operationId": "listSuppressions",
+                "summary": "List the suppression list",
+                "tags": [
+                  "Email"
+                ],
+                "description": "Addresses the tenant's email no longer goes to, in address order: hard bounces, complaints, too many soft bounces, and entries added by hand. An email to one is `suppressed` with reason `bounced`, `complained` or `suppression_list` (critical ones too, unless `send_critical_to_suppressed`).",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "cursor",
+                    "in": "query",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 50
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/SuppressionPage"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                }
+              },
+              "post": {
+                "operationId": "addSuppression",
+                "summary": "Put an address on the suppression list",
+                "tags": [
+                  "Email"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/NewSuppression"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "201": {
+                    "description": "The entry.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Suppression"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/suppressions/{address}": {
+              "delete": {
+                "operationId": "liftSuppression",
+                "summary": "Lift a suppression",
+                "tags": [
+                  "Email"
+                ],
+                "description": "The next email to the address goes out. Soft bounces before the lift no longer count.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "address",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Lifted."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -5633,7 +5828,10 @@ enum OpenAPIDocument {
                   "duplicate",
                   "rate_limited",
                   "no_address",
-                  "recipient_not_allowed"
+                  "recipient_not_allowed",
+                  "bounced",
+                  "complained",
+                  "suppression_list"
                 ],
                 "description": "Why a message was suppressed, recorded in its `reason`."
               },
@@ -5781,6 +5979,13 @@ enum OpenAPIDocument {
                         "items": {
                           "$ref": "#/components/schemas/DeliveryAttempt"
                         }
+                      },
+                      "email_feedback": {
+                        "type": "array",
+                        "items": {
+                          "$ref": "#/components/schemas/EmailFeedback"
+                        },
+                        "description": "Email messages only: bounces and complaints that came back about it."
                       }
                     }
                   }
@@ -6543,6 +6748,26 @@ enum OpenAPIDocument {
                       }
                     ],
                     "description": "A second SMTP server that takes over when `smtp` cannot be reached (its circuit is open). Requires `smtp`."
+                  },
+                  "dkim": {
+                    "$ref": "#/components/schemas/DKIMSettings"
+                  },
+                  "bounce_domain": {
+                    "type": "string",
+                    "example": "bounces.maplecourt.example",
+                    "description": "The domain of every email's VERP return path (`bounces+<signed message id>@<domain>`); its MX points at Herald's inbound listener (`email.inbound`). Left out: the server's `email.bounce_domain`; with neither, the From address is the return path."
+                  },
+                  "soft_bounce_threshold": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 1000,
+                    "default": 3,
+                    "description": "How many soft bounces (within 30 days, since the address was last lifted) put an address on the suppression list."
+                  },
+                  "send_critical_to_suppressed": {
+                    "type": "boolean",
+                    "default": false,
+                    "description": "Whether critical emails still go to an address on the suppression list."
                   }
                 }
               },
@@ -6847,9 +7072,11 @@ enum OpenAPIDocument {
                   "message.sent",
                   "message.delivered",
                   "message.failed",
-                  "message.read"
+                  "message.read",
+                  "message.bounced",
+                  "message.complained"
                 ],
-                "description": "A message status change a status endpoint can receive: a provider accepted the message (`message.sent`); it reached the subscriber, in the inbox or at a webhook receiver (`message.delivered`); it ended `failed` or `dead_lettered` (`message.failed`); the subscriber read the in-app message, alone or by read-all (`message.read`)."
+                "description": "A message status change a status endpoint can receive: a provider accepted the message (`message.sent`); it reached the subscriber, in the inbox or at a webhook receiver (`message.delivered`); it ended `failed` or `dead_lettered` (`message.failed`); the subscriber read the in-app message, alone or by read-all (`message.read`); a sent email bounced, hard or soft (`message.bounced`), or its recipient reported it as spam (`message.complained`), each with `feedback`, `address` and whether the address is now `suppressed`."
               },
               "WebhookEndpoint": {
                 "type": "object",
@@ -7288,6 +7515,25 @@ enum OpenAPIDocument {
                     "additionalProperties": {
                       "$ref": "#/components/schemas/DeliveryCounts"
                     }
+                  },
+                  "email_feedback": {
+                    "type": "object",
+                    "description": "Bounces and complaints that arrived in the window (they come after the message was sent).",
+                    "properties": {
+                      "bounced": {
+                        "type": "integer",
+                        "description": "Hard and soft bounces."
+                      },
+                      "hard_bounces": {
+                        "type": "integer"
+                      },
+                      "soft_bounces": {
+                        "type": "integer"
+                      },
+                      "complained": {
+                        "type": "integer"
+                      }
+                    }
                   }
                 }
               },
@@ -7501,6 +7747,253 @@ enum OpenAPIDocument {
                     ],
                     "readOnly": true,
                     "description": "The server's limits with the tenant's in their place."
+                  }
+                }
+              },
+              "DKIMSettings": {
+                "type": "object",
+                "description": "DKIM signing keys (RFC 6376, relaxed/relaxed; rsa-sha256, or ed25519-sha256 per RFC 8463). `selector` names the key that signs; other keys stay published for rotation without a gap (add the next key, publish its record, then switch `selector`). The short form `{\"selector\": \"s1\", \"private_key\": \"-----BEGIN PRIVATE KEY-----…\"}` or `{\"selector\": \"s1\", \"generate\": true}` is one key. Private keys are never returned: answers show `********` (sending it back keeps the stored key) and the public half.",
+                "required": [
+                  "selector"
+                ],
+                "properties": {
+                  "domain": {
+                    "type": "string",
+                    "description": "The signing domain (`d=`); left out, the From address's domain."
+                  },
+                  "selector": {
+                    "type": "string",
+                    "example": "herald2026"
+                  },
+                  "keys": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "items": {
+                      "$ref": "#/components/schemas/DKIMKey"
+                    }
+                  },
+                  "algorithm": {
+                    "type": "string",
+                    "enum": [
+                      "rsa-sha256",
+                      "ed25519-sha256"
+                    ],
+                    "description": "Short form: the algorithm of the one key."
+                  },
+                  "private_key": {
+                    "type": "string",
+                    "writeOnly": true,
+                    "description": "Short form: the PEM private key (PKCS#8 or PKCS#1) of the one key."
+                  },
+                  "generate": {
+                    "type": "boolean",
+                    "writeOnly": true,
+                    "description": "Short form: Herald makes the key pair (RSA 2048 unless `algorithm` says ed25519-sha256)."
+                  }
+                }
+              },
+              "DKIMKey": {
+                "type": "object",
+                "required": [
+                  "selector"
+                ],
+                "properties": {
+                  "selector": {
+                    "type": "string"
+                  },
+                  "algorithm": {
+                    "type": "string",
+                    "enum": [
+                      "rsa-sha256",
+                      "ed25519-sha256"
+                    ],
+                    "description": "Read from the key when left out; rsa-sha256 for a generated key."
+                  },
+                  "private_key": {
+                    "type": "string",
+                    "description": "PEM (PKCS#8, or PKCS#1 for RSA; at least 1024 bits). `********` in answers."
+                  },
+                  "generate": {
+                    "type": "boolean",
+                    "writeOnly": true,
+                    "description": "Make a new key pair for this selector."
+                  },
+                  "public_key": {
+                    "type": "string",
+                    "readOnly": true,
+                    "description": "The public half, base64, as the DNS record's `p=` carries it."
+                  }
+                }
+              },
+              "EmailDNSRecords": {
+                "type": "object",
+                "required": [
+                  "from_domain",
+                  "records"
+                ],
+                "properties": {
+                  "from_domain": {
+                    "type": "string"
+                  },
+                  "return_path_domain": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  },
+                  "records": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "purpose",
+                        "name",
+                        "type",
+                        "value",
+                        "zone_file_value"
+                      ],
+                      "properties": {
+                        "purpose": {
+                          "type": "string",
+                          "enum": [
+                            "dkim",
+                            "spf",
+                            "dmarc",
+                            "return_path"
+                          ]
+                        },
+                        "name": {
+                          "type": "string"
+                        },
+                        "type": {
+                          "type": "string",
+                          "enum": [
+                            "TXT",
+                            "MX"
+                          ]
+                        },
+                        "value": {
+                          "type": "string"
+                        },
+                        "zone_file_value": {
+                          "type": "string",
+                          "description": "The value as a zone file wants it: TXT values in quoted strings of at most 255 bytes."
+                        },
+                        "note": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "Suppression": {
+                "type": "object",
+                "required": [
+                  "address",
+                  "reason",
+                  "created_at"
+                ],
+                "properties": {
+                  "address": {
+                    "type": "string",
+                    "format": "email"
+                  },
+                  "reason": {
+                    "type": "string",
+                    "enum": [
+                      "bounced",
+                      "complained",
+                      "manual"
+                    ]
+                  },
+                  "message_id": {
+                    "type": "string",
+                    "description": "The message whose bounce or complaint put the address on the list."
+                  },
+                  "detail": {
+                    "type": "string"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "NewSuppression": {
+                "type": "object",
+                "required": [
+                  "address"
+                ],
+                "properties": {
+                  "address": {
+                    "type": "string",
+                    "format": "email"
+                  },
+                  "reason": {
+                    "type": "string",
+                    "enum": [
+                      "bounced",
+                      "complained",
+                      "manual"
+                    ],
+                    "default": "manual"
+                  },
+                  "detail": {
+                    "type": "string",
+                    "maxLength": 1000
+                  }
+                }
+              },
+              "SuppressionPage": {
+                "type": "object",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/Suppression"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": [
+                      "string",
+                      "null"
+                    ]
+                  }
+                }
+              },
+              "EmailFeedback": {
+                "type": "object",
+                "required": [
+                  "kind",
+                  "address",
+                  "created_at"
+                ],
+                "properties": {
+                  "kind": {
+                    "type": "string",
+                    "enum": [
+                      "hard_bounce",
+                      "soft_bounce",
+                      "complaint"
+                    ]
+                  },
+                  "address": {
+                    "type": "string"
+                  },
+                  "status": {
+                    "type": "string",
+                    "description": "A bounce's enhanced status code (`5.1.1`); a complaint's feedback type (`abuse`)."
+                  },
+                  "detail": {
+                    "type": "string"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
                   }
                 }
               }

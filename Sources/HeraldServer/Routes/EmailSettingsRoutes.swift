@@ -73,6 +73,9 @@ struct EmailSettingsRoutes {
             let stored = try await engine.putEmailSettings(tenantID: try context.requireTenant().id, input)
             return JSONResponse.make(Self.answer(stored, defaults: engine.configuration.email))
         }
+        group.get("settings/email/dns") { _, context in
+            JSONResponse.make(try await engine.emailDNSRecords(tenantID: try context.requireTenant().id))
+        }
         group.delete("settings/email") { _, context in
             try await engine.deleteEmailSettings(tenantID: try context.requireTenant().id)
             return JSONResponse.noContent()

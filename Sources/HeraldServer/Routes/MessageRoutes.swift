@@ -8,12 +8,18 @@ struct MessageRoutes {
     struct MessageWithAttempts: Encodable {
         var message: Message
         var attempts: [DeliveryAttempt]
+        /// Bounces and complaints that came back about an email (always present for email, empty until one does).
+        var feedback: [EmailFeedback]?
         func encode(to encoder: any Encoder) throws {
             try message.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(attempts, forKey: .attempts)
+            try container.encodeIfPresent(feedback, forKey: .feedback)
         }
-        enum CodingKeys: String, CodingKey { case attempts = "attempt_log" }
+        enum CodingKeys: String, CodingKey {
+            case attempts = "attempt_log"
+            case feedback = "email_feedback"
+        }
     }
 
     func register(on group: RouterGroup<HeraldRequestContext>) {
@@ -27,8 +33,10 @@ struct MessageRoutes {
             return JSONResponse.make(try await engine.messages(tenantID: try context.requireTenant().id, query))
         }
         group.get("messages/{id}") { _, context in
-            let (message, attempts) = try await engine.message(tenantID: try context.requireTenant().id, id: try context.pathID("id"))
-            return JSONResponse.make(MessageWithAttempts(message: message, attempts: attempts))
+            let tenantID = try context.requireTenant().id
+            let (message, attempts) = try await engine.message(tenantID: tenantID, id: try context.pathID("id"))
+            let feedback = message.channel == .email ? try await engine.emailFeedback(tenantID: tenantID, messageID: message.id) : nil
+            return JSONResponse.make(MessageWithAttempts(message: message, attempts: attempts, feedback: feedback))
         }
         group.post("messages/{id}/retry") { _, context in
             JSONResponse.make(

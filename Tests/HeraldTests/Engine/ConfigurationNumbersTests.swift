@@ -107,7 +107,10 @@ struct ConfigurationNumbersTests {
     /// JSON, which YAML reads too: every section the file has, with what its numbers need around them.
     static let skeleton: JSONValue = [
         "server": [:], "dispatch": [:], "api_limits": [:], "outbound": [:], "sms": [:],
-        "email": ["smtp": ["host": "smtp.example.com"], "smtp_fallback": ["host": "smtp2.example.com"]],
+        "email": [
+            "smtp": ["host": "smtp.example.com"], "smtp_fallback": ["host": "smtp2.example.com"], "inbound": [:],
+            "bounce_domain": "bounces.example.com",
+        ],
         "rate_limits": [
             "per_subscriber": ["limit": 5, "period": "1h"], "per_subscriber_event_type": ["limit": 5, "period": "1h"],
             "per_tenant": ["limit": 5, "period": "1h"],

@@ -14,6 +14,8 @@ public final class EmailChannel: DeliveryChannel, Service {
     let outbox: OutboxTransport
     let heloName: String
     let settingsProvider: @Sendable (String) async throws -> EmailSettings
+    /// The active suppression-list entries among a tenant's addresses; read once per tenant per batch.
+    let suppressions: @Sendable (_ tenantID: String, _ addresses: [String]) async throws -> [String: Suppression]
     /// Guards the SMTP servers tenants name (never the server-wide ones, which are the operator's configuration).
     let destinationPolicy: DestinationPolicy
     let logger: Logger
@@ -26,14 +28,16 @@ public final class EmailChannel: DeliveryChannel, Service {
 
     public init(
         composer: EmailComposer, defaults: EmailDefaults, outboxDirectory: URL, heloName: String = ProcessInfo.processInfo.hostName,
-        settings: @escaping @Sendable (String) async throws -> EmailSettings, destinationPolicy: DestinationPolicy = DestinationPolicy(),
-        logger: Logger
+        settings: @escaping @Sendable (String) async throws -> EmailSettings,
+        suppressions: @escaping @Sendable (_ tenantID: String, _ addresses: [String]) async throws -> [String: Suppression] = { _, _ in [:] },
+        destinationPolicy: DestinationPolicy = DestinationPolicy(), logger: Logger
     ) {
         self.composer = composer
         self.defaults = defaults
         self.outbox = OutboxTransport(directory: outboxDirectory)
         self.heloName = heloName.isEmpty ? "localhost" : heloName
         self.settingsProvider = settings
+        self.suppressions = suppressions
         self.destinationPolicy = destinationPolicy
         self.logger = logger
     }
@@ -41,12 +45,26 @@ public final class EmailChannel: DeliveryChannel, Service {
     public func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
         var results = [ChannelResult?](repeating: nil, count: batch.count)
         var byRoute: [String: (route: EmailRoute, items: [(index: Int, email: OutboundEmail)])] = [:]
+        let suppressed = await suppressedAddresses(in: batch)
         for (index, outgoing) in batch.enumerated() {
             do {
                 let settings = try await settings(for: outgoing.message.tenantID)
                 if let address = outgoing.message.subscriber.email, !settings.allowsRecipient(address) {
                     results[index] = .suppressed(.recipientNotAllowed, detail: "\(address) is outside the tenant's allowed recipient domains")
                     continue
+                }
+                switch suppressed[outgoing.message.tenantID] {
+                case .failure(let error):
+                    results[index] = .transientFailure("cannot read the suppression list: \(error)")
+                    continue
+                case .success(let entries):
+                    if let address = outgoing.message.subscriber.email?.lowercased(), let entry = entries[address],
+                        outgoing.message.priority != .critical || settings.sendCriticalToSuppressed != true
+                    {
+                        results[index] = .suppressed(entry.reason.messageReason, detail: entry.suppressionDetail)
+                        continue
+                    }
+                case nil: break
                 }
                 let (_, email) = try composer.compose(outgoing, settings: settings)
                 let route = try route(for: settings)
@@ -67,6 +85,23 @@ public final class EmailChannel: DeliveryChannel, Service {
             }
         }
         return results.map { $0 ?? .transientFailure("the email channel gave no result") }
+    }
+
+    /// Each tenant's suppression-list entries among the batch's addresses, one read per tenant.
+    func suppressedAddresses(in batch: [OutgoingMessage]) async -> [String: Result<[String: Suppression], any Error>] {
+        var addresses: [String: [String]] = [:]
+        for outgoing in batch {
+            if let address = outgoing.message.subscriber.email { addresses[outgoing.message.tenantID, default: []].append(address.lowercased()) }
+        }
+        var found: [String: Result<[String: Suppression], any Error>] = [:]
+        for (tenantID, list) in addresses {
+            do {
+                found[tenantID] = .success(try await suppressions(tenantID, list))
+            } catch {
+                found[tenantID] = .failure(error)
+            }
+        }
+        return found
     }
 
     /// Sends through the route's primary; what it could not even try (the server is unreachable, its

@@ -8,14 +8,18 @@ public struct EmailComposer: Sendable {
     public var layout: EmailLayoutRenderer
     /// Makes the one-click unsubscribe link for a tenant, subscriber and event type.
     public var unsubscribeURL: @Sendable (_ tenantID: String, _ subscriberID: String, _ eventType: String) -> String
+    /// Signs the VERP return path, when a bounce domain is set (the tenant's or the server's).
+    public var bounceAddresses: BounceAddresses?
 
     public init(
         defaults: EmailDefaults, layout: EmailLayoutRenderer,
-        unsubscribeURL: @escaping @Sendable (_ tenantID: String, _ subscriberID: String, _ eventType: String) -> String
+        unsubscribeURL: @escaping @Sendable (_ tenantID: String, _ subscriberID: String, _ eventType: String) -> String,
+        bounceAddresses: BounceAddresses? = nil
     ) {
         self.defaults = defaults
         self.layout = layout
         self.unsubscribeURL = unsubscribeURL
+        self.bounceAddresses = bounceAddresses
     }
 
     /// The envelope and message for `outgoing`, or an error saying why it cannot be an email.
@@ -55,8 +59,17 @@ public struct EmailComposer: Sendable {
         let message = EmailMessage(
             from: sender, to: [recipient], replyTo: replyTo, subject: subject, html: body.html, text: body.text, messageID: messageID,
             date: date, extraHeaders: headers)
-        let bytes = try MIMEEncoder.encode(message)
-        return (message, OutboundEmail(sender: sender.address, recipient: recipient.address, messageID: messageID, bytes: bytes))
+        var bytes = try MIMEEncoder.encode(message)
+        // Signed last, over the final bytes: nothing after this point may change them.
+        if let signer = try settings.dkim?.signer(fromAddress: sender.address) { bytes = try signer.sign(bytes, at: date) }
+        let returnPath = returnPath(messageRow: outgoing.message.rowID, settings: settings) ?? sender.address
+        return (message, OutboundEmail(sender: returnPath, recipient: recipient.address, messageID: messageID, bytes: bytes))
+    }
+
+    /// The VERP return path of a message, when the tenant or the server names a bounce domain.
+    public func returnPath(messageRow: Int64, settings: EmailSettings) -> String? {
+        guard let bounceAddresses, let domain = settings.bounceDomain ?? defaults.bounceDomain else { return nil }
+        return bounceAddresses.address(messageRow: messageRow, domain: domain)
     }
 
     private func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }

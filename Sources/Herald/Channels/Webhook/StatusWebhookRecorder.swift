@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// Queues delivery-status webhooks (`message.sent`, `message.delivered`, `message.failed`,
-/// `message.read`) for the status endpoints that subscribe to them, once the change is committed.
+/// `message.read`, `message.bounced`, `message.complained`) for the status endpoints that subscribe to them, once the change is committed.
 ///
 /// Writing to the durable queue, rather than posting from here, keeps slow or failing receivers off the
 /// dispatcher's path and lets each event be retried until its receiver takes it
@@ -76,6 +76,29 @@ public final class StatusWebhookRecorder: DeliveryObserver {
             ]
             deliveries += Self.deliveries(event: .read, tenantID: change.tenantID, endpoints: endpoints, timestamp: change.at, data: data)
         }
+        await enqueue(deliveries, now: Date())
+    }
+
+    /// `message.bounced` or `message.complained` for feedback just recorded against a sent email.
+    public func emailFeedback(_ feedback: EmailFeedback, message: BouncedMessage, suppressed: Bool) async {
+        let event = feedback.kind.statusEvent
+        guard let endpoints = await endpoints(tenantID: message.tenantID, for: event), !endpoints.isEmpty else { return }
+        var data: [String: JSONValue] = [
+            "message_id": .string(Message.publicID(message.rowID)),
+            "event_id": .string(message.eventID),
+            "event_type": .string(message.eventType),
+            "tenant_id": .string(message.tenantID),
+            "subscriber_id": .string(message.subscriberID),
+            "channel": .string(message.channel.rawValue),
+            "priority": .string(message.priority.rawValue),
+            "status": .string(message.status.rawValue),
+            "feedback": .string(feedback.kind.rawValue),
+            "address": .string(feedback.address),
+            "suppressed": .bool(suppressed),
+        ]
+        if let status = feedback.status { data["report_status"] = .string(status) }
+        if let detail = feedback.detail { data["detail"] = .string(detail) }
+        let deliveries = Self.deliveries(event: event, tenantID: message.tenantID, endpoints: endpoints, timestamp: feedback.createdAt, data: data)
         await enqueue(deliveries, now: Date())
     }
 

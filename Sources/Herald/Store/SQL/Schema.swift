@@ -138,6 +138,38 @@ enum Schema {
         Migration(
             identifier: "v7-lease-index",
             statements: ["CREATE INDEX messages_leases ON messages(priority, available_at) WHERE status = 'sending'"]),
+        Migration(
+            identifier: "v8-email-feedback",
+            statements: [
+                // A lifted entry keeps its row (lifted_at set), so soft bounces before the lift stop counting.
+                """
+                CREATE TABLE suppressions (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    address TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    message_id {int},
+                    detail TEXT,
+                    created_at {int} NOT NULL,
+                    lifted_at {int},
+                    PRIMARY KEY (tenant_id, address)
+                ){without_rowid}
+                """,
+                """
+                CREATE TABLE email_feedback (
+                    id {id},
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    message_id {int} NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                    address TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    status TEXT,
+                    detail TEXT,
+                    created_at {int} NOT NULL
+                )
+                """,
+                "CREATE INDEX email_feedback_message ON email_feedback(message_id)",
+                "CREATE INDEX email_feedback_address ON email_feedback(tenant_id, address, created_at)",
+                "CREATE INDEX email_feedback_tenant ON email_feedback(tenant_id, created_at)",
+            ]),
     ]
 
     private static let initialSchema = [
