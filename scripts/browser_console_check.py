@@ -197,6 +197,23 @@ def main():
         wait_for(driver, "return document.body.dataset.ready === '#/topics'")
         results["topics_page"] = driver.execute_script("return document.querySelector('tbody td a') ? document.querySelector('tbody td a').textContent : ''")
 
+        # --- Email: DNS records and the suppression list ------------------------------------------------------------
+        driver.get(base + "/console#/email")
+        wait_for(driver, "return document.body.dataset.ready === '#/email' && document.querySelector('#suppressions tr[data-address]')")
+        results["dns_purposes"] = driver.execute_script(
+            "return Array.from(document.querySelectorAll('table.dns tbody tr')).map(r => r.dataset.purpose)")
+        results["dns_dkim_name"] = driver.execute_script(
+            "const r = document.querySelector('table.dns tr[data-purpose=dkim] code'); return r ? r.textContent : null")
+        results["suppressions_listed"] = driver.execute_script(
+            "return Array.from(document.querySelectorAll('#suppressions tr[data-address]')).map(r => r.dataset.address)")
+        screenshot("console-email-desktop.png")
+        set_value(driver, "#suppress-address", "manual@example.com")
+        driver.execute_script("document.querySelector('form.inline button[type=submit]').click()")
+        wait_for(driver, "return document.querySelector('#suppressions tr[data-address=\"manual@example.com\"]')")
+        driver.execute_script("document.querySelector('#suppressions tr[data-address=\"bounced@example.com\"] button').click()")
+        wait_for(driver, "return !document.querySelector('#suppressions tr[data-address=\"bounced@example.com\"]')")
+        results["suppressions_after"] = [entry["address"] for entry in call(base, args.key, "GET", "/v1/suppressions")[1]["data"]]
+
         # --- CSRF ---------------------------------------------------------------------------------------------------
         token = driver.execute_script("return document.querySelector('meta[name=herald-csrf-token]').content")
         results["csrf_missing_delete"] = fetch_status(driver, "DELETE", "/v1/event-types/" + EVENT_TYPE)[:2]

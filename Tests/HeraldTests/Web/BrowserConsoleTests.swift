@@ -22,6 +22,10 @@ struct BrowserConsoleTests {
             tenantID: tenant.id, SubscriberInput(id: "reader", name: "Ana Silva", email: "ana@example.com", timezone: "Europe/Paris"))
         _ = try await engine.upsertTopic(tenantID: tenant.id, key: "block-a", name: "Block A")
         _ = try await engine.addTopicMembers(tenantID: tenant.id, key: "block-a", members: [.subscriber("dl"), .subscriber("reader")])
+        var signed = EmailSettings()
+        signed.dkim = DKIMSettings(selector: "c1", keys: [DKIMKeySettings(selector: "c1", generate: true)])
+        try await engine.putEmailSettings(tenantID: tenant.id, signed)
+        try await engine.addSuppression(tenantID: tenant.id, NewSuppression(address: "bounced@example.com", reason: .bounced, detail: "5.1.1 user unknown"))
         try await engine.withLiveServer { port in
             let eventID = try await engine.trigger(
                 Trigger(
@@ -86,6 +90,11 @@ struct BrowserConsoleTests {
             #expect(result["get_with_cookie"] == 200)
             #expect(result["subscriber_page"] == "Ana Silva")
             #expect(result["topics_page"] == "block-a")
+            // The email page shows the DNS records to publish and the suppression list, which it edits.
+            #expect(result["dns_purposes"]?.arrayElements.compactMap(\.stringValue) == ["dkim", "spf", "dmarc"])
+            #expect(result["dns_dkim_name"] == "c1._domainkey.herald.test")
+            #expect(result["suppressions_listed"]?.arrayElements == ["bounced@example.com"])
+            #expect(result["suppressions_after"]?.arrayElements == ["manual@example.com"])
 
             // Signing out ends the session.
             #expect(result["cookie_after_sign_out"]?.arrayElements.isEmpty == true)
@@ -94,7 +103,7 @@ struct BrowserConsoleTests {
 
             // 5. Screenshots at both widths.
             let shots = result["screenshots"]?.arrayElements.compactMap(\.stringValue) ?? []
-            #expect(shots.count == 3)
+            #expect(shots.count == 4)
             Screenshots.expectWidths(shots)
         }
     }

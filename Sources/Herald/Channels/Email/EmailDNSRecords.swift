@@ -47,7 +47,7 @@ public struct EmailDNSRecords: Sendable, Codable, Hashable {
                     note: signing ? "the key that signs now" : "published beside the signing key (rotation)"))
         }
         let relay = settings.smtp?.host ?? defaults.smtp?.host
-        let spf = relay.map { "v=spf1 a:\($0) ~all" } ?? "v=spf1 mx ~all"
+        let spf = relay.map { "v=spf1 \(Self.spfMechanism(host: $0)) ~all" } ?? "v=spf1 mx ~all"
         let spfNote = "a hint: list every host that sends for this domain (your relay's include: if it gives one), then tighten ~all to -all"
         records.append(Record(purpose: "spf", name: fromDomain, type: "TXT", value: spf, zoneFileValue: Self.quoted(spf), note: spfNote))
         let dmarc = "v=DMARC1; p=none; rua=mailto:dmarc-reports@\(fromDomain); adkim=r; aspf=r"
@@ -71,4 +71,11 @@ public struct EmailDNSRecords: Sendable, Codable, Hashable {
     }
 
     static func quoted(_ text: String) -> String { "\"\(text)\"" }
+
+    /// `ip4:` or `ip6:` for a relay named by address, `a:` for one named by host name.
+    static func spfMechanism(host: String) -> String {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard let address = IPAddress(bare) else { return "a:\(host)" }
+        return address.isIPv4 ? "ip4:\(bare)" : "ip6:\(bare)"
+    }
 }

@@ -46,6 +46,7 @@ enum ConsolePage {
                 <li><a href="#/dead-letters" data-section="dead-letters">Dead letters</a></li>
                 <li><a href="#/subscribers" data-section="subscribers">Subscribers</a></li>
                 <li><a href="#/topics" data-section="topics">Topics</a></li>
+                <li><a href="#/email" data-section="email">Email</a></li>
                 </ul></nav>
                 <main id="view" tabindex="-1"><p class="muted">Loading…</p></main>
                 </div>

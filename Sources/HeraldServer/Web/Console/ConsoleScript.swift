@@ -474,6 +474,69 @@ enum ConsoleScript {
       table(["Member"], rows, { empty: "No members." })));
   }
 
+  // --- Email: DNS records and the suppression list ---------------------------------------------------------------
+  async function email() {
+    setTitle("Email");
+    const dns = await api("GET", "/v1/settings/email/dns");
+    const records = dns.records.map((record) => el("tr", { "data-purpose": record.purpose },
+      el("td", { text: record.purpose.replace(/_/g, " ") }), el("td", {}, el("code", { text: record.name })), el("td", { text: record.type }),
+      el("td", {}, el("code", { class: "wrap", text: record.value })), el("td", { class: "muted", text: record.note || "" })));
+    const body = el("tbody", { id: "suppressions" });
+    const more = el("button", { type: "button", class: "secondary", hidden: true, text: "Load more" });
+    const status = el("div", { "aria-live": "polite" });
+    let cursor = null;
+    function row(entry) {
+      const lift = el("button", { type: "button", class: "secondary", text: "Lift" });
+      const line = el("tr", { "data-address": entry.address }, el("td", { text: entry.address }), el("td", {}, statusChip(entry.reason)),
+        el("td", { text: entry.detail || "" }),
+        el("td", {}, entry.message_id ? el("a", { href: `#/activity?message=${encodeURIComponent(entry.message_id)}`, text: entry.message_id }) : "–"),
+        el("td", { text: when(entry.created_at) }), el("td", {}, lift));
+      lift.addEventListener("click", async () => {
+        lift.disabled = true;
+        try {
+          await api("DELETE", `/v1/suppressions/${encodeURIComponent(entry.address)}`);
+          line.remove();
+          status.replaceChildren(banner("ok", `${entry.address} lifted: the next email to it goes out.`));
+        } catch (error) {
+          lift.disabled = false;
+          status.replaceChildren(banner("error", problemText(error)));
+        }
+      });
+      return line;
+    }
+    async function load() {
+      const page = await api("GET", `/v1/suppressions?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      body.append(...page.data.map(row));
+      if (!body.children.length) body.append(el("tr", { class: "none" }, el("td", { colspan: 6, class: "empty", text: "No suppressed addresses." })));
+      cursor = page.next_cursor || null;
+      more.hidden = !cursor;
+    }
+    more.addEventListener("click", load);
+    const address = el("input", { type: "email", id: "suppress-address", required: true, autocomplete: "off" });
+    const form = el("form", { class: "inline" }, el("label", { for: "suppress-address", text: "Suppress an address" }), address,
+      el("button", { type: "submit", text: "Add" }));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const entry = await api("POST", "/v1/suppressions", { address: address.value });
+        for (const empty of body.querySelectorAll("tr.none")) empty.remove();
+        body.prepend(row(entry));
+        address.value = "";
+        status.replaceChildren(banner("ok", `${entry.address} suppressed.`));
+      } catch (error) {
+        status.replaceChildren(banner("error", problemText(error)));
+      }
+    });
+    view.replaceChildren(el("section", {}, el("h1", { text: "Email" }),
+      el("h2", { text: "DNS records to publish" }),
+      el("p", { class: "muted", text: `For ${dns.from_domain}${dns.return_path_domain ? `; bounces return to ${dns.return_path_domain}` : ""}.` }),
+      table(["Purpose", "Name", "Type", "Value", "Note"], records, { class: "dns" }),
+      el("h2", { text: "Suppression list" }), form, status,
+      el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, el("tr", {}, ["Address", "Reason", "Detail", "Message", "Since", ""].map((heading) =>
+        el("th", { scope: "col", text: heading })))), body)), more));
+    await load();
+  }
+
   // --- Router ---------------------------------------------------------------------------------------------------
   const routes = [
     [/^#?\/?$/, () => overview(), "overview"],
@@ -485,6 +548,7 @@ enum ConsoleScript {
     [/^#\/subscribers\/(.+)$/, (match) => subscriber(decodeURIComponent(match[1])), "subscribers"],
     [/^#\/topics$/, () => topics(), "topics"],
     [/^#\/topics\/(.+)$/, (match) => topic(decodeURIComponent(match[1])), "topics"],
+    [/^#\/email$/, () => email(), "email"],
   ];
 
   async function route() {

@@ -102,6 +102,9 @@ iframe { width: 100%; height: 420px; border: 1px solid var(--line); border-radiu
 .signin input { width: 100%; }
 .signin button { width: 100%; margin-top: 8px; }
 
+code.wrap { word-break: break-all; white-space: pre-wrap; }
+form.inline { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 8px 0; }
+table.dns td { vertical-align: top; }
 @media (max-width: 760px) {
   .layout { grid-template-columns: minmax(0, 1fr); }
   nav { border-right: 0; border-bottom: 1px solid var(--line); padding: 8px; overflow-x: auto; }
