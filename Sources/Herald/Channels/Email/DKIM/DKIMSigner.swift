@@ -101,6 +101,7 @@ public struct DKIMSigner: Sendable {
     ///
     /// `message` must use CRLF line ends (as `MIMEEncoder` output does); headers may be folded. `date` becomes the
     /// `t=` tag. Only the listed headers the message has are signed, plus the oversigned absent ones.
+    ///
     /// Throws `Failure` for a bad domain, selector or header list, or a malformed message; and whatever the key's
     /// signing throws (nothing in practice).
     public func sign(_ message: [UInt8], at date: Date) throws -> [UInt8] {
