@@ -13,7 +13,9 @@ extension HeraldEngine {
     @discardableResult
     public func putEmailSettings(tenantID: String, _ settings: EmailSettings) async throws -> EmailSettings {
         var settings = settings
-        let stored = try await emailSettings(tenantID: tenantID)
+        // What is stored, for placeholders to keep; a stored document this version refuses (an older one's
+        // out-of-range number) keeps nothing, and the new one replaces it.
+        let stored = (try? await emailSettings(tenantID: tenantID)) ?? EmailSettings()
         if settings.smtp?.password == "********" { settings.smtp?.password = stored.smtp?.password }
         if settings.smtpFallback?.password == "********" { settings.smtpFallback?.password = stored.smtpFallback?.password }
         var problems = settings.problems(policy: configuration.outbound.policy)

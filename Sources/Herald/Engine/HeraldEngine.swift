@@ -157,6 +157,6 @@ public final class HeraldEngine: Sendable {
                 retry: RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds),
                 owner: nodeID, wakeup: statusWebhookWakeup, pollIntervalSeconds: settings.pollIntervalSeconds,
                 retentionDays: configuration.retentionDays, logger: logger),
-        ] + channels.compactMap { $0 as? any Service } + relay
+        ] + channels.compactMap { $0 as? any Service } + relay + (inboundMail.map { [$0] } ?? [])
     }
 }

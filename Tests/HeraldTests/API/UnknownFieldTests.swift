@@ -32,8 +32,12 @@ struct UnknownFieldTests {
     static let cases: [Case] = [
         // Settings documents.
         Case(
-            name: "email settings: dkim and dmarc", method: .put, path: "/v1/settings/email",
-            body: #"{"from_address": "a@b.example", "dkim": {"selector": "s1"}, "dmarc": "p=none"}"#, fields: ["dkim", "dmarc"],
+            name: "email settings: dmarc", method: .put, path: "/v1/settings/email",
+            body: #"{"from_address": "a@b.example", "dkim": {"selector": "s1", "generate": true}, "dmarc": "p=none"}"#, fields: ["dmarc"],
+            check: "/v1/settings/email"),
+        Case(
+            name: "email settings: dkim.bits", method: .put, path: "/v1/settings/email",
+            body: #"{"from_address": "a@b.example", "dkim": {"selector": "s1", "generate": true, "bits": 4096}}"#, fields: ["dkim.bits"],
             check: "/v1/settings/email"),
         Case(
             name: "email settings: smtp.hots", method: .put, path: "/v1/settings/email",
