@@ -55,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "database": "\(configuration.databaseDisplayName)",
                 "catalog": "\(configuration.eventTypes.count) event types from \(configuration.configFile ?? "no file")",
                 "operator_routes": "\(configuration.adminKey == nil ? "disabled (set HERALD_ADMIN_KEY)" : "enabled")",
+                "inbound_smtp": "\(configuration.email.inbound.map { "\($0.host):\($0.port) for \(configuration.email.bounceDomain ?? "")" } ?? "off")",
             ])
         try await app.runService()
     }
