@@ -11,7 +11,7 @@ struct DeliverabilityTests {
     static let bounceDomain = "bounces.herald.test"
 
     static func engine(smtpPort: Int, backend: StoreBackend = .sqlite, inbound: Bool = true) async throws -> HeraldEngine {
-        try await TestEngine.make(on: backend) { configuration in
+        try await WebhookFixtures.engine(on: backend) { configuration in
             configuration.email.smtp = EmailDeliveryTests.smtp(port: smtpPort)
             configuration.email.fromAddress = "notices@maplecourt.example"
             if inbound {
@@ -213,8 +213,15 @@ struct DeliverabilityTests {
     func bouncesAndComplaintsAtTheListenerSuppressUntilLifted(_ backend: StoreBackend) async throws {
         let server = try await SMTPTestServer.start()
         defer { server.stop() }
+        let receiver = try await WebhookReceiver.start(secrets: [WebhookFixtures.secret])
+        defer { receiver.stop() }
         let engine = try await Self.engine(smtpPort: server.port, backend: backend)
         let tenantID = try await Self.tenant(engine, count: 4)
+        _ = try await engine.putWebhookSettings(
+            tenantID: tenantID,
+            WebhookSettings(statusEndpoints: [
+                WebhookEndpoint(url: receiver.url("/feedback"), secrets: [WebhookFixtures.secret], events: [.bounced, .complained])
+            ]))
         try await engine.whileRunning {
             let inbound = try #require(engine.inboundMail)
             let port = try await inbound.boundPort()
@@ -264,6 +271,15 @@ struct DeliverabilityTests {
             try await engine.liftSuppression(tenantID: tenantID, address: "USER0@example.com")
             let third = try await Self.send(engine, tenantID: tenantID, to: ["s0"], n: 3)
             #expect(third.first?.0.status == .sent)
+
+            // Status endpoints hear of each report, signed: one hard and three soft bounces, one complaint.
+            #expect(try await receiver.wait { $0.count >= 5 })
+            let announced = try receiver.deliveries(to: "/feedback").compactMap { try? JSONValue.parse($0.body) }
+            let types = announced.compactMap { $0["type"]?.stringValue }
+            #expect(types.filter { $0 == "message.bounced" }.count == 4 && types.filter { $0 == "message.complained" }.count == 1)
+            #expect(try receiver.deliveries(to: "/feedback").allSatisfy(\.verified))
+            let complained = try #require(announced.first { $0["type"] == "message.complained" })
+            #expect(complained["data"]?["address"] == "user1@example.com" && complained["data"]?["suppressed"] == true)
 
             let stats = try await engine.stats(tenantID: tenantID, window: 3600)
             #expect(stats.emailFeedback.hardBounces == 1 && stats.emailFeedback.softBounces == 3 && stats.emailFeedback.complained == 1)
