@@ -333,7 +333,9 @@ struct DeliverabilityTests {
             #expect(put.text.contains("BEGIN") == false, "the private key never leaves")
             let dns = try await api.send(.get, "/v1/settings/email/dns", auth: key)
             let purposes = dns["records"]?.arrayElements.compactMap { $0["purpose"]?.stringValue } ?? []
-            #expect(purposes == ["dkim", "spf", "dmarc", "return_path", "spf"], "\(dns.text)")
+            #expect(purposes == ["dkim", "spf", "dmarc", "return_path", "return_path", "spf"], "\(dns.text)")
+            let exchange = dns["records"]?.arrayElements.filter { $0["purpose"] == "return_path" }.map { "\($0["type"]?.stringValue ?? "") \($0["value"]?.stringValue ?? "")" }
+            #expect(exchange == ["MX 10 inbound.b.example.com.", "A 127.0.0.1"], "an MX names a host, and the host has the address")
             #expect(dns["return_path_domain"] == "b.example.com")
             // Sent back as read, the stored key is kept.
             let again = try await api.send(.put, "/v1/settings/email", auth: key, raw: put.text)

@@ -58,10 +58,21 @@ public struct EmailDNSRecords: Sendable, Codable, Hashable {
         let bounceDomain = (settings.bounceDomain ?? defaults.bounceDomain)?.lowercased()
         self.returnPathDomain = bounceDomain
         if let bounceDomain {
+            // An MX names a host, never an address: a server known only by its address gets a name under the bounce domain.
+            let bare = inboundHost.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            let address = IPAddress(bare)
+            let exchange = address == nil ? inboundHost : "inbound.\(bounceDomain)"
             records.append(
                 Record(
-                    purpose: "return_path", name: bounceDomain, type: "MX", value: "10 \(inboundHost).", zoneFileValue: "10 \(inboundHost).",
+                    purpose: "return_path", name: bounceDomain, type: "MX", value: "10 \(exchange).", zoneFileValue: "10 \(exchange).",
                     note: "bounces and complaints to bounces+…@\(bounceDomain) reach Herald's inbound listener (email.inbound, port 25)"))
+            if let address {
+                let type = address.isIPv4 ? "A" : "AAAA"
+                records.append(
+                    Record(
+                        purpose: "return_path", name: exchange, type: type, value: bare, zoneFileValue: bare,
+                        note: "the address of Herald's inbound listener (set email.public_url to a host name to use that instead)"))
+            }
             records.append(
                 Record(
                     purpose: "spf", name: bounceDomain, type: "TXT", value: spf, zoneFileValue: Self.quoted(spf),
