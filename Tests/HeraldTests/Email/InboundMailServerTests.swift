@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -11,7 +14,7 @@ import Testing
 /// The inbound listener over real sockets on 127.0.0.1: whole sessions, pipelining, hostile and slow
 /// clients, a 50 MB message, the connection limit and shutdown. Every wait is bounded: a client closes its
 /// socket after `InboundTestClient.safetyTimeout`, so a hung server fails a test instead of stalling the run.
-@Suite("Inbound mail server")
+@Suite("Inbound mail server", .serialized)
 struct InboundMailServerTests {
     /// What the server handed to `deliver`.
     final class Inbox: Sendable {
@@ -251,6 +254,28 @@ struct InboundMailServerTests {
         }
     }
 
+    @Test("a client that pipelines commands but never reads the replies is paused, not buffered, then timed out")
+    func clientThatDoesNotRead() async throws {
+        try await Self.withServer(Self.configuration(commandTimeout: 1)) { _, port, _ in
+            // A plain blocking socket, so what `send` accepts is what the kernel took, and a small receive
+            // buffer, so the server's replies back up soon. Each 8-byte EHLO is answered by about 100 bytes.
+            let socket = try BlockingTestSocket(port: port, receiveBuffer: 4096, sendTimeout: 0.5)
+            let chunk = Array(String(repeating: "EHLO x\r\n", count: 8000).utf8)
+            let start = ContinuousClock.now
+            var accepted = 0
+            var outcome = BlockingTestSocket.SendOutcome.sent(0)
+            while ContinuousClock.now - start < .seconds(9), accepted < 256 << 20 {
+                outcome = socket.send(chunk)
+                if case .sent(let count) = outcome { accepted += count } else if case .closed = outcome { break }
+            }
+            // The server stopped reading once its replies backed up, then closed after the command timeout:
+            // far less than it was offered went in, and the socket was closed by the server, not by us.
+            #expect(outcome == .closed, "the server never closed the connection; \(accepted) bytes accepted")
+            #expect(accepted < 64 << 20)
+            #expect(ContinuousClock.now - start < .seconds(9))
+        }
+    }
+
     @Test("beyond maxConnections a new connection gets 421 and is closed; a freed slot is usable again")
     func connectionLimit() async throws {
         try await Self.withServer(Self.configuration(maxConnections: 2)) { server, port, _ in
@@ -449,3 +474,55 @@ struct InboundTestClient {
         }
     }
 }
+
+/// A blocking TCP client socket, for the test that must see exactly how much the kernel accepted.
+final class BlockingTestSocket {
+    enum SendOutcome: Equatable {
+        case sent(Int)
+        /// Nothing could be sent within the send timeout.
+        case blocked
+        /// The peer closed or reset the connection.
+        case closed
+    }
+
+    private let descriptor: Int32
+
+    init(port: Int, receiveBuffer: Int32, sendTimeout: Double) throws {
+        #if canImport(Glibc)
+            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+            descriptor = socket(AF_INET, SOCK_STREAM, 0)
+            var one: Int32 = 1
+            setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
+        guard descriptor >= 0 else { throw SMTPHarnessError("socket() failed") }
+        var size = receiveBuffer
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval(tv_sec: Int(sendTimeout), tv_usec: Int((sendTimeout - sendTimeout.rounded(.down)) * 1_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw SMTPHarnessError("connect() failed")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ bytes: [UInt8]) -> SendOutcome {
+        #if canImport(Glibc)
+            let result = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        #else
+            let result = bytes.withUnsafeBytes { Darwin.send(descriptor, $0.baseAddress, $0.count, 0) }
+        #endif
+        if result > 0 { return .sent(result) }
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? .blocked : .closed
+    }
+}
+

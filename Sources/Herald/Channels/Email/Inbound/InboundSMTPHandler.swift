@@ -40,6 +40,8 @@ final class InboundSMTPHandler: ChannelDuplexHandler {
     private var awaitingEngine = false
     /// The client is not reading our replies: stop reading its commands until it does.
     private var writesBlocked = false
+    /// A burst of pipelined commands is being worked through in turns (see ``maximumCommandsPerTurn``).
+    private var continuationScheduled = false
     /// A `read` came while reading was paused; pass it on when reading resumes.
     private var readPending = false
     private var closing = false
@@ -109,7 +111,7 @@ final class InboundSMTPHandler: ChannelDuplexHandler {
 
     /// Holds reads back while paused: this is what keeps a pipelining or flooding client from filling memory.
     func read(context: ChannelHandlerContext) {
-        if awaitingEngine || writesBlocked {
+        if isPaused {
             readPending = true
         } else {
             context.read()
@@ -118,11 +120,18 @@ final class InboundSMTPHandler: ChannelDuplexHandler {
 
     // MARK: Input
 
+    private var isPaused: Bool { awaitingEngine || writesBlocked || continuationScheduled }
+
+    /// Commands handled in one go before the event loop gets a turn for the other connections on it: a
+    /// client pipelining thousands of commands must not delay everyone else's replies and timers.
+    static let maximumCommandsPerTurn = 256
+
     /// Processes buffered input until it runs out or the session must wait.
     private func process(_ context: ChannelHandlerContext) {
         var completedLine = false
         var readData = false
-        while !closing, !awaitingEngine, !writesBlocked {
+        var commands = 0
+        while !closing, !isPaused {
             if inData {
                 guard buffer.readableBytes > 0 else { break }
                 readData = true
@@ -139,8 +148,18 @@ final class InboundSMTPHandler: ChannelDuplexHandler {
                 perform(context, session.dataFinished(message: reader.message, size: reader.size, tooLarge: reader.tooLarge))
                 continue
             }
+            if commands >= Self.maximumCommandsPerTurn {
+                continuationScheduled = true
+                context.eventLoop.assumeIsolated().execute {
+                    self.continuationScheduled = false
+                    self.process(context)
+                    self.resumeReading(context)
+                }
+                break
+            }
             guard let command = nextCommand() else { break }
             completedLine = true
+            commands += 1
             perform(context, session.receive(command))
             if !context.channel.isWritable { writesBlocked = true }
         }
@@ -239,7 +258,7 @@ final class InboundSMTPHandler: ChannelDuplexHandler {
     }
 
     private func resumeReading(_ context: ChannelHandlerContext) {
-        guard readPending, !awaitingEngine, !writesBlocked, !closing else { return }
+        guard readPending, !isPaused, !closing else { return }
         readPending = false
         context.read()
     }
