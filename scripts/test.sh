@@ -83,6 +83,10 @@ python_module dkim dkimpy
 python_module nacl pynacl
 # /metrics is parsed with the Prometheus project's own text-format parser.
 python_module prometheus_client prometheus_client python3-prometheus-client
+# The push tests run fake APNs (HTTP/2 over TLS, scripts/apns_test_server.py) and FCM (scripts/fcm_test_server.py)
+# servers that verify the ES256 and RS256 tokens they are sent.
+python_module h2 h2
+python_module cryptography cryptography
 
 # The browser tests (live inbox, web components, admin console) drive Debian's chromium, headless, through
 # chromedriver and Selenium.
