@@ -2,25 +2,55 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import Synchronization
 
-/// The HTTP client behind webhooks, chat and SMS: one connection pool for the process, no redirects
+/// The HTTP client behind webhooks, chat, SMS and push: one connection pool for the process, no redirects
 /// followed, a timeout on every request, and the ``DestinationPolicy`` checked before each one (for `http`, the
 /// request then goes to the address the policy vetted).
 public struct OutboundHTTPClient: Sendable {
     /// Process-wide, never shut down (an `HTTPClient` must be shut down before it is released; a
     /// static one never is). Redirects are refused so a public URL cannot bounce a request inward.
-    private static let shared = HTTPClient(
-        eventLoopGroupProvider: .singleton,
-        configuration: HTTPClient.Configuration(
+    private static let shared = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(tls: nil))
+
+    /// Clients that also trust extra certificates, one per distinct PEM text, made on first use and, like
+    /// ``shared``, never shut down. A TLS configuration belongs to an `HTTPClient`, not to a request, so
+    /// trusting a private CA (a test server's self-signed certificate, an in-house push relay) needs a client
+    /// of its own; there are as many as distinct PEMs configured, which is a handful.
+    private static let trustingClients = Mutex<[String: HTTPClient]>([:])
+
+    /// The one configuration every client shares; `tls` only adds trust roots.
+    private static func configuration(tls: TLSConfiguration?) -> HTTPClient.Configuration {
+        HTTPClient.Configuration(
+            tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5)),
             connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16),
-            decompression: .disabled))
+            decompression: .disabled)
+    }
+
+    /// The process-wide client for `trustedCertificatesPEM`: ``shared`` when nil, else one that trusts the
+    /// system roots and those certificates. Throws when the PEM holds no readable certificate.
+    static func client(trusting pem: String?) throws -> HTTPClient {
+        guard let pem else { return shared }
+        return try trustingClients.withLock { clients in
+            if let client = clients[pem] { return client }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))]
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(tls: tls))
+            clients[pem] = client
+            return client
+        }
+    }
 
     public var policy: DestinationPolicy
     /// Seconds before a request that has not finished is abandoned (and counted as the provider's failure).
     public var timeoutSeconds: Double
     public var userAgent = "Herald"
+    /// PEM certificates trusted for `https` besides the system's roots: for a provider behind a private CA,
+    /// and for tests against a server with a self-signed certificate. Nil (the default) sends through the
+    /// shared client exactly as before.
+    public var trustedCertificatesPEM: String? = nil
 
     public init(policy: DestinationPolicy = DestinationPolicy(), timeoutSeconds: Double = 10) {
         self.policy = policy
@@ -45,8 +75,14 @@ public struct OutboundHTTPClient: Sendable {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let timeout = timeoutSeconds ?? self.timeoutSeconds
+        let client: HTTPClient
         do {
-            let response = try await Self.shared.execute(request, timeout: Seconds(clamping: timeout).timeAmount)
+            client = try Self.client(trusting: trustedCertificatesPEM)
+        } catch {
+            return .failed("cannot read the trusted certificates: \(error)")
+        }
+        do {
+            let response = try await client.execute(request, timeout: Seconds(clamping: timeout).timeAmount)
             // Only the start of an answer is kept, for the attempt log; the rest is drained and dropped.
             var kept = ByteBuffer()
             for try await var part in response.body {
