@@ -16,7 +16,8 @@ extension HeraldEngine {
                 configuration: .init(
                     host: listener.host, port: listener.port,
                     hostname: URL(string: configuration.publicBaseURL)?.host ?? ProcessInfo.processInfo.hostName,
-                    maxMessageBytes: listener.maxMessageBytes),
+                    // Each session may hold one message in memory: 20 at the 10 MB default bounds that at 200 MB.
+                    maxMessageBytes: listener.maxMessageBytes, maxConnections: 20),
                 logger: logger,
                 recipientPolicy: { [weak self] address in
                     await self?.inboundRecipient(address) ?? .refuse(code: 421, text: "4.3.2 shutting down")
