@@ -87,6 +87,9 @@ python_module prometheus_client prometheus_client python3-prometheus-client
 # servers that verify the ES256 and RS256 tokens they are sent.
 python_module h2 h2
 python_module cryptography cryptography
+# Web Push (scripts/webpush_receiver.py) decrypts with http_ece (RFC 8188/8291) and verifies VAPID with py_vapid.
+python_module http_ece http-ece
+python_module py_vapid py-vapid
 
 # The browser tests (live inbox, web components, admin console) drive Debian's chromium, headless, through
 # chromedriver and Selenium.
