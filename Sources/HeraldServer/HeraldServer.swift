@@ -51,8 +51,12 @@ public enum HeraldServer {
         access.declare(.credential(.inboxRead), on: inbox) {
             InboxRoutes(engine: engine).registerReads(on: $0)
             InboxStreamRoutes(engine: engine).register(on: $0)
+            PushRoutes(engine: engine).registerInboxReads(on: $0)
         }
-        access.declare(.credential(.inboxWrite), on: inbox) { InboxRoutes(engine: engine).registerChanges(on: $0) }
+        access.declare(.credential(.inboxWrite), on: inbox) {
+            InboxRoutes(engine: engine).registerChanges(on: $0)
+            PushRoutes(engine: engine).registerInboxChanges(on: $0)
+        }
         // Also what the page behind a preference link may do, with its preferences-only token.
         access.declare(.credential(.preferences), on: inbox) { InboxPreferenceRoutes(engine: engine).register(on: $0) }
         // Browsers preflight cross-origin inbox calls; each inbox path answers OPTIONS, the same for every origin.
@@ -72,6 +76,7 @@ public enum HeraldServer {
             MessageRoutes(engine: engine).register(on: tenantRoutes)
             EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
             SuppressionRoutes(engine: engine).register(on: tenantRoutes)
+            PushRoutes(engine: engine).register(on: tenantRoutes)
             CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
             RateLimitSettingsRoutes(engine: engine).register(on: tenantRoutes)
             ScheduleRoutes(engine: engine).register(on: tenantRoutes)

@@ -70,6 +70,8 @@ extension TemplateRenderer {
             return ["title": heading, "text": "{{#items}}• {{headline}}\n{{/items}}"]
         case .webhook:
             return ["body": "{{{digest.json}}}"]
+        case .push:
+            return ["title": heading, "body": "{{#items}}{{headline}}\n{{/items}}"]
         }
     }
 }

@@ -115,7 +115,7 @@ public final class TemplateRenderer: Sendable {
     static func safeLinks(_ text: String, channel: ChannelKind, part: String) -> String {
         switch (channel, part) {
         case (.email, "html"): LinkTarget.neutralisingLinks(inHTML: text)
-        case (.inApp, "action_url"): LinkTarget.problem(in: text) == nil ? text : ""
+        case (.inApp, "action_url"), (.push, "url"), (.push, "image"): LinkTarget.problem(in: text) == nil ? text : ""
         default: text
         }
     }
@@ -123,7 +123,7 @@ public final class TemplateRenderer: Sendable {
     static func contentType(channel: ChannelKind, part: String) -> String {
         switch (channel, part) {
         case (.email, "html"): "HTML"
-        case (.webhook, _): "JSON"
+        case (.webhook, _), (.push, "data"): "JSON"
         default: "TEXT"
         }
     }

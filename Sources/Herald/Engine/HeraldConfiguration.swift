@@ -35,6 +35,7 @@ public struct HeraldConfiguration: Sendable {
     public var rateLimits = RateLimitSettings()
     /// The SMS providers tenants without their own send through.
     public var sms = SMSDefaults()
+    public var push = PushDefaults()
     public var eventTypes: [EventType] = []
     /// Where the configuration file was read from, if any.
     public var configFile: String?
@@ -96,11 +97,12 @@ extension HeraldConfiguration {
         var email: EmailFile?
         var outbound: OutboundFile?
         var sms: SMSFile?
+        var push: PushFile?
         var rate_limits: RateLimitSettings?
         var event_types: [EventType]?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case server, database, database_url, admin_key, secret, default_locale, log_level, role, email, outbound, sms, rate_limits
+            case server, database, database_url, admin_key, secret, default_locale, log_level, role, email, outbound, sms, push, rate_limits
             case event_types, dispatch, api_limits
         }
 
@@ -118,6 +120,7 @@ extension HeraldConfiguration {
             email = try container.decodeIfPresent(EmailFile.self, forKey: .email)
             outbound = try container.decodeIfPresent(OutboundFile.self, forKey: .outbound)
             sms = try container.decodeIfPresent(SMSFile.self, forKey: .sms)
+            push = try container.decodeIfPresent(PushFile.self, forKey: .push)
             rate_limits = try container.decodeIfPresent(RateLimitSettings.self, forKey: .rate_limits)
             event_types = try container.decodeIfPresent([EventType].self, forKey: .event_types)
             // Numbers only: read by `apply(numbersInFile:source:)`; decoded here so their keys are checked.
@@ -180,6 +183,7 @@ extension HeraldConfiguration {
         if let section = file.email { try apply(emailFile: section) }
         if let section = file.outbound { apply(outboundFile: section) }
         if let section = file.sms { apply(smsFile: section) }
+        if let section = file.push { try apply(pushFile: section) }
         if let limits = file.rate_limits { rateLimits = limits }
         if let types = file.event_types { eventTypes = types }
         try apply(numbersInFile: text, source: path)
@@ -205,6 +209,7 @@ extension HeraldConfiguration {
         try apply(emailEnvironment: environment)
         try apply(outboundEnvironment: environment)
         try apply(smsEnvironment: environment)
+        try apply(pushEnvironment: environment)
         try apply(numbersInEnvironment: environment)
     }
 
@@ -240,6 +245,7 @@ extension HeraldConfiguration {
         }
         problems += emailProblems()
         problems += smsProblems()
+        problems += pushProblems()
         problems += rateLimits.problems().map { "\($0.field): \($0.reason)" }
         let validator = EventTypeValidator(defaultLocale: defaultLocale)
         var seen: Set<String> = []

@@ -105,6 +105,9 @@ public final class HeraldEngine: Sendable {
                     logger: logger))
         }
         if !all.contains(where: { $0.kind == .chat }) { all.append(Self.makeChatChannel(store: store, http: http, circuits: circuits)) }
+        if !all.contains(where: { $0.kind == .push }) {
+            all.append(Self.makePushChannel(configuration: configuration, store: store, http: http, circuits: circuits, logger: logger))
+        }
         if !all.contains(where: { $0.kind == .sms }) {
             all.append(Self.makeSMSChannel(configuration: configuration, store: store, http: http, circuits: circuits))
         }

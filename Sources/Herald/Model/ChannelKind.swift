@@ -5,6 +5,8 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Comparable {
     case sms
     case webhook
     case chat
+    /// Phones and browsers: APNs, FCM and Web Push, to each of the subscriber's active devices.
+    case push
 
     /// Template parts that must be present for this channel, and the ones that may be.
     public var requiredParts: [String] {
@@ -13,6 +15,7 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Comparable {
         case .email: ["subject", "html"]
         case .sms, .chat: ["text"]
         case .webhook: ["body"]
+        case .push: ["title", "body"]
         }
     }
 
@@ -22,6 +25,9 @@ public enum ChannelKind: String, Sendable, Codable, CaseIterable, Comparable {
         case .email: ["text"]
         case .chat: ["title"]
         case .sms, .webhook: []
+        // `data` renders to a JSON object handed to the app; `thread` groups notifications on the lock
+        // screen; `collapse` replaces an earlier notification with the same key.
+        case .push: ["subtitle", "badge", "sound", "image", "url", "data", "thread", "collapse"]
         }
     }
 

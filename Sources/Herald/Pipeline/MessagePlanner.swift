@@ -95,6 +95,9 @@ public struct MessagePlanner: Sendable {
         case .sms: return !(subscriber.phone ?? "").isEmpty
         case .webhook: return subscriber.webhookURL != nil
         case .chat: return subscriber.data?["chat_webhook_url"]?.stringValue != nil
+        // Devices come and go between planning and sending; the push channel looks them up as it sends, and a
+        // subscriber with none left is suppressed then with reason `no_address`.
+        case .push: return true
         }
     }
 }

@@ -15,4 +15,4 @@ import Foundation
 /// - ``StatusWebhookStore``: the status-webhook queue.
 /// - ``OperationsStore``: migrations, health, console sessions, queue depth, stats, retention.
 /// - ``ClusterStore``: signals between nodes sharing a database.
-public protocol Store: CatalogStore, IntakeStore, QueueStore, FlowStateStore, InboxStore, StatusWebhookStore, SuppressionStore, OperationsStore, ClusterStore {}
+public protocol Store: CatalogStore, IntakeStore, QueueStore, FlowStateStore, InboxStore, StatusWebhookStore, SuppressionStore, PushDeviceStore, OperationsStore, ClusterStore {}

@@ -170,6 +170,32 @@ enum Schema {
                 "CREATE INDEX email_feedback_address ON email_feedback(tenant_id, address, created_at)",
                 "CREATE INDEX email_feedback_tenant ON email_feedback(tenant_id, created_at)",
             ]),
+        Migration(
+            identifier: "v9-push-devices",
+            statements: [
+                // `address` is the APNs or FCM token, or the Web Push endpoint: what the provider knows the device by.
+                """
+                CREATE TABLE push_devices (
+                    pk {id},
+                    id TEXT NOT NULL UNIQUE,
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+                    subscriber_pk {int} NOT NULL REFERENCES subscribers(pk) ON DELETE CASCADE,
+                    platform TEXT NOT NULL,
+                    address TEXT NOT NULL,
+                    p256dh TEXT,
+                    auth TEXT,
+                    app_id TEXT,
+                    environment TEXT,
+                    locale TEXT,
+                    active {bool} NOT NULL DEFAULT {true},
+                    deactivated_reason TEXT,
+                    last_seen_at {int} NOT NULL,
+                    created_at {int} NOT NULL,
+                    UNIQUE (tenant_id, platform, address)
+                )
+                """,
+                "CREATE INDEX push_devices_subscriber ON push_devices(subscriber_pk) WHERE active = {true}",
+            ]),
     ]
 
     private static let initialSchema = [

@@ -146,6 +146,7 @@ enum ConsoleScript {
 
   const PARTS = {
     in_app: ["title", "body", "action_url"], email: ["subject", "html", "text"], sms: ["text"], chat: ["text"], webhook: ["body"],
+    push: ["title", "body", "subtitle", "badge", "sound", "image", "url", "data", "thread", "collapse"],
   };
 
   async function eventTypeEditor(key) {
@@ -316,7 +317,7 @@ enum ConsoleScript {
 
   // --- Activity log and dead letters --------------------------------------------------------------------------------
   const STATUSES = ["", "queued", "sending", "sent", "delivered", "failed", "dead_lettered", "suppressed", "cancelled"];
-  const CHANNELS = ["", "in_app", "email", "sms", "webhook", "chat"];
+  const CHANNELS = ["", "in_app", "email", "sms", "webhook", "chat", "push"];
 
   async function activity(params, deadLetters) {
     setTitle(deadLetters ? "Dead letters" : "Activity");

@@ -55,7 +55,7 @@ enum HeraldComponentsScript {
       saving: "Saving…",
       saved: "Saved",
       saveFailed: "Could not save: ",
-      channel: { in_app: "In the app", email: "Email", sms: "Text message", webhook: "Webhook", chat: "Chat" },
+      channel: { in_app: "In the app", email: "Email", sms: "Text message", webhook: "Webhook", chat: "Chat", push: "Push notifications" },
       category: { other: "Other" },
     },
     fr: {
@@ -91,7 +91,7 @@ enum HeraldComponentsScript {
       saving: "Enregistrement…",
       saved: "Enregistré",
       saveFailed: "Échec de l’enregistrement : ",
-      channel: { in_app: "Dans l’application", email: "E-mail", sms: "SMS", webhook: "Webhook", chat: "Messagerie" },
+      channel: { in_app: "Dans l’application", email: "E-mail", sms: "SMS", webhook: "Webhook", chat: "Messagerie", push: "Notifications push" },
       category: { other: "Autres" },
     },
   };

@@ -1,0 +1,96 @@
+import Foundation
+import Herald
+import Hummingbird
+
+/// Push: the tenant's provider settings, subscribers' devices (registered by the tenant's backend, or by an
+/// app or browser itself with its subscriber token), and the VAPID public key a page subscribes with.
+/// Answers never carry a private key or a Web Push subscription's keys.
+struct PushRoutes {
+    let engine: HeraldEngine
+
+    /// Read-only beside the stored settings: what sending uses.
+    struct Effective: Encodable {
+        /// `tenant`, `server` or `none` for each platform.
+        var apns: String
+        var fcm: String
+        /// The key a page passes to `PushManager.subscribe({applicationServerKey})`.
+        var vapidPublicKey: String
+
+        enum CodingKeys: String, CodingKey {
+            case apns, fcm
+            case vapidPublicKey = "vapid_public_key"
+        }
+    }
+
+    struct VAPIDAnswer: Encodable {
+        var publicKey: String
+        enum CodingKeys: String, CodingKey { case publicKey = "public_key" }
+    }
+
+    struct DeviceList: Encodable {
+        var data: [PushDevice]
+    }
+
+    func answer(_ settings: PushSettings, tenantID: String) async throws -> SettingsAnswer<PushSettings, Effective> {
+        let defaults = engine.configuration.push.settings
+        func source(_ tenant: Bool, _ server: Bool) -> String { tenant ? "tenant" : server ? "server" : "none" }
+        let effective = Effective(
+            apns: source(settings.apns != nil, defaults.apns != nil), fcm: source(settings.fcm != nil, defaults.fcm != nil),
+            vapidPublicKey: try await engine.vapidKey(tenantID: tenantID).publicKeyBase64URL)
+        return SettingsAnswer(settings: settings.redacted, effective: effective)
+    }
+
+    /// Tenant key: settings and any subscriber's devices.
+    func register(on group: RouterGroup<HeraldRequestContext>) {
+        group.get("settings/push") { _, context in
+            let tenantID = try context.requireTenant().id
+            return JSONResponse.make(try await answer(try await engine.pushSettings(tenantID: tenantID), tenantID: tenantID))
+        }
+        group.put("settings/push") { request, context in
+            let tenantID = try context.requireTenant().id
+            let input = try await request.decodeJSON(PushSettings.self, context: context)
+            return JSONResponse.make(try await answer(try await engine.putPushSettings(tenantID: tenantID, input), tenantID: tenantID))
+        }
+        group.delete("settings/push") { _, context in
+            try await engine.deletePushSettings(tenantID: try context.requireTenant().id)
+            return JSONResponse.noContent()
+        }
+        group.post("subscribers/{id}/devices") { request, context in
+            let input = try await request.decodeJSON(NewPushDevice.self, context: context)
+            let device = try await engine.registerPushDevice(tenantID: try context.requireTenant().id, subscriberID: try context.pathID("id"), input)
+            return JSONResponse.make(device, status: .created)
+        }
+        group.get("subscribers/{id}/devices") { _, context in
+            JSONResponse.make(
+                DeviceList(data: try await engine.pushDevices(tenantID: try context.requireTenant().id, subscriberID: try context.pathID("id"))))
+        }
+        group.delete("subscribers/{id}/devices/{device}") { _, context in
+            try await engine.deletePushDevice(
+                tenantID: try context.requireTenant().id, subscriberID: try context.pathID("id"), deviceID: try context.pathID("device"))
+            return JSONResponse.noContent()
+        }
+    }
+
+    /// Subscriber token, read: the VAPID key a page subscribes with.
+    func registerInboxReads(on group: RouterGroup<HeraldRequestContext>) {
+        group.get("devices/vapid-public-key") { _, context in
+            let claims = try context.requireSubscriber()
+            return JSONResponse.make(VAPIDAnswer(publicKey: try await engine.vapidKey(tenantID: claims.tenantID).publicKeyBase64URL))
+        }
+    }
+
+    /// Subscriber token, write: an app or a browser registers (and removes) itself.
+    func registerInboxChanges(on group: RouterGroup<HeraldRequestContext>) {
+        group.post("devices") { request, context in
+            let claims = try context.requireSubscriber()
+            let input = try await request.decodeJSON(NewPushDevice.self, context: context)
+            let device = try await engine.registerPushDevice(tenantID: claims.tenantID, subscriberID: claims.subscriberID, input)
+            return JSONResponse.make(device, status: .created)
+        }
+        group.delete("devices/{device}") { _, context in
+            let claims = try context.requireSubscriber()
+            try await engine.deletePushDevice(tenantID: claims.tenantID, subscriberID: claims.subscriberID, deviceID: try context.pathID("device"))
+            return JSONResponse.noContent()
+        }
+    }
+}
