@@ -4439,6 +4439,432 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/v1/settings/push": {
+              "get": {
+                "operationId": "getPushSettings",
+                "summary": "Get the tenant's push settings",
+                "tags": [
+                  "Settings"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The settings, redacted, and what sending uses.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                }
+              },
+              "put": {
+                "operationId": "replacePushSettings",
+                "summary": "Replace the tenant's push settings",
+                "tags": [
+                  "Settings"
+                ],
+                "description": "Checks every field and answers a 422 naming each bad one (`apns.private_key`, `fcm.service_account.client_email` …); a key sent as `********` keeps the stored one.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/PushSettings"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The settings as stored.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushSettingsView"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "delete": {
+                "operationId": "deletePushSettings",
+                "summary": "Delete the tenant's push settings (the server's apply again)",
+                "tags": [
+                  "Settings"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Deleted."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                }
+              }
+            },
+            "/v1/subscribers/{id}/devices": {
+              "get": {
+                "operationId": "listPushDevices",
+                "summary": "List a subscriber's push devices",
+                "tags": [
+                  "Subscribers"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "Active devices first.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushDeviceList"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "post": {
+                "operationId": "registerPushDevice",
+                "summary": "Register a push device for a subscriber",
+                "tags": [
+                  "Subscribers"
+                ],
+                "description": "A malformed token or subscription is a 422 naming the field.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/NewPushDevice"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "201": {
+                    "description": "The device.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushDevice"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  }
+                }
+              }
+            },
+            "/v1/subscribers/{id}/devices/{device}": {
+              "delete": {
+                "operationId": "deletePushDevice",
+                "summary": "Remove a push device",
+                "tags": [
+                  "Subscribers"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "name": "device",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Removed."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/devices": {
+              "post": {
+                "operationId": "registerOwnPushDevice",
+                "summary": "Register this app or browser for push",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "With a subscriber token: an app or a browser registers itself (the web component's \"notify me on this device\").",
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/NewPushDevice"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "201": {
+                    "description": "The device.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/PushDevice"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/devices/{device}": {
+              "delete": {
+                "operationId": "deleteOwnPushDevice",
+                "summary": "Stop push to this app or browser",
+                "tags": [
+                  "Inbox"
+                ],
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "device",
+                    "in": "path",
+                    "required": true,
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "responses": {
+                  "204": {
+                    "description": "Removed."
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/v1/inbox/devices/vapid-public-key": {
+              "get": {
+                "operationId": "getVAPIDPublicKey",
+                "summary": "The key a browser subscribes with",
+                "tags": [
+                  "Inbox"
+                ],
+                "description": "The tenant's VAPID public key (base64url), for PushManager.subscribe({applicationServerKey}).",
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The key.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "type": "object",
+                          "required": [
+                            "public_key"
+                          ],
+                          "properties": {
+                            "public_key": {
+                              "type": "string"
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -4896,7 +5322,8 @@ enum OpenAPIDocument {
                   "email",
                   "sms",
                   "webhook",
-                  "chat"
+                  "chat",
+                  "push"
                 ],
                 "description": "A way to reach a subscriber. Template parts: in_app `title`, `body` (optional `action_url`); email `subject`, `html` (optional `text`); sms `text`; chat `text` (optional `title`); webhook `body`."
               },
@@ -6127,7 +6554,8 @@ enum OpenAPIDocument {
                       "email",
                       "sms",
                       "webhook",
-                      "chat"
+                      "chat",
+                      "push"
                     ],
                     "default": "*",
                     "description": "A channel, or `*` for every channel."
@@ -6260,7 +6688,8 @@ enum OpenAPIDocument {
                         "email",
                         "sms",
                         "webhook",
-                        "chat"
+                        "chat",
+                        "push"
                       ]
                     },
                     "description": "The channels held; absent or empty holds every channel."
@@ -7994,6 +8423,302 @@ enum OpenAPIDocument {
                   "created_at": {
                     "type": "string",
                     "format": "date-time"
+                  }
+                }
+              },
+              "PushSettings": {
+                "type": "object",
+                "description": "A tenant's push providers. What is left out comes from the server's `push:` section. Private keys are never returned: answers show `********`, and sending that back keeps the stored key.",
+                "properties": {
+                  "apns": {
+                    "type": "object",
+                    "required": [
+                      "key_id",
+                      "team_id",
+                      "private_key"
+                    ],
+                    "properties": {
+                      "key_id": {
+                        "type": "string",
+                        "minLength": 10,
+                        "maxLength": 10
+                      },
+                      "team_id": {
+                        "type": "string",
+                        "minLength": 10,
+                        "maxLength": 10
+                      },
+                      "private_key": {
+                        "type": "string",
+                        "description": "The text of the .p8 file (PKCS#8 PEM, P-256). `********` in answers."
+                      },
+                      "bundle_id": {
+                        "type": "string",
+                        "description": "The apns-topic for devices registered without an app_id."
+                      },
+                      "critical_alerts": {
+                        "type": "boolean",
+                        "description": "The app holds Apple's critical-alerts entitlement: critical types go `interruption-level: critical`, else `time-sensitive`."
+                      },
+                      "base_url": {
+                        "type": "string",
+                        "format": "uri"
+                      },
+                      "sandbox_base_url": {
+                        "type": "string",
+                        "format": "uri"
+                      }
+                    }
+                  },
+                  "fcm": {
+                    "type": "object",
+                    "required": [
+                      "service_account"
+                    ],
+                    "properties": {
+                      "service_account": {
+                        "type": "object",
+                        "description": "The service-account JSON file from the Firebase console; its private_key is `********` in answers.",
+                        "required": [
+                          "project_id",
+                          "private_key",
+                          "client_email"
+                        ],
+                        "properties": {
+                          "type": {
+                            "type": "string"
+                          },
+                          "project_id": {
+                            "type": "string"
+                          },
+                          "private_key_id": {
+                            "type": "string"
+                          },
+                          "private_key": {
+                            "type": "string"
+                          },
+                          "client_email": {
+                            "type": "string"
+                          },
+                          "token_uri": {
+                            "type": "string",
+                            "format": "uri"
+                          }
+                        },
+                        "additionalProperties": true
+                      },
+                      "base_url": {
+                        "type": "string",
+                        "format": "uri"
+                      }
+                    }
+                  },
+                  "webpush": {
+                    "type": "object",
+                    "properties": {
+                      "subject": {
+                        "type": "string",
+                        "description": "The VAPID contact: mailto: or https:."
+                      }
+                    }
+                  },
+                  "ttl_seconds": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": 2419200,
+                    "default": 86400,
+                    "description": "How long providers keep trying a device that is off."
+                  }
+                }
+              },
+              "EffectivePushSettings": {
+                "type": "object",
+                "properties": {
+                  "apns": {
+                    "type": "string",
+                    "enum": [
+                      "tenant",
+                      "server",
+                      "none"
+                    ]
+                  },
+                  "fcm": {
+                    "type": "string",
+                    "enum": [
+                      "tenant",
+                      "server",
+                      "none"
+                    ]
+                  },
+                  "vapid_public_key": {
+                    "type": "string",
+                    "description": "The applicationServerKey for PushManager.subscribe (base64url)."
+                  }
+                }
+              },
+              "PushSettingsView": {
+                "allOf": [
+                  {
+                    "$ref": "#/components/schemas/PushSettings"
+                  },
+                  {
+                    "type": "object",
+                    "required": [
+                      "effective"
+                    ],
+                    "properties": {
+                      "effective": {
+                        "$ref": "#/components/schemas/EffectivePushSettings"
+                      }
+                    }
+                  }
+                ]
+              },
+              "NewPushDevice": {
+                "type": "object",
+                "required": [
+                  "platform"
+                ],
+                "description": "A phone (APNs, FCM) by its token, or a browser by its PushSubscription. Registering the same token or endpoint again updates that device and makes it active.",
+                "properties": {
+                  "platform": {
+                    "type": "string",
+                    "enum": [
+                      "apns",
+                      "fcm",
+                      "webpush"
+                    ]
+                  },
+                  "token": {
+                    "type": "string",
+                    "maxLength": 4096,
+                    "description": "apns: the device token in hex; fcm: the registration token."
+                  },
+                  "subscription": {
+                    "type": "object",
+                    "required": [
+                      "endpoint",
+                      "keys"
+                    ],
+                    "description": "webpush: the browser's PushSubscription.toJSON().",
+                    "properties": {
+                      "endpoint": {
+                        "type": "string",
+                        "format": "uri"
+                      },
+                      "expirationTime": {
+                        "type": [
+                          "number",
+                          "null"
+                        ]
+                      },
+                      "keys": {
+                        "type": "object",
+                        "required": [
+                          "p256dh",
+                          "auth"
+                        ],
+                        "properties": {
+                          "p256dh": {
+                            "type": "string"
+                          },
+                          "auth": {
+                            "type": "string"
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "app_id": {
+                    "type": "string",
+                    "description": "The iOS bundle id (apns-topic), or the app's id."
+                  },
+                  "environment": {
+                    "type": "string",
+                    "enum": [
+                      "production",
+                      "sandbox"
+                    ],
+                    "description": "apns only; default production."
+                  },
+                  "locale": {
+                    "type": "string"
+                  }
+                }
+              },
+              "PushDevice": {
+                "type": "object",
+                "required": [
+                  "id",
+                  "subscriber_id",
+                  "platform",
+                  "active",
+                  "last_seen_at",
+                  "created_at"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "subscriber_id": {
+                    "type": "string"
+                  },
+                  "platform": {
+                    "type": "string",
+                    "enum": [
+                      "apns",
+                      "fcm",
+                      "webpush"
+                    ]
+                  },
+                  "token": {
+                    "type": "string"
+                  },
+                  "endpoint": {
+                    "type": "string",
+                    "description": "webpush: the subscription's endpoint (its keys are never shown)."
+                  },
+                  "app_id": {
+                    "type": "string"
+                  },
+                  "environment": {
+                    "type": "string",
+                    "enum": [
+                      "production",
+                      "sandbox"
+                    ]
+                  },
+                  "locale": {
+                    "type": "string"
+                  },
+                  "active": {
+                    "type": "boolean"
+                  },
+                  "deactivated_reason": {
+                    "type": "string",
+                    "description": "Why the provider's answer retired the device (`410 Unregistered`)."
+                  },
+                  "last_seen_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "PushDeviceList": {
+                "type": "object",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/PushDevice"
+                    }
                   }
                 }
               }
