@@ -10,6 +10,7 @@ extension ChannelResult {
         case .permanentFailure(let detail): return .permanentFailure(join(detail))
         case .deferred(let detail, let retryAfter): return .deferred(join(detail), retryAfter: retryAfter)
         case .suppressed(let reason, let detail): return .suppressed(reason, detail: join(detail))
+        case .fannedOut(let result, let attempts): return .fannedOut(result.appendingDetail(note), attempts: attempts)
         }
     }
 }

@@ -33,4 +33,18 @@ public enum ChannelResult: Sendable, Hashable {
     case deferred(String, retryAfter: Double)
     /// Not sent on purpose, decided at delivery time (a recipient outside the tenant's allowed domains).
     case suppressed(SuppressionReason, detail: String)
+    /// One message sent to several destinations in one try (a subscriber's push devices): the message's
+    /// result, and each destination's own entry for the attempt log.
+    indirect case fannedOut(ChannelResult, attempts: [DestinationAttempt])
+
+    /// One destination's part of a fanned-out try.
+    public struct DestinationAttempt: Sendable, Hashable {
+        public var outcome: DeliveryAttempt.Outcome
+        public var detail: String
+
+        public init(outcome: DeliveryAttempt.Outcome, detail: String) {
+            self.outcome = outcome
+            self.detail = detail
+        }
+    }
 }

@@ -253,6 +253,15 @@ public final class Dispatcher: Service, Sendable {
         case .permanentFailure(let detail):
             return DeliveryOutcome(
                 rowID: message.rowID, status: .failed, reason: "rejected", retryAt: nil, attempt: attempt(.permanentFailure, detail), inbox: nil)
+        case .fannedOut(let overall, let destinations):
+            // The message's state from the overall result; the attempt log gets one entry per destination.
+            var outcome = outcome(for: outgoing, result: overall, started: started, durationMs: durationMs)
+            let entries = destinations.map { attempt($0.outcome, $0.detail) }
+            if let first = entries.first {
+                outcome.attempt = first
+                outcome.moreAttempts = Array(entries.dropFirst())
+            }
+            return outcome
         }
     }
 }

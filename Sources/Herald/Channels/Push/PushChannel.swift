@@ -119,16 +119,19 @@ public final class PushChannel: DeliveryChannel {
     static func result(_ answers: [(PushDevice, PushDeviceOutcome)]) -> ChannelResult {
         let lines = answers.map { device, outcome in "\(device.label): \(outcome.summary)" }
         let detail = "\(answers.count) device\(answers.count == 1 ? "" : "s"): " + lines.joined(separator: "; ")
-        if answers.contains(where: { if case .accepted = $0.1 { true } else { false } }) { return .sent(detail: detail) }
+        let attempts = zip(answers, lines).map { answer, line in ChannelResult.DestinationAttempt(outcome: answer.1.attemptOutcome, detail: line) }
+        if answers.contains(where: { if case .accepted = $0.1 { true } else { false } }) {
+            return .fannedOut(.sent(detail: detail), attempts: attempts)
+        }
         let waits = answers.compactMap { answer -> Double?? in
             if case .transientFailure(_, let retryAfter) = answer.1 { return .some(retryAfter) }
             return nil
         }
         if !waits.isEmpty {
-            if let longest = waits.compactMap({ $0 }).max() { return .deferred(detail, retryAfter: longest) }
-            return .transientFailure(detail)
+            if let longest = waits.compactMap({ $0 }).max() { return .fannedOut(.deferred(detail, retryAfter: longest), attempts: attempts) }
+            return .fannedOut(.transientFailure(detail), attempts: attempts)
         }
-        return .permanentFailure(detail)
+        return .fannedOut(.permanentFailure(detail), attempts: attempts)
     }
 
     /// Sends every device's push, at most ``concurrency`` at once; answers in order.
@@ -208,6 +211,15 @@ public final class PushChannel: DeliveryChannel {
 }
 
 extension PushDeviceOutcome {
+    /// How the attempt log files this device's answer.
+    var attemptOutcome: DeliveryAttempt.Outcome {
+        switch self {
+        case .accepted: .sent
+        case .gone, .permanentFailure: .permanentFailure
+        case .transientFailure: .transientFailure
+        }
+    }
+
     /// `accepted (apns-id …)`, `gone: 410 Unregistered`: one device's line in the attempt detail.
     var summary: String {
         switch self {

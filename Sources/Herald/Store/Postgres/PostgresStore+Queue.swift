@@ -129,6 +129,25 @@ extension PostgresStore {
                             """, binds: values.bindings), logger)
                 for row in rows { updated.insert(try row[0]) }
             }
+            // A push to several devices: the other devices' entries of the same try, for the messages that changed.
+            let more = outcomes.filter { updated.contains($0.rowID) }.flatMap { outcome in outcome.moreAttempts.map { (outcome.rowID, $0) } }
+            for start in stride(from: 0, to: more.count, by: SQLValues.rowsPerStatement(columns: 6)) {
+                var values = SQLValues(types: ["bigint", "integer", "bigint", "double precision", "text", "text"], after: PostgresBindings())
+                for (rowID, attempt) in more[start..<min(start + SQLValues.rowsPerStatement(columns: 6), more.count)] {
+                    values.append { row in
+                        row.bind(rowID)
+                        row.bind(attempt.number)
+                        row.bind(Self.ms(attempt.startedAt))
+                        row.bind(attempt.durationMs)
+                        row.bind(attempt.outcome.rawValue)
+                        row.bind(attempt.detail)
+                    }
+                }
+                _ = try await connection.rows(
+                    PostgresQuery(
+                        unsafeSQL: "INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail) VALUES \(values.sql)",
+                        binds: values.bindings), logger)
+            }
             return outcomes.map(\.rowID).filter { updated.contains($0) }
         }
     }

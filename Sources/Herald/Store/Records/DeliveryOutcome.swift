@@ -12,6 +12,9 @@ public struct DeliveryOutcome: Sendable {
     public var inbox: InboxContent?
     /// The try does not count against the message's attempts (the provider was unreachable).
     public var refundsAttempt: Bool
+    /// Further entries of the same try for the attempt log: a push to several devices records one per device
+    /// (`attempt` is the first device's).
+    public var moreAttempts: [DeliveryAttempt] = []
 
     public init(
         rowID: Int64, status: MessageStatus, reason: String?, retryAt: Date?, attempt: DeliveryAttempt, inbox: InboxContent?,

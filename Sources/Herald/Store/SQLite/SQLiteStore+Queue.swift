@@ -104,10 +104,11 @@ extension SQLiteStore {
                 ])
                 // No change means the lease was lost (reclaimed or cancelled): this attempt's result is not the message's.
                 guard db.changesCount > 0 else { continue }
-                let attempt = outcome.attempt
-                try record.execute(arguments: [
-                    outcome.rowID, attempt.number, Self.ms(attempt.startedAt), attempt.durationMs, attempt.outcome.rawValue, attempt.detail,
-                ])
+                for attempt in [outcome.attempt] + outcome.moreAttempts {
+                    try record.execute(arguments: [
+                        outcome.rowID, attempt.number, Self.ms(attempt.startedAt), attempt.durationMs, attempt.outcome.rawValue, attempt.detail,
+                    ])
+                }
                 updated.append(outcome.rowID)
             }
             return updated
