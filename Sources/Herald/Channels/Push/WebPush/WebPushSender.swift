@@ -38,9 +38,10 @@ public struct WebPushSender: Sendable {
         _ payload: [UInt8], to subscription: WebPushSubscription, vapid: VAPIDKey, subject: String, ttlSeconds: Int, urgency: WebPushUrgency,
         topic: String?
     ) async -> PushDeviceOutcome {
-        guard WebPushSubscription.problems(endpoint: subscription.endpoint, p256dh: "", auth: "").allSatisfy({ $0.field != "subscription.endpoint" }),
-            let url = URL(string: subscription.endpoint), let audience = VAPIDKey.audience(for: url)
-        else { return .permanentFailure("the subscription's endpoint is not an https URL") }
+        if let problem = WebPushSubscription.endpointProblem(subscription.endpoint) { return .permanentFailure("the endpoint \(problem)") }
+        guard let url = URL(string: subscription.endpoint), let audience = VAPIDKey.audience(for: url) else {
+            return .permanentFailure("the endpoint must be an absolute https URL")
+        }
         if let topic, let problem = Self.topicProblem(topic) { return .permanentFailure("the topic \(problem)") }
         let body: [UInt8]
         let authorization: String
@@ -71,7 +72,8 @@ public struct WebPushSender: Sendable {
         if topic.isEmpty { return "must not be empty" }
         if topic.count > maximumTopicLength { return "must be at most \(maximumTopicLength) characters" }
         let allowed = topic.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_")
+            scalar.isASCII
+                && (("A"..."Z").contains(scalar) || ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-" || scalar == "_")
         }
         return allowed ? nil : "must use only the base64url alphabet (letters, digits, - and _)"
     }
@@ -79,7 +81,8 @@ public struct WebPushSender: Sendable {
     /// What a push service's answer means for the device (see the type's documentation). The endpoint's path is
     /// the subscription's secret, so details name only `host`.
     static func outcome(for answer: OutboundHTTPAnswer, host: String, now: Date = Date()) -> PushDeviceOutcome {
-        let summary = "\(answer.summary) from \(host)"
+        let text = answer.body.trimmingCharacters(in: .whitespacesAndNewlines)
+        let summary = "HTTP \(answer.status) from \(host)" + (text.isEmpty ? "" : ": \(text.prefix(200))")
         switch answer.status {
         case 200..<300:
             let location = answer.header("Location").map { ", message \($0)" } ?? ""

@@ -68,7 +68,8 @@ public struct WebPushSubscription: Sendable, Hashable, Codable {
         return Array(data)
     }
 
-    private static func endpointProblem(_ endpoint: String) -> String? {
+    /// Why `endpoint` cannot be pushed to, or nil (the first check of ``problems(endpoint:p256dh:auth:)``).
+    static func endpointProblem(_ endpoint: String) -> String? {
         if endpoint.isEmpty { return "is required" }
         if endpoint.utf8.count > maximumEndpointLength { return "must be at most \(maximumEndpointLength) characters" }
         guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased(), URL(string: endpoint) != nil
