@@ -12,6 +12,9 @@ enum HeraldComponentsScript {
    <herald-inbox token="SUBSCRIBER_TOKEN"></herald-inbox>
    <herald-preferences token="SUBSCRIBER_TOKEN"></herald-preferences>
 
+   With push-worker="/herald-sw.js" (a file on the site: importScripts("https://herald.example.com/embed/herald-sw.js");)
+   the inbox panel offers "Notify me on this device" (Web Push) where the browser supports it.
+
    Every piece of data is set with textContent or a checked attribute value, never parsed as HTML. */
 (() => {
   "use strict";
@@ -41,6 +44,12 @@ enum HeraldComponentsScript {
       announceUnread: (n) => (n === 1 ? "1 unread notification" : `${n} unread notifications`),
       reconnecting: "Reconnecting…",
       expired: "Your session has expired. Reload the page to see new notifications.",
+      pushOn: "Notify me on this device",
+      pushOff: "Notifications on · turn off",
+      pushWorking: "One moment…",
+      pushDenied: "Notifications are blocked for this site in your browser’s settings.",
+      pushFailed: "Notifications could not be turned on for this device.",
+      pushOffFailed: "Notifications could not be turned off. Try again.",
       preferences: "Notification settings",
       preferencesIntro: "Choose what reaches you, and how.",
       alwaysOn: "Always on",
@@ -77,6 +86,12 @@ enum HeraldComponentsScript {
       announceUnread: (n) => (n === 1 ? "1 notification non lue" : `${n} notifications non lues`),
       reconnecting: "Reconnexion…",
       expired: "Votre session a expiré. Rechargez la page pour voir les nouvelles notifications.",
+      pushOn: "M’avertir sur cet appareil",
+      pushOff: "Notifications activées · désactiver",
+      pushWorking: "Un instant…",
+      pushDenied: "Les notifications sont bloquées pour ce site dans les réglages du navigateur.",
+      pushFailed: "Impossible d’activer les notifications sur cet appareil.",
+      pushOffFailed: "Impossible de désactiver les notifications. Réessayez.",
       preferences: "Préférences de notification",
       preferencesIntro: "Choisissez ce que vous recevez, et comment.",
       alwaysOn: "Toujours activé",
@@ -187,6 +202,55 @@ enum HeraldComponentsScript {
     return json;
   }
 
+  /** Web Push needs a service worker, the Push API and notifications, in a secure context (https or localhost). */
+  function pushSupported() {
+    return window.isSecureContext && "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+  }
+
+  function bytesFromBase64URL(text) {
+    const base64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+    return Uint8Array.from(atob(base64), (character) => character.charCodeAt(0));
+  }
+
+  function sameBytes(a, b) {
+    if (!a || !b) return false;
+    const left = new Uint8Array(a);
+    const right = new Uint8Array(b);
+    return left.length === right.length && left.every((byte, index) => byte === right[index]);
+  }
+
+  /** Tenant and subscriber of a token (its first part is base64url JSON), to key what this browser remembers. */
+  function tokenSubject(token) {
+    try {
+      const claims = JSON.parse(new TextDecoder().decode(bytesFromBase64URL(token.split(".")[0])));
+      return `${claims.t}/${claims.s}`;
+    } catch {
+      return "";
+    }
+  }
+
+  /** The registration once its worker is active (PushManager.subscribe needs one). Not `serviceWorker.ready`,
+      which waits for a worker controlling this page and never settles when the worker's scope is elsewhere. */
+  function activated(registration) {
+    if (registration.active) return Promise.resolve(registration);
+    const worker = registration.installing || registration.waiting;
+    if (!worker) return Promise.reject(new Error("no service worker to wait for"));
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (worker.state === "activated") resolve(registration);
+        else if (worker.state === "redundant") reject(new Error("the service worker failed to install"));
+      };
+      worker.addEventListener("statechange", check);
+      check();
+    });
+  }
+
+  /** The page's language tag, as Herald stores a device's locale (letters, digits, - and _), or none. */
+  function deviceLocale(element) {
+    const tag = element.getAttribute("lang") || document.documentElement.lang || navigator.language || "";
+    return /^[A-Za-z0-9_-]{1,35}$/.test(tag) ? tag : undefined;
+  }
+
   const BASE_CSS = `
     :host { --_accent: var(--herald-accent, #2457d6); --_accent-text: var(--herald-accent-text, #ffffff);
       --_bg: var(--herald-bg, #ffffff); --_text: var(--herald-text, #1d2330); --_muted: var(--herald-muted, #5b6472);
@@ -243,6 +307,10 @@ enum HeraldComponentsScript {
     .state { padding: 28px 16px; text-align: center; color: var(--_muted); font-size: 14px; }
     .notice { padding: 8px 14px; font-size: 12px; color: var(--_muted); border-top: 1px solid var(--_border); }
     .more { display: block; width: 100%; padding: 10px; border-top: 1px solid var(--_border); }
+    .push { display: flex; flex-wrap: wrap; align-items: center; gap: 2px 8px; padding: 6px 8px; border-top: 1px solid var(--_border); }
+    .push .link-button[aria-disabled="true"] { color: var(--_muted); cursor: default; text-decoration: none; }
+    .push-status { flex-basis: 100%; padding: 0 6px 4px; font-size: 12px; color: var(--herald-error, #b42318); }
+    .push-status:empty { display: none; }
   `;
 
   const SVG_NS = "http://www.w3.org/2000/svg";
@@ -330,11 +398,23 @@ enum HeraldComponentsScript {
       this.nextCursor = null;
       this.open = false;
       this.connection = "connecting";
+      this.pushState = "off";
+      this.pushMessage = null;
       this.build();
       this._outside = (event) => {
         if (this.open && !event.composedPath().includes(this)) this.setOpen(false, false);
       };
     }
+
+    static get observedAttributes() { return [...super.observedAttributes, "push-worker"]; }
+
+    attributeChangedCallback(name, before, after) {
+      if (name !== "push-worker") super.attributeChangedCallback(name, before, after);
+      else if (this.isConnected && before !== after) { this.syncPush(); this.render(); }
+    }
+
+    /** The site's service worker script (`push-worker`), which imports Herald's; no attribute, no push control. */
+    get pushWorker() { return this.getAttribute("push-worker") || ""; }
 
     get limit() { return Math.min(Math.max(parseInt(this.getAttribute("limit") || "10", 10) || 10, 1), 50); }
 
@@ -351,8 +431,11 @@ enum HeraldComponentsScript {
       this.status = el("div", { class: "state", role: "status" });
       this.moreButton = el("button", { class: "link-button more", type: "button", hidden: true });
       this.notice = el("div", { class: "notice", hidden: true });
+      this.pushButton = el("button", { class: "link-button push-toggle", type: "button", part: "push-toggle" });
+      this.pushStatus = el("div", { class: "push-status", role: "status" });
+      this.pushRow = el("div", { class: "push", part: "push", hidden: true }, this.pushButton, this.pushStatus);
       this.panel = el("div", { id: "panel", class: "panel", part: "panel", role: "dialog", "aria-labelledby": "heading", hidden: true, tabindex: "-1" },
-        el("header", {}, this.heading, this.readAll, this.closeButton), this.list, this.status, this.moreButton, this.notice);
+        el("header", {}, this.heading, this.readAll, this.closeButton), this.list, this.status, this.moreButton, this.pushRow, this.notice);
       this.live = el("div", { class: "sr-only", "aria-live": "polite", "aria-atomic": "true" });
       root.append(this.bell, this.panel, this.live);
 
@@ -360,12 +443,14 @@ enum HeraldComponentsScript {
       this.closeButton.addEventListener("click", () => this.setOpen(false, true));
       this.readAll.addEventListener("click", () => this.markAllRead());
       this.moreButton.addEventListener("click", () => this.loadMore());
+      this.pushButton.addEventListener("click", () => this.togglePush());
       this.panel.addEventListener("keydown", (event) => this.onKey(event));
       this.list.addEventListener("click", (event) => this.onListClick(event));
     }
 
     restart() {
       this.stop();
+      this.syncPush();
       if (!this.token) {
         this.state = "error";
         this.render();
@@ -497,6 +582,108 @@ enum HeraldComponentsScript {
       }, this.backoff * (0.75 + Math.random() * 0.5));
     }
 
+    /** Where this browser remembers its device for this Herald and subscriber. */
+    get pushKey() { return `herald-push:${this.api}:${tokenSubject(this.token)}`; }
+
+    pushRecord() {
+      try {
+        return JSON.parse(localStorage.getItem(this.pushKey) || "null");
+      } catch {
+        return null;
+      }
+    }
+
+    rememberPush(record) {
+      try {
+        if (record) localStorage.setItem(this.pushKey, JSON.stringify(record));
+        else localStorage.removeItem(this.pushKey);
+      } catch {
+        /* storage blocked: the control shows "off" after a reload, and turning on again re-registers the same endpoint */
+      }
+    }
+
+    /** On when this browser registered a device for this subscriber and may still show notifications. */
+    syncPush() {
+      if (this.pushState === "working") return;
+      this.pushMessage = null;
+      this.pushState = pushSupported() && this.pushRecord() && Notification.permission === "granted" ? "on" : "off";
+    }
+
+    togglePush() {
+      if (this.pushState === "working") return;
+      if (this.pushState === "on") this.disablePush();
+      else this.enablePush();
+    }
+
+    async enablePush() {
+      const worker = this.pushWorker;
+      this.pushState = "working";
+      this.pushMessage = null;
+      this.render();
+      try {
+        // First, while the click still counts as the user's gesture.
+        const permission = await Notification.requestPermission();
+        if (permission !== "granted") {
+          this.pushState = "off";
+          this.pushMessage = permission === "denied" ? "pushDenied" : null;
+          return;
+        }
+        const registration = await activated(await navigator.serviceWorker.register(worker));
+        const { public_key: publicKey } = await call(this, "GET", "/v1/inbox/devices/vapid-public-key");
+        const applicationServerKey = bytesFromBase64URL(publicKey);
+        // A subscription made with another key (another Herald, or a key that changed) cannot carry this one's pushes.
+        const existing = await registration.pushManager.getSubscription();
+        if (existing && !sameBytes(existing.options && existing.options.applicationServerKey, applicationServerKey)) await existing.unsubscribe();
+        const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey });
+        const device = await call(this, "POST", "/v1/inbox/devices", {
+          platform: "webpush", subscription: subscription.toJSON(), locale: deviceLocale(this),
+        });
+        this.rememberPush({ device: device.id, endpoint: subscription.endpoint, worker });
+        this.pushState = "on";
+        this.dispatchEvent(new CustomEvent("herald-push", { bubbles: true, composed: true, detail: { enabled: true, device: device.id } }));
+      } catch {
+        this.pushState = "off";
+        this.pushMessage = "pushFailed";
+      } finally {
+        this.render();
+      }
+    }
+
+    async disablePush() {
+      const record = this.pushRecord();
+      this.pushState = "working";
+      this.pushMessage = null;
+      this.render();
+      try {
+        if (record && record.device) {
+          try {
+            await call(this, "DELETE", `/v1/inbox/devices/${encodeURIComponent(record.device)}`);
+          } catch (error) {
+            if (error.status !== 404) throw error;
+          }
+        }
+        // Herald sends to it no more; the browser's subscription goes too, so nothing else can use it.
+        try {
+          const script = new URL(record && record.worker ? record.worker : this.pushWorker, location.href).href;
+          const registrations = await navigator.serviceWorker.getRegistrations();
+          const registration = registrations.find((candidate) =>
+            [candidate.active, candidate.waiting, candidate.installing].some((worker) => worker && worker.scriptURL === script));
+          const subscription = registration ? await registration.pushManager.getSubscription() : null;
+          if (subscription) await subscription.unsubscribe();
+        } catch {
+          /* the device is gone from Herald, which is what stops its pushes */
+        }
+        this.rememberPush(null);
+        this.pushState = "off";
+        this.dispatchEvent(new CustomEvent("herald-push", { bubbles: true, composed: true, detail: { enabled: false, device: record && record.device } }));
+      } catch {
+        this.pushState = "on";
+        this.pushMessage = "pushOffFailed";
+      } finally {
+        this.render();
+      }
+    }
+
     setCounts(counts) {
       if (counts && typeof counts.unread === "number") this.counts = counts;
     }
@@ -624,6 +811,13 @@ enum HeraldComponentsScript {
         : this.state === "error" ? t.loadFailed : empty ? t.empty : "";
       this.notice.hidden = this.connection !== "reconnecting" && this.connection !== "expired";
       this.notice.textContent = this.connection === "expired" ? t.expired : t.reconnecting;
+
+      this.pushRow.hidden = !this.pushWorker || !pushSupported() || !this.token;
+      this.pushButton.textContent = this.pushState === "working" ? t.pushWorking : this.pushState === "on" ? t.pushOff : t.pushOn;
+      // aria-disabled, not disabled: the button keeps keyboard focus while it works.
+      this.pushButton.setAttribute("aria-disabled", String(this.pushState === "working"));
+      this.pushButton.setAttribute("data-state", this.pushState || "off");
+      this.pushStatus.textContent = this.pushMessage ? t[this.pushMessage] : "";
     }
 
     row(item) {
