@@ -9,8 +9,9 @@ public protocol PushDeviceStore: Sendable {
     func pushDevices(tenantID: String, subscriberID: String) async throws -> [PushDevice]
     /// Removes a device; false when the subscriber has none with that id.
     func deletePushDevice(tenantID: String, subscriberID: String, deviceID: String) async throws -> Bool
-    /// The active devices of these subscribers, keyed by subscriber id.
-    func activePushDevices(tenantID: String, subscriberIDs: [String]) async throws -> [String: [PushDevice]]
+    /// The devices of these subscribers to send to, keyed by subscriber id: every active one, and those
+    /// deactivated since `retiredSince` (so a message can say which it skipped and why).
+    func pushDevices(tenantID: String, subscriberIDs: [String], retiredSince: Date) async throws -> [String: [PushDevice]]
     /// Marks devices inactive with the provider's reason; they are never sent to again.
     func deactivatePushDevices(_ reasons: [String: String], now: Date) async throws
 }

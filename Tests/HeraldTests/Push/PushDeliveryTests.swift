@@ -124,6 +124,8 @@ struct PushDeliveryTests {
             // The next event skips it.
             let (_, thirdAttempts) = try await Self.trigger(engine, tenantID: tenantID, type: "shift_change", to: "ana", ["ward": "6D"])
             #expect(thirdAttempts.count == 2)
+            #expect(thirdAttempts.last?.detail?.contains("webpush …") == true && thirdAttempts.last?.detail?.contains("skipped, deactivated: ") == true && thirdAttempts.last?.detail?.contains("410") == true,
+                "\(thirdAttempts.map(\.detail))")
             #expect(try await servers.web.pushes().count == 2, "nothing more was sent to the retired subscription")
         }
     }

@@ -23,6 +23,8 @@ public final class PushChannel: DeliveryChannel {
     let webPush: WebPushSender
     private let settingsCache = Mutex<[String: (settings: PushSettings, readAt: ContinuousClock.Instant)]>([:])
     static let settingsCacheLifetime = Duration.seconds(2)
+    /// How long a retired device is still named, as skipped, in its subscriber's push messages.
+    static let retiredShownFor: TimeInterval = 30 * 86_400
     /// Senders per credentials: each holds its provider token (APNs JWT, FCM access token) for every send.
     private let apnsSenders = Mutex<[APNsCredentials: APNsTokenProvider]>([:])
     private let fcmSenders = Mutex<[FCMServiceAccount: FCMTokenProvider]>([:])
@@ -59,7 +61,8 @@ public final class PushChannel: DeliveryChannel {
         var devices: [String: [String: [PushDevice]]] = [:]
         for (tenantID, outgoing) in Dictionary(grouping: batch, by: \.message.tenantID) {
             do {
-                devices[tenantID] = try await store.activePushDevices(tenantID: tenantID, subscriberIDs: outgoing.map(\.message.subscriber.id))
+                devices[tenantID] = try await store.pushDevices(
+                    tenantID: tenantID, subscriberIDs: outgoing.map(\.message.subscriber.id), retiredSince: Date().addingTimeInterval(-Self.retiredShownFor))
             } catch {
                 for (index, item) in batch.enumerated() where item.message.tenantID == tenantID {
                     results[index] = .transientFailure("cannot read the subscriber's devices: \(error)")
@@ -67,11 +70,16 @@ public final class PushChannel: DeliveryChannel {
             }
         }
         var sends: [DeviceSend] = []
+        var skipped: [Int: [String]] = [:]
         for (index, outgoing) in batch.enumerated() where results[index] == nil {
             let message = outgoing.message
-            let found = devices[message.tenantID]?[message.subscriber.id] ?? []
+            let all = devices[message.tenantID]?[message.subscriber.id] ?? []
+            let found = all.filter(\.active)
+            let retired = all.filter { !$0.active }.map { "\($0.label) skipped, deactivated: \($0.deactivatedReason ?? "no reason recorded")" }
+            skipped[index] = retired
             guard !found.isEmpty else {
-                results[index] = .suppressed(.noAddress, detail: "the subscriber has no active push device")
+                let note = retired.isEmpty ? "" : " (\(retired.joined(separator: "; ")))"
+                results[index] = .suppressed(.noAddress, detail: "the subscriber has no active push device\(note)")
                 continue
             }
             let notification: PushNotification
@@ -109,17 +117,19 @@ public final class PushChannel: DeliveryChannel {
                 logger.error("could not deactivate push devices", metadata: ["count": "\(gone.count)", "error": "\(error)"])
             }
         }
-        for (index, answers) in byMessage { results[index] = Self.result(answers) }
+        for (index, answers) in byMessage { results[index] = Self.result(answers, skipped: skipped[index] ?? []) }
         return results.map { $0 ?? .transientFailure("the push channel gave no result") }
     }
 
     /// A message's outcome from its devices' answers: sent when any device took it; else retried when any
     /// failure may pass; else failed. The detail names each device (by platform and the end of its token) and
     /// what its provider said.
-    static func result(_ answers: [(PushDevice, PushDeviceOutcome)]) -> ChannelResult {
+    static func result(_ answers: [(PushDevice, PushDeviceOutcome)], skipped: [String] = []) -> ChannelResult {
         let lines = answers.map { device, outcome in "\(device.label): \(outcome.summary)" }
-        let detail = "\(answers.count) device\(answers.count == 1 ? "" : "s"): " + lines.joined(separator: "; ")
-        let attempts = zip(answers, lines).map { answer, line in ChannelResult.DestinationAttempt(outcome: answer.1.attemptOutcome, detail: line) }
+        let detail = "\(answers.count) device\(answers.count == 1 ? "" : "s"): " + (lines + skipped).joined(separator: "; ")
+        var attempts = zip(answers, lines).map { answer, line in ChannelResult.DestinationAttempt(outcome: answer.1.attemptOutcome, detail: line) }
+        // Devices retired earlier are named on the last entry, so the log says why they were not tried.
+        if !skipped.isEmpty, !attempts.isEmpty { attempts[attempts.count - 1].detail += "; " + skipped.joined(separator: "; ") }
         if answers.contains(where: { if case .accepted = $0.1 { true } else { false } }) {
             return .fannedOut(.sent(detail: detail), attempts: attempts)
         }

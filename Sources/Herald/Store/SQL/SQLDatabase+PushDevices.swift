@@ -33,7 +33,7 @@ extension SQLDatabase {
             FROM subscribers s WHERE s.tenant_id = \(tenantID) AND s.id = \(subscriberID)
             ON CONFLICT (tenant_id, platform, address) DO UPDATE SET subscriber_pk = excluded.subscriber_pk, p256dh = excluded.p256dh,
                 auth = excluded.auth, app_id = excluded.app_id, environment = excluded.environment, locale = excluded.locale,
-                active = excluded.active, deactivated_reason = NULL, last_seen_at = excluded.last_seen_at
+                active = excluded.active, deactivated_reason = NULL, deactivated_at = NULL, last_seen_at = excluded.last_seen_at
             RETURNING id
             """)
         guard let id = rows.first?[0].text else { return nil }
@@ -68,14 +68,14 @@ extension SQLDatabase {
         ).isEmpty
     }
 
-    public func activePushDevices(tenantID: String, subscriberIDs: [String]) async throws -> [String: [PushDevice]] {
+    public func pushDevices(tenantID: String, subscriberIDs: [String], retiredSince: Date) async throws -> [String: [PushDevice]] {
         var found: [String: [PushDevice]] = [:]
         for batch in SQLQuery.batches(Array(Set(subscriberIDs)).map { [SQLValue($0)] }, in: dialect) {
             let rows = try await readRows(
                 """
                 SELECT \(sql: Self.deviceColumns) FROM push_devices d JOIN subscribers s ON s.pk = d.subscriber_pk
                 WHERE s.tenant_id = \(tenantID) AND s.id IN (SELECT column1 FROM (VALUES \(rows: batch)) AS v WHERE true)
-                AND d.active = \(sql: dialect.schema("{true}")) ORDER BY d.pk
+                AND (d.active = \(sql: dialect.schema("{true}")) OR d.deactivated_at >= \(retiredSince)) ORDER BY d.pk
                 """)
             for device in rows.compactMap(Self.device).map(Self.withoutBlanks) { found[device.subscriberID, default: []].append(device) }
         }
@@ -87,7 +87,7 @@ extension SQLDatabase {
         try await writeAll(
             reasons.sorted { $0.key < $1.key }.map { id, reason in
                 """
-                UPDATE push_devices SET active = \(sql: dialect.schema("{false}")), deactivated_reason = \(reason), last_seen_at = last_seen_at
+                UPDATE push_devices SET active = \(sql: dialect.schema("{false}")), deactivated_reason = \(reason), deactivated_at = \(now)
                 WHERE id = \(id)
                 """
             })

@@ -189,6 +189,7 @@ enum Schema {
                     locale TEXT,
                     active {bool} NOT NULL DEFAULT {true},
                     deactivated_reason TEXT,
+                    deactivated_at {int},
                     last_seen_at {int} NOT NULL,
                     created_at {int} NOT NULL,
                     UNIQUE (tenant_id, platform, address)
