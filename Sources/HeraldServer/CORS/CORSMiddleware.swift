@@ -15,7 +15,7 @@ struct CORSMiddleware: RouterMiddleware {
     typealias Context = HeraldRequestContext
     let engine: HeraldEngine
 
-    static let allowedMethods = "GET, POST, PUT, OPTIONS"
+    static let allowedMethods = "GET, POST, PUT, DELETE, OPTIONS"
     static let allowedHeaders = "Authorization, Content-Type, Last-Event-ID"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -197,3 +197,51 @@ import Crypto
 enum P256Key {
     static func pem() -> String { P256.Signing.PrivateKey().pemRepresentation }
 }
+
+/// Acceptance: ten thousand pushes through the engine to the APNs test server.
+@Suite("Push at volume", .serialized)
+struct PushVolumeTests {
+    @Test func tenThousandPushesReachTheirDevicesOnceOverAFewConnectionsWithAHandfulOfTokens() async throws {
+        let servers = try await PushDeliveryTests.servers()
+        defer { servers.stop() }
+        let (engine, tenantID) = try await PushDeliveryTests.engine(servers)
+        let count = 10_000
+        _ = try await engine.upsertTopic(tenantID: tenantID, key: "ward", name: nil)
+        var tokens: [String] = []
+        for start in stride(from: 0, to: count, by: 5000) {
+            let inputs = (start..<min(count, start + 5000)).map { SubscriberInput(id: "n\($0)", timezone: "UTC") }
+            _ = try await engine.upsertSubscribers(tenantID: tenantID, inputs)
+            _ = try await engine.addTopicMembers(tenantID: tenantID, key: "ward", subscriberIDs: inputs.map(\.id))
+        }
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for lane in 0..<8 {
+                group.addTask {
+                    var made: [String] = []
+                    for index in stride(from: lane, to: count, by: 8) {
+                        let token = APNsTestServer.deviceToken()
+                        _ = try await engine.registerPushDevice(tenantID: tenantID, subscriberID: "n\(index)", NewPushDevice(platform: .apns, token: token))
+                        made.append(token)
+                    }
+                    return made.joined(separator: "\n")
+                }
+            }
+            for try await lane in group { tokens += lane.split(separator: "\n").map(String.init) }
+        }
+        let started = ContinuousClock.now
+        try await engine.whileRunning {
+            let (receipt, _) = try await engine.trigger(
+                Trigger(type: "shift_change", recipients: [.topic("ward")], payload: ["ward": "4B"]), tenantID: tenantID)
+            #expect(try await engine.eventually(timeout: 240) { try await servers.apns.counters().requests >= count })
+            _ = receipt
+        }
+        let elapsed = ContinuousClock.now - started
+        let counters = try await servers.apns.counters()
+        let received = try servers.apns.requests()
+        #expect(received.count == count && counters.verified == count)
+        #expect(Set(received.compactMap(\.token)) == Set(tokens), "each device exactly once")
+        #expect(counters.connections <= 4, "one multiplexed HTTP/2 connection, or a few: \(counters.connections)")
+        #expect(counters.distinctJwts <= 2, "the provider token is reused, not one per request: \(counters.distinctJwts)")
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("push volume: \(count) APNs pushes in \(String(format: "%.1f", seconds)) s (\(Int(Double(count) / seconds))/s) over \(counters.connections) connection(s), \(counters.distinctJwts) JWT(s)")
+    }
+}
