@@ -104,10 +104,10 @@ class State:
 
     def check_jwt(self, jwt):
         """None when the JWT is Apple's kind and signed by our key, else the 403 reason."""
-        if jwt in self.expired_jwts or self.expire_always:
-            return "ExpiredProviderToken"
         if jwt not in self.jwts:
             self.jwts[jwt] = self.verify_signature(jwt)
+        if jwt in self.expired_jwts or self.expire_always:
+            return "ExpiredProviderToken"
         if self.jwts[jwt] is not None:
             return "InvalidProviderToken"
         claims = json.loads(b64url_decode(jwt.split(".")[1]))
