@@ -127,6 +127,15 @@ struct PushDeliveryTests {
             #expect(thirdAttempts.last?.detail?.contains("webpush …") == true && thirdAttempts.last?.detail?.contains("skipped, deactivated: ") == true && thirdAttempts.last?.detail?.contains("410") == true,
                 "\(thirdAttempts.map(\.detail))")
             #expect(try await servers.web.pushes().count == 2, "nothing more was sent to the retired subscription")
+
+            // FCM says the Android token is UNREGISTERED: retired the same way, and the next event skips it, saying why.
+            try await servers.fcm.fail(token: try #require(devices.fcm.token), error: "UNREGISTERED")
+            let (fourth, _) = try await Self.trigger(engine, tenantID: tenantID, type: "shift_change", to: "ana", ["ward": "7E"])
+            #expect(fourth.status == .sent)
+            let (_, fifthAttempts) = try await Self.trigger(engine, tenantID: tenantID, type: "shift_change", to: "ana", ["ward": "8F"])
+            #expect(fifthAttempts.count == 1 && fifthAttempts.first?.detail?.hasPrefix("apns") == true)
+            #expect(fifthAttempts.last?.detail?.contains("fcm …") == true && fifthAttempts.last?.detail?.contains("UNREGISTERED") == true,
+                "\(fifthAttempts.map(\.detail))")
         }
     }
 
