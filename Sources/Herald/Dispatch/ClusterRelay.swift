@@ -51,7 +51,7 @@ public final class ClusterRelay: Service, DeliveryObserver, Sendable {
 
     public func run() async throws {
         // Nothing to finish on shutdown: what was not sent, the other nodes find at their next poll.
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listen() }
                 group.addTask { await self.send() }

@@ -264,7 +264,8 @@ struct InboundMailServerTests {
             let start = ContinuousClock.now
             var accepted = 0
             var outcome = BlockingTestSocket.SendOutcome.sent(0)
-            while ContinuousClock.now - start < .seconds(9), accepted < 256 << 20 {
+            // Generous bounds: on a loaded machine the close after the 1 s command timeout can take a few seconds.
+            while ContinuousClock.now - start < .seconds(30), accepted < 256 << 20 {
                 outcome = socket.send(chunk)
                 if case .sent(let count) = outcome { accepted += count } else if case .closed = outcome { break }
             }
@@ -272,7 +273,7 @@ struct InboundMailServerTests {
             // far less than it was offered went in, and the socket was closed by the server, not by us.
             #expect(outcome == .closed, "the server never closed the connection; \(accepted) bytes accepted")
             #expect(accepted < 64 << 20)
-            #expect(ContinuousClock.now - start < .seconds(9))
+            #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
 

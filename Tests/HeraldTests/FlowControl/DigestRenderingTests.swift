@@ -13,6 +13,7 @@ struct DigestRenderingTests {
             .sms: ["en": ["text": "{{author}} commented"]],
             .chat: ["en": ["text": "{{author}} commented"]],
             .webhook: ["en": ["body": #"{"author": "{{author}}"}"#]],
+            .push: ["en": ["title": "{{author}} commented", "body": "x"]],
         ])
 
     static func items(_ authors: [String]) -> [DigestItem] {

@@ -194,16 +194,17 @@ struct APNsTests {
 
     // MARK: Against the test server
 
-    /// Sends in flight at once in the 10,000-push test. In a debug build swift-nio-http2 finds a stream by a linear
+    /// Sends in flight at once in the volume test. In a debug build swift-nio-http2 finds a stream by a linear
     /// scan over the open ones, which costs more per request the more are open: on two cores 100 in flight ran at
     /// about 165 pushes/s, 8 or 20 at about 275 (a release build does not notice either).
     static let inFlight = 20
 
-    @Test(.timeLimit(.minutes(2))) func tenThousandPushesShareOneTokenAndAFewHTTP2Connections() async throws {
+    /// 3,000 in the suite (a debug build beside every other suite); the release binary's 10,000 are in docs/performance.md.
+    @Test(.timeLimit(.minutes(5))) func thousandsOfPushesShareOneTokenAndAFewHTTP2Connections() async throws {
         let server = try await APNsTestServer.start()
         defer { server.stop() }
         let sender = try server.sender()
-        let tokens = (0..<10_000).map { _ in APNsTestServer.deviceToken() }
+        let tokens = (0..<3_000).map { _ in APNsTestServer.deviceToken() }
         let request = APNsRequest(
             topic: APNsTestServer.topic, title: "Build finished", body: "main is green", badge: 1, sound: "default", threadID: "ci",
             interruptionLevel: .timeSensitive, priority: .high, customData: ["build": 4711])
@@ -228,20 +229,20 @@ struct APNsTests {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("APNs: 10,000 pushes in \(String(format: "%.1f", seconds)) s, \(Int(10_000 / seconds)) pushes/s")
+        print("APNs: \(tokens.count) pushes in \(String(format: "%.1f", seconds)) s, \(Int(Double(tokens.count) / seconds)) pushes/s")
 
         let failures = outcomes.filter { if case .accepted = $0 { false } else { true } }
         #expect(failures.count == 0, "\(failures.prefix(3))")
-        #expect(outcomes.count == 10_000)
+        #expect(outcomes.count == tokens.count)
         let counters = try await server.counters()
-        #expect(counters.requests == 10_000)
-        #expect(counters.verified == 10_000)
+        #expect(counters.requests == tokens.count)
+        #expect(counters.verified == tokens.count)
         #expect(counters.connections <= 4, "\(counters.connections) HTTP/2 connections")
         #expect(counters.refusedConnections == 0)
         #expect(counters.distinctJwts <= 2)
         let received = try server.requests()
         #expect(Set(received.compactMap(\.token)) == Set(tokens))
-        #expect(received.count == 10_000)
+        #expect(received.count == tokens.count)
         let first = try #require(received.first)
         #expect(first.verified, "\(first.problems)")
         #expect(first.headers["apns-topic"] == APNsTestServer.topic && first.headers["apns-push-type"] == "alert")

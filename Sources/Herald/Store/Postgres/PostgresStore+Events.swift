@@ -346,7 +346,7 @@ extension PostgresStore {
                 eventType: plan, preferences: resolver, email: settings.email, tenantDestinations: settings.destinations, dueAt: sendAt ?? now,
                 digestKey: plan.digest?.digestKey(payload: payload)
             ).plan(records)
-            try await Self.writeMessages(
+            _ = try await Self.writeMessages(
                 connection, logger,
                 [
                     PlanningEvent(

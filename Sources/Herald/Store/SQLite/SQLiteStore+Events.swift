@@ -258,7 +258,7 @@ extension SQLiteStore {
                 eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: dueAt,
                 digestKey: plan.digest?.digestKey(payload: payload)
             ).plan(records)
-            try Self.writeMessages(
+            _ = try Self.writeMessages(
                 db,
                 [
                     PlanningEvent(
