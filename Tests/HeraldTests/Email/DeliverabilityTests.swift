@@ -201,7 +201,7 @@ struct DeliverabilityTests {
     static func report(_ report: [UInt8], to returnPath: String, port: Int) async -> EmailTester.Result {
         let email = OutboundEmail(sender: "", recipient: returnPath, messageID: "report-\(UUID().uuidString)@mx.example.com", bytes: report)
         return await EmailTester(outboxDirectory: TestEngine.temporaryDirectory()).send(
-            email, server: SMTPServerConfiguration(host: "127.0.0.1", port: port, security: .none, timeoutSeconds: 10))
+            email, server: SMTPServerConfiguration(host: "127.0.0.1", port: port, security: .none, timeoutSeconds: 60))
     }
 
     /// The return path aiosmtpd saw for the email to `address`.
@@ -264,7 +264,10 @@ struct DeliverabilityTests {
             #expect(byID["s2"]?.status == .sent)
 
             // Two more soft bounces reach the threshold.
-            for _ in 0..<2 { #expect(await Self.report(soft, to: verp2, port: port).outcome == .accepted) }
+            for _ in 0..<2 {
+                let answer = await Self.report(soft, to: verp2, port: port)
+                #expect(answer.outcome == .accepted, "\(answer.detail)")
+            }
             #expect(try await engine.suppressions(tenantID: tenantID, after: nil, limit: 10).items.map(\.address).contains("user2@example.com"))
 
             // Lifting lets the next email through.
