@@ -133,7 +133,12 @@ fi
 # every credential, every numeric field with extreme values, unknown fields) run after the rest, two at a time:
 # beside the timing-bound suites on two cores they starved them of CPU and sockets.
 hostile='APIFuzzTests|HostileHTTPProcessTests|ConnectionLimitsLiveTests|AccessScopeTests|NumberBoundsTests|UnknownFieldTests|RoutingTests'
-echo "== swift test (all but the attacker suites)"
-swift test --skip "$hostile"
+# The suites that load the machine on purpose (thousands of pushes through the provider test servers, a fuzzed
+# and flooded SMTP listener) run on their own as well, for the same reason.
+heavy='InboundMailServerTests|APNsTests|FCMTests|WebPushTests|PushVolumeTests'
+echo "== swift test (all but the attacker and load suites)"
+swift test --skip "$hostile|$heavy"
+echo "== swift test (the load suites: $heavy)"
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 swift test --skip-build --filter "$heavy"
 echo "== swift test (the attacker suites: $hostile)"
 SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 swift test --skip-build --filter "$hostile"
