@@ -104,7 +104,12 @@ extension NewPushDevice: Decodable {
             try decoder.refuseUnknownKeys(CodingKeys.self)
             endpoint = try container.decode(String.self, forKey: .endpoint)
             keys = try container.decode(Keys.self, forKey: .keys)
+            // When the push service will end the subscription, in milliseconds since 1970 (null for never). Read
+            // within its bounds like every number, though Herald learns of an ended subscription from the 410 anyway.
+            _ = try container.decodeIfPresent(Double.self, forKey: .expirationTime, within: Self.expirationRule)
         }
+
+        static let expirationRule = NumberRule.whole(1...9_000_000_000_000_000, unit: "milliseconds since 1970")
     }
 
     public init(from decoder: any Decoder) throws {

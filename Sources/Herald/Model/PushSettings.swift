@@ -13,7 +13,7 @@ public struct PushSettings: Sendable, Codable, Hashable {
     /// How long a provider keeps trying to reach a device that is off, in seconds (default a day).
     public var ttlSeconds: Int?
 
-    static let ttlRule = NumberRule.whole(0...(28 * 86_400), unit: "seconds")
+    static let ttlRule = NumberRule.whole(1...(28 * 86_400), unit: "seconds")
     static let defaultTTLSeconds = 86_400
 
     public init(apns: APNs? = nil, fcm: FCM? = nil, webpush: WebPush? = nil, ttlSeconds: Int? = nil) {

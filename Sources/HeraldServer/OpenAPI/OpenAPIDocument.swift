@@ -4339,6 +4339,9 @@ enum OpenAPIDocument {
                   },
                   "429": {
                     "$ref": "#/components/responses/TooManyRequests"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
                   }
                 }
               },
@@ -8524,7 +8527,7 @@ enum OpenAPIDocument {
                   },
                   "ttl_seconds": {
                     "type": "integer",
-                    "minimum": 0,
+                    "minimum": 1,
                     "maximum": 2419200,
                     "default": 86400,
                     "description": "How long providers keep trying a device that is off."
@@ -8608,9 +8611,12 @@ enum OpenAPIDocument {
                       },
                       "expirationTime": {
                         "type": [
-                          "number",
+                          "integer",
                           "null"
-                        ]
+                        ],
+                        "minimum": 1,
+                        "maximum": 9000000000000000,
+                        "description": "Milliseconds since 1970 when the push service ends the subscription; null for never."
                       },
                       "keys": {
                         "type": "object",

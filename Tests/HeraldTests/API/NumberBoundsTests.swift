@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Herald
 import HTTPTypes
@@ -39,11 +40,25 @@ struct NumberBoundsTests {
                 ]
             ]
         ),
+        "PUT /v1/settings/push": ("/v1/settings/push", [["ttl_seconds": 3600]]),
+        "POST /v1/subscribers/{id}/devices": ("/v1/subscribers/s1/devices", [browser]),
+        "POST /v1/inbox/devices": ("/v1/inbox/devices", [browser]),
         "POST /v1/schedules": ("/v1/schedules", [schedule("trigger"), schedule("event")]),
         "PUT /v1/schedules/{id}": ("/v1/schedules/{schedule}", [schedule("trigger"), schedule("event")]),
     ]
 
     static let limit: JSONValue = ["limit": 5, "period": "1h"]
+    /// A browser's PushSubscription.toJSON(), with a real P-256 key.
+    static let browser: JSONValue = [
+        "platform": "webpush",
+        "subscription": [
+            "endpoint": "https://push.example.com/send/abc", "expirationTime": .null,
+            "keys": [
+                "p256dh": .string(Data(P256.KeyAgreement.PrivateKey().publicKey.x963Representation).base64URLEncoded()),
+                "auth": .string(Data(repeating: 7, count: 16).base64URLEncoded()),
+            ],
+        ],
+    ]
     static let eventType: JSONValue = [
         "name": "Number walk", "priority": "low", "channels": ["in_app"],
         "templates": ["in_app": ["en": ["title": "Walk", "body": "Walking"]]], "retention_days": 30, "rate_limit": limit,
@@ -65,6 +80,8 @@ struct NumberBoundsTests {
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("Numbers")
             #expect(try await api.send(.put, "/v1/subscribers/s1", auth: tenant.key, json: ["email": "s1@example.com"]).status.isSuccess)
+            // The inbox routes take the subscriber's token, the rest the tenant key.
+            let token = try #require(try await api.send(.post, "/v1/subscribers/s1/token", auth: tenant.key)["token"]?.stringValue)
             let created = try await api.send(.post, "/v1/schedules", auth: tenant.key, json: Self.schedule("trigger"))
             let schedule = try #require(created["id"]?.stringValue, "\(created.text)")
             let document = try #require(try await api.send(.get, "/openapi.json").json)
@@ -78,8 +95,9 @@ struct NumberBoundsTests {
                 }
                 entry.path = entry.path.replacingOccurrences(of: "{schedule}", with: schedule)
                 let method = HTTPRequest.Method(rawValue: String(operation.split(separator: " ")[0]))!
+                let auth = entry.path.hasPrefix("/v1/inbox") ? token : tenant.key
                 for body in entry.bodies {
-                    let accepted = try await api.send(method, entry.path, auth: tenant.key, json: body)
+                    let accepted = try await api.send(method, entry.path, auth: auth, json: body)
                     #expect(accepted.status.isSuccess, "the valid body of \(operation) is refused: \(accepted.text)")
                 }
                 for number in numbers {
@@ -89,7 +107,7 @@ struct NumberBoundsTests {
                     }
                     for value in Self.extremes + (number.isWhole ? Self.fractions : []) {
                         let text = try #require(body.placing(value, at: number.path))
-                        let reply = try await api.send(method, entry.path, auth: tenant.key, raw: text)
+                        let reply = try await api.send(method, entry.path, auth: auth, raw: text)
                         let named = reply["errors"]?.arrayValues.compactMap { $0["field"]?.stringValue } ?? []
                         if value.hasSuffix("e400") {
                             // Past Double: a field read through a NumberRule names itself; elsewhere Foundation's
