@@ -9,9 +9,12 @@ public struct EventTypeValidator: Sendable {
     public static let builtInVariables: Set<String> = ["subscriber", "event", "tenant"]
 
     public var defaultLocale: String
+    /// What a workflow's waits are checked against.
+    public var workflowLimits: WorkflowLimits
 
-    public init(defaultLocale: String) {
+    public init(defaultLocale: String, workflowLimits: WorkflowLimits = WorkflowLimits()) {
         self.defaultLocale = defaultLocale
+        self.workflowLimits = workflowLimits
     }
 
     public func problems(_ eventType: EventType) -> [FieldError] {
@@ -45,6 +48,7 @@ public struct EventTypeValidator: Sendable {
         errors += templateSetProblems(eventType.templates, field: "templates", eventType: eventType, known: known)
         errors += templateSetProblems(eventType.fallbackTemplates, field: "fallback_templates", eventType: eventType, known: known)
         errors += flowProblems(eventType)
+        errors += eventType.workflow?.problems(for: eventType, limits: workflowLimits) ?? []
         return errors
     }
 

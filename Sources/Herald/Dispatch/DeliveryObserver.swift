@@ -6,9 +6,12 @@ public protocol DeliveryObserver: Sendable {
     func recorded(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async
     /// A subscriber read, archived or saw inbox messages.
     func inboxChanged(_ change: InboxChange) async
+    /// Workflow runs that completed or were stopped, as committed.
+    func workflowsFinished(_ runs: [FinishedRun]) async
 }
 
 extension DeliveryObserver {
     public func recorded(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async {}
     public func inboxChanged(_ change: InboxChange) async {}
+    public func workflowsFinished(_ runs: [FinishedRun]) async {}
 }

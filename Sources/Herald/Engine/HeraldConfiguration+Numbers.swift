@@ -104,6 +104,9 @@ extension HeraldConfiguration {
         .whole("dispatch.fanout_chunk_size", "HERALD_FANOUT_CHUNK_SIZE", 1...100_000, \.dispatch.fanoutChunkSize),
         .whole("dispatch.completion_chunk", "HERALD_COMPLETION_CHUNK", 1...100_000, \.dispatch.completionChunk),
         .seconds("dispatch.cleanup_interval_seconds", "HERALD_CLEANUP_INTERVAL_SECONDS", 1...(7 * 86_400), \.dispatch.cleanupIntervalSeconds),
+        .seconds(
+            "dispatch.workflow_min_wait_seconds", "HERALD_WORKFLOW_MIN_WAIT_SECONDS", 0.01...86_400, \.dispatch.workflowMinWaitSeconds),
+        .whole("dispatch.workflow_batch_size", "HERALD_WORKFLOW_BATCH_SIZE", 1...10_000, \.dispatch.workflowBatchSize),
         .number("dispatch.idempotency_hours", nil, .fraction(0.01...8760, unit: "hours"), \.dispatch.idempotencyHours),
         .seconds("inbox_heartbeat_seconds", "HERALD_INBOX_HEARTBEAT_SECONDS", 0.1...3600, \.inboxHeartbeatSeconds),
         .number("api_limits.tenant_per_second", "HERALD_API_TENANT_PER_SECOND", .fraction(0...1e9), \.requestLimits.tenantPerSecond),

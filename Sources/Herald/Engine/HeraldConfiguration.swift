@@ -66,6 +66,11 @@ public struct DispatchSettings: Sendable, Hashable {
     public var cleanupIntervalSeconds = 3600.0
     /// How long an idempotency key is remembered.
     public var idempotencyHours = 24.0
+    /// The shortest `wait` a workflow step may have (`dispatch.workflow_min_wait_seconds`): a minute by
+    /// default, so nobody is escalated to before they could have read; tests and demos set a second.
+    public var workflowMinWaitSeconds = 60.0
+    /// Workflow runs advanced per transaction.
+    public var workflowBatchSize = 200
 
     public init() {}
 }
@@ -247,7 +252,7 @@ extension HeraldConfiguration {
         problems += smsProblems()
         problems += pushProblems()
         problems += rateLimits.problems().map { "\($0.field): \($0.reason)" }
-        let validator = EventTypeValidator(defaultLocale: defaultLocale)
+        let validator = EventTypeValidator(defaultLocale: defaultLocale, workflowLimits: workflowLimits)
         var seen: Set<String> = []
         for (index, eventType) in eventTypes.enumerated() {
             if !seen.insert(eventType.key).inserted { problems.append("event_types[\(index)]: key '\(eventType.key)' is defined twice") }

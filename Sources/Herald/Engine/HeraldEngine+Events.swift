@@ -155,7 +155,22 @@ extension HeraldEngine {
         guard let event = try await store.event(tenantID: tenantID, id: id) else { throw HeraldError.notFound("event '\(id)'") }
         let counts = try await store.messageCounts(tenantID: tenantID, eventID: id)
         let page = try await store.messages(tenantID: tenantID, MessageQuery(eventID: id, cursor: try Cursor.decode(cursor), limit: limit))
-        return EventDetails(event: event, counts: counts, messages: page.items, nextCursor: page.nextCursor)
+        var details = EventDetails(event: event, counts: counts, messages: page.items, nextCursor: page.nextCursor)
+        let runCounts = try await store.workflowRunCounts(tenantID: tenantID, eventID: id)
+        if !runCounts.isEmpty {
+            let runs = try await store.workflowRuns(tenantID: tenantID, eventID: id, subscriberID: nil, cursor: nil, limit: 100)
+            details.workflow = EventDetails.WorkflowRuns(counts: runCounts, runs: runs?.items ?? [], nextCursor: runs?.nextCursor)
+        }
+        return details
+    }
+
+    /// `GET /v1/events/{id}/runs`: the event's workflow runs, a page at a time, or one subscriber's.
+    public func workflowRuns(tenantID: String, eventID: String, subscriberID: String?, cursor: String?, limit: Int) async throws -> Page<WorkflowRun> {
+        guard
+            let page = try await store.workflowRuns(
+                tenantID: tenantID, eventID: eventID, subscriberID: subscriberID, cursor: try Cursor.decode(cursor), limit: limit)
+        else { throw HeraldError.notFound("event '\(eventID)'") }
+        return page
     }
 
     /// Cancels every pending message of the tenant's events triggered with `cancellationKey`.
@@ -181,9 +196,25 @@ public struct EventDetails: Sendable, Encodable {
     public var counts: [String: Int]
     public var messages: [Message]
     public var nextCursor: String?
+    /// For an event type with a workflow: each recipient's run, step by step.
+    public var workflow: WorkflowRuns?
+
+    /// The runs of an event's workflow: how many stand where, and the first page of them.
+    public struct WorkflowRuns: Sendable, Encodable {
+        /// Runs by status (`waiting`, `completed` …), and completed ones by outcome (`completed.read`).
+        public var counts: [String: Int]
+        public var runs: [WorkflowRun]
+        /// More runs: `GET /v1/events/{id}/runs?cursor=`.
+        public var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case counts, runs
+            case nextCursor = "next_cursor"
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case counts, messages
+        case counts, messages, workflow
         case nextCursor = "next_cursor"
     }
 
@@ -193,5 +224,6 @@ public struct EventDetails: Sendable, Encodable {
         try container.encode(counts, forKey: .counts)
         try container.encode(messages, forKey: .messages)
         try container.encodeIfPresent(nextCursor, forKey: .nextCursor)
+        try container.encodeIfPresent(workflow, forKey: .workflow)
     }
 }

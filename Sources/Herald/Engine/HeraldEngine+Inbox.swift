@@ -30,7 +30,7 @@ extension HeraldEngine {
 
     public func markRead(_ claims: SubscriberTokens.Claims, messageID: String) async throws -> InboxCounts {
         // One instant for the store and the observers: status webhooks find what this read changed by its time.
-        let now = Date()
+        let now = clock.now()
         guard let rowID = Message.rowID(messageID),
             try await store.markRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: now)
         else { throw HeraldError.notFound("inbox message '\(messageID)'") }
@@ -40,27 +40,41 @@ extension HeraldEngine {
 
     public func archive(_ claims: SubscriberTokens.Claims, messageID: String) async throws -> InboxCounts {
         guard let rowID = Message.rowID(messageID),
-            try await store.archive(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: Date())
+            try await store.archive(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: clock.now())
         else { throw HeraldError.notFound("inbox message '\(messageID)'") }
         await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .archived, messageID: messageID))
         return try await inboxCounts(claims)
     }
 
     public func markAllRead(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
-        let now = Date()
+        let now = clock.now()
         _ = try await store.markAllRead(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: now)
         await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .readAll, at: now))
         return try await inboxCounts(claims)
     }
 
     public func markAllSeen(_ claims: SubscriberTokens.Claims) async throws -> InboxCounts {
-        _ = try await store.markAllSeen(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: Date())
+        _ = try await store.markAllSeen(tenantID: claims.tenantID, subscriberID: claims.subscriberID, now: clock.now())
         await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .seen))
         return try await inboxCounts(claims)
     }
 
-    /// Tells every observer (live inbox connections, status webhooks) after the change is stored.
+    /// The subscriber followed an inbox message's link: recorded as a click (and a read), which a
+    /// workflow waiting `until: clicked` (or read) sees at once.
+    public func markClicked(_ claims: SubscriberTokens.Claims, messageID: String) async throws -> InboxCounts {
+        let now = clock.now()
+        guard let rowID = Message.rowID(messageID),
+            try await store.markClicked(tenantID: claims.tenantID, subscriberID: claims.subscriberID, messageID: rowID, now: now)
+        else { throw HeraldError.notFound("inbox message '\(messageID)'") }
+        await announce(InboxChange(tenantID: claims.tenantID, subscriberID: claims.subscriberID, kind: .read, messageID: messageID, at: now))
+        return try await inboxCounts(claims)
+    }
+
+    /// Tells every observer (live inbox connections, status webhooks) after the change is stored, and the
+    /// workflow runner, which advances at once any run whose wait the change ended (woken in the change's
+    /// own transaction).
     func announce(_ change: InboxChange) async {
+        workflowWakeup.ring()
         for observer in observers { await observer.inboxChanged(change) }
     }
 }

@@ -51,6 +51,8 @@ public final class HeraldEngine: Sendable {
     public let webhooks: WebhookSettingsStore
     /// Rung when status webhooks are queued, so their sender looks at once.
     let statusWebhookWakeup = Wakeup()
+    /// Rung by triggers and by inbox reads, which may end a workflow run's wait.
+    let workflowWakeup: Wakeup
     let validator: EventTypeValidator
     /// API request limits per tenant key and subscriber token.
     public let requestLimiter: RequestLimiter
@@ -91,6 +93,7 @@ public final class HeraldEngine: Sendable {
         let bounceAddresses = BounceAddresses(secret: secret!)
         self.bounceAddresses = bounceAddresses
         self.signal = WakeSignal()
+        self.workflowWakeup = signal.makeWakeup()
         let circuits = CircuitBreakers(settings: configuration.outbound.circuit)
         let http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)
         self.circuits = circuits
@@ -119,7 +122,7 @@ public final class HeraldEngine: Sendable {
         self.channels = all
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
         self.logger = logger
-        self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale)
+        self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale, workflowLimits: configuration.workflowLimits)
         self.committer = GroupCommitter(store: store, clock: clock)
         self.requestLimiter = RequestLimiter(limits: configuration.requestLimits)
         self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)
@@ -153,6 +156,9 @@ public final class HeraldEngine: Sendable {
                 heartbeat: dispatcherHeartbeat, observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger,
                 clock: clock),
             FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger, clock: clock),
+            WorkflowRunner(
+                store: store, settings: settings, wakeup: workflowWakeup, signal: signal, owner: nodeID,
+                observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger, clock: clock),
             ScheduleRunner(engine: self),
             RetentionService(store: store, settings: settings, logger: logger),
             StatusWebhookSender(

@@ -43,6 +43,15 @@ public final class HeraldMetrics: Sendable {
             .increment()
     }
 
+    /// Counts a workflow run that ended, by how: `completed` or `cancelled`, and its outcome (`finished`,
+    /// `read` …, a fixed set).
+    public func recordWorkflowRun(status: WorkflowRunStatus, outcome: String) {
+        registry.makeCounter(
+            name: "herald_workflow_runs_total", labels: [("status", status.rawValue), ("outcome", outcome)],
+            help: "Workflow runs that ended, by status and outcome (finished, or what cut them short)."
+        ).increment()
+    }
+
     /// Sets the gauges that describe stored state; called just before each scrape.
     public func refresh(queue: QueueDepth, circuits: [(server: String, open: Bool)]) {
         for priority in Priority.allCases {

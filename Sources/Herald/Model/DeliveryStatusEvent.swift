@@ -13,6 +13,9 @@ public enum DeliveryStatusEvent: String, Sendable, Codable, CaseIterable, Hashab
     case bounced = "message.bounced"
     /// The recipient reported a sent email as spam (an ARF complaint to its return path).
     case complained = "message.complained"
+    /// A recipient's workflow run ended: every step taken, cut short by what a wait waited for (a read),
+    /// or stopped (the event cancelled, the subscriber deleted).
+    case workflowCompleted = "workflow.completed"
 
     /// The event a committed delivery outcome announces, if any; a retry still queued announces nothing.
     public init?(outcome status: MessageStatus) {

@@ -53,6 +53,9 @@ public struct TriggerReceipt: Sendable, Codable, Hashable {
     /// Planned messages by status (`queued`, `suppressed`), for direct recipients; topics fan out afterwards.
     public var messages: [String: Int]
     public var topics: [String]
+    /// For an event type with a workflow: the runs started for direct recipients (their messages are
+    /// planned step by step, so `messages` starts empty).
+    public var workflowRuns: Int?
 
     public init(eventId: String, status: Event.Status, messages: [String: Int], topics: [String]) {
         self.eventId = eventId
@@ -64,5 +67,6 @@ public struct TriggerReceipt: Sendable, Codable, Hashable {
     enum CodingKeys: String, CodingKey {
         case eventId = "event_id"
         case status, messages, topics
+        case workflowRuns = "workflow_runs"
     }
 }

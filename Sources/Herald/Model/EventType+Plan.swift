@@ -9,6 +9,7 @@ extension EventType {
         plan.onLimit = onLimit
         plan.digest = digest
         plan.appliedLimits = appliedLimits
+        plan.workflow = workflow
         return plan
     }
 

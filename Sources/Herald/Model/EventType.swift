@@ -36,6 +36,8 @@ public struct EventType: Sendable, Codable, Hashable {
     public var digestTemplates: [ChannelKind: [String: [String: String]]]
     /// Who a trigger without recipients notifies.
     public var audience: AudienceSpec?
+    /// The steps each recipient's notification takes; without one, every channel at once.
+    public var workflow: Workflow?
     /// The rate limits in force when an event was accepted, stored with it so a topic fanned out later
     /// is planned under the same rules. Not part of a definition; set by the engine.
     public var appliedLimits: [ScopedRateLimit]
@@ -71,6 +73,7 @@ public struct EventType: Sendable, Codable, Hashable {
         case digest
         case digestTemplates = "digest_templates"
         case audience
+        case workflow
         case appliedLimits = "applied_limits"
     }
 
@@ -103,6 +106,7 @@ public struct EventType: Sendable, Codable, Hashable {
         self.digest = try container.decodeIfPresent(DigestSpec.self, forKey: .digest)
         self.digestTemplates = try Self.decodeTemplates(container, .digestTemplates)
         self.audience = try container.decodeIfPresent(AudienceSpec.self, forKey: .audience)
+        self.workflow = try container.decodeIfPresent(Workflow.self, forKey: .workflow)
         self.appliedLimits = try container.decodeIfPresent([ScopedRateLimit].self, forKey: .appliedLimits) ?? []
     }
 
@@ -129,6 +133,7 @@ public struct EventType: Sendable, Codable, Hashable {
             try container.encode(Dictionary(uniqueKeysWithValues: digestTemplates.map { ($0.key.rawValue, $0.value) }), forKey: .digestTemplates)
         }
         try container.encodeIfPresent(audience, forKey: .audience)
+        try container.encodeIfPresent(workflow, forKey: .workflow)
         if !appliedLimits.isEmpty { try container.encode(appliedLimits, forKey: .appliedLimits) }
     }
 

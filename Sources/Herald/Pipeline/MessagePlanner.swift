@@ -27,7 +27,10 @@ public struct MessagePlanner: Sendable {
         self.dueAt = dueAt
     }
 
+    /// The messages of `recipients`, one per channel; none for an event type with a workflow, whose
+    /// runs plan each step's messages as they reach it (``WorkflowStepper``).
     public func plan(_ recipients: [RecipientRecord]) -> [PlannedMessage] {
+        guard eventType.workflow == nil else { return [] }
         var planned: [PlannedMessage] = []
         planned.reserveCapacity(recipients.count * eventType.channels.count)
         for recipient in recipients {

@@ -13,14 +13,20 @@ struct PlanningEvent: Sendable {
     let messages: [PlannedMessage]
     /// The event's dedup fingerprint, for a type with dedup.
     var fingerprint: String?
+    /// The workflow step these messages are sent by, from 1; 0 for an event type without a workflow.
+    var step = 0
+    /// For an event type with a workflow: the recipients a run starts for (their subscriber rows); the
+    /// runs plan their messages step by step, so `messages` is empty.
+    var workflowRuns: [Int64] = []
     /// Whether anything beyond preferences decides its messages: dedup, a digest or a rate limit, or a
     /// subscriber's own digest preference (which turns flow control on for their messages alone).
     let hasFlowControl: Bool
 
     init(
         tenantID: String, eventPK: Int64, plan: EventType, payload: [String: JSONValue], dueAt: Date, expiresAt: Date,
-        messages: [PlannedMessage]
+        messages: [PlannedMessage], workflowRuns: [RecipientRecord] = []
     ) {
+        self.workflowRuns = plan.workflow == nil ? [] : workflowRuns.map(\.rowID)
         self.tenantID = tenantID
         self.eventPK = eventPK
         self.plan = plan

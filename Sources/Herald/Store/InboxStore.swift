@@ -10,6 +10,7 @@ public protocol InboxStore: Sendable {
     /// The position of the newest delivered inbox item (``InboxPosition/start`` for an empty inbox).
     func inboxPosition(tenantID: String, subscriberID: String) async throws -> InboxPosition
     func markRead(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool
+    func markClicked(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool
     func markAllRead(tenantID: String, subscriberID: String, now: Date) async throws -> Int
     func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int
     func archive(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool

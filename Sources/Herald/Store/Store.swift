@@ -15,4 +15,6 @@ import Foundation
 /// - ``StatusWebhookStore``: the status-webhook queue.
 /// - ``OperationsStore``: migrations, health, console sessions, queue depth, stats, retention.
 /// - ``ClusterStore``: signals between nodes sharing a database.
-public protocol Store: CatalogStore, IntakeStore, QueueStore, FlowStateStore, InboxStore, StatusWebhookStore, SuppressionStore, PushDeviceStore, OperationsStore, ClusterStore {}
+/// - ``WorkflowStore``: workflow runs.
+public protocol Store: CatalogStore, IntakeStore, QueueStore, FlowStateStore, InboxStore, StatusWebhookStore, SuppressionStore, PushDeviceStore, OperationsStore, ClusterStore,
+    WorkflowStore {}

@@ -59,6 +59,13 @@ struct EventRoutes {
                     cursor: request.uri.queryParameters.get("cursor"),
                     limit: try request.intQuery("limit", default: 100, range: 1...1000)))
         }
+        group.get("events/{id}/runs") { request, context in
+            JSONResponse.make(
+                try await engine.workflowRuns(
+                    tenantID: try context.requireTenant().id, eventID: try context.pathID("id"),
+                    subscriberID: request.uri.queryParameters.get("subscriber_id"), cursor: request.uri.queryParameters.get("cursor"),
+                    limit: try request.intQuery("limit", default: 100, range: 1...1000)))
+        }
         // Cancels a workflow: every pending message of the events triggered with this cancellation key.
         group.delete("events") { request, context in
             guard let key = request.uri.queryParameters.get("cancellation_key") else {

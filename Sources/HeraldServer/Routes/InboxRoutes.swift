@@ -21,7 +21,7 @@ struct InboxRoutes {
         }
     }
 
-    /// Read, archive, read-all and seen.
+    /// Read, click, archive, read-all and seen.
     func registerChanges(on group: RouterGroup<HeraldRequestContext>) {
         group.post("read-all") { _, context in
             JSONResponse.make(try await engine.markAllRead(try context.requireSubscriber()))
@@ -31,6 +31,10 @@ struct InboxRoutes {
         }
         group.post("{id}/read") { _, context in
             JSONResponse.make(try await engine.markRead(try context.requireSubscriber(), messageID: try context.pathID("id")))
+        }
+        // The subscriber followed the item's link: a click (and a read), which a workflow can wait for.
+        group.post("{id}/click") { _, context in
+            JSONResponse.make(try await engine.markClicked(try context.requireSubscriber(), messageID: try context.pathID("id")))
         }
         group.post("{id}/archive") { _, context in
             JSONResponse.make(try await engine.archive(try context.requireSubscriber(), messageID: try context.pathID("id")))

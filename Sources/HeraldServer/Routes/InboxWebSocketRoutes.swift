@@ -107,6 +107,8 @@ struct InboxWebSocketRoutes {
             _ = try await engine.markAllRead(claims)
         case .seen:
             _ = try await engine.markAllSeen(claims)
+        case .click:
+            _ = try await engine.markClicked(claims, messageID: try command.requireMessageID())
         }
     }
 
@@ -116,10 +118,11 @@ struct InboxWebSocketRoutes {
         case archive
         case readAll = "read_all"
         case seen
+        case click
 
         var needs: AccessScope {
             switch self {
-            case .read, .archive, .readAll, .seen: .inboxWrite
+            case .read, .archive, .readAll, .seen, .click: .inboxWrite
             }
         }
 

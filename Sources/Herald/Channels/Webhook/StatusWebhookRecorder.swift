@@ -102,6 +102,25 @@ public final class StatusWebhookRecorder: DeliveryObserver {
         await enqueue(deliveries, now: Date())
     }
 
+    /// `workflow.completed` for each run that ended.
+    public func workflowsFinished(_ runs: [FinishedRun]) async {
+        var deliveries: [StatusWebhookDelivery] = []
+        let now = Date()
+        for run in runs {
+            guard let endpoints = await endpoints(tenantID: run.tenantID, for: .workflowCompleted), !endpoints.isEmpty else { continue }
+            let data: [String: JSONValue] = [
+                "event_id": .string(run.eventID),
+                "event_type": .string(run.eventType),
+                "tenant_id": .string(run.tenantID),
+                "subscriber_id": .string(run.subscriberID),
+                "status": .string(run.status.rawValue),
+                "outcome": .string(run.outcome),
+            ]
+            deliveries += Self.deliveries(event: .workflowCompleted, tenantID: run.tenantID, endpoints: endpoints, timestamp: now, data: data)
+        }
+        await enqueue(deliveries, now: now)
+    }
+
     private func endpoints(tenantID: String, for event: DeliveryStatusEvent) async -> [WebhookEndpoint]? {
         do {
             return try await settings.cachedSettings(tenantID: tenantID).statusEndpoints(for: event)

@@ -219,7 +219,7 @@ extension PostgresStore {
                 planning.append(
                     PlanningEvent(
                         tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now,
-                        expiresAt: prepared.expiresAt, messages: messages))
+                        expiresAt: prepared.expiresAt, messages: messages, workflowRuns: records))
             }
             fanouts += recipients.topics.map { (eventPK, $0.pk) }
             receipts.append(
@@ -228,8 +228,8 @@ extension PostgresStore {
                     topics: recipients.topics.map(\.key)))
         }
         if !planning.isEmpty {
-            let counts = try await writeMessages(connection, logger, planning, now: now)
-            for (receipt, event) in planned { receipts[receipt].messages = counts[event] }
+            let written = try await writeMessages(connection, logger, planning, now: now)
+            for (receipt, event) in planned { receipts[receipt].record(written, event: event) }
         }
         if !fanouts.isEmpty {
             try await connection.run(
@@ -351,7 +351,7 @@ extension PostgresStore {
                 [
                     PlanningEvent(
                         tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: sendAt ?? now, expiresAt: expiresAt,
-                        messages: planned)
+                        messages: planned, workflowRuns: records)
                 ], now: now)
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }

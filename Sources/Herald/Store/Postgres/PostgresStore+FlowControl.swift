@@ -6,20 +6,16 @@ extension PostgresStore {
     /// ``PlanningSteps``, in the caller's transaction. Nodes plan one tenant's flow-controlled messages one
     /// at a time (a transaction-level advisory lock), so two batches planned at once on two nodes cannot
     /// both be "the first" of a dedup window, both open a digest, or both take a bucket's last token.
-    /// Returns how many messages of each event went in, by status.
+    /// Returns the finished steps: how many messages of each event went in, by status, and the runs it started.
     static func writeMessages(_ connection: PostgresConnection, _ logger: Logger, _ events: [PlanningEvent], now: Date) async throws
-        -> [[String: Int]]
+        -> PlanningSteps
     {
         var steps = PlanningSteps(events: events, now: now, dialect: .postgres)
-        if steps.needsFlowLock, let tenantID = events.first?.tenantID {
-            try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\("flow:" + tenantID)))", logger)
+        if steps.needsFlowLock, let tenantID = events.first?.tenantID, let lock = SQLDialect.postgres.flowLock(tenantID: tenantID) {
+            _ = try await run(connection, logger, lock)
         }
-        while let statements = steps.next() {
-            var results: [[[SQLValue]]] = []
-            for statement in statements { results.append(try await run(connection, logger, statement)) }
-            try steps.take(results)
-        }
-        return steps.counts
+        try await drive(&steps, connection, logger)
+        return steps
     }
 
     /// Flow-control state nothing will read again: dedup keys past their window, buckets idle longer than

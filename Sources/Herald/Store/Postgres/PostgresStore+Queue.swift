@@ -148,6 +148,11 @@ extension PostgresStore {
                         unsafeSQL: "INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail) VALUES \(values.sql)",
                         binds: values.bindings), logger)
             }
+            // Workflow runs waiting on these messages' outcomes look again, in this transaction.
+            let finished = outcomes.filter { updated.contains($0.rowID) && $0.status.isFinal }.map(\.rowID)
+            for statement in WorkflowWake.finished(rowIDs: finished, now: now, dialect: .postgres) {
+                _ = try await Self.run(connection, logger, statement)
+            }
             return outcomes.map(\.rowID).filter { updated.contains($0) }
         }
     }

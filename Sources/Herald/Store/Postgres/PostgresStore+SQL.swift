@@ -25,6 +25,23 @@ extension PostgresStore: SQLDatabase {
         }
     }
 
+    public func write<Steps: TransactionSteps>(_ steps: Steps) async throws -> Steps {
+        try await write { connection in
+            var steps = steps
+            try await Self.drive(&steps, connection, logger)
+            return steps
+        }
+    }
+
+    /// Runs `steps` in the caller's transaction, a statement at a time.
+    static func drive<Steps: TransactionSteps>(_ steps: inout Steps, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        while let statements = steps.next() {
+            var results: [[[SQLValue]]] = []
+            for statement in statements { results.append(try await run(connection, logger, statement)) }
+            try steps.take(results)
+        }
+    }
+
     /// Runs a shared statement and returns its rows.
     static func run(_ connection: PostgresConnection, _ logger: Logger, _ statement: SQLStatement) async throws -> [[SQLValue]] {
         var bindings = PostgresBindings(capacity: statement.values.count)

@@ -290,3 +290,21 @@ extension PostgresStore {
         try await connection.rows("SELECT pk FROM topics WHERE tenant_id = \(tenantID) AND key = \(key)", logger).first.map { try $0[0] }
     }
 }
+
+extension PostgresStore {
+    public func plannerInputs(tenantID: String, subscriberRowIDs: [Int64], eventType: String) async throws -> PlannerInputs {
+        try await read { connection in
+            let rows = try await connection.rows(
+                "SELECT s.pk, \(unescaped: Self.subscriberColumns) FROM subscribers s WHERE s.tenant_id = \(tenantID) AND s.pk = ANY(\(subscriberRowIDs))",
+                logger)
+            var recipients: [Int64: RecipientRecord] = [:]
+            for record in try await Self.recipients(connection, logger, rows: rows, subscriberOffset: 1, eventType: eventType) {
+                recipients[record.rowID] = record
+            }
+            let settings = try await Self.plannerSettings(connection, logger, tenantID: tenantID)
+            return PlannerInputs(
+                recipients: recipients, preferences: PreferenceResolver(tenantRules: try await Self.tenantPreferences(connection, logger, tenantID: tenantID)),
+                email: settings.email, destinations: settings.destinations)
+        }
+    }
+}

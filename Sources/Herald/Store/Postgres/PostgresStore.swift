@@ -62,7 +62,7 @@ public final class PostgresStore: Store {
                 "CREATE TABLE IF NOT EXISTS herald_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger)
             let applied = Set(try await connection.rows("SELECT identifier FROM herald_migrations", logger).map { try $0[0] as String })
             for migration in Schema.migrations where !applied.contains(migration.identifier) {
-                for statement in migration.statements {
+                for statement in migration.statements(in: .postgres) {
                     try await connection.run(PostgresQuery(unsafeSQL: SQLDialect.postgres.schema(statement)), logger)
                 }
                 try await connection.run(

@@ -65,7 +65,7 @@ struct PlanningStatements {
     func insertMessages(_ writes: MessageWrites, of events: [PlanningEvent], ids: Ids?, now: Date) -> [SQLStatement] {
         let types: [SQLType] =
             (ids == nil ? [] : [.integer])
-            + [.text, .integer, .integer, .text, .integer, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer]
+            + [.text, .integer, .integer, .text, .integer, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer, .integer]
         let rows = Array(writes.messages.enumerated())
         return chunks(of: rows, columns: types.count) { rows, after in
             var values: [SQLValue] = []
@@ -77,16 +77,37 @@ struct PlanningStatements {
                     SQLValue(event.tenantID), SQLValue(event.eventPK), SQLValue(row.subscriberRowID), SQLValue(row.channel.rawValue),
                     SQLValue(event.plan.priority.rank), SQLValue(row.status.rawValue), SQLValue(row.reason), SQLValue(row.availableAt),
                     SQLValue(now), SQLValue(now), SQLValue(event.expiresAt), SQLValue(Ids.resolve(row.digest, in: ids?.digests)),
-                    SQLValue(Ids.resolve(row.related, in: ids?.messages)),
+                    SQLValue(Ids.resolve(row.related, in: ids?.messages)), SQLValue(event.step),
                 ]
             }
             return SQLStatement(
                 sql: """
                     INSERT INTO messages(\(ids == nil ? "" : "id, ")tenant_id, event_pk, subscriber_pk, channel, priority, status, reason,
-                                         available_at, created_at, updated_at, expires_at, digest_id, related_id)
+                                         available_at, created_at, updated_at, expires_at, digest_id, related_id, step)
                     VALUES \(dialect.valuesList(rows: rows.count, types: types, after: after))
-                    ON CONFLICT (event_pk, subscriber_pk, channel) DO NOTHING\(ids == nil ? "" : " RETURNING id")
+                    ON CONFLICT (event_pk, subscriber_pk, channel, step) DO NOTHING\(ids == nil ? "" : " RETURNING id")
                     """, values: values)
+        }
+    }
+
+    /// The workflow runs the batch's events start, one per recipient, each due when its event is; the
+    /// rows return their event, so the receipt can say how many started.
+    func insertRuns(_ events: [PlanningEvent], now: Date) -> [SQLStatement] {
+        let rows = events.flatMap { event in event.workflowRuns.map { (event, $0) } }
+        return chunks(of: rows, columns: 8) { rows, after in
+            SQLStatement(
+                sql: """
+                    INSERT INTO workflow_runs(tenant_id, event_pk, subscriber_pk, priority, status, available_at, created_at, updated_at, expires_at)
+                    SELECT column1, column2, column3, column4, '\(WorkflowRunStatus.active.rawValue)', column5, column6, column7, column8
+                    FROM (VALUES \(dialect.valuesList(rows: rows.count, types: [.text, .integer, .integer, .integer, .integer, .integer, .integer, .integer], after: after))) AS v
+                    WHERE true ON CONFLICT (event_pk, subscriber_pk) DO NOTHING RETURNING event_pk
+                    """,
+                values: rows.flatMap { event, subscriber in
+                    [
+                        SQLValue(event.tenantID), SQLValue(event.eventPK), SQLValue(subscriber), SQLValue(event.plan.priority.rank), SQLValue(event.dueAt),
+                        SQLValue(now), SQLValue(now), SQLValue(event.expiresAt),
+                    ]
+                })
         }
     }
 

@@ -11,22 +11,24 @@ import Foundation
 /// while let statements = steps.next() { try steps.take(try statements.map { try run(db, $0) }) }
 /// return steps.counts
 /// ```
-struct PlanningSteps {
+struct PlanningSteps: TransactionSteps {
     private enum Phase {
         case reading([PlanningStatements.Part])
         case reserving(MessageWrites)
-        case inserting(MessageWrites, PlanningStatements.Ids?)
+        case inserting(MessageWrites, PlanningStatements.Ids?, messageStatements: Int)
         case writingState
         case done
     }
 
-    private let events: [PlanningEvent]
+    let events: [PlanningEvent]
     private let now: Date
     private let statements: PlanningStatements
     private var phase: Phase
     private var pending: [SQLStatement] = []
     /// How many messages of each event went in, by status; complete when ``next()`` returns nil.
     private(set) var counts: [[String: Int]] = []
+    /// How many workflow runs each event started.
+    private(set) var runCounts: [Int] = []
 
     init(events: [PlanningEvent], now: Date, dialect: SQLDialect) {
         self.events = events
@@ -68,8 +70,11 @@ struct PlanningSteps {
                 throw IdsNotReserved(messages: ids.messages.count, digests: ids.digests.count)
             }
             insert(writes, ids: ids)
-        case .inserting(let writes, let ids):
-            let inserted = Set(results.joined().compactMap { $0.first?.integer })
+        case .inserting(let writes, let ids, let messageStatements):
+            var started: [Int64: Int] = [:]
+            for row in results.dropFirst(messageStatements).joined() { if let event = row.first?.integer { started[event, default: 0] += 1 } }
+            runCounts = events.map { event in event.workflowRuns.isEmpty ? 0 : started.removeValue(forKey: event.eventPK) ?? 0 }
+            let inserted = Set(results.prefix(messageStatements).joined().compactMap { $0.first?.integer })
             if let ids {
                 counts = writes.counts(events: events.count) { inserted.contains(ids.messages[$0]) }
             } else {
@@ -92,12 +97,21 @@ struct PlanningSteps {
     }
 
     private mutating func insert(_ writes: MessageWrites, ids: PlanningStatements.Ids?) {
-        phase = .inserting(writes, ids)
-        pending = statements.insertMessages(writes, of: events, ids: ids, now: now)
+        let messages = statements.insertMessages(writes, of: events, ids: ids, now: now)
+        phase = .inserting(writes, ids, messageStatements: messages.count)
+        pending = messages + statements.insertRuns(events, now: now)
     }
 
     private mutating func finish() {
         phase = .done
         pending = []
+    }
+}
+
+extension TriggerReceipt {
+    /// What planning wrote for the batch's event at `event`: its messages by status, and the runs it started.
+    mutating func record(_ steps: PlanningSteps, event: Int) {
+        messages = steps.counts[event]
+        if !steps.events[event].workflowRuns.isEmpty { workflowRuns = steps.runCounts[event] }
     }
 }

@@ -22,6 +22,9 @@ extension SQLDatabase {
         let events: SQLQuery = "SELECT pk FROM events WHERE \(selection)"
         let results = try await writeAll([
             "SELECT id FROM events WHERE \(selection) ORDER BY pk\(sql: dialect.lockingRows)",
+            // Before the messages: on PostgreSQL this waits for a runner advancing one of these runs, so what it planned
+            // is cancelled below with the rest.
+            WorkflowWake.cancel(events: events, now: now),
             // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
             """
             UPDATE messages SET status = \(literal: cancelled), lease_owner = NULL, updated_at = \(now)
@@ -45,6 +48,6 @@ extension SQLDatabase {
             // Last: the selection may depend on the events' status.
             "UPDATE events SET status = \(literal: Event.Status.cancelled.rawValue) WHERE pk IN (\(events))",
         ])
-        return CancellationResult(events: results[0].compactMap { $0.first?.text }, messages: results[1].count)
+        return CancellationResult(events: results[0].compactMap { $0.first?.text }, messages: results[2].count)
     }
 }

@@ -80,31 +80,43 @@ extension SQLDatabase {
     public func markRead(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
         try await updateInbox(
             tenantID: tenantID, subscriberID: subscriberID, set: "read_at = coalesce(read_at, \(now)), seen_at = coalesce(seen_at, \(now))",
-            where: "m.id = \(messageID)") > 0
+            where: "m.id = \(messageID)", now: now, wakes: [.read, .seen]) > 0
+    }
+
+    /// The subscriber followed the message's link (the inbox item's action): clicked, and so read and seen.
+    public func markClicked(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
+        try await updateInbox(
+            tenantID: tenantID, subscriberID: subscriberID,
+            set: "clicked_at = coalesce(clicked_at, \(now)), read_at = coalesce(read_at, \(now)), seen_at = coalesce(seen_at, \(now))",
+            where: "m.id = \(messageID)", now: now, wakes: [.clicked, .read, .seen]) > 0
     }
 
     public func archive(tenantID: String, subscriberID: String, messageID: Int64, now: Date) async throws -> Bool {
         try await updateInbox(
             tenantID: tenantID, subscriberID: subscriberID,
             set: "archived_at = coalesce(archived_at, \(now)), read_at = coalesce(read_at, \(now)), seen_at = coalesce(seen_at, \(now))",
-            where: "m.id = \(messageID)") > 0
+            where: "m.id = \(messageID)", now: now, wakes: [.read, .seen]) > 0
     }
 
     public func markAllRead(tenantID: String, subscriberID: String, now: Date) async throws -> Int {
         try await updateInbox(
-            tenantID: tenantID, subscriberID: subscriberID, set: "read_at = \(now), seen_at = coalesce(seen_at, \(now))", where: "m.read_at IS NULL")
+            tenantID: tenantID, subscriberID: subscriberID, set: "read_at = \(now), seen_at = coalesce(seen_at, \(now))", where: "m.read_at IS NULL",
+            now: now, wakes: [.read, .seen])
     }
 
     public func markAllSeen(tenantID: String, subscriberID: String, now: Date) async throws -> Int {
-        try await updateInbox(tenantID: tenantID, subscriberID: subscriberID, set: "seen_at = \(now)", where: "m.seen_at IS NULL")
+        try await updateInbox(tenantID: tenantID, subscriberID: subscriberID, set: "seen_at = \(now)", where: "m.seen_at IS NULL", now: now, wakes: [.seen])
     }
 
-    /// Updates the subscriber's delivered in-app rows that match `condition`; returns how many changed.
-    private func updateInbox(tenantID: String, subscriberID: String, set: SQLQuery, where condition: SQLQuery) async throws -> Int {
-        try await writeRows(
-            """
+    /// Updates the subscriber's delivered in-app rows that match `condition`, and in the same transaction
+    /// wakes their workflow runs waiting for what this is (`wakes`); returns how many rows changed.
+    private func updateInbox(
+        tenantID: String, subscriberID: String, set: SQLQuery, where condition: SQLQuery, now: Date, wakes: [WaitSpec.Until]
+    ) async throws -> Int {
+        let update: SQLQuery = """
             UPDATE messages AS m SET \(set) WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID)) AND \(condition) RETURNING id
             """
-        ).count
+        let subscriber: SQLQuery = "SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID)"
+        return try await writeAll([update] + WorkflowWake.inbox(subscriber: subscriber, kinds: wakes, now: now)).first?.count ?? 0
     }
 }

@@ -12,4 +12,20 @@ public protocol SQLDatabase: Sendable {
     /// returns each one's rows.
     @discardableResult
     func writeAll(_ queries: [SQLQuery]) async throws -> [[[SQLValue]]]
+    /// Runs `steps` in one write transaction, each step's statements chosen from the rows of the one
+    /// before, and returns them finished.
+    func write<Steps: TransactionSteps>(_ steps: Steps) async throws -> Steps
+}
+
+/// Statements a store runs in one write transaction when each step depends on the rows of the one
+/// before: a state machine without I/O, so both stores drive the same logic (one loop each).
+///
+/// ```swift
+/// while let statements = steps.next() { try steps.take(try statements.map { try run(db, $0) }) }
+/// ```
+public protocol TransactionSteps: Sendable {
+    /// The statements of the current step, or nil when there are no more.
+    func next() -> [SQLStatement]?
+    /// The rows of each statement ``next()`` gave, in order.
+    mutating func take(_ results: [[[SQLValue]]]) throws
 }

@@ -57,6 +57,24 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// What ends a read of due rows that several nodes claim at once: PostgreSQL's `FOR UPDATE SKIP LOCKED`,
+    /// so each takes rows no other holds; nothing for SQLite.
+    var skippingLocked: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR UPDATE SKIP LOCKED"
+        }
+    }
+
+    /// The lock that makes nodes plan one tenant's flow-controlled messages one at a time (a
+    /// transaction-level advisory lock); none on SQLite, whose single writer already does.
+    func flowLock(tenantID: String) -> SQLStatement? {
+        switch self {
+        case .sqlite: nil
+        case .postgres: SQLStatement(sql: "SELECT pg_advisory_xact_lock(hashtext($1::text))", values: [SQLValue("flow:" + tenantID)])
+        }
+    }
+
     /// A statement whose rows are `count` ids for new rows of `table` (its `id` column), for a batch that
     /// must know them before it writes. SQLite has a single writer: the ids after the largest are free
     /// until the transaction ends. PostgreSQL draws them from the column's sequence.

@@ -56,7 +56,12 @@ enum SQLType: Sendable {
 }
 
 /// A statement both stores run, with its values bound in order.
-struct SQLStatement: Sendable {
-    var sql: String
-    var values: [SQLValue]
+public struct SQLStatement: Sendable {
+    public var sql: String
+    public var values: [SQLValue]
+
+    public init(sql: String, values: [SQLValue]) {
+        self.sql = sql
+        self.values = values
+    }
 }

@@ -13,6 +13,15 @@ enum Schema {
     struct Migration: Sendable {
         var identifier: String
         var statements: [String]
+        /// Statements one database needs before the shared ones (a table SQLite must rebuild where
+        /// PostgreSQL alters it in place).
+        var sqlite: [String] = []
+        var postgres: [String] = []
+
+        /// What runs on `dialect`, in order.
+        func statements(in dialect: SQLDialect) -> [String] {
+            (dialect == .sqlite ? sqlite : postgres) + statements
+        }
     }
 
     static let migrations: [Migration] = [
@@ -197,6 +206,97 @@ enum Schema {
                 """,
                 "CREATE INDEX push_devices_subscriber ON push_devices(subscriber_pk) WHERE active = {true}",
             ]),
+        Migration(
+            identifier: "v10-workflows",
+            statements: [
+                // One row per recipient of an event whose type has a workflow. `available_at` is when it is next
+                // due (the end of a wait), or, under a lease, when the lease runs out; `steps` is the timeline.
+                """
+                CREATE TABLE workflow_runs (
+                    id {id},
+                    tenant_id TEXT NOT NULL,
+                    event_pk {int} NOT NULL REFERENCES events(pk) ON DELETE CASCADE,
+                    subscriber_pk {int} NOT NULL,
+                    priority INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    step INTEGER NOT NULL DEFAULT 0,
+                    steps TEXT NOT NULL DEFAULT '[]',
+                    wake_on TEXT,
+                    outcome TEXT,
+                    available_at {int} NOT NULL,
+                    lease_owner TEXT,
+                    created_at {int} NOT NULL,
+                    updated_at {int} NOT NULL,
+                    expires_at {int} NOT NULL,
+                    UNIQUE (event_pk, subscriber_pk)
+                )
+                """,
+                "CREATE INDEX workflow_runs_due ON workflow_runs(priority, available_at) WHERE status IN ('active', 'waiting', 'sending')",
+                "CREATE INDEX workflow_runs_subscriber ON workflow_runs(subscriber_pk) WHERE status IN ('waiting', 'sending')",
+            ],
+            // A workflow may send on a channel twice (email, then email or SMS), so a message is unique per step
+            // too: `step` is the workflow step from 1, 0 for a message of an event type without a workflow.
+            sqlite: messagesRebuild,
+            postgres: [
+                "ALTER TABLE messages ADD COLUMN step INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE messages ADD COLUMN clicked_at BIGINT",
+                "ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_event_pk_subscriber_pk_channel_key",
+                "CREATE UNIQUE INDEX messages_recipient ON messages(event_pk, subscriber_pk, channel, step)",
+            ]),
+    ]
+
+    /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new
+    /// key and the two new columns, as SQLite's documentation prescribes (foreign keys are off while GRDB
+    /// migrates, and checked before it commits).
+    static let messagesRebuild = [
+        """
+        CREATE TABLE messages_v10 (
+            id INTEGER PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            event_pk INTEGER NOT NULL REFERENCES events(pk) ON DELETE CASCADE,
+            subscriber_pk INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            reason TEXT,
+            available_at INTEGER NOT NULL,
+            lease_owner TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            sent_at INTEGER,
+            expires_at INTEGER NOT NULL,
+            title TEXT,
+            body TEXT,
+            action_url TEXT,
+            seen_at INTEGER,
+            read_at INTEGER,
+            archived_at INTEGER,
+            digest_id INTEGER,
+            related_id INTEGER,
+            step INTEGER NOT NULL DEFAULT 0,
+            clicked_at INTEGER,
+            UNIQUE (event_pk, subscriber_pk, channel, step)
+        )
+        """,
+        """
+        INSERT INTO messages_v10(id, tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at, lease_owner,
+            attempts, last_error, created_at, updated_at, sent_at, expires_at, title, body, action_url, seen_at, read_at, archived_at,
+            digest_id, related_id)
+        SELECT id, tenant_id, event_pk, subscriber_pk, channel, priority, status, reason, available_at, lease_owner,
+            attempts, last_error, created_at, updated_at, sent_at, expires_at, title, body, action_url, seen_at, read_at, archived_at,
+            digest_id, related_id FROM messages
+        """,
+        "DROP TABLE messages",
+        "ALTER TABLE messages_v10 RENAME TO messages",
+        "CREATE INDEX messages_queue ON messages(priority, available_at) WHERE status IN ('queued', 'sending')",
+        "CREATE INDEX messages_inbox ON messages(subscriber_pk, id) WHERE channel = 'in_app' AND status = 'delivered'",
+        "CREATE INDEX messages_tenant ON messages(tenant_id, id)",
+        "CREATE INDEX messages_subscriber ON messages(subscriber_pk, id)",
+        "CREATE INDEX messages_expiry ON messages(expires_at)",
+        "CREATE INDEX messages_digest ON messages(digest_id) WHERE digest_id IS NOT NULL",
+        "CREATE INDEX messages_leases ON messages(priority, available_at) WHERE status = 'sending'",
     ]
 
     private static let initialSchema = [

@@ -72,8 +72,8 @@ extension SQLiteStore {
             }
         }
         if errors.isEmpty, !events.isEmpty {
-            let counts = try writeMessages(db, events, now: now)
-            for (receipt, event) in planned { receipts[receipt].messages = counts[event] }
+            let written = try writeMessages(db, events, now: now)
+            for (receipt, event) in planned { receipts[receipt].record(written, event: event) }
         }
         // Throwing rolls back everything this request wrote, inline subscribers included.
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
@@ -145,7 +145,7 @@ extension SQLiteStore {
             ).plan(records)
             event = PlanningEvent(
                 tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now,
-                expiresAt: prepared.expiresAt, messages: planned)
+                expiresAt: prepared.expiresAt, messages: planned, workflowRuns: records)
         }
         for topic in topics {
             try db.execute(
@@ -263,7 +263,7 @@ extension SQLiteStore {
                 [
                     PlanningEvent(
                         tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, expiresAt: Self.date(jobRow[4])!,
-                        messages: planned)
+                        messages: planned, workflowRuns: records)
                 ], now: now)
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }

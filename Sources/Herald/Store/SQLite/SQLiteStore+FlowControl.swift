@@ -4,11 +4,11 @@ import GRDB
 extension SQLiteStore {
     /// Writes the messages planned for `events` (one request's, or one fan-out chunk's) through
     /// ``PlanningSteps``, in the caller's transaction: SQLite's single writer makes the state read here
-    /// the state written. Returns how many messages of each event went in, by status.
-    static func writeMessages(_ db: Database, _ events: [PlanningEvent], now: Date) throws -> [[String: Int]] {
+    /// the state written. Returns the finished steps: how many messages of each event went in, by status, and runs it started.
+    static func writeMessages(_ db: Database, _ events: [PlanningEvent], now: Date) throws -> PlanningSteps {
         var steps = PlanningSteps(events: events, now: now, dialect: .sqlite)
-        while let statements = steps.next() { try steps.take(try statements.map { try run(db, $0) }) }
-        return steps.counts
+        try drive(&steps, db)
+        return steps
     }
 
     /// Flow-control state nothing will read again: dedup keys past their window, buckets idle longer than

@@ -94,6 +94,7 @@ extension SQLiteStore {
                 sql: "INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)")
             let nowMS = Self.ms(now)
             var updated: [Int64] = []
+            var finished: [Int64] = []
             updated.reserveCapacity(outcomes.count)
             for outcome in outcomes {
                 let succeeded = outcome.status == .sent || outcome.status == .delivered
@@ -110,7 +111,10 @@ extension SQLiteStore {
                     ])
                 }
                 updated.append(outcome.rowID)
+                if outcome.status.isFinal { finished.append(outcome.rowID) }
             }
+            // Workflow runs waiting on these messages' outcomes look again, in this transaction.
+            for statement in WorkflowWake.finished(rowIDs: finished, now: now, dialect: .sqlite) { _ = try Self.run(db, statement) }
             return updated
         }
     }

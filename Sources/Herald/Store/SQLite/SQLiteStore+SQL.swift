@@ -19,6 +19,19 @@ extension SQLiteStore: SQLDatabase {
         return try await pool.write { db in try queries.map { try Self.run(db, $0.statement(in: .sqlite)) } }
     }
 
+    public func write<Steps: TransactionSteps>(_ steps: Steps) async throws -> Steps {
+        try await pool.write { db in
+            var steps = steps
+            try Self.drive(&steps, db)
+            return steps
+        }
+    }
+
+    /// Runs `steps` in the caller's transaction.
+    static func drive<Steps: TransactionSteps>(_ steps: inout Steps, _ db: Database) throws {
+        while let statements = steps.next() { try steps.take(try statements.map { try run(db, $0) }) }
+    }
+
     /// Runs a shared statement and returns its rows.
     static func run(_ db: Database, _ statement: SQLStatement) throws -> [[SQLValue]] {
         let arguments = StatementArguments(statement.values.map(\.databaseValue))

@@ -6,7 +6,7 @@ extension SQLiteStore {
         var migrator = DatabaseMigrator()
         for migration in Schema.migrations {
             migrator.registerMigration(migration.identifier) { db in
-                for statement in migration.statements { try db.execute(sql: SQLDialect.sqlite.schema(statement)) }
+                for statement in migration.statements(in: .sqlite) { try db.execute(sql: SQLDialect.sqlite.schema(statement)) }
             }
         }
         return migrator

@@ -167,3 +167,21 @@ extension SQLiteStore {
         return records
     }
 }
+
+extension SQLiteStore {
+    public func plannerInputs(tenantID: String, subscriberRowIDs: [Int64], eventType: String) async throws -> PlannerInputs {
+        try await pool.read { db in
+            var recipients: [Int64: RecipientRecord] = [:]
+            for chunk in stride(from: 0, to: subscriberRowIDs.count, by: 900) {
+                let slice = Array(subscriberRowIDs[chunk..<min(chunk + 900, subscriberRowIDs.count)])
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT s.pk, \(Self.subscriberColumns) FROM subscribers s WHERE s.tenant_id = ? AND s.pk IN (\(Self.placeholders(slice.count)))",
+                    arguments: StatementArguments([tenantID as any DatabaseValueConvertible] + slice.map { $0 as any DatabaseValueConvertible }))
+                for record in try Self.recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType) { recipients[record.rowID] = record }
+            }
+            return PlannerInputs(
+                recipients: recipients, preferences: PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: tenantID)),
+                email: try Self.emailSettings(db, tenantID: tenantID), destinations: try Self.tenantDestinations(db, tenantID: tenantID))
+        }
+    }
+}
