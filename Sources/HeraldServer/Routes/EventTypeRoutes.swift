@@ -25,6 +25,32 @@ struct EventTypeRoutes {
         }
     }
 
+    /// `POST /v1/event-types/{key}/workflow/preview`: a sample payload and subscriber, and optionally a
+    /// draft workflow to check and preview before it is saved.
+    struct WorkflowPreviewRequest: Decodable {
+        var workflow: Workflow?
+        var payload: [String: JSONValue]?
+        var subscriberID: String?
+        var subscriber: SubscriberInput?
+        var assumeRead: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case workflow, payload, subscriber
+            case subscriberID = "subscriber_id"
+            case assumeRead = "assume_read"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            try decoder.refuseUnknownKeys(CodingKeys.self)
+            workflow = try container.decodeIfPresent(Workflow.self, forKey: .workflow)
+            payload = try container.decodeIfPresent([String: JSONValue].self, forKey: .payload)
+            subscriberID = try container.decodeIfPresent(String.self, forKey: .subscriberID)
+            subscriber = try container.decodeIfPresent(SubscriberInput.self, forKey: .subscriber)
+            assumeRead = try container.decodeIfPresent(Bool.self, forKey: .assumeRead)
+        }
+    }
+
     struct TestEmailRequest: Decodable {
         var to: String?
         var subscriberID: String?
@@ -92,6 +118,14 @@ struct EventTypeRoutes {
                 "channels": .object(
                     rendered.channels.mapValues { .object(["locale": .string($0.locale), "parts": .object($0.parts.mapValues(JSONValue.string))]) }),
             ])
+        }
+        // Which steps a workflow (saved, or a draft) would take for a sample payload and subscriber.
+        group.post("event-types/{key}/workflow/preview") { request, context in
+            let body = try await request.decodeJSON(WorkflowPreviewRequest.self, context: context)
+            return JSONResponse.make(
+                try await engine.previewWorkflow(
+                    tenantID: try context.requireTenant().id, eventTypeKey: try context.pathID("key"), workflow: body.workflow,
+                    payload: body.payload ?? [:], subscriberID: body.subscriberID, subscriber: body.subscriber, assumeRead: body.assumeRead ?? false))
         }
         // Sends one real email now, outside the queue, and answers what the server said, step by step.
         group.post("event-types/{key}/test") { request, context in
