@@ -164,6 +164,11 @@ extension HeraldEngine {
         return details
     }
 
+    /// How many of the event's runs stand in each status, and completed ones by outcome (`completed.read`).
+    public func workflowRunCounts(tenantID: String, eventID: String) async throws -> [String: Int] {
+        try await store.workflowRunCounts(tenantID: tenantID, eventID: eventID)
+    }
+
     /// `GET /v1/events/{id}/runs`: the event's workflow runs, a page at a time, or one subscriber's.
     public func workflowRuns(tenantID: String, eventID: String, subscriberID: String?, cursor: String?, limit: Int) async throws -> Page<WorkflowRun> {
         guard
