@@ -126,6 +126,10 @@ extension JSONValue {
         if case .array(let values) = self { return values.count }
         return nil
     }
+    var arrayValue: [JSONValue]? {
+        if case .array(let values) = self { return values }
+        return nil
+    }
 }
 
 extension JSONValue {
