@@ -3599,7 +3599,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Inbox"
                 ],
-                "description": "Upgrade to a WebSocket (`?token=` or a bearer token; `?after=` resumes like Last-Event-ID). The server sends each InboxUpdate as a JSON text frame, and pings every `inbox_heartbeat_seconds`. The client may send commands: `{\"type\":\"read\",\"message_id\":\"msg_1\"}`, `{\"type\":\"archive\",\"message_id\":…}`, `{\"type\":\"read_all\"}`, `{\"type\":\"seen\"}`; a bad command gets `{\"type\":\"error\",\"status\":422,\"detail\":…,\"errors\":[…]}` and the connection stays open. A plain GET without the upgrade headers answers 426.",
+                "description": "Upgrade to a WebSocket (`?token=` or a bearer token; `?after=` resumes like Last-Event-ID). The server sends each InboxUpdate as a JSON text frame, and pings every `inbox_heartbeat_seconds`. The client may send commands: `{\"type\":\"read\",\"message_id\":\"msg_1\"}`, `{\"type\":\"archive\",\"message_id\":…}`, `{\"type\":\"read_all\"}`, `{\"type\":\"seen\"}`, `{\"type\":\"click\",\"message_id\":…}` (the item's link was followed); a bad command gets `{\"type\":\"error\",\"status\":422,\"detail\":…,\"errors\":[…]}` and the connection stays open. A plain GET without the upgrade headers answers 426.",
                 "parameters": [
                   {
                     "name": "token",
@@ -4868,6 +4868,211 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/v1/events/{id}/runs": {
+              "get": {
+                "operationId": "listWorkflowRuns",
+                "summary": "List an event's workflow runs",
+                "tags": [
+                  "Events"
+                ],
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event's id (`ev_…`), as returned in a trigger receipt.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "ev_01hx3k9m2a"
+                  },
+                  {
+                    "name": "subscriber_id",
+                    "in": "query",
+                    "required": false,
+                    "description": "Only this subscriber's run.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  },
+                  {
+                    "$ref": "#/components/parameters/Cursor"
+                  },
+                  {
+                    "name": "limit",
+                    "in": "query",
+                    "required": false,
+                    "description": "The most items to return (1 to 1000; default 100).",
+                    "schema": {
+                      "type": "integer",
+                      "minimum": 1,
+                      "maximum": 1000,
+                      "default": 100
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A page of runs.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/WorkflowRunPage"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                },
+                "description": "Each recipient's run of the event type's workflow, step by step with each step's messages; a page at a time, or one subscriber's."
+              }
+            },
+            "/v1/inbox/{id}/click": {
+              "post": {
+                "operationId": "markInboxItemClicked",
+                "summary": "Record a click on one message's link",
+                "tags": [
+                  "Inbox"
+                ],
+                "security": [
+                  {
+                    "subscriberToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The in-app message's id (`msg_` plus a number). Another subscriber's message is not found.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "msg_1042"
+                  },
+                  {
+                    "$ref": "#/components/parameters/SubscriberTokenQuery"
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The counts after the change.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/InboxCounts"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                },
+                "description": "The subscriber followed the item's action link: recorded as clicked, read and seen. A workflow waiting `until: clicked` (or read) advances at once."
+              }
+            },
+            "/v1/event-types/{key}/workflow/preview": {
+              "post": {
+                "operationId": "previewWorkflow",
+                "summary": "Preview a workflow",
+                "tags": [
+                  "Event types"
+                ],
+                "description": "Which steps the event type's workflow, or a draft given in the body, would take for a sample payload and subscriber: each step's status and reason and the messages it would plan, through the same planner as a real run. Waits are taken to run their course unless `assume_read`.",
+                "security": [
+                  {
+                    "tenantKey": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "key",
+                    "in": "path",
+                    "required": true,
+                    "description": "The event type's key.",
+                    "schema": {
+                      "type": "string"
+                    },
+                    "example": "payment_due"
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "content": {
+                    "application/json": {
+                      "schema": {
+                        "$ref": "#/components/schemas/WorkflowPreviewRequest"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "The steps the workflow would take, or the problems of a draft.",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/WorkflowPreview"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "$ref": "#/components/responses/BadRequest"
+                  },
+                  "401": {
+                    "$ref": "#/components/responses/Unauthorized"
+                  },
+                  "403": {
+                    "$ref": "#/components/responses/Forbidden"
+                  },
+                  "404": {
+                    "$ref": "#/components/responses/NotFound"
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "429": {
+                    "$ref": "#/components/responses/TooManyRequests"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -5667,6 +5872,9 @@ enum OpenAPIDocument {
                       }
                     ],
                     "description": "Who a trigger without recipients notifies."
+                  },
+                  "workflow": {
+                    "$ref": "#/components/schemas/Workflow"
                   }
                 }
               },
@@ -6097,6 +6305,10 @@ enum OpenAPIDocument {
                       "type": "string"
                     },
                     "description": "Topics that fan out afterwards."
+                  },
+                  "workflow_runs": {
+                    "type": "integer",
+                    "description": "For an event type with a workflow: the runs started for direct recipients (their messages are planned step by step, so `messages` starts empty)."
                   }
                 }
               },
@@ -6197,6 +6409,32 @@ enum OpenAPIDocument {
                       "next_cursor": {
                         "type": "string",
                         "description": "Pass as `cursor` for the next page of messages."
+                      },
+                      "workflow": {
+                        "type": "object",
+                        "description": "For an event type with a workflow: runs by status (and completed ones by outcome, `completed.read`), and the first page of runs.",
+                        "required": [
+                          "counts",
+                          "runs"
+                        ],
+                        "properties": {
+                          "counts": {
+                            "type": "object",
+                            "additionalProperties": {
+                              "type": "integer"
+                            }
+                          },
+                          "runs": {
+                            "type": "array",
+                            "items": {
+                              "$ref": "#/components/schemas/WorkflowRun"
+                            }
+                          },
+                          "next_cursor": {
+                            "type": "string",
+                            "description": "More runs: `GET /v1/events/{id}/runs?cursor=`."
+                          }
+                        }
                       }
                     }
                   }
@@ -7506,9 +7744,10 @@ enum OpenAPIDocument {
                   "message.failed",
                   "message.read",
                   "message.bounced",
-                  "message.complained"
+                  "message.complained",
+                  "workflow.completed"
                 ],
-                "description": "A message status change a status endpoint can receive: a provider accepted the message (`message.sent`); it reached the subscriber, in the inbox or at a webhook receiver (`message.delivered`); it ended `failed` or `dead_lettered` (`message.failed`); the subscriber read the in-app message, alone or by read-all (`message.read`); a sent email bounced, hard or soft (`message.bounced`), or its recipient reported it as spam (`message.complained`), each with `feedback`, `address` and whether the address is now `suppressed`."
+                "description": "A message status change a status endpoint can receive: a provider accepted the message (`message.sent`); it reached the subscriber, in the inbox or at a webhook receiver (`message.delivered`); it ended `failed` or `dead_lettered` (`message.failed`); the subscriber read the in-app message, alone or by read-all (`message.read`); a sent email bounced, hard or soft (`message.bounced`), or its recipient reported it as spam (`message.complained`), each with `feedback`, `address` and whether the address is now `suppressed`. `workflow.completed`: a recipient's workflow run ended (`status`, `outcome`: finished, what cut a wait short, or why it stopped)."
               },
               "WebhookEndpoint": {
                 "type": "object",
@@ -8725,6 +8964,309 @@ enum OpenAPIDocument {
                     "items": {
                       "$ref": "#/components/schemas/PushDevice"
                     }
+                  }
+                }
+              },
+              "WorkflowStep": {
+                "type": "object",
+                "description": "One step of a workflow: exactly one of `send`, `wait`, `wait_until` or `digest`, optionally only `if` a condition holds when the step is reached (docs/workflow-conditions.md). `until` ends a wait early, and with it the run, when it happens to any message of the event for the recipient.",
+                "additionalProperties": false,
+                "properties": {
+                  "send": {
+                    "description": "One channel, or several: all at once (`mode: all`, the default) or the first that works (`mode: first_success`: the next on a permanent failure, a preference or a missing address).",
+                    "oneOf": [
+                      {
+                        "$ref": "#/components/schemas/Channel"
+                      },
+                      {
+                        "type": "array",
+                        "items": {
+                          "$ref": "#/components/schemas/Channel"
+                        },
+                        "minItems": 1
+                      }
+                    ]
+                  },
+                  "mode": {
+                    "type": "string",
+                    "enum": [
+                      "all",
+                      "first_success"
+                    ]
+                  },
+                  "wait": {
+                    "type": "string",
+                    "description": "A duration: `15m`, `1h30m`; at least the server's `dispatch.workflow_min_wait_seconds`, and shorter than the type's retention.",
+                    "examples": [
+                      "15m"
+                    ]
+                  },
+                  "wait_until": {
+                    "type": "string",
+                    "description": "The next time of day on the subscriber's clock (their time zone, UTC without one).",
+                    "examples": [
+                      "09:00"
+                    ]
+                  },
+                  "until": {
+                    "type": "string",
+                    "enum": [
+                      "read",
+                      "seen",
+                      "clicked",
+                      "delivered"
+                    ]
+                  },
+                  "digest": {
+                    "$ref": "#/components/schemas/DigestSpec"
+                  },
+                  "if": {
+                    "type": "string",
+                    "description": "A condition over `payload`, `subscriber`, `priority`, `tenant`, `read`, `seen`, `clicked`, `delivered` and earlier steps (`steps.<n>.status`, `.read` …); checked when the type is saved.",
+                    "examples": [
+                      "subscriber.email != null and payload.severity != 'low'"
+                    ]
+                  }
+                }
+              },
+              "Workflow": {
+                "type": "array",
+                "items": {
+                  "$ref": "#/components/schemas/WorkflowStep"
+                },
+                "minItems": 1,
+                "maxItems": 20,
+                "description": "The steps each recipient's notification takes; without one, an event type sends on all its channels at once. Each recipient gets a run, stored and advanced step by step.",
+                "examples": [
+                  [
+                    {
+                      "send": "in_app"
+                    },
+                    {
+                      "wait": "15m",
+                      "until": "read"
+                    },
+                    {
+                      "send": "email",
+                      "if": "subscriber.email != null"
+                    }
+                  ]
+                ]
+              },
+              "WorkflowRunMessage": {
+                "type": "object",
+                "required": [
+                  "id",
+                  "channel",
+                  "status"
+                ],
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "channel": {
+                    "$ref": "#/components/schemas/Channel"
+                  },
+                  "status": {
+                    "$ref": "#/components/schemas/MessageStatus"
+                  },
+                  "reason": {
+                    "type": "string"
+                  }
+                }
+              },
+              "WorkflowRunStep": {
+                "type": "object",
+                "required": [
+                  "index",
+                  "summary",
+                  "status",
+                  "messages"
+                ],
+                "properties": {
+                  "index": {
+                    "type": "integer"
+                  },
+                  "summary": {
+                    "type": "string",
+                    "examples": [
+                      "wait 15m until read"
+                    ]
+                  },
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "pending",
+                      "waiting",
+                      "sending",
+                      "done",
+                      "skipped",
+                      "failed"
+                    ]
+                  },
+                  "reason": {
+                    "type": "string",
+                    "description": "Why: `condition_false`, `waited`, `read_before_wait_ended`, `event_cancelled`, `no_channel_worked: …` …"
+                  },
+                  "at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "until": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "The end of a wait."
+                  },
+                  "messages": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/WorkflowRunMessage"
+                    }
+                  }
+                }
+              },
+              "WorkflowRun": {
+                "type": "object",
+                "description": "One recipient's run of an event's workflow, step by step.",
+                "required": [
+                  "subscriber_id",
+                  "status",
+                  "steps",
+                  "created_at",
+                  "updated_at"
+                ],
+                "properties": {
+                  "subscriber_id": {
+                    "type": "string"
+                  },
+                  "status": {
+                    "type": "string",
+                    "enum": [
+                      "active",
+                      "waiting",
+                      "sending",
+                      "completed",
+                      "cancelled"
+                    ]
+                  },
+                  "outcome": {
+                    "type": "string",
+                    "description": "How it ended: `finished`, what ended a wait early (`read`, `seen`, `clicked`, `delivered`), `event_cancelled` or `subscriber_deleted`."
+                  },
+                  "due_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "steps": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/WorkflowRunStep"
+                    }
+                  },
+                  "created_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  },
+                  "updated_at": {
+                    "type": "string",
+                    "format": "date-time"
+                  }
+                }
+              },
+              "WorkflowRunPage": {
+                "type": "object",
+                "required": [
+                  "data"
+                ],
+                "properties": {
+                  "data": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/WorkflowRun"
+                    }
+                  },
+                  "next_cursor": {
+                    "type": "string"
+                  }
+                }
+              },
+              "WorkflowPreviewRequest": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "workflow": {
+                    "$ref": "#/components/schemas/Workflow"
+                  },
+                  "payload": {
+                    "type": "object",
+                    "additionalProperties": true
+                  },
+                  "subscriber_id": {
+                    "type": "string",
+                    "description": "A stored subscriber, with their preferences."
+                  },
+                  "subscriber": {
+                    "$ref": "#/components/schemas/SubscriberInput"
+                  },
+                  "assume_read": {
+                    "type": "boolean",
+                    "description": "Preview the path when the recipient reads the in-app message during the first wait."
+                  }
+                }
+              },
+              "WorkflowPreview": {
+                "type": "object",
+                "required": [
+                  "problems",
+                  "steps"
+                ],
+                "properties": {
+                  "problems": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/FieldError"
+                    },
+                    "description": "What is wrong with a draft workflow, each naming its step; then there are no steps."
+                  },
+                  "steps": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "properties": {
+                        "index": {
+                          "type": "integer"
+                        },
+                        "summary": {
+                          "type": "string"
+                        },
+                        "status": {
+                          "type": "string"
+                        },
+                        "reason": {
+                          "type": "string"
+                        },
+                        "messages": {
+                          "type": "array",
+                          "items": {
+                            "type": "object",
+                            "properties": {
+                              "channel": {
+                                "$ref": "#/components/schemas/Channel"
+                              },
+                              "status": {
+                                "$ref": "#/components/schemas/MessageStatus"
+                              },
+                              "reason": {
+                                "type": "string"
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "outcome": {
+                    "type": "string"
                   }
                 }
               }
