@@ -9,6 +9,11 @@ activity log and a message's attempts, retries a dead-lettered message until it 
 state-changing requests without (and with a wrong) CSRF token and checks they are refused with 403,
 and signs out. Screenshots at desktop (1280x800) and phone (390x844) widths with --screenshots.
 
+With --workflow-event (and --workflow-type) it checks workflows instead: the event's runs as a timeline per
+recipient (filtered by subscriber, a message followed to its page), then the event type's workflow editor: a
+draft with a bad condition shows the problem naming its step (in the preview and when saving), a good draft
+previews its steps (also assuming the in-app message is read) and is saved, and reads back after a reload.
+
 Prints one JSON object with what it saw.
 """
 import argparse
@@ -78,14 +83,108 @@ def set_value(driver, selector, value):
         const element = document.querySelector(arguments[0]); element.value = arguments[1];
         element.dispatchEvent(new Event('input', {bubbles: true}));""", selector, value)
 
+RUNS_SCRIPT = """
+    return Array.from(document.querySelectorAll('#runs .run')).map(run => ({
+      subscriber: run.dataset.subscriber, status: run.dataset.status, outcome: run.dataset.outcome || null,
+      steps: Array.from(run.querySelectorAll('.timeline > li')).map(step => ({
+        summary: step.querySelector('.step-summary').textContent, status: step.dataset.status, reason: step.dataset.reason || null,
+        badge: step.querySelector('.step-head .chip').textContent, has_time: !!step.querySelector('.step-time time'),
+        messages: Array.from(step.querySelectorAll('.step-messages li')).map(m => ({
+          channel: m.dataset.channel, status: m.dataset.status, href: m.querySelector('a') ? m.querySelector('a').getAttribute('href') : null}))}))}));"""
+
+PREVIEW_SCRIPT = """
+    return Array.from(document.querySelectorAll('#workflow-preview .timeline > li')).map(step => ({
+      summary: step.querySelector('.step-summary').textContent, status: step.dataset.status, reason: step.dataset.reason || null,
+      messages: Array.from(step.querySelectorAll('.step-messages li')).map(m => m.dataset.channel + ':' + m.dataset.status)}));"""
+
+PROBLEMS_SCRIPT = """
+    return Array.from(document.querySelectorAll('#workflow-problems li')).map(li => ({field: li.dataset.field, text: li.textContent}));"""
+
+
+def editor_action(driver, button):
+    """Clicks Preview or Save in the workflow editor and waits for its answer; returns the editor's state."""
+    driver.execute_script("document.getElementById(arguments[0]).click()", button)
+    return wait_for(driver, "const s = document.getElementById('workflow-editor').dataset.state; return s !== 'busy' ? s : null;")
+
+
+def check_workflow(driver, base, args, results, screenshot):
+    # --- The event's runs: a timeline per recipient -------------------------------------------------------------
+    driver.get(base + "/console#/events/" + args.workflow_event)
+    wait_for(driver, "return document.querySelectorAll('#runs .run').length >= 2")
+    results["runs"] = driver.execute_script(RUNS_SCRIPT)
+    results["run_counts"] = driver.execute_script(
+        "return Object.fromEntries(Array.from(document.querySelectorAll('#run-counts [data-count]')).map(c => [c.dataset.count, Number(c.querySelector('.card-value').textContent)]))")
+    results["event_messages"] = driver.execute_script("return document.querySelectorAll('table tbody tr[data-id]').length")
+    driver.execute_script("document.getElementById('runs-heading').scrollIntoView()")
+    time.sleep(0.4)
+    screenshot("console-workflow-desktop.png")
+
+    # One recipient's run, by the subscriber filter; its in-app message opens the message page.
+    set_value(driver, "#run-subscriber", "reader")
+    driver.execute_script("document.querySelector('#run-filter button[type=submit]').click()")
+    wait_for(driver, "const r = document.getElementById('runs'); return r.dataset.filter === 'reader' && r.querySelectorAll('.run').length === 1")
+    results["filtered_runs"] = [run["subscriber"] for run in driver.execute_script(RUNS_SCRIPT)]
+    driver.execute_script("document.querySelector('#runs .step-messages li[data-channel=in_app] a').click()")
+    wait_for(driver, "return document.querySelector('#detail .facts')")
+    results["message_page"] = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#detail .facts dd')).map(d => d.textContent)")
+
+    # --- The workflow editor --------------------------------------------------------------------------------------
+    driver.get(base + "/console#/event-types/" + args.workflow_type)
+    wait_for(driver, "return document.getElementById('workflow-editor')")
+    results["workflow_shown"] = json.loads(driver.execute_script("return document.getElementById('workflow').value"))
+
+    # A condition naming a field the type does not have: the preview and the save both name the step.
+    set_value(driver, "#workflow", args.invalid_workflow)
+    results["invalid_preview_state"] = editor_action(driver, "workflow-preview-button")
+    results["invalid_preview_problems"] = driver.execute_script(PROBLEMS_SCRIPT)
+    results["invalid_marked"] = driver.execute_script("return document.getElementById('workflow').getAttribute('aria-invalid')")
+    results["invalid_save_state"] = editor_action(driver, "workflow-save")
+    results["invalid_save_problems"] = driver.execute_script(PROBLEMS_SCRIPT)
+    results["type_after_refusal"] = call(base, args.key, "GET", "/v1/event-types/" + args.workflow_type)[1].get("workflow")
+
+    # A good draft, for a sample subscriber with an email address: every step, the email planned.
+    # Laid out as the editor shows a saved workflow: one step a line.
+    set_value(driver, "#workflow", "[\n" + ",\n".join("  " + json.dumps(step) for step in json.loads(args.valid_workflow)) + "\n]")
+    set_value(driver, "#workflow-payload", json.dumps({"issue": "HR-9", "severity": "high"}))
+    set_value(driver, "#workflow-email", "sample@example.com")
+    results["valid_preview_state"] = editor_action(driver, "workflow-preview-button")
+    results["valid_preview_problems"] = driver.execute_script(PROBLEMS_SCRIPT)
+    results["preview_steps"] = driver.execute_script(PREVIEW_SCRIPT)
+    results["preview_outcome"] = driver.execute_script("return document.querySelector('#workflow-outcome strong').textContent")
+    # The same, assuming the in-app message is read during the wait.
+    driver.execute_script("document.getElementById('workflow-assume-read').click()")
+    editor_action(driver, "workflow-preview-button")
+    results["preview_read_steps"] = driver.execute_script(PREVIEW_SCRIPT)
+    results["preview_read_outcome"] = driver.execute_script("return document.querySelector('#workflow-outcome strong').textContent")
+    driver.execute_script("document.getElementById('workflow-assume-read').click()")
+    editor_action(driver, "workflow-preview-button")
+    driver.execute_script("document.getElementById('workflow-editor').scrollIntoView()")
+    time.sleep(0.4)
+    screenshot("console-workflow-editor-desktop.png")
+
+    results["save_state"] = editor_action(driver, "workflow-save")
+    results["save_banner"] = driver.execute_script("const b = document.querySelector('#workflow-status .banner'); return b ? b.textContent : null")
+    results["saved_workflow"] = call(base, args.key, "GET", "/v1/event-types/" + args.workflow_type)[1].get("workflow")
+    driver.refresh()
+    wait_for(driver, "return document.getElementById('workflow-editor')")
+    results["workflow_after_reload"] = json.loads(driver.execute_script("return document.getElementById('workflow').value"))
+    results["xss_executed"] = driver.execute_script("return window.__pwned === undefined ? null : window.__pwned")
+
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--api", required=True)
     parser.add_argument("--key", required=True, help="tenant API key")
-    parser.add_argument("--dead-letter", required=True, help="id of a dead-lettered message to retry")
+    parser.add_argument("--dead-letter", help="id of a dead-lettered message to retry")
+    parser.add_argument("--workflow-event", help="id of an event whose type has a workflow: check the timeline and the editor")
+    parser.add_argument("--workflow-type", help="that event's type")
+    parser.add_argument("--invalid-workflow", help="a draft workflow (JSON) the editor must refuse")
+    parser.add_argument("--valid-workflow", help="a draft workflow (JSON) to preview and save")
     parser.add_argument("--screenshots", help="folder for PNG screenshots")
     args = parser.parse_args()
+    if not args.workflow_event and not args.dead_letter:
+        parser.error("give --dead-letter, or --workflow-event with --workflow-type")
     base = args.api.rstrip("/")
     results = {"screenshots": []}
 
@@ -116,6 +215,9 @@ def main():
         results["cookie"] = {"httpOnly": cookies[0]["httpOnly"], "sameSite": cookies[0].get("sameSite"), "path": cookies[0]["path"]} if cookies else None
         results["cookie_readable_by_script"] = "herald_console" in driver.execute_script("return document.cookie")
         results["history_has_key"] = args.key in driver.execute_script("return location.href + document.referrer")
+        if args.workflow_event:
+            check_workflow(driver, base, args, results, screenshot)
+            return
 
         # --- Overview ----------------------------------------------------------------------------------------------
         wait_for(driver, "return document.getElementById('queue-depth')")
@@ -234,12 +336,12 @@ def main():
         results["cookie_after_sign_out"] = [c["name"] for c in driver.get_cookies() if "herald_console" in c["name"]]
         results["api_after_sign_out"] = fetch_status(driver, "GET", "/v1/stats")[0]
 
-        errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-        # The refused requests above are logged by the browser as failed loads; anything else is a fault.
-        results["console_errors"] = [e for e in errors if not any(s in e for s in ("403", "401", "favicon", "sign-in"))]
     finally:
+        errors = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        # Refused requests (403, 401; 422 for the bad workflow) are logged by the browser as failed loads; anything else is a fault.
+        results["console_errors"] = [e for e in errors if not any(s in e for s in ("403", "401", "422", "favicon", "sign-in"))]
         driver.quit()
-    print(json.dumps(results))
+        print(json.dumps(results))
 
 
 if __name__ == "__main__":

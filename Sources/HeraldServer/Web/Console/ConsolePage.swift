@@ -42,6 +42,7 @@ enum ConsolePage {
                 <nav id="nav" aria-label="Console sections"><ul>
                 <li><a href="#/" data-section="overview">Overview</a></li>
                 <li><a href="#/event-types" data-section="event-types">Event types</a></li>
+                <li><a href="#/events" data-section="events">Events</a></li>
                 <li><a href="#/activity" data-section="activity">Activity</a></li>
                 <li><a href="#/dead-letters" data-section="dead-letters">Dead letters</a></li>
                 <li><a href="#/subscribers" data-section="subscribers">Subscribers</a></li>

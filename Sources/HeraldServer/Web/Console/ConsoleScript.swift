@@ -20,7 +20,7 @@ enum ConsoleScript {
       else if (key.startsWith("on") && typeof value === "function") element.addEventListener(key.slice(2), value);
       else element.setAttribute(key, value === true ? "" : String(value));
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       element.append(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
     }
@@ -67,6 +67,7 @@ enum ConsoleScript {
 
   const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
   const when = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
+  const timeOfDay = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
   const percent = (value) => (value === null || value === undefined ? "–" : `${(value * 100).toFixed(1)} %`);
   const millis = (value) => (value === null || value === undefined ? "–" : `${Math.round(value)} ms`);
   const statusChip = (status) => el("span", { class: `chip status-${status}`, text: status.replace(/_/g, " ") });
@@ -138,16 +139,200 @@ enum ConsoleScript {
       el("td", {}, el("code", { text: type.key })),
       el("td", { text: type.category || "" }),
       el("td", {}, el("span", { class: `chip priority-${type.priority}`, text: type.priority })),
-      el("td", { text: type.channels.join(", ") })));
+      el("td", { text: type.channels.join(", ") }),
+      el("td", { text: type.workflow ? `${type.workflow.length} step${type.workflow.length === 1 ? "" : "s"}` : "–" })));
     view.replaceChildren(el("section", {}, el("h1", { text: "Event types" }),
-      el("p", { class: "muted", text: "Pick an event type to edit its templates, preview them with sample data, and send a test." }),
-      table(["Name", "Key", "Category", "Priority", "Channels"], rows)));
+      el("p", { class: "muted", text: "Pick an event type to edit its templates and workflow, preview them with sample data, and send a test." }),
+      table(["Name", "Key", "Category", "Priority", "Channels", "Workflow"], rows)));
   }
 
   const PARTS = {
     in_app: ["title", "body", "action_url"], email: ["subject", "html", "text"], sms: ["text"], chat: ["text"], webhook: ["body"],
     push: ["title", "body", "subtitle", "badge", "sound", "image", "url", "data", "thread", "collapse"],
   };
+
+  // --- Workflow editor ------------------------------------------------------------------------------------------
+  /** A workflow as the editor shows it: JSON, one step a line. */
+  function workflowText(steps) {
+    if (!Array.isArray(steps) || !steps.length) return "";
+    const step = (value) => `{ ${Object.entries(value).map(([name, item]) => `${JSON.stringify(name)}: ${JSON.stringify(item)}`).join(", ")} }`;
+    return `[\n${steps.map((value) => `  ${step(value)}`).join(",\n")}\n]`;
+  }
+
+  /** `workflow[2].if` as people read it: `Step 3 (send email) · if`. */
+  function workflowFieldLabel(field, steps) {
+    const match = /^(?:event_type\.)?workflow\[(\d+)\](?:\.(.+))?$/.exec(field || "");
+    if (!match) return field === "workflow" ? "Workflow" : field || "Workflow";
+    const index = Number(match[1]);
+    const step = Array.isArray(steps) ? steps[index] : null;
+    const kind = step && typeof step === "object" ? ["send", "wait", "wait_until", "digest"].find((name) => name in step) : null;
+    const summary = kind ? ` (${kind.replace("_", " ")} ${typeof step[kind] === "object" ? JSON.stringify(step[kind]) : step[kind]})` : "";
+    return `Step ${index + 1}${summary}${match[2] ? ` · ${match[2]}` : ""}`;
+  }
+
+  /**
+   * The event type's workflow as editable JSON, checked and previewed by the server for a sample payload
+   * and subscriber (POST …/workflow/preview), and saved with the rest of the type (PUT). `original` is the
+   * type as last saved; `draft` the template editor's copy, kept in step with a saved workflow.
+   */
+  function workflowEditor(key, original, draft, templatePayload) {
+    const area = el("textarea", { id: "workflow", rows: 8, spellcheck: "false", class: "code", "aria-describedby": "workflow-hint workflow-problems" });
+    area.value = workflowText(original.workflow);
+    const problems = el("ul", { class: "problems", id: "workflow-problems", hidden: true });
+    const payloadArea = el("textarea", { id: "workflow-payload", rows: 3, spellcheck: "false", class: "code", placeholder: "Empty: the sample data of the templates above" });
+    const subscriberID = el("input", { id: "workflow-subscriber-id", autocomplete: "off", spellcheck: "false", placeholder: "a stored subscriber" });
+    const email = el("input", { id: "workflow-email", type: "email", autocomplete: "off", placeholder: "none" });
+    const phone = el("input", { id: "workflow-phone", type: "tel", autocomplete: "off", placeholder: "none" });
+    const timezone = el("input", { id: "workflow-timezone", autocomplete: "off", placeholder: "UTC" });
+    const assumeRead = el("input", { id: "workflow-assume-read", type: "checkbox" });
+    const status = el("div", { role: "status", "aria-live": "polite", id: "workflow-status" });
+    const result = el("div", { class: "workflow-preview", id: "workflow-preview", "aria-live": "polite" },
+      el("p", { class: "muted", text: "Preview shows which steps the sample would take: every wait runs its course unless “assume read” is ticked." }));
+    const root = el("section", { class: "workflow-editor", id: "workflow-editor", "aria-labelledby": "workflow-heading" });
+
+    function setState(state) { root.dataset.state = state; }
+
+    /** The draft's steps, or null for no workflow; throws when the text is not a JSON list of objects. */
+    function steps() {
+      const text = area.value.trim();
+      if (!text) return null;
+      let value;
+      try { value = JSON.parse(text); } catch (error) { throw new Error(`not valid JSON: ${error.message}`); }
+      if (!Array.isArray(value) || value.some((step) => typeof step !== "object" || step === null || Array.isArray(step))) {
+        throw new Error("must be a JSON list of steps, like [{\"send\": \"in_app\"}, {\"wait\": \"15m\", \"until\": \"read\"}]");
+      }
+      return value;
+    }
+
+    function samplePayload() {
+      const text = payloadArea.value.trim();
+      if (!text) return templatePayload();
+      const value = JSON.parse(text);
+      if (typeof value !== "object" || Array.isArray(value) || value === null) throw new Error("sample payload must be a JSON object");
+      return value;
+    }
+
+    function sampleSubscriber() {
+      const id = subscriberID.value.trim();
+      if (id) return { subscriber_id: id };
+      const subscriber = { id: "sample" };
+      if (email.value.trim()) subscriber.email = email.value.trim();
+      if (phone.value.trim()) subscriber.phone = phone.value.trim();
+      if (timezone.value.trim()) subscriber.timezone = timezone.value.trim();
+      return { subscriber };
+    }
+
+    function showProblems(list, draftSteps) {
+      problems.replaceChildren(...list.map((problem) => el("li", { "data-field": problem.field || "" },
+        el("strong", { text: `${workflowFieldLabel(problem.field, draftSteps)}:` }), " ", problem.reason)));
+      problems.hidden = !list.length;
+      if (list.length) area.setAttribute("aria-invalid", "true");
+      else area.removeAttribute("aria-invalid");
+    }
+
+    async function preview() {
+      setState("busy");
+      status.replaceChildren();
+      let draftSteps;
+      let body;
+      try {
+        draftSteps = steps();
+        body = { payload: samplePayload(), assume_read: assumeRead.checked, ...sampleSubscriber() };
+      } catch (error) {
+        showProblems([{ field: "workflow", reason: error.message }], null);
+        setState("problems");
+        return;
+      }
+      if (!draftSteps) {
+        showProblems([], null);
+        result.replaceChildren(banner("info", "No workflow: events of this type send on all their channels at once."));
+        setState("empty");
+        return;
+      }
+      body.workflow = draftSteps;
+      try {
+        const answer = await api("POST", `/v1/event-types/${encodeURIComponent(key)}/workflow/preview`, body);
+        showProblems(answer.problems || [], draftSteps);
+        if ((answer.problems || []).length) {
+          result.replaceChildren();
+          setState("problems");
+          return;
+        }
+        result.replaceChildren(
+          el("p", { class: "outcome", id: "workflow-outcome" }, "Outcome: ", el("strong", { text: words(answer.outcome || "unfinished") })),
+          timeline(answer.steps, { links: false }));
+        setState("previewed");
+      } catch (error) {
+        if (error.problem && Array.isArray(error.problem.errors) && error.problem.errors.length) {
+          showProblems(error.problem.errors, draftSteps);
+          result.replaceChildren();
+          setState("problems");
+        } else {
+          status.replaceChildren(banner("error", problemText(error)));
+          setState("error");
+        }
+      }
+    }
+
+    async function save() {
+      setState("busy");
+      status.replaceChildren(banner("info", "Saving…"));
+      let draftSteps;
+      try {
+        draftSteps = steps();
+      } catch (error) {
+        showProblems([{ field: "workflow", reason: error.message }], null);
+        status.replaceChildren(banner("error", "Not saved: the workflow is not valid JSON."));
+        setState("refused");
+        return;
+      }
+      const body = JSON.parse(JSON.stringify(original));
+      if (draftSteps) body.workflow = draftSteps;
+      else delete body.workflow;
+      try {
+        const saved = await api("PUT", `/v1/event-types/${encodeURIComponent(key)}`, body);
+        for (const copy of [original, draft]) {
+          if (saved.workflow) copy.workflow = saved.workflow;
+          else delete copy.workflow;
+        }
+        area.value = workflowText(saved.workflow);
+        showProblems([], null);
+        status.replaceChildren(banner("ok", saved.workflow ? "Workflow saved: new events of this type follow it." : "Workflow removed: new events send on every channel at once."));
+        setState("saved");
+      } catch (error) {
+        const errors = error.problem && Array.isArray(error.problem.errors) ? error.problem.errors : [];
+        showProblems(errors, draftSteps);
+        status.replaceChildren(banner("error", errors.length ? "Not saved: fix the problems listed under the workflow." : problemText(error)));
+        setState("refused");
+      }
+    }
+
+    const field = (id, label, input, extra = "") => el("div", { class: `field ${extra}` }, el("label", { for: id, text: label }), input);
+    root.append(
+      el("h2", { id: "workflow-heading", text: "Workflow" }),
+      el("p", { class: "muted", id: "workflow-hint" },
+        "Steps as a JSON list: ", el("code", { text: "{\"send\": \"email\"}" }), ", ", el("code", { text: "{\"wait\": \"15m\", \"until\": \"read\"}" }), ", ",
+        el("code", { text: "{\"wait_until\": \"09:00\"}" }), ", ", el("code", { text: "{\"digest\": {\"window\": \"1h\"}}" }),
+        "; any step may add ", el("code", { text: "\"if\": \"subscriber.email != null\"" }), ". Leave it empty to send on every channel at once."),
+      el("div", { class: "split editor-split" },
+        el("div", { class: "editor" },
+          field("workflow", "Steps (JSON)", area),
+          problems,
+          field("workflow-payload", "Sample payload (JSON)", payloadArea),
+          el("fieldset", { class: "sample-subscriber" }, el("legend", { text: "Sample subscriber" }),
+            el("div", { class: "row" }, field("workflow-subscriber-id", "Stored subscriber id", subscriberID, "grow")),
+            el("p", { class: "muted", text: "…or, with no id, one with these fields:" }),
+            el("div", { class: "row" }, field("workflow-email", "Email", email, "grow"), field("workflow-phone", "Phone", phone, "grow"),
+              field("workflow-timezone", "Time zone", timezone, "grow"))),
+          el("div", { class: "field check" }, el("label", { for: "workflow-assume-read" }, assumeRead, " Assume the in-app message is read during the first wait")),
+          el("div", { class: "row" },
+            el("button", { type: "button", id: "workflow-preview-button", class: "secondary", text: "Preview", onclick: preview }),
+            el("button", { type: "button", id: "workflow-save", text: "Save workflow", onclick: save })),
+          status),
+        el("div", {}, el("h3", { text: "Steps the sample would take" }), result)));
+    setState("idle");
+    return root;
+  }
 
   async function eventTypeEditor(key) {
     setTitle(key);
@@ -311,8 +496,177 @@ enum ConsoleScript {
     view.replaceChildren(el("section", {},
       el("h1", { text: original.name || original.key }), meta,
       el("div", { class: "split editor-split" }, editor, el("div", {}, el("h2", { text: "Live preview" }), preview)),
-      frameForm));
+      frameForm,
+      workflowEditor(key, original, draft, () => { try { return payload(); } catch { return {}; } })));
     renderPreview();
+  }
+
+  /** A message with its attempts and its event's payload, into `container`; with a Close button when `close` is given. */
+  async function messageDetail(id, container, close) {
+    container.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
+    try {
+      const message = await api("GET", `/v1/messages/${encodeURIComponent(id)}`);
+      const event = await api("GET", `/v1/events/${encodeURIComponent(message.event_id)}?limit=1`).catch(() => null);
+      const attempts = (message.attempt_log || []).map((attempt) => el("tr", {},
+        el("td", { class: "number", text: String(attempt.number) }), el("td", { text: when(attempt.started_at) }),
+        el("td", { text: attempt.outcome.replace(/_/g, " ") }), el("td", { class: "number", text: millis(attempt.duration_ms) }),
+        el("td", { class: "reason", text: attempt.detail || "" })));
+      const eventLink = el("a", { href: `#/events/${encodeURIComponent(message.event_id)}`, text: message.event_id });
+      container.replaceChildren(...[el("h2", { tabindex: "-1", id: "detail-heading" }, `Message ${message.id}`),
+        close ? el("button", { type: "button", class: "secondary small", text: "Close", onclick: close }) : null,
+        el("dl", { class: "facts" }, [
+          ["Event", eventLink], ["Type", message.event_type], ["Subscriber", message.subscriber_id], ["Channel", message.channel],
+          ["Status", message.status], ["Reason", message.reason || "–"], ["Last error", message.last_error || "–"], ["Updated", when(message.updated_at)],
+        ].map(([term, value]) => [el("dt", { text: term }), el("dd", {}, value)])),
+        el("h3", { text: "Attempts" }), table(["#", "Started", "Outcome", "Duration", "Detail"], attempts, { empty: "No attempts yet." }),
+        event ? el("h3", { text: "Event payload" }) : null,
+        event ? el("pre", { class: "code payload", id: "detail-payload", text: JSON.stringify(event.payload, null, 2) }) : null].filter(Boolean));
+    } catch (error) {
+      container.replaceChildren(banner("error", problemText(error)));
+    }
+  }
+
+  async function messagePage(id) {
+    setTitle(`Message ${id}`);
+    const detail = el("div", { class: "detail", id: "detail" });
+    view.replaceChildren(el("section", {}, el("p", {}, el("a", { href: "#/activity", text: "← Activity" })), detail));
+    await messageDetail(id, detail, null);
+  }
+
+  // --- Events and their workflow runs ----------------------------------------------------------------------------
+  const words = (code) => String(code).replace(/[_.]/g, " ");
+
+  /** One run's (or one preview's) steps in order: summary, status badge, reason, times and messages. */
+  function timeline(steps, options = {}) {
+    return el("ol", { class: "timeline" }, steps.map((step) => {
+      const times = [];
+      if (step.at) times.push(el("time", { datetime: step.at, text: when(step.at) }));
+      if (step.until) {
+        const sameDay = step.at && new Date(step.at).toDateString() === new Date(step.until).toDateString();
+        times.push(step.at ? " · " : "", step.status === "waiting" ? "until " : "set to end ",
+          el("time", { datetime: step.until, text: sameDay ? timeOfDay.format(new Date(step.until)) : when(step.until) }));
+      }
+      const messages = (step.messages || []).map((message) => el("li", { "data-channel": message.channel, "data-status": message.status },
+        message.id && options.links !== false
+          ? el("a", { href: `#/messages/${encodeURIComponent(message.id)}`, text: message.channel, title: `Message ${message.id}` })
+          : el("span", { class: "channel", text: message.channel }),
+        statusChip(message.status),
+        message.reason ? el("span", { class: "muted", text: words(message.reason) }) : null));
+      return el("li", { class: `step step-${step.status}`, "data-index": step.index, "data-status": step.status, "data-reason": step.reason || "" },
+        el("div", { class: "step-head" },
+          el("span", { class: "step-number", text: String(step.index + 1), "aria-hidden": "true" }),
+          el("span", { class: "step-summary", text: step.summary }), statusChip(step.status)),
+        step.reason ? el("div", { class: "step-reason", title: step.reason, text: words(step.reason) }) : null,
+        times.length ? el("div", { class: "step-time" }, times) : null,
+        messages.length ? el("ul", { class: "step-messages", "aria-label": "Messages" }, messages) : null);
+    }));
+  }
+
+  function runCard(run) {
+    return el("article", { class: "run", "data-subscriber": run.subscriber_id, "data-status": run.status, "data-outcome": run.outcome || "" },
+      el("header", { class: "run-head" },
+        el("h3", {}, el("a", { href: `#/subscribers/${encodeURIComponent(run.subscriber_id)}`, text: run.subscriber_id })),
+        statusChip(run.status),
+        run.outcome ? el("span", { class: "muted", text: `outcome: ${words(run.outcome)}` }) : null,
+        run.due_at && run.status !== "completed" && run.status !== "cancelled" ? el("span", { class: "muted", text: `next step ${when(run.due_at)}` }) : null),
+      timeline(run.steps));
+  }
+
+  function workflowRuns(eventID, workflow) {
+    const list = el("div", { class: "runs", id: "runs" });
+    const more = el("button", { type: "button", class: "secondary", id: "more-runs", text: "Load more runs" });
+    const status = el("div", { role: "status", "aria-live": "polite" });
+    const subscriber = el("input", { id: "run-subscriber", name: "subscriber_id", autocomplete: "off", placeholder: "subscriber id" });
+    let cursor = workflow.next_cursor || null;
+    let filter = "";
+    const show = (runs, append) => {
+      const cards = runs.map(runCard);
+      if (append) list.append(...cards);
+      else list.replaceChildren(...(cards.length ? cards : [el("p", { class: "muted", text: filter ? `No run for ${filter}.` : "No runs." })]));
+      more.hidden = !cursor;
+    };
+    async function load(append) {
+      const query = new URLSearchParams({ limit: "50" });
+      if (filter) query.set("subscriber_id", filter);
+      if (append && cursor) query.set("cursor", cursor);
+      try {
+        const page = await api("GET", `/v1/events/${encodeURIComponent(eventID)}/runs?${query}`);
+        cursor = page.next_cursor || null;
+        show(page.data, append);
+        status.replaceChildren();
+      } catch (error) {
+        status.replaceChildren(banner("error", problemText(error)));
+      }
+      list.dataset.filter = filter;
+    }
+    const form = el("form", { class: "filters row", role: "search", id: "run-filter" },
+      el("div", { class: "field" }, el("label", { for: "run-subscriber", text: "Subscriber" }), subscriber),
+      el("button", { type: "submit", text: "Show" }),
+      el("button", { type: "button", class: "secondary", text: "All", onclick: () => { subscriber.value = ""; filter = ""; cursor = null; load(false); } }));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      filter = subscriber.value.trim();
+      cursor = null;
+      load(false);
+    });
+    more.addEventListener("click", () => load(true));
+    show(workflow.runs, false);
+    const counts = Object.entries(workflow.counts).sort(([a], [b]) => a.localeCompare(b)).map(([name, count]) =>
+      el("div", { class: "card", "data-count": name }, el("div", { class: "card-label", text: words(name) }), el("div", { class: "card-value", text: String(count) })));
+    return el("section", { class: "workflow-runs", "aria-labelledby": "runs-heading" },
+      el("h2", { id: "runs-heading", text: "Workflow runs" }),
+      el("p", { class: "muted", text: "One run per recipient: each step of the event type's workflow, what it did and why." }),
+      el("div", { class: "cards run-counts", id: "run-counts" }, counts), form, status, list, more);
+  }
+
+  async function events(params) {
+    setTitle("Events");
+    const type = params.get("type") || "";
+    const body = el("tbody");
+    const more = el("button", { type: "button", class: "secondary", hidden: true, text: "Load more" });
+    let cursor = null;
+    async function load() {
+      const query = new URLSearchParams({ limit: "50" });
+      if (type) query.set("type", type);
+      if (cursor) query.set("cursor", cursor);
+      const page = await api("GET", `/v1/events?${query}`);
+      body.append(...page.data.map((event) => el("tr", {},
+        el("td", { text: when(event.created_at) }),
+        el("td", {}, el("a", { href: `#/events/${encodeURIComponent(event.id)}` }, el("code", { text: event.id }))),
+        el("td", { text: event.type }), el("td", {}, el("span", { class: `chip priority-${event.priority}`, text: event.priority })),
+        el("td", {}, statusChip(event.status)))));
+      if (!body.children.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "empty", text: "No events yet." })));
+      cursor = page.next_cursor || null;
+      more.hidden = !cursor;
+    }
+    more.addEventListener("click", load);
+    view.replaceChildren(el("section", {}, el("h1", { text: "Events" }),
+      el("p", { class: "muted", text: type ? `Events of type ${type}, newest first.` : "Every triggered event, newest first." }),
+      el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, el("tr", {}, ["Created", "Id", "Type", "Priority", "Status"].map((heading) =>
+        el("th", { scope: "col", text: heading })))), body)), more));
+    await load();
+  }
+
+  async function eventPage(id) {
+    setTitle(`Event ${id}`);
+    const event = await api("GET", `/v1/events/${encodeURIComponent(id)}?limit=50`);
+    const messages = event.messages.map((message) => el("tr", { "data-id": message.id },
+      el("td", { text: when(message.created_at) }), el("td", { text: message.subscriber_id }), el("td", { text: message.channel }),
+      el("td", {}, statusChip(message.status)), el("td", { class: "reason", text: message.reason || message.last_error || "" }),
+      el("td", {}, el("a", { href: `#/messages/${encodeURIComponent(message.id)}`, text: "Details", "aria-label": `Details of ${message.id}` }))));
+    const counts = Object.entries(event.counts).filter(([, count]) => count > 0).sort(([a], [b]) => a.localeCompare(b));
+    view.replaceChildren(el("section", {},
+      el("h1", {}, "Event ", el("code", { text: event.id })),
+      el("p", { class: "muted" }, el("a", { href: `#/event-types/${encodeURIComponent(event.type)}`, text: event.type }), ` · ${event.priority} · ${words(event.status)}`),
+      el("dl", { class: "facts" }, [["Created", when(event.created_at)], ["Send at", event.send_at ? when(event.send_at) : "–"], ["Actor", event.actor || "–"],
+        ["Cancellation key", event.cancellation_key || "–"], ["Messages", counts.length ? counts.map(([name, count]) => `${words(name)}: ${count}`).join(" · ") : "none"]]
+        .map(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })])),
+      event.workflow ? workflowRuns(event.id, event.workflow) : null,
+      el("h2", { text: "Messages" }),
+      table(["Created", "Subscriber", "Channel", "Status", "Reason", ""], messages, { empty: "No messages (yet)." }),
+      event.next_cursor ? el("p", {}, el("a", { href: `#/activity?event=${encodeURIComponent(event.id)}`, text: "All messages of this event" })) : null,
+      el("h2", { text: "Payload" }),
+      el("pre", { class: "code payload", id: "event-payload", text: JSON.stringify(event.payload, null, 2) })));
   }
 
   // --- Activity log and dead letters --------------------------------------------------------------------------------
@@ -370,33 +724,17 @@ enum ConsoleScript {
         actions.append(button);
       }
       return el("tr", { "data-id": message.id },
-        el("td", { text: when(message.created_at) }), el("td", { text: message.event_type }), el("td", { text: message.subscriber_id }),
+        el("td", { text: when(message.created_at) }),
+        el("td", {}, el("a", { href: `#/events/${encodeURIComponent(message.event_id)}`, text: message.event_type, title: `Event ${message.event_id}` })),
+        el("td", { text: message.subscriber_id }),
         el("td", { text: message.channel }), el("td", {}, statusChip(message.status)), el("td", { class: "reason", text: message.reason || message.last_error || "" }),
         el("td", { class: "number", text: String(message.attempts) }), actions);
     }
 
     async function showDetail(id) {
-      detail.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
-      try {
-        const message = await api("GET", `/v1/messages/${encodeURIComponent(id)}`);
-        const event = await api("GET", `/v1/events/${encodeURIComponent(message.event_id)}?limit=1`).catch(() => null);
-        const attempts = (message.attempt_log || []).map((attempt) => el("tr", {},
-          el("td", { class: "number", text: String(attempt.number) }), el("td", { text: when(attempt.started_at) }),
-          el("td", { text: attempt.outcome.replace(/_/g, " ") }), el("td", { class: "number", text: millis(attempt.duration_ms) }),
-          el("td", { class: "reason", text: attempt.detail || "" })));
-        const close = el("button", { type: "button", class: "secondary small", text: "Close", onclick: () => detail.replaceChildren() });
-        detail.replaceChildren(el("h2", { tabindex: "-1", id: "detail-heading" }, `Message ${message.id}`), close,
-          el("dl", { class: "facts" }, [
-            ["Event", message.event_id], ["Type", message.event_type], ["Subscriber", message.subscriber_id], ["Channel", message.channel],
-            ["Status", message.status], ["Reason", message.reason || "–"], ["Last error", message.last_error || "–"], ["Updated", when(message.updated_at)],
-          ].map(([term, value]) => [el("dt", { text: term }), el("dd", { text: value })])),
-          el("h3", { text: "Attempts" }), table(["#", "Started", "Outcome", "Duration", "Detail"], attempts, { empty: "No attempts yet." }),
-          event ? el("h3", { text: "Event payload" }) : null,
-          event ? el("pre", { class: "code payload", id: "detail-payload", text: JSON.stringify(event.payload, null, 2) }) : null);
-        document.getElementById("detail-heading").focus();
-      } catch (error) {
-        detail.replaceChildren(banner("error", problemText(error)));
-      }
+      await messageDetail(id, detail, () => detail.replaceChildren());
+      const heading = document.getElementById("detail-heading");
+      if (heading) heading.focus();
     }
 
     async function load() {
@@ -543,6 +881,9 @@ enum ConsoleScript {
     [/^#?\/?$/, () => overview(), "overview"],
     [/^#\/event-types$/, () => eventTypes(), "event-types"],
     [/^#\/event-types\/(.+)$/, (match) => eventTypeEditor(decodeURIComponent(match[1])), "event-types"],
+    [/^#\/events(?:\?(.*))?$/, (match) => events(new URLSearchParams(match[1] || "")), "events"],
+    [/^#\/events\/([^?]+)$/, (match) => eventPage(decodeURIComponent(match[1])), "events"],
+    [/^#\/messages\/(.+)$/, (match) => messagePage(decodeURIComponent(match[1])), "activity"],
     [/^#\/activity(?:\?(.*))?$/, (match) => activity(new URLSearchParams(match[1] || ""), false), "activity"],
     [/^#\/dead-letters(?:\?(.*))?$/, (match) => activity(new URLSearchParams(match[1] || ""), true), "dead-letters"],
     [/^#\/subscribers$/, () => subscribers(), "subscribers"],

@@ -6,6 +6,7 @@ enum ConsoleStyles {
 :root { color-scheme: light; --bg: #f4f6f9; --panel: #ffffff; --text: #1b2230; --muted: #5b6575; --line: #dde2ea; --accent: #2457d6;
   --accent-soft: #e8efff; --danger: #b42318; --ok: #067647; --warn: #b54708; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; background: var(--bg); color: var(--text); }
 a { color: var(--accent); }
 code, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
@@ -57,6 +58,9 @@ td.actions { white-space: nowrap; display: flex; gap: 6px; }
 .status-failed, .status-dead_lettered, .chip.off { background: #fef3f2; color: var(--danger); border-color: #fecdca; }
 .status-suppressed, .status-cancelled { background: #f2f4f7; color: var(--muted); }
 .status-queued, .status-sending { background: #fffaeb; color: var(--warn); border-color: #fedf89; }
+.status-done, .status-completed { background: #ecfdf3; color: var(--ok); border-color: #abefc6; }
+.status-skipped, .status-pending { background: #f2f4f7; color: var(--muted); }
+.status-waiting, .status-active { background: var(--accent-soft); color: var(--accent); border-color: #c7d7fe; }
 .priority-critical { background: #fef3f2; color: var(--danger); border-color: #fecdca; }
 .priority-high { background: #fffaeb; color: var(--warn); border-color: #fedf89; }
 
@@ -95,6 +99,46 @@ iframe { width: 100%; height: 420px; border: 1px solid var(--line); border-radiu
 .facts dt { color: var(--muted); font-size: 13px; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 
+/* Workflow runs: one timeline per recipient */
+.run-counts { grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); }
+.run-counts .card-value { font-size: 22px; }
+.runs { display: grid; grid-template-columns: repeat(auto-fill, minmax(360px, 1fr)); gap: 14px; margin: 12px 0; }
+.run { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; padding: 12px 16px; min-width: 0; }
+.run-head { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-bottom: 6px; }
+.run-head h3 { margin: 0; font-size: 15px; }
+.timeline { list-style: none; margin: 0; padding: 0; }
+.timeline > li { position: relative; padding: 4px 0 12px 34px; }
+.timeline > li::before { content: ""; position: absolute; left: 11px; top: 26px; bottom: 0; border-left: 2px solid var(--line); }
+.timeline > li:last-child { padding-bottom: 2px; }
+.timeline > li:last-child::before { display: none; }
+.step-head { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; }
+.step-number { position: absolute; left: 0; top: 2px; width: 24px; height: 24px; border-radius: 50%; display: grid; place-items: center;
+  font-size: 12px; font-weight: 700; background: var(--bg); border: 2px solid var(--line); color: var(--muted); }
+.step-done .step-number { background: #ecfdf3; border-color: #75e0a7; color: var(--ok); }
+.step-waiting .step-number, .step-sending .step-number { background: var(--accent-soft); border-color: var(--accent); color: var(--accent); }
+.step-failed .step-number { background: #fef3f2; border-color: #fda29b; color: var(--danger); }
+.step-skipped .step-summary, .step-pending .step-summary { color: var(--muted); }
+.step-summary { font-weight: 600; }
+.step-reason { color: var(--muted); font-size: 13px; }
+.step-time { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
+.step-messages { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 6px 12px; font-size: 13px; }
+.step-messages li { display: flex; align-items: center; gap: 6px; }
+
+/* Workflow editor */
+.workflow-editor { margin-top: 32px; border-top: 1px solid var(--line); padding-top: 8px; }
+.workflow-editor #workflow { min-height: 130px; }
+.problems { margin: 0 0 10px; padding: 10px 14px 10px 30px; border-radius: 8px; background: #fef3f2; color: var(--danger); border: 1px solid #fecdca; }
+.problems li { margin: 2px 0; overflow-wrap: anywhere; }
+textarea[aria-invalid="true"] { border-color: var(--danger); }
+fieldset.sample-subscriber { border: 1px solid var(--line); border-radius: 12px; padding: 4px 14px 8px; margin: 10px 0; }
+fieldset.sample-subscriber legend { font-size: 13px; font-weight: 600; color: var(--muted); padding: 0 4px; }
+fieldset.sample-subscriber .row { margin: 0; }
+fieldset.sample-subscriber .muted { margin: 0; font-size: 13px; }
+fieldset.sample-subscriber .field.grow { min-width: 120px; }
+.field.check label { display: flex; align-items: center; gap: 8px; color: var(--text); font-weight: 500; }
+.workflow-preview { background: var(--panel); border: 1px solid var(--line); border-radius: 12px; padding: 12px 16px; }
+.workflow-preview .outcome { margin: 0 0 10px; }
+
 /* Sign-in */
 .signin { max-width: 420px; margin: 10vh auto; background: var(--panel); border: 1px solid var(--line); border-radius: 14px; padding: 28px; }
 .signin h1 { display: flex; align-items: center; gap: 10px; }
@@ -112,6 +156,7 @@ table.dns td { vertical-align: top; }
   nav a { white-space: nowrap; }
   main { padding: 16px 14px 40px; }
   .split, .editor-split { grid-template-columns: minmax(0, 1fr); }
+  .runs { grid-template-columns: minmax(0, 1fr); }
   .topbar { padding: 10px 14px; }
   .cards { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .signin { margin: 6vh 14px; }
