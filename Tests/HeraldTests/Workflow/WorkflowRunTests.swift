@@ -301,4 +301,31 @@ struct WorkflowRunTests {
             #expect(run.steps.map(\.status) == ["done", "skipped", "skipped"])
         }
     }
+
+    @Test("the example catalog's newsletter goes to the app first, and by email two days later only to whoever did not read it")
+    func catalogNewsletter() async throws {
+        let clock = TestClock()
+        let engine = try await TestEngine.make(clock: clock.herald)
+        let (tenant, _) = try await engine.createTenant(name: "Maple Court")
+        _ = try await engine.upsertSubscribers(
+            tenantID: tenant.id, [SubscriberInput(id: "keen", email: "keen@example.com"), SubscriberInput(id: "busy", email: "busy@example.com")])
+        try await engine.whileRunning {
+            let (receipt, _) = try await engine.trigger(
+                Trigger(
+                    type: "newsletter_app_first", recipients: [.subscriber("keen"), .subscriber("busy")],
+                    payload: ["issue_title": "Spring", "summary": "Garden day", "url": "https://estate.example/news/spring"]),
+                tenantID: tenant.id)
+            #expect(receipt.workflowRuns == 2)
+            #expect(try await engine.eventually(timeout: 20) { try await engine.workflowRunCounts(tenantID: tenant.id, eventID: receipt.eventId)["waiting"] == 2 })
+            let (_, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: "keen")
+            let item = try #require(try await engine.inbox(claims, filter: .all, cursor: nil, limit: 1).items.first)
+            _ = try await engine.markClicked(claims, messageID: item.id)
+            clock.advance(by: 2 * 86_400 + 60)
+            #expect(try await engine.eventually(timeout: 20) { try await engine.workflowRunCounts(tenantID: tenant.id, eventID: receipt.eventId)["completed"] == 2 })
+            let emails = try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId).messages.filter { $0.channel == .email }
+            #expect(emails.map(\.subscriberId) == ["busy"])
+            let text = try await engine.metricsExposition()
+            #expect(text.contains(#"herald_workflow_runs_total{status="completed",outcome="read"} 1"#) || text.contains(#"herald_workflow_runs_total{outcome="read",status="completed"} 1"#), "runs are counted by outcome")
+        }
+    }
 }
