@@ -828,7 +828,7 @@ enum ConsoleScript {
       const lift = el("button", { type: "button", class: "secondary", text: "Lift" });
       const line = el("tr", { "data-address": entry.address }, el("td", { text: entry.address }), el("td", {}, statusChip(entry.reason)),
         el("td", { text: entry.detail || "" }),
-        el("td", {}, entry.message_id ? el("a", { href: `#/activity?message=${encodeURIComponent(entry.message_id)}`, text: entry.message_id }) : "–"),
+        el("td", {}, entry.message_id ? el("a", { href: `#/messages/${encodeURIComponent(entry.message_id)}`, text: entry.message_id }) : "–"),
         el("td", { text: when(entry.created_at) }), el("td", {}, lift));
       lift.addEventListener("click", async () => {
         lift.disabled = true;
