@@ -11,6 +11,8 @@ public struct InboxItem: Sendable, Codable, Hashable {
     public var seenAt: Date?
     public var readAt: Date?
     public var archivedAt: Date?
+    /// When the subscriber followed the item's link (`POST /v1/inbox/{id}/click`).
+    public var clickedAt: Date?
 
     public init(
         id: String, eventType: String, title: String, body: String, actionURL: String?, createdAt: Date, seenAt: Date?, readAt: Date?,
@@ -36,6 +38,7 @@ public struct InboxItem: Sendable, Codable, Hashable {
         case seenAt = "seen_at"
         case readAt = "read_at"
         case archivedAt = "archived_at"
+        case clickedAt = "clicked_at"
     }
 }
 

@@ -6733,6 +6733,11 @@ enum OpenAPIDocument {
                   "archived_at": {
                     "type": "string",
                     "format": "date-time"
+                  },
+                  "clicked_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "When the subscriber followed the item's link (`POST /v1/inbox/{id}/click`)."
                   }
                 }
               },

@@ -137,4 +137,27 @@ struct WorkflowDefinitionTests {
             #expect(draft["problems"]?.arrayFirst?["field"] == "workflow[0].if", "a draft is checked before it is previewed: \(draft.text)")
         }
     }
+
+    @Test("a click on an inbox item's link is recorded over HTTP (clicked, read and seen), and only for the token's own subscriber")
+    func clickOverHTTP() async throws {
+        let engine = try await TestEngine.make()
+        try await engine.testAPI { api in
+            let tenant = try await api.createTenant("Clicks")
+            for id in ["ana", "ben"] {
+                _ = try await api.send(.put, "/v1/subscribers/\(id)", auth: tenant.key, raw: "{}")
+            }
+            let ana = try #require(try await api.send(.post, "/v1/subscribers/ana/token", auth: tenant.key, raw: "{}")["token"]?.stringValue)
+            let ben = try #require(try await api.send(.post, "/v1/subscribers/ben/token", auth: tenant.key, raw: "{}")["token"]?.stringValue)
+            try await engine.announce("Click me", to: ["ana"], tenantID: tenant.id)
+            #expect(try await engine.eventually { try await api.send(.get, "/v1/inbox", auth: ana)["data"]?.arrayCount == 1 })
+            let id = try #require(try await api.send(.get, "/v1/inbox", auth: ana)["data"]?.arrayFirst?["id"]?.stringValue)
+            #expect(try await api.send(.post, "/v1/inbox/\(id)/click", auth: ben).status.code == 404, "not another subscriber's")
+            let clicked = try await api.send(.post, "/v1/inbox/\(id)/click", auth: ana)
+            #expect(clicked.status.code == 200, "\(clicked.text)")
+            #expect(clicked["unread"] == 0)
+            let item = try #require(try await api.send(.get, "/v1/inbox", auth: ana)["data"]?.arrayFirst)
+            #expect(item["clicked_at"]?.stringValue != nil)
+            #expect(item["read_at"]?.stringValue != nil)
+        }
+    }
 }

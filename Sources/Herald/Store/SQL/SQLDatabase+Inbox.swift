@@ -12,14 +12,16 @@ extension SQLDatabase {
     }
 
     private static var itemColumns: String {
-        "m.id, e.type, m.title, m.body, m.action_url, coalesce(m.sent_at, m.created_at), m.seen_at, m.read_at, m.archived_at"
+        "m.id, e.type, m.title, m.body, m.action_url, coalesce(m.sent_at, m.created_at), m.seen_at, m.read_at, m.archived_at, m.clicked_at"
     }
 
     private static func item(_ row: [SQLValue]) -> InboxItem {
-        InboxItem(
+        var item = InboxItem(
             id: Message.publicID(row[0].integer ?? 0), eventType: row[1].text ?? "", title: row[2].text ?? "", body: row[3].text ?? "",
             actionURL: row[4].text, createdAt: row[5].date ?? Date(timeIntervalSince1970: 0), seenAt: row[6].date, readAt: row[7].date,
             archivedAt: row[8].date)
+        item.clickedAt = row[9].date
+        return item
     }
 
     public func inbox(tenantID: String, subscriberID: String, filter: InboxFilter, cursor: Int64?, limit: Int) async throws -> Page<InboxItem> {

@@ -732,7 +732,20 @@ enum HeraldComponentsScript {
       const id = row.dataset.id;
       if (event.target.closest(".archive")) this.archive(id);
       else if (event.target.closest(".item")) this.markRead(id);
-      else if (event.target.closest(".action")) this.markRead(id);
+      else if (event.target.closest(".action")) this.recordClick(id);
+    }
+
+    /** The item's link was followed: a click (which also reads it), sent so it survives the navigation. */
+    recordClick(id) {
+      const item = this.items.find((candidate) => candidate.id === id);
+      if (item && !item.read_at) {
+        item.read_at = new Date().toISOString();
+        this.setCounts({ ...this.counts, unread: Math.max(0, this.counts.unread - 1) });
+        this.render();
+      }
+      fetch(`${this.api}/v1/inbox/${encodeURIComponent(id)}/click`, {
+        method: "POST", headers: { Authorization: `Bearer ${this.token}` }, credentials: "omit", cache: "no-store", keepalive: true,
+      }).catch(() => {});
     }
 
     async markRead(id) {
