@@ -328,4 +328,46 @@ struct WorkflowRunTests {
             #expect(text.contains(#"herald_workflow_runs_total{status="completed",outcome="read"} 1"#) || text.contains(#"herald_workflow_runs_total{outcome="read",status="completed"} 1"#), "runs are counted by outcome")
         }
     }
+
+    @Test("status endpoints that subscribe to workflow.completed get one signed event per run, with how it ended")
+    func completedStatusWebhook() async throws {
+        let receiver = try await WebhookReceiver.start(secrets: [WebhookFixtures.secret])
+        defer { receiver.stop() }
+        let clock = TestClock()
+        let type = try Self.escalationType()
+        let engine = try await TestEngine.make(
+            { configuration in
+                configuration.eventTypes.append(type)
+                configuration.outbound.allowPrivateNetworks = true
+            }, clock: clock.herald)
+        let (tenant, _) = try await engine.createTenant(name: "Status")
+        for id in ["reader", "ignorer"] {
+            _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: id, email: "\(id)@example.com"))
+        }
+        _ = try await engine.putWebhookSettings(
+            tenantID: tenant.id,
+            WebhookSettings(statusEndpoints: [WebhookEndpoint(url: receiver.url("/runs"), secrets: [WebhookFixtures.secret], events: [.workflowCompleted])]))
+        try await engine.whileRunning {
+            let (receipt, _) = try await engine.trigger(
+                Trigger(type: "issue_escalated", recipients: [.subscriber("reader"), .subscriber("ignorer")], payload: ["issue": "HR-1"]),
+                tenantID: tenant.id)
+            #expect(try await engine.eventually(timeout: 20) { try await engine.workflowRunCounts(tenantID: tenant.id, eventID: receipt.eventId)["waiting"] == 2 })
+            let (_, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: "reader")
+            let item = try #require(try await engine.inbox(claims, filter: .all, cursor: nil, limit: 1).items.first)
+            _ = try await engine.markRead(claims, messageID: item.id)
+            clock.advance(by: 16 * 60)
+            #expect(try await receiver.wait { $0.count >= 2 })
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let deliveries = try receiver.deliveries()
+        #expect(deliveries.count == 2)
+        #expect(deliveries.allSatisfy { $0.verified && $0.json?["type"] == "workflow.completed" })
+        let outcomes = Dictionary(
+            uniqueKeysWithValues: deliveries.compactMap { delivery -> (String, String)? in
+                guard let data = delivery.json?["data"], let subscriber = data["subscriber_id"]?.stringValue, let outcome = data["outcome"]?.stringValue
+                else { return nil }
+                return (subscriber, outcome)
+            })
+        #expect(outcomes == ["reader": "read", "ignorer": "finished"])
+    }
 }
