@@ -134,8 +134,9 @@ fi
 # beside the timing-bound suites on two cores they starved them of CPU and sockets.
 hostile='APIFuzzTests|HostileHTTPProcessTests|ConnectionLimitsLiveTests|AccessScopeTests|NumberBoundsTests|UnknownFieldTests|RoutingTests'
 # The suites that load the machine on purpose (thousands of pushes through the provider test servers, a fuzzed
-# and flooded SMTP listener) run on their own as well, for the same reason.
-heavy='InboundMailServerTests|APNsTests|FCMTests|WebPushTests|PushVolumeTests'
+# and flooded SMTP listener, tens of thousands of workflow runs, killed and on three nodes) run on their own as
+# well, for the same reason.
+heavy='InboundMailServerTests|APNsTests|FCMTests|WebPushTests|PushVolumeTests|WorkflowRunTests|WorkflowProcessTests|WorkflowClusterTests'
 echo "== swift test (all but the attacker and load suites)"
 swift test --skip "$hostile|$heavy"
 echo "== swift test (the load suites: $heavy)"
