@@ -70,6 +70,8 @@ extension PostgresStore {
             guard let pk = try await Self.tenantSubscriberPK(connection, logger, tenantID: tenantID, id: id) else { return false }
             // Messages are not tied to the subscriber by a foreign key (it would cost every queue insert a lookup),
             // so a subscriber's messages go explicitly: deleting a person removes what was kept about them.
+            // Runs first: on PostgreSQL this waits for a runner advancing one, so the messages it planned go too.
+            try await connection.run("DELETE FROM workflow_runs WHERE subscriber_pk = \(pk)", logger)
             try await connection.run("DELETE FROM messages WHERE subscriber_pk = \(pk)", logger)
             try await connection.run("DELETE FROM subscribers WHERE pk = \(pk)", logger)
             return true

@@ -77,6 +77,8 @@ extension SQLiteStore {
             guard let pk = try Self.tenantSubscriberPK(db, tenantID: tenantID, id: id) else { return false }
             // Messages are not tied to the subscriber by a foreign key (it would cost every queue insert a lookup),
             // so a subscriber's messages go explicitly: deleting a person removes what was kept about them.
+            // Runs first: on PostgreSQL this waits for a runner advancing one, so the messages it planned go too.
+            try db.execute(sql: "DELETE FROM workflow_runs WHERE subscriber_pk = ?", arguments: [pk])
             try db.execute(sql: "DELETE FROM messages WHERE subscriber_pk = ?", arguments: [pk])
             try db.execute(sql: "DELETE FROM subscribers WHERE pk = ?", arguments: [pk])
             return true
