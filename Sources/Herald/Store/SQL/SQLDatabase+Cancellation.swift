@@ -21,9 +21,11 @@ extension SQLDatabase {
         let cancelled = MessageStatus.cancelled.rawValue
         let events: SQLQuery = "SELECT pk FROM events WHERE \(selection)"
         let results = try await writeAll([
+            // First, before the events are locked: on PostgreSQL this waits for a runner advancing one of these runs
+            // (whose messages need the event row), so what it planned is cancelled below with the rest.
+            WorkflowWake.cancel(events: events, now: now),
             "SELECT id FROM events WHERE \(selection) ORDER BY pk\(sql: dialect.lockingRows)",
-            // Before the messages: on PostgreSQL this waits for a runner advancing one of these runs, so what it planned
-            // is cancelled below with the rest.
+            // Again with the events locked: runs a fan-out chunk committed in between.
             WorkflowWake.cancel(events: events, now: now),
             // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
             """
@@ -48,6 +50,6 @@ extension SQLDatabase {
             // Last: the selection may depend on the events' status.
             "UPDATE events SET status = \(literal: Event.Status.cancelled.rawValue) WHERE pk IN (\(events))",
         ])
-        return CancellationResult(events: results[0].compactMap { $0.first?.text }, messages: results[2].count)
+        return CancellationResult(events: results[1].compactMap { $0.first?.text }, messages: results[3].count)
     }
 }

@@ -62,6 +62,13 @@ struct WorkflowSteps: TransactionSteps {
                 WHERE m.step > 0
                 """
             ).statement(in: dialect),
+            // Read again in the transaction: an event cancelled since it was read must not get this step's messages.
+            SQLQuery(
+                """
+                SELECT pk FROM events WHERE status = \(literal: Event.Status.cancelled.rawValue)
+                AND pk IN (SELECT column1 FROM (VALUES \(rows: Array(Set(runs.map(\.eventPK))).map { [SQLValue($0)] })) AS v WHERE true)
+                """
+            ).statement(in: dialect),
         ]
     }
 
@@ -73,7 +80,9 @@ struct WorkflowSteps: TransactionSteps {
     mutating func take(_ results: [[[SQLValue]]]) throws {
         switch phase {
         case .reading:
-            let planning = PlanningSteps(events: decide(runRows: results[0], messageRows: results.count > 1 ? results[1] : []), now: now, dialect: dialect)
+            let cancelled = Set((results.count > 2 ? results[2] : []).compactMap { $0.first?.integer })
+            let planning = PlanningSteps(
+                events: decide(runRows: results[0], messageRows: results.count > 1 ? results[1] : [], cancelled: cancelled), now: now, dialect: dialect)
             if planning.events.isEmpty {
                 update()
             } else if planning.needsFlowLock, let tenantID = runs.first?.tenantID, let lock = dialect.flowLock(tenantID: tenantID) {
@@ -119,7 +128,7 @@ struct WorkflowSteps: TransactionSteps {
     }
 
     /// Decides every run still held, collecting the runs' new rows in ``updates`` and returning the sends to plan.
-    private mutating func decide(runRows: [[SQLValue]], messageRows: [[SQLValue]]) -> [PlanningEvent] {
+    private mutating func decide(runRows: [[SQLValue]], messageRows: [[SQLValue]], cancelled: Set<Int64>) -> [PlanningEvent] {
         var messages: [Int64: [Int64: [RunMessage]]] = [:]
         for row in messageRows {
             guard let event = row[0].integer, let subscriber = row[1].integer, let step = row[2].integer,
@@ -138,7 +147,7 @@ struct WorkflowSteps: TransactionSteps {
             else { continue }
             let records = row[3].text.flatMap { try? JSONCoding.decoder.decode([WorkflowStepRecord].self, from: Data($0.utf8)) } ?? []
             guard let workflow = event.plan.workflow else { continue }
-            guard !event.cancelled else {
+            guard !event.cancelled, !cancelled.contains(run.eventPK) else {
                 stop(
                     id, records: records, step: Int(clamping: row[2].integer ?? 0), as: .cancelled, outcome: "event_cancelled", event: event,
                     subscriber: inputs.recipients[run.subscriberPK]?.subscriber.id)
