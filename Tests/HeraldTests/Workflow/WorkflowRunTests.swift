@@ -169,6 +169,13 @@ struct WorkflowRunTests {
         }
     }
 
+    /// The subscriber's first inbox item, once the dispatcher has delivered it (a run is waiting as soon as its
+    /// first send is planned, before the message reaches the inbox).
+    static func firstInboxItem(_ engine: HeraldEngine, _ claims: SubscriberTokens.Claims) async throws -> InboxItem {
+        #expect(try await engine.eventually(timeout: 30) { try await !engine.inbox(claims, filter: .all, cursor: nil, limit: 1).items.isEmpty })
+        return try #require(try await engine.inbox(claims, filter: .all, cursor: nil, limit: 1).items.first)
+    }
+
     /// Sends the WebSocket `read` command for one message and waits for its acknowledgement.
     static func readOverWebSocket(port: Int, token: String, messageID: String) async throws {
         let acknowledged = Mutex(false)
@@ -318,7 +325,7 @@ struct WorkflowRunTests {
             #expect(receipt.workflowRuns == 2)
             #expect(try await engine.eventually(timeout: 20) { try await engine.workflowRunCounts(tenantID: tenant.id, eventID: receipt.eventId)["waiting"] == 2 })
             let (_, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: "keen")
-            let item = try #require(try await engine.inbox(claims, filter: .all, cursor: nil, limit: 1).items.first)
+            let item = try await Self.firstInboxItem(engine, claims)
             _ = try await engine.markClicked(claims, messageID: item.id)
             clock.advance(by: 2 * 86_400 + 60)
             #expect(try await engine.eventually(timeout: 20) { try await engine.workflowRunCounts(tenantID: tenant.id, eventID: receipt.eventId)["completed"] == 2 })
@@ -353,7 +360,7 @@ struct WorkflowRunTests {
                 tenantID: tenant.id)
             #expect(try await engine.eventually(timeout: 20) { try await engine.workflowRunCounts(tenantID: tenant.id, eventID: receipt.eventId)["waiting"] == 2 })
             let (_, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: "reader")
-            let item = try #require(try await engine.inbox(claims, filter: .all, cursor: nil, limit: 1).items.first)
+            let item = try await Self.firstInboxItem(engine, claims)
             _ = try await engine.markRead(claims, messageID: item.id)
             clock.advance(by: 16 * 60)
             #expect(try await receiver.wait { $0.count >= 2 })

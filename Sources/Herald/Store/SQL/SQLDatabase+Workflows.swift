@@ -122,14 +122,17 @@ extension SQLDatabase where Self: WorkflowStore {
 /// records it, so a read that commits has already woken the run it ends.
 enum WorkflowWake {
     /// Runs of `subscriber` (a subquery for its row) waiting `until` any of `kinds`, whose event now has a
-    /// message with `column` set (`read_at`, `seen_at`, `clicked_at`): due now.
+    /// message with `column` set (`read_at`, `seen_at`, `clicked_at`): due now. Found through the partial
+    /// index of waiting runs by subscriber, whose condition the statement repeats word for word (SQLite uses a
+    /// partial index only for a query that states its condition).
     static func inbox(subscriber: SQLQuery, kinds: [WaitSpec.Until], now: Date) -> [SQLQuery] {
         let columns: [WaitSpec.Until: String] = [.read: "read_at", .seen: "seen_at", .clicked: "clicked_at"]
         return kinds.compactMap { kind in
             columns[kind].map { column in
                 """
                 UPDATE workflow_runs SET available_at = \(now)
-                WHERE subscriber_pk = (\(subscriber)) AND status = \(literal: WorkflowRunStatus.waiting.rawValue) AND wake_on = \(literal: kind.rawValue)
+                WHERE subscriber_pk = (\(subscriber)) AND status IN ('waiting', 'sending')
+                AND status = \(literal: WorkflowRunStatus.waiting.rawValue) AND wake_on = \(literal: kind.rawValue)
                 AND EXISTS (SELECT 1 FROM messages m WHERE m.event_pk = workflow_runs.event_pk AND m.subscriber_pk = workflow_runs.subscriber_pk
                             AND m.\(sql: column) IS NOT NULL)
                 """
@@ -138,17 +141,19 @@ enum WorkflowWake {
     }
 
     /// Runs with a message among `rowIDs` that just finished: a `first_success` step waiting for its
-    /// outcome, or a wait `until: delivered`. Due now; the runner reads what happened.
+    /// outcome, or a wait `until: delivered`. Due now; the runner reads what happened. Driven from the
+    /// messages (by id) to their runs (by the unique key), so a batch costs lookups, not a scan of the runs.
     static func finished(rowIDs: [Int64], now: Date, dialect: SQLDialect) -> [SQLStatement] {
         SQLQuery.batches(rowIDs.map { [SQLValue($0)] }, in: dialect).map { batch in
             SQLQuery(
                 """
                 UPDATE workflow_runs SET available_at = \(now)
-                WHERE (status = \(literal: WorkflowRunStatus.sending.rawValue)
-                       OR (status = \(literal: WorkflowRunStatus.waiting.rawValue) AND wake_on = \(literal: WaitSpec.Until.delivered.rawValue)))
+                WHERE id IN (
+                    SELECT r.id FROM messages m JOIN workflow_runs r ON r.event_pk = m.event_pk AND r.subscriber_pk = m.subscriber_pk
+                    WHERE m.id IN (SELECT column1 FROM (VALUES \(rows: batch)) AS v WHERE true) AND m.step > 0)
+                AND (status = \(literal: WorkflowRunStatus.sending.rawValue)
+                     OR (status = \(literal: WorkflowRunStatus.waiting.rawValue) AND wake_on = \(literal: WaitSpec.Until.delivered.rawValue)))
                 AND available_at > \(now)
-                AND (event_pk, subscriber_pk) IN (
-                    SELECT event_pk, subscriber_pk FROM messages WHERE step > 0 AND id IN (SELECT column1 FROM (VALUES \(rows: batch)) AS v WHERE true))
                 """
             ).statement(in: dialect)
         }

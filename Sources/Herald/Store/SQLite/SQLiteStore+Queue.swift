@@ -129,7 +129,12 @@ extension SQLiteStore {
             try db.execute(
                 sql: "UPDATE fanout_jobs SET lease_owner = NULL, available_at = ? WHERE status = 'pending' AND lease_owner IS NOT NULL",
                 arguments: [nowMS])
-            return released + db.changesCount
+            let jobs = db.changesCount
+            // Runs the dead process held are due at once; one still in its wait goes back to waiting until its end.
+            try db.execute(
+                sql: "UPDATE workflow_runs SET lease_owner = NULL, available_at = ? WHERE status IN ('active', 'waiting', 'sending') AND lease_owner IS NOT NULL",
+                arguments: [nowMS])
+            return released + jobs + db.changesCount
         }
     }
 
