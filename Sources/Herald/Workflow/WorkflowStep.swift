@@ -66,8 +66,7 @@ public struct WorkflowStep: Sendable, Codable, Hashable {
             }
             action = .send(channels, try container.decodeIfPresent(SendMode.self, forKey: .mode) ?? .all)
         case .wait:
-            action = .wait(
-                WaitSpec(duration: try container.decode(String.self, forKey: .wait), until: try container.decodeIfPresent(WaitSpec.Until.self, forKey: .until)))
+            action = .wait(WaitSpec(duration: try Self.duration(container), until: try container.decodeIfPresent(WaitSpec.Until.self, forKey: .until)))
         case .waitUntilTime:
             action = .wait(
                 WaitSpec(
@@ -76,6 +75,18 @@ public struct WorkflowStep: Sendable, Codable, Hashable {
         default:
             action = .digest(try container.decode(DigestSpec.self, forKey: .digest))
         }
+    }
+
+    /// `wait: 15m`, or a plain number of seconds (`wait: 900`), read once here within bounds so nothing
+    /// later converts an unbounded number.
+    private static func duration(_ container: KeyedDecodingContainer<CodingKeys>) throws -> String {
+        if let text = try? container.decode(String.self, forKey: .wait) { return text }
+        let seconds = try container.decode(Double.self, forKey: .wait)
+        guard seconds.isFinite, seconds > 0, seconds <= Seconds.ceiling else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: container.codingPath + [CodingKeys.wait], debugDescription: "must be a duration like 15m, or a positive number of seconds"))
+        }
+        return Int64(exactly: seconds).map { "\($0)s" } ?? "\(seconds)s"
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -197,7 +197,7 @@ struct UnsubscribeTests {
             #expect(email.count > 10)
             for entry in email {
                 let type = entry["event_type"]?.stringValue ?? "?"
-                if ["emergency_alert", "security_breach"].contains(type) {
+                if ["emergency_alert", "security_breach", "shift_change_urgent"].contains(type) {
                     #expect(entry["enabled"] == true && entry["source"] == "critical", "\(type)")
                 } else {
                     #expect(entry["enabled"] == false && entry["source"] == "unsubscribed", "\(type): \(entry)")

@@ -88,7 +88,7 @@ struct TemplateTests {
         for key in [
             "visitor_arrival", "emergency_alert", "security_breach", "maintenance_urgent", "payment_due", "announcement_posted", "comment_reply",
             "newsletter", "issue_created", "issue_assigned", "issue_status_changed", "issue_resolved", "issue_comment_added", "issue_overdue",
-            "schedule_published", "assignment_changed", "shift_reminder",
+            "schedule_published", "assignment_changed", "shift_reminder", "newsletter_app_first", "issue_escalation", "shift_change_urgent",
         ] {
             #expect(keys.contains(key), "missing \(key)")
         }

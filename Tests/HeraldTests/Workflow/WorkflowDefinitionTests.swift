@@ -54,6 +54,9 @@ struct WorkflowDefinitionTests {
         ])
         #expect(workflow.steps[2].condition?.source == "subscriber.email != null and payload.severity != 'low'")
         #expect(EventTypeValidator(defaultLocale: "en").problems(type).isEmpty, "\(EventTypeValidator(defaultLocale: "en").problems(type))")
+        // A wait may also be a number of seconds.
+        let seconds = try JSONCoding.decoder.decode(WorkflowStep.self, from: Data(#"{"wait": 900, "until": "seen"}"#.utf8))
+        #expect(seconds.summary == "wait 900s until seen")
     }
 
     struct Invalid: Sendable, CustomTestStringConvertible {
@@ -77,6 +80,7 @@ struct WorkflowDefinitionTests {
         Invalid(name: "a wait over the retention period", workflow: #"[{"send": "in_app"}, {"wait": "31d"}, {"send": "email"}]"#, field: "workflow[1].wait", retentionDays: 30),
         Invalid(name: "a wait shorter than the server allows", workflow: #"[{"send": "in_app"}, {"wait": "10s"}, {"send": "email"}]"#, field: "workflow[1].wait"),
         Invalid(name: "a duration that is not one", workflow: #"[{"wait": "soon"}, {"send": "email"}]"#, field: "workflow[0].wait"),
+        Invalid(name: "a negative number of seconds", workflow: #"[{"send": "in_app"}, {"wait": -5}, {"send": "email"}]"#, field: "workflow[1].wait"),
         Invalid(name: "first_success with one channel", workflow: #"[{"send": ["email"], "mode": "first_success"}]"#, field: "workflow[0].mode"),
         Invalid(name: "two actions in one step", workflow: #"[{"send": "email", "wait": "1h"}]"#, field: "workflow[0]"),
         Invalid(name: "no send at all", workflow: #"[{"wait": "1h"}]"#, field: "workflow"),
