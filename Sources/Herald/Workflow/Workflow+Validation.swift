@@ -69,6 +69,6 @@ extension Workflow {
     }
 
     static func describe(_ seconds: Double) -> String {
-        seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(seconds / 60))m" : "\(seconds)s"
+        Int64(exactly: seconds / 60).map { "\($0)m" } ?? Int64(exactly: seconds).map { "\($0)s" } ?? "\(seconds)s"
     }
 }

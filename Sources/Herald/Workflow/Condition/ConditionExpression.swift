@@ -68,7 +68,7 @@ indirect enum ConditionExpression: Sendable, Hashable {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"
         case .number(let number):
-            if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
+            if abs(number) < 1e15, let whole = Int64(exactly: number) { return String(whole) }
             return String(number)
         case .string(let text):
             return "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
