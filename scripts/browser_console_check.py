@@ -206,7 +206,9 @@ def main():
         driver.get(base + "/console")
         driver.find_element(By.ID, "key").send_keys("hk_not_a_real_key")
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        results["wrong_key_message"] = driver.find_element(By.ID, "sign-in-error").text
+        # The refusal is a new page from the server; on a loaded machine it can come after click() returns.
+        results["wrong_key_message"] = wait_for(
+            driver, "const e = document.getElementById('sign-in-error'); return e ? e.textContent : null", timeout=30)
         driver.find_element(By.ID, "key").send_keys(args.key)
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
         wait_for(driver, "return document.body.dataset.ready")

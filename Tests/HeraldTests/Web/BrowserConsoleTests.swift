@@ -6,7 +6,8 @@ import Testing
     import FoundationNetworking
 #endif
 
-@Suite("Admin console in a real browser (headless chromium)")
+// One chromium at a time: two at once beside the rest of the suite on two cores made page loads outrun the script's waits.
+@Suite("Admin console in a real browser (headless chromium)", .serialized)
 struct BrowserConsoleTests {
     @Test("sign-in, template editing with a live preview that round-trips, a dead letter retried to delivery, CSRF refusals")
     func console() async throws {
