@@ -4,6 +4,13 @@ import Foundation
 extension SQLDatabase where Self: WorkflowStore {
     public func claimWorkflowRuns(owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> [ClaimedRun] {
         let open = WorkflowRunStatus.allCases.filter(\.isOpen).map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        // A read first: an idle runner looks every poll interval, and on SQLite a write would take the one writer
+        // from the dispatcher each time, for nothing.
+        guard
+            try await !readRows(
+                "SELECT 1 FROM workflow_runs WHERE status IN (\(sql: open)) AND available_at <= \(now) LIMIT 1"
+            ).isEmpty
+        else { return [] }
         return try await writeRows(
             """
             UPDATE workflow_runs SET lease_owner = \(owner), available_at = \(leaseUntil)
