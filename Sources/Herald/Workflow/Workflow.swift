@@ -36,15 +36,4 @@ public struct Workflow: Sendable, Codable, Hashable {
 
     /// At most this many steps: a workflow is a path a person can read, not a program.
     public static let maximumSteps = 20
-
-    /// Every channel a step sends on, in first-use order.
-    public var channels: [ChannelKind] {
-        var seen: [ChannelKind] = []
-        for step in steps {
-            if case .send(let channels, _) = step.action {
-                for channel in channels where !seen.contains(channel) { seen.append(channel) }
-            }
-        }
-        return seen
-    }
 }

@@ -149,12 +149,12 @@ struct WorkflowSteps: TransactionSteps {
             guard let workflow = event.plan.workflow else { continue }
             guard !event.cancelled, !cancelled.contains(run.eventPK) else {
                 stop(
-                    id, records: records, step: Int(clamping: row[2].integer ?? 0), as: .cancelled, outcome: "event_cancelled", event: event,
+                    id, records: records, as: .cancelled, outcome: "event_cancelled", event: event,
                     subscriber: inputs.recipients[run.subscriberPK]?.subscriber.id)
                 continue
             }
             guard let recipient = inputs.recipients[run.subscriberPK] else {
-                stop(id, records: records, step: Int(clamping: row[2].integer ?? 0), as: .cancelled, outcome: "subscriber_deleted", event: event, subscriber: nil)
+                stop(id, records: records, as: .cancelled, outcome: "subscriber_deleted", event: event, subscriber: nil)
                 continue
             }
             let subscriber = recipient.subscriber
@@ -188,7 +188,7 @@ struct WorkflowSteps: TransactionSteps {
 
     /// Ends a run that cannot go on (its event cancelled, its subscriber deleted): its remaining steps are skipped.
     private mutating func stop(
-        _ id: Int64, records: [WorkflowStepRecord], step: Int, as status: WorkflowRunStatus, outcome: String, event: RunEvent, subscriber: String?
+        _ id: Int64, records: [WorkflowStepRecord], as status: WorkflowRunStatus, outcome: String, event: RunEvent, subscriber: String?
     ) {
         var records = records
         let total = event.plan.workflow?.steps.count ?? records.count
