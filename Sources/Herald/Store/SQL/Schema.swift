@@ -243,6 +243,27 @@ enum Schema {
                 "ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_event_pk_subscriber_pk_channel_key",
                 "CREATE UNIQUE INDEX messages_recipient ON messages(event_pk, subscriber_pk, channel, step)",
             ]),
+        Migration(
+            identifier: "v11-email-tracking-attachments",
+            statements: [
+                // Open and click tracking of email (`clicked_at`, from v10, is also set by an inbox click).
+                "ALTER TABLE messages ADD COLUMN opened_at {int}",
+                "ALTER TABLE messages ADD COLUMN open_count INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE messages ADD COLUMN click_count INTEGER NOT NULL DEFAULT 0",
+                // A trigger's attachments, kept with the event so every retry of every recipient sends the same
+                // bytes; `content` is the file in base64 (the one text type both databases store alike).
+                """
+                CREATE TABLE event_attachments (
+                    event_pk {int} NOT NULL REFERENCES events(pk) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    filename TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    size {int} NOT NULL,
+                    content TEXT NOT NULL,
+                    PRIMARY KEY (event_pk, position)
+                )
+                """,
+            ]),
     ]
 
     /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new
