@@ -18,6 +18,12 @@ extension HeraldEngine {
         let stored = (try? await emailSettings(tenantID: tenantID)) ?? EmailSettings()
         if settings.smtp?.password == "********" { settings.smtp?.password = stored.smtp?.password }
         if settings.smtpFallback?.password == "********" { settings.smtpFallback?.password = stored.smtpFallback?.password }
+        if let transports = settings.transports {
+            let old = stored.chain
+            settings.transports = transports.enumerated().map { index, link in
+                link.restoringSecrets(from: index < old.count ? old[index] : nil)
+            }
+        }
         var problems = settings.problems(policy: configuration.outbound.policy)
         // DKIM keys: generated ones made here, redacted ones restored from what is stored.
         if let dkim = settings.dkim {

@@ -1,6 +1,9 @@
 import Foundation
 
 extension EmailSettings {
+    /// A failover chain longer than this only delays the answer for an email nothing can send.
+    static let maxTransports = 5
+
     /// Every problem with these settings, named by field, so `PUT /v1/settings/email` can answer all at once.
     /// `policy` judges the tenant's SMTP hosts (its own server and fallback) as the connect will.
     public func problems(policy: DestinationPolicy) -> [FieldError] {
@@ -14,6 +17,18 @@ extension EmailSettings {
         if let smtpFallback {
             problems += smtpFallback.problems(prefix: "smtp_fallback") + smtpFallback.destinationProblems(prefix: "smtp_fallback", policy: policy)
             if smtp == nil { problems.append(FieldError("smtp_fallback", "needs smtp: it takes over from the tenant's own server")) }
+        }
+        if let transports {
+            if smtp != nil || smtpFallback != nil {
+                problems.append(FieldError("transports", "set either transports or smtp and smtp_fallback, not both"))
+            }
+            if transports.isEmpty { problems.append(FieldError("transports", "must name at least one transport, or be left out")) }
+            if transports.count > Self.maxTransports {
+                problems.append(FieldError("transports", "may name at most \(Self.maxTransports) transports"))
+            }
+            for (index, transport) in transports.enumerated() {
+                problems += transport.problems(prefix: "transports[\(index)]", policy: policy)
+            }
         }
         for (index, domain) in (allowedRecipientDomains ?? []).enumerated() {
             let valid = !domain.isEmpty && !domain.contains("@") && !domain.hasPrefix(".") && !domain.contains(" ") && domain.contains(".")

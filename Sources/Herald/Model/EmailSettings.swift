@@ -27,6 +27,13 @@ public struct EmailSettings: Sendable, Codable, Hashable {
     public var softBounceThreshold: Int?
     /// Whether critical emails still go to an address on the suppression list; default false.
     public var sendCriticalToSuppressed: Bool?
+    /// The failover chain, in order: SMTP servers and provider APIs (`[{"ses": …}, {"smtp": …}]`). A link that
+    /// cannot be used right now (down, its circuit open, its credentials refused) passes the email to the next
+    /// without spending an attempt. `smtp` and `smtp_fallback` are the short form of a chain of SMTP servers;
+    /// a tenant sets one form or the other.
+    public var transports: [EmailTransportConfiguration]?
+    /// Open and click tracking for the tenant's email (off by default; an event type may override it).
+    public var tracking: EmailTracking?
 
     static let softBounceThresholdRule = NumberRule.whole(1...1_000)
     static let defaultSoftBounceThreshold = 3
@@ -56,6 +63,7 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         case bounceDomain = "bounce_domain"
         case softBounceThreshold = "soft_bounce_threshold"
         case sendCriticalToSuppressed = "send_critical_to_suppressed"
+        case transports, tracking
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,6 +81,15 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         bounceDomain = try container.decodeIfPresent(String.self, forKey: .bounceDomain)
         softBounceThreshold = try container.decodeIfPresent(Int.self, forKey: .softBounceThreshold, within: Self.softBounceThresholdRule)
         sendCriticalToSuppressed = try container.decodeIfPresent(Bool.self, forKey: .sendCriticalToSuppressed)
+        transports = try container.decodeIfPresent([EmailTransportConfiguration].self, forKey: .transports)
+        tracking = try container.decodeIfPresent(EmailTracking.self, forKey: .tracking)
+    }
+
+    /// The tenant's own failover chain (`transports`, or `smtp` then `smtp_fallback`); empty sends through the
+    /// server's.
+    public var chain: [EmailTransportConfiguration] {
+        if let transports { return transports }
+        return [smtp.map(EmailTransportConfiguration.smtp), smtpFallback.map(EmailTransportConfiguration.smtp)].compactMap { $0 }
     }
 
     /// Whether email may go to `address` under the allowed-domains rule.
@@ -92,6 +109,7 @@ public struct EmailSettings: Sendable, Codable, Hashable {
         copy.smtp = smtp?.redacted
         copy.smtpFallback = smtpFallback?.redacted
         copy.dkim = dkim?.redacted
+        copy.transports = transports?.map(\.redacted)
         return copy
     }
 }
