@@ -58,9 +58,12 @@ public struct OutboundHTTPClient: Sendable {
     }
 
     /// Sends one request; never throws. A refused destination, a connection failure and a timeout are
-    /// each their own answer, so the caller can tell its provider's fault from its own.
+    /// each their own answer, so the caller can tell its provider's fault from its own. Only the first
+    /// `keepingBodyBytes` of the answer's body are kept (a certificate fetched for a signature needs more than
+    /// the attempt log's share).
     public func send(
-        _ method: HTTPMethod = .POST, to url: URL, headers: [(String, String)] = [], body: [UInt8]? = nil, timeoutSeconds: Double? = nil
+        _ method: HTTPMethod = .POST, to url: URL, headers: [(String, String)] = [], body: [UInt8]? = nil, timeoutSeconds: Double? = nil,
+        keepingBodyBytes: Int = OutboundHTTPAnswer.keptBodyBytes
     ) async -> OutboundHTTPResult {
         if let problem = DestinationPolicy.syntaxProblem(url.absoluteString) { return .refused(problem) }
         let target: Target
@@ -86,7 +89,7 @@ public struct OutboundHTTPClient: Sendable {
             // Only the start of an answer is kept, for the attempt log; the rest is drained and dropped.
             var kept = ByteBuffer()
             for try await var part in response.body {
-                let room = OutboundHTTPAnswer.keptBodyBytes - kept.readableBytes
+                let room = keepingBodyBytes - kept.readableBytes
                 if room > 0, let slice = part.readSlice(length: min(room, part.readableBytes)) {
                     var slice = slice
                     kept.writeBuffer(&slice)
