@@ -10,6 +10,9 @@ public struct EmailDefaults: Sendable, Hashable {
     public var smtp: SMTPServerConfiguration?
     /// Takes over when `smtp` cannot be reached (its circuit is open).
     public var smtpFallback: SMTPServerConfiguration?
+    /// The server's failover chain of SMTP servers and provider APIs (`email.transports`), the long form of
+    /// `smtp` then `smtp_fallback`; one or the other is set.
+    public var transports: [EmailTransportConfiguration]?
     /// Where emails are written when no SMTP server is configured; relative paths are beside the database.
     public var outboxDirectory = "outbox"
     /// The address the world reaches this server at, for unsubscribe links (`https://herald.example.com`).
@@ -22,8 +25,19 @@ public struct EmailDefaults: Sendable, Hashable {
     public var bounceDomain: String?
     /// The inbound SMTP listener for bounces and complaints; nil (the default) listens for nothing.
     public var inbound: InboundListener?
+    /// A URL prefix trusted besides Amazon SNS's own hosts (`https://sns.<region>.amazonaws.com`) for the signing
+    /// certificates and subscription confirmations of SES feedback (`email.sns_certificate_url_prefix`,
+    /// `HERALD_SNS_CERTIFICATE_URL_PREFIX`): for tests against a stand-in SNS, never for production. Nil (the
+    /// default) trusts SNS's hosts alone.
+    public var snsCertificateURLPrefix: String?
 
     public init() {}
+
+    /// The chain every tenant without its own sends through; empty writes to the outbox.
+    public var chain: [EmailTransportConfiguration] {
+        if let transports { return transports }
+        return [smtp.map(EmailTransportConfiguration.smtp), smtpFallback.map(EmailTransportConfiguration.smtp)].compactMap { $0 }
+    }
 
     /// Where `herald serve` listens for mail to the bounce domain.
     public struct InboundListener: Sendable, Hashable {
@@ -79,8 +93,11 @@ extension HeraldConfiguration {
         var unsubscribe_mailto: String?
         var smtp: SMTP?
         var smtp_fallback: SMTP?
+        /// The same shape as a tenant's `transports` setting.
+        var transports: [EmailTransportConfiguration]?
         var bounce_domain: String?
         var inbound: Inbound?
+        var sns_certificate_url_prefix: String?
 
         /// `email.inbound`: its numbers (`port`, `max_message_bytes`) are rows of ``HeraldConfiguration/numberSettings``.
         struct Inbound: Decodable {
@@ -96,7 +113,8 @@ extension HeraldConfiguration {
         }
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case from_address, from_name, reply_to, outbox_dir, public_url, unsubscribe_mailto, smtp, smtp_fallback, bounce_domain, inbound
+            case from_address, from_name, reply_to, outbox_dir, public_url, unsubscribe_mailto, smtp, smtp_fallback, transports, bounce_domain,
+                inbound, sns_certificate_url_prefix
         }
 
         init(from decoder: any Decoder) throws {
@@ -110,8 +128,10 @@ extension HeraldConfiguration {
             unsubscribe_mailto = try container.decodeIfPresent(String.self, forKey: .unsubscribe_mailto)
             smtp = try container.decodeIfPresent(SMTP.self, forKey: .smtp)
             smtp_fallback = try container.decodeIfPresent(SMTP.self, forKey: .smtp_fallback)
+            transports = try container.decodeIfPresent([EmailTransportConfiguration].self, forKey: .transports)
             bounce_domain = try container.decodeIfPresent(String.self, forKey: .bounce_domain)
             inbound = try container.decodeIfPresent(Inbound.self, forKey: .inbound)
+            sns_certificate_url_prefix = try container.decodeIfPresent(String.self, forKey: .sns_certificate_url_prefix)
         }
     }
 
@@ -124,7 +144,9 @@ extension HeraldConfiguration {
         if let value = file.unsubscribe_mailto { email.unsubscribeMailto = value }
         if let smtp = file.smtp { email.smtp = try Self.smtpServer(file: smtp) ?? email.smtp }
         if let smtp = file.smtp_fallback { email.smtpFallback = try Self.smtpServer(file: smtp) ?? email.smtpFallback }
+        if let value = file.transports { email.transports = value }
         if let value = file.bounce_domain { email.bounceDomain = value }
+        if let value = file.sns_certificate_url_prefix { email.snsCertificateURLPrefix = value }
         // An `inbound` section turns the listener on; its port and size come from the number rows.
         if let inbound = file.inbound {
             var listener = email.inbound ?? EmailDefaults.InboundListener(host: host)
@@ -156,6 +178,7 @@ extension HeraldConfiguration {
         if let value = environment["HERALD_PUBLIC_URL"] { email.publicURL = value }
         if let value = environment["HERALD_UNSUBSCRIBE_MAILTO"] { email.unsubscribeMailto = value }
         if let value = environment["HERALD_BOUNCE_DOMAIN"] { email.bounceDomain = value }
+        if let value = environment["HERALD_SNS_CERTIFICATE_URL_PREFIX"] { email.snsCertificateURLPrefix = value }
         if let value = environment["HERALD_INBOUND_HOST"] {
             var listener = email.inbound ?? EmailDefaults.InboundListener(host: value)
             listener.host = value
@@ -250,6 +273,15 @@ extension HeraldConfiguration {
             problems += server.problems(prefix: "email.smtp_fallback").map { "\($0.field): \($0.reason)" }
             if email.smtp == nil { problems.append("email.smtp_fallback needs email.smtp: it takes over from that server") }
         }
+        if let transports = email.transports {
+            if email.smtp != nil || email.smtpFallback != nil {
+                problems.append("email.transports: set either transports or smtp (and smtp_fallback), not both")
+            }
+            if transports.isEmpty { problems.append("email.transports: must name at least one transport, or be left out") }
+            for (index, transport) in transports.enumerated() {
+                problems += transport.problems(prefix: "email.transports[\(index)]", policy: nil).map { "\($0.field): \($0.reason)" }
+            }
+        }
         if let domain = email.bounceDomain, let reason = DKIMSigner.problem(inDomain: domain) {
             problems.append("email.bounce_domain '\(domain)' \(reason)")
         }
@@ -257,6 +289,11 @@ extension HeraldConfiguration {
             problems.append("email.inbound needs email.bounce_domain: the listener takes mail only for that domain")
         }
         if let url = email.publicURL, URL(string: url)?.host == nil { problems.append("email.public_url '\(url)' must be an absolute URL") }
+        if let prefix = email.snsCertificateURLPrefix,
+            !(prefix.hasPrefix("https://") || prefix.hasPrefix("http://")) || URL(string: prefix)?.host == nil
+        {
+            problems.append("email.sns_certificate_url_prefix '\(prefix)' must be an absolute http or https URL")
+        }
         return problems
     }
 }

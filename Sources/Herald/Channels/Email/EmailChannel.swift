@@ -18,6 +18,12 @@ public final class EmailChannel: DeliveryChannel, Service {
     let suppressions: @Sendable (_ tenantID: String, _ addresses: [String]) async throws -> [String: Suppression]
     /// Guards the SMTP servers tenants name (never the server-wide ones, which are the operator's configuration).
     let destinationPolicy: DestinationPolicy
+    /// The HTTP client for the provider APIs a tenant names, behind the destination policy.
+    let http: OutboundHTTPClient
+    /// The HTTP client for the operator's own provider APIs, which may be anywhere the operator says.
+    let operatorHTTP: OutboundHTTPClient
+    /// Each provider API's circuit breaker, shared with the other channels' providers (and their health answers).
+    let circuits: CircuitBreakers
     let logger: Logger
     /// One pool per server, kept apart for a tenant's server and the operator's: a tenant that names the operator's
     /// relay still goes through the destination policy.
@@ -30,8 +36,14 @@ public final class EmailChannel: DeliveryChannel, Service {
         composer: EmailComposer, defaults: EmailDefaults, outboxDirectory: URL, heloName: String = ProcessInfo.processInfo.hostName,
         settings: @escaping @Sendable (String) async throws -> EmailSettings,
         suppressions: @escaping @Sendable (_ tenantID: String, _ addresses: [String]) async throws -> [String: Suppression] = { _, _ in [:] },
-        destinationPolicy: DestinationPolicy = DestinationPolicy(), logger: Logger
+        destinationPolicy: DestinationPolicy = DestinationPolicy(), http: OutboundHTTPClient? = nil,
+        circuits: CircuitBreakers = CircuitBreakers(), logger: Logger
     ) {
+        self.http = http ?? OutboundHTTPClient(policy: destinationPolicy)
+        var operatorHTTP = self.http
+        operatorHTTP.policy = DestinationPolicy(allowPrivateNetworks: true)
+        self.operatorHTTP = operatorHTTP
+        self.circuits = circuits
         self.composer = composer
         self.defaults = defaults
         self.outbox = OutboxTransport(directory: outboxDirectory)
@@ -104,42 +116,55 @@ public final class EmailChannel: DeliveryChannel, Service {
         return found
     }
 
-    /// Sends through the route's primary; what it could not even try (the server is unreachable, its
-    /// circuit open) goes through the fallback, if there is one. A refusal by a server that answered
-    /// (a 5xx for this recipient) is not retried elsewhere: another relay would hear the same answer.
+    /// Sends through the route's first link; what it could not even try (the server or provider is unreachable,
+    /// its circuit open, its credentials refused) goes to the next link, and so on. A refusal by a server or
+    /// provider that answered (a 5xx for this recipient) is not retried elsewhere: another would hear the same.
     func send(_ emails: [OutboundEmail], via route: EmailRoute) async -> [EmailSendOutcome] {
-        var outcomes = await route.primary.send(emails)
-        guard let fallback = route.fallback else { return outcomes }
-        let deferred = outcomes.indices.filter { if case .deferred = outcomes[$0] { return true } else { return false } }
-        guard !deferred.isEmpty else { return outcomes }
-        let second = await fallback.send(deferred.map { emails[$0] })
-        for (index, outcome) in zip(deferred, second) {
-            guard case .deferred(let why, _) = outcomes[index] else { continue }
-            let note = "\(route.primary.name) unavailable (\(why)); via fallback \(fallback.name)"
-            switch outcome {
-            case .accepted(let detail): outcomes[index] = .accepted("\(note): \(detail)")
-            case .transientFailure(let detail): outcomes[index] = .transientFailure("\(note): \(detail)")
-            case .permanentFailure(let detail): outcomes[index] = .permanentFailure("\(note): \(detail)")
-            case .deferred(let detail, let retryAfter): outcomes[index] = .deferred("\(note): \(detail)", retryAfter: retryAfter)
+        guard let first = route.links.first else { return emails.map { _ in .transientFailure("no email transport") } }
+        var outcomes = await first.send(emails)
+        var previous = first
+        for link in route.links.dropFirst() {
+            let deferred = outcomes.indices.filter { if case .deferred = outcomes[$0] { return true } else { return false } }
+            guard !deferred.isEmpty else { break }
+            let next = await link.send(deferred.map { emails[$0] })
+            for (index, outcome) in zip(deferred, next) {
+                guard case .deferred(let why, _) = outcomes[index] else { continue }
+                let note = "\(previous.name) unavailable (\(why)); via fallback \(link.name)"
+                switch outcome {
+                case .accepted(let detail): outcomes[index] = .accepted("\(note): \(detail)")
+                case .transientFailure(let detail): outcomes[index] = .transientFailure("\(note): \(detail)")
+                case .permanentFailure(let detail): outcomes[index] = .permanentFailure("\(note): \(detail)")
+                case .deferred(let detail, let retryAfter): outcomes[index] = .deferred("\(note): \(detail)", retryAfter: retryAfter)
+                }
             }
+            previous = link
         }
         return outcomes
     }
 
-    /// Where a tenant's email goes: its own server (and its fallback), else the server-wide one (and
-    /// its fallback), else the outbox.
+    /// Where a tenant's email goes: its own chain (`transports`, or `smtp` then `smtp_fallback`), else the
+    /// server's, else the outbox. A tenant's links go through the destination policy; the operator's do not.
     public func route(for settings: EmailSettings) throws -> EmailRoute {
-        if let own = settings.smtp {
-            return EmailRoute(
-                primary: SMTPTransport(pool: try pool(for: own, tenant: true)),
-                fallback: try settings.smtpFallback.map { SMTPTransport(pool: try pool(for: $0, tenant: true)) })
+        let own = settings.chain
+        if !own.isEmpty { return EmailRoute(links: try own.map { try transport(for: $0, tenant: true) }) }
+        let server = defaults.chain
+        if !server.isEmpty { return EmailRoute(links: try server.map { try transport(for: $0, tenant: false) }) }
+        return EmailRoute(links: [outbox])
+    }
+
+    /// The transport for one link of a chain.
+    func transport(for link: EmailTransportConfiguration, tenant: Bool) throws -> any EmailTransport {
+        let http = tenant ? http : operatorHTTP
+        switch link {
+        case .smtp(let server): return SMTPTransport(pool: try pool(for: server, tenant: tenant))
+        case .ses(let configuration): return ProviderTransport(client: SESClient(configuration: configuration), http: http, circuits: circuits)
+        case .sendgrid(let configuration):
+            return ProviderTransport(client: SendGridClient(configuration: configuration), http: http, circuits: circuits)
+        case .postmark(let configuration):
+            return ProviderTransport(client: PostmarkClient(configuration: configuration), http: http, circuits: circuits)
+        case .mailgun(let configuration):
+            return ProviderTransport(client: MailgunClient(configuration: configuration), http: http, circuits: circuits)
         }
-        if let server = defaults.smtp {
-            return EmailRoute(
-                primary: SMTPTransport(pool: try pool(for: server)),
-                fallback: try defaults.smtpFallback.map { SMTPTransport(pool: try pool(for: $0)) })
-        }
-        return EmailRoute(primary: outbox, fallback: nil)
     }
 
     func pool(for server: SMTPServerConfiguration, tenant: Bool = false) throws -> SMTPConnectionPool {

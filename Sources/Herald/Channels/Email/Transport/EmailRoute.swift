@@ -1,14 +1,12 @@
-/// The transports one tenant's email goes through: a primary, and a fallback that takes what the
-/// primary cannot reach.
+/// The transports one tenant's email goes through, in order: the first takes everything; each next one takes
+/// what the one before could not even try (down, its circuit open, its credentials refused).
 public struct EmailRoute: Sendable {
-    public var primary: any EmailTransport
-    public var fallback: (any EmailTransport)?
+    public var links: [any EmailTransport]
 
-    public init(primary: any EmailTransport, fallback: (any EmailTransport)?) {
-        self.primary = primary
-        self.fallback = fallback
+    public init(links: [any EmailTransport]) {
+        self.links = links
     }
 
     /// Groups a batch by route.
-    var name: String { primary.name + (fallback.map { " then " + $0.name } ?? "") }
+    var name: String { links.map(\.name).joined(separator: " then ") }
 }

@@ -16,12 +16,22 @@ public struct OutboundEmail: Sendable {
     public var messageID: String
     /// The whole RFC 5322 message, CRLF line ends.
     public var bytes: [UInt8]
+    /// The message before encoding, for a provider API that builds the MIME itself from parts (SendGrid,
+    /// Postmark); nil for an email that exists only as bytes.
+    public var message: EmailMessage?
+    /// Names a provider echoes on its bounce and complaint events (`herald_message`, `herald_tenant`), so a
+    /// webhook can be traced to the message and tenant it is about.
+    public var tags: [String: String]
 
-    public init(sender: String, recipient: String, messageID: String, bytes: [UInt8]) {
+    public init(
+        sender: String, recipient: String, messageID: String, bytes: [UInt8], message: EmailMessage? = nil, tags: [String: String] = [:]
+    ) {
         self.sender = sender
         self.recipient = recipient
         self.messageID = messageID
         self.bytes = bytes
+        self.message = message
+        self.tags = tags
     }
 }
 
