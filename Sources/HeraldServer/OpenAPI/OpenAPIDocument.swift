@@ -7443,6 +7443,28 @@ enum OpenAPIDocument {
                     "type": "boolean",
                     "default": false,
                     "description": "Whether critical emails still go to an address on the suppression list."
+                  },
+                  "transports": {
+                    "type": "array",
+                    "maxItems": 5,
+                    "minItems": 1,
+                    "items": {
+                      "$ref": "#/components/schemas/EmailTransport"
+                    },
+                    "description": "The failover chain in order; a link that cannot take email now passes it to the next without spending an attempt. Instead of smtp and smtp_fallback."
+                  },
+                  "tracking": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                      "opens": {
+                        "type": "boolean"
+                      },
+                      "clicks": {
+                        "type": "boolean"
+                      }
+                    },
+                    "description": "Open and click tracking (off by default; never for critical email). An event type's `tracking` overrides it."
                   }
                 }
               },
@@ -9272,6 +9294,184 @@ enum OpenAPIDocument {
                   },
                   "outcome": {
                     "type": "string"
+                  }
+                }
+              },
+              "SESTransport": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "region",
+                  "access_key_id",
+                  "secret_access_key"
+                ],
+                "properties": {
+                  "region": {
+                    "type": "string",
+                    "example": "eu-west-1"
+                  },
+                  "access_key_id": {
+                    "type": "string"
+                  },
+                  "secret_access_key": {
+                    "type": "string",
+                    "description": "Write-only: answers show `********`; send `********` back to keep the stored value."
+                  },
+                  "configuration_set": {
+                    "type": "string"
+                  },
+                  "sns_topic_arns": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    },
+                    "description": "SNS topics whose bounce and complaint notifications are taken; absent takes any topic whose signature verifies."
+                  },
+                  "endpoint": {
+                    "type": "string",
+                    "description": "The API's base URL; default the provider's public endpoint. A tenant's endpoint passes the private-address guard."
+                  },
+                  "timeout_seconds": {
+                    "type": "number",
+                    "minimum": 0.1,
+                    "maximum": 600,
+                    "default": 30
+                  },
+                  "trusted_certificates_pem": {
+                    "type": "string",
+                    "description": "PEM certificates trusted besides the system's."
+                  }
+                },
+                "description": "Amazon SES v2 SendEmail with the raw MIME message (Herald's DKIM signature intact), Signature V4."
+              },
+              "SendGridTransport": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "api_key"
+                ],
+                "properties": {
+                  "api_key": {
+                    "type": "string",
+                    "description": "Write-only: answers show `********`; send `********` back to keep the stored value."
+                  },
+                  "webhook_verification_key": {
+                    "type": "string",
+                    "description": "The Event Webhook's ECDSA verification key (base64 DER), to verify bounce and spam-report events."
+                  },
+                  "endpoint": {
+                    "type": "string",
+                    "description": "The API's base URL; default the provider's public endpoint. A tenant's endpoint passes the private-address guard."
+                  },
+                  "timeout_seconds": {
+                    "type": "number",
+                    "minimum": 0.1,
+                    "maximum": 600,
+                    "default": 30
+                  },
+                  "trusted_certificates_pem": {
+                    "type": "string",
+                    "description": "PEM certificates trusted besides the system's."
+                  }
+                },
+                "description": "SendGrid v3 mail/send (SendGrid writes the MIME and signs with its DKIM key)."
+              },
+              "PostmarkTransport": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "server_token"
+                ],
+                "properties": {
+                  "server_token": {
+                    "type": "string",
+                    "description": "Write-only: answers show `********`; send `********` back to keep the stored value."
+                  },
+                  "message_stream": {
+                    "type": "string"
+                  },
+                  "webhook_username": {
+                    "type": "string"
+                  },
+                  "webhook_password": {
+                    "type": "string",
+                    "description": "Write-only: answers show `********`; send `********` back to keep the stored value."
+                  },
+                  "endpoint": {
+                    "type": "string",
+                    "description": "The API's base URL; default the provider's public endpoint. A tenant's endpoint passes the private-address guard."
+                  },
+                  "timeout_seconds": {
+                    "type": "number",
+                    "minimum": 0.1,
+                    "maximum": 600,
+                    "default": 30
+                  },
+                  "trusted_certificates_pem": {
+                    "type": "string",
+                    "description": "PEM certificates trusted besides the system's."
+                  }
+                },
+                "description": "Postmark /email (Postmark writes the MIME and signs with its DKIM key); webhooks carry HTTP Basic credentials."
+              },
+              "MailgunTransport": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "api_key",
+                  "domain"
+                ],
+                "properties": {
+                  "api_key": {
+                    "type": "string",
+                    "description": "Write-only: answers show `********`; send `********` back to keep the stored value."
+                  },
+                  "domain": {
+                    "type": "string",
+                    "example": "mg.example.com"
+                  },
+                  "webhook_signing_key": {
+                    "type": "string",
+                    "description": "Write-only: answers show `********`; send `********` back to keep the stored value. Verifies the HMAC of Mailgun's webhooks."
+                  },
+                  "endpoint": {
+                    "type": "string",
+                    "description": "The API's base URL; default the provider's public endpoint. A tenant's endpoint passes the private-address guard."
+                  },
+                  "timeout_seconds": {
+                    "type": "number",
+                    "minimum": 0.1,
+                    "maximum": 600,
+                    "default": 30
+                  },
+                  "trusted_certificates_pem": {
+                    "type": "string",
+                    "description": "PEM certificates trusted besides the system's."
+                  }
+                },
+                "description": "Mailgun messages.mime with the raw MIME message (Herald's DKIM signature intact)."
+              },
+              "EmailTransport": {
+                "type": "object",
+                "description": "One link of an email failover chain: exactly one of these keys.",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "additionalProperties": false,
+                "properties": {
+                  "smtp": {
+                    "$ref": "#/components/schemas/SMTPServer"
+                  },
+                  "ses": {
+                    "$ref": "#/components/schemas/SESTransport"
+                  },
+                  "sendgrid": {
+                    "$ref": "#/components/schemas/SendGridTransport"
+                  },
+                  "postmark": {
+                    "$ref": "#/components/schemas/PostmarkTransport"
+                  },
+                  "mailgun": {
+                    "$ref": "#/components/schemas/MailgunTransport"
                   }
                 }
               }
