@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "Herald",
             "version": "0.1.0",
-            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log. Flow control keeps the volume humane: an event type can suppress duplicates within a window (`dedup`), be rate-limited per subscriber (with tenant- and server-wide limits besides) and collect a subscriber's messages into digests; recurring schedules trigger events on a cron expression, and a trigger's `cancellation_key` lets a whole workflow's pending messages be cancelled at once.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority. The admin console (`/console`) signs in with a tenant key once and then calls the tenant routes with an HTTP-only session cookie; with the cookie, every request that changes something must carry the session's CSRF token in `X-CSRF-Token` (403 `csrf-refused` otherwise). `/embed/herald.js` (the web components), `/console` and `/preferences` (the preference centre behind a signed link) are browser pages and assets, not API operations.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC.\n\nEach tenant API key and each subscriber token has a request limit (by default 10,000 a second for a key, 20 a second for a token, with bursts); over it, the answer is 429 `too-many-requests` with `Retry-After` in seconds."
+            "description": "Herald is a self-hosted notification service. An app defines event types (with templates per channel and locale), registers subscribers and topics, and triggers events; Herald plans one message per recipient and channel, applies preferences, and delivers them (in-app inbox, email, SMS, webhook, chat) with retries and an activity log. Flow control keeps the volume humane: an event type can suppress duplicates within a window (`dedup`), be rate-limited per subscriber (with tenant- and server-wide limits besides) and collect a subscriber's messages into digests; recurring schedules trigger events on a cron expression, and a trigger's `cancellation_key` lets a whole workflow's pending messages be cancelled at once.\n\nAuthentication: tenant routes take a tenant API key (`Authorization: Bearer hk_…`); operator routes (`/v1/tenants`) take the `HERALD_ADMIN_KEY` operator key; inbox routes (`/v1/inbox…`) take a subscriber token issued by `POST /v1/subscribers/{id}/token`, as a bearer token or `?token=`. `/healthz`, `/readyz` and `/openapi.json` are public, and so is `/unsubscribe`, whose signed `token` is its own authority. The email providers' bounce and complaint webhooks (`/hooks/email/…`) take no key either: each is verified with the provider's own signature or credentials. The admin console (`/console`) signs in with a tenant key once and then calls the tenant routes with an HTTP-only session cookie; with the cookie, every request that changes something must carry the session's CSRF token in `X-CSRF-Token` (403 `csrf-refused` otherwise). `/embed/herald.js` (the web components), `/console` and `/preferences` (the preference centre behind a signed link) are browser pages and assets, not API operations.\n\nErrors are RFC 9457 `application/problem+json` documents; validation errors list each field and the reason. Lists page with `limit` and an opaque `cursor` and return `{\"data\": [...], \"next_cursor\": \"...\"}`. Times are RFC 3339 in UTC.\n\nEach tenant API key and each subscriber token has a request limit (by default 10,000 a second for a key, 20 a second for a token, with bursts); over it, the answer is 429 `too-many-requests` with `Retry-After` in seconds."
           },
           "servers": [
             {
@@ -5073,6 +5073,215 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/hooks/email/{provider}": {
+              "post": {
+                "operationId": "receiveServerEmailWebhook",
+                "summary": "An email provider's bounce and complaint webhook, for the server's chain",
+                "tags": [
+                  "Email"
+                ],
+                "description": "Takes a provider's bounce and complaint webhook verified with the server's own chain (`email.transports` in herald.yml); each event goes to the tenant of the message it names, and events naming no message Herald sent by email are ignored. No API key: the provider's signature or credentials are the authority.\n\nVerification: SES through SNS, the SNS signature (SignatureVersion 1 SHA1withRSA or 2 SHA256withRSA over the documented fields) under the certificate at `SigningCertURL`, which must be https on `sns.<region>.amazonaws.com`, and the topic among `sns_topic_arns` when set; SendGrid, the ECDSA P-256 signature in `X-Twilio-Email-Event-Webhook-Signature` over `X-Twilio-Email-Event-Webhook-Timestamp` and the body, under `webhook_verification_key`; Postmark, HTTP Basic credentials equal to `webhook_username` and `webhook_password` (written into the webhook URL); Mailgun, the HMAC-SHA256 of timestamp and token under `webhook_signing_key`, with the timestamp within 10 minutes and the token not seen before.\n\nEach bounce or complaint is recorded exactly as one that came back by SMTP: the message's `email_feedback` (`hard_bounce`, `soft_bounce`, `complaint`, the detail naming the provider), the suppression list (at once for a hard bounce or complaint, at `soft_bounce_threshold` for soft bounces) and the `message.bounced` / `message.complained` status webhooks. SES `Permanent` bounces are hard and `Transient`/`Undetermined` soft; SendGrid `bounce` is hard, `blocked` soft, `dropped` for a bounced or spam-reporting address a hard bounce or complaint, `spamreport` a complaint; Postmark `HardBounce`, `BadEmailAddress`, `ManuallyDeactivated` are hard and `Transient`, `SoftBounce`, `DnsError`, `SpamNotification`, `Blocked` soft, `SpamComplaint` a complaint; Mailgun `failed` is hard when `permanent`, soft when `temporary`, `complained` a complaint. Events are matched to messages by the id Herald tags each email with (SES tag `herald_message` or header `X-Herald-Message`, SendGrid `custom_args`, Postmark `Metadata`, Mailgun `user-variables`); any other event is answered 200 and ignored. An SNS `SubscriptionConfirmation` is confirmed by a GET of its `SubscribeURL` (which must be on an SNS host too); a repeated SNS message or SendGrid event is taken once.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "provider",
+                    "in": "path",
+                    "required": true,
+                    "description": "`ses` (an Amazon SNS HTTPS subscription carrying SES notifications or events), `sendgrid` (the Signed Event Webhook), `postmark` (bounce and spam complaint webhooks) or `mailgun`.",
+                    "schema": {
+                      "type": "string",
+                      "enum": [
+                        "ses",
+                        "sendgrid",
+                        "postmark",
+                        "mailgun"
+                      ]
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "description": "The provider's payload exactly as it sends it (Herald verifies the raw bytes): an SNS message (`text/plain` JSON), a SendGrid batch (a JSON array), a Postmark bounce or spam complaint, a Mailgun webhook with its `signature` block. Fields the providers add are ignored. At most 4 MB.",
+                  "content": {
+                    "application/json": {
+                      "schema": {}
+                    },
+                    "text/plain": {
+                      "schema": {
+                        "type": "string"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "Verified and taken: how many bounces and complaints were recorded and how many events were ignored (`subscription_confirmed` for an SNS subscription confirmation).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EmailWebhookReceipt"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The body is not the provider's format (`malformed-webhook`): not JSON, or an SNS message without its fields. Nothing is recorded.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "The webhook did not verify under any configuration of the chain, the chain has none of this provider with webhook credentials, or (Mailgun) its timestamp is stale or its token replayed (`webhook-not-verified`). Nothing is recorded. Postmark's answer carries `WWW-Authenticate: Basic`.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "`provider` is not one Herald takes webhooks from.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "502": {
+                    "description": "Herald could not fetch the SNS signing certificate or confirm the subscription (`provider-unreachable`); SNS retries.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            },
+            "/hooks/email/{provider}/{tenant_id}": {
+              "post": {
+                "operationId": "receiveTenantEmailWebhook",
+                "summary": "An email provider's bounce and complaint webhook, for a tenant's own chain",
+                "tags": [
+                  "Email"
+                ],
+                "description": "Takes a provider's bounce and complaint webhook verified with the tenant's own chain (the `transports` of `PUT /v1/settings/email`); only the tenant's messages are touched, and an event naming another tenant's message is ignored. No API key: the provider's signature or credentials are the authority.\n\nVerification: SES through SNS, the SNS signature (SignatureVersion 1 SHA1withRSA or 2 SHA256withRSA over the documented fields) under the certificate at `SigningCertURL`, which must be https on `sns.<region>.amazonaws.com`, and the topic among `sns_topic_arns` when set; SendGrid, the ECDSA P-256 signature in `X-Twilio-Email-Event-Webhook-Signature` over `X-Twilio-Email-Event-Webhook-Timestamp` and the body, under `webhook_verification_key`; Postmark, HTTP Basic credentials equal to `webhook_username` and `webhook_password` (written into the webhook URL); Mailgun, the HMAC-SHA256 of timestamp and token under `webhook_signing_key`, with the timestamp within 10 minutes and the token not seen before.\n\nEach bounce or complaint is recorded exactly as one that came back by SMTP: the message's `email_feedback` (`hard_bounce`, `soft_bounce`, `complaint`, the detail naming the provider), the suppression list (at once for a hard bounce or complaint, at `soft_bounce_threshold` for soft bounces) and the `message.bounced` / `message.complained` status webhooks. SES `Permanent` bounces are hard and `Transient`/`Undetermined` soft; SendGrid `bounce` is hard, `blocked` soft, `dropped` for a bounced or spam-reporting address a hard bounce or complaint, `spamreport` a complaint; Postmark `HardBounce`, `BadEmailAddress`, `ManuallyDeactivated` are hard and `Transient`, `SoftBounce`, `DnsError`, `SpamNotification`, `Blocked` soft, `SpamComplaint` a complaint; Mailgun `failed` is hard when `permanent`, soft when `temporary`, `complained` a complaint. Events are matched to messages by the id Herald tags each email with (SES tag `herald_message` or header `X-Herald-Message`, SendGrid `custom_args`, Postmark `Metadata`, Mailgun `user-variables`); any other event is answered 200 and ignored. An SNS `SubscriptionConfirmation` is confirmed by a GET of its `SubscribeURL` (which must be on an SNS host too); a repeated SNS message or SendGrid event is taken once.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "provider",
+                    "in": "path",
+                    "required": true,
+                    "description": "`ses` (an Amazon SNS HTTPS subscription carrying SES notifications or events), `sendgrid` (the Signed Event Webhook), `postmark` (bounce and spam complaint webhooks) or `mailgun`.",
+                    "schema": {
+                      "type": "string",
+                      "enum": [
+                        "ses",
+                        "sendgrid",
+                        "postmark",
+                        "mailgun"
+                      ]
+                    }
+                  },
+                  {
+                    "name": "tenant_id",
+                    "in": "path",
+                    "required": true,
+                    "description": "The tenant whose own chain (`transports` of its email settings) verifies the webhook; only its messages are touched.",
+                    "schema": {
+                      "type": "string"
+                    }
+                  }
+                ],
+                "requestBody": {
+                  "required": true,
+                  "description": "The provider's payload exactly as it sends it (Herald verifies the raw bytes): an SNS message (`text/plain` JSON), a SendGrid batch (a JSON array), a Postmark bounce or spam complaint, a Mailgun webhook with its `signature` block. Fields the providers add are ignored. At most 4 MB.",
+                  "content": {
+                    "application/json": {
+                      "schema": {}
+                    },
+                    "text/plain": {
+                      "schema": {
+                        "type": "string"
+                      }
+                    }
+                  }
+                },
+                "responses": {
+                  "200": {
+                    "description": "Verified and taken: how many bounces and complaints were recorded and how many events were ignored (`subscription_confirmed` for an SNS subscription confirmation).",
+                    "content": {
+                      "application/json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/EmailWebhookReceipt"
+                        }
+                      }
+                    }
+                  },
+                  "400": {
+                    "description": "The body is not the provider's format (`malformed-webhook`): not JSON, or an SNS message without its fields. Nothing is recorded.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "401": {
+                    "description": "The webhook did not verify under any configuration of the chain, the chain has none of this provider with webhook credentials, or (Mailgun) its timestamp is stale or its token replayed (`webhook-not-verified`). Nothing is recorded. Postmark's answer carries `WWW-Authenticate: Basic`.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "`provider` is not one Herald takes webhooks from.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "413": {
+                    "$ref": "#/components/responses/ContentTooLarge"
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  },
+                  "502": {
+                    "description": "Herald could not fetch the SNS signing certificate or confirm the subscription (`provider-unreachable`); SNS retries.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -9472,6 +9681,28 @@ enum OpenAPIDocument {
                   },
                   "mailgun": {
                     "$ref": "#/components/schemas/MailgunTransport"
+                  }
+                }
+              },
+              "EmailWebhookReceipt": {
+                "type": "object",
+                "description": "What Herald made of a provider webhook it verified.",
+                "required": [
+                  "recorded",
+                  "ignored"
+                ],
+                "properties": {
+                  "recorded": {
+                    "type": "integer",
+                    "description": "Bounces and complaints recorded against a message (and so counted toward, or put on, its tenant's suppression list)."
+                  },
+                  "ignored": {
+                    "type": "integer",
+                    "description": "Events taken but not recorded: other kinds (deliveries, opens), a message Herald does not know or that is not this tenant's, a repeat of an event already taken."
+                  },
+                  "subscription_confirmed": {
+                    "type": "boolean",
+                    "description": "Present for an SNS subscription confirmation: Herald confirmed the subscription."
                   }
                 }
               }
