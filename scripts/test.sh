@@ -81,10 +81,14 @@ python_module standardwebhooks standardwebhooks
 # DKIM signatures are verified with dkimpy (scripts/dkim_verify.py), Ed25519 ones through PyNaCl.
 python_module dkim dkimpy
 python_module nacl pynacl
+# The email provider API tests send through scripts/email_api_test_server.py, which checks Amazon SES's Signature
+# Version 4 with botocore's own signer.
+python_module botocore botocore python3-botocore
 # /metrics is parsed with the Prometheus project's own text-format parser.
 python_module prometheus_client prometheus_client python3-prometheus-client
 # The push tests run fake APNs (HTTP/2 over TLS, scripts/apns_test_server.py) and FCM (scripts/fcm_test_server.py)
-# servers that verify the ES256 and RS256 tokens they are sent.
+# servers that verify the ES256 and RS256 tokens they are sent. scripts/email_webhook_events.py signs the email
+# providers' webhooks with cryptography too (SNS's RSA certificate and signatures, SendGrid's ECDSA key).
 python_module h2 h2
 python_module cryptography cryptography
 # Web Push (scripts/webpush_receiver.py) decrypts with http_ece (RFC 8188/8291) and verifies VAPID with py_vapid.
