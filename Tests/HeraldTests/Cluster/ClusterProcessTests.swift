@@ -26,18 +26,19 @@ struct ClusterProcessTests {
     }
 
     @Test(
-        "200,000 in-app messages and 20,000 emails through three nodes: each delivered once, none lost; node B's live inbox shows node A's triggers; a per-minute schedule runs once a minute"
+        "100,000 in-app messages and 10,000 emails through three nodes: each delivered once, none lost; node B's live inbox shows node A's triggers; a per-minute schedule runs once a minute"
     )
     func deliverOnceAcrossThreeNodes() async throws {
         let result = try await Self.check(
-            // Alone on two cores a debug build takes about 230 s (load 166 s); beside the rest of the suite it took
-            // over 420 s, so it has 600.
-            "deliver", ["--members", "100000", "--emails", "20000", "--schedule-minutes", "2"], timeout: 600)
-        #expect(result["in_app_delivered"] == 200_000)
+            // Twice this (200,000 and 20,000) took about 230 s alone on two cores in a debug build and over 420 s beside
+            // the rest of the suite; half keeps every check (the schedule is watched for two minutes either way) and
+            // keeps CI's run short. `cluster_check.py deliver` with its defaults runs the full size.
+            "deliver", ["--members", "50000", "--emails", "10000", "--schedule-minutes", "2"], timeout: 600)
+        #expect(result["in_app_delivered"] == 100_000)
         #expect(result["in_app_messages_with_two_delivered_attempts"] == 0)
-        #expect(result["email_sent"] == 20_000)
-        #expect(result["sink_messages"] == 20_000)
-        #expect(result["sink_distinct_recipients"] == 20_000)
+        #expect(result["email_sent"] == 10_000)
+        #expect(result["sink_messages"] == 10_000)
+        #expect(result["sink_distinct_recipients"] == 10_000)
         #expect(result["sink_recipients_twice_or_more"] == 0)
         #expect(result["checks"]?["sse"] == true)
         #expect(result["checks"]?["schedule_once_per_minute"] == true)
