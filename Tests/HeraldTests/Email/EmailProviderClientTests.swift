@@ -12,7 +12,8 @@ struct EmailProviderClientTests {
             from: try EmailAddress("notices@maple.example", name: "Maple \"Court\""), to: [try EmailAddress("ann@example.com", name: "Ann")],
             replyTo: try EmailAddress("office@maple.example"), subject: "Boiler service on Tuesday",
             html: "<p>The <b>boiler</b> is serviced on Tuesday.</p>", text: nil, messageID: "msg_7.ev_1@maple.example",
-            extraHeaders: [EmailHeader(name: "X-Herald-Message", value: "msg_7"), EmailHeader(name: "Auto-Submitted", value: "auto-generated")])
+            extraHeaders: [EmailHeader(name: "X-Herald-Message", value: "msg_7"), EmailHeader(name: "Auto-Submitted", value: "auto-generated")],
+            attachments: [EmailAttachment(filename: "rota.pdf", contentType: "application/pdf", content: Data([0x25, 0x50, 0x44, 0x46, 0x00, 0xFF]))])
         let bytes = try MIMEEncoder.encode(message)
         return OutboundEmail(
             sender: "bounces@maple.example", recipient: "ann@example.com", messageID: message.messageID, bytes: bytes, message: message, tags: tags)
@@ -75,6 +76,9 @@ struct EmailProviderClientTests {
         #expect(body["custom_args"] as? [String: String] == ["herald_message": "msg_7", "herald_tenant": "maple"])
         let tracking = try #require(body["tracking_settings"] as? [String: [String: Bool]])
         #expect(tracking["click_tracking"]?["enable"] == false && tracking["open_tracking"]?["enable"] == false)
+        #expect(
+            body["attachments"] as? [[String: String]]
+                == [["content": "JVBERgD/", "filename": "rota.pdf", "type": "application/pdf", "disposition": "attachment"]])
     }
 
     @Test("Postmark gets the parts with quoted display names, Metadata and tracking off")
@@ -89,6 +93,7 @@ struct EmailProviderClientTests {
         #expect(body["Metadata"] as? [String: String] == ["herald_message": "msg_7", "herald_tenant": "maple"])
         #expect(body["TrackLinks"] as? String == "None" && body["TrackOpens"] as? Bool == false)
         #expect(body["MessageStream"] as? String == "outbound")
+        #expect(body["Attachments"] as? [[String: String]] == [["Name": "rota.pdf", "Content": "JVBERgD/", "ContentType": "application/pdf"]])
     }
 
     @Test("Mailgun gets the MIME bytes as a form upload with v: variables and Basic auth")
@@ -185,5 +190,33 @@ struct EmailProviderClientTests {
         let both = try JSONDecoder().decode(
             EmailSettings.self, from: Data(#"{"smtp": {"host": "mail.example.com"}, "transports": [{"sendgrid": {"api_key": "a"}}]}"#.utf8))
         #expect(both.problems(policy: DestinationPolicy()).contains { $0.field == "transports" })
+    }
+
+    @Test("herald.yml: email.transports is the server's chain, checked when the configuration is validated")
+    func serverChainFromTheFile() throws {
+        let folder = TestEngine.temporaryDirectory()
+        let good = folder.appendingPathComponent("good.yml")
+        try Data(
+            """
+            email:
+              transports:
+                - mailgun: {api_key: key-1, domain: mg.example.com, timeout_seconds: 5}
+                - smtp: {host: relay.example.com, port: 2525}
+            """.utf8
+        ).write(to: good)
+        let configuration = try HeraldConfiguration.load(file: good.path, environment: [:])
+        try configuration.validate()
+        guard case .mailgun(let mailgun)? = configuration.email.chain.first, case .smtp(let smtp)? = configuration.email.chain.last else {
+            Issue.record("the chain is the file's, in order: \(configuration.email.chain)")
+            return
+        }
+        #expect(mailgun.timeoutSeconds == 5 && smtp.port == 2525)
+        let bad = folder.appendingPathComponent("bad.yml")
+        try Data("email:\n  transports:\n    - ses: {region: eu-west-1, access_key_id: a, secret_access_key: b, timeout_seconds: 1e300}\n".utf8)
+            .write(to: bad)
+        #expect(throws: (any Error).self) { try HeraldConfiguration.load(file: bad.path, environment: [:]).validate() }
+        let misspelt = folder.appendingPathComponent("misspelt.yml")
+        try Data("email:\n  transports:\n    - sendgird: {api_key: a}\n".utf8).write(to: misspelt)
+        #expect { try HeraldConfiguration.load(file: misspelt.path, environment: [:]) } throws: { "\($0)".contains("sendgird") }
     }
 }

@@ -6,13 +6,13 @@ struct EmailParts {
     var text: String
     var html: String?
     var headers: [EmailHeader]
-    var attachments: [(filename: String, contentType: String, content: [UInt8])]
+    var attachments: [EmailAttachment]
 
     init(_ message: EmailMessage) {
         html = message.html.flatMap { $0.isEmpty ? nil : $0 }
         text = message.text.flatMap { $0.isEmpty ? nil : $0 } ?? html.map(HTMLToText.convert) ?? ""
         headers = message.extraHeaders
-        attachments = []
+        attachments = message.attachments
     }
 
     /// `"Jane Doe" <jane@clinic.example>` with the name quoted (backslash and quote escaped), or the bare address.

@@ -50,7 +50,7 @@ public struct PostmarkClient: EmailProviderClient {
             Metadata: email.tags.isEmpty ? nil : email.tags, MessageStream: configuration.messageStream, TrackOpens: false, TrackLinks: "None",
             Attachments: parts.attachments.isEmpty
                 ? nil
-                : parts.attachments.map { .init(Name: $0.filename, Content: Data($0.content).base64EncodedString(), ContentType: $0.contentType) })
+                : parts.attachments.map { .init(Name: $0.filename, Content: $0.content.base64EncodedString(), ContentType: $0.contentType) })
         return ProviderRequest(
             url: url,
             headers: [

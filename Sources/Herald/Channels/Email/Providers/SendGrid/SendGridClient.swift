@@ -71,7 +71,7 @@ public struct SendGridClient: EmailProviderClient {
             attachments: parts.attachments.isEmpty
                 ? nil
                 : parts.attachments.map {
-                    .init(content: Data($0.content).base64EncodedString(), filename: $0.filename, type: $0.contentType, disposition: "attachment")
+                    .init(content: $0.content.base64EncodedString(), filename: $0.filename, type: $0.contentType, disposition: "attachment")
                 },
             tracking_settings: .init(click_tracking: .init(enable: false), open_tracking: .init(enable: false), subscription_tracking: .init(enable: false)))
         return ProviderRequest(
