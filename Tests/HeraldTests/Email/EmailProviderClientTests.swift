@@ -182,10 +182,10 @@ struct EmailProviderClientTests {
         #expect(restored == settings.transports)
         // Unknown keys, two kinds in one link, and both forms at once are refused by name.
         #expect(throws: (any Error).self) {
-            try JSONDecoder().decode(EmailSettings.self, from: Data(#"{"transports": [{"ses": {"region": "eu-west-1", "access_key_id": "a", "secret_access_key": "b", "sercet": 1}}]}"#.utf8))
+            try JSONCoding.requestDecoder.decode(EmailSettings.self, from: Data(#"{"transports": [{"ses": {"region": "eu-west-1", "access_key_id": "a", "secret_access_key": "b", "sercet": 1}}]}"#.utf8))
         }
         #expect(throws: (any Error).self) {
-            try JSONDecoder().decode(EmailSettings.self, from: Data(#"{"transports": [{"sendgrid": {"api_key": "a"}, "postmark": {"server_token": "b"}}]}"#.utf8))
+            try JSONCoding.requestDecoder.decode(EmailSettings.self, from: Data(#"{"transports": [{"sendgrid": {"api_key": "a"}, "postmark": {"server_token": "b"}}]}"#.utf8))
         }
         let both = try JSONDecoder().decode(
             EmailSettings.self, from: Data(#"{"smtp": {"host": "mail.example.com"}, "transports": [{"sendgrid": {"api_key": "a"}}]}"#.utf8))
