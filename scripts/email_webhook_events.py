@@ -352,7 +352,7 @@ def postmark(spec):
     payload = {
         "RecordType": record,
         "MessageStream": "outbound",
-        "ID": 4323372036854775807,
+        "ID": secrets.randbelow(1 << 62),
         "Type": kind,
         "TypeCode": code,
         "Name": name,

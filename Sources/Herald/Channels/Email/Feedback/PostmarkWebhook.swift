@@ -50,8 +50,15 @@ public enum PostmarkWebhook {
                 tenantID: ProviderFeedback.text(value["Metadata"]?["herald_tenant"]).map { ProviderFeedback.clean($0, limit: 128) },
                 status: kind == .complaint ? "abuse" : ProviderFeedback.enhancedStatus(.string(statusCode(in: why ?? "") ?? "")),
                 detail: ProviderFeedback.detail(.postmark, what, kind == .complaint ? nil : why),
-                eventID: ProviderFeedback.text(value["ID"]).map { "postmark:\(record ?? ""):" + $0.prefix(64) })
+                eventID: eventID(of: value, record: record ?? ""))
         ]
+    }
+
+    /// The bounce's identity for taking it once: Postmark's message id, the record and when it bounced (its numeric
+    /// `ID` is a 64-bit number a JSON double cannot hold exactly, so two bounces could share one).
+    static func eventID(of value: JSONValue, record: String) -> String? {
+        guard let message = value["MessageID"]?.stringValue, let at = value["BouncedAt"]?.stringValue else { return nil }
+        return "postmark:\(record.prefix(20)):\(message.prefix(64)):\(at.prefix(40))"
     }
 
     /// Whether an `Authorization` header carries exactly these Basic credentials. The comparison takes the same
