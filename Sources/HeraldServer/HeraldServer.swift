@@ -43,6 +43,9 @@ public enum HeraldServer {
         // Links in emails carry their own signed token; no API key or login.
         access.declare(.link(.unsubscribe), on: router.group()) { UnsubscribeRoutes(engine: engine).register(on: $0) }
         access.declare(.link(.preferenceLink), on: router.group()) { PreferencePageRoutes(engine: engine).registerPage(on: $0) }
+        // Email providers' bounce and complaint webhooks: the provider's signature or credentials are the authority,
+        // checked by the engine against the chain's configurations (a webhook that does not verify is a 401).
+        access.declareOpen { EmailWebhookRoutes(engine: engine).register(on: router) }
 
         access.declare(.credential(.operator), on: router.group("v1")) { TenantRoutes(engine: engine).registerOperator(on: $0) }
 
