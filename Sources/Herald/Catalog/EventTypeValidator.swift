@@ -48,6 +48,7 @@ public struct EventTypeValidator: Sendable {
         errors += templateSetProblems(eventType.templates, field: "templates", eventType: eventType, known: known)
         errors += templateSetProblems(eventType.fallbackTemplates, field: "fallback_templates", eventType: eventType, known: known)
         errors += flowProblems(eventType)
+        errors += trackingProblems(eventType)
         errors += eventType.workflow?.problems(for: eventType, limits: workflowLimits) ?? []
         return errors
     }

@@ -10,11 +10,15 @@ public struct OutgoingMessage: Sendable {
     public var message: ClaimedMessage
     public var event: EventContext
     public var content: RenderedContent
+    /// The event type's open and click tracking for email (its `tracking`), which overrides the tenant's
+    /// field by field; nil leaves the tenant's as they are.
+    public var emailTracking: EmailTracking?
 
-    public init(message: ClaimedMessage, event: EventContext, content: RenderedContent) {
+    public init(message: ClaimedMessage, event: EventContext, content: RenderedContent, emailTracking: EmailTracking? = nil) {
         self.message = message
         self.event = event
         self.content = content
+        self.emailTracking = emailTracking
     }
 }
 

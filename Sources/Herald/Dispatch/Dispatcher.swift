@@ -154,7 +154,7 @@ public final class Dispatcher: Service, Sendable {
                     content = try renderer.render(
                         eventType: eventType, channel: channel, payload: event.payload, subscriber: message.subscriber, event: event)
                 }
-                ready.append(OutgoingMessage(message: message, event: event, content: content))
+                ready.append(OutgoingMessage(message: message, event: event, content: content, emailTracking: eventType.tracking))
             } catch {
                 outcomes.append(failure(message, started: started, reason: "render_failed", detail: "\(error)"))
             }

@@ -6,14 +6,15 @@ extension HeraldEngine {
     /// tenant's own settings read from the store, and signed unsubscribe links.
     static func makeEmailChannel(
         configuration: HeraldConfiguration, store: any Store, renderer: TemplateRenderer, tokens: UnsubscribeTokens,
-        bounceAddresses: BounceAddresses, logger: Logger
+        bounceAddresses: BounceAddresses, trackingTokens: EmailTrackingTokens, logger: Logger
     ) -> EmailChannel {
         let base = configuration.publicBaseURL
-        let composer = EmailComposer(
+        var composer = EmailComposer(
             defaults: configuration.email, layout: EmailLayoutRenderer(renderer: renderer),
             unsubscribeURL: { tenantID, subscriberID, eventType in
                 unsubscribeLink(base: base, tokens: tokens, tenantID: tenantID, subscriberID: subscriberID, eventType: eventType)
             }, bounceAddresses: bounceAddresses)
+        composer.trackingLinks = EmailTrackingLinks(tokens: trackingTokens, baseURL: base)
         return EmailChannel(
             composer: composer, defaults: configuration.email, outboxDirectory: URL(fileURLWithPath: configuration.outboxPath),
             settings: { tenantID in try await loadEmailSettings(store: store, tenantID: tenantID) },

@@ -137,7 +137,9 @@ extension HeraldEngine {
             rowID: Int64(Date().timeIntervalSince1970 * 1000), tenantID: tenantID, eventID: event.id, channel: .email, priority: eventType.priority,
             attempt: 1, subscriber: subscriber)
         do {
-            let (message, email) = try channel.composer.compose(OutgoingMessage(message: claimed, event: event, content: content), settings: settings)
+            // Never tracked: the message is not stored, so its links would lead to a message that does not exist.
+            let untracked = OutgoingMessage(message: claimed, event: event, content: content, emailTracking: EmailTracking(opens: false, clicks: false))
+            let (message, email) = try channel.composer.compose(untracked, settings: settings)
             return (message, content, email)
         } catch let error as MIMEError {
             throw HeraldError.invalid("email", "cannot be composed: \(error)")

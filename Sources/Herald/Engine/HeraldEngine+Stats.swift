@@ -8,6 +8,7 @@ extension HeraldEngine {
         var stats = DeliveryStats(
             window: .init(from: from, to: now, seconds: Seconds(clamping: window).wholeSeconds), counts: counts, sortedLatenciesMs: latencies)
         stats.emailFeedback = .init(try await store.emailFeedbackCounts(tenantID: tenantID, since: from))
+        stats.emailTracking = try await store.emailEngagementCounts(tenantID: tenantID, since: from)
         return stats
     }
 

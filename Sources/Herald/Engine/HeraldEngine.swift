@@ -23,6 +23,8 @@ public final class HeraldEngine: Sendable {
     public let preferenceLinks: PreferenceLinkTokens
     /// Signs every email's VERP return path, and tells a bounce's address from a forged one.
     public let bounceAddresses: BounceAddresses
+    /// Signs the tracked links and open pixels of email, and tells them from forged or altered ones.
+    public let trackingTokens: EmailTrackingTokens
     /// The inbound SMTP listener, made on first use (``inboundMail``).
     let inboundMailServer = Mutex<InboundMailServer?>(nil)
     public let signal: WakeSignal
@@ -92,6 +94,8 @@ public final class HeraldEngine: Sendable {
         self.preferenceLinks = PreferenceLinkTokens(secret: secret!)
         let bounceAddresses = BounceAddresses(secret: secret!)
         self.bounceAddresses = bounceAddresses
+        let trackingTokens = EmailTrackingTokens(secret: secret!)
+        self.trackingTokens = trackingTokens
         self.signal = WakeSignal()
         self.workflowWakeup = signal.makeWakeup()
         let circuits = CircuitBreakers(settings: configuration.outbound.circuit)
@@ -105,7 +109,7 @@ public final class HeraldEngine: Sendable {
             all.append(
                 Self.makeEmailChannel(
                     configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, bounceAddresses: bounceAddresses,
-                    logger: logger))
+                    trackingTokens: trackingTokens, logger: logger))
         }
         if !all.contains(where: { $0.kind == .chat }) { all.append(Self.makeChatChannel(store: store, http: http, circuits: circuits)) }
         if !all.contains(where: { $0.kind == .push }) {

@@ -57,6 +57,8 @@ public struct DeliveryStats: Sendable, Codable, Hashable {
     public var byChannel: [String: Counts]
     /// What came back about sent email in the window: bounces (hard and soft) and complaints.
     public var emailFeedback = EmailFeedbackCounts()
+    /// Opens and clicks of the window's sent email (tracked email only; opens inflated by privacy proxies).
+    public var emailTracking = EmailEngagementCounts()
 
     /// Bounces and complaints recorded in the window (they arrive after the message was sent, so they
     /// count when they arrive).
@@ -87,6 +89,7 @@ public struct DeliveryStats: Sendable, Codable, Hashable {
         case byEventType = "by_event_type"
         case byChannel = "by_channel"
         case emailFeedback = "email_feedback"
+        case emailTracking = "email_tracking"
     }
 
     /// Builds the figures from the store's counts and its sorted latencies.

@@ -13,6 +13,11 @@ public enum DeliveryStatusEvent: String, Sendable, Codable, CaseIterable, Hashab
     case bounced = "message.bounced"
     /// The recipient reported a sent email as spam (an ARF complaint to its return path).
     case complained = "message.complained"
+    /// A tracked email was opened for the first time (its pixel loaded; once per message, since mail privacy
+    /// proxies and repeat views load it again and again).
+    case opened = "message.opened"
+    /// A tracked link of an email was followed: one per click, repeats included, each with the link's URL.
+    case clicked = "message.clicked"
     /// A recipient's workflow run ended: every step taken, cut short by what a wait waited for (a read),
     /// or stopped (the event cancelled, the subscriber deleted).
     case workflowCompleted = "workflow.completed"

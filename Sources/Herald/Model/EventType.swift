@@ -38,6 +38,9 @@ public struct EventType: Sendable, Codable, Hashable {
     public var audience: AudienceSpec?
     /// The steps each recipient's notification takes; without one, every channel at once.
     public var workflow: Workflow?
+    /// Open and click tracking of this type's email, over the tenant's `tracking` field by field (never for
+    /// a critical message).
+    public var tracking: EmailTracking?
     /// The rate limits in force when an event was accepted, stored with it so a topic fanned out later
     /// is planned under the same rules. Not part of a definition; set by the engine.
     public var appliedLimits: [ScopedRateLimit]
@@ -74,6 +77,7 @@ public struct EventType: Sendable, Codable, Hashable {
         case digestTemplates = "digest_templates"
         case audience
         case workflow
+        case tracking
         case appliedLimits = "applied_limits"
     }
 
@@ -107,6 +111,7 @@ public struct EventType: Sendable, Codable, Hashable {
         self.digestTemplates = try Self.decodeTemplates(container, .digestTemplates)
         self.audience = try container.decodeIfPresent(AudienceSpec.self, forKey: .audience)
         self.workflow = try container.decodeIfPresent(Workflow.self, forKey: .workflow)
+        self.tracking = try container.decodeIfPresent(EmailTracking.self, forKey: .tracking)
         self.appliedLimits = try container.decodeIfPresent([ScopedRateLimit].self, forKey: .appliedLimits) ?? []
     }
 
@@ -134,6 +139,7 @@ public struct EventType: Sendable, Codable, Hashable {
         }
         try container.encodeIfPresent(audience, forKey: .audience)
         try container.encodeIfPresent(workflow, forKey: .workflow)
+        try container.encodeIfPresent(tracking, forKey: .tracking)
         if !appliedLimits.isEmpty { try container.encode(appliedLimits, forKey: .appliedLimits) }
     }
 

@@ -24,6 +24,14 @@ public struct Message: Sendable, Codable, Hashable {
     public var duplicateOf: String?
     /// For an item merged into a digest, or a digest's own message: the digest's message.
     public var digestMessageId: String?
+    /// The first open of a tracked email (its pixel loaded); mail privacy proxies load it too.
+    public var openedAt: Date?
+    /// Opens of a tracked email, repeats included; set on email messages only.
+    public var openCount: Int?
+    /// The first click: on a tracked email link, or on an inbox item's link.
+    public var clickedAt: Date?
+    /// Clicks on a tracked email's links, repeats included; set on email messages only.
+    public var clickCount: Int?
 
     public init(
         id: String, eventId: String, eventType: String, subscriberId: String, channel: ChannelKind, priority: Priority,
@@ -60,6 +68,10 @@ public struct Message: Sendable, Codable, Hashable {
         case heldUntil = "held_until"
         case duplicateOf = "duplicate_of"
         case digestMessageId = "digest_message_id"
+        case openedAt = "opened_at"
+        case openCount = "open_count"
+        case clickedAt = "clicked_at"
+        case clickCount = "click_count"
     }
 
     /// Public message ids are `msg_` plus the row number; the store keys on the number.

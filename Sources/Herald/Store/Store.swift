@@ -16,5 +16,6 @@ import Foundation
 /// - ``OperationsStore``: migrations, health, console sessions, queue depth, stats, retention.
 /// - ``ClusterStore``: signals between nodes sharing a database.
 /// - ``WorkflowStore``: workflow runs.
+/// - ``TrackingStore``: email opens and clicks.
 public protocol Store: CatalogStore, IntakeStore, QueueStore, FlowStateStore, InboxStore, StatusWebhookStore, SuppressionStore, PushDeviceStore, OperationsStore, ClusterStore,
-    WorkflowStore {}
+    WorkflowStore, TrackingStore {}

@@ -9,14 +9,19 @@ public struct RunMessage: Sendable, Hashable {
     public var read: Bool
     public var seen: Bool
     public var clicked: Bool
+    /// A tracked email's open pixel was loaded.
+    public var opened: Bool
 
-    public init(step: Int, channel: ChannelKind, status: MessageStatus, read: Bool = false, seen: Bool = false, clicked: Bool = false) {
+    public init(
+        step: Int, channel: ChannelKind, status: MessageStatus, read: Bool = false, seen: Bool = false, clicked: Bool = false, opened: Bool = false
+    ) {
         self.step = step
         self.channel = channel
         self.status = status
         self.read = read
         self.seen = seen
         self.clicked = clicked
+        self.opened = opened
     }
 
     /// Whether it reached the recipient: handed to the provider, or in the inbox.

@@ -5,9 +5,20 @@ import Foundation
 /// ends it early.
 public struct WaitSpec: Sendable, Codable, Hashable {
     /// What, happening to any message of this event for the recipient, ends the wait and the run:
-    /// the notice was acted on, so escalating is no longer needed.
+    /// the notice was acted on, so escalating is no longer needed. `read` and `seen` happen in the inbox,
+    /// `opened` to a tracked email, `clicked` to either (an inbox item's link, a tracked email link).
     public enum Until: String, Sendable, Codable, Hashable, CaseIterable {
-        case read, seen, clicked, delivered
+        case read, seen, clicked, delivered, opened
+
+        /// The channels on which it can happen; nil for any (`delivered`).
+        public var channels: [ChannelKind]? {
+            switch self {
+            case .read, .seen: [.inApp]
+            case .clicked: [.inApp, .email]
+            case .opened: [.email]
+            case .delivered: nil
+            }
+        }
     }
 
     public var duration: String?

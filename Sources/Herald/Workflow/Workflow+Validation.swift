@@ -49,11 +49,10 @@ extension Workflow {
                 } else if wait.clockTime == nil {
                     errors.append(FieldError("\(field).wait_until", "'\(wait.timeOfDay ?? "")' is not a time of day like 09:00"))
                 }
-                if wait.until == .delivered || wait.until == nil { break }
-                if !eventType.channels.contains(.inApp) {
-                    errors.append(
-                        FieldError("\(field).until", "'\(wait.until!.rawValue)' happens only to in-app messages, and this event type has no in_app channel"))
-                }
+                guard let until = wait.until, let channels = until.channels, !channels.contains(where: eventType.channels.contains) else { break }
+                let names = channels.map(\.rawValue).joined(separator: " or ")
+                errors.append(
+                    FieldError("\(field).until", "'\(until.rawValue)' happens only to \(names) messages, and this event type has no \(names) channel"))
             case .digest(let digest):
                 errors += digest.problems(prefix: "\(field).digest")
                 if eventType.priority == .critical {

@@ -123,6 +123,7 @@ public struct WorkflowStepper: Sendable {
                 context.seen = planned.contains(where: \.seen)
                 context.clicked = planned.contains(where: \.clicked)
                 context.delivered = planned.contains(where: \.delivered)
+                context.opened = planned.contains(where: \.opened)
                 if !condition.evaluate(context) {
                     set(WorkflowStepRecord(status: .skipped, reason: "condition_false", at: now), at: index)
                     index += 1
@@ -204,6 +205,7 @@ public struct WorkflowStepper: Sendable {
         case .seen: messages.contains(where: \.seen)
         case .clicked: messages.contains(where: \.clicked)
         case .delivered: messages.contains(where: \.delivered)
+        case .opened: messages.contains(where: \.opened)
         }
     }
 
@@ -214,7 +216,7 @@ public struct WorkflowStepper: Sendable {
             let record = index < records.count ? records[index] : nil
             return ConditionContext.Step(
                 status: Self.status(of: record, messages: own), read: own.contains(where: \.read), seen: own.contains(where: \.seen),
-                clicked: own.contains(where: \.clicked), delivered: own.contains(where: \.delivered))
+                clicked: own.contains(where: \.clicked), delivered: own.contains(where: \.delivered), opened: own.contains(where: \.opened))
         }
     }
 

@@ -70,6 +70,10 @@ enum OpenAPIDocument {
             {
               "name": "Email",
               "description": "The suppression list: addresses that bounced or complained. Bounces and complaints reach Herald at its inbound SMTP listener (`email.inbound`), through each email's signed VERP return path."
+            },
+            {
+              "name": "Tracking",
+              "description": "Tracked email links and open pixels, with no login: the signed token in the path is the authority."
             }
           ],
           "security": [
@@ -5282,6 +5286,214 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            },
+            "/t/c/{token}": {
+              "get": {
+                "operationId": "followTrackedLink",
+                "summary": "Follow a tracked email link",
+                "tags": [
+                  "Tracking"
+                ],
+                "description": "Records a click on the email (`click_count` + 1, `clicked_at` on the first), wakes a workflow waiting `until: clicked` in the same transaction, queues `message.clicked`, and redirects to the link's original URL (only http or https). Link scanners that follow links count as clicks.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "token",
+                    "in": "path",
+                    "required": true,
+                    "description": "The signed token the email carries. A click token holds the message and the link's original URL under an HMAC; one changed in any character is refused.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 2783
+                    }
+                  }
+                ],
+                "responses": {
+                  "302": {
+                    "description": "To the original URL.",
+                    "headers": {
+                      "Location": {
+                        "schema": {
+                          "type": "string",
+                          "format": "uri"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "The token was not made by this server, or was altered (a different URL, another message): nothing is recorded and nothing is redirected to.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "checkTrackedLink",
+                "summary": "Check a tracked email link (records nothing)",
+                "tags": [
+                  "Tracking"
+                ],
+                "description": "Answers as `GET` would, without recording a click.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "token",
+                    "in": "path",
+                    "required": true,
+                    "description": "The signed token the email carries. A click token holds the message and the link's original URL under an HMAC; one changed in any character is refused.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 2783
+                    }
+                  }
+                ],
+                "responses": {
+                  "302": {
+                    "description": "To the original URL.",
+                    "headers": {
+                      "Location": {
+                        "schema": {
+                          "type": "string",
+                          "format": "uri"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "The token was not made by this server, or was altered (a different URL, another message): nothing is recorded and nothing is redirected to.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
+            },
+            "/t/o/{token}": {
+              "get": {
+                "operationId": "loadOpenPixel",
+                "summary": "Load a tracked email's open pixel",
+                "tags": [
+                  "Tracking"
+                ],
+                "description": "Records an open (`open_count` + 1, `opened_at` on the first), wakes a workflow waiting `until: opened`, and queues `message.opened` on the first. Mail privacy proxies load every pixel, so opens are inflated.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "token",
+                    "in": "path",
+                    "required": true,
+                    "description": "The signed token the email carries. A click token holds the message and the link's original URL under an HMAC; one changed in any character is refused.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 2783
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A transparent 1×1 GIF that no cache keeps.",
+                    "headers": {
+                      "Cache-Control": {
+                        "schema": {
+                          "type": "string"
+                        },
+                        "description": "`no-store, no-cache, must-revalidate, max-age=0`"
+                      }
+                    },
+                    "content": {
+                      "image/gif": {
+                        "schema": {
+                          "type": "string",
+                          "contentMediaType": "image/gif"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "The token was not made by this server, or was altered (a different URL, another message): nothing is recorded and nothing is redirected to.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              },
+              "head": {
+                "operationId": "checkOpenPixel",
+                "summary": "Check an open pixel (records nothing)",
+                "tags": [
+                  "Tracking"
+                ],
+                "description": "Answers as `GET` would, without recording an open.",
+                "security": [],
+                "parameters": [
+                  {
+                    "name": "token",
+                    "in": "path",
+                    "required": true,
+                    "description": "The signed token the email carries. A click token holds the message and the link's original URL under an HMAC; one changed in any character is refused.",
+                    "schema": {
+                      "type": "string",
+                      "maxLength": 2783
+                    }
+                  }
+                ],
+                "responses": {
+                  "200": {
+                    "description": "A transparent 1×1 GIF that no cache keeps.",
+                    "headers": {
+                      "Cache-Control": {
+                        "schema": {
+                          "type": "string"
+                        },
+                        "description": "`no-store, no-cache, must-revalidate, max-age=0`"
+                      }
+                    },
+                    "content": {
+                      "image/gif": {
+                        "schema": {
+                          "type": "string",
+                          "contentMediaType": "image/gif"
+                        }
+                      }
+                    }
+                  },
+                  "404": {
+                    "description": "The token was not made by this server, or was altered (a different URL, another message): nothing is recorded and nothing is redirected to.",
+                    "content": {
+                      "application/problem+json": {
+                        "schema": {
+                          "$ref": "#/components/schemas/Problem"
+                        }
+                      }
+                    }
+                  },
+                  "422": {
+                    "$ref": "#/components/responses/UnprocessableContent"
+                  }
+                }
+              }
             }
           },
           "components": {
@@ -6084,6 +6296,19 @@ enum OpenAPIDocument {
                   },
                   "workflow": {
                     "$ref": "#/components/schemas/Workflow"
+                  },
+                  "tracking": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {
+                      "opens": {
+                        "type": "boolean"
+                      },
+                      "clicks": {
+                        "type": "boolean"
+                      }
+                    },
+                    "description": "Open and click tracking of this type's email, over the tenant's `tracking` (email settings) field by field: `{\"clicks\": false}` keeps a tenant's opens and switches its clicks off. Refused on a critical type and on a type without email."
                   }
                 }
               },
@@ -6801,6 +7026,24 @@ enum OpenAPIDocument {
                   "digest_message_id": {
                     "type": "string",
                     "description": "For a message merged into a digest, and for a digest's own message: the digest's message."
+                  },
+                  "opened_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "Email with open tracking: the first time its pixel was loaded. Mail privacy proxies (Apple Mail Privacy Protection) load it for every email they receive, so an open is a hint, not proof."
+                  },
+                  "open_count": {
+                    "type": "integer",
+                    "description": "Email only: opens, repeats included (0 without tracking)."
+                  },
+                  "clicked_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "The first click: on a tracked link of an email, or on an in-app item's link (`POST /v1/inbox/{id}/click`)."
+                  },
+                  "click_count": {
+                    "type": "integer",
+                    "description": "Email only: clicks on its tracked links, repeats included (0 without tracking)."
                   }
                 }
               },
@@ -7981,9 +8224,11 @@ enum OpenAPIDocument {
                   "message.read",
                   "message.bounced",
                   "message.complained",
+                  "message.opened",
+                  "message.clicked",
                   "workflow.completed"
                 ],
-                "description": "A message status change a status endpoint can receive: a provider accepted the message (`message.sent`); it reached the subscriber, in the inbox or at a webhook receiver (`message.delivered`); it ended `failed` or `dead_lettered` (`message.failed`); the subscriber read the in-app message, alone or by read-all (`message.read`); a sent email bounced, hard or soft (`message.bounced`), or its recipient reported it as spam (`message.complained`), each with `feedback`, `address` and whether the address is now `suppressed`. `workflow.completed`: a recipient's workflow run ended (`status`, `outcome`: finished, what cut a wait short, or why it stopped)."
+                "description": "A message status change a status endpoint can receive: a provider accepted the message (`message.sent`); it reached the subscriber, in the inbox or at a webhook receiver (`message.delivered`); it ended `failed` or `dead_lettered` (`message.failed`); the subscriber read the in-app message, alone or by read-all (`message.read`); a sent email bounced, hard or soft (`message.bounced`), or its recipient reported it as spam (`message.complained`), each with `feedback`, `address` and whether the address is now `suppressed`. A tracked email was opened for the first time (`message.opened`, once per message) or one of its links was followed (`message.clicked`, each click, with the link's `url`). `workflow.completed`: a recipient's workflow run ended (`status`, `outcome`: finished, what cut a wait short, or why it stopped)."
               },
               "WebhookEndpoint": {
                 "type": "object",
@@ -8252,6 +8497,28 @@ enum OpenAPIDocument {
                         "type": "string",
                         "format": "date-time",
                         "description": "read: when."
+                      },
+                      "opened_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "opened, clicked: the message's first open."
+                      },
+                      "clicked_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "opened, clicked: the message's first click."
+                      },
+                      "open_count": {
+                        "type": "integer",
+                        "description": "opened, clicked: opens so far."
+                      },
+                      "click_count": {
+                        "type": "integer",
+                        "description": "opened, clicked: clicks so far, this one included."
+                      },
+                      "url": {
+                        "type": "string",
+                        "description": "clicked: the link's original URL, where the reader was sent."
                       }
                     }
                   }
@@ -8439,6 +8706,31 @@ enum OpenAPIDocument {
                       },
                       "complained": {
                         "type": "integer"
+                      }
+                    }
+                  },
+                  "email_tracking": {
+                    "type": "object",
+                    "description": "Email messages created in the window and sent, and how many were opened and clicked (tracked email only). Opens are inflated by mail privacy proxies (Apple Mail Privacy Protection) and scanners, which load every pixel.",
+                    "properties": {
+                      "sent": {
+                        "type": "integer"
+                      },
+                      "opened": {
+                        "type": "integer",
+                        "description": "Messages opened at least once."
+                      },
+                      "opens": {
+                        "type": "integer",
+                        "description": "Every open, repeats included."
+                      },
+                      "clicked": {
+                        "type": "integer",
+                        "description": "Messages with at least one click."
+                      },
+                      "clicks": {
+                        "type": "integer",
+                        "description": "Every click, repeats included."
                       }
                     }
                   }
@@ -9250,15 +9542,17 @@ enum OpenAPIDocument {
                       "read",
                       "seen",
                       "clicked",
-                      "delivered"
-                    ]
+                      "delivered",
+                      "opened"
+                    ],
+                    "description": "`read` and `seen` happen to in-app messages, `opened` to a tracked email, `clicked` to either (an inbox item's link, a tracked email link), `delivered` to any."
                   },
                   "digest": {
                     "$ref": "#/components/schemas/DigestSpec"
                   },
                   "if": {
                     "type": "string",
-                    "description": "A condition over `payload`, `subscriber`, `priority`, `tenant`, `read`, `seen`, `clicked`, `delivered` and earlier steps (`steps.<n>.status`, `.read` …); checked when the type is saved.",
+                    "description": "A condition over `payload`, `subscriber`, `priority`, `tenant`, `read`, `seen`, `clicked`, `delivered`, `opened` and earlier steps (`steps.<n>.status`, `.read` …); checked when the type is saved.",
                     "examples": [
                       "subscriber.email != null and payload.severity != 'low'"
                     ]

@@ -29,7 +29,7 @@ struct OpenAPITests {
             }
             for (path, item) in paths {
                 guard case .object(let operations) = item else { continue }
-                for method in operations.keys where ["get", "put", "post", "patch", "delete"].contains(method) {
+                for method in operations.keys where ["get", "head", "put", "post", "patch", "delete"].contains(method) {
                     documented.insert("\(method) \(path)")
                 }
             }
@@ -54,7 +54,8 @@ struct OpenAPITests {
             var missing: [String] = []
             for (path, item) in paths.sorted(by: { $0.key < $1.key }) {
                 guard case .object(let operations) = item else { continue }
-                for (method, operation) in operations.sorted(by: { $0.key < $1.key }) where ["get", "put", "post", "patch", "delete"].contains(method) {
+                for (method, operation) in operations.sorted(by: { $0.key < $1.key })
+                where ["get", "head", "put", "post", "patch", "delete"].contains(method) {
                     guard case .object(let responses)? = operation["responses"] else { continue }
                     var expected: Set<String> = []
                     if case .array(let schemes)? = operation["security"] ?? globalSecurity, !schemes.isEmpty { expected.formUnion(["401", "403", "429"]) }

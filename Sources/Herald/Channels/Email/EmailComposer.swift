@@ -10,6 +10,9 @@ public struct EmailComposer: Sendable {
     public var unsubscribeURL: @Sendable (_ tenantID: String, _ subscriberID: String, _ eventType: String) -> String
     /// Signs the VERP return path, when a bounce domain is set (the tenant's or the server's).
     public var bounceAddresses: BounceAddresses?
+    /// Makes the tracked links and open pixel of tenants and event types that switch tracking on; nil
+    /// tracks nothing.
+    public var trackingLinks: EmailTrackingLinks?
 
     public init(
         defaults: EmailDefaults, layout: EmailLayoutRenderer,
@@ -57,7 +60,7 @@ public struct EmailComposer: Sendable {
         let messageID = EmailMessage.makeMessageID(
             messageKey: Message.publicID(outgoing.message.rowID), eventID: outgoing.event.id, domain: sender.domain)
         let message = EmailMessage(
-            from: sender, to: [recipient], replyTo: replyTo, subject: subject, html: body.html, text: body.text, messageID: messageID,
+            from: sender, to: [recipient], replyTo: replyTo, subject: subject, html: tracked(body.html, outgoing, settings: settings, unsubscribeURL: unsubscribe), text: body.text, messageID: messageID,
             date: date, extraHeaders: headers)
         var bytes = try MIMEEncoder.encode(message)
         // Signed last, over the final bytes: nothing after this point may change them.

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// Queues delivery-status webhooks (`message.sent`, `message.delivered`, `message.failed`,
-/// `message.read`, `message.bounced`, `message.complained`) for the status endpoints that subscribe to them, once the change is committed.
+/// `message.read`, `message.bounced`, `message.complained`, `message.opened`, `message.clicked`) for the status endpoints that subscribe to them, once the change is committed.
 ///
 /// Writing to the durable queue, rather than posting from here, keeps slow or failing receivers off the
 /// dispatcher's path and lets each event be retried until its receiver takes it
@@ -100,6 +100,30 @@ public final class StatusWebhookRecorder: DeliveryObserver {
         if let detail = feedback.detail { data["detail"] = .string(detail) }
         let deliveries = Self.deliveries(event: event, tenantID: message.tenantID, endpoints: endpoints, timestamp: feedback.createdAt, data: data)
         await enqueue(deliveries, now: Date())
+    }
+
+    /// `message.opened` for the first open of a tracked email (later opens are counted, not announced), or
+    /// `message.clicked` for each click, with the link's URL.
+    public func emailEngaged(_ engagement: EmailEngagement, event: DeliveryStatusEvent, url: String? = nil, at now: Date) async {
+        guard event == .clicked || (event == .opened && engagement.openCount == 1),
+            let endpoints = await endpoints(tenantID: engagement.tenantID, for: event), !endpoints.isEmpty
+        else { return }
+        var data: [String: JSONValue] = [
+            "message_id": .string(Message.publicID(engagement.rowID)),
+            "event_id": .string(engagement.eventID),
+            "event_type": .string(engagement.eventType),
+            "tenant_id": .string(engagement.tenantID),
+            "subscriber_id": .string(engagement.subscriberID),
+            "channel": .string(ChannelKind.email.rawValue),
+            "priority": .string(engagement.priority.rawValue),
+            "status": .string(engagement.status.rawValue),
+            "open_count": .number(Double(engagement.openCount)),
+            "click_count": .number(Double(engagement.clickCount)),
+        ]
+        if let openedAt = engagement.openedAt { data["opened_at"] = .string(Timestamp.format(openedAt)) }
+        if let clickedAt = engagement.clickedAt { data["clicked_at"] = .string(Timestamp.format(clickedAt)) }
+        if let url { data["url"] = .string(url) }
+        await enqueue(Self.deliveries(event: event, tenantID: engagement.tenantID, endpoints: endpoints, timestamp: now, data: data), now: Date())
     }
 
     /// `workflow.completed` for each run that ended.

@@ -161,7 +161,8 @@ extension PostgresStore {
 
     static let messageColumns = """
         m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
-        m.created_at, m.updated_at, m.available_at, m.sent_at, m.related_id, m.digest_id
+        m.created_at, m.updated_at, m.available_at, m.sent_at, m.related_id, m.digest_id,
+        m.opened_at, m.open_count, m.clicked_at, m.click_count
         """
 
     static func message(from row: SQLRow) throws -> Message {
@@ -171,6 +172,7 @@ extension PostgresStore {
             status: MessageStatus(rawValue: try row[6]) ?? .queued, reason: try row[7], attempts: try row[8], lastError: try row[9],
             createdAt: date(try row[10])!, updatedAt: date(try row[11])!, availableAt: date(try row[12]), sentAt: date(try row[13]))
         message.describeFlow(relatedID: try row[14], inDigest: (try row[15] as Int64?) != nil)
+        message.describeEngagement(openedAt: date(try row[16]), openCount: try row[17], clickedAt: date(try row[18]), clickCount: try row[19])
         return message
     }
 

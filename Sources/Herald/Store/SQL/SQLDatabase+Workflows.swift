@@ -129,11 +129,12 @@ extension SQLDatabase where Self: WorkflowStore {
 /// records it, so a read that commits has already woken the run it ends.
 enum WorkflowWake {
     /// Runs of `subscriber` (a subquery for its row) waiting `until` any of `kinds`, whose event now has a
-    /// message with `column` set (`read_at`, `seen_at`, `clicked_at`): due now. Found through the partial
+    /// message with `column` set (`read_at`, `seen_at`, `clicked_at`, `opened_at`): due now. An inbox change
+    /// runs it, and so does an email open or click (``SQLDatabase/recordEmailClick(messageRow:now:)``). Found through the partial
     /// index of waiting runs by subscriber, whose condition the statement repeats word for word (SQLite uses a
     /// partial index only for a query that states its condition).
     static func inbox(subscriber: SQLQuery, kinds: [WaitSpec.Until], now: Date) -> [SQLQuery] {
-        let columns: [WaitSpec.Until: String] = [.read: "read_at", .seen: "seen_at", .clicked: "clicked_at"]
+        let columns: [WaitSpec.Until: String] = [.read: "read_at", .seen: "seen_at", .clicked: "clicked_at", .opened: "opened_at"]
         return kinds.compactMap { kind in
             columns[kind].map { column in
                 """

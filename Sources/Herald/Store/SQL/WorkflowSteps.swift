@@ -57,7 +57,7 @@ struct WorkflowSteps: TransactionSteps {
                 """
                 SELECT m.event_pk, m.subscriber_pk, m.step, m.channel, m.status,
                        CASE WHEN m.read_at IS NULL THEN 0 ELSE 1 END, CASE WHEN m.seen_at IS NULL THEN 0 ELSE 1 END,
-                       CASE WHEN m.clicked_at IS NULL THEN 0 ELSE 1 END
+                       CASE WHEN m.clicked_at IS NULL THEN 0 ELSE 1 END, CASE WHEN m.opened_at IS NULL THEN 0 ELSE 1 END
                 FROM (VALUES \(rows: pairs)) AS k JOIN messages m ON m.event_pk = k.column1 AND m.subscriber_pk = k.column2
                 WHERE m.step > 0
                 """
@@ -137,7 +137,7 @@ struct WorkflowSteps: TransactionSteps {
             messages[event, default: [:]][subscriber, default: []].append(
                 RunMessage(
                     step: Int(clamping: step) - 1, channel: channel, status: status, read: row[5].integer == 1, seen: row[6].integer == 1,
-                    clicked: row[7].integer == 1))
+                    clicked: row[7].integer == 1, opened: row[8].integer == 1))
         }
         let claimed = Dictionary(runs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var sends: [PlanningEvent] = []

@@ -142,7 +142,8 @@ extension SQLiteStore {
 
     static let messageColumns = """
         m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
-        m.created_at, m.updated_at, m.available_at, m.sent_at, m.related_id, m.digest_id
+        m.created_at, m.updated_at, m.available_at, m.sent_at, m.related_id, m.digest_id,
+        m.opened_at, m.open_count, m.clicked_at, m.click_count
         """
 
     static func message(from row: Row) -> Message {
@@ -152,6 +153,7 @@ extension SQLiteStore {
             status: MessageStatus(rawValue: row[6]) ?? .queued, reason: row[7], attempts: row[8], lastError: row[9],
             createdAt: date(row[10])!, updatedAt: date(row[11])!, availableAt: date(row[12]), sentAt: date(row[13]))
         message.describeFlow(relatedID: row[14], inDigest: (row[15] as Int64?) != nil)
+        message.describeEngagement(openedAt: date(row[16]), openCount: row[17], clickedAt: date(row[18]), clickCount: row[19])
         return message
     }
 

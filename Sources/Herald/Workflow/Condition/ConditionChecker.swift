@@ -7,8 +7,8 @@ struct ConditionChecker {
     /// The values a step's status takes; comparing `steps.N.status` with anything else can never hold.
     static let stepStatuses = ["pending", "waiting", "skipped", "queued", "sent", "delivered", "failed", "suppressed", "done"]
     static let subscriberFields = ["id", "name", "email", "phone", "locale", "timezone"]
-    static let stepFields = ["status", "read", "seen", "clicked", "delivered"]
-    static let roots = ["payload", "subscriber", "priority", "tenant", "read", "seen", "clicked", "delivered", "steps"]
+    static let stepFields = ["status", "read", "seen", "clicked", "delivered", "opened"]
+    static let roots = ["payload", "subscriber", "priority", "tenant", "read", "seen", "clicked", "delivered", "opened", "steps"]
 
     /// A value's type and, for names whose values are a closed set (priority, a step's status), that set.
     private struct Typed {
@@ -126,7 +126,7 @@ struct ConditionChecker {
         case "payload": return resolvePayload(segments, shown: shown)
         case "subscriber": return resolveSubscriber(segments, shown: shown)
         case "steps": return resolveStep(segments, shown: shown)
-        case "priority", "tenant", "read", "seen", "clicked", "delivered":
+        case "priority", "tenant", "read", "seen", "clicked", "delivered", "opened":
             guard segments.count == 1 else { return fail("\(segments[0]) has no fields, so \(shown) names nothing") }
             switch segments[0] {
             case "priority": return Typed(.string, name: "priority", allowed: Priority.allCases.map(\.rawValue))
@@ -141,8 +141,8 @@ struct ConditionChecker {
                 hint = " (did you mean '\(([root] + segments.dropFirst()).joined(separator: "."))'?)"
             }
             return fail(
-                "unknown name '\(shown)'\(hint); expected payload.…, subscriber.…, priority, tenant, read, seen, clicked, delivered"
-                    + " or steps.N.…")
+                "unknown name '\(shown)'\(hint); expected payload.…, subscriber.…, priority, tenant, read, seen, clicked, delivered,"
+                    + " opened or steps.N.…")
         }
     }
 

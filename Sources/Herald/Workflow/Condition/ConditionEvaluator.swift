@@ -82,6 +82,7 @@ struct ConditionEvaluator {
             case "seen": return .bool(step.seen)
             case "clicked": return .bool(step.clicked)
             case "delivered": return .bool(step.delivered)
+            case "opened": return .bool(step.opened)
             default: return .null
             }
         default:
@@ -93,6 +94,7 @@ struct ConditionEvaluator {
             case "seen": return .bool(context.seen)
             case "clicked": return .bool(context.clicked)
             case "delivered": return .bool(context.delivered)
+            case "opened": return .bool(context.opened)
             default: return .null
             }
         }
