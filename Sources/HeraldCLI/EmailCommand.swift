@@ -87,9 +87,19 @@ struct EmailCommand: AsyncParsableCommand {
                     messageKey: "test_\(Int(Date().timeIntervalSince1970))", eventID: "cli",
                     domain: String(configuration.email.fromAddress.split(separator: "@").last ?? "localhost")))
             let email = OutboundEmail(
-                sender: message.from.address, recipient: to, messageID: message.messageID, bytes: try MIMEEncoder.encode(message))
+                sender: message.from.address, recipient: to, messageID: message.messageID, bytes: try MIMEEncoder.encode(message), message: message)
             let tester = EmailTester(outboxDirectory: URL(fileURLWithPath: configuration.outboxPath))
-            let result = await tester.send(email, server: configuration.email.smtp) { line in print(line) }
+            let result: EmailTester.Result
+            // The first link of the server's chain (`email.transports`), unless --smtp-url names a server.
+            if smtpURL == nil, let first = configuration.email.chain.first, let provider = ProviderTransport(
+                link: first, http: OutboundHTTPClient(policy: DestinationPolicy(allowPrivateNetworks: true)), circuits: CircuitBreakers())
+            {
+                result = await tester.send(email, through: provider) { line in print(line) }
+            } else {
+                var server: SMTPServerConfiguration?
+                if smtpURL == nil, case .smtp(let configured)? = configuration.email.chain.first { server = configured } else { server = configuration.email.smtp }
+                result = await tester.send(email, server: server) { line in print(line) }
+            }
             print("\(result.outcome.rawValue): \(result.detail)")
             if result.outcome != .accepted { throw ExitCode.failure }
         }

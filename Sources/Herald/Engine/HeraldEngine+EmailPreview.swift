@@ -71,20 +71,34 @@ extension HeraldEngine {
         let problems = EventTypeValidator.payloadProblems(payload, for: eventType)
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         let settings = try await emailSettings(tenantID: tenantID)
+        let tester = EmailTester(outboxDirectory: URL(fileURLWithPath: configuration.outboxPath))
+        // The first link of the chain the email would take: the tenant's own, else the server's. A provider API is
+        // sent to as the queue would (its destination policy and circuit); an SMTP server with its transcript.
+        let own = !settings.chain.isEmpty
+        let first = own ? settings.chain.first : configuration.email.chain.first
+        if let first, case .smtp = first {} else if let first, let channel = emailChannel {
+            let transport = try channel.transport(for: first, tenant: own)
+            let (_, _, email) = try await composeEmailForSending(
+                tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings, recipientField: recipientField)
+            return await tester.send(email, through: transport)
+        }
         let addresses = try await vettedTenantSMTP(settings)
         let (_, _, email) = try await composeEmailForSending(
             tenantID: tenantID, eventType: eventType, payload: payload, subscriber: subscriber, settings: settings, recipientField: recipientField)
-        let tester = EmailTester(outboxDirectory: URL(fileURLWithPath: configuration.outboxPath))
-        return await tester.send(email, server: settings.smtp ?? configuration.email.smtp, addresses: addresses)
+        var server: SMTPServerConfiguration?
+        if case .smtp(let configured)? = first { server = configured }
+        return await tester.send(email, server: server, addresses: addresses)
     }
 
     /// Checks the tenant's own SMTP servers against the destination policy before a test send, the stored settings
     /// as they are (saved, perhaps, before a rule existed): the addresses to connect to for the primary, or nil to
     /// use the operator's server by name. Throws a 422 naming the field when either server is refused.
     private func vettedTenantSMTP(_ settings: EmailSettings) async throws -> [IPAddress]? {
-        guard let primary = settings.smtp else { return nil }
+        guard case .smtp(let primary)? = settings.chain.first else { return nil }
         let policy = configuration.outbound.policy
-        var problems = primary.destinationProblems(prefix: "smtp", policy: policy)
+        // The fields as the tenant wrote them: `smtp`, or the first link of `transports`.
+        let field = settings.transports == nil ? "smtp" : "transports[0].smtp"
+        var problems = primary.destinationProblems(prefix: field, policy: policy)
         problems += settings.smtpFallback?.destinationProblems(prefix: "smtp_fallback", policy: policy) ?? []
         if !problems.isEmpty { throw HeraldError.invalid(problems) }
         if let fallback = settings.smtpFallback {
@@ -99,9 +113,9 @@ extension HeraldEngine {
         do {
             return try await policy.vet(host: primary.host)
         } catch let refusal as DestinationRefusal {
-            throw HeraldError.invalid("smtp.host", refusal.reason)
+            throw HeraldError.invalid("\(field).host", refusal.reason)
         } catch {
-            throw HeraldError.invalid("smtp.host", "cannot resolve \(primary.host): \(error)")
+            throw HeraldError.invalid("\(field).host", "cannot resolve \(primary.host): \(error)")
         }
     }
 

@@ -154,17 +154,11 @@ public final class EmailChannel: DeliveryChannel, Service {
 
     /// The transport for one link of a chain.
     func transport(for link: EmailTransportConfiguration, tenant: Bool) throws -> any EmailTransport {
-        let http = tenant ? http : operatorHTTP
-        switch link {
-        case .smtp(let server): return SMTPTransport(pool: try pool(for: server, tenant: tenant))
-        case .ses(let configuration): return ProviderTransport(client: SESClient(configuration: configuration), http: http, circuits: circuits)
-        case .sendgrid(let configuration):
-            return ProviderTransport(client: SendGridClient(configuration: configuration), http: http, circuits: circuits)
-        case .postmark(let configuration):
-            return ProviderTransport(client: PostmarkClient(configuration: configuration), http: http, circuits: circuits)
-        case .mailgun(let configuration):
-            return ProviderTransport(client: MailgunClient(configuration: configuration), http: http, circuits: circuits)
+        if case .smtp(let server) = link { return SMTPTransport(pool: try pool(for: server, tenant: tenant)) }
+        guard let transport = ProviderTransport(link: link, http: tenant ? http : operatorHTTP, circuits: circuits) else {
+            throw EmailProviderError.invalidEndpoint(link.kind)
         }
+        return transport
     }
 
     func pool(for server: SMTPServerConfiguration, tenant: Bool = false) throws -> SMTPConnectionPool {

@@ -67,6 +67,14 @@ public struct EmailTester: Sendable {
         }
     }
 
+    /// Sends `email` through a provider API's transport, as the queue would; its answer is the transcript.
+    public func send(_ email: OutboundEmail, through transport: any EmailTransport, echo: (@Sendable (String) -> Void)? = nil) async -> Result {
+        let outcome = await transport.send([email]).first ?? .transientFailure("no answer")
+        let (kind, detail) = Self.split(outcome)
+        echo?(detail)
+        return Result(transport: transport.name, outcome: kind, detail: detail, messageID: email.messageID, transcript: [detail])
+    }
+
     static func split(_ outcome: EmailSendOutcome) -> (Result.Outcome, String) {
         switch outcome {
         case .accepted(let detail): (.accepted, detail)
