@@ -10,6 +10,7 @@ It accepts mail on loopback and spools every accepted message for the tests to i
   SPOOL/connections.txt    the number of connections opened so far (rewritten atomically on each new one)
   SPOOL/refusals.jsonl     one JSON line per refused RCPT: {"rcpt", "reply", "session"}
   SPOOL/tempfail.json      per-address counts of 451 replies given, so a restart on the same spool remembers them
+  SPOOL/deferred-<n>.eml   the DATA bytes of each message answered 451 after DATA (--tempfail-data-prefix), n from 1
 
 Sequence numbers, connection numbers and tempfail counts carry on when the server is started again on
 the same spool. Once listening it prints exactly one line, `READY <port>`, and runs until SIGTERM/SIGINT.
@@ -18,6 +19,9 @@ Recipient behaviour (local part, case-insensitive):
   starts with --reject-prefix   550 5.1.1 No such user here, always
   starts with --tempfail-prefix 451 4.3.0 Try again later for the first --tempfail-times times that
                                 exact address is seen, then accepted
+  starts with --tempfail-data-prefix   accepted at RCPT, but the message's DATA is answered 451 4.3.0 (and
+                                kept as deferred-<n>.eml) the first --tempfail-times times, then accepted:
+                                a retry whose first try went all the way, so both can be compared
 """
 
 import argparse
@@ -66,6 +70,7 @@ class Spool:
         except (OSError, ValueError):
             pass
         self.tempfails = {}
+        self.deferred = sum(1 for name in os.listdir(folder) if name.startswith("deferred-") and name.endswith(".eml"))
         try:
             with open(self._path("tempfail.json")) as handle:
                 self.tempfails = {str(k): int(v) for k, v in json.load(handle).items()}
@@ -106,6 +111,7 @@ class Handler:
         self.spool = spool
         self.reject_prefix = options.reject_prefix.lower()
         self.tempfail_prefix = options.tempfail_prefix.lower()
+        self.tempfail_data_prefix = (options.tempfail_data_prefix or "").lower()
         # Shutting down like a real MTA: no new transactions, and every message already being stored
         # gets its reply before the connection closes (otherwise a client could not know it arrived).
         self.shutting_down = False
@@ -151,9 +157,28 @@ class Handler:
             return "421 4.3.2 Service shutting down"
         self.storing += 1
         try:
+            deferred = self._deferred_data(envelope)
+            if deferred:
+                return deferred
             return self._store(server, session, envelope)
         finally:
             self.storing -= 1
+
+    def _deferred_data(self, envelope):
+        """451 after DATA for a --tempfail-data-prefix recipient, the first --tempfail-times times; the bytes are kept."""
+        if not self.tempfail_data_prefix:
+            return None
+        for address in envelope.rcpt_tos:
+            if not address.rsplit("@", 1)[0].lower().startswith(self.tempfail_data_prefix):
+                continue
+            key = "data:" + address.lower()
+            if self.spool.tempfails.get(key, 0) >= self.options.tempfail_times:
+                continue
+            self.spool.count_tempfail(key)
+            self.spool.deferred += 1
+            atomic_write(self.spool._path(f"deferred-{self.spool.deferred}.eml"), envelope.original_content)
+            return "451 4.3.0 Try again later"
+        return None
 
     def _store(self, server, session, envelope):
         peer = session.peer
@@ -211,6 +236,7 @@ def parse_arguments(argv):
     parser.add_argument("--hostname", default="localhost", help="name in the greeting and EHLO reply")
     parser.add_argument("--tempfail-prefix", default="tempfail")
     parser.add_argument("--tempfail-times", type=int, default=1)
+    parser.add_argument("--tempfail-data-prefix", default="", help="answer DATA with 451 for these recipients (off when empty)")
     parser.add_argument("--reject-prefix", default="reject")
     parser.add_argument("--auth-required", action="store_true", help="MAIL/RCPT/DATA need AUTH first (530)")
     parser.add_argument("--user", help="the one accepted AUTH user (PLAIN and LOGIN)")

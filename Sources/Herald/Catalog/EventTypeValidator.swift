@@ -11,10 +11,13 @@ public struct EventTypeValidator: Sendable {
     public var defaultLocale: String
     /// What a workflow's waits are checked against.
     public var workflowLimits: WorkflowLimits
+    /// What the type's own attachments are checked against.
+    public var attachmentLimits: AttachmentLimits
 
-    public init(defaultLocale: String, workflowLimits: WorkflowLimits = WorkflowLimits()) {
+    public init(defaultLocale: String, workflowLimits: WorkflowLimits = WorkflowLimits(), attachmentLimits: AttachmentLimits = AttachmentLimits()) {
         self.defaultLocale = defaultLocale
         self.workflowLimits = workflowLimits
+        self.attachmentLimits = attachmentLimits
     }
 
     public func problems(_ eventType: EventType) -> [FieldError] {
@@ -50,6 +53,10 @@ public struct EventTypeValidator: Sendable {
         errors += flowProblems(eventType)
         errors += trackingProblems(eventType)
         errors += eventType.workflow?.problems(for: eventType, limits: workflowLimits) ?? []
+        errors += attachmentLimits.problems(eventType.attachments, field: "attachments", allowsURL: false)
+        if !eventType.attachments.isEmpty, !eventType.channels.contains(.email) {
+            errors.append(FieldError("attachments", "are sent only by email, and this event type has no email channel"))
+        }
         return errors
     }
 

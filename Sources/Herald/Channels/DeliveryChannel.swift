@@ -10,6 +10,9 @@ public struct OutgoingMessage: Sendable {
     public var message: ClaimedMessage
     public var event: EventContext
     public var content: RenderedContent
+    /// The files stored with the event, for an email (empty for other channels and for digests); the
+    /// dispatcher reads them once per event, however many recipients it has, and sets them here.
+    public var attachments: [EmailAttachment] = []
     /// The event type's open and click tracking for email (its `tracking`), which overrides the tenant's
     /// field by field; nil leaves the tenant's as they are.
     public var emailTracking: EmailTracking?

@@ -25,6 +25,8 @@ public final class Dispatcher: Service, Sendable {
     let heartbeat: Heartbeat
     let metrics: HeraldMetrics?
     let clock: HeraldClock
+    /// The files of events being emailed, read once per event.
+    let attachments: AttachmentCache
     private let stopping = Atomic<Bool>(false)
 
     public init(
@@ -33,6 +35,7 @@ public final class Dispatcher: Service, Sendable {
         metrics: HeraldMetrics? = nil, logger: Logger, clock: HeraldClock = .system
     ) {
         self.clock = clock
+        self.attachments = AttachmentCache(store: store)
         self.metrics = metrics
         self.heartbeat = heartbeat
         self.store = store
@@ -161,7 +164,7 @@ public final class Dispatcher: Service, Sendable {
         }
         guard !ready.isEmpty else { return outcomes }
         let clock = ContinuousClock.now
-        let results = await deliverer.deliver(ready)
+        let results = channel == .email ? await deliverEmails(ready, via: deliverer) : await deliverer.deliver(ready)
         let elapsed = clock.duration(to: .now)
         let durationMs = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(ready.count)
         for (index, outgoing) in ready.enumerated() {

@@ -137,6 +137,8 @@ extension HeraldConfiguration {
                 listener.maxMessageBytes = Int(exactly: value) ?? listener.maxMessageBytes
                 configuration.email.inbound = listener
             }, current: { $0.email.inbound.map { Double($0.maxMessageBytes) } }),
+        .whole("email.max_attachment_bytes", "HERALD_MAX_ATTACHMENT_BYTES", AttachmentLimits.fileBytesRule, \.attachments.maxFileBytes),
+        .whole("email.max_attachments_bytes", "HERALD_MAX_ATTACHMENTS_BYTES", AttachmentLimits.totalBytesRule, \.attachments.maxTotalBytes),
         .smtp("smtp", "port", "HERALD_SMTP_PORT", SMTPServerConfiguration.portRule, \.smtp) { $0.port = Int(exactly: $1) ?? $0.port },
         .smtp("smtp", "max_connections", "HERALD_SMTP_MAX_CONNECTIONS", SMTPServerConfiguration.maxConnectionsRule, \.smtp) {
             $0.maxConnections = Int(exactly: $1) ?? $0.maxConnections

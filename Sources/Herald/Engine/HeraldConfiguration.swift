@@ -25,6 +25,8 @@ public struct HeraldConfiguration: Sendable {
     public var connections = ConnectionLimits()
     public var dispatch = DispatchSettings()
     public var email = EmailDefaults()
+    /// How large and how many email attachments may be (`email.max_attachment_bytes`, `email.max_attachments_bytes`).
+    public var attachments = AttachmentLimits()
     /// Webhook, chat and SMS requests: allowed destinations, timeout, circuit breakers.
     public var outbound = OutboundSettings()
     /// Live inbox connections (SSE, WebSocket) are sent a heartbeat this often, so proxies keep them open.
@@ -252,7 +254,7 @@ extension HeraldConfiguration {
         problems += smsProblems()
         problems += pushProblems()
         problems += rateLimits.problems().map { "\($0.field): \($0.reason)" }
-        let validator = EventTypeValidator(defaultLocale: defaultLocale, workflowLimits: workflowLimits)
+        let validator = EventTypeValidator(defaultLocale: defaultLocale, workflowLimits: workflowLimits, attachmentLimits: attachments)
         var seen: Set<String> = []
         for (index, eventType) in eventTypes.enumerated() {
             if !seen.insert(eventType.key).inserted { problems.append("event_types[\(index)]: key '\(eventType.key)' is defined twice") }

@@ -35,6 +35,7 @@ extension HeraldEngine {
         var errors: [FieldError] = []
         var eventTypes: [String: EventType?] = [:]
         var limits: RateLimitSettings?
+        var intake = AttachmentIntake(limits: configuration.attachments, client: http)
         for (index, original) in triggers.enumerated() {
             var trigger = original
             // A delay becomes a send time now, so a retried request does not push the send further out.
@@ -69,6 +70,14 @@ extension HeraldEngine {
                 continue
             }
             var eventType = (eventTypes[trigger.type] ?? nil)!
+            // Files are fetched and checked now, once: every recipient and every retry sends what is stored.
+            let attachments: [EmailAttachment]
+            do {
+                attachments = try await intake.files(for: trigger, eventType: eventType, field: bulk ? "events[\(index)].attachments" : "attachments")
+            } catch {
+                if case .invalid(let problems) = error { errors += problems }
+                continue
+            }
             // The limits in force now go with the event (critical types have none), whatever a stored definition says.
             eventType.appliedLimits = []
             if eventType.priority != .critical {
@@ -77,7 +86,9 @@ extension HeraldEngine {
             }
             let retention = Double(eventType.retentionDays ?? configuration.retentionDays) * 86_400
             let expiresAt = (trigger.sendAt ?? now).addingTimeInterval(retention)
-            prepared.append(PreparedTrigger(eventID: Identifier.make("ev", at: now), trigger: trigger, eventType: eventType, expiresAt: expiresAt))
+            prepared.append(
+                PreparedTrigger(
+                    eventID: Identifier.make("ev", at: now), trigger: trigger, eventType: eventType, expiresAt: expiresAt, attachments: attachments))
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
 
@@ -156,6 +167,7 @@ extension HeraldEngine {
         let counts = try await store.messageCounts(tenantID: tenantID, eventID: id)
         let page = try await store.messages(tenantID: tenantID, MessageQuery(eventID: id, cursor: try Cursor.decode(cursor), limit: limit))
         var details = EventDetails(event: event, counts: counts, messages: page.items, nextCursor: page.nextCursor)
+        details.attachments = try await store.attachmentSummaries(tenantID: tenantID, eventID: id)
         let runCounts = try await store.workflowRunCounts(tenantID: tenantID, eventID: id)
         if !runCounts.isEmpty {
             let runs = try await store.workflowRuns(tenantID: tenantID, eventID: id, subscriberID: nil, cursor: nil, limit: 100)
@@ -203,6 +215,8 @@ public struct EventDetails: Sendable, Encodable {
     public var nextCursor: String?
     /// For an event type with a workflow: each recipient's run, step by step.
     public var workflow: WorkflowRuns?
+    /// The files its emails carry: names, types and sizes, not the bytes.
+    public var attachments: [AttachmentSummary] = []
 
     /// The runs of an event's workflow: how many stand where, and the first page of them.
     public struct WorkflowRuns: Sendable, Encodable {
@@ -219,7 +233,7 @@ public struct EventDetails: Sendable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case counts, messages, workflow
+        case counts, messages, workflow, attachments
         case nextCursor = "next_cursor"
     }
 
@@ -230,5 +244,6 @@ public struct EventDetails: Sendable, Encodable {
         try container.encode(messages, forKey: .messages)
         try container.encodeIfPresent(nextCursor, forKey: .nextCursor)
         try container.encodeIfPresent(workflow, forKey: .workflow)
+        if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
     }
 }

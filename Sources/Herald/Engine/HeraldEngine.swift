@@ -126,7 +126,8 @@ public final class HeraldEngine: Sendable {
         self.channels = all
         self.nodeID = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(Identifier.secret(bytes: 3))"
         self.logger = logger
-        self.validator = EventTypeValidator(defaultLocale: configuration.defaultLocale, workflowLimits: configuration.workflowLimits)
+        self.validator = EventTypeValidator(
+            defaultLocale: configuration.defaultLocale, workflowLimits: configuration.workflowLimits, attachmentLimits: configuration.attachments)
         self.committer = GroupCommitter(store: store, clock: clock)
         self.requestLimiter = RequestLimiter(limits: configuration.requestLimits)
         self.inboxHub = InboxHub(store: store, heartbeatSeconds: configuration.inboxHeartbeatSeconds, logger: logger)

@@ -38,6 +38,9 @@ public struct EventType: Sendable, Codable, Hashable {
     public var audience: AudienceSpec?
     /// The steps each recipient's notification takes; without one, every channel at once.
     public var workflow: Workflow?
+    /// Files every email of this type carries (base64 `content`, checked when the type is saved), copied
+    /// to each event when it is accepted, so an event keeps the files it was sent with.
+    public var attachments: [Attachment] = []
     /// Open and click tracking of this type's email, over the tenant's `tracking` field by field (never for
     /// a critical message).
     public var tracking: EmailTracking?
@@ -77,6 +80,7 @@ public struct EventType: Sendable, Codable, Hashable {
         case digestTemplates = "digest_templates"
         case audience
         case workflow
+        case attachments
         case tracking
         case appliedLimits = "applied_limits"
     }
@@ -111,6 +115,7 @@ public struct EventType: Sendable, Codable, Hashable {
         self.digestTemplates = try Self.decodeTemplates(container, .digestTemplates)
         self.audience = try container.decodeIfPresent(AudienceSpec.self, forKey: .audience)
         self.workflow = try container.decodeIfPresent(Workflow.self, forKey: .workflow)
+        self.attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
         self.tracking = try container.decodeIfPresent(EmailTracking.self, forKey: .tracking)
         self.appliedLimits = try container.decodeIfPresent([ScopedRateLimit].self, forKey: .appliedLimits) ?? []
     }
@@ -139,6 +144,7 @@ public struct EventType: Sendable, Codable, Hashable {
         }
         try container.encodeIfPresent(audience, forKey: .audience)
         try container.encodeIfPresent(workflow, forKey: .workflow)
+        if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
         try container.encodeIfPresent(tracking, forKey: .tracking)
         if !appliedLimits.isEmpty { try container.encode(appliedLimits, forKey: .appliedLimits) }
     }

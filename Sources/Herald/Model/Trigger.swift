@@ -15,6 +15,9 @@ public struct Trigger: Sendable, Codable, Hashable {
     /// Names a workflow the event belongs to (`invoice-42-reminders`), so that all its pending messages
     /// can be cancelled at once when it no longer matters (the invoice was paid).
     public var cancellationKey: String?
+    /// Files for the event's emails, stored with the event so every recipient and every retry gets the
+    /// same bytes: inline base64 `content`, or a `url` fetched once when the trigger is accepted.
+    public var attachments: [Attachment] = []
 
     public init(type: String, recipients: [Recipient], payload: [String: JSONValue] = [:], actor: String? = nil, sendAt: Date? = nil) {
         self.type = type
@@ -32,6 +35,7 @@ public struct Trigger: Sendable, Codable, Hashable {
         case sendAt = "send_at"
         case delay
         case cancellationKey = "cancellation_key"
+        case attachments
     }
 
     public init(from decoder: any Decoder) throws {
@@ -60,6 +64,7 @@ public struct Trigger: Sendable, Codable, Hashable {
             self.delay = try container.decodeIfPresent(Double.self, forKey: .delay, within: Self.delayRule).map { String($0) }
         }
         self.cancellationKey = try container.decodeIfPresent(String.self, forKey: .cancellationKey)
+        self.attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -71,5 +76,6 @@ public struct Trigger: Sendable, Codable, Hashable {
         try container.encodeIfPresent(sendAt, forKey: .sendAt)
         try container.encodeIfPresent(delay, forKey: .delay)
         try container.encodeIfPresent(cancellationKey, forKey: .cancellationKey)
+        if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
     }
 }

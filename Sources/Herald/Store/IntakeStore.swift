@@ -24,6 +24,14 @@ public protocol IntakeStore: Sendable {
     /// Cancels, as `cancelEvent` does, every event of the tenant triggered with this cancellation key.
     func cancelEvents(tenantID: String, cancellationKey: String, now: Date) async throws -> CancellationResult
 
+    // MARK: Attachments (stored by `accept` with their event)
+    /// Bytes of files per event, for the events among `eventIDs` that have any.
+    func attachmentSizes(eventIDs: [String]) async throws -> [String: Int]
+    /// An event's files, in order, with their bytes.
+    func eventAttachments(eventID: String) async throws -> [EmailAttachment]
+    /// The names, types and sizes of a tenant's event's files.
+    func attachmentSummaries(tenantID: String, eventID: String) async throws -> [AttachmentSummary]
+
     // MARK: Fan-out
     func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob?
     /// Plans the next `limit` members of the job's topic and advances its cursor, in one transaction.

@@ -31,20 +31,38 @@ struct EventRoutes {
         }
     }
 
+    /// A trigger's body: its `attachments` may hold their base64 beyond the ordinary limit.
+    var triggerBody: AttachmentBodyReader {
+        AttachmentBodyReader(baseLimit: engine.configuration.maxBodyBytes, limits: engine.configuration.attachments, gate: .shared) {
+            $0 == [.key("attachments")]
+        }
+    }
+
+    /// A bulk request's body: ten times the ordinary limit, and one trigger's worth of attachments
+    /// (`events[i].attachments`) in all, since the request is held in memory at once.
+    var bulkBody: AttachmentBodyReader {
+        AttachmentBodyReader(baseLimit: bulkBodyLimit, limits: engine.configuration.attachments, gate: .shared) { path in
+            guard path.count == 3, path[0] == .key("events"), case .index = path[1] else { return false }
+            return path[2] == .key("attachments")
+        }
+    }
+
     func register(on group: RouterGroup<HeraldRequestContext>) {
         group.post("events") { request, context in
-            let trigger = try await request.decodeJSON(Trigger.self, context: context)
-            let (receipt, replayed) = try await engine.trigger(
-                trigger, tenantID: try context.requireTenant().id, idempotencyKey: request.headers[.idempotencyKey])
-            return JSONResponse.make(receipt, status: .accepted, headers: replayed ? [.idempotentReplayed: "true"] : [:])
+            try await triggerBody.withBody(request) { body in
+                let trigger = try Request.decodeJSON(Trigger.self, body: body)
+                let (receipt, replayed) = try await engine.trigger(
+                    trigger, tenantID: try context.requireTenant().id, idempotencyKey: request.headers[.idempotencyKey])
+                return JSONResponse.make(receipt, status: .accepted, headers: replayed ? [.idempotentReplayed: "true"] : [:])
+            }
         }
         group.post("events/bulk") { request, context in
-            var context = context
-            context.bodyLimit = bulkBodyLimit
-            let body = try await request.decodeJSON(BulkBody.self, context: context)
-            let (receipts, replayed) = try await engine.triggerBulk(
-                body.events, tenantID: try context.requireTenant().id, idempotencyKey: request.headers[.idempotencyKey])
-            return JSONResponse.make(["data": receipts], status: .accepted, headers: replayed ? [.idempotentReplayed: "true"] : [:])
+            try await bulkBody.withBody(request) { body in
+                let body = try Request.decodeJSON(BulkBody.self, body: body)
+                let (receipts, replayed) = try await engine.triggerBulk(
+                    body.events, tenantID: try context.requireTenant().id, idempotencyKey: request.headers[.idempotencyKey])
+                return JSONResponse.make(["data": receipts], status: .accepted, headers: replayed ? [.idempotentReplayed: "true"] : [:])
+            }
         }
         group.get("events") { request, context in
             JSONResponse.make(

@@ -85,12 +85,17 @@ struct EventTypeRoutes {
         group.put("event-types/{key}") { request, context in
             let tenant = try context.requireTenant()
             let key = try context.pathID("key")
-            var eventType = try await request.decodeJSON(EventType.self, context: context)
-            if eventType.key.isEmpty { eventType.key = key }
-            guard eventType.key == key else { throw HeraldError.invalid("key", "'\(eventType.key)' does not match the URL's '\(key)'") }
-            let existed = (try? await engine.eventType(tenantID: tenant.id, key: key)) != nil
-            try await engine.putEventType(tenantID: tenant.id, eventType)
-            return JSONResponse.make(eventType, status: existed ? .ok : .created)
+            // The type's own attachments may hold their base64 beyond the ordinary body limit.
+            let reader = AttachmentBodyReader(
+                baseLimit: context.bodyLimit, limits: engine.configuration.attachments, gate: .shared) { $0 == [.key("attachments")] }
+            return try await reader.withBody(request) { body in
+                var eventType = try Request.decodeJSON(EventType.self, body: body)
+                if eventType.key.isEmpty { eventType.key = key }
+                guard eventType.key == key else { throw HeraldError.invalid("key", "'\(eventType.key)' does not match the URL's '\(key)'") }
+                let existed = (try? await engine.eventType(tenantID: tenant.id, key: key)) != nil
+                try await engine.putEventType(tenantID: tenant.id, eventType)
+                return JSONResponse.make(eventType, status: existed ? .ok : .created)
+            }
         }
         group.delete("event-types/{key}") { _, context in
             try await engine.deleteEventType(tenantID: try context.requireTenant().id, key: try context.pathID("key"))

@@ -8,14 +8,18 @@ extension Request {
     /// Reads the body (up to the context's limit) and decodes it with Herald's JSON rules, so a bad body
     /// becomes a problem naming the field rather than a generic 400, and an unknown field is refused by name.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: HeraldRequestContext) async throws -> T {
-        let buffer = try await body.collect(upTo: context.bodyLimit)
+        try Self.decodeJSON(T.self, body: try await body.collect(upTo: context.bodyLimit))
+    }
+
+    /// Decodes a body already read (``AttachmentBodyReader``) by the rules of ``decodeJSON(_:context:)``.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, body buffer: ByteBuffer) throws -> T {
         guard buffer.readableBytes > 0 else {
             throw ProblemDetails(
                 type: "malformed-json", title: "The body is not valid JSON", status: .badRequest,
                 detail: "the request body is empty; send a JSON object",
                 errors: [FieldError("body", "is empty")])
         }
-        return try Self.decodeJSON(T.self, from: buffer)
+        return try decodeJSON(T.self, from: buffer)
     }
 
     /// Like `decodeJSON`, for endpoints whose body is optional: an empty body is nil.

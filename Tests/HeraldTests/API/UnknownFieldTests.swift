@@ -106,6 +106,10 @@ struct UnknownFieldTests {
             name: "event type: audience.topic", method: .put, path: "/v1/event-types/door_left_open",
             body: #"{\#(eventType), "audience": {"topic": "x"}}"#, fields: ["audience.topic"], check: "/v1/event-types/door_left_open"),
         Case(
+            name: "event type: attachments[0].url_path", method: .put, path: "/v1/event-types/door_left_open",
+            body: #"{\#(eventType), "attachments": [{"filename": "a.pdf", "url_path": "x"}]}"#, fields: ["attachments[0].url_path"],
+            check: "/v1/event-types/door_left_open"),
+        Case(
             name: "preview: subscriber", method: .post, path: "/v1/event-types/payment_due/preview", body: #"{"subscriber": "s1"}"#,
             fields: ["subscriber"]),
         Case(
@@ -119,9 +123,9 @@ struct UnknownFieldTests {
             fields: ["cc"]),
         // Triggers.
         Case(
-            name: "trigger: attachments", method: .post, path: "/v1/events",
-            body: #"{"type": "payment_due", "recipients": ["s1"], "payload": \#(payload), "attachments": [{"name": "a.pdf"}]}"#,
-            fields: ["attachments"]),
+            name: "trigger: attachments[0].name", method: .post, path: "/v1/events",
+            body: #"{"type": "payment_due", "recipients": ["s1"], "payload": \#(payload), "attachments": [{"filename": "a.pdf", "name": "a.pdf"}]}"#,
+            fields: ["attachments[0].name"]),
         Case(
             name: "trigger: inline recipient's nickname", method: .post, path: "/v1/events",
             body: #"{"type": "payment_due", "payload": \#(payload), "recipients": ["s1", {"id": "new-1", "nickname": "x"}]}"#,
@@ -140,16 +144,17 @@ struct UnknownFieldTests {
         Case(
             name: "bulk trigger: mode", method: .post, path: "/v1/events/bulk", body: #"{"mode": "all", "events": [\#(trigger)]}"#, fields: ["mode"]),
         Case(
-            name: "bulk trigger: events[1].attachments", method: .post, path: "/v1/events/bulk",
-            body: #"{"events": [\#(trigger), {"type": "payment_due", "recipients": ["s1"], "attachments": []}]}"#, fields: ["events[1].attachments"]),
+            name: "bulk trigger: events[1].attachments[0].size", method: .post, path: "/v1/events/bulk",
+            body: #"{"events": [\#(trigger), {"type": "payment_due", "recipients": ["s1"], "attachments": [{"filename": "a.pdf", "size": 1}]}]}"#,
+            fields: ["events[1].attachments[0].size"]),
         Case(name: "cancel: reason", method: .post, path: "/v1/events/cancel", body: #"{"cancellation_key": "k", "reason": "paid"}"#, fields: ["reason"]),
         Case(
             name: "schedule: retries", method: .post, path: "/v1/schedules",
             body: #"{"cron": "0 8 * * *", "retries": 1, "trigger": \#(trigger)}"#, fields: ["retries"], check: "/v1/schedules"),
         Case(
-            name: "schedule: trigger.attachments", method: .post, path: "/v1/schedules",
-            body: #"{"cron": "0 8 * * *", "trigger": {"type": "payment_due", "recipients": ["s1"], "attachments": []}}"#,
-            fields: ["trigger.attachments"], check: "/v1/schedules"),
+            name: "schedule: trigger.attachments[0].bytes", method: .post, path: "/v1/schedules",
+            body: #"{"cron": "0 8 * * *", "trigger": {"type": "payment_due", "recipients": ["s1"], "attachments": [{"filename": "a.pdf", "bytes": "x"}]}}"#,
+            fields: ["trigger.attachments[0].bytes"], check: "/v1/schedules"),
         // Subscribers, topics, preferences.
         Case(
             name: "subscriber: nickname", method: .put, path: "/v1/subscribers/s1", body: #"{"email": "new@example.com", "nickname": "x"}"#,

@@ -61,7 +61,7 @@ public struct EmailComposer: Sendable {
             messageKey: Message.publicID(outgoing.message.rowID), eventID: outgoing.event.id, domain: sender.domain)
         let message = EmailMessage(
             from: sender, to: [recipient], replyTo: replyTo, subject: subject, html: tracked(body.html, outgoing, settings: settings, unsubscribeURL: unsubscribe), text: body.text, messageID: messageID,
-            date: date, extraHeaders: headers)
+            date: date, extraHeaders: headers, attachments: outgoing.attachments)
         var bytes = try MIMEEncoder.encode(message)
         // Signed last, over the final bytes: nothing after this point may change them.
         if let signer = try settings.dkim?.signer(fromAddress: sender.address) { bytes = try signer.sign(bytes, at: date) }

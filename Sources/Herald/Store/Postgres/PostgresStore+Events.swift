@@ -171,6 +171,12 @@ extension PostgresStore {
         {
             eventPKs[try row[0]] = try row[1]
         }
+        for prepared in triggers where !prepared.attachments.isEmpty {
+            guard let eventPK = eventPKs[prepared.eventID] else { continue }
+            for statement in attachmentInserts(eventPK: eventPK, prepared.attachments, dialect: .postgres) {
+                _ = try await run(connection, logger, statement)
+            }
+        }
 
         // Every direct recipient with their rules for these event types, in two reads.
         let allDirect = Array(Set(resolved.flatMap(\.direct)))

@@ -6,11 +6,15 @@ public struct PreparedTrigger: Sendable {
     public var trigger: Trigger
     public var eventType: EventType
     public var expiresAt: Date
+    /// The files stored with the event, in the same transaction: the event type's, then the trigger's,
+    /// fetched and checked.
+    public var attachments: [EmailAttachment]
 
-    public init(eventID: String, trigger: Trigger, eventType: EventType, expiresAt: Date) {
+    public init(eventID: String, trigger: Trigger, eventType: EventType, expiresAt: Date, attachments: [EmailAttachment] = []) {
         self.eventID = eventID
         self.trigger = trigger
         self.eventType = eventType
         self.expiresAt = expiresAt
+        self.attachments = attachments
     }
 }

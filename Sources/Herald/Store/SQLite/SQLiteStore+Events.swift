@@ -132,6 +132,7 @@ extension SQLiteStore {
                 ms(prepared.expiresAt), trigger.cancellationKey,
             ])
         let eventPK = db.lastInsertedRowID
+        for statement in attachmentInserts(eventPK: eventPK, prepared.attachments, dialect: .sqlite) { _ = try run(db, statement) }
 
         var event: PlanningEvent?
         if !direct.isEmpty {

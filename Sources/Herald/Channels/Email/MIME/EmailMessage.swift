@@ -18,10 +18,13 @@ public struct EmailMessage: Sendable, Hashable {
     public var date: Date
     /// Headers written after the standard ones, in this order (`List-Unsubscribe`, `X-Herald-Event` …).
     public var extraHeaders: [EmailHeader]
+    /// Files the message carries; with any, it is `multipart/mixed` around the bodies. A provider API
+    /// that builds its own MIME sends these three fields (name, type, bytes) as its attachments.
+    public var attachments: [EmailAttachment]
 
     public init(
         from: EmailAddress, to: [EmailAddress], replyTo: EmailAddress? = nil, subject: String, html: String? = nil, text: String? = nil,
-        messageID: String, date: Date = Date(), extraHeaders: [EmailHeader] = []
+        messageID: String, date: Date = Date(), extraHeaders: [EmailHeader] = [], attachments: [EmailAttachment] = []
     ) {
         self.from = from
         self.to = to
@@ -32,5 +35,6 @@ public struct EmailMessage: Sendable, Hashable {
         self.messageID = messageID
         self.date = date
         self.extraHeaders = extraHeaders
+        self.attachments = attachments
     }
 }

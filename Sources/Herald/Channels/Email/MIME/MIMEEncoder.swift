@@ -48,22 +48,53 @@ public enum MIMEEncoder {
         }
 
         let text = message.text.flatMap { $0.isEmpty ? nil : $0 } ?? message.html.map(HTMLToText.convert) ?? ""
+        // With attachments, the bodies are the first part of a multipart/mixed; the two levels get boundaries that
+        // differ in their last character, so neither is the start of the other.
+        let files = try message.attachments.map(attachmentPart)
+        let given = files.isEmpty ? boundary.map { ($0, $0) } : boundary.map { ($0 + "m", $0 + "a") }
+        let bodyHeaders: String
         let body: String
         if let html = message.html {
             let parts = [part(text, type: "text/plain"), part(html, type: "text/html")].map { $0.headers + "\r\n\r\n" + $0.body }
-            let boundary = try boundary.map { try checkedBoundary($0, against: parts) } ?? freshBoundary(against: parts)
-            header.append(
-                field("Content-Type") { writer in
-                    writer.append("multipart/alternative;")
-                    writer.append("boundary=\"\(boundary)\"")
-                })
+            let boundary = try given.map { try checkedBoundary($0.1, against: parts) } ?? freshBoundary(against: parts)
+            bodyHeaders = field("Content-Type") { writer in
+                writer.append("multipart/alternative;")
+                writer.append("boundary=\"\(boundary)\"")
+            }
             body = parts.map { "--\(boundary)\r\n\($0)\r\n" }.joined() + "--\(boundary)--\r\n"
         } else {
             let single = part(text, type: "text/plain")
-            header.append(single.headers)
+            bodyHeaders = single.headers
             body = single.body + "\r\n"
         }
-        return Array((header.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
+        guard !files.isEmpty else {
+            header.append(bodyHeaders)
+            return Array((header.joined(separator: "\r\n") + "\r\n\r\n" + body).utf8)
+        }
+        // Base64 cannot hold a fresh boundary (`=_` never occurs in it), so only the text parts need a look; a
+        // boundary given by a test is checked against the files too.
+        let texts = [bodyHeaders + "\r\n\r\n" + body] + files.map(\.headers)
+        let mixed: String
+        if let given {
+            mixed = try checkedBoundary(given.0, against: texts + files.map { String(decoding: $0.body, as: UTF8.self) })
+        } else {
+            mixed = freshBoundary(against: texts)
+        }
+        header.append(
+            field("Content-Type") { writer in
+                writer.append("multipart/mixed;")
+                writer.append("boundary=\"\(mixed)\"")
+            })
+        // The bodies' final line break becomes the one in front of the next boundary.
+        let first = bodyHeaders + "\r\n\r\n" + String(decoding: Array(body.utf8.dropLast(2)), as: UTF8.self)
+        var bytes = Array((header.joined(separator: "\r\n") + "\r\n\r\n--\(mixed)\r\n" + first).utf8)
+        bytes.reserveCapacity(bytes.count + files.reduce(0) { $0 + $1.headers.utf8.count + $1.body.count + mixed.utf8.count + 12 })
+        for file in files {
+            bytes += Array("\r\n--\(mixed)\r\n\(file.headers)\r\n\r\n".utf8)
+            bytes += file.body
+        }
+        bytes += Array("\r\n--\(mixed)--\r\n".utf8)
+        return bytes
     }
 
     /// A random boundary. It starts with `=_`, which neither quoted-printable (`=` is always followed by a hex digit or
