@@ -511,7 +511,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Event types"
                 ],
-                "description": "Stores the tenant's version of an event type after checking every template against the declared parameters. The body's `key` may be omitted; if given it must match the URL.",
+                "description": "Stores the tenant's version of an event type after checking every template against the declared parameters. The body's `key` may be omitted; if given it must match the URL. Its `attachments` may exceed the usual body size limit by their base64.",
                 "security": [
                   {
                     "tenantKey": []
@@ -1697,7 +1697,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Events"
                 ],
-                "description": "Validates the trigger against its event type and stores it; delivery happens asynchronously. With an `Idempotency-Key`, repeating the same request returns the first receipt, and reusing the key for a different body is a 409.",
+                "description": "Validates the trigger against its event type and stores it; delivery happens asynchronously. With an `Idempotency-Key`, repeating the same request returns the first receipt, and reusing the key for a different body is a 409. A trigger may carry `attachments` for its emails: inline base64 or URLs fetched once, now; what is refused (size, type, name, address) is a 422 naming the file's field. The body may exceed the usual size limit by the files' base64 (1.5 × `email.max_attachments_bytes`); a few such large bodies are handled at once, and one more is answered 429 with `Retry-After`.",
                 "security": [
                   {
                     "tenantKey": []
@@ -1885,7 +1885,7 @@ enum OpenAPIDocument {
                 "tags": [
                   "Events"
                 ],
-                "description": "Up to 1,000 triggers in one transaction: all are accepted or none are, and the 422 names each bad one (`events[3].payload.amount`). The body may be up to ten times the usual size limit.",
+                "description": "Up to 1,000 triggers in one transaction: all are accepted or none are, and the 422 names each bad one (`events[3].payload.amount`). The body may be up to ten times the usual size limit. Its triggers may carry `attachments`, one trigger's worth in all (1.5 × `email.max_attachments_bytes` of base64 beyond the body limit, and 10 URLs fetched).",
                 "security": [
                   {
                     "tenantKey": []
@@ -6309,6 +6309,14 @@ enum OpenAPIDocument {
                       }
                     },
                     "description": "Open and click tracking of this type's email, over the tenant's `tracking` (email settings) field by field: `{\"clicks\": false}` keeps a tenant's opens and switches its clicks off. Refused on a critical type and on a type without email."
+                  },
+                  "attachments": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "items": {
+                      "$ref": "#/components/schemas/Attachment"
+                    },
+                    "description": "Files every email of this type carries, with base64 `content` (no `url`); checked when the type is saved, and copied to each event when it is triggered, so later edits change later events only. Needs the email channel."
                   }
                 }
               },
@@ -6679,6 +6687,14 @@ enum OpenAPIDocument {
                     "examples": [
                       "invoice-42-reminders"
                     ]
+                  },
+                  "attachments": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "items": {
+                      "$ref": "#/components/schemas/Attachment"
+                    },
+                    "description": "Files for the event's emails (the event type's own come first). Stored with the event, so every recipient, a topic fanned out later, a scheduled send and every retry get the same bytes. A trigger's body may exceed the usual size limit by the files' base64; a file that makes it larger than that is named in the 422 (`attachments[0].content`)."
                   }
                 }
               },
@@ -6869,6 +6885,13 @@ enum OpenAPIDocument {
                             "description": "More runs: `GET /v1/events/{id}/runs?cursor=`."
                           }
                         }
+                      },
+                      "attachments": {
+                        "type": "array",
+                        "items": {
+                          "$ref": "#/components/schemas/AttachmentSummary"
+                        },
+                        "description": "The files the event's emails carry (present when there are any)."
                       }
                     }
                   }
@@ -9997,6 +10020,67 @@ enum OpenAPIDocument {
                   "subscription_confirmed": {
                     "type": "boolean",
                     "description": "Present for an SNS subscription confirmation: Herald confirmed the subscription."
+                  }
+                }
+              },
+              "Attachment": {
+                "type": "object",
+                "description": "A file for the event's emails: its bytes as base64 `content` (with `content_type`), or, in a trigger only, a `url` Herald fetches once when the trigger is accepted (through the outbound destination policy: a private or loopback address is refused unless the operator allows it; the answer's `Content-Type` is used when `content_type` is absent). Each file may hold `email.max_attachment_bytes` (10 MiB), all of a trigger's together, the event type's included, `email.max_attachments_bytes` (20 MiB), and there are at most 10. Executables and scripts are refused by type (`application/x-msdownload`, `application/x-sh`, `text/javascript` …), by extension (`.exe`, `.bat`, `.cmd`, `.com`, `.scr`, `.js`, `.vbs`, `.jar`, `.msi`, `.ps1`, `.sh` …) and by their first bytes. Each problem is a 422 naming the field (`attachments[1].content_type`).",
+                "required": [
+                  "filename"
+                ],
+                "properties": {
+                  "filename": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 255,
+                    "description": "The name the recipient sees: no line breaks, control characters, `/` or `\\`, at most 255 bytes of UTF-8.",
+                    "examples": [
+                      "invoice-42.pdf"
+                    ]
+                  },
+                  "content_type": {
+                    "type": "string",
+                    "maxLength": 255,
+                    "description": "A media type (`application/pdf`, `text/csv; charset=utf-8`); required with `content`.",
+                    "examples": [
+                      "application/pdf"
+                    ]
+                  },
+                  "content": {
+                    "type": "string",
+                    "contentEncoding": "base64",
+                    "description": "The file's bytes, standard base64 with padding (line breaks allowed)."
+                  },
+                  "url": {
+                    "type": "string",
+                    "format": "uri",
+                    "maxLength": 2048,
+                    "description": "An `http` or `https` URL to fetch the file from, once, when the trigger is accepted. Not in an event type."
+                  }
+                }
+              },
+              "AttachmentSummary": {
+                "type": "object",
+                "description": "A file stored with an event: its name, type and size, never its bytes.",
+                "required": [
+                  "filename",
+                  "content_type",
+                  "size"
+                ],
+                "properties": {
+                  "filename": {
+                    "type": "string"
+                  },
+                  "content_type": {
+                    "type": "string",
+                    "examples": [
+                      "application/pdf"
+                    ]
+                  },
+                  "size": {
+                    "type": "integer",
+                    "description": "Bytes (decoded)."
                   }
                 }
               }
