@@ -40,7 +40,8 @@ struct AttachmentIntake {
         var files = own
         for (index, attachment) in trigger.attachments.enumerated() {
             if let content = attachment.content, let type = attachment.contentType {
-                files.append(EmailAttachment(filename: attachment.filename, contentType: AttachmentLimits.normalized(contentType: type), content: content))
+                files.append(
+                    EmailAttachment(filename: attachment.filename, contentType: AttachmentLimits.normalized(contentType: type), content: content))
             } else if let url = attachment.url {
                 let fetched = await fetch(url, declaredType: attachment.contentType)
                 if let content = fetched.content {
@@ -54,7 +55,8 @@ struct AttachmentIntake {
         if errors.isEmpty, total > limits.maxTotalBytes {
             let note = own.isEmpty ? "" : " with the event type's \(own.count) \(own.count == 1 ? "file" : "files")"
             errors.append(
-                FieldError(field, "holds \(total) bytes of files\(note); together they may hold at most \(AttachmentLimits.bytes(limits.maxTotalBytes))"))
+                FieldError(
+                    field, "holds \(total) bytes of files\(note); together they may hold at most \(AttachmentLimits.bytes(limits.maxTotalBytes))"))
         }
         guard errors.isEmpty else { throw .invalid(errors) }
         return files
@@ -94,7 +96,8 @@ struct AttachmentIntake {
     static func stored(_ attachment: Attachment) -> EmailAttachment? {
         guard let content = attachment.content else { return nil }
         return EmailAttachment(
-            filename: attachment.filename, contentType: AttachmentLimits.normalized(contentType: attachment.contentType ?? "application/octet-stream"),
+            filename: attachment.filename,
+            contentType: AttachmentLimits.normalized(contentType: attachment.contentType ?? "application/octet-stream"),
             content: content)
     }
 }

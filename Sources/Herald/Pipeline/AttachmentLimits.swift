@@ -201,4 +201,3 @@ public struct AttachmentLimits: Sendable, Hashable {
     /// base64 (4/3 of the bytes) with room for a client that escapes `/` or breaks lines (3/2 in all).
     public var bodyAllowance: Int { maxTotalBytes / 2 * 3 + 4096 }
 }
-

@@ -30,7 +30,8 @@ struct AttachmentBodyReader: Sendable {
         for try await var part in request.body {
             if buffer.readableBytes + part.readableBytes > baseLimit, !entered {
                 guard gate.enter() else {
-                    throw HeraldError.tooManyRequests("too many requests with attachments are being read at once; try again in a moment", retryAfter: 1)
+                    throw HeraldError.tooManyRequests(
+                        "too many requests with attachments are being read at once; try again in a moment", retryAfter: 1)
                 }
                 entered = true
             }
@@ -46,8 +47,8 @@ struct AttachmentBodyReader: Sendable {
             if cut, let field = attachmentField(scan.pathAtEnd) {
                 throw HeraldError.invalid(
                     field,
-                    "is too large: a trigger's files may hold \(AttachmentLimits.bytes(limits.maxTotalBytes)) in all, and the request body reached its limit "
-                        + "of \(limit) bytes inside this one")
+                    "is too large: a trigger's files may hold \(AttachmentLimits.bytes(limits.maxTotalBytes)) in all, and the request body "
+                        + "reached its limit of \(limit) bytes inside this one")
             }
             if cut || scan.outside > baseLimit {
                 throw ProblemDetails(

@@ -153,7 +153,8 @@ struct UnknownFieldTests {
             body: #"{"cron": "0 8 * * *", "retries": 1, "trigger": \#(trigger)}"#, fields: ["retries"], check: "/v1/schedules"),
         Case(
             name: "schedule: trigger.attachments[0].bytes", method: .post, path: "/v1/schedules",
-            body: #"{"cron": "0 8 * * *", "trigger": {"type": "payment_due", "recipients": ["s1"], "attachments": [{"filename": "a.pdf", "bytes": "x"}]}}"#,
+            body: #"{"cron": "0 8 * * *", "trigger": {"type": "payment_due", "recipients": ["s1"], "#
+                + #""attachments": [{"filename": "a.pdf", "bytes": "x"}]}}"#,
             fields: ["trigger.attachments[0].bytes"], check: "/v1/schedules"),
         // Subscribers, topics, preferences.
         Case(

@@ -116,38 +116,92 @@ struct AttachmentTests {
             let tenant = try await Self.tenant(api, engine, subscribers: [("ana", "ana@example.com")])
             let pdf = Data("%PDF-1.7\nsmall".utf8)
             let cases: [(String, String, [String])] = [
-                ("30 MB", Self.trigger(["ana"], attachments: [Self.inline("scan.pdf", "application/pdf", MIMEAttachmentTests.pdf(30_000_000))]),
-                 ["attachments[0].content"]),
-                ("12 MiB, within the body limit", Self.trigger(["ana"], attachments: [Self.inline("scan.pdf", "application/pdf", MIMEAttachmentTests.pdf(12 << 20))]),
-                 ["attachments[0].content"]),
-                ("three files over 20 MiB together",
-                 Self.trigger(["ana"], attachments: (0..<3).map { Self.inline("part\($0).pdf", "application/pdf", MIMEAttachmentTests.pdf(7 << 20, seed: UInt64($0))) }),
-                 ["attachments"]),
-                ("refused type", Self.trigger(["ana"], attachments: [Self.inline("ok.pdf", "application/pdf", pdf), Self.inline("tool.bin", "application/x-msdownload", pdf)]),
-                 ["attachments[1].content_type"]),
-                ("refused extension", Self.trigger(["ana"], attachments: [Self.inline("invoice.pdf.exe", "application/pdf", pdf)]), ["attachments[0].filename"]),
-                ("line break in a name", Self.trigger(["ana"], attachments: [Self.inline(#"a\r\nBcc: x@evil.example.pdf"#, "application/pdf", pdf)]),
-                 ["attachments[0].filename"]),
-                ("a program whatever its type", Self.trigger(["ana"], attachments: [Self.inline("x.pdf", "application/pdf", Data("MZ\u{90}\u{0}rest".utf8))]),
-                 ["attachments[0].content"]),
-                ("invalid base64", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBERi0x!!"}"#]),
-                 ["attachments[0].content"]),
-                ("content and url", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBE", "url": "https://files.example.com/a.pdf"}"#]),
-                 ["attachments[0]"]),
-                ("no content type with content", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "content": "JVBERg=="}"#]),
-                 ["attachments[0].content_type"]),
-                ("unknown field", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBERg==", "size": 4}"#]),
-                 ["attachments[0].size"]),
-                ("eleven files", Self.trigger(["ana"], attachments: (0..<11).map { Self.inline("f\($0).pdf", "application/pdf", pdf) }), ["attachments"]),
-                ("a URL to a private address", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://127.0.0.1:9/a.pdf"}"#]),
-                 ["attachments[0].url"]),
-                ("a URL to localhost", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://localhost:9/a.pdf"}"#]),
-                 ["attachments[0].url"]),
-                ("a URL to a link-local metadata address", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://169.254.169.254/latest"}"#]),
-                 ["attachments[0].url"]),
-                ("bulk: the second event's type",
-                 #"{"events": [\#(Self.trigger(["ana"], attachments: [])), \#(Self.trigger(["ana"], attachments: [Self.inline("a.js", "text/javascript", pdf)]))]}"#,
-                 ["events[1].attachments[0].filename", "events[1].attachments[0].content_type"]),
+                (
+                    "30 MB", Self.trigger(["ana"], attachments: [Self.inline("scan.pdf", "application/pdf", MIMEAttachmentTests.pdf(30_000_000))]),
+                    ["attachments[0].content"]
+                ),
+                (
+                    "12 MiB, within the body limit",
+                    Self.trigger(["ana"], attachments: [Self.inline("scan.pdf", "application/pdf", MIMEAttachmentTests.pdf(12 << 20))]),
+                    ["attachments[0].content"]
+                ),
+                (
+                    "three files over 20 MiB together",
+                    Self.trigger(
+                        ["ana"],
+                        attachments: (0..<3).map {
+                            Self.inline("part\($0).pdf", "application/pdf", MIMEAttachmentTests.pdf(7 << 20, seed: UInt64($0)))
+                        }),
+                    ["attachments"]
+                ),
+                (
+                    "refused type",
+                    Self.trigger(
+                        ["ana"],
+                        attachments: [Self.inline("ok.pdf", "application/pdf", pdf), Self.inline("tool.bin", "application/x-msdownload", pdf)]),
+                    ["attachments[1].content_type"]
+                ),
+                (
+                    "refused extension", Self.trigger(["ana"], attachments: [Self.inline("invoice.pdf.exe", "application/pdf", pdf)]),
+                    ["attachments[0].filename"]
+                ),
+                (
+                    "line break in a name",
+                    Self.trigger(["ana"], attachments: [Self.inline(#"a\r\nBcc: x@evil.example.pdf"#, "application/pdf", pdf)]),
+                    ["attachments[0].filename"]
+                ),
+                (
+                    "a program whatever its type",
+                    Self.trigger(["ana"], attachments: [Self.inline("x.pdf", "application/pdf", Data("MZ\u{90}\u{0}rest".utf8))]),
+                    ["attachments[0].content"]
+                ),
+                (
+                    "invalid base64",
+                    Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBERi0x!!"}"#]),
+                    ["attachments[0].content"]
+                ),
+                (
+                    "content and url",
+                    Self.trigger(
+                        ["ana"],
+                        attachments: [
+                            #"{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBE", "url": "https://files.example.com/a.pdf"}"#
+                        ]),
+                    ["attachments[0]"]
+                ),
+                (
+                    "no content type with content", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "content": "JVBERg=="}"#]),
+                    ["attachments[0].content_type"]
+                ),
+                (
+                    "unknown field",
+                    Self.trigger(
+                        ["ana"], attachments: [#"{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBERg==", "size": 4}"#]),
+                    ["attachments[0].size"]
+                ),
+                (
+                    "eleven files", Self.trigger(["ana"], attachments: (0..<11).map { Self.inline("f\($0).pdf", "application/pdf", pdf) }),
+                    ["attachments"]
+                ),
+                (
+                    "a URL to a private address", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://127.0.0.1:9/a.pdf"}"#]),
+                    ["attachments[0].url"]
+                ),
+                (
+                    "a URL to localhost", Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://localhost:9/a.pdf"}"#]),
+                    ["attachments[0].url"]
+                ),
+                (
+                    "a URL to a link-local metadata address",
+                    Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://169.254.169.254/latest"}"#]),
+                    ["attachments[0].url"]
+                ),
+                (
+                    "bulk: the second event's type",
+                    #"{"events": [\#(Self.trigger(["ana"], attachments: [])), "#
+                        + #"\#(Self.trigger(["ana"], attachments: [Self.inline("a.js", "text/javascript", pdf)]))]}"#,
+                    ["events[1].attachments[0].filename", "events[1].attachments[0].content_type"]
+                ),
             ]
             for (name, body, expected) in cases {
                 let path = body.hasPrefix(#"{"events""#) ? "/v1/events/bulk" : "/v1/events"
@@ -158,12 +212,14 @@ struct AttachmentTests {
             }
             // The private address is refused by the destination policy, with why.
             let refused = try await api.send(
-                .post, "/v1/events", auth: tenant.key, raw: Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://127.0.0.1:9/a.pdf"}"#]))
+                .post, "/v1/events", auth: tenant.key,
+                raw: Self.trigger(["ana"], attachments: [#"{"filename": "a.pdf", "url": "http://127.0.0.1:9/a.pdf"}"#]))
             #expect(refused.text.contains("loopback"))
             // Nothing was written by any of them.
             #expect(try await api.send(.get, "/v1/events", auth: tenant.key)["data"] == .array([]))
             // What lies outside the attachments still has the ordinary limit.
-            let bigPayload = #"{"type": "invoice_ready", "recipients": ["ana"], "actor": "\#(String(repeating: "x", count: 2 << 20))", "attachments": []}"#
+            let bigPayload =
+                #"{"type": "invoice_ready", "recipients": ["ana"], "actor": "\#(String(repeating: "x", count: 2 << 20))", "attachments": []}"#
             let tooLarge = try await api.send(.post, "/v1/events", auth: tenant.key, raw: bigPayload)
             #expect(tooLarge.status == .contentTooLarge)
             #expect(Self.fields(tooLarge) == ["body"])
@@ -219,7 +275,9 @@ struct AttachmentTests {
                     })
                 // Both recipients got the bytes fetched once.
                 #expect(hits.counts.withLock { $0 } == ["invoice.pdf": 1, "untyped": 1])
-                let emails = try FileManager.default.contentsOfDirectory(at: outbox, includingPropertiesForKeys: nil).filter { $0.pathExtension == "eml" }
+                let emails = try FileManager.default.contentsOfDirectory(at: outbox, includingPropertiesForKeys: nil).filter {
+                    $0.pathExtension == "eml"
+                }
                 #expect(emails.count == 2)
                 for email in emails {
                     let parsed = try await MIMEAttachmentTests.parse(Array(try Data(contentsOf: email)))
@@ -229,7 +287,8 @@ struct AttachmentTests {
                 // What the URL answers must pass the same rules as inline content.
                 for (path, reason) in [("big.pdf", "larger than 10 MiB"), ("setup", "runs code"), ("gone.pdf", "HTTP 404")] {
                     let reply = try await api.send(
-                        .post, "/v1/events", auth: tenant.key, raw: Self.trigger(["ana"], attachments: [#"{"filename": "f.pdf", "url": "\#(base)/\#(path)"}"#]))
+                        .post, "/v1/events", auth: tenant.key,
+                        raw: Self.trigger(["ana"], attachments: [#"{"filename": "f.pdf", "url": "\#(base)/\#(path)"}"#]))
                     #expect(reply.status == .unprocessableContent, "\(path)")
                     #expect(Self.fields(reply) == ["attachments[0].url"], "\(path): \(reply.text)")
                     #expect(reply.text.contains(reason), "\(path): \(reply.text)")
@@ -260,7 +319,8 @@ struct AttachmentTests {
         try await engine.testAPI { api in
             let tenant = try await Self.tenant(api, engine, subscribers: [("ana", "ana@example.com")])
             func typeBody(_ attachments: String, channels: String = #"["email"]"#) -> String {
-                #"{"priority": "medium", "channels": \#(channels), "templates": {"email": {"en": {"subject": "Lease", "html": "<p>Your lease</p>"}}}, "attachments": [\#(attachments)]}"#
+                #"{"priority": "medium", "channels": \#(channels), "#
+                    + #""templates": {"email": {"en": {"subject": "Lease", "html": "<p>Your lease</p>"}}}, "attachments": [\#(attachments)]}"#
             }
             let saved = try await api.send(
                 .put, "/v1/event-types/lease_signed", auth: tenant.key, raw: typeBody(Self.inline("terms.pdf", "application/pdf", terms)))
@@ -358,7 +418,10 @@ struct AttachmentTests {
             let b = Data("%PDF-b".utf8)
             let reply = try await api.send(
                 .post, "/v1/events/bulk", auth: tenant.key,
-                raw: #"{"events": [\#(Self.trigger(["ana"], attachments: [Self.inline("a.pdf", "application/pdf", a)])), \#(Self.trigger(["ana"], attachments: [Self.inline("b.pdf", "application/pdf", b)]))]}"#)
+                raw:
+                    #"{"events": [\#(Self.trigger(["ana"], attachments: [Self.inline("a.pdf", "application/pdf", a)])), "#
+                    + #"\#(Self.trigger(["ana"], attachments: [Self.inline("b.pdf", "application/pdf", b)]))]}"#
+            )
             #expect(reply.status == .accepted, "\(reply.text)")
             guard case .array(let receipts)? = reply["data"] else {
                 Issue.record("no receipts: \(reply.text)")
@@ -376,7 +439,9 @@ struct AttachmentTests {
 
     @Test("the scanner counts the bytes inside attachments and finds the field a cut-off body ends in")
     func scanner() {
-        func scan(_ text: String, _ counts: @escaping ([JSONPathScanner.Component]) -> Bool = { $0 == [.key("attachments")] }) -> JSONPathScanner.Result {
+        func scan(_ text: String, _ counts: @escaping ([JSONPathScanner.Component]) -> Bool = { $0 == [.key("attachments")] })
+            -> JSONPathScanner.Result
+        {
             Array(text.utf8).withUnsafeBytes { JSONPathScanner.scan($0, counts: counts) }
         }
         let whole = #"{"type": "t", "attachments": [{"filename": "a\"b.pdf", "content": "QUJD"}], "actor": "x"}"#

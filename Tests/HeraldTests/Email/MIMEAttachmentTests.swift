@@ -50,7 +50,8 @@ struct MIMEAttachmentTests {
         if case .array(let items)? = json["attachments"] {
             for item in items {
                 let path = try #require(item["file"]?.stringValue)
-                files.append((item["filename"]?.stringValue, item["content_type"]?.stringValue ?? "", try Data(contentsOf: URL(fileURLWithPath: path))))
+                files.append(
+                    (item["filename"]?.stringValue, item["content_type"]?.stringValue ?? "", try Data(contentsOf: URL(fileURLWithPath: path))))
             }
         }
         var defects: [String] = []
@@ -155,11 +156,13 @@ struct MIMEAttachmentTests {
         #expect(text.hasSuffix("--=_fixed--\r\n"))
     }
 
-    @Test("a name or type that could break a header fails the message, naming the header", arguments: [
-        EmailAttachment(filename: "a\r\nBcc: x@evil.example", contentType: "application/pdf", content: Data([1])),
-        EmailAttachment(filename: "a.pdf", contentType: "application/pdf\r\nBcc: x@evil.example", content: Data([1])),
-        EmailAttachment(filename: "nul\u{0}.pdf", contentType: "application/pdf", content: Data([1])),
-    ])
+    @Test(
+        "a name or type that could break a header fails the message, naming the header",
+        arguments: [
+            EmailAttachment(filename: "a\r\nBcc: x@evil.example", contentType: "application/pdf", content: Data([1])),
+            EmailAttachment(filename: "a.pdf", contentType: "application/pdf\r\nBcc: x@evil.example", content: Data([1])),
+            EmailAttachment(filename: "nul\u{0}.pdf", contentType: "application/pdf", content: Data([1])),
+        ])
     func unsafeHeaders(_ file: EmailAttachment) {
         #expect(throws: MIMEError.self) { try MIMEEncoder.encode(Self.message(attachments: [file])) }
     }
@@ -177,7 +180,9 @@ struct MIMEAttachmentTests {
         #expect(AttachmentLimits.problem(filename: name) != nil)
     }
 
-    @Test("ordinary names pass", arguments: ["invoice-42.pdf", "Résumé.pdf", "請求書.pdf", "photo.JPG", "archive.tar.gz", "no-extension", "js-notes.txt"])
+    @Test(
+        "ordinary names pass",
+        arguments: ["invoice-42.pdf", "Résumé.pdf", "請求書.pdf", "photo.JPG", "archive.tar.gz", "no-extension", "js-notes.txt"])
     func acceptedNames(_ name: String) {
         #expect(AttachmentLimits.problem(filename: name) == nil)
     }
@@ -230,7 +235,9 @@ struct MIMEAttachmentTests {
         #expect(limits.problems([linked], field: "attachments", allowsURL: false).map(\.field) == ["attachments[0].url"])
         let ftp = Attachment(filename: "a.pdf", url: "ftp://files.example.com/a.pdf")
         #expect(limits.problems([ftp], field: "attachments", allowsURL: true).map(\.field) == ["attachments[0].url"])
-        #expect(limits.problems([Attachment(filename: "a.pdf", contentType: "application/pdf", content: Data())], field: "attachments", allowsURL: true).map(\.field) == ["attachments[0].content"])
+        #expect(
+            limits.problems([Attachment(filename: "a.pdf", contentType: "application/pdf", content: Data())], field: "attachments", allowsURL: true)
+                .map(\.field) == ["attachments[0].content"])
     }
 
     @Test("content is standard base64 with padding; line breaks are skipped, anything else outside the alphabet is refused")
@@ -241,11 +248,13 @@ struct MIMEAttachmentTests {
         #expect(Attachment.decodeBase64("JVBERi0xLjc") == nil)
         #expect(Attachment.decodeBase64("JVBE_i0xLjcK") == nil)
         let decoded = try JSONCoding.requestDecoder.decode(
-            Trigger.self, from: Data(#"{"type": "t", "attachments": [{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBERg=="}]}"#.utf8))
+            Trigger.self,
+            from: Data(#"{"type": "t", "attachments": [{"filename": "a.pdf", "content_type": "application/pdf", "content": "JVBERg=="}]}"#.utf8))
         #expect(decoded.attachments.first?.content == Data("%PDF".utf8))
         #expect(throws: DecodingError.self) {
             try JSONCoding.requestDecoder.decode(
-                Trigger.self, from: Data(#"{"type": "t", "attachments": [{"filename": "a.pdf", "content_type": "application/pdf", "content": "%%%"}]}"#.utf8))
+                Trigger.self,
+                from: Data(#"{"type": "t", "attachments": [{"filename": "a.pdf", "content_type": "application/pdf", "content": "%%%"}]}"#.utf8))
         }
     }
 }
