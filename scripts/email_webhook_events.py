@@ -14,6 +14,7 @@ for Herald's tests of `/hooks/email/{provider}` (Tests/HeraldTests/Email/Provide
         ses       type (Notification | SubscriptionConfirmation | UnsubscribeConfirmation), event (bounce |
                   soft_bounce | complaint | delivery), style (notification | event_publishing), address,
                   message (Herald's id, sent as the `herald_message` tag and the X-Herald-Message header),
+                  tenant (the `herald_tenant` tag),
                   topic_arn, cert_url, subscribe_url, signature_version (1 | 2), subject (optional)
         sendgrid  events: [{event (bounce | dropped | spamreport | delivered), type (bounce | blocked),
                   reason, address, message, tenant}], timestamp (optional), raw_body (signed as it is)
@@ -140,6 +141,8 @@ def ses_mail(spec, timestamp):
     if spec.get("message"):
         headers.append({"name": "X-Herald-Message", "value": spec["message"]})
         tags["herald_message"] = [spec["message"]]
+    if spec.get("tenant"):
+        tags["herald_tenant"] = [spec["tenant"]]
     mail = {
         "timestamp": timestamp,
         "source": "notices@maplecourt.example",

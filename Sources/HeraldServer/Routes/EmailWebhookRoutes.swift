@@ -65,7 +65,8 @@ struct EmailWebhookRoutes {
                 type: "malformed-webhook", title: "The body is not a \(provider.displayName) webhook", status: .badRequest, detail: detail,
                 errors: [FieldError("body", detail)])
         case .providerUnreachable(let detail):
-            return ProblemDetails(type: "provider-unreachable", title: "\(provider.displayName) could not be reached", status: .badGateway, detail: detail)
+            return ProblemDetails(
+                type: "provider-unreachable", title: "\(provider.displayName) could not be reached", status: .badGateway, detail: detail)
         }
     }
 }

@@ -36,7 +36,9 @@ struct ProviderFeedbackTests {
         func configuration(_ keys: EmailWebhookEvents.Keys) -> EmailTransportConfiguration {
             switch self {
             case .ses:
-                .ses(SESConfiguration(region: "us-east-1", accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI", snsTopicARNs: [topic]))
+                .ses(
+                    SESConfiguration(
+                        region: "us-east-1", accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI", snsTopicARNs: [topic]))
             case .sendgrid: .sendgrid(SendGridConfiguration(apiKey: "SG.test-key", webhookVerificationKey: keys.sendGridVerificationKey))
             case .postmark:
                 .postmark(PostmarkConfiguration(serverToken: "pm-server-token", webhookUsername: postmarkUser, webhookPassword: postmarkPassword))
@@ -261,14 +263,17 @@ struct ProviderFeedbackTests {
 
     // MARK: End to end, through the routes
 
-    @Test("a tenant's webhook: a bounce and a complaint suppress, soft bounces suppress at the threshold, a bad or missing signature is a 401 that records nothing", arguments: Provider.allCases)
+    @Test(
+        "a tenant's webhook: a bounce and a complaint suppress, soft bounces suppress at the threshold, a bad or missing signature is a 401 that records nothing",
+        arguments: Provider.allCases)
     func tenantWebhookFeedsTheSuppressionList(_ provider: Provider) async throws {
         let fixture = try await Fixture.make()
         let tenant = try await fixture.tenant("Maple Court", count: 5, chain: [provider])
         let path = "/hooks/email/\(provider.rawValue)/\(tenant.id)"
         let sns = fixture.sns
         @Sendable func spec(_ event: Event, _ subscriber: String) throws -> JSONValue {
-            provider.spec(event, address: "user\(subscriber.dropFirst())@example.com", message: try tenant.message(subscriber), tenant: tenant.id, sns: sns)
+            provider.spec(
+                event, address: "user\(subscriber.dropFirst())@example.com", message: try tenant.message(subscriber), tenant: tenant.id, sns: sns)
         }
         try await fixture.api { api in
             // A hard bounce suppresses at once, as an SMTP bounce does: reason `bounced`, the message named, the
@@ -283,7 +288,8 @@ struct ProviderFeedbackTests {
             #expect(bounced.detail.contains(provider.webhook.displayName), "\(bounced.detail)")
             let hardFeedback = try await api.feedback(tenant, try tenant.message("s0"))
             #expect(hardFeedback.map(\.kind) == ["hard_bounce"])
-            #expect(hardFeedback.first?.status == "5.1.1" && hardFeedback.first?.detail.contains(provider.webhook.displayName) == true, "\(hardFeedback)")
+            #expect(
+                hardFeedback.first?.status == "5.1.1" && hardFeedback.first?.detail.contains(provider.webhook.displayName) == true, "\(hardFeedback)")
 
             // A complaint: `complained`.
             let complaint = try await api.post(path, spec: try spec(.complaint, "s1"))
@@ -310,7 +316,9 @@ struct ProviderFeedbackTests {
                 #expect(answer.headers[.contentType] == "application/problem+json")
                 #expect(answer.json["type"] == "urn:herald:problem:webhook-not-verified", "\(answer.text)")
             }
-            if provider == .postmark { #expect(try await api.post(path, try provider.unsigned(genuine)).headers[.wwwAuthenticate]?.hasPrefix("Basic") == true) }
+            if provider == .postmark {
+                #expect(try await api.post(path, try provider.unsigned(genuine)).headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
+            }
             #expect(try await api.suppressions(tenant)["user3@example.com"] == nil)
             #expect(try await api.suppressions(tenant)["victim@example.com"] == nil)
             #expect(try await api.feedback(tenant, try tenant.message("s3")).isEmpty)
@@ -323,7 +331,10 @@ struct ProviderFeedbackTests {
             // The genuine webhook is taken after all that.
             let taken = try await api.post(path, genuine)
             #expect(taken.status == .ok && taken.json["recorded"] == 1, "\(taken.text)")
-            #expect(try await api.suppressions(tenant).keys.sorted() == ["user0@example.com", "user1@example.com", "user2@example.com", "user3@example.com"])
+            #expect(
+                try await api.suppressions(tenant).keys.sorted() == [
+                    "user0@example.com", "user1@example.com", "user2@example.com", "user3@example.com",
+                ])
 
             // A body that is not the provider's format: 400 (signed as it is where the provider signs bodies).
             let malformed: EmailWebhookEvents.Signed
@@ -339,7 +350,9 @@ struct ProviderFeedbackTests {
         }
     }
 
-    @Test("the server's webhook takes events for any tenant's message, each into that tenant; a tenant's webhook ignores another tenant's message", arguments: Provider.allCases)
+    @Test(
+        "the server's webhook takes events for any tenant's message, each into that tenant; a tenant's webhook ignores another tenant's message",
+        arguments: Provider.allCases)
     func serverWebhookRoutesEachEventToItsMessagesTenant(_ provider: Provider) async throws {
         let fixture = try await Fixture.make(serverChain: [provider])
         let first = try await fixture.tenant("First", count: 1, chain: [provider])
@@ -361,12 +374,10 @@ struct ProviderFeedbackTests {
             #expect(try await api.suppressions(first).isEmpty)
             #expect(try await api.suppressions(second)["user0@example.com"]?.reason == "bounced")
 
-            // Tagged with a tenant that is not the message's: ignored too (where the provider echoes the tenant).
-            if provider != .ses {
-                let mislabelled = provider.spec(.complaint, address: "user0@example.com", message: try first.message("s0"), tenant: second.id, sns: sns)
-                let answer = try await api.post("/hooks/email/\(provider.rawValue)", spec: mislabelled)
-                #expect(answer.status == .ok && answer.json["recorded"] == 0, "\(answer.text)")
-            }
+            // Tagged with a tenant that is not the message's: ignored too.
+            let mislabelled = provider.spec(.complaint, address: "user0@example.com", message: try first.message("s0"), tenant: second.id, sns: sns)
+            let wrongTenant = try await api.post("/hooks/email/\(provider.rawValue)", spec: mislabelled)
+            #expect(wrongTenant.status == .ok && wrongTenant.json["recorded"] == 0, "\(wrongTenant.text)")
             // A message nobody sent, and none at all: ignored.
             for message in ["msg_987654321", nil] {
                 let unknown = provider.spec(.hardBounce, address: "user0@example.com", message: message, tenant: nil, sns: sns)
@@ -430,6 +441,30 @@ struct ProviderFeedbackTests {
             let answer = try await api.post("/hooks/email/ses/\(tenant.id)", spec: unsubscribe)
             #expect(answer.status == .ok && answer.json["recorded"] == 0, "\(answer.text)")
             #expect(try sns.confirmations().count == count)
+
+            // A body over the bound (4 MB) is a 413 before anything reads it.
+            let huge = EmailWebhookEvents.Signed(headers: [:], body: String(repeating: "x", count: (4 << 20) + 1))
+            let tooLarge = try await api.post("/hooks/email/sendgrid/\(tenant.id)", huge)
+            #expect(tooLarge.status == .contentTooLarge, "\(tooLarge.status)")
+        }
+    }
+
+    @Test("email.sns_certificate_url_prefix comes from herald.yml or HERALD_SNS_CERTIFICATE_URL_PREFIX, and must be an absolute URL")
+    func snsCertificatePrefixSetting() throws {
+        let file = TestEngine.temporaryDirectory().appendingPathComponent("herald.yml")
+        try "email:\n  sns_certificate_url_prefix: http://127.0.0.1:9/\n".write(to: file, atomically: true, encoding: .utf8)
+        let fromFile = try HeraldConfiguration.load(file: file.path, environment: [:])
+        #expect(fromFile.email.snsCertificateURLPrefix == "http://127.0.0.1:9/")
+        try fromFile.validate()
+        let fromEnvironment = try HeraldConfiguration.load(file: file.path, environment: ["HERALD_SNS_CERTIFICATE_URL_PREFIX": "http://127.0.0.1:8/"])
+        #expect(fromEnvironment.email.snsCertificateURLPrefix == "http://127.0.0.1:8/")
+        #expect(HeraldConfiguration().email.snsCertificateURLPrefix == nil)
+        let bad = try HeraldConfiguration.load(file: file.path, environment: ["HERALD_SNS_CERTIFICATE_URL_PREFIX": "127.0.0.1"])
+        #expect(throws: ConfigurationError.self) { try bad.validate() }
+        do {
+            try bad.validate()
+        } catch let error as ConfigurationError {
+            #expect(error.description.contains("email.sns_certificate_url_prefix"))
         }
     }
 
@@ -449,7 +484,8 @@ struct ProviderFeedbackTests {
                 #expect(first.json["recorded"] == 1 && again.status == .ok && again.json["recorded"] == 0, "\(provider): \(again.text)")
                 #expect(try await api.feedback(tenant, try tenant.message(subscriber)).count == 1)
             }
-            let spec = Provider.mailgun.spec(.softBounce, address: "user2@example.com", message: try tenant.message("s2"), tenant: tenant.id, sns: nil)
+            let spec = Provider.mailgun.spec(
+                .softBounce, address: "user2@example.com", message: try tenant.message("s2"), tenant: tenant.id, sns: nil)
             let signed = try await EmailWebhookEvents.sign(spec)
             #expect(try await api.post("/hooks/email/mailgun/\(tenant.id)", signed).json["recorded"] == 1)
             let replay = try await api.post("/hooks/email/mailgun/\(tenant.id)", signed)
@@ -470,12 +506,17 @@ struct ProviderFeedbackTests {
         try await EmailWebhookEvents.sign(specs)
     }
 
-    @Test("SNS signatures: versions 1 and 2 verify under the certificate, an altered field or another version does not; the certificate must be valid now")
+    @Test(
+        "SNS signatures: versions 1 and 2 verify under the certificate, an altered field or another version does not; the certificate must be valid now"
+    )
     func snsSignatures() async throws {
         let keys = try await EmailWebhookEvents.keys()
         let specs: [JSONValue] = [
             ["provider": "ses", "event": "bounce", "address": "a@example.com", "message": "msg_7", "signature_version": 1],
-            ["provider": "ses", "event": "complaint", "address": "b@example.com", "style": "event_publishing", "signature_version": 2, "subject": "Amazon SES Email Event Notification"],
+            [
+                "provider": "ses", "event": "complaint", "address": "b@example.com", "style": "event_publishing", "signature_version": 2,
+                "subject": "Amazon SES Email Event Notification",
+            ],
             ["provider": "ses", "type": "SubscriptionConfirmation", "signature_version": 1],
             ["provider": "ses", "type": "UnsubscribeConfirmation", "signature_version": 2],
         ]
@@ -504,9 +545,15 @@ struct ProviderFeedbackTests {
             }
         }
         // Outside its validity, or not a certificate at all.
-        #expect(throws: EmailWebhookError.self) { try SNSSignatureVerifier(certificatePEM: keys.snsCertificatePEM, now: Date(timeIntervalSince1970: 4_200_000_000)) }
-        #expect(throws: EmailWebhookError.self) { try SNSSignatureVerifier(certificatePEM: keys.snsCertificatePEM, now: Date(timeIntervalSince1970: 0)) }
-        #expect(throws: EmailWebhookError.self) { try SNSSignatureVerifier(certificatePEM: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", now: Date()) }
+        #expect(throws: EmailWebhookError.self) {
+            try SNSSignatureVerifier(certificatePEM: keys.snsCertificatePEM, now: Date(timeIntervalSince1970: 4_200_000_000))
+        }
+        #expect(throws: EmailWebhookError.self) {
+            try SNSSignatureVerifier(certificatePEM: keys.snsCertificatePEM, now: Date(timeIntervalSince1970: 0))
+        }
+        #expect(throws: EmailWebhookError.self) {
+            try SNSSignatureVerifier(certificatePEM: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", now: Date())
+        }
     }
 
     @Test(
@@ -537,7 +584,10 @@ struct ProviderFeedbackTests {
     func sesNotifications() async throws {
         let specs: [JSONValue] = [
             ["provider": "ses", "event": "bounce", "address": "Hard@Example.com", "message": "msg_11", "style": "notification"],
-            ["provider": "ses", "event": "soft_bounce", "address": "soft@example.com", "message": "msg_12", "style": "event_publishing"],
+            [
+                "provider": "ses", "event": "soft_bounce", "address": "soft@example.com", "message": "msg_12", "tenant": "t_5",
+                "style": "event_publishing",
+            ],
             ["provider": "ses", "event": "complaint", "address": "comp@example.com", "message": "msg_13", "style": "notification"],
             ["provider": "ses", "event": "delivery", "address": "ok@example.com", "message": "msg_14", "style": "event_publishing"],
             ["provider": "ses", "event": "bounce", "address": "anon@example.com", "style": "event_publishing"],
@@ -547,6 +597,7 @@ struct ProviderFeedbackTests {
         #expect(feedback[0].first?.messageID == "msg_11" && feedback[0].first?.status == "5.1.1")
         #expect(feedback[0].first?.detail == "Amazon SES Permanent/General bounce: smtp; 550 5.1.1 user unknown")
         #expect(feedback[1].map(\.kind) == [.softBounce] && feedback[1].first?.messageID == "msg_12" && feedback[1].first?.status == "4.2.2")
+        #expect(feedback[1].first?.tenantID == "t_5" && feedback[0].first?.tenantID == nil)
         #expect(feedback[2].map(\.kind) == [.complaint] && feedback[2].first?.status == "abuse" && feedback[2].first?.messageID == "msg_13")
         #expect(feedback[2].first?.report.feedbackType == "abuse" && feedback[2].first?.report.kind == .complaint)
         #expect(feedback[3].isEmpty)
@@ -581,7 +632,8 @@ struct ProviderFeedbackTests {
         let (feedback, events) = try SendGridEvent.feedback(in: body)
         #expect(events == 7)
         #expect(feedback.map(\.kind) == [.hardBounce, .softBounce, .hardBounce, .complaint, .complaint])
-        #expect(feedback.map(\.address) == ["hard@example.com", "soft@example.com", "dropped@example.com", "reported@example.com", "spam@example.com"])
+        #expect(
+            feedback.map(\.address) == ["hard@example.com", "soft@example.com", "dropped@example.com", "reported@example.com", "spam@example.com"])
         #expect(feedback.map(\.messageID) == ["msg_21", "msg_22", "msg_23", "msg_24", "msg_26"])
         #expect(feedback[0].tenantID == "t_1" && feedback[0].status == "5.1.1" && feedback[0].detail.hasPrefix("SendGrid bounce: 550 5.1.1"))
         #expect(feedback[1].detail.hasPrefix("SendGrid blocked:") && feedback.allSatisfy { $0.eventID?.hasPrefix("sendgrid:") == true })
@@ -605,13 +657,17 @@ struct ProviderFeedbackTests {
             ("SpamComplaint", "SpamComplaint", .complaint),
         ]
         let specs: [JSONValue] = types.map {
-            ["provider": "postmark", "record": .string($0.0), "type": .string($0.1), "address": "John@Example.com", "message": "msg_31", "tenant": "t_9"]
+            [
+                "provider": "postmark", "record": .string($0.0), "type": .string($0.1), "address": "John@Example.com", "message": "msg_31",
+                "tenant": "t_9",
+            ]
         }
         for (type, signed) in zip(types, try await Self.signed(specs)) {
             let feedback = try PostmarkWebhook.feedback(in: Array(signed.body.utf8))
             #expect(feedback.map(\.kind) == (type.2.map { [$0] } ?? []), "\(type.1)")
             if let item = feedback.first {
-                #expect(item.address == "john@example.com" && item.messageID == "msg_31" && item.tenantID == "t_9" && item.detail.hasPrefix("Postmark "))
+                #expect(
+                    item.address == "john@example.com" && item.messageID == "msg_31" && item.tenantID == "t_9" && item.detail.hasPrefix("Postmark "))
             }
             if type.1 == "HardBounce" { #expect(feedback.first?.status == "5.1.1", "\(feedback)") }
         }
@@ -622,8 +678,14 @@ struct ProviderFeedbackTests {
     @Test("Mailgun: HMAC-SHA256 of timestamp and token under the signing key, within 10 minutes; failed and complained events read")
     func mailgunWebhooks() async throws {
         let specs: [JSONValue] = [
-            ["provider": "mailgun", "event": "failed", "severity": "permanent", "address": "hard@example.com", "message": "msg_41", "tenant": "t_2", "key": .string(Self.mailgunKey)],
-            ["provider": "mailgun", "event": "failed", "severity": "temporary", "address": "soft@example.com", "message": "msg_42", "key": .string(Self.mailgunKey)],
+            [
+                "provider": "mailgun", "event": "failed", "severity": "permanent", "address": "hard@example.com", "message": "msg_41",
+                "tenant": "t_2", "key": .string(Self.mailgunKey),
+            ],
+            [
+                "provider": "mailgun", "event": "failed", "severity": "temporary", "address": "soft@example.com", "message": "msg_42",
+                "key": .string(Self.mailgunKey),
+            ],
             ["provider": "mailgun", "event": "complained", "address": "spam@example.com", "message": "msg_43", "key": .string(Self.mailgunKey)],
             ["provider": "mailgun", "event": "delivered", "address": "ok@example.com", "message": "msg_44", "key": .string(Self.mailgunKey)],
         ]
@@ -643,7 +705,9 @@ struct ProviderFeedbackTests {
 
         #expect(webhooks.map { $0.feedback.map(\.kind) } == [[.hardBounce], [.softBounce], [.complaint], []])
         #expect(webhooks[0].feedback.first?.messageID == "msg_41" && webhooks[0].feedback.first?.tenantID == "t_2")
-        #expect(webhooks[0].feedback.first?.status == "5.1.1" && webhooks[0].feedback.first?.detail.hasPrefix("Mailgun permanent failure (bounce): 550") == true)
+        #expect(
+            webhooks[0].feedback.first?.status == "5.1.1"
+                && webhooks[0].feedback.first?.detail.hasPrefix("Mailgun permanent failure (bounce): 550") == true)
         #expect(throws: EmailWebhookError.unauthenticated("the Mailgun webhook has no signature (timestamp, token, signature)")) {
             try MailgunWebhook.parse(Array("{\"event-data\": {}}".utf8))
         }
@@ -667,9 +731,14 @@ struct ProviderFeedbackTests {
 
     @Test("hostile bodies: no parser traps, and each answers malformed or no feedback")
     func hostileBodies() throws {
-        var bodies: [[UInt8]] = [[], Array("null".utf8), Array("[]".utf8), Array("{}".utf8), [0xff, 0xfe, 0x00], Array(repeating: UInt8(ascii: "["), count: 100_000)]
+        var bodies: [[UInt8]] = [
+            [], Array("null".utf8), Array("[]".utf8), Array("{}".utf8), [0xff, 0xfe, 0x00], Array(repeating: UInt8(ascii: "["), count: 100_000),
+        ]
         bodies.append(Array("{\"Type\": \"Notification\", \"Signature\": 1}".utf8))
-        bodies.append(Array(("[" + String(repeating: "{\"event\": \"bounce\", \"email\": \"\(String(repeating: "a", count: 5000))@x.example\"},", count: 50) + "{}]").utf8))
+        bodies.append(
+            Array(
+                ("[" + String(repeating: "{\"event\": \"bounce\", \"email\": \"\(String(repeating: "a", count: 5000))@x.example\"},", count: 50)
+                    + "{}]").utf8))
         bodies.append(Array("{\"RecordType\": \"Bounce\", \"Type\": \"HardBounce\", \"Email\": \"a@b.example\\u0000\\r\\nBcc: x@y\"}".utf8))
         var random = SystemRandomNumberGenerator()
         for _ in 0..<200 { bodies.append((0..<Int.random(in: 1...300, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }) }

@@ -53,7 +53,8 @@ enum EmailWebhookEvents {
         let result = try await ChildProcess.run(
             executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: [SMTPHarness.python, script.path] + arguments, timeout: 60)
         guard result.status == 0 else {
-            throw SMTPHarnessError("email_webhook_events.py \(arguments.first ?? "") exited with \(result.status): \(result.errorOutput.suffix(3000))")
+            throw SMTPHarnessError(
+                "email_webhook_events.py \(arguments.first ?? "") exited with \(result.status): \(result.errorOutput.suffix(3000))")
         }
         return result.output
     }
@@ -85,7 +86,9 @@ enum EmailWebhookEvents {
                 if let line = process.output().split(separator: "\n").first(where: { $0.hasPrefix("READY ") }), let port = Int(line.dropFirst(6)) {
                     return SNSServer(port: port, log: log, process: process)
                 }
-                guard process.isRunning else { throw SMTPHarnessError("email_webhook_events.py serve exited:\n\(process.errorOutput().suffix(3000))") }
+                guard process.isRunning else {
+                    throw SMTPHarnessError("email_webhook_events.py serve exited:\n\(process.errorOutput().suffix(3000))")
+                }
                 try await Task.sleep(for: .milliseconds(20))
             }
             process.stop()

@@ -7,8 +7,8 @@ import Foundation
 /// `Permanent` bounces are hard, `Transient` and `Undetermined` soft (they count toward the tenant's threshold),
 /// and complaints are complaints, one for each recipient listed. Herald's message id comes from the
 /// `herald_message` tag (`mail.tags`, event publishing) or the `X-Herald-Message` header (`mail.headers`, which
-/// an identity notification carries only when "include original headers" is on). Anything else (deliveries,
-/// opens, a message that is not JSON) is no feedback.
+/// an identity notification carries only when "include original headers" is on), and its tenant from the
+/// `herald_tenant` tag where present. Anything else (deliveries, opens, a message that is not JSON) is no feedback.
 public enum SESNotification {
     /// The feedback in the SNS `Message` of an SES notification or event.
     public static func feedback(in message: String) -> [ProviderFeedback] {
@@ -16,6 +16,7 @@ public enum SESNotification {
             let type = (value["eventType"] ?? value["notificationType"])?.stringValue
         else { return [] }
         let messageID = heraldMessageID(in: value["mail"])
+        let tenantID = tag("herald_tenant", in: value["mail"]).map { ProviderFeedback.clean($0, limit: 128) }
         switch type {
         case "Bounce":
             guard let bounce = value["bounce"] else { return [] }
@@ -25,7 +26,8 @@ public enum SESNotification {
             return recipients(bounce["bouncedRecipients"]).compactMap { recipient in
                 guard let address = ProviderFeedback.address(recipient["emailAddress"]) else { return nil }
                 return ProviderFeedback(
-                    provider: .ses, kind: kind, address: address, messageID: messageID, status: ProviderFeedback.enhancedStatus(recipient["status"]),
+                    provider: .ses, kind: kind, address: address, messageID: messageID, tenantID: tenantID,
+                    status: ProviderFeedback.enhancedStatus(recipient["status"]),
                     detail: ProviderFeedback.detail(.ses, "\(bounceType)\(subType) bounce", ProviderFeedback.text(recipient["diagnosticCode"])))
             }
         case "Complaint":
@@ -36,7 +38,7 @@ public enum SESNotification {
                 guard let address = ProviderFeedback.address(recipient["emailAddress"]) else { return nil }
                 let what = feedbackType.map { "complaint (\($0))" } ?? "complaint"
                 return ProviderFeedback(
-                    provider: .ses, kind: .complaint, address: address, messageID: messageID, status: feedbackType,
+                    provider: .ses, kind: .complaint, address: address, messageID: messageID, tenantID: tenantID, status: feedbackType,
                     detail: ProviderFeedback.detail(.ses, what, reporter.map { "reported by \($0)" }))
             }
         default:
@@ -49,11 +51,15 @@ public enum SESNotification {
         return Array(items.prefix(ProviderFeedback.maximumRecipients))
     }
 
+    /// The first value of an SES tag of the original message (event publishing lists each tag's values).
+    static func tag(_ name: String, in mail: JSONValue?) -> String? {
+        guard case .array(let values)? = mail?["tags"]?[name] else { return nil }
+        return values.lazy.compactMap(ProviderFeedback.text).first
+    }
+
     /// The `herald_message` tag, else the `X-Herald-Message` header of the original message.
     static func heraldMessageID(in mail: JSONValue?) -> String? {
-        if case .array(let values)? = mail?["tags"]?["herald_message"], let id = values.lazy.compactMap(ProviderFeedback.messageID).first {
-            return id
-        }
+        if let id = ProviderFeedback.messageID(tag("herald_message", in: mail).map(JSONValue.string)) { return id }
         guard case .array(let headers)? = mail?["headers"] else { return nil }
         for header in headers.prefix(500) where header["name"]?.stringValue?.lowercased() == "x-herald-message" {
             if let id = ProviderFeedback.messageID(header["value"]) { return id }
