@@ -115,6 +115,22 @@ struct EmailProviderDeliveryTests {
         #expect(try server.messages(provider: "mailgun").isEmpty, "a refusal is not retried through another provider")
     }
 
+    @Test("a test send goes through the chain's first link, a provider API too")
+    func testSendThroughProvider() async throws {
+        let server = try await EmailAPITestServer.start()
+        defer { server.stop() }
+        let engine = try await Self.engine()
+        let tenantID = try await EmailDeliveryTests.tenant(engine, count: 1)
+        var settings = EmailSettings(fromAddress: "notices@maple.example")
+        settings.transports = [server.link("postmark")]
+        try await engine.putEmailSettings(tenantID: tenantID, settings)
+        let result = try await engine.sendTestEmail(
+            tenantID: tenantID, key: "notice", address: nil, subscriberID: "s0", payload: [:], locale: nil)
+        #expect(result.outcome == .accepted, "\(result.detail)")
+        #expect(result.transport.hasPrefix("postmark "))
+        #expect(try server.messages(provider: "postmark").flatMap(\.recipients) == ["user0@example.com"])
+    }
+
     @Test("a tenant's provider endpoint on a private address is refused when saved")
     func privateEndpointRefused() async throws {
         let engine = try await TestEngine.make()
