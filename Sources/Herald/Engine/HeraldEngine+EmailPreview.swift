@@ -152,7 +152,8 @@ extension HeraldEngine {
             attempt: 1, subscriber: subscriber)
         do {
             // Never tracked: the message is not stored, so its links would lead to a message that does not exist.
-            let untracked = OutgoingMessage(message: claimed, event: event, content: content, emailTracking: EmailTracking(opens: false, clicks: false))
+            let untracked = OutgoingMessage(
+                message: claimed, event: event, content: content, emailTracking: EmailTracking(opens: false, clicks: false))
             let (message, email) = try channel.composer.compose(untracked, settings: settings)
             return (message, content, email)
         } catch let error as MIMEError {

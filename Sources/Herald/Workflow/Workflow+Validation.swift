@@ -52,7 +52,8 @@ extension Workflow {
                 guard let until = wait.until, let channels = until.channels, !channels.contains(where: eventType.channels.contains) else { break }
                 let names = channels.map(\.rawValue).joined(separator: " or ")
                 errors.append(
-                    FieldError("\(field).until", "'\(until.rawValue)' happens only to \(names) messages, and this event type has no \(names) channel"))
+                    FieldError(
+                        "\(field).until", "'\(until.rawValue)' happens only to \(names) messages, and this event type has no \(names) channel"))
             case .digest(let digest):
                 errors += digest.problems(prefix: "\(field).digest")
                 if eventType.priority == .critical {

@@ -164,8 +164,10 @@ struct LinkRewriterTests {
     @Test("random markup soup never traps, and a document without http links is unchanged but for the pixel")
     func fuzz() {
         var generator = SystemRandomNumberGenerator()
-        let pieces = ["<", ">", "a", "A", " ", "href", "HREF", "=", "\"", "'", "http://", "https://x.example/", "&amp;", "&#", ";", "!--", "--",
-            "/", "script", "style", "body", "\n", "é", "mailto:", "#"]
+        let pieces = [
+            "<", ">", "a", "A", " ", "href", "HREF", "=", "\"", "'", "http://", "https://x.example/", "&amp;", "&#", ";", "!--", "--",
+            "/", "script", "style", "body", "\n", "é", "mailto:", "#",
+        ]
         for _ in 0..<2000 {
             let html = (0..<Int.random(in: 0...40, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
             let rewritten = Self.rewriter().rewrite(html)

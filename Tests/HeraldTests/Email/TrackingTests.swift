@@ -21,7 +21,8 @@ struct TrackingTests {
                 .email: [
                     "en": [
                         "subject": "Your bill of {{amount}}",
-                        "html": #"<p>Bill of {{amount}}: <a href="https://maplecourt.example/bills?id=7&amp;view=full">see it</a>, or <a href='mailto:office@maplecourt.example'>write</a>.</p>"#,
+                        "html":
+                            #"<p>Bill of {{amount}}: <a href="https://maplecourt.example/bills?id=7&amp;view=full">see it</a>, or <a href='mailto:office@maplecourt.example'>write</a>.</p>"#,
                         "text": "Bill of {{amount}}: \(billURL)",
                     ]
                 ]
@@ -43,7 +44,8 @@ struct TrackingTests {
 
     /// A tenant with `types`, subscriber `ana`, and email tracking as given (nil: never set); its id and API key.
     @discardableResult
-    static func tenant(_ engine: HeraldEngine, _ name: String, tracking: EmailTracking?, types: [EventType]) async throws -> (id: String, key: String) {
+    static func tenant(_ engine: HeraldEngine, _ name: String, tracking: EmailTracking?, types: [EventType]) async throws -> (id: String, key: String)
+    {
         let (tenant, key) = try await engine.createTenant(name: name)
         for type in types { try await engine.putEventType(tenantID: tenant.id, type) }
         _ = try await engine.upsertSubscriber(tenantID: tenant.id, SubscriberInput(id: "ana", name: "Ana", email: "ana@example.com"))
@@ -72,7 +74,9 @@ struct TrackingTests {
             guard entity.field("X-Herald-Message") == messageID else { continue }
             let parts = entity.all()
             func part(_ subtype: String) -> String {
-                parts.first { $0.contentType.type == "text" && $0.contentType.subtype == subtype }.map { String(decoding: $0.decodedBody, as: UTF8.self) }
+                parts.first { $0.contentType.type == "text" && $0.contentType.subtype == subtype }.map {
+                    String(decoding: $0.decodedBody, as: UTF8.self)
+                }
                     ?? ""
             }
             return (part("html"), part("plain"))
@@ -103,11 +107,14 @@ struct TrackingTests {
         return (message.openCount, message.clickCount, message)
     }
 
-    @Test("with tracking on, a click redirects to the original URL and records one click; forged links are refused and record nothing", arguments: StoreBackend.available)
+    @Test(
+        "with tracking on, a click redirects to the original URL and records one click; forged links are refused and record nothing",
+        arguments: StoreBackend.available)
     func clicksAndOpens(_ backend: StoreBackend) async throws {
         let outbox = TestEngine.temporaryDirectory()
         let engine = try await Self.engine(on: backend, outbox: outbox)
-        let (tenantID, key) = try await Self.tenant(engine, "Maple Court", tracking: EmailTracking(opens: true, clicks: true), types: [Self.billType()])
+        let (tenantID, key) = try await Self.tenant(
+            engine, "Maple Court", tracking: EmailTracking(opens: true, clicks: true), types: [Self.billType()])
         try await engine.testAPI { api in
             let message = try await Self.send(engine, tenantID: tenantID)
             let email = try Self.sentEmail(outbox, messageID: message.id)
@@ -142,7 +149,8 @@ struct TrackingTests {
             let forgeries = [
                 "/t/c/" + parts[0] + "." + String(parts[1].reversed()),
                 "/t/c/" + Data(elsewhere.utf8).base64URLEncoded() + "." + parts[1],
-                "/t/c/" + EmailTrackingTokens(secret: "not this server").clickToken(messageRow: Message.rowID(message.id)!, url: "https://evil.example/")!,
+                "/t/c/" + EmailTrackingTokens(secret: "not this server").clickToken(
+                    messageRow: Message.rowID(message.id)!, url: "https://evil.example/")!,
                 "/t/c/" + String(pixel.dropFirst("/t/o/".count)),
                 "/t/c/" + String(repeating: "A", count: 20_000),
                 "/t/c/%00",
@@ -187,7 +195,9 @@ struct TrackingTests {
         }
     }
 
-    @Test("critical emails and tenants without tracking carry no tracked link and no pixel; an event type overrides the tenant field by field", arguments: StoreBackend.available)
+    @Test(
+        "critical emails and tenants without tracking carry no tracked link and no pixel; an event type overrides the tenant field by field",
+        arguments: StoreBackend.available)
     func whatIsTracked(_ backend: StoreBackend) async throws {
         let outbox = TestEngine.temporaryDirectory()
         let engine = try await Self.engine(on: backend, outbox: outbox)
@@ -224,7 +234,9 @@ struct TrackingTests {
         let tenantID = try await Self.tenant(engine, "Hooks", tracking: EmailTracking(opens: true, clicks: true), types: [Self.billType()]).id
         _ = try await engine.putWebhookSettings(
             tenantID: tenantID,
-            WebhookSettings(statusEndpoints: [WebhookEndpoint(url: receiver.url("/engagement"), secrets: [WebhookFixtures.secret], events: [.opened, .clicked])]))
+            WebhookSettings(statusEndpoints: [
+                WebhookEndpoint(url: receiver.url("/engagement"), secrets: [WebhookFixtures.secret], events: [.opened, .clicked])
+            ]))
         try await engine.testAPI { api in
             let message = try await Self.send(engine, tenantID: tenantID)
             let html = try Self.sentEmail(outbox, messageID: message.id).html
@@ -328,7 +340,9 @@ struct TrackingTests {
             let read = try await api.send(.get, "/v1/event-types/e", auth: key)
             #expect(read["tracking"] == ["clicks": true], "\(read.text)")
 
-            let waits: JSONValue = [["send": "email"], ["wait": "15m", "until": "opened"], ["send": "email", "if": "not opened and not steps.0.opened"]]
+            let waits: JSONValue = [
+                ["send": "email"], ["wait": "15m", "until": "opened"], ["send": "email", "if": "not opened and not steps.0.opened"],
+            ]
             let opened = try await put("f", type(extra: ["workflow": waits]), auth: key)
             #expect(opened.status == .ok || opened.status == .created, "\(opened.text)")
             let inAppOnly: JSONValue = [["send": "in_app"], ["wait": "15m", "until": "opened"], ["send": "in_app"]]

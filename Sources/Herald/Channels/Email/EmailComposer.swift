@@ -59,8 +59,9 @@ public struct EmailComposer: Sendable {
         }
         let messageID = EmailMessage.makeMessageID(
             messageKey: Message.publicID(outgoing.message.rowID), eventID: outgoing.event.id, domain: sender.domain)
+        let html = tracked(body.html, outgoing, settings: settings, unsubscribeURL: unsubscribe)
         let message = EmailMessage(
-            from: sender, to: [recipient], replyTo: replyTo, subject: subject, html: tracked(body.html, outgoing, settings: settings, unsubscribeURL: unsubscribe), text: body.text, messageID: messageID,
+            from: sender, to: [recipient], replyTo: replyTo, subject: subject, html: html, text: body.text, messageID: messageID,
             date: date, extraHeaders: headers, attachments: outgoing.attachments)
         var bytes = try MIMEEncoder.encode(message)
         // Signed last, over the final bytes: nothing after this point may change them.
