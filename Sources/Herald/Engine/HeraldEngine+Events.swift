@@ -36,6 +36,14 @@ extension HeraldEngine {
         var eventTypes: [String: EventType?] = [:]
         var limits: RateLimitSettings?
         var intake = AttachmentIntake(limits: configuration.attachments, client: http)
+        // A repeated request whose files are fetched from URLs is answered before they are fetched again: the
+        // first answer stands even if a URL has gone since.
+        if triggers.contains(where: { $0.attachments.contains { $0.url != nil } }),
+            let claim = try idempotencyClaim(idempotencyKey, triggers: triggers, bulk: bulk),
+            let receipts = try await store.idempotentReplay(tenantID: tenantID, claim: claim)
+        {
+            return (receipts, true)
+        }
         for (index, original) in triggers.enumerated() {
             var trigger = original
             // A delay becomes a send time now, so a retried request does not push the send further out.
@@ -92,15 +100,7 @@ extension HeraldEngine {
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
 
-        var claim: IdempotencyClaim?
-        if let idempotencyKey {
-            guard !idempotencyKey.isEmpty, idempotencyKey.count <= 255 else {
-                throw HeraldError.invalid("Idempotency-Key", "must be 1 to 255 characters")
-            }
-            let body = bulk ? JSONCoding.encode(triggers) : JSONCoding.encode(triggers[0])
-            let hash = SHA256.hash(data: body).hexString
-            claim = IdempotencyClaim(key: (bulk ? "bulk:" : "event:") + idempotencyKey, requestHash: hash)
-        }
+        let claim = try idempotencyClaim(idempotencyKey, triggers: triggers, bulk: bulk)
         // Single triggers from concurrent requests share a transaction; a bulk request is its own.
         let outcome =
             bulk
@@ -114,6 +114,14 @@ extension HeraldEngine {
         case .replayed(let receipts):
             return (receipts, true)
         }
+    }
+
+    /// The claim an `Idempotency-Key` makes: the key and a hash of the request as given.
+    private func idempotencyClaim(_ key: String?, triggers: [Trigger], bulk: Bool) throws -> IdempotencyClaim? {
+        guard let key else { return nil }
+        guard !key.isEmpty, key.count <= 255 else { throw HeraldError.invalid("Idempotency-Key", "must be 1 to 255 characters") }
+        let body = bulk ? JSONCoding.encode(triggers) : JSONCoding.encode(triggers[0])
+        return IdempotencyClaim(key: (bulk ? "bulk:" : "event:") + key, requestHash: SHA256.hash(data: body).hexString)
     }
 
     /// Everything wrong with one trigger, before anything is written.

@@ -23,6 +23,10 @@ public protocol IntakeStore: Sendable {
     func cancelEvent(tenantID: String, id: String, now: Date) async throws -> Int?
     /// Cancels, as `cancelEvent` does, every event of the tenant triggered with this cancellation key.
     func cancelEvents(tenantID: String, cancellationKey: String, now: Date) async throws -> CancellationResult
+    /// The receipts stored under an idempotency claim's key, when its request hash matches (throws `conflict`
+    /// when it does not); nil when the key is unused. A read only: ``accept(tenantID:triggers:idempotency:now:)``
+    /// still claims the key in its transaction.
+    func idempotentReplay(tenantID: String, claim: IdempotencyClaim) async throws -> [TriggerReceipt]?
 
     // MARK: Attachments (stored by `accept` with their event)
     /// Bytes of files per event, for the events among `eventIDs` that have any.

@@ -244,6 +244,16 @@ struct AttachmentTests {
         serve("big.pdf", "application/pdf", MIMEAttachmentTests.pdf(11 << 20))
         serve("setup", "application/x-msdownload", pdf)
         serve("gone.pdf", "text/plain", Data("gone".utf8), status: .notFound)
+        // A body that starts and then stalls: the download's timeout covers the body, not only the head.
+        router.get("slow.pdf") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/pdf"],
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(string: "%PDF-1.7\n"))
+                    try await Task.sleep(for: .seconds(4))
+                    try await writer.finish(nil)
+                })
+        }
         let files = Application(router: router)
         try await files.test(.live) { client in
             let base = "http://127.0.0.1:\(try #require(client.port))"
@@ -251,18 +261,18 @@ struct AttachmentTests {
             let outbox = TestEngine.temporaryDirectory()
             let allowing = try await TestEngine.make { configuration in
                 configuration.outbound.allowPrivateNetworks = true
+                configuration.outbound.timeoutSeconds = 1
                 configuration.email.outboxDirectory = outbox.path
             }
             try await allowing.testAPI { api in
                 let tenant = try await Self.tenant(api, allowing, subscribers: [("ana", "ana@example.com"), ("ben", "ben@example.com")])
-                let accepted = try await api.send(
-                    .post, "/v1/events", auth: tenant.key,
-                    raw: Self.trigger(
-                        ["ana", "ben"],
-                        attachments: [
-                            #"{"filename": "invoice.pdf", "url": "\#(base)/invoice.pdf"}"#,
-                            #"{"filename": "copy.pdf", "content_type": "application/pdf", "url": "\#(base)/untyped"}"#,
-                        ]))
+                let body = Self.trigger(
+                    ["ana", "ben"],
+                    attachments: [
+                        #"{"filename": "invoice.pdf", "url": "\#(base)/invoice.pdf"}"#,
+                        #"{"filename": "copy.pdf", "content_type": "application/pdf", "url": "\#(base)/untyped"}"#,
+                    ])
+                let accepted = try await api.send(.post, "/v1/events", auth: tenant.key, raw: body, headers: [.idempotencyKey: "invoice-42"])
                 #expect(accepted.status == .accepted, "\(accepted.text)")
                 let eventID = try #require(accepted["event_id"]?.stringValue)
                 let stored = try await allowing.store.eventAttachments(eventID: eventID)
@@ -275,6 +285,11 @@ struct AttachmentTests {
                     })
                 // Both recipients got the bytes fetched once.
                 #expect(hits.counts.withLock { $0 } == ["invoice.pdf": 1, "untyped": 1])
+                // The same request again is answered with the first receipt, without fetching anything again.
+                let replay = try await api.send(.post, "/v1/events", auth: tenant.key, raw: body, headers: [.idempotencyKey: "invoice-42"])
+                #expect(replay.status == .accepted && replay["event_id"]?.stringValue == eventID)
+                #expect(replay.headers[.idempotentReplayed] == "true")
+                #expect(hits.counts.withLock { $0 } == ["invoice.pdf": 1, "untyped": 1])
                 let emails = try FileManager.default.contentsOfDirectory(at: outbox, includingPropertiesForKeys: nil).filter {
                     $0.pathExtension == "eml"
                 }
@@ -285,7 +300,9 @@ struct AttachmentTests {
                     #expect(parsed.files.map(\.filename) == ["invoice.pdf", "copy.pdf"])
                 }
                 // What the URL answers must pass the same rules as inline content.
-                for (path, reason) in [("big.pdf", "larger than 10 MiB"), ("setup", "runs code"), ("gone.pdf", "HTTP 404")] {
+                for (path, reason) in [
+                    ("big.pdf", "larger than 10 MiB"), ("setup", "runs code"), ("gone.pdf", "HTTP 404"), ("slow.pdf", "no answer within 1 s"),
+                ] {
                     let reply = try await api.send(
                         .post, "/v1/events", auth: tenant.key,
                         raw: Self.trigger(["ana"], attachments: [#"{"filename": "f.pdf", "url": "\#(base)/\#(path)"}"#]))

@@ -3,11 +3,26 @@ import Foundation
 import NIOCore
 
 extension OutboundHTTPClient {
-    /// Fetches a file with `GET`, through the same destination policy, pinned address, timeout and
-    /// no-redirect rule as every other request, keeping at most `maxBytes` of it: a `Content-Length` over
-    /// the limit is refused before the body is read, and a body that grows past it stops being read.
-    /// Never throws.
+    /// Fetches a file with `GET`, through the same destination policy, pinned address and no-redirect rule as
+    /// every other request, keeping at most `maxBytes` of it: a `Content-Length` over the limit is refused
+    /// before the body is read, and a body that grows past it stops being read. The timeout covers the whole
+    /// download, body included (the client's own deadline ends with the answer's head), so a server that
+    /// drips its body cannot hold the trigger waiting for it. Never throws.
     public func download(_ url: URL, maxBytes: Int) async -> OutboundDownload {
+        let timeout = timeoutSeconds
+        return await withTaskGroup(of: OutboundDownload?.self) { group in
+            group.addTask { await self.fetch(url, maxBytes: maxBytes) }
+            group.addTask {
+                try? await Task.sleep(for: Seconds(clamping: timeout).duration)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failed("no answer within \(Self.seconds(timeout)) s")
+        }
+    }
+
+    private func fetch(_ url: URL, maxBytes: Int) async -> OutboundDownload {
         if let problem = DestinationPolicy.syntaxProblem(url.absoluteString) { return .refused(problem) }
         let target: Target
         switch await Self.target(for: url, policy: policy) {
