@@ -63,7 +63,7 @@ struct EmailProviderClientTests {
 
     @Test("SendGrid gets the parts, Herald's headers and custom_args, with its own tracking off")
     func sendGridRequest() throws {
-        let client = SendGridClient(configuration: SendGridConfiguration(apiKey: "SG.key", endpoint: "http://127.0.0.1:9/"))
+        let client = SendGridClient(configuration: SendGridConfiguration(apiKey: "SG.key", connection: EmailProviderConnection(endpoint: "http://127.0.0.1:9/")))
         let request = try client.request(for: try Self.email(), now: Date())
         #expect(request.url.absoluteString == "http://127.0.0.1:9/v3/mail/send")
         #expect(request.header("Authorization") == "Bearer SG.key")

@@ -136,7 +136,7 @@ struct EmailProviderDeliveryTests {
         let engine = try await TestEngine.make()
         let (tenant, _) = try await engine.createTenant(name: "Maple Court")
         var settings = EmailSettings()
-        settings.transports = [.sendgrid(SendGridConfiguration(apiKey: "k", endpoint: "http://169.254.169.254/latest"))]
+        settings.transports = [.sendgrid(SendGridConfiguration(apiKey: "k", connection: EmailProviderConnection(endpoint: "http://169.254.169.254/latest")))]
         await #expect {
             try await engine.putEmailSettings(tenantID: tenant.id, settings)
         } throws: { "\($0)".contains("transports[0].sendgrid.endpoint") }

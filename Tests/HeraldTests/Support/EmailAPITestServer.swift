@@ -60,10 +60,10 @@ final class EmailAPITestServer: @unchecked Sendable {
     func link(_ provider: String, timeoutSeconds: Double = 10) -> EmailTransportConfiguration {
         switch provider {
         case "ses":
-            .ses(SESConfiguration(region: Self.sesRegion, accessKeyID: Self.sesAccessKey, secretAccessKey: Self.sesSecretKey, endpoint: baseURL, timeoutSeconds: timeoutSeconds))
-        case "sendgrid": .sendgrid(SendGridConfiguration(apiKey: Self.sendGridKey, endpoint: baseURL, timeoutSeconds: timeoutSeconds))
-        case "postmark": .postmark(PostmarkConfiguration(serverToken: Self.postmarkToken, endpoint: baseURL, timeoutSeconds: timeoutSeconds))
-        default: .mailgun(MailgunConfiguration(apiKey: Self.mailgunKey, domain: Self.mailgunDomain, endpoint: baseURL, timeoutSeconds: timeoutSeconds))
+            .ses(SESConfiguration(region: Self.sesRegion, accessKeyID: Self.sesAccessKey, secretAccessKey: Self.sesSecretKey, connection: EmailProviderConnection(endpoint: baseURL, timeoutSeconds: timeoutSeconds)))
+        case "sendgrid": .sendgrid(SendGridConfiguration(apiKey: Self.sendGridKey, connection: EmailProviderConnection(endpoint: baseURL, timeoutSeconds: timeoutSeconds)))
+        case "postmark": .postmark(PostmarkConfiguration(serverToken: Self.postmarkToken, connection: EmailProviderConnection(endpoint: baseURL, timeoutSeconds: timeoutSeconds)))
+        default: .mailgun(MailgunConfiguration(apiKey: Self.mailgunKey, domain: Self.mailgunDomain, connection: EmailProviderConnection(endpoint: baseURL, timeoutSeconds: timeoutSeconds)))
         }
     }
 
@@ -79,7 +79,9 @@ final class EmailAPITestServer: @unchecked Sendable {
 
     func messages(provider: String? = nil) throws -> [Accepted] {
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return try text.split(separator: "\n").map { try JSONDecoder().decode(Accepted.self, from: Data($0.utf8)) }
+        // Only whole lines: the server may be writing the last one as it is read.
+        let complete = text.hasSuffix("\n") ? Substring(text) : text[..<(text.lastIndex(of: "\n") ?? text.startIndex)]
+        return try complete.split(separator: "\n").map { try JSONDecoder().decode(Accepted.self, from: Data($0.utf8)) }
             .filter { provider == nil || $0.provider == provider }
     }
 

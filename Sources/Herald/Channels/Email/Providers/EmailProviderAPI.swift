@@ -4,12 +4,8 @@
 public protocol EmailProviderAPI: Sendable, Hashable, Codable {
     /// The provider's name as it appears in the settings (`ses`, `sendgrid`, `postmark`, `mailgun`).
     static var provider: String { get }
-    /// The API's base URL, such as `https://api.sendgrid.com`; nil is the provider's public endpoint.
-    var endpoint: String? { get }
-    /// Seconds one API request may take.
-    var timeoutSeconds: Double { get }
-    /// PEM certificates trusted besides the system's (a proxy with a private CA, a test server).
-    var trustedCertificatesPEM: String? { get }
+    /// Where the API is and how long a request may take.
+    var connection: EmailProviderConnection { get }
     /// The provider's public endpoint, used when `endpoint` is nil.
     var defaultEndpoint: String { get }
     /// The same configuration with every secret masked as `********`.
@@ -23,28 +19,17 @@ public protocol EmailProviderAPI: Sendable, Hashable, Codable {
 extension EmailProviderAPI {
     /// The base URL requests go to, without a trailing slash.
     public var baseURL: String {
-        let base = endpoint ?? defaultEndpoint
+        let base = connection.endpoint ?? defaultEndpoint
         return base.hasSuffix("/") ? String(base.dropLast()) : base
     }
 
-    /// Every problem, for the settings API and `herald.yml`: the provider's fields, the shared numbers, and (for a
-    /// tenant's configuration) an endpoint the destination policy allows as far as can be told without DNS.
+    public var timeoutSeconds: Double { connection.timeoutSeconds }
+    public var trustedCertificatesPEM: String? { connection.trustedCertificatesPEM }
+
+    /// Every problem, for the settings API and `herald.yml`: the provider's fields and its connection (for a
+    /// tenant's configuration, an endpoint the destination policy allows as far as can be told without DNS).
     public func problems(prefix: String, policy: DestinationPolicy?) -> [FieldError] {
-        var problems = providerProblems(prefix: prefix)
-        if let reason = EmailProviderSettings.timeoutRule.problem(timeoutSeconds) {
-            problems.append(FieldError("\(prefix).timeout_seconds", reason))
-        }
-        if let endpoint {
-            if !(endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://")) {
-                problems.append(FieldError("\(prefix).endpoint", "must be an absolute http or https URL"))
-            } else if let reason = DestinationPolicy.syntaxProblem(endpoint) ?? policy?.problem(forURL: endpoint) {
-                problems.append(FieldError("\(prefix).endpoint", reason))
-            }
-        }
-        if let pem = trustedCertificatesPEM, !pem.contains("-----BEGIN CERTIFICATE-----") {
-            problems.append(FieldError("\(prefix).trusted_certificates_pem", "must hold PEM certificates (-----BEGIN CERTIFICATE-----)"))
-        }
-        return problems
+        providerProblems(prefix: prefix) + connection.problems(prefix: prefix, policy: policy)
     }
 
     /// `secret` unless it is the placeholder, in which case the stored one.
@@ -63,9 +48,8 @@ extension EmailProviderAPI {
     }
 }
 
-/// The rules every provider configuration shares.
+/// What every provider configuration's secrets share.
 public enum EmailProviderSettings {
+    /// What answers show in place of a secret, and what a client sends back to keep the stored one.
     public static let placeholder = "********"
-    public static let timeoutRule = NumberRule.seconds(0.1...600)
-    public static let defaultTimeoutSeconds = 30.0
 }

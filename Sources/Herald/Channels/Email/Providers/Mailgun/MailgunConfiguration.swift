@@ -8,42 +8,39 @@ public struct MailgunConfiguration: EmailProviderAPI {
     public var domain: String
     /// The HTTP webhook signing key; without it every webhook for this configuration is refused.
     public var webhookSigningKey: String?
-    public var endpoint: String?
-    public var timeoutSeconds: Double
-    public var trustedCertificatesPEM: String?
+    public var connection: EmailProviderConnection
 
     public init(
-        apiKey: String, domain: String, webhookSigningKey: String? = nil, endpoint: String? = nil,
-        timeoutSeconds: Double = EmailProviderSettings.defaultTimeoutSeconds, trustedCertificatesPEM: String? = nil
+        apiKey: String, domain: String, webhookSigningKey: String? = nil,
+        connection: EmailProviderConnection = EmailProviderConnection()
     ) {
         self.apiKey = apiKey
         self.domain = domain
         self.webhookSigningKey = webhookSigningKey
-        self.endpoint = endpoint
-        self.timeoutSeconds = timeoutSeconds
-        self.trustedCertificatesPEM = trustedCertificatesPEM
+        self.connection = connection
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case apiKey = "api_key"
         case domain
         case webhookSigningKey = "webhook_signing_key"
-        case endpoint
-        case timeoutSeconds = "timeout_seconds"
-        case trustedCertificatesPEM = "trusted_certificates_pem"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try decoder.refuseUnknownKeys(CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self, also: EmailProviderConnection.keys)
         apiKey = try c.decode(String.self, forKey: .apiKey)
         domain = try c.decode(String.self, forKey: .domain)
         webhookSigningKey = try c.decodeIfPresent(String.self, forKey: .webhookSigningKey)
-        endpoint = try c.decodeIfPresent(String.self, forKey: .endpoint)
-        timeoutSeconds = try c.decodeIfPresent(
-            Double.self, forKey: .timeoutSeconds, within: EmailProviderSettings.timeoutRule, deferringRange: true)
-            ?? EmailProviderSettings.defaultTimeoutSeconds
-        trustedCertificatesPEM = try c.decodeIfPresent(String.self, forKey: .trustedCertificatesPEM)
+        connection = try EmailProviderConnection(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(apiKey, forKey: .apiKey)
+        try c.encode(domain, forKey: .domain)
+        try c.encodeIfPresent(webhookSigningKey, forKey: .webhookSigningKey)
+        try connection.encode(to: encoder)
     }
 
     /// Mailgun's US region; an EU domain sets `endpoint: https://api.eu.mailgun.net`.

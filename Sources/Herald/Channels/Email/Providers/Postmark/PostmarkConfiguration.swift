@@ -10,21 +10,16 @@ public struct PostmarkConfiguration: EmailProviderAPI {
     /// without them every webhook for this configuration is refused.
     public var webhookUsername: String?
     public var webhookPassword: String?
-    public var endpoint: String?
-    public var timeoutSeconds: Double
-    public var trustedCertificatesPEM: String?
+    public var connection: EmailProviderConnection
 
     public init(
-        serverToken: String, messageStream: String? = nil, webhookUsername: String? = nil, webhookPassword: String? = nil,
-        endpoint: String? = nil, timeoutSeconds: Double = EmailProviderSettings.defaultTimeoutSeconds, trustedCertificatesPEM: String? = nil
+        serverToken: String, messageStream: String? = nil, webhookUsername: String? = nil, webhookPassword: String? = nil, connection: EmailProviderConnection = EmailProviderConnection()
     ) {
         self.serverToken = serverToken
         self.messageStream = messageStream
         self.webhookUsername = webhookUsername
         self.webhookPassword = webhookPassword
-        self.endpoint = endpoint
-        self.timeoutSeconds = timeoutSeconds
-        self.trustedCertificatesPEM = trustedCertificatesPEM
+        self.connection = connection
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -32,23 +27,25 @@ public struct PostmarkConfiguration: EmailProviderAPI {
         case messageStream = "message_stream"
         case webhookUsername = "webhook_username"
         case webhookPassword = "webhook_password"
-        case endpoint
-        case timeoutSeconds = "timeout_seconds"
-        case trustedCertificatesPEM = "trusted_certificates_pem"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try decoder.refuseUnknownKeys(CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self, also: EmailProviderConnection.keys)
         serverToken = try c.decode(String.self, forKey: .serverToken)
         messageStream = try c.decodeIfPresent(String.self, forKey: .messageStream)
         webhookUsername = try c.decodeIfPresent(String.self, forKey: .webhookUsername)
         webhookPassword = try c.decodeIfPresent(String.self, forKey: .webhookPassword)
-        endpoint = try c.decodeIfPresent(String.self, forKey: .endpoint)
-        timeoutSeconds = try c.decodeIfPresent(
-            Double.self, forKey: .timeoutSeconds, within: EmailProviderSettings.timeoutRule, deferringRange: true)
-            ?? EmailProviderSettings.defaultTimeoutSeconds
-        trustedCertificatesPEM = try c.decodeIfPresent(String.self, forKey: .trustedCertificatesPEM)
+        connection = try EmailProviderConnection(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(serverToken, forKey: .serverToken)
+        try c.encodeIfPresent(messageStream, forKey: .messageStream)
+        try c.encodeIfPresent(webhookUsername, forKey: .webhookUsername)
+        try c.encodeIfPresent(webhookPassword, forKey: .webhookPassword)
+        try connection.encode(to: encoder)
     }
 
     public var defaultEndpoint: String { "https://api.postmarkapp.com" }

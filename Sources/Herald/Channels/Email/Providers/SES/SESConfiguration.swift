@@ -11,22 +11,17 @@ public struct SESConfiguration: EmailProviderAPI {
     public var configurationSet: String?
     /// The SNS topics whose notifications are taken (their ARNs); nil takes any topic whose message verifies.
     public var snsTopicARNs: [String]?
-    public var endpoint: String?
-    public var timeoutSeconds: Double
-    public var trustedCertificatesPEM: String?
+    public var connection: EmailProviderConnection
 
     public init(
-        region: String, accessKeyID: String, secretAccessKey: String, configurationSet: String? = nil, snsTopicARNs: [String]? = nil,
-        endpoint: String? = nil, timeoutSeconds: Double = EmailProviderSettings.defaultTimeoutSeconds, trustedCertificatesPEM: String? = nil
+        region: String, accessKeyID: String, secretAccessKey: String, configurationSet: String? = nil, snsTopicARNs: [String]? = nil, connection: EmailProviderConnection = EmailProviderConnection()
     ) {
         self.region = region
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.configurationSet = configurationSet
         self.snsTopicARNs = snsTopicARNs
-        self.endpoint = endpoint
-        self.timeoutSeconds = timeoutSeconds
-        self.trustedCertificatesPEM = trustedCertificatesPEM
+        self.connection = connection
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -35,24 +30,27 @@ public struct SESConfiguration: EmailProviderAPI {
         case secretAccessKey = "secret_access_key"
         case configurationSet = "configuration_set"
         case snsTopicARNs = "sns_topic_arns"
-        case endpoint
-        case timeoutSeconds = "timeout_seconds"
-        case trustedCertificatesPEM = "trusted_certificates_pem"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try decoder.refuseUnknownKeys(CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self, also: EmailProviderConnection.keys)
         region = try c.decode(String.self, forKey: .region)
         accessKeyID = try c.decode(String.self, forKey: .accessKeyID)
         secretAccessKey = try c.decode(String.self, forKey: .secretAccessKey)
         configurationSet = try c.decodeIfPresent(String.self, forKey: .configurationSet)
         snsTopicARNs = try c.decodeIfPresent([String].self, forKey: .snsTopicARNs)
-        endpoint = try c.decodeIfPresent(String.self, forKey: .endpoint)
-        timeoutSeconds = try c.decodeIfPresent(
-            Double.self, forKey: .timeoutSeconds, within: EmailProviderSettings.timeoutRule, deferringRange: true)
-            ?? EmailProviderSettings.defaultTimeoutSeconds
-        trustedCertificatesPEM = try c.decodeIfPresent(String.self, forKey: .trustedCertificatesPEM)
+        connection = try EmailProviderConnection(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(region, forKey: .region)
+        try c.encode(accessKeyID, forKey: .accessKeyID)
+        try c.encode(secretAccessKey, forKey: .secretAccessKey)
+        try c.encodeIfPresent(configurationSet, forKey: .configurationSet)
+        try c.encodeIfPresent(snsTopicARNs, forKey: .snsTopicARNs)
+        try connection.encode(to: encoder)
     }
 
     public var defaultEndpoint: String { "https://email.\(region).amazonaws.com" }

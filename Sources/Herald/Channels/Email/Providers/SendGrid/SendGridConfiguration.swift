@@ -7,39 +7,35 @@ public struct SendGridConfiguration: EmailProviderAPI {
     /// The Event Webhook's verification key as SendGrid shows it (base64 of the DER public key); nil refuses
     /// every event for this configuration, since an unsigned event could be anyone's.
     public var webhookVerificationKey: String?
-    public var endpoint: String?
-    public var timeoutSeconds: Double
-    public var trustedCertificatesPEM: String?
+    public var connection: EmailProviderConnection
 
     public init(
-        apiKey: String, webhookVerificationKey: String? = nil, endpoint: String? = nil,
-        timeoutSeconds: Double = EmailProviderSettings.defaultTimeoutSeconds, trustedCertificatesPEM: String? = nil
+        apiKey: String, webhookVerificationKey: String? = nil,
+        connection: EmailProviderConnection = EmailProviderConnection()
     ) {
         self.apiKey = apiKey
         self.webhookVerificationKey = webhookVerificationKey
-        self.endpoint = endpoint
-        self.timeoutSeconds = timeoutSeconds
-        self.trustedCertificatesPEM = trustedCertificatesPEM
+        self.connection = connection
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case apiKey = "api_key"
         case webhookVerificationKey = "webhook_verification_key"
-        case endpoint
-        case timeoutSeconds = "timeout_seconds"
-        case trustedCertificatesPEM = "trusted_certificates_pem"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try decoder.refuseUnknownKeys(CodingKeys.self)
+        try decoder.refuseUnknownKeys(CodingKeys.self, also: EmailProviderConnection.keys)
         apiKey = try c.decode(String.self, forKey: .apiKey)
         webhookVerificationKey = try c.decodeIfPresent(String.self, forKey: .webhookVerificationKey)
-        endpoint = try c.decodeIfPresent(String.self, forKey: .endpoint)
-        timeoutSeconds = try c.decodeIfPresent(
-            Double.self, forKey: .timeoutSeconds, within: EmailProviderSettings.timeoutRule, deferringRange: true)
-            ?? EmailProviderSettings.defaultTimeoutSeconds
-        trustedCertificatesPEM = try c.decodeIfPresent(String.self, forKey: .trustedCertificatesPEM)
+        connection = try EmailProviderConnection(from: decoder)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(apiKey, forKey: .apiKey)
+        try c.encodeIfPresent(webhookVerificationKey, forKey: .webhookVerificationKey)
+        try connection.encode(to: encoder)
     }
 
     public var defaultEndpoint: String { "https://api.sendgrid.com" }
