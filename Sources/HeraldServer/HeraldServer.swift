@@ -43,12 +43,12 @@ public enum HeraldServer {
         // Links in emails carry their own signed token; no API key or login.
         access.declare(.link(.unsubscribe), on: router.group()) { UnsubscribeRoutes(engine: engine).register(on: $0) }
         access.declare(.link(.preferenceLink), on: router.group()) { PreferencePageRoutes(engine: engine).registerPage(on: $0) }
-        // Tracked email links and open pixels: the signed token in the path is checked by the route itself (a bad
-        // one is a 404 that records nothing), so they are open like the pages a browser loads.
-        access.declareOpen { TrackingRoutes(engine: engine).register(on: router.group()) }
         // Email providers' bounce and complaint webhooks: the provider's signature or credentials are the authority,
         // checked by the engine against the chain's configurations (a webhook that does not verify is a 401).
         access.declareOpen { EmailWebhookRoutes(engine: engine).register(on: router) }
+        // Tracked email links and open pixels: the signed token in the path is checked by the route itself (a bad
+        // one is a 404 that records nothing), so they are open like the pages a browser loads.
+        access.declareOpen { TrackingRoutes(engine: engine).register(on: router.group()) }
 
         access.declare(.credential(.operator), on: router.group("v1")) { TenantRoutes(engine: engine).registerOperator(on: $0) }
 

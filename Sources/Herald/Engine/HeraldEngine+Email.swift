@@ -6,7 +6,8 @@ extension HeraldEngine {
     /// tenant's own settings read from the store, and signed unsubscribe links.
     static func makeEmailChannel(
         configuration: HeraldConfiguration, store: any Store, renderer: TemplateRenderer, tokens: UnsubscribeTokens,
-        bounceAddresses: BounceAddresses, trackingTokens: EmailTrackingTokens, logger: Logger
+        bounceAddresses: BounceAddresses, trackingTokens: EmailTrackingTokens, http: OutboundHTTPClient, circuits: CircuitBreakers,
+        logger: Logger
     ) -> EmailChannel {
         let base = configuration.publicBaseURL
         var composer = EmailComposer(
@@ -19,7 +20,7 @@ extension HeraldEngine {
             composer: composer, defaults: configuration.email, outboxDirectory: URL(fileURLWithPath: configuration.outboxPath),
             settings: { tenantID in try await loadEmailSettings(store: store, tenantID: tenantID) },
             suppressions: { tenantID, addresses in try await store.activeSuppressions(tenantID: tenantID, addresses: addresses) },
-            destinationPolicy: configuration.outbound.policy, logger: logger)
+            destinationPolicy: configuration.outbound.policy, http: http, circuits: circuits, logger: logger)
     }
 
     /// `BASE/unsubscribe?token=…`; the token is base64url, so it needs no escaping in a query.

@@ -109,7 +109,7 @@ public final class HeraldEngine: Sendable {
             all.append(
                 Self.makeEmailChannel(
                     configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, bounceAddresses: bounceAddresses,
-                    trackingTokens: trackingTokens, logger: logger))
+                    trackingTokens: trackingTokens, http: http, circuits: circuits, logger: logger))
         }
         if !all.contains(where: { $0.kind == .chat }) { all.append(Self.makeChatChannel(store: store, http: http, circuits: circuits)) }
         if !all.contains(where: { $0.kind == .push }) {

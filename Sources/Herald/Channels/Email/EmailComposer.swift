@@ -67,7 +67,12 @@ public struct EmailComposer: Sendable {
         // Signed last, over the final bytes: nothing after this point may change them.
         if let signer = try settings.dkim?.signer(fromAddress: sender.address) { bytes = try signer.sign(bytes, at: date) }
         let returnPath = returnPath(messageRow: outgoing.message.rowID, settings: settings) ?? sender.address
-        return (message, OutboundEmail(sender: returnPath, recipient: recipient.address, messageID: messageID, bytes: bytes))
+        // Echoed by provider APIs on their bounce and complaint events, so a webhook finds the message and tenant.
+        let tags = ["herald_message": Message.publicID(outgoing.message.rowID), "herald_tenant": outgoing.message.tenantID]
+        return (
+            message,
+            OutboundEmail(sender: returnPath, recipient: recipient.address, messageID: messageID, bytes: bytes, message: message, tags: tags)
+        )
     }
 
     /// The VERP return path of a message, when the tenant or the server names a bounce domain.
