@@ -28,7 +28,16 @@ struct NumberBoundsTests {
         "POST /v1/events": ("/v1/events", [trigger]),
         "POST /v1/events/bulk": ("/v1/events/bulk", [["events": [trigger]]]),
         "PUT /v1/settings/email": (
-            "/v1/settings/email", [["smtp": smtp("smtp.example.com"), "smtp_fallback": smtp("smtp2.example.com")]]
+            "/v1/settings/email",
+            [
+                ["smtp": smtp("smtp.example.com"), "smtp_fallback": smtp("smtp2.example.com")],
+                // The failover chain: one body per kind of link, each with its numbers.
+                ["transports": [["smtp": smtp("smtp.example.com")]]],
+                ["transports": [["ses": ["region": "eu-west-1", "access_key_id": "AKID", "secret_access_key": "s", "timeout_seconds": 10]]]],
+                ["transports": [["sendgrid": ["api_key": "SG.k", "timeout_seconds": 10]]]],
+                ["transports": [["postmark": ["server_token": "t", "timeout_seconds": 10]]]],
+                ["transports": [["mailgun": ["api_key": "k", "domain": "mg.example.com", "timeout_seconds": 10]]]],
+            ]
         ),
         "PUT /v1/settings/sms": ("/v1/settings/sms", [["max_segments": 3]]),
         "PUT /v1/settings/rate-limits": (
