@@ -152,8 +152,10 @@ extension HeraldEngine {
             attempt: 1, subscriber: subscriber)
         do {
             // Never tracked: the message is not stored, so its links would lead to a message that does not exist.
-            let untracked = OutgoingMessage(
+            var untracked = OutgoingMessage(
                 message: claimed, event: event, content: content, emailTracking: EmailTracking(opens: false, clicks: false))
+            // The event type's own files, as every event of the type carries them.
+            untracked.attachments = eventType.attachments.compactMap(AttachmentIntake.stored)
             let (message, email) = try channel.composer.compose(untracked, settings: settings)
             return (message, content, email)
         } catch let error as MIMEError {

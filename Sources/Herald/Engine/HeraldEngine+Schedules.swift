@@ -52,6 +52,11 @@ extension HeraldEngine {
         if schedule.trigger.sendAt != nil || schedule.trigger.delay != nil {
             errors.append(FieldError("trigger", "a schedule's trigger runs at each occurrence; send_at and delay do not apply"))
         }
+        // A schedule is stored and fires for months: a URL would be fetched again at each occurrence (and may be gone),
+        // and inline files would be copied into the schedule. The event type's own files go with every occurrence.
+        if !schedule.trigger.attachments.isEmpty {
+            errors.append(FieldError("trigger.attachments", "a schedule's trigger cannot carry files; give the event type its own attachments"))
+        }
         let eventType = try await catalog.eventType(tenantID: tenantID, key: schedule.trigger.type)
         var trigger = schedule.trigger
         if trigger.recipients.isEmpty, let audience = eventType?.audience {

@@ -226,6 +226,21 @@ struct AttachmentTests {
         }
     }
 
+    @Test("a schedule's trigger carries no files of its own: a 422 naming trigger.attachments")
+    func schedulesCarryNoFiles() async throws {
+        let engine = try await TestEngine.make()
+        try await engine.testAPI { api in
+            let tenant = try await Self.tenant(api, engine, subscribers: [("ana", "ana@example.com")])
+            let file = Self.inline("rota.pdf", "application/pdf", Data("%PDF-1.7\nrota".utf8))
+            let body = #"{"cron": "0 8 * * *", "timezone": "UTC", "trigger": \#(Self.trigger(["ana"], attachments: [file]))}"#
+            let reply = try await api.send(.post, "/v1/schedules", auth: tenant.key, raw: body)
+            #expect(reply.status == .unprocessableContent, "\(reply.text)")
+            #expect(Self.fields(reply).contains("trigger.attachments") || reply["field"]?.stringValue == "trigger.attachments", "\(reply.text)")
+            let plain = #"{"cron": "0 8 * * *", "timezone": "UTC", "trigger": \#(Self.trigger(["ana"], attachments: []))}"#
+            #expect(try await api.send(.post, "/v1/schedules", auth: tenant.key, raw: plain).status.isSuccess)
+        }
+    }
+
     @Test("a file behind a URL is fetched once, at trigger time, within the policy, size and type rules")
     func urlAttachments() async throws {
         let pdf = MIMEAttachmentTests.pdf(300_000, seed: 7)
