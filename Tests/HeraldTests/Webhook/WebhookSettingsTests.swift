@@ -76,7 +76,7 @@ struct WebhookSettingsTests {
                         ["url": "http://localhost/hook"],
                     ],
                     "status_endpoints": [
-                        ["url": "https://status.example.com"], ["url": "https://status2.example.com", "events": ["message.opened"]],
+                        ["url": "https://status.example.com"], ["url": "https://status2.example.com", "events": ["message.teleported"]],
                     ],
                 ])
             #expect(reply.status == .unprocessableContent)
