@@ -219,4 +219,28 @@ struct EmailProviderClientTests {
         try Data("email:\n  transports:\n    - sendgird: {api_key: a}\n".utf8).write(to: misspelt)
         #expect { try HeraldConfiguration.load(file: misspelt.path, environment: [:]) } throws: { "\($0)".contains("sendgird") }
     }
+
+    @Test("a provider that cannot be reached defers its emails, and after repeated failures its circuit opens")
+    func unreachableProviderOpensItsCircuit() async throws {
+        // A loopback port nothing listens on: every connection is refused at once.
+        let closed = try await SMTPTestServer.start()
+        let port = closed.port
+        closed.stop()
+        let client = PostmarkClient(
+            configuration: PostmarkConfiguration(serverToken: "t", connection: EmailProviderConnection(endpoint: "http://127.0.0.1:\(port)", timeoutSeconds: 5)))
+        let circuits = CircuitBreakers(settings: CircuitBreaker.Settings(failureThreshold: 2, openSeconds: 60))
+        let transport = ProviderTransport(
+            client: client, http: OutboundHTTPClient(policy: DestinationPolicy(allowPrivateNetworks: true)), circuits: circuits, concurrency: 1)
+        var details: [String] = []
+        for _ in 0..<4 {
+            guard case .deferred(let detail, let retryAfter) = await transport.send([try Self.email()]).first else {
+                Issue.record("an unreachable provider defers: the next link takes the email, no attempt spent")
+                return
+            }
+            #expect(retryAfter > 0)
+            details.append(detail)
+        }
+        #expect(!details[0].contains("circuit open") && !details[1].contains("circuit open"), "\(details)")
+        #expect(details[2].contains("circuit open") && details[3].contains("circuit open"), "\(details)")
+    }
 }
