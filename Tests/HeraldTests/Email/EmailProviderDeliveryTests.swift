@@ -131,6 +131,29 @@ struct EmailProviderDeliveryTests {
         #expect(try server.messages(provider: "postmark").flatMap(\.recipients) == ["user0@example.com"])
     }
 
+    @Test("a batch's critical email is the provider's first request, then high, medium and low (batch order within each)")
+    func criticalGoesFirst() async throws {
+        let server = try await EmailAPITestServer.start()
+        defer { server.stop() }
+        let http = OutboundHTTPClient(policy: DestinationPolicy(allowPrivateNetworks: true))
+        let link = try #require(ProviderTransport(link: server.link("mailgun"), http: http, circuits: CircuitBreakers()))
+        // One request at a time, so the order the server saw is the order they were sent in.
+        let transport = ProviderTransport(client: link.client, http: http, circuits: CircuitBreakers(), concurrency: 1)
+        func email(_ address: String, _ priority: Priority) throws -> OutboundEmail {
+            var email = try EmailSecurityTests.testEmail(to: address)
+            email.priority = priority
+            return email
+        }
+        let batch = [
+            try email("bulk0@example.com", .low), try email("bulk1@example.com", .medium), try email("soon@example.com", .high),
+            try email("bulk2@example.com", .low), try email("alert@example.com", .critical),
+        ]
+        let outcomes = await transport.send(batch)
+        #expect(outcomes.allSatisfy { if case .accepted = $0 { true } else { false } }, "\(outcomes)")
+        let order = try server.messages(provider: "mailgun").sorted { $0.seq < $1.seq }.flatMap(\.recipients)
+        #expect(order == ["alert@example.com", "soon@example.com", "bulk1@example.com", "bulk0@example.com", "bulk2@example.com"])
+    }
+
     @Test("a tenant's provider endpoint on a private address is refused when saved")
     func privateEndpointRefused() async throws {
         let engine = try await TestEngine.make()

@@ -85,9 +85,17 @@ public final class EmailChannel: DeliveryChannel, Service {
                 results[index] = .permanentFailure("cannot compose the email: \(error)")
             }
         }
-        for (_, group) in byRoute {
-            let outcomes = await send(group.items.map(\.email), via: group.route)
-            for (item, outcome) in zip(group.items, outcomes) {
+        // Each route on its own: a critical email to one tenant's server never waits for another route's bulk.
+        let sent = await withTaskGroup(of: ([(index: Int, email: OutboundEmail)], [EmailSendOutcome]).self) { tasks in
+            for (_, group) in byRoute {
+                tasks.addTask { (group.items, await self.send(group.items.map(\.email), via: group.route)) }
+            }
+            var sent: [([(index: Int, email: OutboundEmail)], [EmailSendOutcome])] = []
+            for await routeOutcomes in tasks { sent.append(routeOutcomes) }
+            return sent
+        }
+        for (items, outcomes) in sent {
+            for (item, outcome) in zip(items, outcomes) {
                 switch outcome {
                 case .accepted(let detail): results[item.index] = .sent(detail: detail)
                 case .transientFailure(let detail): results[item.index] = .transientFailure(detail)

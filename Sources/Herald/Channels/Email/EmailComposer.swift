@@ -71,7 +71,9 @@ public struct EmailComposer: Sendable {
         let tags = ["herald_message": Message.publicID(outgoing.message.rowID), "herald_tenant": outgoing.message.tenantID]
         return (
             message,
-            OutboundEmail(sender: returnPath, recipient: recipient.address, messageID: messageID, bytes: bytes, message: message, tags: tags)
+            OutboundEmail(
+                sender: returnPath, recipient: recipient.address, messageID: messageID, bytes: bytes, message: message, tags: tags,
+                priority: outgoing.message.priority)
         )
     }
 

@@ -22,9 +22,13 @@ public struct OutboundEmail: Sendable {
     /// Names a provider echoes on its bounce and complaint events (`herald_message`, `herald_tenant`), so a
     /// webhook can be traced to the message and tenant it is about.
     public var tags: [String: String]
+    /// The priority of the message it carries, so a transport sends critical email first and never lets it wait
+    /// for a connection behind bulk email.
+    public var priority: Priority
 
     public init(
-        sender: String, recipient: String, messageID: String, bytes: [UInt8], message: EmailMessage? = nil, tags: [String: String] = [:]
+        sender: String, recipient: String, messageID: String, bytes: [UInt8], message: EmailMessage? = nil, tags: [String: String] = [:],
+        priority: Priority = .medium
     ) {
         self.sender = sender
         self.recipient = recipient
@@ -32,6 +36,7 @@ public struct OutboundEmail: Sendable {
         self.bytes = bytes
         self.message = message
         self.tags = tags
+        self.priority = priority
     }
 }
 

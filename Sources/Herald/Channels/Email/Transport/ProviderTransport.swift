@@ -1,8 +1,8 @@
 import Foundation
 
 /// Sends email through a provider's HTTP API (SES, SendGrid, Postmark, Mailgun): the ``EmailProviderClient``
-/// writes each request and reads each answer; this sends them a few at a time, behind the provider's circuit
-/// breaker, and turns answers into the outcomes a failover chain acts on.
+/// writes each request and reads each answer; this sends them a few at a time, most urgent first, behind the
+/// provider's circuit breaker, and turns answers into the outcomes a failover chain acts on.
 ///
 /// An email the provider could not take because of the provider (down, 5xx, rate-limited, credentials refused,
 /// its circuit open) is `deferred`: the next link of the chain takes it, or it waits without spending an attempt.
@@ -36,17 +36,19 @@ public struct ProviderTransport: EmailTransport {
 
     public func send(_ emails: [OutboundEmail]) async -> [EmailSendOutcome] {
         var outcomes = [EmailSendOutcome](repeating: .transientFailure("not sent"), count: emails.count)
+        // Most urgent first: a critical email in a bulk batch is among the first requests, not the last.
+        let order = emails.indices.sorted { (emails[$0].priority.rank, $0) < (emails[$1].priority.rank, $1) }
         await withTaskGroup(of: (Int, EmailSendOutcome).self) { group in
             var next = 0
-            while next < min(concurrency, emails.count) {
-                let index = next
+            while next < min(concurrency, order.count) {
+                let index = order[next]
                 group.addTask { (index, await self.sendOne(emails[index])) }
                 next += 1
             }
             for await (index, outcome) in group {
                 outcomes[index] = outcome
-                if next < emails.count {
-                    let index = next
+                if next < order.count {
+                    let index = order[next]
                     group.addTask { (index, await self.sendOne(emails[index])) }
                     next += 1
                 }
