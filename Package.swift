@@ -74,8 +74,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            plugins: ["BuildCommit"]
         ),
+        // Names the commit the binary is built from, for `herald --version` and `herald bench`.
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         .testTarget(
             name: "HeraldTests",
             dependencies: [

@@ -11,6 +11,7 @@ struct HeraldCommand: AsyncParsableCommand {
         discussion: """
             Settings come from flags, then HERALD_* environment variables, then herald.yml (flags win).
             """,
+        version: HeraldVersion.description,
         subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, SendCommand.self, EmailCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self
     )

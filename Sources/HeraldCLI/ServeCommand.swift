@@ -50,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice(
             "Herald is starting",
             metadata: [
+                "version": "\(HeraldVersion.description)",
                 "url": "http://\(configuration.host):\(configuration.port)",
                 "role": "\(configuration.role.rawValue)",
                 "database": "\(configuration.databaseDisplayName)",

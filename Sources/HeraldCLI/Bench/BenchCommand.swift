@@ -41,8 +41,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "ingest: concurrent keep-alive HTTP connections.")
     var clients = 16
 
-    @Option(name: .customLong("alert-seconds"), help: "critical-under-load: longest time to keep sending alerts while the backlog drains.")
+    @Option(
+        name: .customLong("alert-seconds"),
+        help: "critical-under-load and critical-behind-email: longest time to keep sending alerts while the backlog drains.")
     var alertSeconds = 180.0
+
+    @Option(name: .long, help: "critical-behind-email: low-priority emails queued ahead of the alerts.")
+    var backlog = 10_000
+
+    @Option(name: .customLong("smtp-delay-ms"), help: "critical-behind-email: milliseconds the bench's SMTP sink takes over each message.")
+    var smtpDelayMs = 20.0
 
     func run() async throws {
         let chosen = all ? BenchWorkload.allCases : workloads
@@ -55,6 +63,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard bulkTriggers >= 1000, singleTriggers >= 1, (1...256).contains(clients), alertSeconds >= 1 else {
             throw ValidationError(
                 "--bulk-triggers must be at least 1000, --single-triggers at least 1, --clients 1 to 256, --alert-seconds at least 1")
+        }
+        guard (10...1_000_000).contains(backlog), (0...10_000).contains(smtpDelayMs) else {
+            throw ValidationError("--backlog must be 10 to 1,000,000, --smtp-delay-ms 0 to 10,000")
         }
         if chosen.count > 1 {
             // Each workload in a process of its own: memory figures (peak RSS, RSS at rest) would
@@ -75,6 +86,8 @@ struct BenchCommand: AsyncParsableCommand {
         case .backlog: result = try await runner.backlog(members: members)
         case .ingest: result = try await runner.ingest(bulk: bulkTriggers, single: singleTriggers, clients: clients)
         case .criticalUnderLoad: result = try await runner.criticalUnderLoad(members: members, maxSeconds: alertSeconds)
+        case .criticalBehindEmail:
+            result = try await runner.criticalBehindEmail(backlog: backlog, delayMs: smtpDelayMs, maxSeconds: alertSeconds)
         }
         FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
         FileHandle.standardError.write(Data(("\n" + result.summary + "\n").utf8))
@@ -90,6 +103,7 @@ struct BenchCommand: AsyncParsableCommand {
         arguments += [
             "--subscribers", "\(subscribers)", "--members", "\(members)", "--connections", "\(connections)", "--bulk-triggers", "\(bulkTriggers)",
             "--single-triggers", "\(singleTriggers)", "--clients", "\(clients)", "--alert-seconds", "\(alertSeconds)",
+            "--backlog", "\(backlog)", "--smtp-delay-ms", "\(smtpDelayMs)",
         ]
         process.arguments = arguments
         let output = Pipe()
@@ -122,6 +136,7 @@ enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
     case inappFanout = "inapp-fanout"
     case ingest
     case criticalUnderLoad = "critical-under-load"
+    case criticalBehindEmail = "critical-behind-email"
     case backlog
     case idle
 }
@@ -133,7 +148,10 @@ struct BenchResult {
     var summary: String
 
     var jsonLine: String {
-        var object: [String: JSONValue] = ["workload": .string(workload)]
+        // The version and commit, so a figure can be tied to the code that produced it.
+        var object: [String: JSONValue] = [
+            "workload": .string(workload), "version": .string(HeraldVersion.number), "commit": .string(HeraldVersion.commit),
+        ]
         for (name, value) in figures { object[name] = .number((value * 100).rounded() / 100) }
         return JSONValue.object(object).jsonText()
     }
