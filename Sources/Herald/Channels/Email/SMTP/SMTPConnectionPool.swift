@@ -201,6 +201,9 @@ public actor SMTPConnectionPool {
         return ContinuousClock.now < until
     }
 
+    /// Callers parked for a connection right now.
+    var waitingCallers: Int { machine.waiters.count }
+
     /// Connections open right now (idle or leased).
     public var openConnections: Int { machine.openCount }
 }
