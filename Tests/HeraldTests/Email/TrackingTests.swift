@@ -285,6 +285,11 @@ struct TrackingTests {
                 try await engine.workflowRuns(tenantID: tenantID, eventID: receipt.eventId, subscriberID: "ana", cursor: nil, limit: 1).items.first
             }
             #expect(try await engine.eventually(timeout: 20) { try await run()?.status == .waiting })
+            // The run waits once its email is made; the email is written to the outbox when the dispatcher sends it.
+            #expect(
+                try await engine.eventually(timeout: 20) {
+                    try await engine.eventDetails(tenantID: tenantID, id: receipt.eventId).messages.contains { $0.channel == .email && $0.status == .sent }
+                })
             let email = try #require(try await engine.eventDetails(tenantID: tenantID, id: receipt.eventId).messages.first { $0.channel == .email })
             let html = try Self.sentEmail(outbox, messageID: email.id).html
             // The other kind first: it does not end this wait.

@@ -6,18 +6,20 @@ import Testing
 /// figures add up (how many emails the sink received, how many messages were queued or delivered).
 @Suite("herald bench")
 struct BenchCommandTests {
-    @Test(.timeLimit(.minutes(3)))
+    @Test(.timeLimit(.minutes(4)))
     func everyWorkloadRunsAndReportsFiguresThatAddUp() async throws {
         let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
         let config = ServerProcessTests.ProcessHarness.repositoryRoot.appendingPathComponent("herald.yml").path
         let arguments = [
             "bench", "--config", config, "--all", "--subscribers", "200", "--members", "500", "--bulk-triggers", "2000", "--single-triggers", "200",
+            "--backlog", "500", "--smtp-delay-ms", "2",
         ]
-        let result = try await ChildProcess.run(executable: binary, arguments: arguments, timeout: 150)
+        let result = try await ChildProcess.run(executable: binary, arguments: arguments, timeout: 210)
         #expect(result.status == 0, "\(result.errorOutput)")
         let lines = String(decoding: result.output, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }
         let byWorkload = Dictionary(lines.compactMap { line in line["workload"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
-        #expect(Set(byWorkload.keys) == ["email-bulk", "inapp-fanout", "ingest", "critical-under-load", "backlog", "idle"])
+        #expect(Set(byWorkload.keys) == ["email-bulk", "inapp-fanout", "ingest", "critical-under-load", "critical-behind-email", "backlog", "idle"])
+        #expect(lines.allSatisfy { $0["commit"]?.stringValue?.isEmpty == false }, "each line names the commit it was built from")
 
         let email = try #require(byWorkload["email-bulk"])
         #expect(email["emails"]?.doubleValue == 180, "10% of 200 subscribers opted out of email")
@@ -36,6 +38,11 @@ struct BenchCommandTests {
             let p99 = critical["\(figure)_p99_ms"]?.doubleValue ?? -1
             #expect(p50 > 0 && p99 >= p50 && (critical["\(figure)_max_ms"]?.doubleValue ?? -1) >= p99, "\(figure) latencies are measured")
         }
+        let behind = try #require(byWorkload["critical-behind-email"])
+        #expect(behind["backlog"]?.doubleValue == 500 && (behind["alerts"]?.doubleValue ?? 0) >= 1, "alerts went out behind the backlog")
+        #expect(
+            (behind["smtp_p50_ms"]?.doubleValue ?? -1) > 0 && (behind["smtp_max_ms"]?.doubleValue ?? -1) >= (behind["smtp_p99_ms"]?.doubleValue ?? 0),
+            "alert latencies to the SMTP sink are measured")
         #expect(result.errorOutput.contains("email-bulk:") && result.errorOutput.contains("idle:"), "the human summary goes to stderr")
     }
 }
