@@ -15,7 +15,7 @@ extension BenchRunner {
     /// bulk for a connection. Bulk accepted on the other connections meanwhile ran alongside the alert, not ahead
     /// of it, and is counted apart (`bulk_alongside_mean`).
     func criticalBehindEmail(backlog backlogCount: Int, delayMs: Double, maxSeconds: Double) async throws -> BenchResult {
-        let sink = try await BenchSMTPSink.start(delay: .nanoseconds(Int64(delayMs * 1_000_000)))
+        let sink = try await BenchSMTPSink.start(delay: Seconds(clamping: delayMs / 1000).timeAmount)
         defer { Task { await sink.stop() } }
         return try await withServer(sink: sink, role: .all) { engine, baseURL in
             let (tenant, _) = try await engine.createTenant(name: "Bench Estate")
@@ -46,21 +46,8 @@ extension BenchRunner {
             while started.duration(to: .now).seconds < maxSeconds {
                 let tick = ContinuousClock.now
                 number += 1
-                var request = HTTPClientRequest(url: "\(baseURL)/v1/events")
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(key)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                let body: JSONValue = [
-                    "type": "emergency_alert", "recipients": ["watcher"],
-                    "payload": ["title": .string("Alert #\(number)"), "message": "Leave the building by the nearest exit."],
-                ]
-                request.body = .bytes(ByteBuffer(string: body.jsonText()))
                 let sentAt = ContinuousClock.now
-                let response = try await client.execute(request, timeout: .seconds(30))
-                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                guard response.status.code == 202, let eventID = (try? JSONValue.parse(text))?["event_id"]?.stringValue else {
-                    throw BenchError("emergency_alert answered \(response.status.code): \(text.prefix(300))")
-                }
+                let eventID = try await Self.triggerAlert(number: number, client: client, baseURL: baseURL, key: key)
                 triggered.append((eventID, sentAt))
                 let bulkSent = sink.arrivals(ofEvent: bulk.eventId)
                 progress.update(bulkSent)

@@ -170,21 +170,8 @@ extension BenchRunner {
             while started.duration(to: .now).seconds < maxSeconds {
                 let tick = ContinuousClock.now
                 number += 1
-                var request = HTTPClientRequest(url: "\(baseURL)/v1/events")
-                request.method = .POST
-                request.headers.add(name: "Authorization", value: "Bearer \(key)")
-                request.headers.add(name: "Content-Type", value: "application/json")
-                let body: JSONValue = [
-                    "type": "emergency_alert", "recipients": ["watcher"],
-                    "payload": ["title": .string("Alert #\(number)"), "message": "Leave the building by the nearest exit."],
-                ]
-                request.body = .bytes(ByteBuffer(string: body.jsonText()))
                 let sentAt = ContinuousClock.now
-                let response = try await client.execute(request, timeout: .seconds(30))
-                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                guard response.status.code == 202, let eventID = (try? JSONValue.parse(text))?["event_id"]?.stringValue else {
-                    throw BenchError("emergency_alert answered \(response.status.code): \(text.prefix(300))")
-                }
+                let eventID = try await Self.triggerAlert(number: number, client: client, baseURL: baseURL, key: key)
                 triggered.append((number, eventID, sentAt))
                 if number % 10 == 0 {
                     let queued = try await engine.store.queueDepth(now: Date()).byPriority.values.reduce(0, +)
