@@ -60,7 +60,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Real files (the API description, scripts, styles, page templates), compiled in by EmbedResources.
+            exclude: ["Resources"],
+            plugins: ["EmbedResources"]
         ),
         .executableTarget(
             name: "HeraldCLI",
@@ -79,6 +82,8 @@ let package = Package(
         ),
         // Names the commit the binary is built from, for `herald --version` and `herald bench`.
         .plugin(name: "BuildCommit", capability: .buildTool()),
+        // Compiles the files under a target's Resources folder into it, so the binary needs no files beside it.
+        .plugin(name: "EmbedResources", capability: .buildTool()),
         .testTarget(
             name: "HeraldTests",
             dependencies: [
