@@ -60,6 +60,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                // The pages' templates, rendered with Mustache's HTML escaping.
+                .product(name: "Mustache", package: "swift-mustache"),
+                // `GET /openapi.yaml`, the same document as `/openapi.json`.
+                .product(name: "Yams", package: "Yams"),
             ],
             // Real files (the API description, scripts, styles, page templates), compiled in by EmbedResources.
             exclude: ["Resources"],
