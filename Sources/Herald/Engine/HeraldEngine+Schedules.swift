@@ -70,46 +70,11 @@ extension HeraldEngine {
         return schedule
     }
 
-    /// Runs one claimed schedule's due occurrence: triggers its event under the idempotency key of the
-    /// occurrence (so a run repeated after a crash, or on another node, makes no second event), then
-    /// moves it to its next occurrence.
-    func run(_ schedule: Schedule, owner: String) async {
-        let now = clock.now()
-        guard let tenantID = schedule.tenantID else { return }
-        guard let (occurrence, next) = schedule.dueOccurrence(now: now) else {
-            // Its expression no longer parses (the zone was removed from the system): park it a day and say so.
-            _ = try? await store.finishScheduleRun(
-                tenantID: tenantID, id: schedule.id, owner: owner, ranAt: schedule.nextRunAt ?? now, eventID: nil,
-                error: "the cron expression or time zone is no longer valid", nextRunAt: now.addingTimeInterval(86_400), now: now)
-            return
-        }
-        var eventID: String?
-        var failure: String?
-        do {
-            let key = "schedule:\(schedule.id):\(Timestamp.millis(occurrence))"
-            let (receipt, _) = try await trigger(schedule.trigger, tenantID: tenantID, idempotencyKey: key)
-            eventID = receipt.eventId
-        } catch let error as HeraldError {
-            failure = error.description
-        } catch {
-            // The store is unavailable: leave the occurrence due; the lease runs out and it is tried again.
-            logger.error("schedule run failed; it will be retried", metadata: ["schedule": "\(schedule.id)", "error": "\(error)"])
-            return
-        }
-        if let failure {
-            logger.warning("schedule run refused", metadata: ["schedule": "\(schedule.id)", "error": "\(failure)"])
-        }
-        do {
-            // Recorded even while the node shuts down: the event is committed, and a run left unrecorded would
-            // keep its lease until it runs out.
-            let store = self.store
-            _ = try await Task {
-                try await store.finishScheduleRun(
-                    tenantID: tenantID, id: schedule.id, owner: owner, ranAt: occurrence, eventID: eventID, error: failure, nextRunAt: next,
-                    now: now)
-            }.value
-        } catch {
-            logger.error("could not record a schedule run; it will be replayed idempotently", metadata: ["error": "\(error)"])
-        }
+    /// The schedule runner of this node, triggering each occurrence through ``trigger(_:tenantID:idempotencyKey:)``.
+    func makeScheduleRunner() -> ScheduleRunner {
+        ScheduleRunner(
+            store: store,
+            triggerEvent: { [self] trigger, tenantID, key in try await self.trigger(trigger, tenantID: tenantID, idempotencyKey: key).0.eventId },
+            wakeup: scheduleWakeup, owner: nodeID, leaseSeconds: configuration.dispatch.leaseSeconds, clock: clock, logger: logger)
     }
 }

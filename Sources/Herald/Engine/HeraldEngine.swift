@@ -164,7 +164,7 @@ public final class HeraldEngine: Sendable {
             WorkflowRunner(
                 store: store, settings: settings, wakeup: workflowWakeup, signal: signal, owner: nodeID,
                 observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger, clock: clock),
-            ScheduleRunner(engine: self),
+            makeScheduleRunner(),
             RetentionService(store: store, settings: settings, logger: logger),
             StatusWebhookSender(
                 store: store, settings: webhooks, client: http, circuits: circuits,
