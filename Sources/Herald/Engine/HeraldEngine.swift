@@ -13,51 +13,51 @@ import Synchronization
 /// ```
 public final class HeraldEngine: Sendable {
     public let configuration: HeraldConfiguration
-    public let store: any Store
-    public let catalog: Catalog
-    public let renderer: TemplateRenderer
-    public let tokens: SubscriberTokens
+    package let store: any Store
+    package let catalog: Catalog
+    package let renderer: TemplateRenderer
+    package let tokens: SubscriberTokens
     /// Signs the unsubscribe links in emails.
-    public let unsubscribeTokens: UnsubscribeTokens
+    package let unsubscribeTokens: UnsubscribeTokens
     /// Signs the links to a subscriber's preference centre.
-    public let preferenceLinks: PreferenceLinkTokens
+    package let preferenceLinks: PreferenceLinkTokens
     /// Signs every email's VERP return path, and tells a bounce's address from a forged one.
-    public let bounceAddresses: BounceAddresses
+    package let bounceAddresses: BounceAddresses
     /// Signs the tracked links and open pixels of email, and tells them from forged or altered ones.
-    public let trackingTokens: EmailTrackingTokens
+    package let trackingTokens: EmailTrackingTokens
     /// The inbound SMTP listener, made on first use (``inboundMail``).
     let inboundMailServer = Mutex<InboundMailServer?>(nil)
-    public let signal: WakeSignal
-    public let channels: [any DeliveryChannel]
+    package let signal: WakeSignal
+    package let channels: [any DeliveryChannel]
     /// This process's name in leases, so an operator can tell whose claim a message is under.
     public let nodeID: String
     public let logger: Logger
     /// Beats each time a dispatcher lane looks for work; `/readyz` reads it.
-    public let dispatcherHeartbeat = Heartbeat()
+    package let dispatcherHeartbeat = Heartbeat()
     /// Counters, histograms and gauges for `GET /metrics`.
     public let metrics = HeraldMetrics()
     /// Every provider endpoint's circuit breaker (webhooks, chat, SMS).
-    public let circuits: CircuitBreakers
+    package let circuits: CircuitBreakers
     /// Webhooks, chat and SMS requests go through this client, with the operator's destination policy.
-    public let http: OutboundHTTPClient
+    package let http: OutboundHTTPClient
     /// Live inbox connections (SSE, WebSocket) and what they are pushed.
-    public let inboxHub: InboxHub
+    package let inboxHub: InboxHub
     /// Every tenant's allowed browser origins, for CORS answers without a store read per request.
     let corsCache = ExpiringCache<[String: String]>(lifetime: 2)
     /// Tenants' own rate limits, read at most every two seconds on the trigger path.
     let rateLimitCache = LookupCache<String, RateLimitSettings?>(lifetime: 2)
     /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
-    public let observers: [any DeliveryObserver]
+    package let observers: [any DeliveryObserver]
     /// Tenants' webhook settings (endpoints, secrets, status endpoints), shared by the webhook channel,
     /// the status webhooks and the API.
-    public let webhooks: WebhookSettingsStore
+    package let webhooks: WebhookSettingsStore
     /// Rung when status webhooks are queued, so their sender looks at once.
     let statusWebhookWakeup = Wakeup()
     /// Rung by triggers and by inbox reads, which may end a workflow run's wait.
     let workflowWakeup: Wakeup
     let validator: EventTypeValidator
     /// API request limits per tenant key and subscriber token.
-    public let requestLimiter: RequestLimiter
+    package let requestLimiter: RequestLimiter
     /// Commits concurrent single triggers together.
     let committer: GroupCommitter
     /// Wake-ups and live-inbox changes to and from the other nodes on a shared database (nil for SQLite).

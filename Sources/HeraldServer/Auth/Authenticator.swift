@@ -88,7 +88,7 @@ struct Authenticator: Sendable {
             return principal
         }
         if let sessionID = ConsoleCookie.sessionID(in: request) {
-            guard let session = try await engine.consoleSession(id: sessionID) else {
+            guard let session = try await ConsoleSessions(engine: engine).session(id: sessionID) else {
                 throw HeraldError.unauthorized("the console session has ended: sign in again at /console")
             }
             return Principal(kind: .consoleSession, tenant: session.tenant, consoleSession: session)

@@ -28,7 +28,7 @@ enum ConsoleCookie {
 
     static func setCookie(sessionID: String, secure: Bool) -> String {
         let name = secure ? secureName : plainName
-        let lifetime = Int(HeraldEngine.consoleSessionLifetime)
+        let lifetime = ConsoleSessions.lifetimeSeconds
         return "\(name)=\(sessionID); Path=/; Max-Age=\(lifetime); HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
     }
 

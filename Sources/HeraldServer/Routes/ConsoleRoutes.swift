@@ -15,7 +15,7 @@ struct ConsoleRoutes {
     /// The pages, assets, sign-in and sign-out, for anyone: without a session they show the sign-in form.
     func registerPages(on router: Router<HeraldRequestContext>) {
         router.get("console") { request, _ in
-            if let id = ConsoleCookie.sessionID(in: request), let session = try await engine.consoleSession(id: id) {
+            if let id = ConsoleCookie.sessionID(in: request), let session = try await ConsoleSessions(engine: engine).session(id: id) {
                 return WebPage.response(html: ConsolePage.app(session))
             }
             return WebPage.response(html: ConsolePage.signIn())
@@ -32,7 +32,7 @@ struct ConsoleRoutes {
             guard let key = form["key"], !key.isEmpty else {
                 return WebPage.response(html: ConsolePage.signIn(error: "Enter a tenant API key."), status: .unprocessableContent)
             }
-            guard let (id, _) = try await engine.openConsoleSession(apiKey: key) else {
+            guard let (id, _) = try await ConsoleSessions(engine: engine).open(apiKey: key) else {
                 return WebPage.response(html: ConsolePage.signIn(error: "That key is unknown or revoked."), status: .unauthorized)
             }
             var headers = HTTPFields()
@@ -43,9 +43,9 @@ struct ConsoleRoutes {
 
         router.post("console/sign-out") { request, context in
             let form = try await Self.form(request, context: context)
-            if let id = ConsoleCookie.sessionID(in: request), let session = try await engine.consoleSession(id: id) {
+            if let id = ConsoleCookie.sessionID(in: request), let session = try await ConsoleSessions(engine: engine).session(id: id) {
                 try ConsoleCSRF.check(request, session: session, presented: request.headers[.csrfToken] ?? form["csrf_token"], engine: engine)
-                try await engine.closeConsoleSession(id: id)
+                try await ConsoleSessions(engine: engine).close(id: id)
             }
             var headers = HTTPFields()
             headers[.location] = "/console"

@@ -65,7 +65,7 @@ struct AccessFixture: Sendable {
         guard case .kind(let kind) = credential else { return ([], nil) }
         if kind == .consoleSession {
             let key = try #require(secrets[.tenantKey])
-            let (id, session) = try #require(try await engine.openConsoleSession(apiKey: key))
+            let (id, session) = try #require(try await ConsoleSessions(engine: engine).open(apiKey: key))
             return ([("Cookie", "\(ConsoleCookie.plainName)=\(id)"), ("X-CSRF-Token", session.csrfToken)], nil)
         }
         let secret = try #require(secrets[kind])
