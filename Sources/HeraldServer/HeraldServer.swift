@@ -16,7 +16,9 @@ public enum HeraldServer {
 
     /// The router and what each of its routes needs: every route is registered under a declared
     /// ``AccessRequirement`` whose check ``AccessControlMiddleware`` runs, so no route can forget it.
-    static func routeAccess(engine: HeraldEngine, role: NodeRole = .all) -> RouteAccess {
+    static func routeAccess(
+        engine: HeraldEngine, role: NodeRole = .all, settingsFamilies: [SettingsRoutes.Family] = SettingsRoutes.families
+    ) -> RouteAccess {
         let router = Router(context: HeraldRequestContext.self)
         let access = RouteAccess(router: router, engine: engine)
         // HTTP request counts and durations, through swift-metrics (`herald serve` points it at /metrics).
@@ -80,15 +82,11 @@ public enum HeraldServer {
             TopicRoutes(engine: engine).register(on: tenantRoutes)
             EventRoutes(engine: engine, bulkBodyLimit: engine.configuration.maxBodyBytes * 10).register(on: tenantRoutes)
             MessageRoutes(engine: engine).register(on: tenantRoutes)
+            SettingsRoutes(engine: engine, families: settingsFamilies).register(on: tenantRoutes)
             EmailSettingsRoutes(engine: engine).register(on: tenantRoutes)
             SuppressionRoutes(engine: engine).register(on: tenantRoutes)
             PushRoutes(engine: engine).register(on: tenantRoutes)
-            CORSSettingsRoutes(engine: engine).register(on: tenantRoutes)
-            RateLimitSettingsRoutes(engine: engine).register(on: tenantRoutes)
             ScheduleRoutes(engine: engine).register(on: tenantRoutes)
-            ChatSettingsRoutes(engine: engine).register(on: tenantRoutes)
-            SMSSettingsRoutes(engine: engine).register(on: tenantRoutes)
-            WebhookSettingsRoutes(engine: engine).register(on: tenantRoutes)
             StatsRoutes(engine: engine).register(on: tenantRoutes)
         }
         return access

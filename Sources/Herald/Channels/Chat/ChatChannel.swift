@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The chat channel: posts each message to Slack, Microsoft Teams or Discord through an incoming webhook.
 ///
@@ -13,19 +12,17 @@ public final class ChatChannel: DeliveryChannel {
     let failover: FailoverDelivery
     /// Messages in flight at once, across all webhooks.
     let concurrency: Int
-    let settingsProvider: @Sendable (String) async throws -> ChatSettings
-    /// Tenant settings read in the last few seconds, so a busy batch does not read them per message.
-    private let settingsCache = Mutex<[String: (settings: ChatSettings, readAt: ContinuousClock.Instant)]>([:])
-    static let settingsCacheLifetime = Duration.seconds(2)
+    /// Tenants' chat settings, read through their family's short cache.
+    let tenantSettings: TenantSettings<ChatSettings>
 
     public init(
         http: OutboundHTTPClient, circuits: CircuitBreakers, concurrency: Int = 16,
-        settings: @escaping @Sendable (String) async throws -> ChatSettings
+        settings: TenantSettings<ChatSettings>
     ) {
         self.http = http
         self.failover = FailoverDelivery(circuits: circuits)
         self.concurrency = concurrency
-        self.settingsProvider = settings
+        self.tenantSettings = settings
     }
 
     public func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
@@ -82,15 +79,6 @@ public final class ChatChannel: DeliveryChannel {
     }
 
     func settings(for tenantID: String) async throws -> ChatSettings {
-        let now = ContinuousClock.now
-        if let cached = settingsCache.withLock({ $0[tenantID] }), now - cached.readAt < Self.settingsCacheLifetime { return cached.settings }
-        let settings = try await settingsProvider(tenantID)
-        settingsCache.withLock { $0[tenantID] = (settings, now) }
-        return settings
-    }
-
-    /// Forgets cached tenant settings, so a change takes effect on the next message.
-    public func settingsChanged(tenantID: String) {
-        _ = settingsCache.withLock { $0.removeValue(forKey: tenantID) }
+        try await tenantSettings.cached(tenantID: tenantID)
     }
 }

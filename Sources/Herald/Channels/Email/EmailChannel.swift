@@ -13,7 +13,8 @@ public final class EmailChannel: DeliveryChannel, Service {
     let defaults: EmailDefaults
     let outbox: OutboxTransport
     let heloName: String
-    let settingsProvider: @Sendable (String) async throws -> EmailSettings
+    /// Tenants' email settings, read through their family's short cache.
+    let tenantSettings: TenantSettings<EmailSettings>
     /// The active suppression-list entries among a tenant's addresses; read once per tenant per batch.
     let suppressions: @Sendable (_ tenantID: String, _ addresses: [String]) async throws -> [String: Suppression]
     /// Guards the SMTP servers tenants name (never the server-wide ones, which are the operator's configuration).
@@ -28,13 +29,10 @@ public final class EmailChannel: DeliveryChannel, Service {
     /// One pool per server, kept apart for a tenant's server and the operator's: a tenant that names the operator's
     /// relay still goes through the destination policy.
     private let pools = Mutex<[PoolKey: SMTPConnectionPool]>([:])
-    /// Tenant settings read in the last few seconds, so a busy batch does not read them per message.
-    private let settingsCache = Mutex<[String: (settings: EmailSettings, readAt: ContinuousClock.Instant)]>([:])
-    static let settingsCacheLifetime = Duration.seconds(2)
 
     public init(
         composer: EmailComposer, defaults: EmailDefaults, outboxDirectory: URL, heloName: String = ProcessInfo.processInfo.hostName,
-        settings: @escaping @Sendable (String) async throws -> EmailSettings,
+        settings: TenantSettings<EmailSettings>,
         suppressions: @escaping @Sendable (_ tenantID: String, _ addresses: [String]) async throws -> [String: Suppression] = { _, _ in [:] },
         destinationPolicy: DestinationPolicy = DestinationPolicy(), http: OutboundHTTPClient? = nil,
         circuits: CircuitBreakers = CircuitBreakers(), logger: Logger
@@ -48,7 +46,7 @@ public final class EmailChannel: DeliveryChannel, Service {
         self.defaults = defaults
         self.outbox = OutboxTransport(directory: outboxDirectory)
         self.heloName = heloName.isEmpty ? "localhost" : heloName
-        self.settingsProvider = settings
+        self.tenantSettings = settings
         self.suppressions = suppressions
         self.destinationPolicy = destinationPolicy
         self.logger = logger
@@ -187,11 +185,7 @@ public final class EmailChannel: DeliveryChannel, Service {
     }
 
     func settings(for tenantID: String) async throws -> EmailSettings {
-        let now = ContinuousClock.now
-        if let cached = settingsCache.withLock({ $0[tenantID] }), now - cached.readAt < Self.settingsCacheLifetime { return cached.settings }
-        let settings = try await settingsProvider(tenantID)
-        settingsCache.withLock { $0[tenantID] = (settings, now) }
-        return settings
+        try await tenantSettings.cached(tenantID: tenantID)
     }
 
     /// Each SMTP server in use and whether its circuit is open (it was unreachable moments ago).
@@ -201,9 +195,10 @@ public final class EmailChannel: DeliveryChannel, Service {
         return states.sorted { $0.server < $1.server }
     }
 
-    /// Forgets cached tenant settings, so a change takes effect on the next message.
+    /// Forgets the tenant's cached settings, so a change takes effect on the next message. Changes made
+    /// through the engine do this themselves; this is for settings written to the store by other means.
     public func settingsChanged(tenantID: String) {
-        _ = settingsCache.withLock { $0.removeValue(forKey: tenantID) }
+        tenantSettings.forget(tenantID: tenantID)
     }
 
     public func run() async throws {

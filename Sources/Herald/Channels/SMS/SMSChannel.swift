@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The SMS channel: checks the number, fits the text into the allowed segments, and sends through the
 /// tenant's providers (else the server's) in failover order.
@@ -13,19 +12,18 @@ public final class SMSChannel: DeliveryChannel {
     let failover: FailoverDelivery
     /// Messages in flight at once, across all providers.
     let concurrency: Int
-    let settingsProvider: @Sendable (String) async throws -> SMSSettings
-    private let settingsCache = Mutex<[String: (settings: SMSSettings, readAt: ContinuousClock.Instant)]>([:])
-    static let settingsCacheLifetime = Duration.seconds(2)
+    /// Tenants' SMS settings, read through their family's short cache.
+    let tenantSettings: TenantSettings<SMSSettings>
 
     public init(
         defaults: SMSDefaults, http: OutboundHTTPClient, circuits: CircuitBreakers, concurrency: Int = 16,
-        settings: @escaping @Sendable (String) async throws -> SMSSettings
+        settings: TenantSettings<SMSSettings>
     ) {
         self.defaults = defaults
         self.http = http
         self.failover = FailoverDelivery(circuits: circuits)
         self.concurrency = concurrency
-        self.settingsProvider = settings
+        self.tenantSettings = settings
     }
 
     public func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
@@ -74,15 +72,6 @@ public final class SMSChannel: DeliveryChannel {
     }
 
     func settings(for tenantID: String) async throws -> SMSSettings {
-        let now = ContinuousClock.now
-        if let cached = settingsCache.withLock({ $0[tenantID] }), now - cached.readAt < Self.settingsCacheLifetime { return cached.settings }
-        let settings = try await settingsProvider(tenantID)
-        settingsCache.withLock { $0[tenantID] = (settings, now) }
-        return settings
-    }
-
-    /// Forgets cached tenant settings, so a change takes effect on the next message.
-    public func settingsChanged(tenantID: String) {
-        _ = settingsCache.withLock { $0.removeValue(forKey: tenantID) }
+        try await tenantSettings.cached(tenantID: tenantID)
     }
 }

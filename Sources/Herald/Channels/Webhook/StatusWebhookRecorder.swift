@@ -147,7 +147,7 @@ public final class StatusWebhookRecorder: DeliveryObserver {
 
     private func endpoints(tenantID: String, for event: DeliveryStatusEvent) async -> [WebhookEndpoint]? {
         do {
-            return try await settings.cachedSettings(tenantID: tenantID).statusEndpoints(for: event)
+            return try await settings.cached(tenantID: tenantID).statusEndpoints(for: event)
         } catch {
             logger.error("could not read webhook settings for status webhooks", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
             return nil

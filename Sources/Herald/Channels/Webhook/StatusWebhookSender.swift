@@ -102,7 +102,7 @@ public final class StatusWebhookSender: Service, Sendable {
         }
         let endpoint: WebhookEndpoint?
         do {
-            endpoint = try await settings.cachedSettings(tenantID: delivery.tenantID).statusEndpoints.first { $0.url == delivery.url }
+            endpoint = try await settings.cached(tenantID: delivery.tenantID).statusEndpoints.first { $0.url == delivery.url }
         } catch {
             return result(.retry(at: now.addingTimeInterval(5), refundsAttempt: true), "cannot read the tenant's webhook settings: \(error)")
         }

@@ -42,7 +42,7 @@ public final class WebhookChannel: DeliveryChannel {
                 if let reason = subscriber.webhookDisabledReason {
                     return .failure(ChannelFailure(.suppressed(.noAddress, detail: "the subscriber's webhook_url \(url) is disabled: \(reason)")))
                 }
-                let secrets = try await settings.cachedSettings(tenantID: tenantID).subscriberSecrets.compactMap(WebhookSecret.init)
+                let secrets = try await settings.cached(tenantID: tenantID).subscriberSecrets.compactMap(WebhookSecret.init)
                 guard !secrets.isEmpty else {
                     // Never unsigned, and never signed with a secret nobody was shown: the tenant creates it first.
                     return .failure(
@@ -63,7 +63,7 @@ public final class WebhookChannel: DeliveryChannel {
                 }
                 return .success([provider])
             }
-            let endpoints = try await settings.cachedSettings(tenantID: tenantID).endpoints.filter(\.isEnabled)
+            let endpoints = try await settings.cached(tenantID: tenantID).endpoints.filter(\.isEnabled)
             guard !endpoints.isEmpty else {
                 return .failure(
                     ChannelFailure(
