@@ -9,8 +9,8 @@ import NIOCore
 /// assets, so they are not in the OpenAPI document; the API calls the console makes are.
 struct ConsoleRoutes {
     let engine: HeraldEngine
-    static let script = WebAsset.script(ConsoleScript.source)
-    static let styles = WebAsset.styleSheet(ConsoleStyles.source)
+    static let script = WebAsset.script("web/console.js")
+    static let styles = WebAsset.styleSheet("web/console.css")
 
     /// The pages, assets, sign-in and sign-out, for anyone: without a session they show the sign-in form.
     func registerPages(on router: Router<HeraldRequestContext>) {

@@ -5,9 +5,9 @@ import Hummingbird
 /// Other origins may load it (it is the same for everyone and holds no data); the data it shows comes
 /// from the inbox API with the subscriber's token, under the tenant's CORS settings.
 struct EmbedRoutes {
-    static let components = WebAsset.script(HeraldComponentsScript.source, crossOrigin: true)
+    static let components = WebAsset.script("web/herald.js", crossOrigin: true)
     /// The Web Push service worker, which a site's own `/herald-sw.js` imports (`importScripts` across origins).
-    static let serviceWorker = WebAsset.script(HeraldServiceWorkerScript.source, crossOrigin: true)
+    static let serviceWorker = WebAsset.script("web/herald-sw.js", crossOrigin: true)
     static let serviceWorkerAllowed = HTTPField.Name("Service-Worker-Allowed")!
 
     func register(on router: Router<HeraldRequestContext>) {

@@ -6,7 +6,7 @@ import Hummingbird
 /// one-hour token that reaches preferences only, never the inbox.
 struct PreferencePageRoutes {
     let engine: HeraldEngine
-    static let styles = WebAsset.styleSheet(PreferencePageStyles.source)
+    static let styles = WebAsset.styleSheet("web/preferences.css")
 
     /// The page itself: its link's token is the authority (declared `.link(.preferenceLink)`).
     func registerPage(on group: RouterGroup<HeraldRequestContext>) {

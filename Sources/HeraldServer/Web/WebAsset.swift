@@ -4,9 +4,10 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// A script or style sheet compiled into the binary and served as its own file, so pages need no
-/// inline script and no CDN. Answers with an ETag (a revalidation costs a 304, not the bytes) and
-/// `nosniff`, so a browser never reads it as anything but its declared type.
+/// A script or style sheet served as its own file, so pages need no inline script and no CDN. The file lives
+/// under `Sources/HeraldServer/Resources/web/` (a real `.js` or `.css` that editors and `node --check` read) and
+/// is compiled into the binary (``EmbeddedResources``). Answers with an ETag (a revalidation costs a 304, not the
+/// bytes) and `nosniff`, so a browser never reads it as anything but its declared type.
 struct WebAsset: Sendable {
     let contentType: String
     let body: ByteBuffer
@@ -14,20 +15,22 @@ struct WebAsset: Sendable {
     /// Whether pages on other origins may load it (the embeddable components) or only Herald's own.
     let crossOrigin: Bool
 
-    init(contentType: String, source: String, crossOrigin: Bool = false) {
+    /// The file at `resource`, a path under Resources such as `web/console.js`.
+    init(contentType: String, resource: String, crossOrigin: Bool = false) {
+        let bytes = EmbeddedResources.data(resource)
         self.contentType = contentType
-        self.body = ByteBuffer(string: source)
-        let digest = SHA256.hash(data: Data(source.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        self.body = ByteBuffer(bytes: bytes)
+        let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()
         self.etag = "\"\(digest)\""
         self.crossOrigin = crossOrigin
     }
 
-    static func script(_ source: String, crossOrigin: Bool = false) -> WebAsset {
-        WebAsset(contentType: "text/javascript; charset=utf-8", source: source, crossOrigin: crossOrigin)
+    static func script(_ resource: String, crossOrigin: Bool = false) -> WebAsset {
+        WebAsset(contentType: "text/javascript; charset=utf-8", resource: resource, crossOrigin: crossOrigin)
     }
 
-    static func styleSheet(_ source: String) -> WebAsset {
-        WebAsset(contentType: "text/css; charset=utf-8", source: source)
+    static func styleSheet(_ resource: String) -> WebAsset {
+        WebAsset(contentType: "text/css; charset=utf-8", resource: resource)
     }
 
     func response(to request: Request) -> Response {

@@ -1,9 +1,3 @@
-/// The embeddable web components, `<herald-inbox>` and `<herald-preferences>`, served at `/embed/herald.js`.
-/// Plain JavaScript (custom elements, shadow DOM, constructed style sheets): no framework and no build step.
-///
-/// Kept in Swift so the binary serves it with no files beside it; edit it here.
-enum HeraldComponentsScript {
-    static let source = #"""
 /* Herald web components: <herald-inbox> (a bell with the unread count and the newest messages, live)
    and <herald-preferences> (what reaches the subscriber and how, with quiet hours).
    Served by Herald at /embed/herald.js. Plain custom elements with shadow DOM: no framework, no build.
@@ -1037,5 +1031,3 @@ enum HeraldComponentsScript {
   customElements.define("herald-inbox", HeraldInbox);
   customElements.define("herald-preferences", HeraldPreferences);
 })();
-"""#
-}

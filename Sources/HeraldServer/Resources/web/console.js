@@ -1,8 +1,3 @@
-/// The admin console's script, served at `/console/console.js`: a small hash-routed page over the tenant API.
-///
-/// Kept in Swift so the binary serves it with no files beside it; edit it here.
-enum ConsoleScript {
-    static let source = #"""
 /* Herald admin console. Served at /console/console.js; the page has no inline script (CSP script-src 'self').
    It calls the tenant API (/v1/...) with the session cookie, and every request that changes something
    carries the session's CSRF token in X-CSRF-Token. Every value from the API is set with textContent. */
@@ -919,5 +914,3 @@ enum ConsoleScript {
   window.addEventListener("hashchange", () => { route(); view.focus({ preventScroll: true }); });
   route();
 })();
-"""#
-}

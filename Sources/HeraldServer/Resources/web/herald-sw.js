@@ -1,11 +1,3 @@
-/// The service worker that shows Herald's Web Push notifications, served at `/embed/herald-sw.js`.
-///
-/// A page can only register a worker from its own origin, so a site on another origin serves a one-line
-/// `/herald-sw.js` of its own that imports this one (`importScripts` may load a script from any origin) and
-/// names it in `<herald-inbox push-worker="/herald-sw.js">`. A site that already has a service worker adds the
-/// same line to it instead. Kept in Swift so the binary serves it with no files beside it; edit it here.
-enum HeraldServiceWorkerScript {
-    static let source = #"""
 /* Herald's service worker: shows the notifications Herald sends through Web Push, and opens their link.
    Served by Herald at /embed/herald-sw.js. On your own origin, serve /herald-sw.js with one line:
 
@@ -93,5 +85,3 @@ enum HeraldServiceWorkerScript {
     })());
   });
 })();
-"""#
-}
