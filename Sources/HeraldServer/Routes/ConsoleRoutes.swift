@@ -78,10 +78,10 @@ struct ConsoleRoutes {
                 } else {
                     rendered = try await engine.preview(tenantID: session.tenant.id, key: key, payload: payload, locale: locale).channels
                 }
-                html = rendered[ChannelKind.email.rawValue]?.parts["html"] ?? "<p>This event type has no email.</p>"
+                html = rendered[ChannelKind.email.rawValue]?.parts["html"] ?? ConsolePage.previewMessage()
             } catch {
                 let problem = ProblemDetails.from(error)
-                html = "<p style=\"font-family:sans-serif;color:#b42318\">\(problem.detail.htmlEscaped)</p>"
+                html = ConsolePage.previewMessage(error: problem.detail)
             }
             return Self.previewDocument(html)
         }
