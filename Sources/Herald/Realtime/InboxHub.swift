@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// Pushes inbox changes to every open connection (Server-Sent Events or WebSocket) of the subscriber
@@ -14,7 +15,7 @@ import Synchronization
 /// Publishing never waits for a client: each connection has a bounded buffer, and a connection that
 /// lets it fill (a slow or dead client) is closed. Its client reconnects with `Last-Event-ID` and is
 /// sent what it missed.
-public final class InboxHub: DeliveryObserver, Sendable {
+public final class InboxHub: DeliveryObserver, Service, Sendable {
     public struct Key: Hashable, Sendable {
         public var tenantID: String
         public var subscriberID: String
@@ -31,9 +32,12 @@ public final class InboxHub: DeliveryObserver, Sendable {
     public let heartbeatSeconds: Double
     private let registry = InboxConnections()
     private let store: any Store
-    private let jobs: AsyncStream<Job>.Continuation
-    private let worker: Task<Void, Never>
-    private let ticker: Task<Void, Never>
+    private let pusher: InboxPusher
+    /// Pushes waiting for the hub's run loop, in the order they were asked for.
+    private let jobs = Mutex<[Job]>([])
+    private let jobAdded = Wakeup()
+    /// Whether a run loop is pushing, so a second start of the engine's services does not push out of order.
+    private let running = Mutex(false)
 
     enum Job: Sendable {
         case opened(InboxConnection)
@@ -45,26 +49,48 @@ public final class InboxHub: DeliveryObserver, Sendable {
         self.bufferLimit = max(8, bufferLimit)
         self.heartbeatSeconds = heartbeatSeconds
         self.store = store
-        let (stream, continuation) = AsyncStream.makeStream(of: Job.self)
-        self.jobs = continuation
-        let pusher = InboxPusher(store: store, registry: registry, logger: logger)
-        self.worker = Task {
-            for await job in stream { await pusher.run(job) }
+        self.pusher = InboxPusher(store: store, registry: registry, logger: logger)
+    }
+
+    /// The hub's one worker: every push in order, and a heartbeat to idle connections every `heartbeatSeconds`.
+    /// Runs among the engine's services on every node role, since any node may hold live connections.
+    public func run() async throws {
+        guard running.withLock({ running in
+            defer { running = true }
+            return !running
+        }) else {
+            // Another run of this hub pushes for both; this one only waits to be stopped.
+            await cancelWhenGracefulShutdown { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } }
+            return
         }
-        let registry = self.registry
-        self.ticker = Task {
+        defer { running.withLock { $0 = false } }
+        let beat = Seconds(clamping: heartbeatSeconds).duration
+        await cancelWhenGracefulShutdown {
+            var nextBeat = ContinuousClock.now + beat
             while !Task.isCancelled {
-                try? await Task.sleep(for: Seconds(clamping: heartbeatSeconds).duration)
-                for connection in registry.all() {
-                    connection.send(InboxUpdate(kind: .heartbeat, counts: nil, position: connection.position))
+                let waiting = self.jobs.withLock { jobs in
+                    defer { jobs.removeAll() }
+                    return jobs
+                }
+                for job in waiting { await self.pusher.run(job) }
+                let now = ContinuousClock.now
+                if now >= nextBeat {
+                    for connection in self.registry.all() {
+                        connection.send(InboxUpdate(kind: .heartbeat, counts: nil, position: connection.position))
+                    }
+                    nextBeat = now + beat
+                }
+                if waiting.isEmpty {
+                    let (seconds, attoseconds) = (nextBeat - now).components
+                    await self.jobAdded.wait(upTo: Double(seconds) + Double(attoseconds) / 1e18)
                 }
             }
         }
     }
 
-    deinit {
-        jobs.finish()
-        ticker.cancel()
+    private func enqueue(_ job: Job) {
+        jobs.withLock { $0.append(job) }
+        jobAdded.ring()
     }
 
     /// Opens a live connection for one subscriber. With `resumeAfter` (a client's `Last-Event-ID`), the
@@ -82,7 +108,7 @@ public final class InboxHub: DeliveryObserver, Sendable {
         let connection = registry.add(key: key, position: position, continuation: continuation)
         let registry = self.registry
         continuation.onTermination = { _ in registry.remove(connection) }
-        jobs.yield(.opened(connection))
+        enqueue(.opened(connection))
         return InboxSubscription(updates: stream, connection: connection)
     }
 
@@ -98,7 +124,7 @@ public final class InboxHub: DeliveryObserver, Sendable {
     /// (another node, say); their connections are sent what they have not seen.
     public func inboxesChanged(_ keys: [Key]) {
         let open = keys.filter { registry.contains($0) }
-        if !open.isEmpty { jobs.yield(.delivered(open)) }
+        if !open.isEmpty { enqueue(.delivered(open)) }
     }
 
     public func recorded(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async {
@@ -112,10 +138,10 @@ public final class InboxHub: DeliveryObserver, Sendable {
         for outcome in outcomes where outcome.status == .delivered && outcome.inbox != nil {
             if let key = keyByRow[outcome.rowID], registry.contains(key) { keys.insert(key) }
         }
-        if !keys.isEmpty { jobs.yield(.delivered(Array(keys))) }
+        if !keys.isEmpty { enqueue(.delivered(Array(keys))) }
     }
 
     public func inboxChanged(_ change: InboxChange) async {
-        if registry.contains(Key(tenantID: change.tenantID, subscriberID: change.subscriberID)) { jobs.yield(.changed(change)) }
+        if registry.contains(Key(tenantID: change.tenantID, subscriberID: change.subscriberID)) { enqueue(.changed(change)) }
     }
 }
