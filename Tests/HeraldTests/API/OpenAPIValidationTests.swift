@@ -27,6 +27,18 @@ struct OpenAPIValidationTests {
         try await Self.expectValid(Self.file.path)
     }
 
+    /// What the server serves (and schemathesis fuzzes, scripts/fuzz_api.py) is what is validated here and reviewed.
+    @Test("GET /openapi.json serves the file in the repository, byte for byte")
+    func servesTheFile() async throws {
+        let engine = try await TestEngine.make()
+        let file = try String(contentsOf: Self.file, encoding: .utf8)
+        try await engine.testAPI { api in
+            let served = try await api.send(.get, "/openapi.json")
+            #expect(served.status == .ok)
+            #expect(served.text == file, "the binary embeds another openapi.json than the repository's: rebuild")
+        }
+    }
+
     @Test("GET /openapi.yaml serves the document of GET /openapi.json, as YAML that loads to the same value and validates")
     func servesYAML() async throws {
         let engine = try await TestEngine.make()
@@ -107,6 +119,9 @@ struct OpenAPIValidationTests {
             exchange("PUT", "/v1/subscribers/alice", 422, "application/problem+json", json: invalid, request: ["name": 5]), nil
         ),
         ("a path that is no operation", exchange("GET", "/console/nowhere", 200, "text/html", text: "<p>"), nil),
+        // The concrete path /v1/events/bulk wins over /v1/events/{id}, and serves no GET: no operation, nothing to hold.
+        ("a method a concrete path does not serve", exchange("GET", "/v1/events/bulk", 405, "application/problem+json", json: invalid), nil),
+        ("a templated path", exchange("GET", "/v1/events/evt_1", 405, "application/problem+json", json: invalid), "status is not documented"),
     ]
 
     static let notFound: JSONValue = ["type": "urn:herald:problem:not-found", "title": "Not found", "status": 404]

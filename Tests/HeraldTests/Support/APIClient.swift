@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Testing
 
 /// A small JSON client over Hummingbird's test client.
 struct APIClient {
@@ -20,7 +21,8 @@ struct APIClient {
 
     @discardableResult
     func send(
-        _ method: HTTPRequest.Method, _ path: String, auth: String? = nil, json: JSONValue? = nil, raw: String? = nil, headers extra: HTTPFields = [:]
+        _ method: HTTPRequest.Method, _ path: String, auth: String? = nil, json: JSONValue? = nil, raw: String? = nil, headers extra: HTTPFields = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
     )
         async throws -> Reply
     {
@@ -28,9 +30,16 @@ struct APIClient {
         if let auth { headers[.authorization] = "Bearer \(auth)" }
         var body: ByteBuffer?
         if let json { body = ByteBuffer(string: json.jsonText()) } else if let raw { body = ByteBuffer(string: raw) }
-        if body != nil { headers[.contentType] = "application/json" }
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         let response = try await client.executeRequest(uri: path, method: method, headers: headers, body: body)
-        return Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+        let reply = Reply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+        // Every exchange is held to the OpenAPI document; a departure fails the test that made it.
+        OpenAPIConformance.check(
+            .init(
+                method: method.rawValue, target: path, requestContentType: headers[.contentType], requestBody: body.map { String(buffer: $0) },
+                status: Int(reply.status.code), responseContentType: reply.headers[.contentType], responseBody: reply.text),
+            sourceLocation: sourceLocation)
+        return reply
     }
 
     /// Creates a tenant through the operator route and returns its id and API key.

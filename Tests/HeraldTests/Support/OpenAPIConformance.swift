@@ -91,10 +91,14 @@ struct OpenAPIConformance: Sendable {
     private func find(method: String, target: String) -> Operation? {
         let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? target
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-        return operations.filter { operation in
-            operation.method == method.uppercased() && operation.segments.count == segments.count
+        // OpenAPI matches the path first, a concrete path before a templated one; then the method. `GET /v1/events/bulk`
+        // reaches the path `/v1/events/bulk` (which serves only POST: a 405), never `GET /v1/events/{id}`.
+        let matching = operations.filter { operation in
+            operation.segments.count == segments.count
                 && zip(operation.segments, segments).allSatisfy { expected, actual in expected.map { $0 == actual } ?? !actual.isEmpty }
-        }.max { $0.literalCount < $1.literalCount }
+        }
+        guard let template = matching.max(by: { $0.literalCount < $1.literalCount })?.template else { return nil }
+        return matching.first { $0.template == template && $0.method == method.uppercased() }
     }
 
     /// Every way `exchange` departs from the document; empty when it conforms or no operation matches it.
