@@ -9,10 +9,11 @@ struct HeraldCommand: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Herald: a self-hosted notification service.",
         discussion: """
-            Settings come from flags, then HERALD_* environment variables, then herald.yml (flags win).
+            Settings come from flags, then HERALD_* environment variables, then herald.yml (flags win). \
+            `herald config` shows each setting in force and where it came from; `herald config check` checks a file.
             """,
         version: HeraldVersion.description,
-        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, SendCommand.self, EmailCommand.self, BenchCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, ConfigCommand.self, TenantsCommand.self, SendCommand.self, EmailCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }
@@ -22,20 +23,23 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (default: ./herald.yml, or $HERALD_CONFIG).")
     var config: String?
 
-    @Option(name: .long, help: "SQLite database file, or a postgres:// URL (or $HERALD_DATABASE_URL).")
+    @Option(name: .long, help: "SQLite database file, or a postgres:// URL (database, or $HERALD_DATABASE).")
     var database: String?
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (log_level, or $HERALD_LOG_LEVEL).")
     var logLevel: String?
 
-    func load() throws -> HeraldConfiguration {
-        var configuration = try HeraldConfiguration.load(file: config)
-        if let database {
-            configuration.database = database
-            configuration.databaseSource = "--database"
+    /// The configuration from `flags` (by key, `herald serve`'s and these), the environment and the file.
+    /// A value refused by its key (out of bounds, not a number) stops the command with every problem named.
+    func load(flags: [String: String] = [:]) throws -> HeraldConfiguration {
+        var flags = flags
+        flags["database"] = database
+        flags["log_level"] = logLevel
+        do {
+            return try HeraldConfiguration.load(file: config, flags: flags)
+        } catch let error as ConfigurationError {
+            throw ValidationError("configuration problem:\n\(error.description)")
         }
-        if let logLevel { configuration.logLevel = logLevel }
-        return configuration
     }
 
     func logger(_ configuration: HeraldConfiguration) -> Logger {

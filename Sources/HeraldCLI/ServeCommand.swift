@@ -12,36 +12,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
-    @Option(name: .long, help: "Address to listen on (or $HERALD_HOST).")
-    var host: String?
-
-    @Option(name: .long, help: "Port to listen on (or $HERALD_PORT).")
-    var port: Int?
-
-    @Option(name: .long, help: "Operator key for POST /v1/tenants (or $HERALD_ADMIN_KEY).")
-    var adminKey: String?
-
-    @Option(
-        name: .long,
-        help: """
-            What this process runs (or $HERALD_ROLE): all (API and workers, the default), api (HTTP API and live inbox streams) \
-            or worker (delivery, fan-out, schedules and cleanup; only /healthz, /readyz and /metrics over HTTP). \
-            api and worker need PostgreSQL.
-            """)
-    var role: String?
+    @OptionGroup var serve: ServeOptions
 
     func run() async throws {
-        var configuration = try common.load()
-        if let role {
-            do {
-                configuration.role = try HeraldConfiguration.role(role, source: "--role")
-            } catch let error as ConfigurationError {
-                throw ValidationError(error.description)
-            }
-        }
-        if let host { configuration.host = host }
-        if let port { configuration.port = port }
-        if let adminKey { configuration.adminKey = adminKey }
+        let configuration = try common.load(flags: serve.flags)
         let logger = common.logger(configuration)
         let engine = try await configuration.openEngine(logger: logger)
         // Metrics from libraries (Hummingbird's HTTP request metrics) go to the engine's registry, so /metrics shows them.

@@ -57,152 +57,27 @@ public struct EmailDefaults: Sendable, Hashable {
 }
 
 extension HeraldConfiguration {
-    /// The file's `email:` section. The SMTP numbers (`port`, `max_connections`, `timeout_seconds`,
-    /// `idle_timeout_seconds`) are rows of ``HeraldConfiguration/numberSettings``.
+    /// The file's `email:` section: its documents (`transports`, the same shape as a tenant's setting)
+    /// and the `inbound` section whose presence turns the listener on. Its keys (`from_address`, `smtp.*`,
+    /// `inbound.port` …) are rows of ``ConfigurationKey/all``.
     struct EmailFile: Decodable {
-        struct SMTP: Decodable {
-            var host: String?
-            var security: SMTPServerConfiguration.Security?
-            var username: String?
-            var password: String?
-            var trusted_certificates_file: String?
-            var verify_certificates: Bool?
-            var helo_name: String?
-
-            enum CodingKeys: String, CodingKey, CaseIterable {
-                case host, security, username, password, trusted_certificates_file, verify_certificates, helo_name
-            }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
-                host = try container.decodeIfPresent(String.self, forKey: .host)
-                security = try container.decodeIfPresent(SMTPServerConfiguration.Security.self, forKey: .security)
-                username = try container.decodeIfPresent(String.self, forKey: .username)
-                password = try container.decodeIfPresent(String.self, forKey: .password)
-                trusted_certificates_file = try container.decodeIfPresent(String.self, forKey: .trusted_certificates_file)
-                verify_certificates = try container.decodeIfPresent(Bool.self, forKey: .verify_certificates)
-                helo_name = try container.decodeIfPresent(String.self, forKey: .helo_name)
-            }
-        }
-        var from_address: String?
-        var from_name: String?
-        var reply_to: String?
-        var outbox_dir: String?
-        var public_url: String?
-        var unsubscribe_mailto: String?
-        var smtp: SMTP?
-        var smtp_fallback: SMTP?
-        /// The same shape as a tenant's `transports` setting.
         var transports: [EmailTransportConfiguration]?
-        var bounce_domain: String?
-        var inbound: Inbound?
-        var sns_certificate_url_prefix: String?
+        var inbound: ConfigurationSection?
 
-        /// `email.inbound`: its numbers (`port`, `max_message_bytes`) are rows of ``HeraldConfiguration/numberSettings``.
-        struct Inbound: Decodable {
-            var host: String?
-
-            enum CodingKeys: String, CodingKey, CaseIterable { case host }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-                try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
-                host = try container.decodeIfPresent(String.self, forKey: .host)
-            }
-        }
-
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case from_address, from_name, reply_to, outbox_dir, public_url, unsubscribe_mailto, smtp, smtp_fallback, transports, bounce_domain,
-                inbound, sns_certificate_url_prefix
-        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case transports, inbound }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
-            from_address = try container.decodeIfPresent(String.self, forKey: .from_address)
-            from_name = try container.decodeIfPresent(String.self, forKey: .from_name)
-            reply_to = try container.decodeIfPresent(String.self, forKey: .reply_to)
-            outbox_dir = try container.decodeIfPresent(String.self, forKey: .outbox_dir)
-            public_url = try container.decodeIfPresent(String.self, forKey: .public_url)
-            unsubscribe_mailto = try container.decodeIfPresent(String.self, forKey: .unsubscribe_mailto)
-            smtp = try container.decodeIfPresent(SMTP.self, forKey: .smtp)
-            smtp_fallback = try container.decodeIfPresent(SMTP.self, forKey: .smtp_fallback)
+            try ConfigurationSection.check(decoder, documents: CodingKeys.self)
             transports = try container.decodeIfPresent([EmailTransportConfiguration].self, forKey: .transports)
-            bounce_domain = try container.decodeIfPresent(String.self, forKey: .bounce_domain)
-            inbound = try container.decodeIfPresent(Inbound.self, forKey: .inbound)
-            sns_certificate_url_prefix = try container.decodeIfPresent(String.self, forKey: .sns_certificate_url_prefix)
+            inbound = try container.decodeIfPresent(ConfigurationSection.self, forKey: .inbound)
         }
     }
 
-    mutating func apply(emailFile file: EmailFile) throws {
-        if let value = file.from_address { email.fromAddress = value }
-        if let value = file.from_name { email.fromName = value }
-        if let value = file.reply_to { email.replyTo = value }
-        if let value = file.outbox_dir { email.outboxDirectory = value }
-        if let value = file.public_url { email.publicURL = value }
-        if let value = file.unsubscribe_mailto { email.unsubscribeMailto = value }
-        if let smtp = file.smtp { email.smtp = try Self.smtpServer(file: smtp) ?? email.smtp }
-        if let smtp = file.smtp_fallback { email.smtpFallback = try Self.smtpServer(file: smtp) ?? email.smtpFallback }
+    mutating func apply(emailFile file: EmailFile) {
         if let value = file.transports { email.transports = value }
-        if let value = file.bounce_domain { email.bounceDomain = value }
-        if let value = file.sns_certificate_url_prefix { email.snsCertificateURLPrefix = value }
-        // An `inbound` section turns the listener on; its port and size come from the number rows.
-        if let inbound = file.inbound {
-            var listener = email.inbound ?? EmailDefaults.InboundListener(host: host)
-            if let value = inbound.host { listener.host = value }
-            email.inbound = listener
-        }
-    }
-
-    /// An `email.smtp` (or `smtp_fallback`) section as a server; nil when it names no host.
-    static func smtpServer(file smtp: EmailFile.SMTP) throws -> SMTPServerConfiguration? {
-        guard let host = smtp.host else { return nil }
-        var server = SMTPServerConfiguration(host: host, security: smtp.security ?? .opportunistic)
-        server.port = server.security == .tls ? 465 : 587
-        server.username = smtp.username
-        server.password = smtp.password
-        if let path = smtp.trusted_certificates_file { server.trustedCertificatesPEM = try Self.readCertificates(path) }
-        if let value = smtp.verify_certificates { server.verifyCertificates = value }
-        server.heloName = smtp.helo_name
-        return server
-    }
-
-    /// `HERALD_SMTP_URL` (`smtp://user:password@host:587?security=starttls`), or `HERALD_SMTP_HOST` and
-    /// friends, and the sender variables.
-    mutating func apply(emailEnvironment environment: [String: String]) throws {
-        if let value = environment["HERALD_EMAIL_FROM"] { email.fromAddress = value }
-        if let value = environment["HERALD_EMAIL_FROM_NAME"] { email.fromName = value }
-        if let value = environment["HERALD_EMAIL_REPLY_TO"] { email.replyTo = value }
-        if let value = environment["HERALD_OUTBOX_DIR"] { email.outboxDirectory = value }
-        if let value = environment["HERALD_PUBLIC_URL"] { email.publicURL = value }
-        if let value = environment["HERALD_UNSUBSCRIBE_MAILTO"] { email.unsubscribeMailto = value }
-        if let value = environment["HERALD_BOUNCE_DOMAIN"] { email.bounceDomain = value }
-        if let value = environment["HERALD_SNS_CERTIFICATE_URL_PREFIX"] { email.snsCertificateURLPrefix = value }
-        if let value = environment["HERALD_INBOUND_HOST"] {
-            var listener = email.inbound ?? EmailDefaults.InboundListener(host: value)
-            listener.host = value
-            email.inbound = listener
-        }
-        if let text = environment["HERALD_SMTP_FALLBACK_URL"] { email.smtpFallback = try Self.smtpServer(url: text) }
-        if let text = environment["HERALD_SMTP_URL"] {
-            email.smtp = try Self.smtpServer(url: text)
-        } else if let host = environment["HERALD_SMTP_HOST"] {
-            var server = email.smtp ?? SMTPServerConfiguration(host: host)
-            server.host = host
-            email.smtp = server
-        }
-        guard var server = email.smtp else { return }
-        if let text = environment["HERALD_SMTP_SECURITY"] {
-            guard let security = SMTPServerConfiguration.Security(rawValue: text) else {
-                throw ConfigurationError("HERALD_SMTP_SECURITY=\(text) must be one of starttls, tls, opportunistic, none")
-            }
-            server.security = security
-        }
-        if let value = environment["HERALD_SMTP_USERNAME"] { server.username = value }
-        if let value = environment["HERALD_SMTP_PASSWORD"] { server.password = value }
-        if let path = environment["HERALD_SMTP_CA_FILE"] { server.trustedCertificatesPEM = try Self.readCertificates(path) }
-        email.smtp = server
+        // An `inbound` section turns the listener on; its host, port and size are keys.
+        if file.inbound != nil, email.inbound == nil { email.inbound = EmailDefaults.InboundListener(host: host) }
     }
 
     /// Parses `smtp://`, `smtps://` (implicit TLS) or `smtp+starttls://` URLs; `?security=` overrides.

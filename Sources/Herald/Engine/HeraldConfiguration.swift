@@ -44,6 +44,9 @@ public struct HeraldConfiguration: Sendable {
     public var logLevel = "info"
     /// What `herald serve` runs in this process (`--role`, `HERALD_ROLE`, `role:`); see ``NodeRole``.
     public var role = NodeRole.all
+    /// Each key a flag, a variable or the file set, with its value and where it came from (`server.port`:
+    /// 8081 from `HERALD_PORT`), for `herald config`; a key absent here has its default.
+    public var settings: [String: ConfigurationResolution.Entry] = [:]
 
     public init() {}
 }
@@ -78,88 +81,60 @@ public struct DispatchSettings: Sendable, Hashable {
 }
 
 extension HeraldConfiguration {
-    /// The file's shape. Every field is optional; absent ones keep their defaults. Numbers are not
-    /// here: each is a row of ``numberSettings``, read by ``apply(numbersInFile:source:)``, and each
-    /// section accepts the number keys under it (``numberKeys(at:)``); any other key is refused by name.
+    /// The file's structured documents (event types, rate limits, and the documents inside `email`, `sms`
+    /// and `push`); its keys (``ConfigurationKey/all``) are read through ``ConfigurationLayers``. Each
+    /// section accepts the keys declared under it beside its documents, and refuses any other by name,
+    /// with the closest known name as a suggestion.
     struct File: Decodable {
-        struct Server: Decodable {
-            var host: String?
-
-            enum CodingKeys: String, CodingKey, CaseIterable { case host }
-
-            init(from decoder: any Decoder) throws {
-                let container = try decoder.container(keyedBy: CodingKeys.self)
-            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
-                host = try container.decodeIfPresent(String.self, forKey: .host)
-            }
-        }
-        var server: Server?
-        var database: String?
-        var database_url: String?
-        var admin_key: String?
-        var secret: String?
-        var default_locale: String?
-        var log_level: String?
-        var role: String?
         var email: EmailFile?
-        var outbound: OutboundFile?
         var sms: SMSFile?
         var push: PushFile?
         var rate_limits: RateLimitSettings?
         var event_types: [EventType]?
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case server, database, database_url, admin_key, secret, default_locale, log_level, role, email, outbound, sms, push, rate_limits
-            case event_types, dispatch, api_limits
-        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case email, sms, push, rate_limits, event_types }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
-            server = try container.decodeIfPresent(Server.self, forKey: .server)
-            database = try container.decodeIfPresent(String.self, forKey: .database)
-            database_url = try container.decodeIfPresent(String.self, forKey: .database_url)
-            admin_key = try container.decodeIfPresent(String.self, forKey: .admin_key)
-            secret = try container.decodeIfPresent(String.self, forKey: .secret)
-            default_locale = try container.decodeIfPresent(String.self, forKey: .default_locale)
-            log_level = try container.decodeIfPresent(String.self, forKey: .log_level)
-            role = try container.decodeIfPresent(String.self, forKey: .role)
-            email = try container.decodeIfPresent(EmailFile.self, forKey: .email)
-            outbound = try container.decodeIfPresent(OutboundFile.self, forKey: .outbound)
-            sms = try container.decodeIfPresent(SMSFile.self, forKey: .sms)
-            push = try container.decodeIfPresent(PushFile.self, forKey: .push)
+            // Unknown keys anywhere in the sections are named together, not one section at a time.
+            var unknown: [FieldError] = []
+            try ConfigurationSection.collect(into: &unknown) { try ConfigurationSection.check(decoder, documents: CodingKeys.self) }
+            try ConfigurationSection.collect(into: &unknown) { email = try container.decodeIfPresent(EmailFile.self, forKey: .email) }
+            try ConfigurationSection.collect(into: &unknown) { sms = try container.decodeIfPresent(SMSFile.self, forKey: .sms) }
+            try ConfigurationSection.collect(into: &unknown) { push = try container.decodeIfPresent(PushFile.self, forKey: .push) }
+            if !unknown.isEmpty { throw HeraldError.invalid(unknown) }
             rate_limits = try container.decodeIfPresent(RateLimitSettings.self, forKey: .rate_limits)
             event_types = try container.decodeIfPresent([EventType].self, forKey: .event_types)
-            // Numbers only: read by `apply(numbersInFile:source:)`; decoded here so their keys are checked.
-            _ = try container.decodeIfPresent(NumberSection.self, forKey: .dispatch)
-            _ = try container.decodeIfPresent(NumberSection.self, forKey: .api_limits)
         }
     }
 
-    /// A section of `herald.yml` that holds only numbers (`dispatch:`, `api_limits:`): its keys are the
-    /// rows of ``numberSettings`` under it, and any other is refused by name.
-    struct NumberSection: Decodable {
-        init(from decoder: any Decoder) throws {
-            try decoder.refuseUnknownKeys(allowing: HeraldConfiguration.numberKeys(at: decoder.codingPath))
-        }
-    }
-
-    /// Loads the file (if it exists), then applies the environment over it.
-    public static func load(file path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HeraldConfiguration {
+    /// Reads the file (if it exists), then the environment over it, then `flags` (by key: `server.port`)
+    /// over both: one `ConfigReader` over the three, each key's value from the first that sets it.
+    public static func load(
+        file path: String?, environment: [String: String] = ProcessInfo.processInfo.environment, flags: [String: String] = [:]
+    ) throws -> HeraldConfiguration {
         var configuration = HeraldConfiguration()
+        var layers = ConfigurationLayers(flags: flags, environment: environment)
         let explicit = path ?? environment["HERALD_CONFIG"]
         let candidate = explicit ?? "herald.yml"
         if FileManager.default.fileExists(atPath: candidate) {
-            try configuration.apply(fileAt: candidate)
+            layers.file = try configuration.apply(documentsAt: candidate)
         } else if let explicit {
             throw ConfigurationError("configuration file '\(explicit)' does not exist")
         }
-        try configuration.apply(environment: environment)
+        try configuration.apply(layers)
         return configuration
     }
 
-    mutating func apply(fileAt path: String) throws {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+    /// Reads a file's documents into the configuration and returns its keys, for the layers to read.
+    /// A document that does not decode (an unknown key, a wrong type) is an error naming the file and the field.
+    mutating func apply(documentsAt path: String) throws -> ConfigurationFileKeys {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("\(path): cannot be read (\(error.localizedDescription))")
+        }
         let file: File
         do {
             file = try YAMLDecoder().decode(File.self, from: text, userInfo: [.refusesUnknownKeys: true])
@@ -173,51 +148,37 @@ extension HeraldConfiguration {
             throw ConfigurationError("\(path): \(error)")
         }
         configFile = path
-        if let value = file.server?.host { host = value }
-        if let value = file.database {
-            database = value
-            databaseSource = "database in \(path)"
-        }
-        if let value = file.database_url {
-            database = value
-            databaseSource = "database_url in \(path)"
-        }
-        if let value = file.admin_key { adminKey = value }
-        if let value = file.secret { secret = value }
-        if let value = file.default_locale { defaultLocale = value }
-        if let value = file.log_level { logLevel = value }
-        if let value = file.role { role = try Self.role(value, source: "role in \(path)") }
-        if let section = file.email { try apply(emailFile: section) }
-        if let section = file.outbound { apply(outboundFile: section) }
+        if let section = file.email { apply(emailFile: section) }
         if let section = file.sms { apply(smsFile: section) }
-        if let section = file.push { try apply(pushFile: section) }
+        if let section = file.push { apply(pushFile: section) }
         if let limits = file.rate_limits { rateLimits = limits }
         if let types = file.event_types { eventTypes = types }
-        try apply(numbersInFile: text, source: path)
+        return try ConfigurationFileKeys(yaml: text, path: path)
     }
 
-    /// Applies `HERALD_*` variables. Numbers (``numberSettings``) that do not parse or do not fit their
-    /// range are errors naming the variable, not silently ignored.
+    /// Applies every key the layers set, in the order of ``ConfigurationKey/all``; each value refused on
+    /// the way in (not a number, out of bounds, not one of the choices) is named with its key and source,
+    /// all in one error.
+    public mutating func apply(_ layers: ConfigurationLayers) throws {
+        let resolution = layers.resolve()
+        var problems = resolution.problems
+        for key in ConfigurationKey.all {
+            guard let entry = resolution.entries[key.key] else { continue }
+            if let other = key.overriddenBy, let winner = resolution.entries[other], winner.source.rank <= entry.source.rank { continue }
+            do {
+                try key.assign(&self, entry.value, resolution)
+            } catch let error as ConfigurationError {
+                problems.append("\(resolution.describe(key.key)): \(error.description)")
+            }
+            settings[key.key] = entry
+        }
+        if !problems.isEmpty { throw ConfigurationError(problems.joined(separator: "\n")) }
+    }
+
+    /// Applies `HERALD_*` variables over what is set. A value that does not parse or does not fit its
+    /// key's bounds is an error naming the variable, not silently ignored.
     public mutating func apply(environment: [String: String]) throws {
-        if let value = environment["HERALD_HOST"] { host = value }
-        if let value = environment["HERALD_DATABASE"] {
-            database = value
-            databaseSource = "HERALD_DATABASE"
-        }
-        if let value = environment["HERALD_DATABASE_URL"] {
-            database = value
-            databaseSource = "HERALD_DATABASE_URL"
-        }
-        if let value = environment["HERALD_ADMIN_KEY"] { adminKey = value }
-        if let value = environment["HERALD_SECRET"] { secret = value }
-        if let value = environment["HERALD_DEFAULT_LOCALE"] { defaultLocale = value }
-        if let value = environment["HERALD_LOG_LEVEL"] { logLevel = value }
-        if let value = environment["HERALD_ROLE"] { role = try Self.role(value, source: "HERALD_ROLE") }
-        try apply(emailEnvironment: environment)
-        try apply(outboundEnvironment: environment)
-        try apply(smsEnvironment: environment)
-        try apply(pushEnvironment: environment)
-        try apply(numbersInEnvironment: environment)
+        try apply(ConfigurationLayers(environment: environment))
     }
 
     /// Parses a role name, naming where it was set when it is not one.
@@ -238,7 +199,7 @@ extension HeraldConfiguration {
     /// Checks the settings and the file catalog; Herald refuses to start on a broken catalog rather than
     /// failing events later.
     public func validate() throws {
-        var problems = numberProblems()
+        var problems: [String] = []
         do {
             if case .sqlite = try databaseLocation(), role != .all {
                 problems.append(
@@ -254,6 +215,10 @@ extension HeraldConfiguration {
         problems += smsProblems()
         problems += pushProblems()
         problems += rateLimits.problems().map { "\($0.field): \($0.reason)" }
+        // Numbers set in code; a number a section's own check already named (an SMTP server's) is not named twice.
+        let named = problems
+        problems += numberProblemsByKey().filter { number in !named.contains { $0.hasPrefix(number.key + ":") || $0.hasPrefix(number.key + " ") } }
+            .map(\.problem)
         let validator = EventTypeValidator(defaultLocale: defaultLocale, workflowLimits: workflowLimits, attachmentLimits: attachments)
         var seen: Set<String> = []
         for (index, eventType) in eventTypes.enumerated() {

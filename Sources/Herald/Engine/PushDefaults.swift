@@ -1,7 +1,7 @@
 import Foundation
 
 /// The server's push settings: the providers every tenant uses unless its own settings name others
-/// (`push:` in herald.yml, `HERALD_APNS_*`, `HERALD_FCM_*`, `HERALD_WEBPUSH_SUBJECT`).
+/// (`push:` in herald.yml, `HERALD_PUSH_*`).
 public struct PushDefaults: Sendable, Hashable {
     public var settings = PushSettings()
     /// Extra certificates to trust for provider connections (a test server's, or a private gateway's).
@@ -13,57 +13,50 @@ public struct PushDefaults: Sendable, Hashable {
 }
 
 extension HeraldConfiguration {
-    /// The file's `push:` section: the same fields as `PUT /v1/settings/push`, plus `trusted_certificates_file`.
+    /// The file's `push:` section: the documents `apns`, `fcm` and `webpush`, the same fields as
+    /// `PUT /v1/settings/push`; its keys (`ttl_seconds`, `trusted_certificates_file`, the `apns_*`, `fcm_*`
+    /// and `webpush_subject` shortcuts) are rows of ``ConfigurationKey/all``.
     struct PushFile: Decodable {
         var apns: PushSettings.APNs?
         var fcm: PushSettings.FCM?
         var webpush: PushSettings.WebPush?
-        var ttl_seconds: Int?
-        var trusted_certificates_file: String?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case apns, fcm, webpush, ttl_seconds, trusted_certificates_file }
+        enum CodingKeys: String, CodingKey, CaseIterable { case apns, fcm, webpush }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            try decoder.refuseUnknownKeys(CodingKeys.self)
+            try ConfigurationSection.check(decoder, documents: CodingKeys.self)
             apns = try container.decodeIfPresent(PushSettings.APNs.self, forKey: .apns)
             fcm = try container.decodeIfPresent(PushSettings.FCM.self, forKey: .fcm)
             webpush = try container.decodeIfPresent(PushSettings.WebPush.self, forKey: .webpush)
-            ttl_seconds = try container.decodeIfPresent(Int.self, forKey: .ttl_seconds, within: PushSettings.ttlRule)
-            trusted_certificates_file = try container.decodeIfPresent(String.self, forKey: .trusted_certificates_file)
         }
     }
 
-    mutating func apply(pushFile file: PushFile) throws {
+    mutating func apply(pushFile file: PushFile) {
         if let value = file.apns { push.settings.apns = value }
         if let value = file.fcm { push.settings.fcm = value }
         if let value = file.webpush { push.settings.webpush = value }
-        if let value = file.ttl_seconds { push.settings.ttlSeconds = value }
-        if let path = file.trusted_certificates_file { push.trustedCertificatesPEM = try Self.readCertificates(path) }
     }
 
-    /// `HERALD_APNS_KEY_ID`, `_TEAM_ID`, `_KEY_FILE` (the `.p8`), `_BUNDLE_ID`, `_BASE_URL`, `_SANDBOX_BASE_URL`;
-    /// `HERALD_FCM_SERVICE_ACCOUNT_FILE`, `HERALD_FCM_BASE_URL`; `HERALD_WEBPUSH_SUBJECT`; `HERALD_PUSH_CA_FILE`.
-    mutating func apply(pushEnvironment environment: [String: String]) throws {
-        if let keyID = environment["HERALD_APNS_KEY_ID"] {
-            guard let path = environment["HERALD_APNS_KEY_FILE"], let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigurationError("HERALD_APNS_KEY_ID needs HERALD_APNS_KEY_FILE naming a readable .p8 file")
-            }
-            var apns = PushSettings.APNs(
-                credentials: APNsCredentials(keyID: keyID, teamID: environment["HERALD_APNS_TEAM_ID"] ?? "", privateKeyPEM: pem))
-            apns.bundleID = environment["HERALD_APNS_BUNDLE_ID"]
-            apns.baseURL = environment["HERALD_APNS_BASE_URL"]
-            apns.sandboxBaseURL = environment["HERALD_APNS_SANDBOX_BASE_URL"]
-            push.settings.apns = apns
+    /// `push.apns_key_id` with `push.apns_key_file` (the `.p8`), `apns_team_id`, `apns_bundle_id` and the
+    /// base URLs: an APNs provider replacing the file's `push.apns`.
+    mutating func applyAPNsShortcut(keyID: String, _ resolution: ConfigurationResolution) throws {
+        guard let path = resolution.text("push.apns_key_file"), let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("push.apns_key_id needs push.apns_key_file (HERALD_PUSH_APNS_KEY_FILE) naming a readable .p8 file")
         }
-        if let path = environment["HERALD_FCM_SERVICE_ACCOUNT_FILE"] {
-            guard let json = try? String(contentsOfFile: path, encoding: .utf8), let account = try? FCMServiceAccount(json: json) else {
-                throw ConfigurationError("HERALD_FCM_SERVICE_ACCOUNT_FILE=\(path) is not a readable service-account JSON file")
-            }
-            push.settings.fcm = PushSettings.FCM(serviceAccount: account, baseURL: environment["HERALD_FCM_BASE_URL"])
+        var apns = PushSettings.APNs(credentials: APNsCredentials(keyID: keyID, teamID: resolution.text("push.apns_team_id") ?? "", privateKeyPEM: pem))
+        apns.bundleID = resolution.text("push.apns_bundle_id")
+        apns.baseURL = resolution.text("push.apns_base_url")
+        apns.sandboxBaseURL = resolution.text("push.apns_sandbox_base_url")
+        push.settings.apns = apns
+    }
+
+    /// `push.fcm_service_account_file` (and `push.fcm_base_url`): an FCM provider replacing the file's `push.fcm`.
+    mutating func applyFCMShortcut(file path: String, _ resolution: ConfigurationResolution) throws {
+        guard let json = try? String(contentsOfFile: path, encoding: .utf8), let account = try? FCMServiceAccount(json: json) else {
+            throw ConfigurationError("'\(path)' is not a readable service-account JSON file")
         }
-        if let subject = environment["HERALD_WEBPUSH_SUBJECT"] { push.settings.webpush = PushSettings.WebPush(subject: subject) }
-        if let path = environment["HERALD_PUSH_CA_FILE"] { push.trustedCertificatesPEM = try Self.readCertificates(path) }
+        push.settings.fcm = PushSettings.FCM(serviceAccount: account, baseURL: resolution.text("push.fcm_base_url"))
     }
 
     /// Every problem of the server's push section, named `push.<field>`. Provider URLs are the operator's own.

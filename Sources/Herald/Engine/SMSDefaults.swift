@@ -25,8 +25,8 @@ public struct SMSDefaults: Sendable, Hashable {
 }
 
 extension HeraldConfiguration {
-    /// The file's `sms:` section. Providers take the same fields as `PUT /v1/settings/sms`; `max_segments`
-    /// is a row of ``HeraldConfiguration/numberSettings``.
+    /// The file's `sms:` section: `providers` take the same fields as `PUT /v1/settings/sms`; its keys
+    /// (`max_segments`, `twilio.*`, `json.*`) are rows of ``ConfigurationKey/all``.
     struct SMSFile: Decodable {
         var providers: [SMSProviderConfiguration]?
 
@@ -34,7 +34,7 @@ extension HeraldConfiguration {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            try decoder.refuseUnknownKeys(CodingKeys.self, also: HeraldConfiguration.numberKeys(at: decoder.codingPath))
+            try ConfigurationSection.check(decoder, documents: CodingKeys.self)
             providers = try container.decodeIfPresent([SMSProviderConfiguration].self, forKey: .providers)
         }
     }
@@ -43,24 +43,23 @@ extension HeraldConfiguration {
         if let value = file.providers { sms.providers = value }
     }
 
-    /// `HERALD_SMS_TWILIO_ACCOUNT_SID` / `_AUTH_TOKEN` / `_FROM` / `_MESSAGING_SERVICE_SID` / `_BASE_URL` name
-    /// a Twilio account, `HERALD_SMS_JSON_URL` / `_FROM` / `_AUTH_HEADER` / `_AUTH_VALUE` a generic JSON
-    /// endpoint; either replaces the file's providers (Twilio first when both are set).
-    /// `HERALD_SMS_MAX_SEGMENTS` caps segments.
-    mutating func apply(smsEnvironment environment: [String: String]) throws {
+    /// `sms.twilio.*` names a Twilio account, `sms.json.*` a generic JSON endpoint; either replaces the
+    /// file's providers (Twilio first when both are set), so `HERALD_SMS_TWILIO_ACCOUNT_SID` and its token
+    /// are all a deployment needs.
+    mutating func applySMSShortcuts(_ resolution: ConfigurationResolution) {
         var providers: [SMSProviderConfiguration] = []
-        if let sid = environment["HERALD_SMS_TWILIO_ACCOUNT_SID"] {
+        if let sid = resolution.text("sms.twilio.account_sid") {
             providers.append(
                 .twilio(
-                    accountSID: sid, authToken: environment["HERALD_SMS_TWILIO_AUTH_TOKEN"] ?? "", from: environment["HERALD_SMS_TWILIO_FROM"],
-                    messagingServiceSID: environment["HERALD_SMS_TWILIO_MESSAGING_SERVICE_SID"], baseURL: environment["HERALD_SMS_TWILIO_BASE_URL"],
+                    accountSID: sid, authToken: resolution.text("sms.twilio.auth_token") ?? "", from: resolution.text("sms.twilio.from"),
+                    messagingServiceSID: resolution.text("sms.twilio.messaging_service_sid"), baseURL: resolution.text("sms.twilio.base_url"),
                     name: "twilio"))
         }
-        if let url = environment["HERALD_SMS_JSON_URL"] {
+        if let url = resolution.text("sms.json.url") {
             providers.append(
                 .json(
-                    url: url, from: environment["HERALD_SMS_JSON_FROM"], authHeader: environment["HERALD_SMS_JSON_AUTH_HEADER"],
-                    authValue: environment["HERALD_SMS_JSON_AUTH_VALUE"], name: "json"))
+                    url: url, from: resolution.text("sms.json.from"), authHeader: resolution.text("sms.json.auth_header"),
+                    authValue: resolution.text("sms.json.auth_value"), name: "json"))
         }
         if !providers.isEmpty { sms.providers = providers }
     }

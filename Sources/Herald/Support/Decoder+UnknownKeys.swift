@@ -41,8 +41,13 @@ extension Decoder {
         let container = try self.container(keyedBy: AnyCodingKey.self)
         let unknown = container.allKeys.filter { !known($0.stringValue) }
         guard !unknown.isEmpty else { return }
-        let reason = "is not a known field; the known fields are \(names().joined(separator: ", "))"
-        let fields = unknown.map(\.stringValue).sorted().map { DecodingError.fieldPath(container.codingPath + [AnyCodingKey(stringValue: $0)]) }
-        throw HeraldError.invalid(fields.map { FieldError($0, reason) })
+        let known = names()
+        let list = "the known fields are \(known.joined(separator: ", "))"
+        throw HeraldError.invalid(
+            unknown.map(\.stringValue).sorted().map { name in
+                // A misspelt field (`hots`) is named with the closest known one.
+                let suggestion = SpellingSuggestion.closest(to: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+                return FieldError(DecodingError.fieldPath(container.codingPath + [AnyCodingKey(stringValue: name)]), "is not a known field\(suggestion); \(list)")
+            })
     }
 }

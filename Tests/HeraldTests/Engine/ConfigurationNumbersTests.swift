@@ -106,7 +106,7 @@ struct ConfigurationNumbersTests {
 
     /// JSON, which YAML reads too: every section the file has, with what its numbers need around them.
     static let skeleton: JSONValue = [
-        "server": [:], "dispatch": [:], "api_limits": [:], "outbound": [:], "sms": [:],
+        "server": [:], "dispatch": [:], "api_limits": [:], "outbound": [:], "sms": [:], "push": [:],
         "email": [
             "smtp": ["host": "smtp.example.com"], "smtp_fallback": ["host": "smtp2.example.com"], "inbound": [:],
             "bounce_domain": "bounces.example.com",

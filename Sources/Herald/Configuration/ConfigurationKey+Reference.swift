@@ -1,0 +1,21 @@
+/// The README's table of keys, made from the declarations (`herald config keys` prints it), so the
+/// documentation lists exactly the keys Herald reads; a test compares the two.
+extension ConfigurationKey {
+    /// One Markdown row: key, variable (and its older name), flag, default, and what it is.
+    public var referenceRow: String {
+        let environment = "`\(variable)`" + (alias.map { " (or `\($0)`)" } ?? "")
+        let defaultValue = isSecret ? "" : current(HeraldConfiguration()).map { "`\($0)`" } ?? ""
+        let shape: String
+        switch kind {
+        case .text: shape = ""
+        case .list: shape = " A list."
+        default: shape = " " + expected.prefix(1).uppercased() + expected.dropFirst() + "."
+        }
+        return "| `\(key)` | \(environment) | \(flag.map { "`\($0)`" } ?? "") | \(defaultValue) | \(summary)\(shape)\(isSecret ? " Secret." : "") |"
+    }
+
+    /// The whole table, with its header.
+    public static var referenceTable: String {
+        (["| key | environment | flag | default | what it is |", "|---|---|---|---|---|"] + all.map(\.referenceRow)).joined(separator: "\n")
+    }
+}
