@@ -7,26 +7,31 @@ import PackagePlugin
 ///
 /// SwiftPM's own `.embedInCode` writes each byte as an integer literal of one `[UInt8]` array, which took the compiler
 /// seven minutes for the 400 KB of these files; one base64 string literal per file compiles in well under a second
-/// and is decoded once, on first use (``EmbeddedResources``). A build command whose inputs are the files, so an edit
+/// and is decoded once, on first use. Each target gets one `EmbeddedFiles` value named after it
+/// (`EmbeddedFiles.herald`, `EmbeddedFiles.heraldServer`), so two targets' files never meet in one name. A build command whose inputs are the files, so an edit
 /// rebuilds the target and nothing else does; the file list is read each time the build is planned.
 @main
 struct EmbedResources: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         guard let module = target as? SourceModuleTarget else { return [] }
         let folder = module.directoryURL.appending(path: "Resources")
-        let output = context.pluginWorkDirectoryURL.appending(path: "Generated/EmbeddedResources+Files.swift")
+        let output = context.pluginWorkDirectoryURL.appending(path: "Generated/EmbeddedFiles+\(target.name).swift")
+        // `HeraldServer` → `heraldServer`; the engine's own target declares `EmbeddedFiles`, the others import it.
+        let property = target.name.prefix(1).lowercased() + target.name.dropFirst()
+        let imports = target.name == "Herald" ? "" : "import Herald"
         let files = Self.files(under: folder)
         let names = files.map { String($0.path.dropFirst(folder.path.count + 1)) }
         let script = """
-            output="$1"; folder="$2"; shift 2
+            output="$1"; folder="$2"; property="$3"; imports="$4"; shift 4
             mkdir -p "$(dirname "$output")"
             next="$output.next"
             {
                 echo "// Written by the EmbedResources plugin from the target's Resources folder; not checked in."
                 echo ""
-                echo "extension EmbeddedResources {"
-                echo "    /// Each file under Resources, by its path there, base64-encoded."
-                echo "    static let encoded: [String: String] = ["
+                [ -n "$imports" ] && { echo "$imports"; echo ""; }
+                echo "extension EmbeddedFiles {"
+                echo "    /// The files under this target's Resources folder, by their path there."
+                echo "    static let $property = EmbeddedFiles(encoded: ["
                 [ "$#" -eq 0 ] && echo "        :"
                 for name in "$@"; do
                     case "$name" in *[\\\\\\"]*) echo "a resource's name has a quote or backslash: $name" >&2; exit 1 ;; esac
@@ -34,7 +39,7 @@ struct EmbedResources: BuildToolPlugin {
                     base64 < "$folder/$name" | tr -d '\\n'
                     echo '",'
                 done
-                echo "    ]"
+                echo "    ])"
                 echo "}"
             } > "$next" || exit 1
             if cmp -s "$next" "$output"; then rm -f "$next"; else mv "$next" "$output"; fi
@@ -43,7 +48,7 @@ struct EmbedResources: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding \(names.count) resource files in \(target.name)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
-                arguments: ["-c", script, "embed-resources", output.path, folder.path] + names,
+                arguments: ["-c", script, "embed-resources", output.path, folder.path, property, imports] + names,
                 inputFiles: files,
                 outputFiles: [output])
         ]
