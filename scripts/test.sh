@@ -106,6 +106,17 @@ python_module selenium selenium python3-selenium
 # The API fuzz test (Tests/HeraldTests/Process/APIFuzzTests.swift) drives schemathesis from the OpenAPI document.
 python_module schemathesis "schemathesis==4.32.5"
 
+# The OpenAPI description (Sources/HeraldServer/Resources/openapi.json) is validated against the OpenAPI 3.1 schema
+# (Tests/HeraldTests/API/OpenAPIValidationTests.swift).
+python_module openapi_spec_validator "openapi-spec-validator==0.9.0"
+
+# The web scripts under Sources/HeraldServer/Resources/web are checked with `node --check`
+# (Tests/HeraldTests/Web/WebResourceLintTests.swift): Debian's nodejs.
+if ! command -v node >/dev/null 2>&1; then
+    echo "== installing nodejs"
+    apt_install nodejs
+fi
+
 # The store suites run against PostgreSQL too: Debian's server package, started below as a throwaway cluster
 # on loopback under an unprivileged user (the package's own service is never started).
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
