@@ -10,17 +10,17 @@ import Foundation
 /// closed after ``idleTimeoutSeconds``. A response being written has no deadline, so a live inbox stream
 /// (SSE) stays open, and a WebSocket leaves these rules once upgraded.
 ///
-/// Each is a `server.` key of `herald.yml` and a `HERALD_*` variable (rows of
-/// ``HeraldConfiguration/numberSettings``):
+/// Each is a `server.` key of `herald.yml` and a `HERALD_SERVER_*` variable (rows of ``ConfigurationKey/all``;
+/// the older names, `HERALD_MAX_CONNECTIONS` …, still work):
 ///
 /// ```yaml
 /// server:
-///   max_connections: 5000       # HERALD_MAX_CONNECTIONS; default: the descriptor limit less a reserve, at most 10,000
-///   head_timeout_seconds: 10    # HERALD_HEAD_TIMEOUT_SECONDS
-///   body_timeout_seconds: 60    # HERALD_BODY_TIMEOUT_SECONDS
-///   idle_timeout_seconds: 75    # HERALD_IDLE_TIMEOUT_SECONDS
-///   max_head_bytes: 65536       # HERALD_MAX_HEAD_BYTES: request line and headers together; larger gets 431
-///   max_header_count: 100       # HERALD_MAX_HEADER_COUNT: more header fields get 431
+///   max_connections: 5000       # default: the descriptor limit less a reserve, at most 10,000
+///   head_timeout_seconds: 10
+///   body_timeout_seconds: 60
+///   idle_timeout_seconds: 75
+///   max_head_bytes: 65536       # request line and headers together; larger gets 431
+///   max_header_count: 100       # more header fields get 431
 /// ```
 public struct ConnectionLimits: Sendable, Hashable {
     /// Open connections at most; beyond it a new connection is closed as soon as it is accepted. Nil: see
