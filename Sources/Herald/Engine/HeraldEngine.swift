@@ -42,15 +42,11 @@ public final class HeraldEngine: Sendable {
     package let http: OutboundHTTPClient
     /// Live inbox connections (SSE, WebSocket) and what they are pushed.
     package let inboxHub: InboxHub
-    /// Every tenant's allowed browser origins, for CORS answers without a store read per request.
-    let corsCache = ExpiringCache<[String: String]>(lifetime: 2)
-    /// Tenants' own rate limits, read at most every two seconds on the trigger path.
-    let rateLimitCache = LookupCache<String, RateLimitSettings?>(lifetime: 2)
+    /// Each settings family's documents (email, chat, SMS, webhook, CORS, rate limits), shared by the API, the
+    /// engine and the channels, with their caches.
+    let settingsRegistry: TenantSettingsRegistry
     /// Hear of committed outcomes and inbox changes: the real-time inbox and status webhooks.
     package let observers: [any DeliveryObserver]
-    /// Tenants' webhook settings (endpoints, secrets, status endpoints), shared by the webhook channel,
-    /// the status webhooks and the API.
-    package let webhooks: WebhookSettingsStore
     /// Rung when status webhooks are queued, so their sender looks at once.
     let statusWebhookWakeup = Wakeup()
     /// Rung by triggers and by inbox reads, which may end a workflow run's wait.
@@ -102,24 +98,28 @@ public final class HeraldEngine: Sendable {
         let http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)
         self.circuits = circuits
         self.http = http
+        let settings = TenantSettingsRegistry(store: store, configuration: configuration, circuits: circuits)
+        self.settingsRegistry = settings
         var all: [any DeliveryChannel] = [InAppChannel()]
         all += channels.filter { $0.kind != .inApp }
         if let custom = channels.first(where: { $0.kind == .inApp }) { all[0] = custom }
         if !all.contains(where: { $0.kind == .email }) {
             all.append(
                 Self.makeEmailChannel(
-                    configuration: configuration, store: store, renderer: renderer, tokens: unsubscribeTokens, bounceAddresses: bounceAddresses,
-                    trackingTokens: trackingTokens, http: http, circuits: circuits, logger: logger))
+                    configuration: configuration, store: store, settings: settings.settings(EmailSettings.self), renderer: renderer,
+                    tokens: unsubscribeTokens, bounceAddresses: bounceAddresses, trackingTokens: trackingTokens, http: http, circuits: circuits,
+                    logger: logger))
         }
-        if !all.contains(where: { $0.kind == .chat }) { all.append(Self.makeChatChannel(store: store, http: http, circuits: circuits)) }
+        if !all.contains(where: { $0.kind == .chat }) {
+            all.append(ChatChannel(http: http, circuits: circuits, settings: settings.settings(ChatSettings.self)))
+        }
         if !all.contains(where: { $0.kind == .push }) {
             all.append(Self.makePushChannel(configuration: configuration, store: store, http: http, circuits: circuits, logger: logger))
         }
         if !all.contains(where: { $0.kind == .sms }) {
-            all.append(Self.makeSMSChannel(configuration: configuration, store: store, http: http, circuits: circuits))
+            all.append(SMSChannel(defaults: configuration.sms, http: http, circuits: circuits, settings: settings.settings(SMSSettings.self)))
         }
-        let webhooks = WebhookSettingsStore(store: store)
-        self.webhooks = webhooks
+        let webhooks = settings.settings(WebhookSettings.self)
         if !all.contains(where: { $0.kind == .webhook }) {
             all.append(WebhookChannel(settings: webhooks, client: http, circuits: circuits, logger: logger))
         }
@@ -168,7 +168,7 @@ public final class HeraldEngine: Sendable {
             makeScheduleRunner(),
             RetentionService(store: store, settings: settings, logger: logger),
             StatusWebhookSender(
-                store: store, settings: webhooks, client: http, circuits: circuits,
+                store: store, settings: settingsRegistry.settings(WebhookSettings.self), client: http, circuits: circuits,
                 retry: RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds),
                 owner: nodeID, wakeup: statusWebhookWakeup, pollIntervalSeconds: settings.pollIntervalSeconds,
                 retentionDays: configuration.retentionDays, logger: logger),
