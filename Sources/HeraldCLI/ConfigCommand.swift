@@ -23,6 +23,7 @@ struct ShowConfigCommand: ParsableCommand {
     func run() throws {
         let configuration = try common.load(flags: serve.flags)
         print(Self.render(configuration), terminator: "")
+        for warning in ConfigurationKey.misspeltVariables(in: ProcessInfo.processInfo.environment) { print("# warning: \(warning)") }
     }
 
     /// The table: a header naming the file and its documents, then one line per key.

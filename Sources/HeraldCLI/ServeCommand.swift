@@ -17,6 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try common.load(flags: serve.flags)
         let logger = common.logger(configuration)
+        for warning in ConfigurationKey.misspeltVariables(in: ProcessInfo.processInfo.environment) { logger.warning("\(warning)") }
         let engine = try await configuration.openEngine(logger: logger)
         // Metrics from libraries (Hummingbird's HTTP request metrics) go to the engine's registry, so /metrics shows them.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: engine.metrics.registry))

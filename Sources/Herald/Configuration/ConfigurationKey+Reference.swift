@@ -19,3 +19,15 @@ extension ConfigurationKey {
         (["| key | environment | flag | default | what it is |", "|---|---|---|---|---|"] + all.map(\.referenceRow)).joined(separator: "\n")
     }
 }
+
+extension ConfigurationKey {
+    /// `HERALD_*` variables in `environment` that name no key but look like a slip for one
+    /// (`HERALD_PROT is not a setting; did you mean HERALD_PORT?`): a misspelt variable would otherwise be
+    /// ignored without a word. Variables that resemble no key (a test harness's own) are left alone.
+    public static func misspeltVariables(in environment: [String: String]) -> [String] {
+        let known = Set(all.flatMap { [$0.variable] + ($0.alias.map { [$0] } ?? []) } + ["HERALD_CONFIG"])
+        return environment.keys.filter { $0.hasPrefix("HERALD_") && !known.contains($0) }.sorted().compactMap { name in
+            SpellingSuggestion.closest(to: name, among: known.sorted()).map { "\(name) is not a setting; did you mean \($0)?" }
+        }
+    }
+}

@@ -148,6 +148,17 @@ struct ConfigurationKeysTests {
         for name in named { #expect(error?.description.contains(name) == true, "\(error?.description ?? "")") }
     }
 
+    @Test("a misspelt HERALD_* variable is named with the one it was meant to be; others are left alone")
+    func misspeltVariables() {
+        let warnings = ConfigurationKey.misspeltVariables(in: [
+            "HERALD_PROT": "1", "HERALD_DISPATCH_LEASE_SECOND": "1", "HERALD_PORT": "1", "HERALD_CONFIG": "x", "HERALD_TEST_POSTGRES_URL": "x",
+        ])
+        #expect(warnings == [
+            "HERALD_DISPATCH_LEASE_SECOND is not a setting; did you mean HERALD_DISPATCH_LEASE_SECONDS?",
+            "HERALD_PROT is not a setting; did you mean HERALD_PORT?",
+        ])
+    }
+
     @Test("a secret is never shown: herald config prints ********, and an error does not repeat it")
     func secrets() throws {
         let configuration = try HeraldConfiguration.load(
