@@ -74,18 +74,9 @@ struct EmailCommand: AsyncParsableCommand {
                 configuration.email.smtp?.trustedCertificatesPEM = pem
             }
             if let from { configuration.email.fromAddress = from }
-            let host = ProcessInfo.processInfo.hostName
-            let message = EmailMessage(
-                from: try EmailAddress(configuration.email.fromAddress, name: configuration.email.fromName),
-                to: [try EmailAddress(to)],
-                subject: "Herald test email from \(host)",
-                html: """
-                    <p>This is a test email from Herald on <strong>\(host)</strong>.</p>
-                    <p>If you can read it, Herald's email settings work.</p>
-                    """,
-                messageID: EmailMessage.makeMessageID(
-                    messageKey: "test_\(Int(Date().timeIntervalSince1970))", eventID: "cli",
-                    domain: String(configuration.email.fromAddress.split(separator: "@").last ?? "localhost")))
+            let message = EmailTester.testMessage(
+                from: try EmailAddress(configuration.email.fromAddress, name: configuration.email.fromName), to: try EmailAddress(to),
+                host: ProcessInfo.processInfo.hostName)
             let email = OutboundEmail(
                 sender: message.from.address, recipient: to, messageID: message.messageID, bytes: try MIMEEncoder.encode(message), message: message)
             let tester = EmailTester(outboxDirectory: URL(fileURLWithPath: configuration.outboxPath))

@@ -2,7 +2,7 @@ import Foundation
 
 extension TemplateRenderer {
     /// Renders a digest's message: the event type's digest template for the channel (its parts over the
-    /// built-in ones, which list the items' titles) with `items` and `count`.
+    /// built-in ones, which list the items' titles) with `items`, `count` and `digest.name` (the event type's name).
     ///
     /// Each item carries its event's payload, `event_id`, `created_at`, the parts of the message it would
     /// have been on its own (`message.title`, `message.subject` …) and a one-line `headline`.
@@ -32,7 +32,9 @@ extension TemplateRenderer {
         variant.templates[channel] = Self.digestTemplates(eventType, channel: channel, defaultLocale: defaultLocale)
         let payload: [String: JSONValue] = [
             "items": .array(rows), "count": .number(Double(items.count)),
-            "digest": .object(["json": .string(digestJSON), "count": .number(Double(items.count))]),
+            "digest": .object([
+                "json": .string(digestJSON), "count": .number(Double(items.count)), "name": .string(eventType.name ?? eventType.key),
+            ]),
         ]
         return try render(eventType: variant, channel: channel, payload: payload, subscriber: subscriber, event: event)
     }
@@ -46,32 +48,29 @@ extension TemplateRenderer {
 
     /// The digest templates of a channel by locale: the type's own parts over the built-in ones.
     static func digestTemplates(_ eventType: EventType, channel: ChannelKind, defaultLocale: String) -> [String: [String: String]] {
-        let builtIn = builtInDigestParts(name: eventType.name ?? eventType.key, channel: channel)
+        let builtIn = builtInDigestParts(channel: channel)
         let own = eventType.digestTemplates[channel] ?? [:]
         var locales: [String: [String: String]] = [defaultLocale: builtIn]
         for (locale, parts) in own { locales[locale] = builtIn.merging(parts) { _, defined in defined } }
         return locales
     }
 
-    static func builtInDigestParts(name: String, channel: ChannelKind) -> [String: String] {
-        let heading = "\(name): {{count}} new"
-        switch channel {
-        case .inApp:
-            return ["title": heading, "body": "{{#items}}{{headline}}\n{{/items}}"]
-        case .email:
-            return [
-                "subject": heading,
-                "text": "\(heading)\n\n{{#items}}- {{headline}}\n{{/items}}",
-                "html": "<p>\(heading.htmlEscaped)</p>\n<ul>\n{{#items}}<li>{{headline}}</li>\n{{/items}}</ul>",
-            ]
-        case .sms:
-            return ["text": "\(heading): {{#items}}{{headline}}; {{/items}}"]
-        case .chat:
-            return ["title": heading, "text": "{{#items}}• {{headline}}\n{{/items}}"]
-        case .webhook:
-            return ["body": "{{{digest.json}}}"]
-        case .push:
-            return ["title": heading, "body": "{{#items}}{{headline}}\n{{/items}}"]
-        }
+    /// The built-in digest parts of a channel (`Resources/digest/<channel>/<part>.mustache`), read once. They name the
+    /// event type through `{{digest.name}}`, a value, so a name is never read as template source.
+    static func builtInDigestParts(channel: ChannelKind) -> [String: String] {
+        builtInDigest[channel] ?? [:]
     }
+
+    /// Where the built-in digest parts are under Resources: one folder per channel, one file per part.
+    static let builtInDigestFolder = "digest/"
+
+    private static let builtInDigest: [ChannelKind: [String: String]] = {
+        var parts: [ChannelKind: [String: String]] = [:]
+        for path in EmbeddedFiles.herald.files.keys where path.hasPrefix(builtInDigestFolder) && path.hasSuffix(".mustache") {
+            let components = path.dropFirst(builtInDigestFolder.count).dropLast(".mustache".count).split(separator: "/")
+            guard components.count == 2, let channel = ChannelKind(rawValue: String(components[0])) else { continue }
+            parts[channel, default: [:]][String(components[1])] = BuiltInTemplates.text(path)
+        }
+        return parts
+    }()
 }

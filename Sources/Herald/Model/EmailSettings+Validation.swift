@@ -35,8 +35,7 @@ extension EmailSettings {
             if !valid { problems.append(FieldError("allowed_recipient_domains[\(index)]", "must be a domain such as hospital.example")) }
         }
         if let color = layout?.brandColor {
-            let hex = color.hasPrefix("#") && [4, 7].contains(color.count) && color.dropFirst().allSatisfy(\.isHexDigit)
-            if !hex { problems.append(FieldError("layout.brand_color", "must be a hex colour such as #0b5cad")) }
+            if !EmailLayout.isHexColor(color) { problems.append(FieldError("layout.brand_color", "must be a hex colour such as #0b5cad")) }
         }
         if let domain = bounceDomain, let reason = DKIMSigner.problem(inDomain: domain) {
             problems.append(FieldError("bounce_domain", reason))

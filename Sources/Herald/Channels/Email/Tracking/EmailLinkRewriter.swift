@@ -1,3 +1,5 @@
+import Mustache
+
 /// Makes an email's finished HTML tracked: every `<a href="http(s)://…">` becomes a signed redirect through
 /// Herald (``EmailTrackingLinks``), and a one-pixel image that records the open goes at the end of the body.
 ///
@@ -40,8 +42,12 @@ public struct EmailLinkRewriter: Sendable {
 
     /// The pixel, at the end of the body (before `</body>`, or at the very end without one).
     public func pixelTag() -> String {
-        "<img src=\"\(links.openURL(messageRow: messageRow).htmlEscaped)\" width=\"1\" height=\"1\" alt=\"\">"
+        Self.pixel.render(["url": links.openURL(messageRow: messageRow)])
     }
+
+    /// `Resources/email/open-pixel.mustache`, parsed once: one tag, but HTML like the layout around it, so it is a file
+    /// too, and its URL is escaped by Mustache like every other value of an email.
+    private static let pixel = BuiltInTemplates.html("email/open-pixel.mustache")
 
     // MARK: Links
 
