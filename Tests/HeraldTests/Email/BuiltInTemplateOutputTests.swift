@@ -42,7 +42,8 @@ struct BuiltInTemplateOutputTests {
         LayoutCase(
             name: "layout-footer-without-unsubscribe", html: "<p>One &amp; two</p><ul><li>a</li><li>b</li></ul>",
             layout: EmailLayout(footerHTML: "Footer ünï <i>{{tenant.name}}</i>"), tenantNameInContext: "O'Brien & Sons"),
-        LayoutCase(name: "layout-empty-header-and-footer", layout: EmailLayout(headerHTML: "", footerHTML: ""), unsubscribeURL: "https://h.example/u"),
+        LayoutCase(
+            name: "layout-empty-header-and-footer", layout: EmailLayout(headerHTML: "", footerHTML: ""), unsubscribeURL: "https://h.example/u"),
         LayoutCase(name: "layout-hostile-locale-and-name", locale: #"en"><script>x</script>"#, tenantName: "O'Brien & Sons <b>"),
         LayoutCase(name: "layout-logo-without-unsubscribe", layout: EmailLayout(logoURL: "https://cdn.example/ü.png"), tenantName: "Ünï"),
     ]
@@ -107,6 +108,8 @@ struct BuiltInTemplateOutputTests {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try rendered.write(to: folder.appendingPathComponent(name + ".txt"), atomically: true, encoding: .utf8)
         }
-        #expect(expected == rendered, "\(name): differs from Tests/Golden/\(name).txt; rendered output in $TMPDIR/herald-golden/", sourceLocation: sourceLocation)
+        #expect(
+            expected == rendered, "\(name): differs from Tests/Golden/\(name).txt; rendered output in $TMPDIR/herald-golden/",
+            sourceLocation: sourceLocation)
     }
 }

@@ -46,7 +46,8 @@ struct BuiltInTemplateSafetyTests {
         #expect(!wrapped.html.contains(colour) && !wrapped.html.contains(colour.htmlEscaped), "\(wrapped.html)")
         #expect(wrapped.html.contains("background:\(EmailLayoutRenderer.defaultBrandColor);"))
         #expect(wrapped.html.contains(#"style="color:\#(EmailLayoutRenderer.defaultBrandColor)""#))
-        #expect(EmailSettings(layout: EmailLayout(brandColor: colour)).problems(policy: DestinationPolicy()).contains { $0.field == "layout.brand_color" })
+        let problems = EmailSettings(layout: EmailLayout(brandColor: colour)).problems(policy: DestinationPolicy())
+        #expect(problems.contains { $0.field == "layout.brand_color" }, "saving refuses it too")
     }
 
     @Test("herald email test sends the same note as before, the host escaped")
