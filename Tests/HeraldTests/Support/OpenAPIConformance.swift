@@ -83,6 +83,9 @@ struct OpenAPIConformance: Sendable {
     /// The number of operations the document describes.
     var operationCount: Int { operations.count }
 
+    /// Each operation as `GET /v1/subscribers/{id}`, as schemathesis labels them.
+    var operationNames: Set<String> { Set(operations.map { "\($0.method) \($0.template)" }) }
+
     /// The operation `method` on `target` reaches, if the document has one: `GET /v1/subscribers/{id}`.
     func operation(method: String, target: String) -> String? {
         find(method: method, target: target).map { "\($0.method) \($0.template)" }
