@@ -15,14 +15,17 @@ extension OpenAPIDocument {
         return try Yams.serialize(node: blockStyle(node), indent: 2, width: -1, allowUnicode: true)
     }
 
-    /// `node` with every mapping and sequence in block style and every string scalar as Yams would represent a Swift
-    /// string: plain unless that changes its type.
+    /// `node` with every mapping and sequence in block style, every multi-line string as a literal block and every other
+    /// string as Yams would represent a Swift string: plain unless that changes its type.
     private static func blockStyle(_ node: Node) -> Node {
         switch node {
         case .mapping(let mapping):
             return .mapping(Node.Mapping(mapping.map { (blockStyle($0.key), blockStyle($0.value)) }, mapping.tag, .block))
         case .sequence(let sequence):
             return .sequence(Node.Sequence(sequence.map(blockStyle), sequence.tag, .block))
+        case .scalar(let scalar) where scalar.style == .doubleQuoted && scalar.string.contains("\n"):
+            // Paragraphs read best as a literal block; the emitter quotes instead where a block cannot hold the text.
+            return .scalar(Node.Scalar(scalar.string, Tag(.str), .literal))
         case .scalar(let scalar) where scalar.style == .doubleQuoted:
             return .scalar(scalar.string.represented())
         case .scalar, .alias:
