@@ -26,22 +26,28 @@ extension ConfigurationKey {
     static let server: [ConfigurationKey] = [
         .text("server.host", \.host, "Address the HTTP API listens on.", alias: "HERALD_HOST", flag: "--host"),
         .whole("server.port", 0...65535, \.port, "Port the HTTP API listens on.", alias: "HERALD_PORT", flag: "--port"),
-        .whole("server.max_body_bytes", 1...(1 << 30), unit: "bytes", \.maxBodyBytes, "Largest request body (bulk triggers get ten times this).",
+        .whole(
+            "server.max_body_bytes", 1...(1 << 30), unit: "bytes", \.maxBodyBytes, "Largest request body (bulk triggers get ten times this).",
             alias: "HERALD_MAX_BODY_BYTES"),
         ConfigurationKey(
             "server.max_connections", .number(.whole(ConnectionLimits.maxOpenRange, unit: "connections")),
             "Open connections at most (default: the descriptor limit less a reserve, at most 10,000).", alias: "HERALD_MAX_CONNECTIONS",
             assign: { configuration, value, _ in configuration.connections.maxOpen = value.whole },
             current: { $0.connections.maxOpen.map(String.init) }),
-        .number("server.head_timeout_seconds", ConnectionLimits.timeoutRule, \.connections.headTimeoutSeconds,
+        .number(
+            "server.head_timeout_seconds", ConnectionLimits.timeoutRule, \.connections.headTimeoutSeconds,
             "Seconds a request head may take to arrive.", alias: "HERALD_HEAD_TIMEOUT_SECONDS"),
-        .number("server.body_timeout_seconds", ConnectionLimits.timeoutRule, \.connections.bodyTimeoutSeconds,
+        .number(
+            "server.body_timeout_seconds", ConnectionLimits.timeoutRule, \.connections.bodyTimeoutSeconds,
             "Seconds a request body may take after its head.", alias: "HERALD_BODY_TIMEOUT_SECONDS"),
-        .number("server.idle_timeout_seconds", ConnectionLimits.timeoutRule, \.connections.idleTimeoutSeconds,
+        .number(
+            "server.idle_timeout_seconds", ConnectionLimits.timeoutRule, \.connections.idleTimeoutSeconds,
             "Seconds a kept-alive connection may sit idle.", alias: "HERALD_IDLE_TIMEOUT_SECONDS"),
-        .whole("server.max_head_bytes", .whole(ConnectionLimits.headBytesRange, unit: "bytes"), \.connections.maxHeadBytes,
+        .whole(
+            "server.max_head_bytes", .whole(ConnectionLimits.headBytesRange, unit: "bytes"), \.connections.maxHeadBytes,
             "Request line and headers together, at most (larger gets 431).", alias: "HERALD_MAX_HEAD_BYTES"),
-        .whole("server.max_header_count", .whole(ConnectionLimits.headerCountRange, unit: "header fields"), \.connections.maxHeaderCount,
+        .whole(
+            "server.max_header_count", .whole(ConnectionLimits.headerCountRange, unit: "header fields"), \.connections.maxHeaderCount,
             "Header fields at most (more get 431).", alias: "HERALD_MAX_HEADER_COUNT"),
     ]
 
@@ -60,7 +66,8 @@ extension ConfigurationKey {
                 configuration.database = value.text
                 configuration.databaseSource = resolution.describe("database")
             }, current: { PostgresStore.Configuration.redacted($0.database) }),
-        .optionalText("admin_key", \.adminKey, "Operator key for POST /v1/tenants; operator routes are closed without it.", secret: true,
+        .optionalText(
+            "admin_key", \.adminKey, "Operator key for POST /v1/tenants; operator routes are closed without it.", secret: true,
             flag: "--admin-key"),
         .optionalText("secret", \.secret, "Signs subscriber tokens; generated and stored in the database when not given.", secret: true),
         .text("default_locale", \.defaultLocale, "Locale of templates when a subscriber has none."),
@@ -77,53 +84,74 @@ extension ConfigurationKey {
 
     static let dispatch: [ConfigurationKey] = [
         .whole("dispatch.batch_size", 1...100_000, \.dispatch.batchSize, "Messages a lane claims at once.", alias: "HERALD_BATCH_SIZE"),
-        .whole("dispatch.critical_batch_size", 1...100_000, \.dispatch.criticalBatchSize,
+        .whole(
+            "dispatch.critical_batch_size", 1...100_000, \.dispatch.criticalBatchSize,
             "Messages a critical-only lane claims at once; small, so it turns around fast."),
         .whole("dispatch.workers", 1...256, \.dispatch.workers, "Lanes that claim every priority.", alias: "HERALD_WORKERS"),
-        .seconds("dispatch.lease_seconds", 0.1...86_400, \.dispatch.leaseSeconds, "How long a claimed message is held before another node may take it.",
+        .seconds(
+            "dispatch.lease_seconds", 0.1...86_400, \.dispatch.leaseSeconds, "How long a claimed message is held before another node may take it.",
             alias: "HERALD_LEASE_SECONDS"),
-        .whole("dispatch.max_attempts", 1...1000, \.dispatch.maxAttempts, "Attempts before a message is dead-lettered.", alias: "HERALD_MAX_ATTEMPTS"),
-        .seconds("dispatch.retry_base_seconds", 0.01...86_400, \.dispatch.retryBaseSeconds, "First retry delay; doubles on each attempt.",
+        .whole(
+            "dispatch.max_attempts", 1...1000, \.dispatch.maxAttempts, "Attempts before a message is dead-lettered.", alias: "HERALD_MAX_ATTEMPTS"),
+        .seconds(
+            "dispatch.retry_base_seconds", 0.01...86_400, \.dispatch.retryBaseSeconds, "First retry delay; doubles on each attempt.",
             alias: "HERALD_RETRY_BASE_SECONDS"),
-        .seconds("dispatch.retry_max_seconds", 0.01...(7 * 86_400), \.dispatch.retryMaxSeconds, "Longest retry delay.",
+        .seconds(
+            "dispatch.retry_max_seconds", 0.01...(7 * 86_400), \.dispatch.retryMaxSeconds, "Longest retry delay.",
             alias: "HERALD_RETRY_MAX_SECONDS"),
-        .seconds("dispatch.poll_interval_seconds", 0.01...3600, \.dispatch.pollIntervalSeconds,
+        .seconds(
+            "dispatch.poll_interval_seconds", 0.01...3600, \.dispatch.pollIntervalSeconds,
             "Longest an idle dispatcher sleeps before looking again.", alias: "HERALD_POLL_INTERVAL_SECONDS"),
-        .whole("dispatch.fanout_chunk_size", 1...100_000, \.dispatch.fanoutChunkSize, "Members planned per fan-out transaction.",
+        .whole(
+            "dispatch.fanout_chunk_size", 1...100_000, \.dispatch.fanoutChunkSize, "Members planned per fan-out transaction.",
             alias: "HERALD_FANOUT_CHUNK_SIZE"),
-        .whole("dispatch.completion_chunk", 1...100_000, \.dispatch.completionChunk, "Outcomes committed per transaction.",
+        .whole(
+            "dispatch.completion_chunk", 1...100_000, \.dispatch.completionChunk, "Outcomes committed per transaction.",
             alias: "HERALD_COMPLETION_CHUNK"),
-        .seconds("dispatch.cleanup_interval_seconds", 1...(7 * 86_400), \.dispatch.cleanupIntervalSeconds, "How often expired data is removed.",
+        .seconds(
+            "dispatch.cleanup_interval_seconds", 1...(7 * 86_400), \.dispatch.cleanupIntervalSeconds, "How often expired data is removed.",
             alias: "HERALD_CLEANUP_INTERVAL_SECONDS"),
-        .seconds("dispatch.workflow_min_wait_seconds", 0.01...86_400, \.dispatch.workflowMinWaitSeconds, "Shortest wait a workflow step may have.",
+        .seconds(
+            "dispatch.workflow_min_wait_seconds", 0.01...86_400, \.dispatch.workflowMinWaitSeconds, "Shortest wait a workflow step may have.",
             alias: "HERALD_WORKFLOW_MIN_WAIT_SECONDS"),
-        .whole("dispatch.workflow_batch_size", 1...10_000, \.dispatch.workflowBatchSize, "Workflow runs advanced per transaction.",
+        .whole(
+            "dispatch.workflow_batch_size", 1...10_000, \.dispatch.workflowBatchSize, "Workflow runs advanced per transaction.",
             alias: "HERALD_WORKFLOW_BATCH_SIZE"),
-        .number("dispatch.idempotency_hours", .fraction(0.01...8760, unit: "hours"), \.dispatch.idempotencyHours,
+        .number(
+            "dispatch.idempotency_hours", .fraction(0.01...8760, unit: "hours"), \.dispatch.idempotencyHours,
             "How long an idempotency key is remembered."),
     ]
 
     static let apiLimits: [ConfigurationKey] = [
-        .number("api_limits.tenant_per_second", .fraction(0...1e9), \.requestLimits.tenantPerSecond, "API requests per second per tenant key (0: no limit).",
+        .number(
+            "api_limits.tenant_per_second", .fraction(0...1e9), \.requestLimits.tenantPerSecond,
+            "API requests per second per tenant key (0: no limit).",
             alias: "HERALD_API_TENANT_PER_SECOND"),
-        .whole("api_limits.tenant_burst", 0...1_000_000_000, \.requestLimits.tenantBurst, "Burst above the tenant rate.",
+        .whole(
+            "api_limits.tenant_burst", 0...1_000_000_000, \.requestLimits.tenantBurst, "Burst above the tenant rate.",
             alias: "HERALD_API_TENANT_BURST"),
-        .number("api_limits.subscriber_per_second", .fraction(0...1e9), \.requestLimits.subscriberPerSecond,
+        .number(
+            "api_limits.subscriber_per_second", .fraction(0...1e9), \.requestLimits.subscriberPerSecond,
             "API requests per second per subscriber token (0: no limit).", alias: "HERALD_API_SUBSCRIBER_PER_SECOND"),
-        .whole("api_limits.subscriber_burst", 0...1_000_000_000, \.requestLimits.subscriberBurst, "Burst above the subscriber rate.",
+        .whole(
+            "api_limits.subscriber_burst", 0...1_000_000_000, \.requestLimits.subscriberBurst, "Burst above the subscriber rate.",
             alias: "HERALD_API_SUBSCRIBER_BURST"),
     ]
 
     static let outbound: [ConfigurationKey] = [
-        .flag("outbound.allow_private_networks", \.outbound.allowPrivateNetworks,
+        .flag(
+            "outbound.allow_private_networks", \.outbound.allowPrivateNetworks,
             "Let webhooks, chat and SMS reach loopback and private addresses.", alias: "HERALD_ALLOW_PRIVATE_NETWORKS"),
         .list("outbound.allowed_hosts", \.outbound.allowedHosts, "Hosts allowed even when private (comma-separated in the environment)."),
         .seconds("outbound.timeout_seconds", 0.1...600, \.outbound.timeoutSeconds, "Timeout of webhook, chat and SMS requests."),
-        .whole("outbound.circuit_failure_threshold", 1...10_000, \.outbound.circuit.failureThreshold,
+        .whole(
+            "outbound.circuit_failure_threshold", 1...10_000, \.outbound.circuit.failureThreshold,
             "Failures in a row that open an endpoint's circuit.", alias: "HERALD_CIRCUIT_FAILURE_THRESHOLD"),
-        .seconds("outbound.circuit_open_seconds", 0.01...86_400, \.outbound.circuit.openSeconds, "How long a circuit first stays open.",
+        .seconds(
+            "outbound.circuit_open_seconds", 0.01...86_400, \.outbound.circuit.openSeconds, "How long a circuit first stays open.",
             alias: "HERALD_CIRCUIT_OPEN_SECONDS"),
-        .seconds("outbound.circuit_max_open_seconds", 0.01...(7 * 86_400), \.outbound.circuit.maxOpenSeconds,
+        .seconds(
+            "outbound.circuit_max_open_seconds", 0.01...(7 * 86_400), \.outbound.circuit.maxOpenSeconds,
             "Longest a circuit stays open as it backs off.", alias: "HERALD_CIRCUIT_MAX_OPEN_SECONDS"),
     ]
 
@@ -131,19 +159,26 @@ extension ConfigurationKey {
         .text("email.from_address", \.email.fromAddress, "Sender address of every email a tenant does not override.", alias: "HERALD_EMAIL_FROM"),
         .optionalText("email.from_name", \.email.fromName, "Sender name."),
         .optionalText("email.reply_to", \.email.replyTo, "Reply-To address."),
-        .text("email.outbox_dir", \.email.outboxDirectory, "Folder for .eml files when no SMTP server is set (beside the database).",
+        .text(
+            "email.outbox_dir", \.email.outboxDirectory, "Folder for .eml files when no SMTP server is set (beside the database).",
             alias: "HERALD_OUTBOX_DIR"),
-        .optionalText("email.public_url", \.email.publicURL, "The address the world reaches Herald at, for links (default http://HOST:PORT).",
+        .optionalText(
+            "email.public_url", \.email.publicURL, "The address the world reaches Herald at, for links (default http://HOST:PORT).",
             alias: "HERALD_PUBLIC_URL"),
-        .optionalText("email.unsubscribe_mailto", \.email.unsubscribeMailto, "mailto: address of List-Unsubscribe.",
+        .optionalText(
+            "email.unsubscribe_mailto", \.email.unsubscribeMailto, "mailto: address of List-Unsubscribe.",
             alias: "HERALD_UNSUBSCRIBE_MAILTO"),
-        .optionalText("email.bounce_domain", \.email.bounceDomain, "Domain of the VERP return path, whose MX is Herald's inbound listener.",
+        .optionalText(
+            "email.bounce_domain", \.email.bounceDomain, "Domain of the VERP return path, whose MX is Herald's inbound listener.",
             alias: "HERALD_BOUNCE_DOMAIN"),
-        .optionalText("email.sns_certificate_url_prefix", \.email.snsCertificateURLPrefix,
+        .optionalText(
+            "email.sns_certificate_url_prefix", \.email.snsCertificateURLPrefix,
             "A URL prefix trusted besides Amazon SNS's hosts (tests against a stand-in only).", alias: "HERALD_SNS_CERTIFICATE_URL_PREFIX"),
-        .whole("email.max_attachment_bytes", AttachmentLimits.fileBytesRule, \.attachments.maxFileBytes, "Largest attachment.",
+        .whole(
+            "email.max_attachment_bytes", AttachmentLimits.fileBytesRule, \.attachments.maxFileBytes, "Largest attachment.",
             alias: "HERALD_MAX_ATTACHMENT_BYTES"),
-        .whole("email.max_attachments_bytes", AttachmentLimits.totalBytesRule, \.attachments.maxTotalBytes, "Largest total of an email's attachments.",
+        .whole(
+            "email.max_attachments_bytes", AttachmentLimits.totalBytesRule, \.attachments.maxTotalBytes, "Largest total of an email's attachments.",
             alias: "HERALD_MAX_ATTACHMENTS_BYTES"),
     ]
 
@@ -190,23 +225,30 @@ extension ConfigurationKey {
                     server.security = SMTPServerConfiguration.Security(rawValue: value.text) ?? .opportunistic
                     server.port = server.security == .tls ? 465 : 587
                 }, current: { $0.security.rawValue }),
-            field("port", .number(SMTPServerConfiguration.portRule), "Port (default 587, or 465 with tls).", alias: alias("PORT"), inURL: true,
+            field(
+                "port", .number(SMTPServerConfiguration.portRule), "Port (default 587, or 465 with tls).", alias: alias("PORT"), inURL: true,
                 { server, value in server.port = value.whole ?? server.port }, current: { String($0.port) }),
             field("username", .text, "User name for AUTH.", alias: alias("USERNAME"), inURL: true, { $0.username = $1.text }, current: \.username),
-            field("password", .text, "Password for AUTH.", secret: true, alias: alias("PASSWORD"), inURL: true, { $0.password = $1.text },
+            field(
+                "password", .text, "Password for AUTH.", secret: true, alias: alias("PASSWORD"), inURL: true, { $0.password = $1.text },
                 current: \.password),
-            field("trusted_certificates_file", .text, "PEM file of extra certificates to trust (a private CA).", alias: alias("CA_FILE"),
+            field(
+                "trusted_certificates_file", .text, "PEM file of extra certificates to trust (a private CA).", alias: alias("CA_FILE"),
                 { server, value in server.trustedCertificatesPEM = try HeraldConfiguration.readCertificates(value.text) },
                 current: { $0.trustedCertificatesPEM == nil ? nil : "(loaded)" }),
-            field("verify_certificates", .flag, "Verify the server's certificate (never turn off outside tests).",
+            field(
+                "verify_certificates", .flag, "Verify the server's certificate (never turn off outside tests).",
                 { $0.verifyCertificates = $1.flag }, current: { String($0.verifyCertificates) }),
             field("helo_name", .text, "Name sent in EHLO (default: the machine's name).", { $0.heloName = $1.text }, current: \.heloName),
-            field("max_connections", .number(SMTPServerConfiguration.maxConnectionsRule), "Connections kept open to the server at most.",
+            field(
+                "max_connections", .number(SMTPServerConfiguration.maxConnectionsRule), "Connections kept open to the server at most.",
                 alias: alias("MAX_CONNECTIONS"), { server, value in server.maxConnections = value.whole ?? server.maxConnections },
                 current: { String($0.maxConnections) }),
-            field("idle_timeout_seconds", .number(SMTPServerConfiguration.idleTimeoutRule), "Seconds an idle pooled connection is kept.",
+            field(
+                "idle_timeout_seconds", .number(SMTPServerConfiguration.idleTimeoutRule), "Seconds an idle pooled connection is kept.",
                 { $0.idleTimeoutSeconds = $1.number }, current: { NumberRule.format($0.idleTimeoutSeconds) }),
-            field("timeout_seconds", .number(SMTPServerConfiguration.timeoutRule), "Seconds each SMTP step may take.",
+            field(
+                "timeout_seconds", .number(SMTPServerConfiguration.timeoutRule), "Seconds each SMTP step may take.",
                 { $0.timeoutSeconds = $1.number }, current: { NumberRule.format($0.timeoutSeconds) }),
         ]
     }

@@ -76,7 +76,7 @@ public struct ConfigurationLayers: Sendable {
             } else if let text {
                 // A number in the file that is out of bounds is kept, and reported by `validate()` with every
                 // other problem of the file at once; text that is no number stops the load here.
-                if source.rank == 2, let rule = key.numberRule, rule.problem(rule.read(text) ?? .nan) != nil, let value = rule.read(text) {
+                if source.rank == 2, let rule = key.numberRule, let value = rule.read(text), rule.problem(value) != nil {
                     resolution.entries[key.key] = .init(value: .number(value), source: source)
                     continue
                 }

@@ -44,7 +44,8 @@ extension HeraldConfiguration {
         guard let path = resolution.text("push.apns_key_file"), let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigurationError("push.apns_key_id needs push.apns_key_file (HERALD_PUSH_APNS_KEY_FILE) naming a readable .p8 file")
         }
-        var apns = PushSettings.APNs(credentials: APNsCredentials(keyID: keyID, teamID: resolution.text("push.apns_team_id") ?? "", privateKeyPEM: pem))
+        var apns = PushSettings.APNs(
+            credentials: APNsCredentials(keyID: keyID, teamID: resolution.text("push.apns_team_id") ?? "", privateKeyPEM: pem))
         apns.bundleID = resolution.text("push.apns_bundle_id")
         apns.baseURL = resolution.text("push.apns_base_url")
         apns.sandboxBaseURL = resolution.text("push.apns_sandbox_base_url")

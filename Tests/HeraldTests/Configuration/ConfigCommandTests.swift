@@ -56,18 +56,18 @@ struct ConfigCommandTests {
     func misspeltKeys() async throws {
         let path = TestEngine.temporaryDirectory().appendingPathComponent("herald.yml").path
         try """
-            server:
-              hots: 127.0.0.1
-              port: 70000
-            dispach:
-              workers: 2
-            email:
-              smtp:
-                host: mail.example.com
-                prot: 2525
-            outbound:
-              allowed_hosts: hooks.internal
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        server:
+          hots: 127.0.0.1
+          port: 70000
+        dispach:
+          workers: 2
+        email:
+          smtp:
+            host: mail.example.com
+            prot: 2525
+        outbound:
+          allowed_hosts: hooks.internal
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let problems = HeraldConfiguration.problems(inFile: path)
         let expected = [
             "\(path): dispach: is not a known field (did you mean 'dispatch'?)",
@@ -97,7 +97,8 @@ struct ConfigCommandTests {
             run.output.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
                 return (fields[0], Array(fields.dropFirst()))
-            }) { first, _ in first }
+            }
+        ) { first, _ in first }
         #expect(rows.count == ConfigurationKey.all.count)
         #expect(rows["server.port"] == ["9091", "HERALD_PORT"])
         #expect(rows["dispatch.critical_batch_size"] == ["7", "HERALD_DISPATCH_CRITICAL_BATCH_SIZE"])
@@ -118,11 +119,12 @@ struct ConfigCommandTests {
 
 @Suite("Did you mean")
 struct SpellingSuggestionTests {
-    @Test(arguments: [
-        ("hots", ["host", "port"], "host"), ("dispach", ["dispatch", "database"], "dispatch"), ("prot", ["host", "port"], "port"),
-        ("lease_secnods", ["lease_seconds", "batch_size"], "lease_seconds"), ("xyz", ["host", "port"], nil),
-        ("allowed_host", ["allowed_hosts", "allow_private_networks"], "allowed_hosts"),
-    ] as [(String, [String], String?)])
+    @Test(
+        arguments: [
+            ("hots", ["host", "port"], "host"), ("dispach", ["dispatch", "database"], "dispatch"), ("prot", ["host", "port"], "port"),
+            ("lease_secnods", ["lease_seconds", "batch_size"], "lease_seconds"), ("xyz", ["host", "port"], nil),
+            ("allowed_host", ["allowed_hosts", "allow_private_networks"], "allowed_hosts"),
+        ] as [(String, [String], String?)])
     func closest(_ name: String, _ candidates: [String], _ expected: String?) {
         #expect(SpellingSuggestion.closest(to: name, among: candidates) == expected)
     }

@@ -77,7 +77,8 @@ struct ConfigurationKeysTests {
         #expect(ConfigurationKey.named("dispatch.idempotency_hours")?.variable == "HERALD_DISPATCH_IDEMPOTENCY_HOURS")
     }
 
-    @Test("each key is read from its variable, its older name and herald.yml through the ConfigReader, and is in README's table",
+    @Test(
+        "each key is read from its variable, its older name and herald.yml through the ConfigReader, and is in README's table",
         arguments: ConfigurationKey.all)
     func everyKey(_ key: ConfigurationKey) throws {
         let sample = try Self.sample(for: key)
@@ -103,7 +104,8 @@ struct ConfigurationKeysTests {
         let fromFile = ConfigurationLayers(file: fileKeys).resolve()
         #expect(fromFile.entries[key.key] == .init(value: value, source: ConfigurationSource(name: path, rank: 2)), "\(fromFile.problems)")
         // The whole load, file then variable, applies it and records where it came from.
-        let loaded = try HeraldConfiguration.load(file: path, environment: Self.companions(of: key).mapKeysToVariables().merging([key.variable: sample]) { $1 })
+        let loaded = try HeraldConfiguration.load(
+            file: path, environment: Self.companions(of: key).mapKeysToVariables().merging([key.variable: sample]) { $1 })
         #expect(loaded.settings[key.key]?.source.name == key.variable || key.overriddenBy != nil)
         // README's table has its row, with its variable.
         let section = try Self.readmeConfigurationSection()
@@ -135,14 +137,16 @@ struct ConfigurationKeysTests {
         #expect(withFlag.effectiveSettings.first { $0.key == "server.port" } == EffectiveSetting(key: "server.port", value: "8083", source: "--port"))
     }
 
-    @Test("a value out of bounds is refused where it enters, naming the key and the source", arguments: [
-        (["HERALD_DISPATCH_CRITICAL_BATCH_SIZE": "0"], [:], ["HERALD_DISPATCH_CRITICAL_BATCH_SIZE", "dispatch.critical_batch_size"]),
-        (["HERALD_DISPATCH_IDEMPOTENCY_HOURS": "1e300"], [:], ["HERALD_DISPATCH_IDEMPOTENCY_HOURS", "dispatch.idempotency_hours"]),
-        ([:], ["server.port": "70000"], ["--port", "server.port"]),
-        (["HERALD_SERVER_PORT": "http"], [:], ["HERALD_SERVER_PORT", "server.port"]),
-        (["HERALD_LOG_LEVEL": "loud"], [:], ["HERALD_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical"]),
-        (["HERALD_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "maybe"], [:], ["HERALD_OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true or false"]),
-    ] as [([String: String], [String: String], [String])])
+    @Test(
+        "a value out of bounds is refused where it enters, naming the key and the source",
+        arguments: [
+            (["HERALD_DISPATCH_CRITICAL_BATCH_SIZE": "0"], [:], ["HERALD_DISPATCH_CRITICAL_BATCH_SIZE", "dispatch.critical_batch_size"]),
+            (["HERALD_DISPATCH_IDEMPOTENCY_HOURS": "1e300"], [:], ["HERALD_DISPATCH_IDEMPOTENCY_HOURS", "dispatch.idempotency_hours"]),
+            ([:], ["server.port": "70000"], ["--port", "server.port"]),
+            (["HERALD_SERVER_PORT": "http"], [:], ["HERALD_SERVER_PORT", "server.port"]),
+            (["HERALD_LOG_LEVEL": "loud"], [:], ["HERALD_LOG_LEVEL", "trace, debug, info, notice, warning, error or critical"]),
+            (["HERALD_OUTBOUND_ALLOW_PRIVATE_NETWORKS": "maybe"], [:], ["HERALD_OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true or false"]),
+        ] as [([String: String], [String: String], [String])])
     func refusals(_ environment: [String: String], _ flags: [String: String], _ named: [String]) {
         let error = #expect(throws: ConfigurationError.self) { try HeraldConfiguration.load(file: nil, environment: environment, flags: flags) }
         for name in named { #expect(error?.description.contains(name) == true, "\(error?.description ?? "")") }
@@ -153,10 +157,11 @@ struct ConfigurationKeysTests {
         let warnings = ConfigurationKey.misspeltVariables(in: [
             "HERALD_PROT": "1", "HERALD_DISPATCH_LEASE_SECOND": "1", "HERALD_PORT": "1", "HERALD_CONFIG": "x", "HERALD_TEST_POSTGRES_URL": "x",
         ])
-        #expect(warnings == [
-            "HERALD_DISPATCH_LEASE_SECOND is not a setting; did you mean HERALD_DISPATCH_LEASE_SECONDS?",
-            "HERALD_PROT is not a setting; did you mean HERALD_PORT?",
-        ])
+        #expect(
+            warnings == [
+                "HERALD_DISPATCH_LEASE_SECOND is not a setting; did you mean HERALD_DISPATCH_LEASE_SECONDS?",
+                "HERALD_PROT is not a setting; did you mean HERALD_PORT?",
+            ])
     }
 
     @Test("a secret is never shown: herald config prints ********, and an error does not repeat it")
