@@ -114,7 +114,10 @@ public final class HeraldEngine: Sendable {
             all.append(ChatChannel(http: http, circuits: circuits, settings: settings.settings(ChatSettings.self)))
         }
         if !all.contains(where: { $0.kind == .push }) {
-            all.append(Self.makePushChannel(configuration: configuration, store: store, http: http, circuits: circuits, logger: logger))
+            all.append(
+                Self.makePushChannel(
+                    configuration: configuration, store: store, settings: settings.settings(PushSettings.self), http: http, circuits: circuits,
+                    logger: logger))
         }
         if !all.contains(where: { $0.kind == .sms }) {
             all.append(SMSChannel(defaults: configuration.sms, http: http, circuits: circuits, settings: settings.settings(SMSSettings.self)))

@@ -2,25 +2,11 @@ import Foundation
 import Herald
 import Hummingbird
 
-/// Push: the tenant's provider settings, subscribers' devices (registered by the tenant's backend, or by an
+/// Push: subscribers' devices (registered by the tenant's backend, or by an
 /// app or browser itself with its subscriber token), and the VAPID public key a page subscribes with.
 /// Answers never carry a private key or a Web Push subscription's keys.
 struct PushRoutes {
     let engine: HeraldEngine
-
-    /// Read-only beside the stored settings: what sending uses.
-    struct Effective: Encodable {
-        /// `tenant`, `server` or `none` for each platform.
-        var apns: String
-        var fcm: String
-        /// The key a page passes to `PushManager.subscribe({applicationServerKey})`.
-        var vapidPublicKey: String
-
-        enum CodingKeys: String, CodingKey {
-            case apns, fcm
-            case vapidPublicKey = "vapid_public_key"
-        }
-    }
 
     struct VAPIDAnswer: Encodable {
         var publicKey: String
@@ -31,30 +17,8 @@ struct PushRoutes {
         var data: [PushDevice]
     }
 
-    func answer(_ settings: PushSettings, tenantID: String) async throws -> SettingsAnswer<PushSettings, Effective> {
-        let defaults = engine.configuration.push.settings
-        func source(_ tenant: Bool, _ server: Bool) -> String { tenant ? "tenant" : server ? "server" : "none" }
-        let effective = Effective(
-            apns: source(settings.apns != nil, defaults.apns != nil), fcm: source(settings.fcm != nil, defaults.fcm != nil),
-            vapidPublicKey: try await engine.vapidKey(tenantID: tenantID).publicKeyBase64URL)
-        return SettingsAnswer(settings: settings.redacted, effective: effective)
-    }
-
-    /// Tenant key: settings and any subscriber's devices.
+    /// Tenant key: any subscriber's devices (the settings are `/v1/settings/push`, in ``SettingsRoutes``).
     func register(on group: RouterGroup<HeraldRequestContext>) {
-        group.get("settings/push") { _, context in
-            let tenantID = try context.requireTenant().id
-            return JSONResponse.make(try await answer(try await engine.pushSettings(tenantID: tenantID), tenantID: tenantID))
-        }
-        group.put("settings/push") { request, context in
-            let tenantID = try context.requireTenant().id
-            let input = try await request.decodeJSON(PushSettings.self, context: context)
-            return JSONResponse.make(try await answer(try await engine.putPushSettings(tenantID: tenantID, input), tenantID: tenantID))
-        }
-        group.delete("settings/push") { _, context in
-            try await engine.deletePushSettings(tenantID: try context.requireTenant().id)
-            return JSONResponse.noContent()
-        }
         group.post("subscribers/{id}/devices") { request, context in
             let input = try await request.decodeJSON(NewPushDevice.self, context: context)
             let device = try await engine.registerPushDevice(tenantID: try context.requireTenant().id, subscriberID: try context.pathID("id"), input)

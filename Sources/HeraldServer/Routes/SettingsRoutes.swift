@@ -10,7 +10,7 @@ struct SettingsRoutes {
     /// The families served. A new family is its conformance and one line here.
     static let families: [Family] = [
         Family(EmailSettings.self), Family(ChatSettings.self), Family(SMSSettings.self), Family(WebhookSettings.self),
-        Family(CORSSettings.self), Family(RateLimitSettings.self),
+        Family(CORSSettings.self), Family(RateLimitSettings.self), Family(PushSettings.self),
     ]
 
     let engine: HeraldEngine

@@ -53,9 +53,9 @@ struct SettingsFamilyTests {
         }
     }
 
-    @Test("the product's router serves the six families and no test family")
+    @Test("the product's router serves the seven families and no test family")
     func theProductListsItsOwnFamilies() async throws {
-        #expect(SettingsRoutes.families.count == 6)
+        #expect(SettingsRoutes.families.count == 7)
         let engine = try await TestEngine.make()
         try await engine.testAPI { api in
             let (_, key) = try await api.createTenant("T")

@@ -36,4 +36,9 @@ extension HeraldEngine {
         let change = try await tenantSettings(WebhookSettings.self).put(settings, tenantID: tenantID)
         return (change.document, change.revealed)
     }
+
+    @discardableResult
+    func putPushSettings(tenantID: String, _ settings: PushSettings) async throws -> PushSettings {
+        try await tenantSettings(PushSettings.self).put(settings, tenantID: tenantID).document
+    }
 }

@@ -15,14 +15,13 @@ public final class PushChannel: DeliveryChannel {
     let http: OutboundHTTPClient
     let circuits: CircuitBreakers
     let store: any PushDeviceStore
-    let settingsProvider: @Sendable (String) async throws -> PushSettings
+    /// Tenants' push settings, read through their family's short cache.
+    let tenantSettings: TenantSettings<PushSettings>
     let vapidProvider: @Sendable (String) async throws -> VAPIDKey
     let logger: Logger
     /// Sends in flight at once, across devices and providers.
     let concurrency: Int
     let webPush: WebPushSender
-    private let settingsCache = Mutex<[String: (settings: PushSettings, readAt: ContinuousClock.Instant)]>([:])
-    static let settingsCacheLifetime = Duration.seconds(2)
     /// How long a retired device is still named, as skipped, in its subscriber's push messages.
     static let retiredShownFor: TimeInterval = 30 * 86_400
     /// Senders per credentials: each holds its provider token (APNs JWT, FCM access token) for every send.
@@ -33,7 +32,7 @@ public final class PushChannel: DeliveryChannel {
 
     public init(
         defaults: PushDefaults, http: OutboundHTTPClient, circuits: CircuitBreakers, store: any PushDeviceStore, concurrency: Int = 64,
-        logger: Logger, settings: @escaping @Sendable (String) async throws -> PushSettings,
+        logger: Logger, settings: TenantSettings<PushSettings>,
         vapid: @escaping @Sendable (String) async throws -> VAPIDKey
     ) {
         self.defaults = defaults
@@ -44,7 +43,7 @@ public final class PushChannel: DeliveryChannel {
         self.store = store
         self.concurrency = concurrency
         self.logger = logger
-        self.settingsProvider = settings
+        self.tenantSettings = settings
         self.vapidProvider = vapid
         self.webPush = WebPushSender(client: http)
     }
@@ -180,16 +179,7 @@ public final class PushChannel: DeliveryChannel {
     }
 
     func settings(for tenantID: String) async throws -> PushSettings {
-        let now = ContinuousClock.now
-        if let cached = settingsCache.withLock({ $0[tenantID] }), now - cached.readAt < Self.settingsCacheLifetime { return cached.settings }
-        let settings = try await settingsProvider(tenantID)
-        settingsCache.withLock { $0[tenantID] = (settings, now) }
-        return settings
-    }
-
-    /// Forgets cached tenant settings, so a change takes effect on the next message.
-    public func settingsChanged(tenantID: String) {
-        _ = settingsCache.withLock { $0.removeValue(forKey: tenantID) }
+        try await tenantSettings.cached(tenantID: tenantID)
     }
 
     func vapidKey(tenantID: String) async throws -> VAPIDKey {
