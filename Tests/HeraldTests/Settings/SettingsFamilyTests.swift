@@ -59,7 +59,7 @@ struct SettingsFamilyTests {
         let engine = try await TestEngine.make()
         try await engine.testAPI { api in
             let (_, key) = try await api.createTenant("T")
-            for name in ["email", "chat", "sms", "webhook", "cors", "rate-limits"] {
+            for name in ["email", "chat", "sms", "webhook", "cors", "rate-limits", "push"] {
                 #expect(try await api.send(.get, "/v1/settings/\(name)", auth: key).status == .ok, "\(name)")
             }
             #expect(try await api.send(.get, "/v1/settings/doorbell", auth: key).status == .notFound)
