@@ -227,35 +227,6 @@ struct ConditionChecker {
 
     /// The closest candidate within two edits (one for short words), for a did-you-mean; nil when none is that close.
     static func suggestion(for word: String, among candidates: [String]) -> String? {
-        guard word.count <= 64 else { return nil }
-        let limit = word.count <= 4 ? 1 : 2
-        var best: (candidate: String, distance: Int)?
-        for candidate in candidates where candidate.count <= 64 && candidate != word {
-            let distance = editDistance(Array(word.lowercased()), Array(candidate.lowercased()))
-            if distance <= limit, distance < best?.distance ?? Int.max {
-                best = (candidate, distance)
-            }
-        }
-        return best?.candidate
-    }
-
-    /// Edit distance counting a swap of neighbours as one edit (`hihg` is one from `high`), as typing slips go.
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var beforePrevious = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var row = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            row[0] = i
-            for j in 1...b.count {
-                row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    row[j] = min(row[j], beforePrevious[j - 2] + 1)
-                }
-            }
-            (beforePrevious, previous, row) = (previous, row, beforePrevious)
-        }
-        return previous[b.count]
+        SpellingSuggestion.closest(to: word, among: candidates, limit: word.count <= 4 ? 1 : 2)
     }
 }

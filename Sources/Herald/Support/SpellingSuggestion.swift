@@ -1,12 +1,18 @@
 /// The known name a misspelt one was most likely meant to be (`hots` → `host`), by edit distance, for the
-/// "did you mean" of an unknown key in `herald.yml` or an unknown field of a request.
+/// "did you mean" of an unknown key in `herald.yml`, an unknown field of a request, or an unknown name in a
+/// workflow condition.
 public enum SpellingSuggestion {
-    /// The closest of `candidates` to `name`, if it is close enough to be a plausible slip: at most a third
-    /// of the name's letters changed (and at least one allowed), ties going to the first in order.
-    public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
-        let limit = max(1, name.count / 3)
+    /// Names longer than this get no suggestion: nobody misspells a 65-letter name, and the distance costs the
+    /// product of the two lengths, which a hostile request would choose.
+    static let longestName = 64
+
+    /// The closest of `candidates` to `name`, if it is close enough to be a plausible slip: at most `limit` edits
+    /// (by default a third of the name's letters, at least one), ties going to the first in order.
+    public static func closest(to name: String, among candidates: some Sequence<String>, limit: Int? = nil) -> String? {
+        guard name.count <= longestName else { return nil }
+        let limit = limit ?? max(1, name.count / 3)
         var best: (name: String, distance: Int)?
-        for candidate in candidates {
+        for candidate in candidates where candidate.count <= longestName && candidate != name {
             let distance = editDistance(name.lowercased(), candidate.lowercased())
             if distance <= limit, distance < (best?.distance ?? .max) { best = (candidate, distance) }
         }
