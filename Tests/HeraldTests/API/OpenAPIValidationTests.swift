@@ -18,7 +18,8 @@ struct OpenAPIValidationTests {
             timeout: 120)
         let output = String(decoding: result.output, as: UTF8.self) + result.errorOutput
         #expect(
-            result.status == 0, "openapi-spec-validator rejects \(path) (python3 -m pip install openapi-spec-validator if it is missing):\n\(output.suffix(20_000))",
+            result.status == 0,
+            "openapi-spec-validator rejects \(path) (python3 -m pip install openapi-spec-validator if it is missing):\n\(output.suffix(20_000))",
             sourceLocation: sourceLocation)
     }
 
@@ -102,7 +103,10 @@ struct OpenAPIValidationTests {
     static let departures: [(String, OpenAPIConformance.Exchange, String?)] = [
         ("a conforming answer", exchange("GET", "/healthz", 200, json: ["status": "ok"]), nil),
         ("a status the operation does not list", exchange("GET", "/healthz", 418, json: ["status": "ok"]), "status is not documented"),
-        ("a media type the status does not list", exchange("GET", "/healthz", 200, "text/plain", text: "ok"), "content type text/plain is not documented"),
+        (
+            "a media type the status does not list", exchange("GET", "/healthz", 200, "text/plain", text: "ok"),
+            "content type text/plain is not documented"
+        ),
         ("a required property missing", exchange("GET", "/healthz", 200, json: [:]), "the required property `status` is missing"),
         ("a constant broken", exchange("GET", "/healthz", 200, json: ["status": "down"]), #"is not "ok""#),
         ("a body that is not JSON", exchange("GET", "/healthz", 200, text: "ok"), "is not JSON"),

@@ -37,7 +37,8 @@ struct APIFuzzTests {
         let documented = try OpenAPIConformance.shared.get()
         print(
             "[fuzz] \(report.caseCount) cases over \(report.operations.count) of \(documented.operationCount) operations; failures by check: "
-                + (report.failures.isEmpty ? "none" : report.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+                + (report.failures.isEmpty
+                    ? "none" : report.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
         try #require(report.caseCount >= 2_000, "a bounded run of a few thousand cases")
         #expect(report.serverErrors == [], "5xx answers")
         for check in ["not_a_server_error", "status_code_conformance", "response_schema_conformance", "content_type_conformance"] {

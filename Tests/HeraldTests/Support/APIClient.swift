@@ -21,8 +21,8 @@ struct APIClient {
 
     @discardableResult
     func send(
-        _ method: HTTPRequest.Method, _ path: String, auth: String? = nil, json: JSONValue? = nil, raw: String? = nil, headers extra: HTTPFields = [:],
-        sourceLocation: SourceLocation = #_sourceLocation
+        _ method: HTTPRequest.Method, _ path: String, auth: String? = nil, json: JSONValue? = nil, raw: String? = nil,
+        headers extra: HTTPFields = [:], sourceLocation: SourceLocation = #_sourceLocation
     )
         async throws -> Reply
     {

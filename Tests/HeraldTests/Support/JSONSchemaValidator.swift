@@ -111,7 +111,8 @@ struct JSONSchemaValidator {
         checkCombinations(value, rules, at: location, into: &violations)
     }
 
-    private func checkObject(_ members: [String: JSONValue], _ rules: [String: JSONValue], at location: Location, into violations: inout [Violation]) {
+    private func checkObject(_ members: [String: JSONValue], _ rules: [String: JSONValue], at location: Location, into violations: inout [Violation])
+    {
         let properties: [String: JSONValue]
         if case .object(let declared)? = rules["properties"] { properties = declared } else { properties = [:] }
         if case .array(let required)? = rules["required"] {
@@ -222,7 +223,9 @@ struct JSONSchemaValidator {
         }
         if let one = results("oneOf") {
             let matching = one.filter(\.isEmpty).count
-            if matching == 0 { violations.append(location.violation("oneOf", "matches none of the \(one.count) schemas (closest: \(Self.closest(one)))")) }
+            if matching == 0 {
+                violations.append(location.violation("oneOf", "matches none of the \(one.count) schemas (closest: \(Self.closest(one)))"))
+            }
             if matching > 1 { violations.append(location.violation("oneOf", "matches \(matching) of the schemas, not exactly one")) }
         }
         if let not = rules["not"] {

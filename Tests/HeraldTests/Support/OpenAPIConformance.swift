@@ -130,7 +130,10 @@ struct OpenAPIConformance: Sendable {
                 if let (key, media) = Self.match(mediaType, in: content) {
                     if Self.isJSON(mediaType), let schema = media["schema"] {
                         if let value = try? JSONValue.parse(body) {
-                            for violation in validator.validate(value, against: schema, schemaPath: "\(responsePointer)/content/\(JSONSchemaValidator.escape(key))/schema", direction: .response) {
+                            for violation in validator.validate(
+                                value, against: schema, schemaPath: "\(responsePointer)/content/\(JSONSchemaValidator.escape(key))/schema",
+                                direction: .response)
+                            {
                                 add("response body", violation.description)
                             }
                         } else {
@@ -138,7 +141,9 @@ struct OpenAPIConformance: Sendable {
                         }
                     }
                 } else {
-                    add("content type", "\(mediaType.isEmpty ? "(none)" : mediaType) is not documented (\(content.keys.sorted().joined(separator: ", ")))")
+                    add(
+                        "content type",
+                        "\(mediaType.isEmpty ? "(none)" : mediaType) is not documented (\(content.keys.sorted().joined(separator: ", ")))")
                 }
             } else {
                 add("response body", "is present, but \(responsePointer) documents no content: \(JSONSchemaValidator.describe(.string(body)))")
@@ -157,7 +162,9 @@ struct OpenAPIConformance: Sendable {
                         }
                     }
                 } else {
-                    add("request content type", "\(mediaType) was accepted but is not documented (\(requestContent.keys.sorted().joined(separator: ", ")))")
+                    add(
+                        "request content type",
+                        "\(mediaType) was accepted but is not documented (\(requestContent.keys.sorted().joined(separator: ", ")))")
                 }
             } else {
                 add("request body", "was accepted, but the operation documents none: \(JSONSchemaValidator.describe(.string(requestBody)))")
@@ -200,7 +207,8 @@ extension OpenAPIConformance {
             Issue.record("the OpenAPI document cannot be read for conformance checks: \(error)", sourceLocation: sourceLocation)
         case .success(let conformance):
             let violations = conformance.violations(of: exchange)
-            ConformanceLog.record(exchange, operation: conformance.operation(method: exchange.method, target: exchange.target), violations: violations)
+            ConformanceLog.record(
+                exchange, operation: conformance.operation(method: exchange.method, target: exchange.target), violations: violations)
             for violation in violations {
                 Issue.record(
                     "\(exchange.method) \(exchange.target) does not conform to openapi.json: \(violation)", sourceLocation: sourceLocation)
