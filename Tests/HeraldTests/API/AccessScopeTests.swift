@@ -123,6 +123,12 @@ struct AccessScopeTests {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                 let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
                 let status = Int(response.status.code)
+                // Every route's answer to every kind of credential is held to the OpenAPI document too.
+                OpenAPIConformance.check(
+                    .init(
+                        method: route.method.rawValue, target: path + (query.map { "?" + $0 } ?? ""), requestContentType: nil, requestBody: nil,
+                        status: status, responseContentType: response.headers.first(name: "Content-Type"), responseBody: body),
+                    sourceLocation: #_sourceLocation)
                 let grants = credential.scopes.isSuperset(of: requirement.scope)
                 #expect(status < 500, "\(route) with \(credential.testDescription): \(status) \(body)")
                 switch requirement {

@@ -276,7 +276,7 @@ struct UnknownFieldTests {
         let engine = try await TestEngine.make()
         try await engine.testAPI { api in
             let tenant = try await api.createTenant("A")
-            let stored = #"{"from_address": "a@b.example", "dkim": {"selector": "s1"}, "layout": {"brand_color": "blue", "banner": "x"}}"#
+            let stored = ##"{"from_address": "a@b.example", "dkim": {"selector": "s1"}, "layout": {"brand_color": "#0b5cad", "banner": "x"}}"##
             try await engine.store.putTenantSetting(tenantID: tenant.id, key: "email", value: stored)
             let reply = try await api.send(.get, "/v1/settings/email", auth: tenant.key)
             #expect(reply.status == .ok, "\(reply.text)")

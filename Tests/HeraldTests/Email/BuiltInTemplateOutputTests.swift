@@ -57,27 +57,14 @@ struct BuiltInTemplateOutputTests {
         try Self.expectGolden(input.name, wrapped.html + "\n----- text -----\n" + wrapped.text)
     }
 
-    static let digestType = EventType(
-        key: "comment_added", name: #"Ünï <b>"Comments"</b> & 'co'"#, priority: .low, channels: ChannelKind.allCases,
-        parameters: ["author": ParameterSpec(type: .string)],
-        templates: [
-            .inApp: ["en": ["title": "{{author}} commented", "body": "x"]],
-            .email: ["en": ["subject": "{{author}} commented", "html": "<p>{{author}}</p>"]],
-            .sms: ["en": ["text": "{{author}} commented"]],
-            .chat: ["en": ["text": "{{author}} commented"]],
-            .webhook: ["en": ["body": #"{"author": "{{author}}"}"#]],
-            .push: ["en": ["title": "{{author}} commented", "body": "x"]],
-        ])
+    /// The digest test type of ``DigestRenderingTests`` with a hostile name (markup, quotes, non-ASCII).
+    static let digestType: EventType = {
+        var type = DigestRenderingTests.type
+        type.name = #"Ünï <b>"Comments"</b> & 'co'"#
+        return type
+    }()
 
-    static func digestItems(_ authors: [String]) -> [DigestItem] {
-        authors.enumerated().map { index, author in
-            DigestItem(
-                messageRowID: Int64(index + 1),
-                event: EventContext(
-                    id: "ev_\(index)", tenantID: "tn", tenantName: "Maple", type: "comment_added", payload: ["author": .string(author)],
-                    createdAt: Date(timeIntervalSince1970: 1_800_000_000 + Double(index))))
-        }
-    }
+    static func digestItems(_ authors: [String]) -> [DigestItem] { DigestRenderingTests.items(authors) }
 
     static func renderDigest(_ type: EventType, channel: ChannelKind) throws -> RenderedContent {
         let items = digestItems(["Ana", "Bo <script>", #"C'y "q" {{x}} Ü"#])
