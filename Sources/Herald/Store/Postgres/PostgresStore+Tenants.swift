@@ -136,13 +136,13 @@ extension PostgresStore {
     ) {
         var documents: [String: String] = [:]
         for row in try await connection.rows(
-            "SELECT key, value FROM tenant_settings WHERE tenant_id = \(tenantID) AND key = ANY(\(["email", "chat", WebhookSettingsStore.key]))",
+            "SELECT key, value FROM tenant_settings WHERE tenant_id = \(tenantID) AND key = ANY(\([EmailSettings.key, ChatSettings.key, WebhookSettings.key]))",
             logger)
         {
             documents[try row[0]] = try row[1]
         }
-        let email = decodeJSON(EmailSettings.self, documents["email"]) ?? EmailSettings()
-        return (email, TenantDestinations.channels(chat: documents["chat"], webhook: documents[WebhookSettingsStore.key]))
+        let email = decodeJSON(EmailSettings.self, documents[EmailSettings.key]) ?? EmailSettings()
+        return (email, TenantDestinations.channels(chat: documents[ChatSettings.key], webhook: documents[WebhookSettings.key]))
     }
 }
 

@@ -127,7 +127,7 @@ extension SQLiteStore {
 
     /// The tenant's email settings as the planner needs them (allowed recipient domains), empty when unset.
     static func emailSettings(_ db: Database, tenantID: String) throws -> EmailSettings {
-        guard let text = try tenantSetting(db, tenantID: tenantID, key: "email") else { return EmailSettings() }
+        guard let text = try tenantSetting(db, tenantID: tenantID, key: EmailSettings.key) else { return EmailSettings() }
         return decodeJSON(EmailSettings.self, text) ?? EmailSettings()
     }
 
@@ -135,7 +135,7 @@ extension SQLiteStore {
     /// settings list a webhook, webhook when it has an enabled webhook endpoint.
     static func tenantDestinations(_ db: Database, tenantID: String) throws -> Set<ChannelKind> {
         TenantDestinations.channels(
-            chat: try tenantSetting(db, tenantID: tenantID, key: "chat"),
-            webhook: try tenantSetting(db, tenantID: tenantID, key: WebhookSettingsStore.key))
+            chat: try tenantSetting(db, tenantID: tenantID, key: ChatSettings.key),
+            webhook: try tenantSetting(db, tenantID: tenantID, key: WebhookSettings.key))
     }
 }
