@@ -1,7 +1,8 @@
+import Herald
 import Mustache
 
 /// The pages' Mustache templates: every `.mustache` file under `Sources/HeraldServer/Resources/templates/`,
-/// compiled into the binary (``EmbeddedResources``) and parsed once, on first use, into one library, so a page
+/// compiled into the binary (``EmbeddedFiles``) and parsed once, on first use, into one library, so a page
 /// may extend a layout of the same folder (`{{<console-layout}}`).
 ///
 /// Pages are rendered with Mustache's escaping: `{{value}}` escapes `&`, `<`, `>`, `"` and `'`, so user text is
@@ -24,7 +25,7 @@ enum PageTemplates {
 
     /// The name of each template (`console-sign-in`) and its file's path under Resources.
     static var files: [(name: String, path: String)] {
-        EmbeddedResources.files.keys.sorted().compactMap { path in
+        EmbeddedFiles.heraldServer.files.keys.sorted().compactMap { path in
             guard path.hasPrefix(folder), path.hasSuffix(fileExtension) else { return nil }
             return (String(path.dropFirst(folder.count).dropLast(fileExtension.count)), path)
         }
@@ -35,7 +36,7 @@ enum PageTemplates {
         var library = MustacheLibrary()
         for file in files {
             do {
-                try library.register(EmbeddedResources.text(file.path), named: file.name)
+                try library.register(EmbeddedFiles.heraldServer.text(file.path), named: file.name)
             } catch {
                 throw TemplateError(name: file.name, underlying: error)
             }

@@ -1,12 +1,13 @@
 import Crypto
 import Foundation
+import Herald
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
 /// A script or style sheet served as its own file, so pages need no inline script and no CDN. The file lives
 /// under `Sources/HeraldServer/Resources/web/` (a real `.js` or `.css` that editors and `node --check` read) and
-/// is compiled into the binary (``EmbeddedResources``). Answers with an ETag (a revalidation costs a 304, not the
+/// is compiled into the binary (``EmbeddedFiles``). Answers with an ETag (a revalidation costs a 304, not the
 /// bytes) and `nosniff`, so a browser never reads it as anything but its declared type.
 struct WebAsset: Sendable {
     let contentType: String
@@ -17,7 +18,7 @@ struct WebAsset: Sendable {
 
     /// The file at `resource`, a path under Resources such as `web/console.js`.
     init(contentType: String, resource: String, crossOrigin: Bool = false) {
-        let bytes = EmbeddedResources.data(resource)
+        let bytes = EmbeddedFiles.heraldServer.data(resource)
         self.contentType = contentType
         self.body = ByteBuffer(bytes: bytes)
         let digest = SHA256.hash(data: bytes).prefix(12).map { String(format: "%02x", $0) }.joined()

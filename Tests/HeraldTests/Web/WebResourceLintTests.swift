@@ -1,4 +1,5 @@
 import Foundation
+import Herald
 import Testing
 
 @testable import HeraldServer
@@ -48,7 +49,7 @@ struct WebResourceLintTests {
     func foldersAreFound() {
         #expect(Set(["web/console.js", "web/herald.js", "web/herald-sw.js"]).isSubset(of: Self.scripts), "\(Self.files)")
         #expect(Self.files.contains { $0.hasPrefix(PageTemplates.folder) }, "\(Self.files)")
-        #expect(Set(Self.files) == Set(EmbeddedResources.files.keys), "the binary embeds exactly the files under Resources")
+        #expect(Set(Self.files) == Set(EmbeddedFiles.heraldServer.files.keys), "the binary embeds exactly the files under Resources")
     }
 
     @Test("every script parses (node --check)", arguments: scripts)
@@ -68,7 +69,7 @@ struct WebResourceLintTests {
     @Test("no template writes a value unescaped ({{{…}}} or {{&…}})")
     func templatesEscapeEveryValue() throws {
         for file in PageTemplates.files {
-            let text = EmbeddedResources.text(file.path)
+            let text = EmbeddedFiles.heraldServer.text(file.path)
             #expect(!text.contains("{{{") && !text.contains("{{&"), "\(file.path) writes a value without escaping it")
         }
     }
@@ -85,7 +86,7 @@ struct WebResourceLintTests {
     @Test("every file under Resources is used by the code, and every name the code uses has its file")
     func noOrphans() {
         let swift = Self.swiftSources.map(\.text).joined(separator: "\n")
-        let templates = PageTemplates.files.map { EmbeddedResources.text($0.path) }.joined(separator: "\n")
+        let templates = PageTemplates.files.map { EmbeddedFiles.heraldServer.text($0.path) }.joined(separator: "\n")
         for path in Self.files {
             if let template = PageTemplates.files.first(where: { $0.path == path }) {
                 let rendered = swift.contains("template: \"\(template.name)\"")
