@@ -188,7 +188,9 @@ struct ChatDeliveryTests {
         let server = try await ProviderTestServer.start()
         defer { server.stop() }
         let engine = try await Self.engine { configuration in
-            configuration.outbound.circuit = CircuitBreaker.Settings(failureThreshold: 2, openSeconds: 2, maxOpenSeconds: 2)
+            // Open long enough that the checks below run before the half-open probe, even on a busy CI machine
+            // (at 2 s a slow run saw the probe's own 503 before it counted the requests).
+            configuration.outbound.circuit = CircuitBreaker.Settings(failureThreshold: 2, openSeconds: 6, maxOpenSeconds: 6)
             configuration.dispatch.maxAttempts = 3
         }
         let tenantID = try await Self.tenant(engine)
@@ -200,7 +202,7 @@ struct ChatDeliveryTests {
             let messageID = try #require(try await engine.eventDetails(tenantID: tenantID, id: eventID).messages.first?.id)
             // Two 503s open the circuit; from then on the message is deferred, its attempts untouched.
             #expect(
-                try await engine.eventually(timeout: 10) {
+                try await engine.eventually(timeout: 20) {
                     try await engine.message(tenantID: tenantID, id: messageID).1.contains { $0.outcome == .deferred }
                 })
             let (waiting, tries) = try await engine.message(tenantID: tenantID, id: messageID)
@@ -210,7 +212,7 @@ struct ChatDeliveryTests {
             #expect(try server.requests().count == 2, "nothing is sent while the circuit is open")
             // The service recovers; the half-open probe takes the message.
             try await server.clearFailures()
-            #expect(try await engine.eventually(timeout: 10) { try await engine.message(tenantID: tenantID, id: messageID).0.status == .sent })
+            #expect(try await engine.eventually(timeout: 20) { try await engine.message(tenantID: tenantID, id: messageID).0.status == .sent })
             let (sent, attempts) = try await engine.message(tenantID: tenantID, id: messageID)
             #expect(sent.attempts == 3)
             #expect(attempts.last?.outcome == .sent)
