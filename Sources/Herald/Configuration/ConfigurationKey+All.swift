@@ -89,6 +89,9 @@ extension ConfigurationKey {
             "Messages a critical-only lane claims at once; small, so it turns around fast."),
         .whole("dispatch.workers", 1...256, \.dispatch.workers, "Lanes that claim every priority.", alias: "HERALD_WORKERS"),
         .seconds(
+            "dispatch.gather_seconds", 0...1, \.dispatch.gatherSeconds,
+            "How long a general lane woken by a trigger waits before it claims, so triggers sent one at a time go out in batches (the critical lane never waits)."),
+        .seconds(
             "dispatch.lease_seconds", 0.1...86_400, \.dispatch.leaseSeconds, "How long a claimed message is held before another node may take it.",
             alias: "HERALD_LEASE_SECONDS"),
         .whole(

@@ -52,10 +52,10 @@ public final class Dispatcher: Service, Sendable {
 
     public func run() async throws {
         var lanes: [(name: String, scope: ClaimScope, limit: Int, wakeup: Wakeup)] = [
-            ("critical", .criticalOnly, settings.criticalBatchSize, signal.makeWakeup())
+            ("critical", .criticalOnly, settings.criticalBatchSize, signal.makeWakeup(for: .critical))
         ]
         for index in 0..<settings.workers {
-            lanes.append(("general-\(index)", .all, settings.batchSize, signal.makeWakeup()))
+            lanes.append(("general-\(index)", .all, settings.batchSize, signal.makeWakeup(for: .messages, takingTurns: true)))
         }
         let wakeups = lanes.map(\.wakeup)
         await withGracefulShutdownHandler {
@@ -80,8 +80,13 @@ public final class Dispatcher: Service, Sendable {
                     owner: owner, scope: scope, limit: limit, now: now, leaseUntil: now.addingTimeInterval(settings.leaseSeconds))
                 if batch.messages.isEmpty {
                     await wakeup.wait(upTo: settings.pollIntervalSeconds)
+                    if scope == .all, settings.gatherSeconds > 0 {
+                        try await Task.sleep(for: Seconds(clamping: settings.gatherSeconds).duration)
+                    }
                     continue
                 }
+                // A trigger wakes one general lane; a full batch means more is due, so another lane joins.
+                if scope == .all, batch.messages.count >= limit { signal.ringHere(.messages) }
                 try await processRenewingLeases(batch)
             } catch is CancellationError {
                 return

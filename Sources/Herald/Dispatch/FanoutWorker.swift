@@ -22,7 +22,7 @@ public final class FanoutWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        let wakeup = signal.makeWakeup()
+        let wakeup = signal.makeWakeup(for: .fanout)
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -43,7 +43,7 @@ public final class FanoutWorker: Service, Sendable {
                         job = next
                         planned += progress.planned
                         // Dispatchers start on the first chunk while later ones are still being planned.
-                        self.signal.ring()
+                        self.signal.ring([.critical, .messages, .workflows])
                         if progress.finished { break }
                     }
                     self.logger.info("fan-out finished", metadata: ["event": "\(job.eventID)", "messages": "\(planned)"])

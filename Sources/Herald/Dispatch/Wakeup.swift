@@ -12,6 +12,13 @@ public final class Wakeup: Sendable {
 
     public init() {}
 
+    /// Whether the loop is asleep in ``wait(upTo:)`` with no ring pending: the one a ``WakeSignal`` would
+    /// rather ring among several that take turns.
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
+
+    /// Whether a ring came while nobody waited: the next ``wait(upTo:)`` returns at once.
+    var hasPendingRing: Bool { state.withLock { $0.pending } }
+
     public func ring() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
@@ -49,35 +56,5 @@ public final class Wakeup: Sendable {
             group.cancelAll()
         }
         // The timer may have rung after we woke for another reason; that ring only costs one extra look.
-    }
-}
-
-/// Rings every registered doorbell: a trigger wakes the dispatcher lanes and the fan-out worker at once,
-/// and (through the relay, with a database other nodes share) the other nodes' too.
-public final class WakeSignal: Sendable {
-    private let wakeups = Mutex<[Wakeup]>([])
-    private let relay = Mutex<(@Sendable () -> Void)?>(nil)
-
-    public init() {}
-
-    /// Also calls `relay` on every ``ring()``: how the other nodes hear of new work.
-    public func relayRings(to relay: @escaping @Sendable () -> Void) {
-        self.relay.withLock { $0 = relay }
-    }
-
-    public func makeWakeup() -> Wakeup {
-        let wakeup = Wakeup()
-        wakeups.withLock { $0.append(wakeup) }
-        return wakeup
-    }
-
-    public func ring() {
-        ringHere()
-        relay.withLock { $0 }?()
-    }
-
-    /// Rings this process's doorbells only (for work another node announced).
-    public func ringHere() {
-        for wakeup in wakeups.withLock({ $0 }) { wakeup.ring() }
     }
 }

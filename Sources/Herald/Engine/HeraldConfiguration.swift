@@ -58,6 +58,10 @@ public struct DispatchSettings: Sendable, Hashable {
     public var criticalBatchSize = 50
     /// Lanes that claim every priority.
     public var workers = 2
+    /// How long a general lane woken by new work waits before it claims: triggers sent one request at a
+    /// time then share a claim, a render pass and an outcome transaction instead of each paying for its own.
+    /// The critical lane never waits; a lane busy with a backlog never waits either.
+    public var gatherSeconds = 0.01
     public var leaseSeconds = 30.0
     public var maxAttempts = 5
     public var retryBaseSeconds = 2.0

@@ -108,7 +108,7 @@ extension HeraldEngine {
             : try await committer.accept(AcceptRequest(tenantID: tenantID, triggers: prepared, idempotency: claim))
         switch outcome {
         case .accepted(let receipts):
-            signal.ring()
+            signal.ring(prepared.reduce(into: WakeSignal.Work()) { $0.formUnion($1.work) })
             for trigger in prepared { metrics.recordEventAccepted(priority: trigger.eventType.priority) }
             return (receipts, false)
         case .replayed(let receipts):

@@ -23,7 +23,7 @@ extension HeraldEngine {
         guard let rowID = Message.rowID(id), let message = try await store.retryMessage(tenantID: tenantID, id: rowID, now: clock.now()) else {
             throw HeraldError.notFound("message '\(id)'")
         }
-        signal.ring()
+        signal.ring([.critical, .messages])
         return message
     }
 

@@ -93,7 +93,7 @@ public final class HeraldEngine: Sendable {
         let trackingTokens = EmailTrackingTokens(secret: secret!)
         self.trackingTokens = trackingTokens
         self.signal = WakeSignal()
-        self.workflowWakeup = signal.makeWakeup()
+        self.workflowWakeup = signal.makeWakeup(for: .workflows)
         let circuits = CircuitBreakers(settings: configuration.outbound.circuit)
         let http = OutboundHTTPClient(policy: configuration.outbound.policy, timeoutSeconds: configuration.outbound.timeoutSeconds)
         self.circuits = circuits

@@ -58,7 +58,7 @@ public final class WorkflowRunner: Service, Sendable {
             owner: owner, limit: settings.workflowBatchSize, now: now, leaseUntil: now.addingTimeInterval(settings.leaseSeconds))
         guard !runs.isEmpty else { return 0 }
         let finished = try await store.advanceWorkflowRuns(runs, owner: owner, now: clock.now())
-        signal.ring()
+        signal.ring([.critical, .messages, .fanout])
         for run in finished { metrics?.recordWorkflowRun(status: run.status, outcome: run.outcome) }
         if !finished.isEmpty { for observer in observers { await observer.workflowsFinished(finished) } }
         return runs.count

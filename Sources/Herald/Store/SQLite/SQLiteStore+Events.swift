@@ -211,11 +211,11 @@ extension SQLiteStore {
         try await pool.write { db in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
-                        WHERE j.status = 'pending' AND j.available_at <= ? ORDER BY e.priority, j.id LIMIT 1
-                        """, arguments: [Self.ms(now)])
+                    db.cachedStatement(
+                        sql: """
+                            SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                            WHERE j.status = 'pending' AND j.available_at <= ? ORDER BY e.priority, j.id LIMIT 1
+                            """), arguments: [Self.ms(now)])
             else { return nil }
             let job = FanoutJob(id: row[0], tenantID: row[1], eventID: row[2], topicRowID: row[3], cursor: row[4])
             try db.execute(

@@ -8,10 +8,13 @@ extension SQLiteStore {
             // Expired leases first (the small `messages_leases` index), then the queue in (priority, available_at)
             // order: a dead node's claims come due at its lease's end, and would otherwise wait behind every
             // message queued before then. Each query walks its partial index and stops at the limit.
+            // The statements are kept prepared (their texts vary only by status and scope; ids go as one JSON
+            // array): an idle lane's claim that finds nothing then costs no parsing, which was a quarter of the
+            // CPU of a trigger sent on its own.
             func due(_ status: String, limit: Int) throws -> [Row] {
                 try Row.fetchAll(
-                    db,
-                    sql: """
+                    db.cachedStatement(
+                        sql: """
                         WITH due AS (
                             SELECT id FROM messages WHERE \(status) AND available_at <= ? \(scopeFilter)
                             ORDER BY priority, available_at, id LIMIT ?
@@ -19,7 +22,7 @@ extension SQLiteStore {
                         SELECT m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, \(Self.subscriberColumns)
                         FROM due JOIN messages m ON m.id = due.id JOIN subscribers s ON s.pk = m.subscriber_pk
                         ORDER BY m.priority, m.available_at, m.id
-                        """, arguments: [Self.ms(now), limit])
+                        """), arguments: [Self.ms(now), limit])
             }
             var rows = try due("status = 'sending'", limit: limit)
             if rows.count < limit {
@@ -29,21 +32,21 @@ extension SQLiteStore {
             guard !rows.isEmpty else { return ClaimedBatch(messages: [], events: [:]) }
 
             let ids: [Int64] = rows.map { $0[0] }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE messages SET status = 'sending', lease_owner = ?, available_at = ?, attempts = attempts + 1, updated_at = ?
-                    WHERE id IN (\(Self.placeholders(ids.count)))
-                    """,
-                arguments: StatementArguments([owner, Self.ms(leaseUntil), Self.ms(now)] as [any DatabaseValueConvertible] + ids))
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """
+            ).execute(arguments: [owner, Self.ms(leaseUntil), Self.ms(now), Self.jsonArray(ids)])
 
             let eventPKs = Array(Set(rows.map { $0[2] as Int64 }))
             var eventsByPK: [Int64: EventContext] = [:]
             for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT e.pk, e.id, e.tenant_id, t.name, e.type, e.payload, e.created_at FROM events e JOIN tenants t ON t.id = e.tenant_id
-                    WHERE e.pk IN (\(Self.placeholders(eventPKs.count)))
-                    """, arguments: StatementArguments(eventPKs))
+                db.cachedStatement(
+                    sql: """
+                        SELECT e.pk, e.id, e.tenant_id, t.name, e.type, e.payload, e.created_at FROM events e JOIN tenants t ON t.id = e.tenant_id
+                        WHERE e.pk IN (SELECT value FROM json_each(?))
+                        """), arguments: [Self.jsonArray(eventPKs)])
             {
                 eventsByPK[row[0]] = EventContext(
                     id: row[1], tenantID: row[2], tenantName: row[3], type: row[4],

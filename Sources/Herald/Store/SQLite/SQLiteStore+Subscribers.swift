@@ -122,7 +122,7 @@ extension SQLiteStore {
 
     static func tenantPreferences(_ db: Database, tenantID: String) throws -> [PreferenceRule] {
         try Row.fetchAll(
-            db, sql: "SELECT event_type, channel, enabled FROM tenant_preferences WHERE tenant_id = ? ORDER BY event_type, channel",
+            db.cachedStatement(sql: "SELECT event_type, channel, enabled FROM tenant_preferences WHERE tenant_id = ? ORDER BY event_type, channel"),
             arguments: [tenantID]
         ).map { PreferenceRule(eventType: $0[0], channel: $0[1], enabled: $0[2]) }
     }

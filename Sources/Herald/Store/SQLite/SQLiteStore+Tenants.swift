@@ -28,11 +28,11 @@ extension SQLiteStore {
     public func tenant(apiKeyHash: String) async throws -> Tenant? {
         try await pool.read { db in
             try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT t.id, t.name, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-                    WHERE k.hash = ? AND k.revoked_at IS NULL
-                    """, arguments: [apiKeyHash]
+                db.cachedStatement(
+                    sql: """
+                        SELECT t.id, t.name, t.created_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+                        WHERE k.hash = ? AND k.revoked_at IS NULL
+                        """), arguments: [apiKeyHash]
             ).map(Self.tenant(from:))
         }
     }
@@ -122,7 +122,7 @@ extension SQLiteStore {
     }
 
     static func tenantSetting(_ db: Database, tenantID: String, key: String) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT value FROM tenant_settings WHERE tenant_id = ? AND key = ?", arguments: [tenantID, key])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM tenant_settings WHERE tenant_id = ? AND key = ?"), arguments: [tenantID, key])
     }
 
     /// The tenant's email settings as the planner needs them (allowed recipient domains), empty when unset.

@@ -87,6 +87,12 @@ extension SQLiteStore {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
+    /// Row ids as one JSON array, for `IN (SELECT value FROM json_each(?))`: one statement text for any
+    /// number of ids, so it stays prepared.
+    static func jsonArray(_ ids: [Int64]) -> String {
+        "[" + ids.map(String.init).joined(separator: ",") + "]"
+    }
+
     static func tenantSubscriberPK(_ db: Database, tenantID: String, id: String) throws -> Int64? {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT pk FROM subscribers WHERE tenant_id = ? AND id = ?"), arguments: [tenantID, id])
     }
