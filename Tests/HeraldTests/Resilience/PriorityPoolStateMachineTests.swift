@@ -2,11 +2,11 @@ import Testing
 
 @testable import Herald
 
-/// The SMTP pool's decisions with no socket: connections are plain names, and each test plays leases and
-/// releases and checks who gets what, in which order.
-@Suite("SMTP pool state machine")
-struct SMTPPoolStateMachineTests {
-    typealias Machine = SMTPPoolStateMachine<String>
+/// The priority pool's decisions with no socket (the SMTP pool's and the HTTP gate's): connections are plain
+/// names, and each test plays leases and releases and checks who gets what, in which order.
+@Suite("Priority pool state machine")
+struct PriorityPoolStateMachineTests {
+    typealias Machine = PriorityPoolStateMachine<String>
 
     /// Leases `priority` and expects a new connection to be opened for it.
     static func connect(_ machine: inout Machine, _ priority: Priority) {

@@ -26,12 +26,12 @@ public struct ChatWebhookProvider: MessageProvider {
     public var circuitKey: String { "chat \(service.rawValue) \(url.displayHost)" }
 
     public func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
-        await send(ChatMessage(outgoing.content))
+        await send(ChatMessage(outgoing.content), priority: outgoing.message.priority)
     }
 
-    public func send(_ message: ChatMessage) async -> ProviderOutcome {
+    public func send(_ message: ChatMessage, priority: Priority = .medium) async -> ProviderOutcome {
         let body = Array(JSONCoding.encode(service.body(for: message)))
-        switch await http.send(.POST, to: url, headers: [("Content-Type", "application/json")], body: body) {
+        switch await http.send(.POST, to: url, headers: [("Content-Type", "application/json")], body: body, priority: priority) {
         case .answered(let answer): return service.outcome(for: answer)
         case .failed(let reason): return .unavailable(reason)
         case .refused(let reason): return .providerRejected("not sent: \(reason)")

@@ -19,13 +19,16 @@ public struct OutboundHTTPClient: Sendable {
     /// of its own; there are as many as distinct PEMs configured, which is a handful.
     private static let trustingClients = Mutex<[String: HTTPClient]>([:])
 
+    /// HTTP/1.1 connections the client keeps per host; ``HTTPPriorityGate`` admits as many requests at once.
+    static let connectionsPerHost = 16
+
     /// The one configuration every client shares; `tls` only adds trust roots.
     private static func configuration(tls: TLSConfiguration?) -> HTTPClient.Configuration {
         HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(5)),
-            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 16),
+            connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost),
             decompression: .disabled)
     }
 
@@ -60,10 +63,11 @@ public struct OutboundHTTPClient: Sendable {
     /// Sends one request; never throws. A refused destination, a connection failure and a timeout are
     /// each their own answer, so the caller can tell its provider's fault from its own. Only the first
     /// `keepingBodyBytes` of the answer's body are kept (a certificate fetched for a signature needs more than
-    /// the attempt log's share).
+    /// the attempt log's share). `priority` is the message's: it orders the requests waiting for one of the host's
+    /// connections (``HTTPPriorityGate``).
     public func send(
         _ method: HTTPMethod = .POST, to url: URL, headers: [(String, String)] = [], body: [UInt8]? = nil, timeoutSeconds: Double? = nil,
-        keepingBodyBytes: Int = OutboundHTTPAnswer.keptBodyBytes
+        keepingBodyBytes: Int = OutboundHTTPAnswer.keptBodyBytes, priority: Priority = .medium
     ) async -> OutboundHTTPResult {
         if let problem = DestinationPolicy.syntaxProblem(url.absoluteString) { return .refused(problem) }
         let target: Target
@@ -84,19 +88,24 @@ public struct OutboundHTTPClient: Sendable {
         } catch {
             return .failed("cannot read the trusted certificates: \(error)")
         }
+        // A slot of the host's, most urgent first: a critical request never queues for a connection behind bulk.
+        let host = "\(url.scheme?.lowercased() ?? "")://\(url.displayHost)"
         do {
-            let response = try await client.execute(request, timeout: Seconds(clamping: timeout).timeAmount)
-            // Only the start of an answer is kept, for the attempt log; the rest is drained and dropped.
-            var kept = ByteBuffer()
-            for try await var part in response.body {
-                let room = keepingBodyBytes - kept.readableBytes
-                if room > 0, let slice = part.readSlice(length: min(room, part.readableBytes)) {
-                    var slice = slice
-                    kept.writeBuffer(&slice)
+            return try await HTTPPriorityGate.shared.withSlot(host: host, priority: priority) {
+                let response = try await client.execute(request, timeout: Seconds(clamping: timeout).timeAmount)
+                if response.version.major >= 2 { HTTPPriorityGate.shared.hostMultiplexes(host) }
+                // Only the start of an answer is kept, for the attempt log; the rest is drained and dropped.
+                var kept = ByteBuffer()
+                for try await var part in response.body {
+                    let room = keepingBodyBytes - kept.readableBytes
+                    if room > 0, let slice = part.readSlice(length: min(room, part.readableBytes)) {
+                        var slice = slice
+                        kept.writeBuffer(&slice)
+                    }
                 }
+                let headers = response.headers.map { ($0.name, $0.value) }
+                return .answered(OutboundHTTPAnswer(status: Int(response.status.code), headers: headers, body: String(buffer: kept)))
             }
-            let headers = response.headers.map { ($0.name, $0.value) }
-            return .answered(OutboundHTTPAnswer(status: Int(response.status.code), headers: headers, body: String(buffer: kept)))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             return .failed("no answer within \(Self.seconds(timeout)) s")
         } catch {

@@ -1,16 +1,17 @@
-/// The decisions of an SMTP connection pool, with no I/O: who takes an idle connection, who opens a new one,
-/// who waits, and who is served next when a connection comes back.
+/// The decisions of a pool of connections to one server, with no I/O: who takes an idle connection, who opens a
+/// new one, who waits, and who is served next when a connection comes back. The SMTP pool runs one per server;
+/// the outbound HTTP client runs one per host over request slots (``HTTPPriorityGate``).
 ///
 /// Priority reaches the wire here. Waiters are served by urgency (critical, then high, then the rest, FIFO
 /// within each), and `reserved` of the `capacity` connections are never held by medium- or low-priority
-/// leases, so a critical or high email finds a connection free even behind a bulk backlog that fills every
+/// leases, so a critical or high message finds a connection free even behind a bulk backlog that fills every
 /// other one. A lease can see that a more urgent caller is waiting (`mostUrgentWaiting`) and give its
 /// connection back between two transactions: that bounds the wait of a critical email behind a high one, and
 /// of every email when the pool has a single connection and nothing can be reserved.
 ///
 /// `Connection` is generic so that the ordering and the reservation are tested without sockets; the pool
-/// actor performs what this decides.
-struct SMTPPoolStateMachine<Connection> {
+/// performs what this decides.
+struct PriorityPoolStateMachine<Connection> {
     /// How a lease is ranked: medium and low are one class (bulk); critical and high each come before it.
     enum Urgency: Int, Comparable, Sendable {
         case critical = 0, high, bulk

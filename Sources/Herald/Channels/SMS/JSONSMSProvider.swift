@@ -25,7 +25,8 @@ public struct JSONSMSProvider: MessageProvider {
     public func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
         guard let phone = outgoing.message.subscriber.phone else { return .rejected("the subscriber has no phone number") }
         switch await http.send(
-            .POST, to: url, headers: headers, body: Array(JSONCoding.encode(body(to: phone, text: outgoing.content["text"] ?? ""))))
+            .POST, to: url, headers: headers, body: Array(JSONCoding.encode(body(to: phone, text: outgoing.content["text"] ?? ""))),
+            priority: outgoing.message.priority)
         {
         case .answered(let answer): return Self.outcome(for: answer)
         case .failed(let reason): return .unavailable(reason)

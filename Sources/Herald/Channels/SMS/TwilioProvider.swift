@@ -31,7 +31,7 @@ public struct TwilioProvider: MessageProvider {
     public func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
         guard let phone = outgoing.message.subscriber.phone else { return .rejected("the subscriber has no phone number") }
         let request = self.request(to: phone, body: outgoing.content["text"] ?? "")
-        switch await http.send(.POST, to: request.url, headers: request.headers, body: request.body) {
+        switch await http.send(.POST, to: request.url, headers: request.headers, body: request.body, priority: outgoing.message.priority) {
         case .answered(let answer): return Self.outcome(for: answer)
         case .failed(let reason): return .unavailable(reason)
         case .refused(let reason): return .providerRejected("not sent: \(reason)")

@@ -20,7 +20,7 @@ struct WebhookEndpointProvider: MessageProvider {
 
     func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
         let id = Message.publicID(outgoing.message.rowID)
-        switch await WebhookPost.send(body, id: id, to: url, secrets: secrets, client: client) {
+        switch await WebhookPost.send(body, id: id, to: url, secrets: secrets, client: client, priority: outgoing.message.priority) {
         case .delivered(let detail):
             return .delivered(detail: detail)
         case .gone(let detail):

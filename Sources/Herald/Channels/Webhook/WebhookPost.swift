@@ -21,11 +21,12 @@ public enum WebhookPost {
     }
 
     public static func send(
-        _ body: [UInt8], id: String, to url: String, secrets: [WebhookSecret], client: OutboundHTTPClient, now: Date = Date()
+        _ body: [UInt8], id: String, to url: String, secrets: [WebhookSecret], client: OutboundHTTPClient, now: Date = Date(),
+        priority: Priority = .medium
     ) async -> Outcome {
         guard let target = URL(string: url) else { return .endpointRefused("\(url) is not a valid URL") }
         let headers = WebhookSigner.headers(id: id, timestamp: now, body: body, secrets: secrets)
-        switch await client.send(.POST, to: target, headers: headers, body: body) {
+        switch await client.send(.POST, to: target, headers: headers, body: body, priority: priority) {
         case .refused(let reason):
             return .endpointRefused("destination refused: \(reason)")
         case .failed(let reason):

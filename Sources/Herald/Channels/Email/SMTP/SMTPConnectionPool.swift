@@ -9,7 +9,7 @@ import Synchronization
 /// Connections the server dropped are noticed and replaced; idle ones are closed after the idle timeout.
 ///
 /// A lease carries the priority of the email it is for. Which caller gets which connection is the
-/// ``SMTPPoolStateMachine``'s decision: the most urgent waiter first, and one connection kept for critical and
+/// ``PriorityPoolStateMachine``'s decision: the most urgent waiter first, and one connection kept for critical and
 /// high email when there are two or more, so an emergency never queues behind a bulk backlog for a connection.
 /// ``isWanted(byMoreUrgentThan:)`` tells a lease, without a hop onto the actor, to give its connection back
 /// between two transactions.
@@ -20,9 +20,9 @@ public actor SMTPConnectionPool {
     /// The guard for a server a tenant named: each connect goes only to addresses it vetted. Nil for the operator's
     /// own servers, which are configuration rather than tenant input.
     public nonisolated let destinationPolicy: DestinationPolicy?
-    private var machine: SMTPPoolStateMachine<SMTPConnection>
+    private var machine: PriorityPoolStateMachine<SMTPConnection>
     /// Parked callers, by the id the state machine gave them.
-    private var waiting: [SMTPPoolStateMachine<SMTPConnection>.WaiterID: CheckedContinuation<Handed, Never>] = [:]
+    private var waiting: [PriorityPoolStateMachine<SMTPConnection>.WaiterID: CheckedContinuation<Handed, Never>] = [:]
     /// The state machine's most urgent waiting class (its raw value), or `Int.max` when nobody waits; read by
     /// leases between transactions without a hop onto the actor.
     private nonisolated let mostUrgentWaiting = Atomic<Int>(Int.max)
@@ -47,7 +47,7 @@ public actor SMTPConnectionPool {
         self.heloName = heloName
         self.destinationPolicy = destinationPolicy
         self.tlsContext = try SMTPConnection.makeTLSContext(for: server)
-        self.machine = SMTPPoolStateMachine(capacity: server.maxConnections)
+        self.machine = PriorityPoolStateMachine(capacity: server.maxConnections)
     }
 
     /// Runs `body` with a connection leased at `priority` and gives the connection back afterwards (closed if it broke).
@@ -68,13 +68,13 @@ public actor SMTPConnectionPool {
     /// How many connections leases of `priority` may hold at once: all of them for critical and high, one
     /// fewer for the rest when there are two or more.
     public nonisolated func connectionLimit(for priority: Priority) -> Int {
-        SMTPPoolStateMachine<SMTPConnection>(capacity: server.maxConnections).limit(for: priority)
+        PriorityPoolStateMachine<SMTPConnection>(capacity: server.maxConnections).limit(for: priority)
     }
 
     /// Whether a caller more urgent than `priority` is waiting for a connection: a lease at `priority` should
     /// then give its connection back before its next transaction.
     public nonisolated func isWanted(byMoreUrgentThan priority: Priority) -> Bool {
-        mostUrgentWaiting.load(ordering: .relaxed) < SMTPPoolStateMachine<SMTPConnection>.Urgency(priority).rawValue
+        mostUrgentWaiting.load(ordering: .relaxed) < PriorityPoolStateMachine<SMTPConnection>.Urgency(priority).rawValue
     }
 
     /// A connection for an email of `priority`: an idle one, a new one, or one given back by another lease,
@@ -144,7 +144,7 @@ public actor SMTPConnectionPool {
     }
 
     /// Resumes the waiters the state machine chose, and publishes who is still waiting.
-    private func perform(_ handovers: [SMTPPoolStateMachine<SMTPConnection>.Handover]) {
+    private func perform(_ handovers: [PriorityPoolStateMachine<SMTPConnection>.Handover]) {
         for handover in handovers {
             switch handover {
             case .take(let connection, let id): waiting.removeValue(forKey: id)?.resume(returning: .connection(connection))

@@ -70,7 +70,8 @@ public struct ProviderTransport: EmailTransport {
             return .permanentFailure("\(name): cannot write the request: \(error)")
         }
         let result = await http.send(
-            request.method, to: request.url, headers: request.headers, body: request.body, timeoutSeconds: client.timeoutSeconds)
+            request.method, to: request.url, headers: request.headers, body: request.body, timeoutSeconds: client.timeoutSeconds,
+            priority: email.priority)
         switch result {
         case .refused(let reason):
             _ = circuits.recordFailure(circuitKey)

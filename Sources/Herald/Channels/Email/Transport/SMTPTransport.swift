@@ -46,7 +46,7 @@ public struct SMTPTransport: EmailTransport {
         var broken = 0
         while let index = queue.take() {
             let email = emails[index]
-            if let held = lease, SMTPPoolStateMachine<SMTPConnection>.Urgency(held.priority) != .init(email.priority)
+            if let held = lease, PriorityPoolStateMachine<SMTPConnection>.Urgency(held.priority) != .init(email.priority)
                 || pool.isWanted(byMoreUrgentThan: held.priority)
             {
                 // Someone more urgent waits, or this email is of another class than the lease: back to the pool,

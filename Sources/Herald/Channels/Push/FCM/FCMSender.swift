@@ -56,7 +56,7 @@ public struct FCMSender: Sendable {
             let headers = [
                 ("authorization", "Bearer \(accessToken)"), ("content-type", "application/json; charset=UTF-8"), ("accept", "application/json"),
             ]
-            switch await http.send(.POST, to: url, headers: headers, body: body) {
+            switch await http.send(.POST, to: url, headers: headers, body: body, priority: message.priority) {
             case .failed(let reason):
                 return .transientFailure("FCM did not answer: \(reason)", retryAfter: nil)
             case .refused(let reason):
