@@ -11,10 +11,22 @@ extension HeraldEngine {
     }
 
     /// The tenant a key belongs to, or nil for an unknown or revoked key.
+    ///
+    /// A key found is remembered for ``verifiedKeyLifetime``, so an app sending one trigger at a time does not pay a
+    /// database read per request for the same key. Revoking a key here forgets every remembered one at once; a key
+    /// revoked on another node sharing the database stops working there within that second. Unknown keys are
+    /// never remembered: each is looked up.
     public func tenant(forAPIKey key: String) async throws -> Tenant? {
         guard key.hasPrefix(APIKeys.prefix) else { return nil }
-        return try await store.tenant(apiKeyHash: APIKeys.hash(key))
+        let hash = APIKeys.hash(key)
+        if let tenant = verifiedKeys.value(for: hash) { return tenant }
+        guard let tenant = try await store.tenant(apiKeyHash: hash) else { return nil }
+        verifiedKeys.store(tenant, for: hash)
+        return tenant
     }
+
+    /// How long a verified API key is taken on trust before it is looked up again.
+    public static let verifiedKeyLifetime = 1.0
 
     public func tenant(id: String) async throws -> Tenant? {
         try await store.tenant(id: id)
@@ -42,5 +54,6 @@ extension HeraldEngine {
 
     public func revokeAPIKey(tenantID: String, keyID: String) async throws {
         guard try await store.revokeAPIKey(tenantID: tenantID, keyID: keyID) else { throw HeraldError.notFound("API key '\(keyID)'") }
+        verifiedKeys.removeAll()
     }
 }

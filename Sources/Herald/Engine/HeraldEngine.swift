@@ -51,6 +51,8 @@ public final class HeraldEngine: Sendable {
     let statusWebhookWakeup = Wakeup()
     /// Rung by triggers and by inbox reads, which may end a workflow run's wait.
     let workflowWakeup: Wakeup
+    /// Tenants of API keys seen lately, by key hash (see ``tenant(forAPIKey:)``).
+    let verifiedKeys = LookupCache<String, Tenant>(lifetime: HeraldEngine.verifiedKeyLifetime)
     let validator: EventTypeValidator
     /// API request limits per tenant key and subscriber token.
     package let requestLimiter: RequestLimiter

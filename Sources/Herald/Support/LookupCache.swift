@@ -36,4 +36,8 @@ public final class LookupCache<Key: Hashable & Sendable, Value: Sendable>: Senda
     public func remove(_ key: Key) {
         _ = entries.withLock { $0.removeValue(forKey: key) }
     }
+
+    public func removeAll() {
+        entries.withLock { $0.removeAll() }
+    }
 }
