@@ -307,6 +307,21 @@ struct MIMETests {
     @Test func dateIsRFC5322InUTC() {
         #expect(MIMEEncoder.rfc5322Date(Self.date) == "Sat, 21 Nov 2026 14:30:00 +0000")
         #expect(MIMEEncoder.rfc5322Date(Date(timeIntervalSince1970: 1_772_442_307)) == "Mon, 02 Mar 2026 09:05:07 +0000")
+        // The arithmetic agrees with Foundation's Gregorian calendar across leap years, centuries and before 1970.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        let formatter = DateFormatter()
+        formatter.calendar = calendar
+        formatter.timeZone = calendar.timeZone
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        var random = SystemRandomNumberGenerator()
+        let samples = [-2_208_988_800.0, 0, 951_782_400, 4_107_542_399, 4_102_444_800]
+            + (0..<2000).map { _ in Double(Int64.random(in: -2_000_000_000...8_000_000_000, using: &random)) }
+        for seconds in samples {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(MIMEEncoder.rfc5322Date(date) == formatter.string(from: date), "\(seconds)")
+        }
     }
 
     // MARK: Message-ID

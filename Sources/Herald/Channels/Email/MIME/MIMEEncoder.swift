@@ -108,14 +108,27 @@ public enum MIMEEncoder {
     /// `date` as RFC 5322 writes it, in UTC: `Sat, 21 Nov 2026 14:30:00 +0000`. Built by hand rather than with a
     /// formatter so no locale or time zone setting can change it.
     public static func rfc5322Date(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
-        let parts = calendar.dateComponents([.weekday, .day, .month, .year, .hour, .minute, .second], from: date)
+        // The civil date of a day count (Howard Hinnant's days_from_civil, inverted), so no Calendar is made per email.
+        let interval = date.timeIntervalSince1970
+        let seconds = interval.isFinite ? Int64(max(-1e15, min(1e15, interval)).rounded(.down)) : 0
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        // 1970-01-01 was a Thursday.
+        let weekday = Int(((days % 7) + 7 + 4) % 7)
         let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func twoDigits(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(weekdays[parts.weekday! - 1]), \(twoDigits(parts.day)) \(months[parts.month! - 1]) \(parts.year!) "
-            + "\(twoDigits(parts.hour)):\(twoDigits(parts.minute)):\(twoDigits(parts.second)) +0000"
+        func twoDigits(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(weekdays[weekday]), \(twoDigits(day)) \(months[Int(month) - 1]) \(year) "
+            + "\(twoDigits(secondOfDay / 3600)):\(twoDigits(secondOfDay % 3600 / 60)):\(twoDigits(secondOfDay % 60)) +0000"
     }
 
     /// Why `id` cannot be a Message-ID (RFC 5322 `dot-atom-text "@" dot-atom-text`, without the angle brackets), or nil.
@@ -162,15 +175,22 @@ public enum MIMEEncoder {
         return boundary
     }
 
-    /// Whether `needle` occurs in `text`, comparing UTF-8 bytes (Foundation's string search is far slower).
+    /// Whether `needle` occurs in `text`, comparing UTF-8 bytes in place (Foundation's string search is far slower,
+    /// and copying each body part into an array was a tenth of composing an email).
     static func occurs(_ needle: String, in text: String) -> Bool {
-        let needle = Array(needle.utf8)
-        let bytes = Array(text.utf8)
-        guard let first = needle.first else { return true }
-        guard bytes.count >= needle.count else { return false }
-        for index in 0...(bytes.count - needle.count) where bytes[index] == first {
-            if needle.indices.allSatisfy({ bytes[index + $0] == needle[$0] }) { return true }
+        var needle = needle
+        var text = text
+        return needle.withUTF8 { needle in
+            text.withUTF8 { bytes in
+                guard let first = needle.first else { return true }
+                guard bytes.count >= needle.count else { return false }
+                var index = 0
+                while index <= bytes.count - needle.count {
+                    if bytes[index] == first, bytes[index..<index + needle.count].elementsEqual(needle) { return true }
+                    index += 1
+                }
+                return false
+            }
         }
-        return false
     }
 }
