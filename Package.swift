@@ -30,10 +30,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
+        // glibc's mallopt and malloc_trim, which Swift's Glibc module does not export (ProcessMemory).
+        .target(name: "CHeraldMalloc"),
         // The engine: catalog, pipeline, store, dispatcher and channels. No HTTP in here.
         .target(
             name: "Herald",
             dependencies: [
+                "CHeraldMalloc",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),

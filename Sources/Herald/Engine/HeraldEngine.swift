@@ -172,6 +172,7 @@ public final class HeraldEngine: Sendable {
                 observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger, clock: clock),
             makeScheduleRunner(),
             RetentionService(store: store, settings: settings, logger: logger),
+            MemoryReturnService(),
             StatusWebhookSender(
                 store: store, settings: settingsRegistry.settings(WebhookSettings.self), client: http, circuits: circuits,
                 retry: RetryPolicy(maxAttempts: settings.maxAttempts, base: settings.retryBaseSeconds, cap: settings.retryMaxSeconds),
