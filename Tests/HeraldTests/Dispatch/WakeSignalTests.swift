@@ -68,7 +68,7 @@ import Testing
                 eventID: "ev_1", trigger: Trigger(type: "t", recipients: recipients), eventType: type, expiresAt: Date())
         }
         #expect(prepared([.subscriber("a")], priority: .medium).work == .messages)
-        #expect(prepared([.subscriber("a")], priority: .critical).work == .critical)
+        #expect(prepared([.subscriber("a")], priority: .critical).work == [.critical, .messages])
         #expect(prepared([.topic("all")], priority: .critical).work == .fanout)
         #expect(prepared([.topic("all"), .subscriber("a")], priority: .low, workflow: true).work == [.fanout, .messages, .workflows])
     }

@@ -24,9 +24,12 @@ final class HTTPPriorityGate: Sendable {
     private struct State {
         var hosts: [String: Machine] = [:]
         var waiters: [WaiterKey: CheckedContinuation<Void, Never>] = [:]
-        /// Hosts seen to answer over HTTP/2.
+        /// Hosts seen to answer over HTTP/2, at most ``multiplexedLimit`` (the hosts are tenants' URLs: when full,
+        /// the set starts again, and a forgotten host takes slots until its next answer).
         var multiplexed: Set<String> = []
     }
+
+    static let multiplexedLimit = 10_000
 
     let capacity: Int
     let reserved: Int
@@ -46,7 +49,10 @@ final class HTTPPriorityGate: Sendable {
 
     /// `host` answered over HTTP/2: from now on its requests need no slot.
     func hostMultiplexes(_ host: String) {
-        _ = state.withLock { $0.multiplexed.insert(host) }
+        state.withLock { state in
+            if state.multiplexed.count >= Self.multiplexedLimit, !state.multiplexed.contains(host) { state.multiplexed.removeAll() }
+            state.multiplexed.insert(host)
+        }
     }
 
     /// Requests to `host` in flight (slots held) and waiting, for tests and the performance page.
