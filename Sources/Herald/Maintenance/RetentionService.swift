@@ -21,11 +21,12 @@ public final class RetentionService: Service, Sendable {
             while !Task.isCancelled {
                 do {
                     let removed = try await self.sweep(now: Date())
-                    if removed.messages + removed.events + removed.idempotencyKeys > 0 {
+                    if removed.messages + removed.events + removed.idempotencyKeys + removed.droppedPartitions > 0 {
                         self.logger.info(
                             "retention cleanup",
                             metadata: [
                                 "messages": "\(removed.messages)", "events": "\(removed.events)", "idempotency_keys": "\(removed.idempotencyKeys)",
+                                "dropped_partitions": "\(removed.droppedPartitions)",
                             ])
                     }
                 } catch is CancellationError {
@@ -50,6 +51,7 @@ public final class RetentionService: Service, Sendable {
             total.messages += result.messages
             total.events += result.events
             total.idempotencyKeys += result.idempotencyKeys
+            total.droppedPartitions += result.droppedPartitions
             if result.messages < Self.batchLimit && result.events < Self.batchLimit { return total }
         }
     }

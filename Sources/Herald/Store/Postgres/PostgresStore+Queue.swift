@@ -76,7 +76,8 @@ extension PostgresStore {
         guard !outcomes.isEmpty else { return [] }
         return try await write { connection in
             let nowMS = Self.ms(now)
-            var updated: Set<Int64> = []
+            // Message row → its event's key: the partition its attempts go to.
+            var updated: [Int64: Int64] = [:]
             let perStatement = SQLValues.rowsPerStatement(columns: 15)
             for start in stride(from: 0, to: outcomes.count, by: perStatement) {
                 var shared = PostgresBindings()
@@ -121,21 +122,25 @@ extension PostgresStore {
                                     title = coalesce(o.title, m.title), body = coalesce(o.body, m.body),
                                     action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = m.attempts - o.refund
                                 FROM outcome o WHERE m.id = o.id AND m.status = 'sending' AND m.lease_owner = $2
-                                RETURNING m.id
+                                RETURNING m.id, m.event_pk
                             )
-                            INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail)
-                            SELECT o.id, o.number, o.started_at, o.duration_ms, o.result, o.detail FROM outcome o JOIN updated u ON u.id = o.id
-                            RETURNING message_id
+                            INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome, detail)
+                            SELECT o.id, u.event_pk, o.number, o.started_at, o.duration_ms, o.result, o.detail FROM outcome o JOIN updated u ON u.id = o.id
+                            RETURNING message_id, event_pk
                             """, binds: values.bindings), logger)
-                for row in rows { updated.insert(try row[0]) }
+                for row in rows { updated[try row[0]] = try row[1] }
             }
             // A push to several devices: the other devices' entries of the same try, for the messages that changed.
-            let more = outcomes.filter { updated.contains($0.rowID) }.flatMap { outcome in outcome.moreAttempts.map { (outcome.rowID, $0) } }
-            for start in stride(from: 0, to: more.count, by: SQLValues.rowsPerStatement(columns: 6)) {
-                var values = SQLValues(types: ["bigint", "integer", "bigint", "double precision", "text", "text"], after: PostgresBindings())
-                for (rowID, attempt) in more[start..<min(start + SQLValues.rowsPerStatement(columns: 6), more.count)] {
+            let more = outcomes.flatMap { outcome in
+                updated[outcome.rowID].map { eventPK in outcome.moreAttempts.map { (outcome.rowID, eventPK, $0) } } ?? []
+            }
+            for start in stride(from: 0, to: more.count, by: SQLValues.rowsPerStatement(columns: 7)) {
+                var values = SQLValues(
+                    types: ["bigint", "bigint", "integer", "bigint", "double precision", "text", "text"], after: PostgresBindings())
+                for (rowID, eventPK, attempt) in more[start..<min(start + SQLValues.rowsPerStatement(columns: 7), more.count)] {
                     values.append { row in
                         row.bind(rowID)
+                        row.bind(eventPK)
                         row.bind(attempt.number)
                         row.bind(Self.ms(attempt.startedAt))
                         row.bind(attempt.durationMs)
@@ -145,15 +150,15 @@ extension PostgresStore {
                 }
                 _ = try await connection.rows(
                     PostgresQuery(
-                        unsafeSQL: "INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail) VALUES \(values.sql)",
+                        unsafeSQL: "INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome, detail) VALUES \(values.sql)",
                         binds: values.bindings), logger)
             }
             // Workflow runs waiting on these messages' outcomes look again, in this transaction.
-            let finished = outcomes.filter { updated.contains($0.rowID) && $0.status.isFinal }.map(\.rowID)
+            let finished = outcomes.filter { updated[$0.rowID] != nil && $0.status.isFinal }.map(\.rowID)
             for statement in WorkflowWake.finished(rowIDs: finished, now: now, dialect: .postgres) {
                 _ = try await Self.run(connection, logger, statement)
             }
-            return outcomes.map(\.rowID).filter { updated.contains($0) }
+            return outcomes.map(\.rowID).filter { updated[$0] != nil }
         }
     }
 
@@ -269,32 +274,6 @@ extension PostgresStore {
             }
             let jobs: Int = try await connection.rows("SELECT count(*) FROM fanout_jobs WHERE status = 'pending'", logger)[0][0]
             return QueueDepth(byPriority: byPriority, fanoutJobs: jobs)
-        }
-    }
-
-    /// One node sweeps at a time: the sweep holds a transaction-level advisory lock, and a node that cannot
-    /// take it at once leaves this round to the one that has it (and returns nothing removed).
-    public func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
-        try await write { connection in
-            let lock = try await connection.rows("SELECT pg_try_advisory_xact_lock(hashtext('cleanup:' || current_schema()))", logger)
-            guard let row = lock.first, try row[0] as Bool else { return CleanupResult(messages: 0, events: 0, idempotencyKeys: 0) }
-            let nowMS = Self.ms(now)
-            let messages = try await connection.count(
-                """
-                DELETE FROM messages WHERE id IN (SELECT id FROM messages WHERE expires_at < \(nowMS) LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-                RETURNING id
-                """, logger)
-            let events = try await connection.count(
-                """
-                DELETE FROM events WHERE pk IN (
-                    SELECT pk FROM events e WHERE expires_at < \(nowMS)
-                    AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.event_pk = e.pk) LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-                RETURNING pk
-                """, logger)
-            let keys = try await connection.count(
-                "DELETE FROM idempotency_keys WHERE created_at < \(Self.ms(idempotencyCutoff)) RETURNING key", logger)
-            try await Self.deleteExpiredFlowState(connection, logger, now: now, limit: limit)
-            return CleanupResult(messages: messages, events: events, idempotencyKeys: keys)
         }
     }
 

@@ -72,7 +72,13 @@ extension PostgresStore {
             // so a subscriber's messages go explicitly: deleting a person removes what was kept about them.
             // Runs first: on PostgreSQL this waits for a runner advancing one, so the messages it planned go too.
             try await connection.run("DELETE FROM workflow_runs WHERE subscriber_pk = \(pk)", logger)
-            try await connection.run("DELETE FROM messages WHERE subscriber_pk = \(pk)", logger)
+            // No foreign key points into the partitioned history (PartitionedHistory): what hangs off the messages goes with them.
+            try await connection.run(
+                """
+                WITH gone AS (DELETE FROM messages WHERE subscriber_pk = \(pk) RETURNING id, event_pk),
+                attempts_gone AS (DELETE FROM attempts a USING gone WHERE a.message_id = gone.id)
+                DELETE FROM email_feedback f USING gone WHERE f.message_id = gone.id
+                """, logger)
             try await connection.run("DELETE FROM subscribers WHERE pk = \(pk)", logger)
             return true
         }

@@ -54,21 +54,69 @@ public final class PostgresStore: Store {
         await runner.value
     }
 
+    /// Applies the pending migrations in order, each in the transaction of its batch; a migration with
+    /// preparation (``Schema/Migration/postgresPrepare``) first has it run outside any transaction, then
+    /// goes in a transaction of its own. Afterwards, the partitions of the days ahead are made.
     public func migrate() async throws {
+        var prepared: Set<String> = []
+        while let next = try await applyMigrations(upTo: prepared) {
+            try await prepare(next)
+            prepared.insert(next.identifier)
+        }
+        try await write { connection in
+            for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+        }
+    }
+
+    /// Applies pending migrations in one transaction, stopping before the first whose preparation is
+    /// not in `prepared`, which it returns (nil when every migration is applied).
+    private func applyMigrations(upTo prepared: Set<String>) async throws -> Schema.Migration? {
         try await write { connection in
             // One node migrates at a time; the others wait here, then find the schema current.
             try await connection.run("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
-            try await connection.run(
-                "CREATE TABLE IF NOT EXISTS herald_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger)
-            let applied = Set(try await connection.rows("SELECT identifier FROM herald_migrations", logger).map { try $0[0] as String })
-            for migration in Schema.migrations where !applied.contains(migration.identifier) {
+            for migration in try await Self.pendingMigrations(connection, logger) {
+                if !migration.postgresPrepare.isEmpty && !prepared.contains(migration.identifier) { return migration }
                 for statement in migration.statements(in: .postgres) {
-                    try await connection.run(PostgresQuery(unsafeSQL: SQLDialect.postgres.schema(statement)), logger)
+                    do {
+                        try await connection.run(PostgresQuery(unsafeSQL: SQLDialect.postgres.schema(statement)), logger)
+                    } catch {
+                        throw ConfigurationError("migration \(migration.identifier) failed: \(Self.describe(error))")
+                    }
                 }
                 try await connection.run(
                     "INSERT INTO herald_migrations(identifier, applied_at) VALUES (\(migration.identifier), \(Self.ms(Date())))", logger)
             }
+            return nil
         }
+    }
+
+    /// Runs `migration`'s preparation outside a transaction, under the migration lock held for the
+    /// session (so two nodes do not build the same index at once), unless another node has applied it.
+    private func prepare(_ migration: Schema.Migration) async throws {
+        try await client.withConnection { connection in
+            try await connection.run("SELECT pg_advisory_lock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
+            do {
+                if try await Self.pendingMigrations(connection, logger).contains(where: { $0.identifier == migration.identifier }) {
+                    for statement in migration.postgresPrepare {
+                        do {
+                            try await connection.run(PostgresQuery(unsafeSQL: statement), logger)
+                        } catch {
+                            throw ConfigurationError("preparing migration \(migration.identifier) failed: \(Self.describe(error))")
+                        }
+                    }
+                }
+            } catch {
+                try? await connection.run("SELECT pg_advisory_unlock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
+                throw error
+            }
+            try await connection.run("SELECT pg_advisory_unlock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
+        }
+    }
+
+    private static func pendingMigrations(_ connection: PostgresConnection, _ logger: Logger) async throws -> [Schema.Migration] {
+        try await connection.run("CREATE TABLE IF NOT EXISTS herald_migrations (identifier TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)", logger)
+        let applied = Set(try await connection.rows("SELECT identifier FROM herald_migrations", logger).map { try $0[0] as String })
+        return Schema.migrations.filter { !applied.contains($0.identifier) }
     }
 
     public func ping() async throws {
@@ -114,6 +162,13 @@ extension PostgresStore {
                     return value
                 } catch {
                     try? await connection.run("ROLLBACK", logger)
+                    if tries < 3, Self.isMissingPartition(error) {
+                        // A day with no partition yet (the cleanup singleton makes them ahead): make them, run again.
+                        try await connection.run("BEGIN", logger)
+                        for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+                        try await connection.run("COMMIT", logger)
+                        continue
+                    }
                     guard tries < 3, Self.isRetryable(error) else { throw error }
                 }
             }
@@ -136,6 +191,12 @@ extension PostgresStore {
                 guard tries < 3, isRetryable(error) else { throw error }
             }
         }
+    }
+
+    /// A row for a day whose partition of the history is not made yet.
+    static func isMissingPartition(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23514" else { return false }
+        return error.serverInfo?[.message]?.hasPrefix("no partition of relation") == true
     }
 
     /// A deadlock victim or a serialization failure: the same work may simply run again.

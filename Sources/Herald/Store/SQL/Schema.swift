@@ -17,6 +17,10 @@ enum Schema {
         /// PostgreSQL alters it in place).
         var sqlite: [String] = []
         var postgres: [String] = []
+        /// PostgreSQL statements that run before the migration's transaction, outside any, each one
+        /// idempotent: work on a large table that must not block writes (`CREATE INDEX CONCURRENTLY`,
+        /// validating a constraint added `NOT VALID`).
+        var postgresPrepare: [String] = []
 
         /// What runs on `dialect`, in order.
         func statements(in dialect: SQLDialect) -> [String] {
@@ -264,6 +268,10 @@ enum Schema {
                 )
                 """,
             ]),
+        // PostgreSQL's history by day (PartitionedHistory); SQLite keeps one table of each, expired by DELETE.
+        Migration(
+            identifier: "v12-partitioned-history", statements: [], postgres: PartitionedHistory.swap,
+            postgresPrepare: PartitionedHistory.prepare),
     ]
 
     /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new

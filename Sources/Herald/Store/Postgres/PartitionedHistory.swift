@@ -1,0 +1,222 @@
+/// PostgreSQL's history (`events`, `messages`, `attempts`) partitioned by day, so that a day past its
+/// retention goes with `DROP TABLE` instead of a `DELETE` of every row (as much write work again as
+/// delivering them, plus vacuum).
+///
+/// **The day is in the key.** An event's `pk` is `day << 32 | n`, `day` being the database's UTC day
+/// (days since 1970) when the event went in and `n` the low 32 bits of a sequence; `events` is
+/// partitioned by range of `pk`, and `messages` and `attempts` by range of `event_pk`, one partition per
+/// day (`[day << 32, (day + 1) << 32)`). Every message of an event is in its event's partition, even
+/// when a fan-out chunk or a workflow step writes it days later, so the recipient key
+/// `(event_pk, subscriber_pk, channel, step)` stays unique, as PostgreSQL requires of a partitioned
+/// table (every unique index holds the partition key). Message ids stay one sequence; the partitioned
+/// key is `(id, event_pk)`, led by `id` so a lookup by id is one probe of each partition's index.
+///
+/// **Partitions are made ahead** (today and the next three days) by ``ensure``, at every migration and
+/// by the cleanup singleton each round; a write that still finds no partition makes them and runs again
+/// (``PostgresStore/write(_:)``).
+///
+/// **An existing database migrates in place, online.** Rows already stored are not copied: each table
+/// becomes the first partition of its new parent, `[MINVALUE, 2^32)` (every pk the old sequences gave
+/// is below 2^32), and leaves by `DELETE` as it always did until it is empty. What takes time on a
+/// large table runs before, outside any transaction and without blocking writes (``prepare``): the
+/// range checks are added `NOT VALID` and validated (a scan under `SHARE UPDATE EXCLUSIVE`), and the one
+/// index the new key needs is built `CONCURRENTLY`. The swap itself (``swap``) is catalog work under
+/// brief exclusive locks: renames, the attach (the validated check spares its scan), and the parents'
+/// indexes, which adopt the old tables' matching indexes instead of building them. Old attempt rows
+/// have no `event_pk`; their table becomes the default partition of `attempts`.
+///
+/// **No foreign keys point into the history**: a partition cannot be dropped while one does, and
+/// detaching would check every referencing row. What they cascaded to (attempts, email feedback, fan-out
+/// jobs, workflow runs, attachments) is removed explicitly with the rows it belongs to.
+enum PartitionedHistory {
+    static let tables = ["events", "messages", "attempts"]
+
+    /// 2^32: every key below it is from before the partitioning, in the `_legacy` partitions.
+    static let legacyBound: Int64 = 1 << 32
+
+    /// The partition of `table` for `day` (days since 1970, UTC): `messages_20261205`.
+    static func partitionName(_ table: String, day: Int64) -> String {
+        table + "_" + stamp(day: day)
+    }
+
+    /// The day a partition named by ``partitionName(_:day:)`` holds; nil for `_legacy` and anything else.
+    static func day(ofPartition name: String, table: String) -> Int64? {
+        guard name.hasPrefix(table + "_") else { return nil }
+        return day(stamp: String(name.dropFirst(table.count + 1)))
+    }
+
+    /// `YYYYMMDD` of a day since 1970 (the proleptic Gregorian calendar, by arithmetic: no formatter).
+    static func stamp(day: Int64) -> String {
+        let (year, month, dayOfMonth) = civil(day: day)
+        let text = String(year * 10_000 + month * 100 + dayOfMonth)
+        return String(repeating: "0", count: max(0, 8 - text.count)) + text
+    }
+
+    /// The day since 1970 of a `YYYYMMDD` stamp; nil unless it is eight digits naming a real date.
+    static func day(stamp: String) -> Int64? {
+        guard stamp.utf8.count == 8, stamp.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int64(stamp) else { return nil }
+        let year = value / 10_000, month = value / 100 % 100, dayOfMonth = value % 100
+        guard (1...12).contains(month), (1...31).contains(dayOfMonth) else { return nil }
+        // Days from civil (Howard Hinnant's algorithm): March-based years put the leap day last.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + dayOfMonth - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return civil(day: days) == (year, month, dayOfMonth) ? days : nil
+    }
+
+    private static func civil(day: Int64) -> (Int64, Int64, Int64) {
+        let z = day + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let dayOfMonth = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, dayOfMonth)
+    }
+
+    /// The database's UTC day, as SQL: the one clock every node shares.
+    static let today = "floor(extract(epoch FROM now()) / 86400)::bigint"
+
+    /// Runs outside a transaction before ``swap``, each statement idempotent, while the node (and the
+    /// others) keep writing: the slow parts of the migration on a large table.
+    static let prepare = [
+        """
+        DO $$
+        DECLARE leftover record;
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'events'::regclass AND conname = 'events_legacy_range') THEN
+                ALTER TABLE events ADD CONSTRAINT events_legacy_range CHECK (pk < 4294967296) NOT VALID;
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'messages'::regclass AND conname = 'messages_legacy_range') THEN
+                ALTER TABLE messages ADD CONSTRAINT messages_legacy_range CHECK (event_pk < 4294967296) NOT VALID;
+            END IF;
+            ALTER TABLE attempts ADD COLUMN IF NOT EXISTS event_pk BIGINT;
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'attempts'::regclass AND conname = 'attempts_legacy_range') THEN
+                ALTER TABLE attempts ADD CONSTRAINT attempts_legacy_range CHECK (event_pk IS NULL OR event_pk < 4294967296) NOT VALID;
+            END IF;
+            -- What an interrupted concurrent build leaves is an invalid index: build it again.
+            FOR leftover IN
+                SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+                WHERE NOT x.indisvalid AND c.relnamespace = current_schema()::regnamespace
+                AND c.relname IN ('messages_id_event_legacy', 'events_id_legacy')
+            LOOP
+                EXECUTE format('DROP INDEX %I', leftover.relname);
+            END LOOP;
+        END $$
+        """,
+        "ALTER TABLE events VALIDATE CONSTRAINT events_legacy_range",
+        "ALTER TABLE messages VALIDATE CONSTRAINT messages_legacy_range",
+        "ALTER TABLE attempts VALIDATE CONSTRAINT attempts_legacy_range",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS messages_id_event_legacy ON messages(id, event_pk)",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS events_id_legacy ON events(id)",
+    ]
+
+    /// The migration's transaction: the old tables become the first partitions of new parents.
+    static let swap = [
+        // Foreign keys into the history go (see the type's comment); so do the history's own, into itself.
+        """
+        DO $$
+        DECLARE fk record;
+        BEGIN
+            FOR fk IN
+                SELECT conrelid::regclass::text AS tbl, conname FROM pg_constraint
+                WHERE contype = 'f' AND confrelid IN ('events'::regclass, 'messages'::regclass)
+            LOOP
+                EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.tbl, fk.conname);
+            END LOOP;
+        END $$
+        """,
+        "ALTER TABLE events RENAME TO events_legacy",
+        "ALTER TABLE messages RENAME TO messages_legacy",
+        "ALTER TABLE attempts RENAME TO attempts_legacy",
+        // The old tables' indexes make way for the parents' names; the parents adopt them below.
+        """
+        DO $$
+        DECLARE ix record;
+        BEGIN
+            FOR ix IN
+                SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
+                WHERE x.indrelid IN ('events_legacy'::regclass, 'messages_legacy'::regclass, 'attempts_legacy'::regclass)
+                AND c.relname NOT LIKE '%\\_legacy'
+            LOOP
+                EXECUTE format('ALTER INDEX %I RENAME TO %I', ix.relname, left(ix.relname, 55) || '_legacy');
+            END LOOP;
+        END $$
+        """,
+        // The keys' sequences outlive the old tables: each identity becomes a plain sequence of the
+        // parent, continuing where the identity stopped.
+        """
+        DO $$
+        DECLARE key record; last bigint;
+        BEGIN
+            FOR key IN SELECT * FROM (VALUES ('events', 'pk'), ('messages', 'id'), ('attempts', 'id')) AS k(tbl, col) LOOP
+                EXECUTE format('SELECT pg_sequence_last_value(pg_get_serial_sequence(%L, %L)::regclass)', key.tbl || '_legacy', key.col)
+                    INTO last;
+                EXECUTE format('ALTER TABLE %I ALTER COLUMN %I DROP IDENTITY', key.tbl || '_legacy', key.col);
+                EXECUTE format('CREATE SEQUENCE %I', key.tbl || '_' || key.col || '_seq');
+                IF last IS NOT NULL THEN
+                    PERFORM setval(key.tbl || '_' || key.col || '_seq', last);
+                END IF;
+            END LOOP;
+        END $$
+        """,
+        "CREATE TABLE events (LIKE events_legacy INCLUDING DEFAULTS) PARTITION BY RANGE (pk)",
+        "ALTER SEQUENCE events_pk_seq OWNED BY events.pk",
+        "ALTER TABLE events ALTER COLUMN pk SET DEFAULT (\(today) << 32) | (nextval('events_pk_seq') & 4294967295)",
+        "ALTER TABLE events ATTACH PARTITION events_legacy FOR VALUES FROM (MINVALUE) TO (4294967296)",
+        "ALTER TABLE events ADD PRIMARY KEY (pk)",
+        // Public event ids are random; a unique index would need the partition key in it.
+        "CREATE INDEX events_id ON events(id)",
+        "CREATE INDEX events_expiry ON events(expires_at)",
+        "CREATE INDEX events_cancellation ON events(tenant_id, cancellation_key) WHERE cancellation_key IS NOT NULL",
+
+        "CREATE TABLE messages (LIKE messages_legacy INCLUDING DEFAULTS) PARTITION BY RANGE (event_pk)",
+        "ALTER SEQUENCE messages_id_seq OWNED BY messages.id",
+        "ALTER TABLE messages ALTER COLUMN id SET DEFAULT nextval('messages_id_seq')",
+        "ALTER TABLE messages ATTACH PARTITION messages_legacy FOR VALUES FROM (MINVALUE) TO (4294967296)",
+        "CREATE UNIQUE INDEX messages_key ON messages(id, event_pk)",
+        "CREATE UNIQUE INDEX messages_recipient ON messages(event_pk, subscriber_pk, channel, step)",
+        "CREATE INDEX messages_queue ON messages(priority, available_at) WHERE status IN ('queued', 'sending')",
+        "CREATE INDEX messages_leases ON messages(priority, available_at) WHERE status = 'sending'",
+        "CREATE INDEX messages_inbox ON messages(subscriber_pk, id) WHERE channel = 'in_app' AND status = 'delivered'",
+        "CREATE INDEX messages_tenant ON messages(tenant_id, id)",
+        "CREATE INDEX messages_subscriber ON messages(subscriber_pk, id)",
+        "CREATE INDEX messages_expiry ON messages(expires_at)",
+        "CREATE INDEX messages_digest ON messages(digest_id) WHERE digest_id IS NOT NULL",
+
+        "CREATE TABLE attempts (LIKE attempts_legacy INCLUDING DEFAULTS) PARTITION BY RANGE (event_pk)",
+        "ALTER SEQUENCE attempts_id_seq OWNED BY attempts.id",
+        "ALTER TABLE attempts ALTER COLUMN id SET DEFAULT nextval('attempts_id_seq')",
+        "ALTER TABLE attempts ATTACH PARTITION attempts_legacy DEFAULT",
+        "CREATE INDEX attempts_message ON attempts(message_id)",
+
+        // Creates the missing partitions of the three tables for the days `first_day` to `last_day`.
+        """
+        CREATE FUNCTION herald_ensure_history_partitions(first_day bigint, last_day bigint) RETURNS integer LANGUAGE plpgsql AS $$
+        DECLARE day bigint; parent text; name text; made integer := 0;
+        BEGIN
+            FOR day IN first_day .. last_day LOOP
+                FOREACH parent IN ARRAY ARRAY['events', 'messages', 'attempts'] LOOP
+                    name := parent || '_' || to_char(date '1970-01-01' + day::integer, 'YYYYMMDD');
+                    IF to_regclass(quote_ident(name)) IS NULL THEN
+                        EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', name, parent, day::bigint << 32, (day::bigint + 1) << 32);
+                        made := made + 1;
+                    END IF;
+                END LOOP;
+            END LOOP;
+            RETURN made;
+        END $$
+        """,
+    ]
+
+    /// Makes the partitions of today and the next three days that are missing, one node at a time.
+    static let ensure = [
+        "SELECT pg_advisory_xact_lock(hashtext('partitions:' || current_schema()))",
+        "SELECT herald_ensure_history_partitions(\(today), \(today) + 3)",
+    ]
+}

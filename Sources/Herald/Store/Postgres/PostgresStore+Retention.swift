@@ -1,0 +1,169 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Retention on PostgreSQL: whole days of history go by dropping their partitions (PartitionedHistory);
+/// a `DELETE` runs only where it must.
+extension PostgresStore {
+    /// One sweep, by one node at a time: the sweep holds a session-level advisory lock, and a node that
+    /// cannot take it at once leaves this round to the one that has it (and returns nothing removed).
+    ///
+    /// Each day partition before today falls in one of three cases:
+    /// - every row in it has expired: its three tables are dropped, with what hangs off their rows, in a
+    ///   transaction of its own that waits at most two seconds for its locks (a drop takes the parent's
+    ///   exclusive lock for a moment; under a long reader it waits for the next round rather than queue
+    ///   every query behind it). No dead row is left and nothing is vacuumed;
+    /// - its last row expires within a day: expired rows wait for the drop, hidden from every read
+    ///   (``SQLDatabase/inbox(tenantID:subscriberID:filter:cursor:limit:)`` and the activity log filter
+    ///   on `expires_at`), so retention by days costs no `DELETE`;
+    /// - otherwise (an event type kept for longer shares the day with shorter ones): its expired rows are
+    ///   deleted, as are those of today's and later partitions and of the `_legacy` ones.
+    public func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
+        try await client.withConnection { connection in
+            let lock = try await connection.rows("SELECT pg_try_advisory_lock(hashtext('cleanup:' || current_schema()))", logger)
+            guard let row = lock.first, try row[0] as Bool else { return CleanupResult(messages: 0, events: 0, idempotencyKeys: 0) }
+            do {
+                let result = try await sweep(connection, now: now, idempotencyCutoff: idempotencyCutoff, limit: limit)
+                try await connection.run("SELECT pg_advisory_unlock(hashtext('cleanup:' || current_schema()))", logger)
+                return result
+            } catch {
+                try? await connection.run("ROLLBACK", logger)
+                try? await connection.run("SELECT pg_advisory_unlock(hashtext('cleanup:' || current_schema()))", logger)
+                throw error
+            }
+        }
+    }
+
+    private func sweep(_ connection: PostgresConnection, now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
+        let nowMS = Self.ms(now)
+        var result = CleanupResult(messages: 0, events: 0, idempotencyKeys: 0)
+        try await Self.transaction(connection, logger) {
+            for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+        }
+        for partition in try await Self.historyPartitions(connection, logger) {
+            switch partition.fate(now: nowMS) {
+            case .drop:
+                if try await drop(partition, connection) { result.droppedPartitions += 1 }
+            case .keep:
+                continue
+            case .deleteExpired:
+                let budget = limit - max(result.messages, result.events)
+                guard budget > 0 else { continue }
+                let removed = try await Self.transaction(connection, logger) {
+                    try await Self.deleteExpired(in: partition, connection, logger, now: nowMS, limit: budget)
+                }
+                result.messages += removed.messages
+                result.events += removed.events
+            }
+        }
+        try await Self.transaction(connection, logger) {
+            result.idempotencyKeys = try await connection.count(
+                "DELETE FROM idempotency_keys WHERE created_at < \(Self.ms(idempotencyCutoff)) RETURNING key", logger)
+            try await Self.deleteExpiredFlowState(connection, logger, now: now, limit: limit)
+        }
+        return result
+    }
+
+    /// Drops a day's three partitions and what hangs off their rows; false when a lock was not to be had
+    /// within the timeout (the next round tries again).
+    private func drop(_ partition: HistoryPartition, _ connection: PostgresConnection) async throws -> Bool {
+        do {
+            try await Self.transaction(connection, logger) {
+                try await connection.run("SET LOCAL lock_timeout = '2s'", logger)
+                for statement in partition.dropStatements { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+            }
+            logger.notice("retention dropped a day of history", metadata: ["partition": "\(partition.suffix)"])
+            return true
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
+            logger.notice("retention could not lock a day of history to drop it; next round", metadata: ["partition": "\(partition.suffix)"])
+            return false
+        }
+    }
+
+    /// Expired messages of one partition (with their attempts and email feedback), then its expired
+    /// events that have no message left (with their fan-out jobs, workflow runs and attachments).
+    private static func deleteExpired(
+        in partition: HistoryPartition, _ connection: PostgresConnection, _ logger: Logger, now: Int64, limit: Int
+    ) async throws -> (messages: Int, events: Int) {
+        let (events, messages, attempts) = partition.tables
+        let messageRows = try await connection.rows(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH gone AS (
+                        DELETE FROM \(messages) WHERE id IN (
+                            SELECT id FROM \(messages) WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+                        RETURNING id),
+                    attempts_gone AS (DELETE FROM \(attempts) a USING gone WHERE a.message_id = gone.id),
+                    feedback_gone AS (DELETE FROM email_feedback f USING gone WHERE f.message_id = gone.id)
+                    SELECT count(*) FROM gone
+                    """, binds: bindings(now, Int64(limit))), logger)
+        let eventRows = try await connection.rows(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH gone AS (
+                        DELETE FROM \(events) WHERE pk IN (
+                            SELECT pk FROM \(events) e WHERE expires_at < $1
+                            AND NOT EXISTS (SELECT 1 FROM \(messages) m WHERE m.event_pk = e.pk) LIMIT $2 FOR UPDATE SKIP LOCKED)
+                        RETURNING pk),
+                    jobs_gone AS (DELETE FROM fanout_jobs j USING gone WHERE j.event_pk = gone.pk),
+                    runs_gone AS (DELETE FROM workflow_runs r USING gone WHERE r.event_pk = gone.pk),
+                    files_gone AS (DELETE FROM event_attachments a USING gone WHERE a.event_pk = gone.pk)
+                    SELECT count(*) FROM gone
+                    """, binds: bindings(now, Int64(limit))), logger)
+        return (Int(try messageRows[0][0] as Int64), Int(try eventRows[0][0] as Int64))
+    }
+
+    private static func bindings(_ values: Int64...) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for value in values { bindings.append(value) }
+        return bindings
+    }
+
+    /// The history's partitions with the expiry bounds of their rows, read in one statement (each bound
+    /// is one probe of the partition's `expires_at` index).
+    static func historyPartitions(_ connection: PostgresConnection, _ logger: Logger) async throws -> [HistoryPartition] {
+        let names = try await connection.rows(
+            """
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = to_regclass('events') ORDER BY c.relname
+            """, logger
+        ).map { try $0[0] as String }
+        let today: Int64 = try await connection.rows(PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today)"), logger)[0][0]
+        var partitions: [HistoryPartition] = []
+        for name in names {
+            let suffix = String(name.dropFirst("events_".count))
+            guard suffix == "legacy" || PartitionedHistory.day(stamp: suffix) != nil else { continue }
+            partitions.append(HistoryPartition(suffix: suffix, today: today))
+        }
+        guard !partitions.isEmpty else { return [] }
+        let probes = partitions.map { partition in
+            let (events, messages, _) = partition.tables
+            return """
+                SELECT '\(partition.suffix)', (SELECT min(expires_at) FROM \(messages)), (SELECT max(expires_at) FROM \(messages)),
+                       (SELECT min(expires_at) FROM \(events)), (SELECT max(expires_at) FROM \(events))
+                """
+        }
+        var bySuffix: [String: (Int64?, Int64?)] = [:]
+        for row in try await connection.rows(PostgresQuery(unsafeSQL: probes.joined(separator: " UNION ALL ")), logger) {
+            let bounds: [Int64?] = [try row[1], try row[2], try row[3], try row[4]]
+            bySuffix[try row[0]] = (bounds.compactMap { $0 }.min(), bounds.compactMap { $0 }.max())
+        }
+        for index in partitions.indices {
+            (partitions[index].earliestExpiry, partitions[index].latestExpiry) = bySuffix[partitions[index].suffix] ?? (nil, nil)
+        }
+        return partitions
+    }
+
+    /// Runs `body` in a transaction on `connection`.
+    static func transaction<T>(_ connection: PostgresConnection, _ logger: Logger, _ body: () async throws -> T) async throws -> T {
+        try await connection.run("BEGIN", logger)
+        do {
+            let value = try await body()
+            try await connection.run("COMMIT", logger)
+            return value
+        } catch {
+            try? await connection.run("ROLLBACK", logger)
+            throw error
+        }
+    }
+}
