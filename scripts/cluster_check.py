@@ -13,9 +13,11 @@ to the nodes over HTTP and reads the database with psql:
              the others finish them once its lease ends; nothing lost, nothing delivered twice in-app.
   scale      one node, then three, deliver the same in-app topic announcement and the same emails; the
              rates (messages/s) of --runs runs each, and their medians.
+  cost       one node announces to a topic of --members in-app subscribers, --runs times: write-ahead log
+             bytes, PostgreSQL and Herald CPU microseconds per delivered message, and the rate (medians).
 
 Usage:
-  scripts/cluster_check.py --postgres-url URL [--bin PATH] deliver|kill|scale [options]
+  scripts/cluster_check.py --postgres-url URL [--bin PATH] deliver|kill|scale|cost [options]
 
 Prints progress on stderr and one JSON object on stdout (the last line). Exit status 0 only if every
 check held. Standard library only; needs smtp-sink (Debian: postfix) and psql (Debian: postgresql-client).
@@ -478,16 +480,21 @@ def exactly_once_report(db, sink, in_app_events, email_events, members, email_me
 
 
 def storage_report(db):
-    """Rows, heap bytes and each index's bytes of the big tables, as PostgreSQL stores them after this run."""
+    """Rows, heap bytes and each index's bytes of the big tables, as PostgreSQL stores them after this run. A
+    partitioned table (the history) is summed over its partitions, each index over the partitions' indexes."""
     report = {}
     for table in ("messages", "attempts", "events", "subscribers", "topic_members"):
         rows = db.value("SELECT count(*) FROM %s" % table)
-        heap = db.value("SELECT pg_relation_size('%s')" % table)
-        toast = db.value("SELECT coalesce(pg_total_relation_size(reltoastrelid), 0) FROM pg_class WHERE oid = '%s'::regclass" % table)
+        leaves = "SELECT relid FROM pg_partition_tree('%s') WHERE isleaf" % table
+        heap = db.value("SELECT coalesce(sum(pg_relation_size(relid)), 0)::bigint FROM (%s) l" % leaves)
+        toast = db.value(
+            "SELECT coalesce(sum(pg_total_relation_size(c.reltoastrelid)), 0)::bigint FROM (%s) l JOIN pg_class c ON c.oid = l.relid "
+            "WHERE c.reltoastrelid <> 0" % leaves)
         indexes = {name: int(size) for name, size in db.rows(
-            "SELECT indexrelid::regclass::text, pg_relation_size(indexrelid) FROM pg_index WHERE indrelid = '%s'::regclass" % table)}
+            "SELECT i.indexrelid::regclass::text, (SELECT coalesce(sum(pg_relation_size(t.relid)), 0)::bigint "
+            "FROM pg_partition_tree(i.indexrelid) t WHERE t.isleaf) FROM pg_index i WHERE i.indrelid = '%s'::regclass" % table)}
         live_width = db.value("SELECT coalesce(round(avg(pg_column_size(t.*))), 0) FROM %s t" % table)
-        dead = db.value("SELECT coalesce(n_dead_tup, 0) FROM pg_stat_user_tables WHERE relid = '%s'::regclass" % table)
+        dead = db.value("SELECT coalesce(sum(n_dead_tup), 0)::bigint FROM pg_stat_user_tables WHERE relid IN (%s)" % leaves)
         report[table] = {"rows": rows, "heap_bytes": heap, "toast_bytes": toast, "index_bytes": indexes,
                          "average_live_row_bytes": live_width, "dead_row_versions": dead,
                          "heap_bytes_per_row": round(heap / rows, 1) if rows else None,
@@ -731,10 +738,47 @@ def scenario_scale(args):
     return result
 
 
+def scenario_cost(args):
+    """What one in-app message costs PostgreSQL: one node, a topic of --members in-app subscribers announced --runs
+    times; per run, write-ahead log bytes, PostgreSQL and Herald CPU per delivered message, and the rate."""
+    result = {"scenario": "cost", "runs": args.runs, "in_app": args.members, "binary": args.bin, "cores": os.cpu_count()}
+    cluster = Cluster(args, 1, dump_mail=False)
+    try:
+        node = cluster.nodes[0]
+        key = set_up_tenant([node], args.members, 0)
+        port = urllib.parse.urlsplit(args.postgres_url).port or 5432
+        runs = []
+        for run in range(args.runs):
+            cluster.db.value("SELECT count(*) FROM (SELECT pg_stat_reset()) r")
+            wal = cluster.db.value("SELECT pg_current_wal_lsn()")
+            before = (time.time(), cpu_seconds([node.proc.pid]), cpu_seconds(postgres_pids(port)))
+            event = trigger(node, key, "bulletin", "everyone", run)
+            wait_until(lambda: cluster.db.value(
+                "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s' AND m.status = 'delivered'" % event)
+                >= args.members, args.timeout, "run %d" % (run + 1), interval=0.1)
+            after = (time.time(), cpu_seconds([node.proc.pid]), cpu_seconds(postgres_pids(port)))
+            wal_bytes = cluster.db.value("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')::bigint" % wal)
+            seconds = after[0] - before[0]
+            runs.append({
+                "per_second": round(args.members / seconds), "wal_bytes_per_message": round(wal_bytes / args.members),
+                "postgres_us_per_message": round((after[2] - before[2]) * 1e6 / args.members, 1),
+                "herald_us_per_message": round((after[1] - before[1]) * 1e6 / args.members, 1)})
+            log("run %d: %s" % (run + 1, runs[-1]))
+        result["runs_measured"] = runs
+        for field in ("per_second", "wal_bytes_per_message", "postgres_us_per_message", "herald_us_per_message"):
+            result[field + "_median"] = statistics.median(r[field] for r in runs)
+        if args.sizes:
+            result["storage"] = storage_report(cluster.db)
+    finally:
+        cluster.close()
+    result["ok"] = True
+    return result
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["deliver", "kill", "scale"])
+    parser.add_argument("scenario", choices=["deliver", "kill", "scale", "cost"])
     parser.add_argument("--postgres-url", default=os.environ.get("HERALD_TEST_POSTGRES_URL"))
     parser.add_argument("--bin", default=os.environ.get("HERALD_BIN") or os.path.join(root, ".build/debug/herald"))
     parser.add_argument("--members", type=int, default=100000, help="topic members; each in-app run sends them one message (two in deliver/kill)")
@@ -749,7 +793,7 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--roles", action="store_true", help="scale: an api node and worker nodes (herald serve --role)")
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--sizes", action="store_true", help="deliver: report table and index sizes at the end")
+    parser.add_argument("--sizes", action="store_true", help="deliver, cost: report table and index sizes at the end")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     args.bin = os.path.abspath(args.bin)
@@ -757,7 +801,7 @@ def main():
         raise SystemExit("no PostgreSQL: pass --postgres-url or set HERALD_TEST_POSTGRES_URL (scripts/postgres_test_cluster.sh start)")
     if not shutil.which("smtp-sink"):
         raise SystemExit("smtp-sink not found (Debian: apt-get install postfix)")
-    scenario = {"deliver": scenario_deliver, "kill": scenario_kill, "scale": scenario_scale}[args.scenario]
+    scenario = {"deliver": scenario_deliver, "kill": scenario_kill, "scale": scenario_scale, "cost": scenario_cost}[args.scenario]
     result = scenario(args)
     print(json.dumps(result, sort_keys=True), flush=True)
     sys.exit(0 if result["ok"] else 1)

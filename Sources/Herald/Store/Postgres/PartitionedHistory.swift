@@ -116,8 +116,29 @@ enum PartitionedHistory {
         "CREATE INDEX CONCURRENTLY IF NOT EXISTS events_id_legacy ON events(id)",
     ]
 
+    /// Whether ``prepare`` is worth running: only when the history holds rows. On an empty one (a new
+    /// database) everything is instant inside the swap, and `CREATE INDEX CONCURRENTLY` would wait for
+    /// every transaction open anywhere in the database.
+    static let prepareNeeded = "SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM attempts)"
+
     /// The migration's transaction: the old tables become the first partitions of new parents.
     static let swap = [
+        // What ``prepare`` does, where it did not run (an empty history): instant on empty tables.
+        """
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'events'::regclass AND conname = 'events_legacy_range') THEN
+                ALTER TABLE events ADD CONSTRAINT events_legacy_range CHECK (pk < 4294967296);
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'messages'::regclass AND conname = 'messages_legacy_range') THEN
+                ALTER TABLE messages ADD CONSTRAINT messages_legacy_range CHECK (event_pk < 4294967296);
+            END IF;
+            ALTER TABLE attempts ADD COLUMN IF NOT EXISTS event_pk BIGINT;
+            IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'attempts'::regclass AND conname = 'attempts_legacy_range') THEN
+                ALTER TABLE attempts ADD CONSTRAINT attempts_legacy_range CHECK (event_pk IS NULL OR event_pk < 4294967296);
+            END IF;
+        END $$
+        """,
         // Foreign keys into the history go (see the type's comment); so do the history's own, into itself.
         """
         DO $$
@@ -212,6 +233,8 @@ enum PartitionedHistory {
             RETURN made;
         END $$
         """,
+        // Today's partitions exist when the swap commits: a node still running the previous version writes on at once.
+        "SELECT herald_ensure_history_partitions(\(today), \(today) + 3)",
     ]
 
     /// Makes the partitions of today and the next three days that are missing, one node at a time.

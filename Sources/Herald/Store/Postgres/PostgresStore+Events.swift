@@ -264,7 +264,10 @@ extension PostgresStore {
     public func event(tenantID: String, id: String) async throws -> Event? {
         try await read { connection in
             try await connection.rows(
-                "SELECT \(unescaped: Self.eventColumns) FROM events WHERE tenant_id = \(tenantID) AND id = \(id)", logger
+                """
+                SELECT \(unescaped: Self.eventColumns) FROM events
+                WHERE tenant_id = \(tenantID) AND id = \(id) AND expires_at > \(Self.ms(Date()))
+                """, logger
             ).first.map { try Self.event(from: $0) }
         }
     }
@@ -275,6 +278,7 @@ extension PostgresStore {
                 """
                 SELECT pk, \(unescaped: Self.eventColumns) FROM events
                 WHERE tenant_id = \(tenantID) AND pk < \(cursor ?? Int64.max) AND (\(type)::text IS NULL OR type = \(type))
+                AND expires_at > \(Self.ms(Date()))
                 ORDER BY pk DESC LIMIT \(limit + 1)
                 """, logger)
             let items = try rows.prefix(limit).map { try Self.event(from: $0, at: 1) }

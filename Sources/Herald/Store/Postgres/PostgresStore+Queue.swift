@@ -210,7 +210,7 @@ extension PostgresStore {
                 AND (\(query.status?.rawValue)::text IS NULL OR m.status = \(query.status?.rawValue))
                 AND (\(query.since.map(Self.ms))::bigint IS NULL OR m.created_at >= \(query.since.map(Self.ms)))
                 AND (\(query.until.map(Self.ms))::bigint IS NULL OR m.created_at < \(query.until.map(Self.ms)))
-                AND m.id < \(query.cursor ?? Int64.max)
+                AND m.id < \(query.cursor ?? Int64.max) AND m.expires_at > \(Self.ms(Date()))
                 ORDER BY m.id DESC LIMIT \(query.limit + 1)
                 """, logger)
             let items = try rows.prefix(query.limit).map(Self.message(from:))
@@ -225,7 +225,7 @@ extension PostgresStore {
                     """
                     SELECT \(unescaped: Self.messageColumns) FROM messages m
                     JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
-                    WHERE m.id = \(id) AND m.tenant_id = \(tenantID)
+                    WHERE m.id = \(id) AND m.tenant_id = \(tenantID) AND m.expires_at > \(Self.ms(Date()))
                     """, logger
                 ).first
             else { return nil }

@@ -58,11 +58,18 @@ public final class PostgresStore: Store {
     /// preparation (``Schema/Migration/postgresPrepare``) first has it run outside any transaction, then
     /// goes in a transaction of its own. Afterwards, the partitions of the days ahead are made.
     public func migrate() async throws {
+        try await migrate(before: nil)
+    }
+
+    /// Applies the pending migrations that come before `identifier` (all, when nil): a schema as an
+    /// older Herald left it, for the tests of what migrating it does.
+    func migrate(before identifier: String?) async throws {
         var prepared: Set<String> = []
-        while let next = try await applyMigrations(upTo: prepared) {
+        while let next = try await applyMigrations(upTo: prepared, before: identifier) {
             try await prepare(next)
             prepared.insert(next.identifier)
         }
+        guard identifier == nil else { return }
         try await write { connection in
             for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
         }
@@ -70,11 +77,12 @@ public final class PostgresStore: Store {
 
     /// Applies pending migrations in one transaction, stopping before the first whose preparation is
     /// not in `prepared`, which it returns (nil when every migration is applied).
-    private func applyMigrations(upTo prepared: Set<String>) async throws -> Schema.Migration? {
+    private func applyMigrations(upTo prepared: Set<String>, before last: String?) async throws -> Schema.Migration? {
         try await write { connection in
             // One node migrates at a time; the others wait here, then find the schema current.
             try await connection.run("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
             for migration in try await Self.pendingMigrations(connection, logger) {
+                if migration.identifier == last { return nil }
                 if !migration.postgresPrepare.isEmpty && !prepared.contains(migration.identifier) { return migration }
                 for statement in migration.statements(in: .postgres) {
                     do {
@@ -96,7 +104,12 @@ public final class PostgresStore: Store {
         try await client.withConnection { connection in
             try await connection.run("SELECT pg_advisory_lock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
             do {
-                if try await Self.pendingMigrations(connection, logger).contains(where: { $0.identifier == migration.identifier }) {
+                let pending = try await Self.pendingMigrations(connection, logger).contains { $0.identifier == migration.identifier }
+                var needed = true
+                if pending, let query = migration.postgresPrepareNeeded {
+                    needed = try await connection.rows(PostgresQuery(unsafeSQL: query), logger).first.map { try $0[0] as Bool } ?? true
+                }
+                if pending && needed {
                     for statement in migration.postgresPrepare {
                         do {
                             try await connection.run(PostgresQuery(unsafeSQL: statement), logger)

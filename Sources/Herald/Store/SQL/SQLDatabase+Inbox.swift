@@ -3,11 +3,14 @@ import Foundation
 /// The in-app inbox, once for both stores: each call is one statement that finds the subscriber and
 /// their rows together, so an unknown subscriber simply has an empty inbox.
 extension SQLDatabase {
-    /// Every inbox query starts from the partial index of one subscriber's delivered in-app rows.
+    /// Every inbox query starts from the partial index of one subscriber's delivered in-app rows. A row
+    /// past its expiry is not in the inbox even before retention removes it (on PostgreSQL, a day's rows
+    /// wait for their partition to be dropped whole).
     private func inboxScope(tenantID: String, subscriberID: String) -> SQLQuery {
         """
         m.subscriber_pk = (SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID))
         AND m.channel = \(literal: ChannelKind.inApp.rawValue) AND m.status = \(literal: MessageStatus.delivered.rawValue)
+        AND m.expires_at > \(Date())
         """
     }
 

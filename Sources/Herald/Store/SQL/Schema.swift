@@ -21,6 +21,8 @@ enum Schema {
         /// idempotent: work on a large table that must not block writes (`CREATE INDEX CONCURRENTLY`,
         /// validating a constraint added `NOT VALID`).
         var postgresPrepare: [String] = []
+        /// A query answering one boolean: whether `postgresPrepare` is needed at all (nil: always).
+        var postgresPrepareNeeded: String?
 
         /// What runs on `dialect`, in order.
         func statements(in dialect: SQLDialect) -> [String] {
@@ -271,7 +273,7 @@ enum Schema {
         // PostgreSQL's history by day (PartitionedHistory); SQLite keeps one table of each, expired by DELETE.
         Migration(
             identifier: "v12-partitioned-history", statements: [], postgres: PartitionedHistory.swap,
-            postgresPrepare: PartitionedHistory.prepare),
+            postgresPrepare: PartitionedHistory.prepare, postgresPrepareNeeded: PartitionedHistory.prepareNeeded),
     ]
 
     /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new

@@ -1,0 +1,270 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+@testable import Herald
+
+/// The rule retention applies to one day of PostgreSQL's history, and the day stamps in partition names:
+/// plain values, no database.
+@Suite("Partitioned history: the rules")
+struct HistoryPartitionRuleTests {
+    static let day: Int64 = 86_400_000
+
+    @Test("a day's stamp and its number round-trip over four centuries, leap days included; anything else is not a day")
+    func stamps() {
+        #expect(PartitionedHistory.stamp(day: 0) == "19700101")
+        #expect(PartitionedHistory.stamp(day: 20_792) == "20261205")
+        #expect(PartitionedHistory.stamp(day: 11_016) == "20000229")
+        for day in stride(from: Int64(-1000), to: 146_097, by: 1) {
+            #expect(PartitionedHistory.day(stamp: PartitionedHistory.stamp(day: day)) == day)
+        }
+        for text in ["legacy", "2026120", "202612051", "20260230", "20261301", "20261200", "2026-1-1", "２０２６１２０５"] {
+            #expect(PartitionedHistory.day(stamp: text) == nil, "\(text)")
+        }
+        #expect(PartitionedHistory.day(ofPartition: "messages_20261205", table: "messages") == 20_792)
+        #expect(PartitionedHistory.day(ofPartition: "messages_legacy", table: "messages") == nil)
+    }
+
+    @Test("a past day is dropped once every row has expired; kept while its last row expires within a day; its expired rows deleted otherwise")
+    func fate() {
+        let now: Int64 = 20_792 * Self.day + 3_600_000
+        func partition(_ suffix: String, _ earliest: Int64?, _ latest: Int64?) -> HistoryPartition {
+            HistoryPartition(suffix: suffix, today: 20_792, earliestExpiry: earliest, latestExpiry: latest)
+        }
+        #expect(partition("20261201", now - 10, now - 1).fate(now: now) == .drop)
+        #expect(partition("20261201", nil, nil).fate(now: now) == .drop, "an empty past day")
+        #expect(partition("20261201", now - 10, now + Self.day / 2).fate(now: now) == .keep, "expired rows wait for the drop")
+        #expect(partition("20261201", now + 10, now + 90 * Self.day).fate(now: now) == .keep, "nothing expired")
+        #expect(partition("20261201", now - 10, now + 90 * Self.day).fate(now: now) == .deleteExpired, "a longer-kept type shares the day")
+        // Today's and later days, and the legacy partitions, are never dropped: they may still take rows.
+        #expect(partition("20261205", now - 10, now - 1).fate(now: now) == .deleteExpired)
+        #expect(partition("20261206", nil, nil).fate(now: now) == .keep)
+        #expect(partition("legacy", now - 10, now - 1).fate(now: now) == .deleteExpired)
+        #expect(partition("legacy", nil, nil).fate(now: now) == .keep)
+    }
+}
+
+/// PostgreSQL's history partitioned by day, against a real server.
+@Suite("Partitioned history on PostgreSQL", .dropsPostgresSchemas, .enabled(if: StoreBackend.postgresURL != nil, "needs HERALD_TEST_POSTGRES_URL"))
+struct PartitionedHistoryTests {
+    static let day: Int64 = 86_400_000
+
+    @Test("a new database's history is partitioned by day, with today's and the next three days' partitions; a trigger's rows land in today's")
+    func freshSchema() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(3)
+        _ = try await engine.announce("Fresh", to: ids, tenantID: tenant.id)
+        let today = try await Self.today(store)
+        for table in PartitionedHistory.tables {
+            #expect(try await Self.text(store, "SELECT relkind::text FROM pg_class WHERE oid = '\(table)'::regclass") == "p")
+            for day in today...(today + 3) {
+                let name = PartitionedHistory.partitionName(table, day: day)
+                #expect(try await Self.text(store, "SELECT to_regclass('\(name)')::text") == name)
+            }
+        }
+        let todays = PartitionedHistory.partitionName("messages", day: today)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(todays)") == 6, "in-app and email for each of three")
+        #expect(try await Self.integer(store, "SELECT count(*) FROM messages_legacy") == 0)
+        #expect(try await Self.integer(store, "SELECT min(event_pk >> 32) FROM messages") == today)
+    }
+
+    @Test("an existing database migrates in place: its rows stay, readable, deliverable and expiring as before; keys go on from the old ones")
+    func legacyInPlace() async throws {
+        let shared = URL(fileURLWithPath: "/tmp/herald-legacy-\(UUID().uuidString)")
+        let url = try await TestEngine.postgresDatabaseURL(sharing: shared)
+        let old = try await PostgresStore.open(PostgresStore.Configuration(url: url, source: "test"))
+        try await old.migrate(before: "v12-partitioned-history")
+        let nowMS = Timestamp.millis(Date())
+        // What an older Herald left: 200 events for one subscriber, 199 delivered in-app with an attempt each, one queued.
+        try await old.write { connection in
+            for statement in [
+                "INSERT INTO tenants(id, name, created_at) VALUES ('tn_legacy', 'Legacy', \(nowMS))",
+                "INSERT INTO subscribers(tenant_id, id, created_at, updated_at) VALUES ('tn_legacy', 'old-reader', \(nowMS), \(nowMS))",
+                """
+                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+                SELECT 'ev_legacy_' || g, 'tn_legacy', 'notice', 2, 'planned', '{}', '{}', \(nowMS) + g, \(nowMS + 30 * Self.day)
+                FROM generate_series(1, 200) g
+                """,
+                """
+                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
+                                     sent_at, expires_at, title, body, attempts)
+                SELECT 'tn_legacy', e.pk, s.pk, 'in_app', 2, CASE WHEN e.id = 'ev_legacy_200' THEN 'queued' ELSE 'delivered' END,
+                       \(nowMS), \(nowMS), \(nowMS), \(nowMS), e.expires_at, 'Old ' || e.id, 'kept', 1
+                FROM events e, subscribers s ORDER BY e.pk
+                """,
+                """
+                INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail)
+                SELECT id, 1, \(nowMS), 1.5, 'delivered', 'stored in inbox' FROM messages WHERE status = 'delivered'
+                """,
+            ] {
+                try await connection.run(PostgresQuery(unsafeSQL: statement), old.logger)
+            }
+        }
+        let oldMaxID = try await Self.integer(old, "SELECT max(id) FROM messages")
+        await old.close()
+
+        // A current Herald opens the same schema: the migration runs there, in place.
+        let engine = try await TestEngine.make(on: .postgres, database: shared)
+        let store = try #require(engine.store as? PostgresStore)
+        #expect(try await Self.text(store, "SELECT relkind::text FROM pg_class WHERE oid = 'messages'::regclass") == "p")
+        #expect(try await Self.integer(store, "SELECT count(*) FROM messages_legacy") == 200)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts_legacy") == 199)
+
+        let inbox = try await store.inbox(tenantID: "tn_legacy", subscriberID: "old-reader", filter: .all, cursor: nil, limit: 500)
+        #expect(inbox.items.count == 199)
+        let oldest = try #require(inbox.items.last)
+        let first = try #require(Message.rowID(oldest.id))
+        let (message, attempts) = try #require(try await store.message(tenantID: "tn_legacy", id: first))
+        #expect(message.status == .delivered)
+        #expect(attempts.map(\.detail) == ["stored in inbox"])
+        #expect(try await store.event(tenantID: "tn_legacy", id: "ev_legacy_7")?.id == "ev_legacy_7")
+
+        // The queued one is still delivered, and its attempt goes with the old ones.
+        let claimed = try await store.claimMessages(
+            owner: "A", scope: .all, limit: 10, now: Date(), leaseUntil: Date().addingTimeInterval(60)
+        ).messages
+        #expect(claimed.map(\.eventID) == ["ev_legacy_200"])
+        let done = try await store.complete(
+            claimed.map { StoreContractFixture.outcome($0, .delivered, at: Date(), inbox: InboxContent(title: "t", body: "b", actionURL: nil)) },
+            owner: "A", now: Date())
+        #expect(done.count == 1)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts_legacy WHERE event_pk < 4294967296") == 1)
+
+        // New work goes to today's partition, with ids after the old ones.
+        let (tenant, ids) = try await engine.tenantWithSubscribers(2)
+        _ = try await engine.announce("New", to: ids, tenantID: tenant.id)
+        let todays = PartitionedHistory.partitionName("messages", day: try await Self.today(store))
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(todays)") == 4, "in-app and email for each of two")
+        #expect(try await Self.integer(store, "SELECT min(id) FROM \(todays)") > oldMaxID)
+
+        // The old rows expire by DELETE as they always did, with what hangs off them; today's (kept 90 days) stay.
+        let removed = try await store.deleteExpired(now: Date().addingTimeInterval(31 * 86_400), idempotencyCutoff: Date(), limit: 5000)
+        #expect(removed.messages == 200)
+        #expect(removed.events == 200)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM messages") == 4)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts") == 0)
+    }
+
+    @Test(
+        "retention drops a past day whole once every row has expired (with what hangs off it), keeps a day whose last row expires within a day (hidden from reads), and deletes expired rows of a day that holds longer-kept ones"
+    )
+    func dropsWholeDays() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
+        _ = try await engine.announce("Today", to: ids, tenantID: tenant.id)
+        let today = try await Self.today(store)
+        let now = Timestamp.millis(Date())
+        let subscriber = try await Self.integer(store, "SELECT pk FROM subscribers WHERE id = '\(ids[0])'")
+        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today - 3), \(today - 1))")
+        // Three past days of 50 events each: all expired; expired but for rows expiring within the hour; expired but one kept for 90 days.
+        let days: [(day: Int64, latest: Int64)] = [(today - 3, now - 1), (today - 2, now + 90 * Self.day), (today - 1, now + 3_600_000)]
+        for (day, latest) in days {
+            try await Self.run(
+                store,
+                """
+                INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+                SELECT (\(day)::bigint << 32) + g, 'ev_\(day)_' || g, '\(tenant.id)', 'notice', 2, 'planned', '{}', '{}', \(now),
+                       CASE WHEN g = 50 THEN \(latest) ELSE \(now - 1) END
+                FROM generate_series(1, 50) g
+                """)
+            try await Self.run(
+                store,
+                """
+                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
+                                     sent_at, expires_at, title, body)
+                SELECT '\(tenant.id)', pk, \(subscriber), 'in_app', 2, 'delivered', \(now), \(now), \(now), \(now), expires_at, 'Day \(day)', 'b'
+                FROM events WHERE pk >= (\(day)::bigint << 32) AND pk < ((\(day)::bigint + 1) << 32)
+                """)
+            try await Self.run(
+                store,
+                """
+                INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome)
+                SELECT id, event_pk, 1, \(now), 1, 'delivered' FROM messages WHERE event_pk >= (\(day)::bigint << 32) AND event_pk < ((\(day)::bigint + 1) << 32)
+                """)
+            try await Self.run(
+                store,
+                """
+                INSERT INTO email_feedback(tenant_id, message_id, address, kind, created_at)
+                SELECT '\(tenant.id)', id, 'a@example.com', 'open', \(now) FROM messages
+                WHERE event_pk >= (\(day)::bigint << 32) AND event_pk < ((\(day)::bigint + 1) << 32)
+                """)
+            try await Self.run(
+                store,
+                "INSERT INTO fanout_jobs(tenant_id, event_pk, topic_pk, status, available_at) VALUES ('\(tenant.id)', (\(day)::bigint << 32) + 50, 1, 'done', \(now))"
+            )
+        }
+        let hidden = try await Self.integer(
+            store, "SELECT min(id) FROM messages WHERE event_pk >= (\(today - 1)::bigint << 32) AND event_pk < (\(today)::bigint << 32) AND expires_at < \(now)")
+
+        let result = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date().addingTimeInterval(-86_400), limit: 5000)
+        #expect(result.droppedPartitions == 1)
+        for table in PartitionedHistory.tables {
+            #expect(try await Self.text(store, "SELECT to_regclass('\(PartitionedHistory.partitionName(table, day: today - 3))')::text") == nil)
+        }
+        #expect(result.messages == 49, "the day holding a row kept for 90 days loses its 49 expired rows one by one")
+        #expect(result.events == 49)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today - 2))") == 1)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today - 1))") == 50)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM email_feedback") == 51)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM fanout_jobs WHERE event_pk < (\(today)::bigint << 32)") == 2)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts WHERE event_pk < (\(today)::bigint << 32)") == 51)
+        // The waiting day's expired rows are not shown.
+        #expect(try await store.message(tenantID: tenant.id, id: hidden) == nil)
+        #expect(try await store.event(tenantID: tenant.id, id: "ev_\(today - 1)_1") == nil)
+        #expect(try await store.event(tenantID: tenant.id, id: "ev_\(today - 1)_50") != nil)
+        let inbox = try await store.inbox(tenantID: tenant.id, subscriberID: ids[0], filter: .all, cursor: nil, limit: 500)
+        #expect(inbox.items.map(\.title).sorted() == ["Day \(today - 2)", "Day \(today - 1)"])
+        // Today's messages (in-app and email, still queued) are untouched.
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 2)
+    }
+
+    @Test("a drop that cannot take its locks within the timeout (a long reader of that day) waits for the next round and loses nothing")
+    func dropWaitsForReaders() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let schema = try #require(store.configuration.schema)
+        let (tenant, _) = try await engine.tenantWithSubscribers(1)
+        let today = try await Self.today(store)
+        let now = Timestamp.millis(Date())
+        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today - 5), \(today - 5))")
+        try await Self.run(
+            store,
+            """
+            INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+            VALUES ((\(today - 5)::bigint << 32) + 1, 'ev_old', '\(tenant.id)', 'notice', 2, 'planned', '{}', '{}', \(now), \(now - 1))
+            """)
+        let reader = try await PostgresTestSchemas.connect()
+        defer { Task { try? await reader.close() } }
+        let logger = engine.logger
+        let partition = PartitionedHistory.partitionName("events", day: today - 5)
+        _ = try await reader.query(PostgresQuery(unsafeSQL: "BEGIN"), logger: logger).collect()
+        _ = try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).\(partition)"), logger: logger).collect()
+        let blocked = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
+        #expect(blocked.droppedPartitions == 0)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM events WHERE id = 'ev_old'") == 1)
+        _ = try await reader.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).collect()
+        let next = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
+        #expect(next.droppedPartitions == 1)
+        #expect(try await Self.text(store, "SELECT to_regclass('\(partition)')::text") == nil)
+    }
+
+    // MARK: Helpers
+
+    static func today(_ store: PostgresStore) async throws -> Int64 {
+        try await integer(store, "SELECT \(PartitionedHistory.today)")
+    }
+
+    static func run(_ store: PostgresStore, _ sql: String) async throws {
+        try await store.write { connection in try await connection.run(PostgresQuery(unsafeSQL: sql), store.logger) }
+    }
+
+    static func integer(_ store: PostgresStore, _ sql: String) async throws -> Int64 {
+        try await store.read { connection in try await connection.rows(PostgresQuery(unsafeSQL: sql), store.logger)[0][0] }
+    }
+
+    static func text(_ store: PostgresStore, _ sql: String) async throws -> String? {
+        try await store.read { connection in try await connection.rows(PostgresQuery(unsafeSQL: sql), store.logger)[0][0] }
+    }
+}
