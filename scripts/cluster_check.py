@@ -13,11 +13,13 @@ to the nodes over HTTP and reads the database with psql:
              the others finish them once its lease ends; nothing lost, nothing delivered twice in-app.
   scale      one node, then three, deliver the same in-app topic announcement and the same emails; the
              rates (messages/s) of --runs runs each, and their medians.
+  migrate    a node of the previous version (--old-bin) holds --legacy-messages messages and keeps delivering
+             while a node of this version starts on the same schema and migrates it in place, online.
   cost       one node announces to a topic of --members in-app subscribers, --runs times: write-ahead log
              bytes, PostgreSQL and Herald CPU microseconds per delivered message, and the rate (medians).
 
 Usage:
-  scripts/cluster_check.py --postgres-url URL [--bin PATH] deliver|kill|scale|cost [options]
+  scripts/cluster_check.py --postgres-url URL [--bin PATH] deliver|kill|scale|cost|migrate [options]
 
 Prints progress on stderr and one JSON object on stdout (the last line). Exit status 0 only if every
 check held. Standard library only; needs smtp-sink (Debian: postfix) and psql (Debian: postgresql-client).
@@ -87,11 +89,11 @@ class Database:
         self.herald_url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(extra)))
         self.schema = schema
 
-    def rows(self, sql):
+    def rows(self, sql, timeout=120):
         run = subprocess.run(
             [self.psql, self.libpq_url, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1",
              "-c", "SET search_path TO %s" % self.schema, "-c", sql],
-            capture_output=True, text=True, timeout=120)
+            capture_output=True, text=True, timeout=timeout)
         if run.returncode != 0:
             raise RuntimeError("psql: %s" % run.stderr.strip())
         return [line.split("\t") for line in run.stdout.splitlines() if line]
@@ -749,8 +751,7 @@ def scenario_cost(args):
         port = urllib.parse.urlsplit(args.postgres_url).port or 5432
         runs = []
         for run in range(args.runs):
-            cluster.db.value("SELECT count(*) FROM (SELECT pg_stat_reset()) r")
-            wal = cluster.db.value("SELECT pg_current_wal_lsn()")
+            wal = cluster.db.rows("SELECT pg_current_wal_lsn()")[0][0]
             before = (time.time(), cpu_seconds([node.proc.pid]), cpu_seconds(postgres_pids(port)))
             event = trigger(node, key, "bulletin", "everyone", run)
             wait_until(lambda: cluster.db.value(
@@ -775,10 +776,93 @@ def scenario_cost(args):
     return result
 
 
+def scenario_migrate(args):
+    """The partitioned-history migration of a large database, online: a node of the previous version (--old-bin)
+    holds --legacy-messages delivered in-app messages (written by SQL, with an attempt each) and keeps delivering
+    announcements to --members subscribers while a node of this version (--bin) starts on the same schema and
+    migrates it in place; then every announcement is checked delivered once, and the old rows still there."""
+    import copy
+    old_args = copy.copy(args)
+    old_args.bin = os.path.abspath(args.old_bin)
+    result = {"scenario": "migrate", "legacy_messages": args.legacy_messages, "members": args.members,
+              "old_binary": old_args.bin, "binary": args.bin}
+    cluster = Cluster(old_args, 1, dump_mail=False)
+    try:
+        old = cluster.nodes[0]
+        key = set_up_tenant([old], args.members, 0)
+        events = (args.legacy_messages + args.members - 1) // args.members
+        started = time.time()
+        cluster.db.rows(
+            "INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, created_at, expires_at) "
+            "SELECT 'ev_legacy_' || g, t.id, 'bulletin', 2, 'planned', '{\"n\": ' || g || '}', '{}', "
+            "(extract(epoch FROM now()) * 1000)::bigint, (extract(epoch FROM now()) * 1000)::bigint + 30 * 86400000 "
+            "FROM generate_series(1, %d) g, tenants t" % events, timeout=3600)
+        cluster.db.rows(
+            "INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at, "
+            "sent_at, expires_at, title, body, attempts) "
+            "SELECT e.tenant_id, e.pk, s.pk, 'in_app', 2, 'delivered', e.created_at, e.created_at, e.created_at, e.created_at, e.expires_at, "
+            "'Bulletin ' || e.id, 'Old bulletin.', 1 FROM events e JOIN subscribers s ON s.tenant_id = e.tenant_id "
+            "WHERE e.id LIKE 'ev_legacy_%%' ORDER BY e.pk, s.pk", timeout=3600)
+        cluster.db.rows(
+            "INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail) "
+            "SELECT id, 1, sent_at, 1.0, 'delivered', 'stored in inbox' FROM messages", timeout=3600)
+        cluster.db.rows("VACUUM ANALYZE messages; VACUUM ANALYZE attempts; VACUUM ANALYZE events", timeout=3600)
+        legacy = cluster.db.value("SELECT count(*) FROM messages")
+        result["legacy_load_seconds"] = round(time.time() - started, 1)
+        log("legacy rows: %d messages in %.0fs" % (legacy, time.time() - started))
+
+        triggered, failures, stop = [], [], threading.Event()
+
+        def keep_triggering():
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    triggered.append((time.time(), trigger(old, key, "bulletin", "everyone", 1_000_000 + n)))
+                except Exception as error:  # noqa: BLE001 - reported in the result
+                    failures.append("%.1f %s" % (time.time(), error))
+                stop.wait(args.trigger_every)
+
+        loader = threading.Thread(target=keep_triggering)
+        loader.start()
+        time.sleep(5)
+        began = time.time()
+        new = Node(args.bin, "B", cluster.db.herald_url, cluster.workdir, cluster.sink.port, args.lease)
+        cluster.nodes.append(new)
+        new.wait_healthy(timeout=args.timeout)
+        result["migration_seconds"] = round(time.time() - began, 1)
+        log("the new node migrated and is serving after %.1fs" % result["migration_seconds"])
+        time.sleep(10)
+        stop.set()
+        loader.join()
+        expected = len(triggered) * args.members
+        ids = ",".join("'%s'" % event for _, event in triggered)
+        wait_until(lambda: cluster.db.value(
+            "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id IN (%s) AND m.status = 'delivered'" % ids)
+            >= expected, args.timeout, "the announcements to be delivered", interval=0.5)
+        repeated = cluster.db.value(
+            "SELECT count(*) FROM (SELECT a.message_id FROM attempts a JOIN messages m ON m.id = a.message_id JOIN events e ON e.pk = m.event_pk "
+            "WHERE e.id IN (%s) GROUP BY a.message_id HAVING count(*) > 1) r" % ids)
+        delivered = cluster.db.value(
+            "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id IN (%s) AND m.status = 'delivered'" % ids)
+        result.update({
+            "announcements": len(triggered), "expected_messages": expected, "delivered_messages": delivered,
+            "messages_with_two_attempts": repeated, "trigger_failures": failures,
+            "legacy_rows_after": cluster.db.value("SELECT count(*) FROM messages_legacy"),
+            "partitioned": cluster.db.rows("SELECT relkind::text FROM pg_class WHERE oid = 'messages'::regclass")[0][0] == "p",
+            "triggers_during_migration": sum(1 for at, _ in triggered if began <= at <= began + result["migration_seconds"]),
+        })
+        result["ok"] = (delivered == expected and repeated == 0 and not failures and result["legacy_rows_after"] == legacy
+                        and result["partitioned"])
+    finally:
+        cluster.close()
+    return result
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("scenario", choices=["deliver", "kill", "scale", "cost"])
+    parser.add_argument("scenario", choices=["deliver", "kill", "scale", "cost", "migrate"])
     parser.add_argument("--postgres-url", default=os.environ.get("HERALD_TEST_POSTGRES_URL"))
     parser.add_argument("--bin", default=os.environ.get("HERALD_BIN") or os.path.join(root, ".build/debug/herald"))
     parser.add_argument("--members", type=int, default=100000, help="topic members; each in-app run sends them one message (two in deliver/kill)")
@@ -795,13 +879,19 @@ def main():
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--sizes", action="store_true", help="deliver, cost: report table and index sizes at the end")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--old-bin", help="migrate: a herald binary of the previous version (before the partitioned history)")
+    parser.add_argument("--legacy-messages", type=int, default=5_000_000, help="migrate: delivered messages the old schema holds")
+    parser.add_argument("--trigger-every", type=float, default=0.5, help="migrate: seconds between announcements during the migration")
     args = parser.parse_args()
     args.bin = os.path.abspath(args.bin)
+    if args.scenario == "migrate" and not args.old_bin:
+        raise SystemExit("migrate needs --old-bin: a herald binary built from a commit before the partitioned history")
     if not args.postgres_url:
         raise SystemExit("no PostgreSQL: pass --postgres-url or set HERALD_TEST_POSTGRES_URL (scripts/postgres_test_cluster.sh start)")
     if not shutil.which("smtp-sink"):
         raise SystemExit("smtp-sink not found (Debian: apt-get install postfix)")
-    scenario = {"deliver": scenario_deliver, "kill": scenario_kill, "scale": scenario_scale, "cost": scenario_cost}[args.scenario]
+    scenario = {"deliver": scenario_deliver, "kill": scenario_kill, "scale": scenario_scale, "cost": scenario_cost,
+                "migrate": scenario_migrate}[args.scenario]
     result = scenario(args)
     print(json.dumps(result, sort_keys=True), flush=True)
     sys.exit(0 if result["ok"] else 1)

@@ -14,14 +14,14 @@ extension PostgresStore {
                 try await connection.rows(
                     """
                     WITH due AS (
-                        SELECT id, available_at FROM messages
+                        SELECT id, event_pk, available_at FROM messages
                         WHERE \(unescaped: status) AND available_at <= \(nowMS) \(unescaped: scopeFilter)
                         ORDER BY priority, available_at LIMIT \(limit)
                         FOR UPDATE SKIP LOCKED
                     ), claimed AS (
                         UPDATE messages m SET status = 'sending', lease_owner = \(owner), available_at = \(Self.ms(leaseUntil)),
                             attempts = m.attempts + 1, updated_at = \(nowMS)
-                        FROM due WHERE m.id = due.id
+                        FROM due WHERE m.id = due.id AND m.event_pk = due.event_pk
                         RETURNING m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, m.subscriber_pk,
                             due.available_at AS due_at
                     )
@@ -54,7 +54,7 @@ extension PostgresStore {
                 messages.append(
                     ClaimedMessage(
                         rowID: try row[0], tenantID: try row[1], eventID: event.id, channel: channel, priority: Priority(rank: try row[4]) ?? .low,
-                        attempt: try row[5], subscriber: try Self.subscriber(from: row, at: 7), digestID: try row[6]))
+                        attempt: try row[5], subscriber: try Self.subscriber(from: row, at: 7), digestID: try row[6], partitionKey: try row[2]))
             }
             return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
         }
@@ -76,16 +76,24 @@ extension PostgresStore {
         guard !outcomes.isEmpty else { return [] }
         return try await write { connection in
             let nowMS = Self.ms(now)
+            // Each outcome names its message's partition (the claim handed it out); one that does not is looked up.
+            var keys: [Int64: Int64] = [:]
+            let unknown = outcomes.filter { $0.partitionKey == nil }.map(\.rowID)
+            if !unknown.isEmpty {
+                for row in try await connection.rows("SELECT id, event_pk FROM messages WHERE id = ANY(\(unknown))", logger) {
+                    keys[try row[0]] = try row[1]
+                }
+            }
             // Message row → its event's key: the partition its attempts go to.
             var updated: [Int64: Int64] = [:]
-            let perStatement = SQLValues.rowsPerStatement(columns: 15)
+            let perStatement = SQLValues.rowsPerStatement(columns: 16)
             for start in stride(from: 0, to: outcomes.count, by: perStatement) {
                 var shared = PostgresBindings()
                 shared.append(nowMS)
                 shared.append(owner)
                 var values = SQLValues(
                     types: [
-                        "bigint", "text", "text", "text", "bigint", "bigint", "text", "text", "text", "integer",
+                        "bigint", "bigint", "text", "text", "text", "bigint", "bigint", "text", "text", "text", "integer",
                         "integer", "bigint", "double precision", "text", "text",
                     ], after: shared)
                 for outcome in outcomes[start..<min(start + perStatement, outcomes.count)] {
@@ -93,6 +101,7 @@ extension PostgresStore {
                     let attempt = outcome.attempt
                     values.append { row in
                         row.bind(outcome.rowID)
+                        row.bind(outcome.partitionKey ?? keys[outcome.rowID] ?? -1)
                         row.bind(outcome.status.rawValue)
                         row.bind(outcome.reason)
                         row.bind(succeeded ? nil : attempt.detail)
@@ -114,14 +123,14 @@ extension PostgresStore {
                 let rows = try await connection.rows(
                     PostgresQuery(
                         unsafeSQL: """
-                            WITH outcome(id, status, reason, last_error, available_at, sent_at, title, body, action_url, refund,
+                            WITH outcome(id, event_pk, status, reason, last_error, available_at, sent_at, title, body, action_url, refund,
                                          number, started_at, duration_ms, result, detail) AS (VALUES \(values.sql)),
                             updated AS (
                                 UPDATE messages m SET status = o.status, reason = o.reason, last_error = o.last_error,
                                     available_at = o.available_at, lease_owner = NULL, sent_at = coalesce(o.sent_at, m.sent_at),
                                     title = coalesce(o.title, m.title), body = coalesce(o.body, m.body),
                                     action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = m.attempts - o.refund
-                                FROM outcome o WHERE m.id = o.id AND m.status = 'sending' AND m.lease_owner = $2
+                                FROM outcome o WHERE m.id = o.id AND m.event_pk = o.event_pk AND m.status = 'sending' AND m.lease_owner = $2
                                 RETURNING m.id, m.event_pk
                             )
                             INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome, detail)

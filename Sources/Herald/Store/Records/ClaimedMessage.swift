@@ -12,12 +12,16 @@ public struct ClaimedMessage: Sendable {
     public var subscriber: Subscriber
     /// Set on a digest's own message: it is rendered from the digest's items, not from its event alone.
     public var digestID: Int64?
+    /// Where the store keeps the row, when it partitions (PostgreSQL: its event's key, which names the day):
+    /// handed back with the outcome, so recording it touches one partition.
+    public var partitionKey: Int64?
 
     public init(
         rowID: Int64, tenantID: String, eventID: String, channel: ChannelKind, priority: Priority, attempt: Int, subscriber: Subscriber,
-        digestID: Int64? = nil
+        digestID: Int64? = nil, partitionKey: Int64? = nil
     ) {
         self.digestID = digestID
+        self.partitionKey = partitionKey
         self.rowID = rowID
         self.tenantID = tenantID
         self.eventID = eventID

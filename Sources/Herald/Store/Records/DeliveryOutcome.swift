@@ -15,6 +15,8 @@ public struct DeliveryOutcome: Sendable {
     /// Further entries of the same try for the attempt log: a push to several devices records one per device
     /// (`attempt` is the first device's).
     public var moreAttempts: [DeliveryAttempt] = []
+    /// The claimed message's ``ClaimedMessage/partitionKey``; nil when not known (the store looks it up).
+    public var partitionKey: Int64?
 
     public init(
         rowID: Int64, status: MessageStatus, reason: String?, retryAt: Date?, attempt: DeliveryAttempt, inbox: InboxContent?,
