@@ -487,14 +487,17 @@ def storage_report(db):
     report = {}
     for table in ("messages", "attempts", "events", "subscribers", "topic_members"):
         rows = db.value("SELECT count(*) FROM %s" % table)
-        leaves = "SELECT relid FROM pg_partition_tree('%s') WHERE isleaf" % table
+        # A plain table is its own only leaf (pg_partition_tree gives nothing for it).
+        leaves = ("SELECT relid FROM pg_partition_tree('%s') WHERE isleaf UNION ALL "
+                  "SELECT oid FROM pg_class WHERE oid = '%s'::regclass AND relkind = 'r'" % (table, table))
         heap = db.value("SELECT coalesce(sum(pg_relation_size(relid)), 0)::bigint FROM (%s) l" % leaves)
         toast = db.value(
             "SELECT coalesce(sum(pg_total_relation_size(c.reltoastrelid)), 0)::bigint FROM (%s) l JOIN pg_class c ON c.oid = l.relid "
             "WHERE c.reltoastrelid <> 0" % leaves)
         indexes = {name: int(size) for name, size in db.rows(
-            "SELECT i.indexrelid::regclass::text, (SELECT coalesce(sum(pg_relation_size(t.relid)), 0)::bigint "
-            "FROM pg_partition_tree(i.indexrelid) t WHERE t.isleaf) FROM pg_index i WHERE i.indrelid = '%s'::regclass" % table)}
+            "SELECT i.indexrelid::regclass::text, coalesce((SELECT sum(pg_relation_size(t.relid))::bigint "
+            "FROM pg_partition_tree(i.indexrelid) t WHERE t.isleaf), pg_relation_size(i.indexrelid)) "
+            "FROM pg_index i WHERE i.indrelid = '%s'::regclass" % table)}
         live_width = db.value("SELECT coalesce(round(avg(pg_column_size(t.*))), 0) FROM %s t" % table)
         dead = db.value("SELECT coalesce(sum(n_dead_tup), 0)::bigint FROM pg_stat_user_tables WHERE relid IN (%s)" % leaves)
         report[table] = {"rows": rows, "heap_bytes": heap, "toast_bytes": toast, "index_bytes": indexes,
@@ -795,7 +798,7 @@ def scenario_migrate(args):
         cluster.db.rows(
             "INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, created_at, expires_at) "
             "SELECT 'ev_legacy_' || g, t.id, 'bulletin', 2, 'planned', '{\"n\": ' || g || '}', '{}', "
-            "(extract(epoch FROM now()) * 1000)::bigint, (extract(epoch FROM now()) * 1000)::bigint + 30 * 86400000 "
+            "(extract(epoch FROM now()) * 1000)::bigint, (extract(epoch FROM now()) * 1000)::bigint + 2592000000 "
             "FROM generate_series(1, %d) g, tenants t" % events, timeout=3600)
         cluster.db.rows(
             "INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at, "
@@ -806,7 +809,8 @@ def scenario_migrate(args):
         cluster.db.rows(
             "INSERT INTO attempts(message_id, number, started_at, duration_ms, outcome, detail) "
             "SELECT id, 1, sent_at, 1.0, 'delivered', 'stored in inbox' FROM messages", timeout=3600)
-        cluster.db.rows("VACUUM ANALYZE messages; VACUUM ANALYZE attempts; VACUUM ANALYZE events", timeout=3600)
+        for table in ("messages", "attempts", "events"):
+            cluster.db.rows("VACUUM ANALYZE %s" % table, timeout=3600)
         legacy = cluster.db.value("SELECT count(*) FROM messages")
         result["legacy_load_seconds"] = round(time.time() - started, 1)
         log("legacy rows: %d messages in %.0fs" % (legacy, time.time() - started))

@@ -45,38 +45,17 @@ enum PartitionedHistory {
         return day(stamp: String(name.dropFirst(table.count + 1)))
     }
 
-    /// `YYYYMMDD` of a day since 1970 (the proleptic Gregorian calendar, by arithmetic: no formatter).
+    /// `YYYYMMDD` of a day since 1970.
     static func stamp(day: Int64) -> String {
-        let (year, month, dayOfMonth) = civil(day: day)
-        let text = String(year * 10_000 + month * 100 + dayOfMonth)
+        let date = CivilDate(daysSince1970: day)
+        let text = String(date.year * 10_000 + date.month * 100 + date.day)
         return String(repeating: "0", count: max(0, 8 - text.count)) + text
     }
 
     /// The day since 1970 of a `YYYYMMDD` stamp; nil unless it is eight digits naming a real date.
     static func day(stamp: String) -> Int64? {
         guard stamp.utf8.count == 8, stamp.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int64(stamp) else { return nil }
-        let year = value / 10_000, month = value / 100 % 100, dayOfMonth = value % 100
-        guard (1...12).contains(month), (1...31).contains(dayOfMonth) else { return nil }
-        // Days from civil (Howard Hinnant's algorithm): March-based years put the leap day last.
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + dayOfMonth - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        return civil(day: days) == (year, month, dayOfMonth) ? days : nil
-    }
-
-    private static func civil(day: Int64) -> (Int64, Int64, Int64) {
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let dayOfMonth = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, dayOfMonth)
+        return CivilDate(year: value / 10_000, month: value / 100 % 100, day: value % 100).daysSince1970
     }
 
     /// The database's UTC day, as SQL: the one clock every node shares.
@@ -85,21 +64,35 @@ enum PartitionedHistory {
     /// Runs outside a transaction before ``swap``, each statement idempotent, while the node (and the
     /// others) keep writing: the slow parts of the migration on a large table.
     static let prepare = [
+        // One table per statement: each takes its table's exclusive lock for a moment, alone, so it cannot
+        // deadlock with the transactions of running nodes (the caller retries one that times out or loses).
         """
-        DO $$
-        DECLARE leftover record;
-        BEGIN
+        DO $$ BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'events'::regclass AND conname = 'events_legacy_range') THEN
                 ALTER TABLE events ADD CONSTRAINT events_legacy_range CHECK (pk < 4294967296) NOT VALID;
             END IF;
+        END $$
+        """,
+        """
+        DO $$ BEGIN
             IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'messages'::regclass AND conname = 'messages_legacy_range') THEN
                 ALTER TABLE messages ADD CONSTRAINT messages_legacy_range CHECK (event_pk < 4294967296) NOT VALID;
             END IF;
+        END $$
+        """,
+        """
+        DO $$ BEGIN
             ALTER TABLE attempts ADD COLUMN IF NOT EXISTS event_pk BIGINT;
             IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'attempts'::regclass AND conname = 'attempts_legacy_range') THEN
                 ALTER TABLE attempts ADD CONSTRAINT attempts_legacy_range CHECK (event_pk IS NULL OR event_pk < 4294967296) NOT VALID;
             END IF;
-            -- What an interrupted concurrent build leaves is an invalid index: build it again.
+        END $$
+        """,
+        // What an interrupted concurrent build leaves is an invalid index: build it again.
+        """
+        DO $$
+        DECLARE leftover record;
+        BEGIN
             FOR leftover IN
                 SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
                 WHERE NOT x.indisvalid AND c.relnamespace = current_schema()::regnamespace
@@ -123,6 +116,10 @@ enum PartitionedHistory {
 
     /// The migration's transaction: the old tables become the first partitions of new parents.
     static let swap = [
+        // Every lock the swap needs, at once and first, so it does not hold one table while a running node's
+        // transaction holds the next; waited for at most 5 s, then the whole migration runs again.
+        "SET LOCAL lock_timeout = '5s'",
+        "LOCK TABLE events, messages, attempts, fanout_jobs, workflow_runs, event_attachments, email_feedback IN ACCESS EXCLUSIVE MODE",
         // What ``prepare`` does, where it did not run (an empty history): instant on empty tables.
         """
         DO $$

@@ -65,7 +65,7 @@ public final class PostgresStore: Store {
     /// older Herald left it, for the tests of what migrating it does.
     func migrate(before identifier: String?) async throws {
         var prepared: Set<String> = []
-        while let next = try await applyMigrations(upTo: prepared, before: identifier) {
+        while let next = try await Self.retryingLocks({ try await self.applyMigrations(upTo: prepared, before: identifier) }) {
             try await prepare(next)
             prepared.insert(next.identifier)
         }
@@ -87,6 +87,8 @@ public final class PostgresStore: Store {
                 for statement in migration.statements(in: .postgres) {
                     do {
                         try await connection.run(PostgresQuery(unsafeSQL: SQLDialect.postgres.schema(statement)), logger)
+                    } catch let error as PSQLError where Self.isLockConflict(error) {
+                        throw error
                     } catch {
                         throw ConfigurationError("migration \(migration.identifier) failed: \(Self.describe(error))")
                     }
@@ -110,9 +112,10 @@ public final class PostgresStore: Store {
                     needed = try await connection.rows(PostgresQuery(unsafeSQL: query), logger).first.map { try $0[0] as Bool } ?? true
                 }
                 if pending && needed {
+                    try await connection.run("SET lock_timeout = '5s'", logger)
                     for statement in migration.postgresPrepare {
                         do {
-                            try await connection.run(PostgresQuery(unsafeSQL: statement), logger)
+                            try await Self.retryingLocks { try await connection.run(PostgresQuery(unsafeSQL: statement), self.logger) }
                         } catch {
                             throw ConfigurationError("preparing migration \(migration.identifier) failed: \(Self.describe(error))")
                         }
@@ -122,8 +125,28 @@ public final class PostgresStore: Store {
                 try? await connection.run("SELECT pg_advisory_unlock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
                 throw error
             }
+            try await connection.run("RESET lock_timeout", logger)
             try await connection.run("SELECT pg_advisory_unlock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
         }
+    }
+
+    /// Runs `body` again while it fails for a lock (a timeout or a deadlock with running nodes' transactions),
+    /// for up to a minute: a migration of a live database waits its turn instead of stalling their work.
+    private static func retryingLocks<T>(_ body: () async throws -> T) async throws -> T {
+        var tries = 0
+        while true {
+            tries += 1
+            do {
+                return try await body()
+            } catch let error as PSQLError where tries < 60 && isLockConflict(error) {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// A lock not granted in time (`lock_timeout`), or a deadlock this transaction lost.
+    private static func isLockConflict(_ error: PSQLError) -> Bool {
+        ["55P03", "40P01"].contains(error.serverInfo?[.sqlState] ?? "")
     }
 
     private static func pendingMigrations(_ connection: PostgresConnection, _ logger: Logger) async throws -> [Schema.Migration] {

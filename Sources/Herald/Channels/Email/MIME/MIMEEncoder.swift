@@ -108,20 +108,12 @@ public enum MIMEEncoder {
     /// `date` as RFC 5322 writes it, in UTC: `Sat, 21 Nov 2026 14:30:00 +0000`. Built by hand rather than with a
     /// formatter so no locale or time zone setting can change it.
     public static func rfc5322Date(_ date: Date) -> String {
-        // The civil date of a day count (Howard Hinnant's days_from_civil, inverted), so no Calendar is made per email.
         let interval = date.timeIntervalSince1970
         let seconds = interval.isFinite ? Int64(max(-1e15, min(1e15, interval)).rounded(.down)) : 0
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let civil = CivilDate(daysSince1970: days)
+        let (year, month, day) = (civil.year, civil.month, civil.day)
         // 1970-01-01 was a Thursday.
         let weekday = Int(((days % 7) + 7 + 4) % 7)
         let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
