@@ -852,7 +852,10 @@ def scenario_migrate(args):
         result.update({
             "announcements": len(triggered), "expected_messages": expected, "delivered_messages": delivered,
             "messages_with_two_attempts": repeated, "trigger_failures": failures,
-            "legacy_rows_after": cluster.db.value("SELECT count(*) FROM messages_legacy"),
+            "legacy_rows_after": cluster.db.value("SELECT count(*) FROM messages_legacy m JOIN events e ON e.pk = m.event_pk "
+                                                  "WHERE e.id LIKE 'ev\\_legacy\\_%'"),
+            "announcements_before_the_swap": cluster.db.value(
+                "SELECT count(*) FROM events WHERE pk < 4294967296 AND id NOT LIKE 'ev\\_legacy\\_%'"),
             "partitioned": cluster.db.rows("SELECT relkind::text FROM pg_class WHERE oid = 'messages'::regclass")[0][0] == "p",
             "triggers_during_migration": sum(1 for at, _ in triggered if began <= at <= began + result["migration_seconds"]),
         })
