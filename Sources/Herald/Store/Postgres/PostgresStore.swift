@@ -122,6 +122,7 @@ public final class PostgresStore: Store {
                     }
                 }
             } catch {
+                try? await connection.run("RESET lock_timeout", logger)
                 try? await connection.run("SELECT pg_advisory_unlock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
                 throw error
             }
@@ -200,9 +201,9 @@ extension PostgresStore {
                     try? await connection.run("ROLLBACK", logger)
                     if tries < 3, Self.isMissingPartition(error) {
                         // A day with no partition yet (the cleanup singleton makes them ahead): make them, run again.
-                        try await connection.run("BEGIN", logger)
-                        for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
-                        try await connection.run("COMMIT", logger)
+                        try await Self.transaction(connection, logger) {
+                            for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+                        }
                         continue
                     }
                     guard tries < 3, Self.isRetryable(error) else { throw error }
