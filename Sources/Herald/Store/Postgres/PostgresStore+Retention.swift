@@ -37,9 +37,7 @@ extension PostgresStore {
     private func sweep(_ connection: PostgresConnection, now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
         let nowMS = Self.ms(now)
         var result = CleanupResult(messages: 0, events: 0, idempotencyKeys: 0)
-        try await Self.transaction(connection, logger) {
-            for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
-        }
+        try await Self.ensurePartitions(connection, logger)
         for partition in try await Self.historyPartitions(connection, logger) {
             switch partition.fate(now: nowMS) {
             case .drop:
@@ -154,8 +152,18 @@ extension PostgresStore {
         return partitions
     }
 
-    /// Runs `body` in a transaction on `connection`.
-    static func transaction<T>(_ connection: PostgresConnection, _ logger: Logger, _ body: () async throws -> T) async throws -> T {
+    /// Makes the partitions of today and the next three days that are missing, in a transaction of its own.
+    static func ensurePartitions(_ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await transaction(connection, logger) {
+            for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+        }
+    }
+
+    /// Runs `body` in a transaction on `connection`: committed when it returns, rolled back when it throws
+    /// (the error thrown is `body`'s own).
+    static func transaction<T>(
+        _ connection: PostgresConnection, _ logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
+    ) async throws -> T {
         try await connection.run("BEGIN", logger)
         do {
             let value = try await body()

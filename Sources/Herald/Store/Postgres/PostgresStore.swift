@@ -70,9 +70,7 @@ public final class PostgresStore: Store {
             prepared.insert(next.identifier)
         }
         guard identifier == nil else { return }
-        try await write { connection in
-            for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
-        }
+        try await client.withConnection { connection in try await Self.ensurePartitions(connection, logger) }
     }
 
     /// Applies pending migrations in one transaction, stopping before the first whose preparation is
@@ -191,19 +189,12 @@ extension PostgresStore {
             var tries = 0
             while true {
                 tries += 1
-                try await connection.run("BEGIN", logger)
-                let value: T
                 do {
-                    value = try await body(connection)
-                    try await connection.run("COMMIT", logger)
-                    return value
+                    return try await Self.transaction(connection, logger) { try await body(connection) }
                 } catch {
-                    try? await connection.run("ROLLBACK", logger)
                     if tries < 3, Self.isMissingPartition(error) {
                         // A day with no partition yet (the cleanup singleton makes them ahead): make them, run again.
-                        try await Self.transaction(connection, logger) {
-                            for statement in PartitionedHistory.ensure { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
-                        }
+                        try await Self.ensurePartitions(connection, logger)
                         continue
                     }
                     guard tries < 3, Self.isRetryable(error) else { throw error }
