@@ -11,8 +11,14 @@ public final class FanoutWorker: Service, Sendable {
     let owner: String
     let logger: Logger
     let clock: HeraldClock
+    /// The composer of a job's in-app messages (``InAppComposer``); nil leaves them to the dispatcher.
+    let inApp: @Sendable (FanoutJob) async -> InAppComposer?
 
-    public init(store: any Store, settings: DispatchSettings, signal: WakeSignal, owner: String, logger: Logger, clock: HeraldClock = .system) {
+    public init(
+        store: any Store, settings: DispatchSettings, signal: WakeSignal, owner: String, logger: Logger, clock: HeraldClock = .system,
+        inApp: @escaping @Sendable (FanoutJob) async -> InAppComposer? = { _ in nil }
+    ) {
+        self.inApp = inApp
         self.clock = clock
         self.store = store
         self.settings = settings
@@ -35,11 +41,12 @@ public final class FanoutWorker: Service, Sendable {
                         continue
                     }
                     var planned = 0
+                    let inApp = await self.inApp(job)
                     while !Task.isCancelled {
                         let now = self.clock.now()
                         let (next, progress) = try await self.store.fanoutChunk(
                             job, owner: self.owner, limit: self.settings.fanoutChunkSize, now: now,
-                            leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
+                            leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds), inApp: inApp)
                         job = next
                         planned += progress.planned
                         // Dispatchers start on the first chunk while later ones are still being planned.

@@ -94,9 +94,10 @@ extension HeraldEngine {
             }
             let retention = Double(eventType.retentionDays ?? configuration.retentionDays) * 86_400
             let expiresAt = (trigger.sendAt ?? now).addingTimeInterval(retention)
-            prepared.append(
-                PreparedTrigger(
-                    eventID: Identifier.make("ev", at: now), trigger: trigger, eventType: eventType, expiresAt: expiresAt, attachments: attachments))
+            var ready = PreparedTrigger(
+                eventID: Identifier.make("ev", at: now), trigger: trigger, eventType: eventType, expiresAt: expiresAt, attachments: attachments)
+            ready.inApp = inAppComposer(for: eventType)
+            prepared.append(ready)
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
 

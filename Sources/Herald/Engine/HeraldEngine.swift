@@ -58,6 +58,10 @@ public final class HeraldEngine: Sendable {
     package let requestLimiter: RequestLimiter
     /// Commits concurrent single triggers together.
     let committer: GroupCommitter
+    /// Whether this process runs workers (``services(role:observer:)``), and so delivers in-app messages as it
+    /// plans them (``inAppComposer(for:)``). An `api` node leaves them to a worker's dispatcher, as it leaves
+    /// all rendering.
+    let runsWorkers = Atomic<Bool>(false)
     /// Wake-ups and live-inbox changes to and from the other nodes on a shared database (nil for SQLite).
     let clusterRelay: ClusterRelay?
     /// Where the engine and its services read the time.
@@ -158,6 +162,7 @@ public final class HeraldEngine: Sendable {
         // Every role may hold live inbox connections (an `api` node most of all), so every role runs the hub.
         let relay: [any Service] = [inboxHub] + (clusterRelay.map { [$0] } ?? [])
         guard role.runsWorkers else { return relay }
+        runsWorkers.store(true, ordering: .relaxed)
         let released = try await store.prepareDispatcher(now: clock.now())
         if released > 0 { logger.notice("released leases left by a previous run", metadata: ["count": "\(released)"]) }
         let settings = configuration.dispatch
@@ -166,7 +171,9 @@ public final class HeraldEngine: Sendable {
                 store: store, catalog: catalog, renderer: renderer, channels: channels, settings: settings, signal: signal, owner: nodeID,
                 heartbeat: dispatcherHeartbeat, observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger,
                 clock: clock),
-            FanoutWorker(store: store, settings: settings, signal: signal, owner: nodeID, logger: logger, clock: clock),
+            FanoutWorker(
+                store: store, settings: settings, signal: signal, owner: nodeID, logger: logger, clock: clock,
+                inApp: { job in await self.inAppComposer(for: job) }),
             WorkflowRunner(
                 store: store, settings: settings, wakeup: workflowWakeup, signal: signal, owner: nodeID,
                 observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger, clock: clock),

@@ -100,6 +100,12 @@ public struct DeliveryAttempt: Sendable, Codable, Hashable {
     /// The provider's answer or the error, never a secret.
     public var detail: String?
 
+    /// The one try of an in-app message delivered as it was planned (``InAppComposer``): it has no attempt
+    /// row, since its message row says it all; the attempt log shows this in its place.
+    public static func inboxWrite(at date: Date) -> DeliveryAttempt {
+        DeliveryAttempt(number: 1, startedAt: date, durationMs: 0, outcome: .delivered, detail: InAppChannel.deliveredDetail)
+    }
+
     public init(number: Int, startedAt: Date, durationMs: Double, outcome: Outcome, detail: String?) {
         self.number = number
         self.startedAt = startedAt

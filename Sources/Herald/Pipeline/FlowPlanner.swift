@@ -38,12 +38,18 @@ enum FlowPlanner {
                         writes.dedupKeys.append(DedupKeyRow(slot: slot, message: position, expiresAt: now.addingTimeInterval(window)))
                     }
                 }
-                writes.messages.append(
-                    MessageRow(
-                        event: index, subscriberRowID: message.subscriberRowID, channel: message.channel, status: decision.status,
-                        reason: decision.reason,
-                        availableAt: decision.status == .queued || decision.status == .merged ? decision.availableAt : now,
-                        digest: decision.digest, related: decision.related))
+                var row = MessageRow(
+                    event: index, subscriberRowID: message.subscriberRowID, channel: message.channel, status: decision.status,
+                    reason: decision.reason,
+                    availableAt: decision.status == .queued || decision.status == .merged ? decision.availableAt : now,
+                    digest: decision.digest, related: decision.related)
+                // An in-app message that flow control left due now, outside any digest, is delivered as it is written.
+                if let content = message.inbox, row.status == .queued, row.reason == nil, row.digest == nil, row.availableAt <= now {
+                    row.status = .delivered
+                    row.availableAt = now
+                    row.inbox = content
+                }
+                writes.messages.append(row)
             }
         }
         writes.buckets = spent.sorted().compactMap { key in state.buckets[key].map { (key, $0) } }

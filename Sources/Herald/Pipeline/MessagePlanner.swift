@@ -14,6 +14,8 @@ public struct MessagePlanner: Sendable {
     public var dueAt: Date?
     /// The event's digest key (``DigestSpec/digestKey(payload:)``), for an event type with a digest.
     public var digestKey: String?
+    /// Where in-app messages due now are delivered as they are written (``composing(_:event:now:)``).
+    private(set) var inApp: InAppPlanning?
 
     public init(
         eventType: EventType, preferences: PreferenceResolver, email: EmailSettings = EmailSettings(), tenantDestinations: Set<ChannelKind> = [],
@@ -38,7 +40,16 @@ public struct MessagePlanner: Sendable {
                 planned.append(plan(recipient, channel))
             }
         }
+        if let inApp { inApp.composer.compose(&planned, recipients: recipients, event: inApp.event, dueAt: dueAt ?? inApp.now, now: inApp.now) }
         return planned
+    }
+
+    /// This planner, rendering the in-app messages due at `now` so they are written as delivered; with
+    /// no composer, as it was.
+    func composing(_ composer: InAppComposer?, event: EventContext, now: Date) -> MessagePlanner {
+        var planner = self
+        planner.inApp = composer.map { InAppPlanning(composer: $0, event: event, now: now) }
+        return planner
     }
 
     func plan(_ recipient: RecipientRecord, _ channel: ChannelKind) -> PlannedMessage {

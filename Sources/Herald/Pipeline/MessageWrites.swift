@@ -12,6 +12,9 @@ struct MessageWrites: Sendable {
     /// Buckets this batch spent from, as they stand after it.
     var buckets: [(key: String, bucket: StoredBucket)] = []
 
+    /// Whether any in-app message is written as delivered, so the store must learn its id to announce it.
+    var delivers: Bool { messages.contains { $0.inbox != nil } }
+
     /// Whether any row points at another row of this batch, so the store must know ids before it writes.
     var referencesWithin: Bool {
         !digests.isEmpty || !dedupKeys.isEmpty
@@ -44,6 +47,8 @@ struct MessageRow: Hashable, Sendable {
     var availableAt: Date
     var digest: RowReference?
     var related: RowReference?
+    /// The content of an in-app message written as delivered (``InAppComposer``).
+    var inbox: ComposedInApp?
 }
 
 /// A digest this batch opens.

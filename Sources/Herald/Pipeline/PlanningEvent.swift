@@ -21,11 +21,14 @@ struct PlanningEvent: Sendable {
     /// Whether anything beyond preferences decides its messages: dedup, a digest or a rate limit, or a
     /// subscriber's own digest preference (which turns flow control on for their messages alone).
     let hasFlowControl: Bool
+    /// How its in-app messages due now are delivered as they are written, when they are.
+    var inApp: InAppPlanning?
 
     init(
         tenantID: String, eventPK: Int64, plan: EventType, payload: [String: JSONValue], dueAt: Date, expiresAt: Date,
-        messages: [PlannedMessage], workflowRuns: [RecipientRecord] = []
+        messages: [PlannedMessage], workflowRuns: [RecipientRecord] = [], inApp: InAppPlanning? = nil
     ) {
+        self.inApp = inApp
         self.workflowRuns = plan.workflow == nil ? [] : workflowRuns.map(\.rowID)
         self.tenantID = tenantID
         self.eventPK = eventPK

@@ -25,6 +25,9 @@ public struct PlannedMessage: Sendable, Hashable {
     /// digest is sent if this message is the first of it.
     public var digestKey: String?
     public var digestFlushAt: Date?
+    /// For an in-app message due at once: its rendered content, when ``InAppComposer`` delivers it as it is
+    /// written.
+    public var inbox: ComposedInApp?
 
     public init(subscriberRowID: Int64, channel: ChannelKind, status: MessageStatus, reason: SuppressionReason?) {
         self.subscriberRowID = subscriberRowID

@@ -38,11 +38,19 @@ public protocol IntakeStore: Sendable {
 
     // MARK: Fan-out
     func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob?
-    /// Plans the next `limit` members of the job's topic and advances its cursor, in one transaction.
-    func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress)
+    /// Plans the next `limit` members of the job's topic and advances its cursor, in one transaction; with
+    /// a composer, their in-app messages due now are written delivered, and announced once it commits.
+    func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer?) async throws -> (
+        FanoutJob, FanoutProgress
+    )
 }
 
 extension IntakeStore {
+    /// The next chunk, with every in-app message left to the dispatcher.
+    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress) {
+        try await fanoutChunk(job, owner: owner, limit: limit, now: now, leaseUntil: leaseUntil, inApp: nil)
+    }
+
     public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {
         var results: [Result<AcceptOutcome, any Error>] = []
         for request in requests {

@@ -49,13 +49,14 @@ struct PlanningStepsTests {
         let inserts = try #require(steps.next())
         #expect(inserts.count == 1)
         #expect(inserts[0].sql.contains("RETURNING id"))
-        // Fifteen values a row: the second event's messages merge into the digests opened by the first.
-        let rows = stride(from: 0, to: inserts[0].values.count, by: 15).map { Array(inserts[0].values[$0..<$0 + 15]) }
+        // Twenty values a row: the second event's messages merge into the digests opened by the first.
+        let rows = stride(from: 0, to: inserts[0].values.count, by: 20).map { Array(inserts[0].values[$0..<$0 + 20]) }
         #expect(rows.map { $0[0] } == [.integer(101), .integer(102), .integer(103), .integer(104)])
         #expect(rows.map { $0[6] } == [.text("queued"), .text("queued"), .text("merged"), .text("merged")])
         #expect(rows.map { $0[12] } == [.integer(7), .integer(8), .integer(7), .integer(8)], "digest ids")
         #expect(rows.map { $0[13] } == [.null, .null, .integer(101), .integer(102)], "merged items point at the digest's message")
         #expect(rows.map { $0[14] } == Array(repeating: .integer(0), count: 4), "no workflow step")
+        #expect(rows.allSatisfy { Array($0[15...]) == [.null, .null, .null, .null, .integer(0)] }, "no inbox content: nothing delivered yet")
         // All four went in but the last (already there from an earlier run of the chunk).
         try steps.take([Self.ids([101, 102, 103])])
         let state = try #require(steps.next())

@@ -4,13 +4,16 @@
 public struct InAppChannel: DeliveryChannel {
     public let kind = ChannelKind.inApp
 
+    /// What the attempt log says of a message put in the inbox.
+    static let deliveredDetail = "stored in inbox"
+
     public init() {}
 
     public func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
         batch.map { outgoing in
             (outgoing.content["title"] ?? "").isEmpty
                 ? .permanentFailure("the in-app title rendered empty; check the template and payload")
-                : .delivered(detail: "stored in inbox")
+                : .delivered(detail: Self.deliveredDetail)
         }
     }
 

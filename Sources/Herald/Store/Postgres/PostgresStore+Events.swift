@@ -5,38 +5,43 @@ extension PostgresStore {
     public func accept(tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date) async throws
         -> AcceptOutcome
     {
-        try await write { connection in
+        let (outcome, announcement) = try await write { connection in
             try await Self.accept(connection, logger, tenantID: tenantID, triggers: triggers, idempotency: idempotency, now: now)
         }
+        await announcement?.send()
+        return outcome
     }
 
     /// Several requests in one transaction (group commit), each inside its own savepoint: one request's
     /// refusal rolls back only what it wrote, and answers only that request.
     public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {
-        try await write { connection in
+        let (outcomes, announcements) = try await write { connection in
             var outcomes: [Result<AcceptOutcome, any Error>] = []
+            var announcements: [InAppAnnouncement] = []
             for request in requests {
                 do {
-                    outcomes.append(
-                        .success(
-                            try await Self.savepoint(connection, logger) {
-                                try await Self.accept(
-                                    connection, logger, tenantID: request.tenantID, triggers: request.triggers, idempotency: request.idempotency,
-                                    now: now)
-                            }))
+                    let (outcome, announcement) = try await Self.savepoint(connection, logger) {
+                        try await Self.accept(
+                            connection, logger, tenantID: request.tenantID, triggers: request.triggers, idempotency: request.idempotency,
+                            now: now)
+                    }
+                    outcomes.append(.success(outcome))
+                    if let announcement { announcements.append(announcement) }
                 } catch {
                     outcomes.append(.failure(error))
                 }
             }
-            return outcomes
+            return (outcomes, announcements)
         }
+        await InAppAnnouncement(merging: announcements)?.send()
+        return outcomes
     }
 
     /// One request's triggers (and its idempotency record), inside the caller's transaction.
     static func accept(
         _ connection: PostgresConnection, _ logger: Logger, tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?,
         now: Date
-    ) async throws -> AcceptOutcome {
+    ) async throws -> (AcceptOutcome, InAppAnnouncement?) {
         if let claim = idempotency {
             // Two nodes given the same key at once: the second waits here for the first to commit, then replays it.
             try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\("idempotency:" + tenantID + ":" + claim.key)))", logger)
@@ -47,13 +52,13 @@ extension PostgresStore {
                     throw HeraldError.conflict(
                         "Idempotency-Key '\(claim.key)' was already used with a different request body; use a new key for a new request")
                 }
-                return .replayed(decodeJSON([TriggerReceipt].self, try stored[1]) ?? [])
+                return (.replayed(decodeJSON([TriggerReceipt].self, try stored[1]) ?? []), nil)
             }
         }
         let resolver = PreferenceResolver(tenantRules: try await tenantPreferences(connection, logger, tenantID: tenantID))
         let settings = try await plannerSettings(connection, logger, tenantID: tenantID)
         // Throwing rolls back everything this request wrote, inline subscribers included.
-        let receipts = try await acceptTriggers(
+        let (receipts, announcement) = try await acceptTriggers(
             connection, logger, tenantID: tenantID, triggers, resolver: resolver, email: settings.email, destinations: settings.destinations,
             now: now)
         if let claim = idempotency {
@@ -63,7 +68,11 @@ extension PostgresStore {
                 VALUES (\(tenantID), \(claim.key), \(claim.requestHash), \(JSONCoding.encodeText(receipts)), \(ms(now)))
                 """, logger)
         }
-        return .accepted(receipts)
+        return (.accepted(receipts), announcement)
+    }
+
+    static func tenantName(_ connection: PostgresConnection, _ logger: Logger, tenantID: String) async throws -> String {
+        try await connection.rows("SELECT name FROM tenants WHERE id = \(tenantID)", logger).first.map { try $0[0] } ?? ""
     }
 
     /// Writes a request's events and plans their direct recipients' messages, a few statements for the
@@ -73,7 +82,7 @@ extension PostgresStore {
     private static func acceptTriggers(
         _ connection: PostgresConnection, _ logger: Logger, tenantID: String, _ triggers: [PreparedTrigger], resolver: PreferenceResolver,
         email: EmailSettings, destinations: Set<ChannelKind>, now: Date
-    ) async throws -> [TriggerReceipt] {
+    ) async throws -> ([TriggerReceipt], InAppAnnouncement?) {
         // Recipients: subscribers named by id and topics are looked up together; inline ones are upserted where they stand.
         var ids: Set<String> = []
         var topicKeys: Set<String> = []
@@ -134,7 +143,7 @@ extension PostgresStore {
             resolved.append((direct, topics))
         }
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
-        guard !triggers.isEmpty else { return [] }
+        guard !triggers.isEmpty else { return ([], nil) }
 
         // The events, in one statement.
         let nowMS = ms(now)
@@ -204,6 +213,8 @@ extension PostgresStore {
 
         // Plans, then messages: those without flow control all in one batch.
         var receipts: [TriggerReceipt] = []
+        var announcement: InAppAnnouncement?
+        let tenantName = triggers.contains { $0.inApp != nil } ? try await Self.tenantName(connection, logger, tenantID: tenantID) : ""
         var planning: [PlanningEvent] = []
         var planned: [(receipt: Int, event: Int)] = []
         var fanouts: [(eventPK: Int64, topicPK: Int64)] = []
@@ -217,15 +228,15 @@ extension PostgresStore {
                     let own = rules[pk, default: []].filter { $0.eventType == plan.key || $0.eventType == "*" }
                     return RecipientRecord(rowID: pk, subscriber: subscriber, rules: own)
                 }
-                let messages = MessagePlanner(
+                let planner = MessagePlanner(
                     eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
                     digestKey: plan.digest?.digestKey(payload: trigger.payload)
-                ).plan(records)
+                ).composing(prepared.inApp, event: prepared.context(tenantID: tenantID, tenantName: tenantName, createdAt: now), now: now)
                 planned.append((receipts.count, planning.count))
                 planning.append(
                     PlanningEvent(
                         tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now,
-                        expiresAt: prepared.expiresAt, messages: messages, workflowRuns: records))
+                        expiresAt: prepared.expiresAt, messages: planner.plan(records), workflowRuns: records, inApp: planner.inApp))
             }
             fanouts += recipients.topics.map { (eventPK, $0.pk) }
             receipts.append(
@@ -236,6 +247,7 @@ extension PostgresStore {
         if !planning.isEmpty {
             let written = try await writeMessages(connection, logger, planning, now: now)
             for (receipt, event) in planned { receipts[receipt].record(written, event: event) }
+            announcement = InAppAnnouncement(written, partitioned: true)
         }
         if !fanouts.isEmpty {
             try await connection.run(
@@ -246,7 +258,7 @@ extension PostgresStore {
                 ORDER BY f.position
                 """, logger)
         }
-        return receipts
+        return (receipts, announcement)
     }
 
     private static let eventColumns = "id, type, priority, status, payload, actor, created_at, send_at, expires_at, cancellation_key"
@@ -314,29 +326,30 @@ extension PostgresStore {
                 )
                 UPDATE fanout_jobs j SET lease_owner = \(owner), available_at = \(Self.ms(leaseUntil))
                 FROM due, events e WHERE j.id = due.id AND e.pk = j.event_pk
-                RETURNING j.id, j.tenant_id, e.id, j.topic_pk, j.cursor
+                RETURNING j.id, j.tenant_id, e.id, j.topic_pk, j.cursor, e.type
                 """, logger
             ).first.map { row in
-                FanoutJob(id: try row[0], tenantID: try row[1], eventID: try row[2], topicRowID: try row[3], cursor: try row[4])
+                FanoutJob(id: try row[0], tenantID: try row[1], eventID: try row[2], topicRowID: try row[3], cursor: try row[4], eventType: try row[5])
             }
         }
     }
 
-    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (
+    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer?) async throws -> (
         FanoutJob, FanoutProgress
     ) {
-        try await write { connection in
+        let (job, progress, announcement) = try await write { connection -> (FanoutJob, FanoutProgress, InAppAnnouncement?) in
             guard
                 let jobRow = try await connection.rows(
                     """
-                    SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at, e.payload FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                    SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at, e.payload, e.id, e.type, e.created_at
+                    FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
                     WHERE j.id = \(job.id) AND j.status = 'pending' AND j.lease_owner = \(owner) FOR UPDATE OF j
                     """, logger
                 ).first,
                 let plan = Self.decodeJSON(EventType.self, try jobRow[2])
             else {
                 // Cancelled, finished or taken over by another worker: nothing more for this one to do.
-                return (job, FanoutProgress(planned: 0, finished: true))
+                return (job, FanoutProgress(planned: 0, finished: true), nil)
             }
             var job = job
             job.cursor = try jobRow[0]
@@ -352,16 +365,21 @@ extension PostgresStore {
             let resolver = PreferenceResolver(tenantRules: try await Self.tenantPreferences(connection, logger, tenantID: job.tenantID))
             let settings = try await Self.plannerSettings(connection, logger, tenantID: job.tenantID)
             let payload = Self.decodeJSON([String: JSONValue].self, try jobRow[5]) ?? [:]
-            let planned = MessagePlanner(
+            let context = EventContext(
+                id: try jobRow[6], tenantID: job.tenantID,
+                tenantName: inApp == nil ? "" : try await Self.tenantName(connection, logger, tenantID: job.tenantID), type: try jobRow[7],
+                payload: payload, createdAt: Self.date(try jobRow[8]) ?? now)
+            let planner = MessagePlanner(
                 eventType: plan, preferences: resolver, email: settings.email, tenantDestinations: settings.destinations, dueAt: sendAt ?? now,
                 digestKey: plan.digest?.digestKey(payload: payload)
-            ).plan(records)
-            _ = try await Self.writeMessages(
+            ).composing(inApp, event: context, now: now)
+            let planned = planner.plan(records)
+            let written = try await Self.writeMessages(
                 connection, logger,
                 [
                     PlanningEvent(
                         tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: sendAt ?? now, expiresAt: expiresAt,
-                        messages: planned, workflowRuns: records)
+                        messages: planned, workflowRuns: records, inApp: planner.inApp)
                 ], now: now)
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }
@@ -377,7 +395,9 @@ extension PostgresStore {
                     AND NOT EXISTS (SELECT 1 FROM fanout_jobs WHERE event_pk = \(eventPK) AND status = 'pending')
                     """, logger)
             }
-            return (job, FanoutProgress(planned: planned.count, finished: finished))
+            return (job, FanoutProgress(planned: planned.count, finished: finished), InAppAnnouncement(written, partitioned: true))
         }
+        await announcement?.send()
+        return (job, progress)
     }
 }

@@ -245,7 +245,8 @@ extension PostgresStore {
                     number: try $0[0], startedAt: Self.date(try $0[1])!, durationMs: try $0[2],
                     outcome: DeliveryAttempt.Outcome(rawValue: try $0[3]) ?? .permanentFailure, detail: try $0[4])
             }
-            return (try Self.message(from: row), attempts)
+            let message = try Self.message(from: row)
+            return (message, message.attemptLog(attempts))
         }
     }
 

@@ -60,12 +60,19 @@ struct PlanningStatements {
         )
     }
 
-    /// Inserts of the batch's messages; with `ids`, each row takes its reserved id and the statements
-    /// return the ids that went in (a message already there for its event, subscriber and channel stays).
+    /// Inserts of the batch's messages; with `ids`, each row takes its reserved id. With `ids`, or when
+    /// an in-app message is written as delivered, the statements return the rows that went in (id, event,
+    /// subscriber, status); a message already there for its event, subscriber and channel stays.
     func insertMessages(_ writes: MessageWrites, of events: [PlanningEvent], ids: Ids?, now: Date) -> [SQLStatement] {
         let types: [SQLType] =
             (ids == nil ? [] : [.integer])
-            + [.text, .integer, .integer, .text, .integer, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer, .integer]
+            + [
+                .text, .integer, .integer, .text, .integer, .text, .text, .integer, .integer, .integer, .integer, .integer, .integer, .integer,
+                .text, .text, .text, .integer, .integer,
+            ]
+        // The rows that went in, where something must know them: rows that point at each other, and
+        // in-app messages delivered as they are written (announced after the commit).
+        let returning = ids == nil && !writes.delivers ? "" : " RETURNING id, event_pk, subscriber_pk, status"
         let rows = Array(writes.messages.enumerated())
         return chunks(of: rows, columns: types.count) { rows, after in
             var values: [SQLValue] = []
@@ -77,15 +84,18 @@ struct PlanningStatements {
                     SQLValue(event.tenantID), SQLValue(event.eventPK), SQLValue(row.subscriberRowID), SQLValue(row.channel.rawValue),
                     SQLValue(event.plan.priority.rank), SQLValue(row.status.rawValue), SQLValue(row.reason), SQLValue(row.availableAt),
                     SQLValue(now), SQLValue(now), SQLValue(event.expiresAt), SQLValue(Ids.resolve(row.digest, in: ids?.digests)),
-                    SQLValue(Ids.resolve(row.related, in: ids?.messages)), SQLValue(event.step),
+                    SQLValue(Ids.resolve(row.related, in: ids?.messages)), SQLValue(event.step), SQLValue(row.inbox?.content.title),
+                    SQLValue(row.inbox?.content.body), SQLValue(row.inbox?.content.actionURL), SQLValue(row.inbox == nil ? nil : Optional(now)),
+                    SQLValue(row.inbox == nil ? 0 : 1),
                 ]
             }
             return SQLStatement(
                 sql: """
                     INSERT INTO messages(\(ids == nil ? "" : "id, ")tenant_id, event_pk, subscriber_pk, channel, priority, status, reason,
-                                         available_at, created_at, updated_at, expires_at, digest_id, related_id, step)
+                                         available_at, created_at, updated_at, expires_at, digest_id, related_id, step,
+                                         title, body, action_url, sent_at, attempts)
                     VALUES \(dialect.valuesList(rows: rows.count, types: types, after: after))
-                    ON CONFLICT (event_pk, subscriber_pk, channel, step) DO NOTHING\(ids == nil ? "" : " RETURNING id")
+                    ON CONFLICT (event_pk, subscriber_pk, channel, step) DO NOTHING\(returning)
                     """, values: values)
         }
     }

@@ -29,6 +29,8 @@ struct PlanningSteps: TransactionSteps {
     private(set) var counts: [[String: Int]] = []
     /// How many workflow runs each event started.
     private(set) var runCounts: [Int] = []
+    /// The in-app messages written as delivered that went in (``InAppComposer``), with their ids.
+    private(set) var delivered: [(rowID: Int64, row: MessageRow)] = []
 
     init(events: [PlanningEvent], now: Date, dialect: SQLDialect) {
         self.events = events
@@ -74,7 +76,9 @@ struct PlanningSteps: TransactionSteps {
             var started: [Int64: Int] = [:]
             for row in results.dropFirst(messageStatements).joined() { if let event = row.first?.integer { started[event, default: 0] += 1 } }
             runCounts = events.map { event in event.workflowRuns.isEmpty ? 0 : started.removeValue(forKey: event.eventPK) ?? 0 }
-            let inserted = Set(results.prefix(messageStatements).joined().compactMap { $0.first?.integer })
+            let returned = results.prefix(messageStatements).joined()
+            let inserted = Set(returned.compactMap { $0.first?.integer })
+            if writes.delivers { delivered = Self.delivered(writes, of: events, returned: returned) }
             if let ids {
                 counts = writes.counts(events: events.count) { inserted.contains(ids.messages[$0]) }
             } else {
@@ -88,6 +92,29 @@ struct PlanningSteps: TransactionSteps {
         case .done:
             break
         }
+    }
+
+    /// The rows written as delivered among those `returned` (id, event, subscriber, status).
+    private static func delivered(_ writes: MessageWrites, of events: [PlanningEvent], returned: some Sequence<[SQLValue]>) -> [(
+        rowID: Int64, row: MessageRow
+    )] {
+        var written: [InAppSlot: MessageRow] = [:]
+        for row in writes.messages where row.inbox != nil {
+            written[InAppSlot(eventPK: events[row.event].eventPK, subscriberRowID: row.subscriberRowID)] = row
+        }
+        return returned.compactMap { values in
+            guard values.count >= 4, values[3].text == MessageStatus.delivered.rawValue, let id = values[0].integer,
+                let eventPK = values[1].integer, let subscriber = values[2].integer,
+                let row = written[InAppSlot(eventPK: eventPK, subscriberRowID: subscriber)]
+            else { return nil }
+            return (id, row)
+        }
+    }
+
+    /// One in-app message of a batch: an event has at most one per subscriber.
+    private struct InAppSlot: Hashable {
+        var eventPK: Int64
+        var subscriberRowID: Int64
     }
 
     /// The database gave fewer ids than the batch has rows.

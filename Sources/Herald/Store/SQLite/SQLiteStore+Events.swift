@@ -5,23 +5,27 @@ extension SQLiteStore {
     public func accept(tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date) async throws
         -> AcceptOutcome
     {
-        try await pool.write { db in
+        let (outcome, announcement) = try await pool.write { db in
             try Self.accept(db, tenantID: tenantID, triggers: triggers, idempotency: idempotency, now: now)
         }
+        await announcement?.send()
+        return outcome
     }
 
     /// Several requests in one write transaction (group commit), each inside its own savepoint: one
     /// request's refusal rolls back only what it wrote, and answers only that request.
     public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {
-        try await pool.write { db in
-            requests.map { request in
+        let (outcomes, announcements) = try await pool.write { db in
+            var announcements: [InAppAnnouncement] = []
+            let outcomes = requests.map { request in
                 var outcome: Result<AcceptOutcome, any Error> = .failure(HeraldError.conflict("not accepted"))
                 do {
                     try db.inSavepoint {
                         do {
-                            outcome = .success(
-                                try Self.accept(
-                                    db, tenantID: request.tenantID, triggers: request.triggers, idempotency: request.idempotency, now: now))
+                            let (accepted, announcement) = try Self.accept(
+                                db, tenantID: request.tenantID, triggers: request.triggers, idempotency: request.idempotency, now: now)
+                            outcome = .success(accepted)
+                            if let announcement { announcements.append(announcement) }
                             return .commit
                         } catch {
                             outcome = .failure(error)
@@ -33,12 +37,15 @@ extension SQLiteStore {
                 }
                 return outcome
             }
+            return (outcomes, announcements)
         }
+        await InAppAnnouncement(merging: announcements)?.send()
+        return outcomes
     }
 
     /// One request's triggers (and its idempotency record), inside the caller's transaction.
     static func accept(_ db: Database, tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date) throws
-        -> AcceptOutcome
+        -> (AcceptOutcome, InAppAnnouncement?)
     {
         if let claim = idempotency,
             let stored = try Row.fetchOne(
@@ -49,11 +56,13 @@ extension SQLiteStore {
                 throw HeraldError.conflict(
                     "Idempotency-Key '\(claim.key)' was already used with a different request body; use a new key for a new request")
             }
-            return .replayed(Self.decodeJSON([TriggerReceipt].self, stored[1]) ?? [])
+            return (.replayed(Self.decodeJSON([TriggerReceipt].self, stored[1]) ?? []), nil)
         }
         let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: tenantID))
         let email = try Self.emailSettings(db, tenantID: tenantID)
         let destinations = try Self.tenantDestinations(db, tenantID: tenantID)
+        let tenantName = triggers.contains { $0.inApp != nil } ? try Self.tenantName(db, tenantID: tenantID) : ""
+        var announcement: InAppAnnouncement?
         var receipts: [TriggerReceipt] = []
         var events: [PlanningEvent] = []
         var planned: [(receipt: Int, event: Int)] = []
@@ -61,7 +70,7 @@ extension SQLiteStore {
         for (index, prepared) in triggers.enumerated() {
             do {
                 let (receipt, event) = try Self.accept(
-                    db, tenantID: tenantID, prepared, resolver: resolver, email: email, destinations: destinations, now: now)
+                    db, tenantID: tenantID, tenantName: tenantName, prepared, resolver: resolver, email: email, destinations: destinations, now: now)
                 if let event {
                     planned.append((receipts.count, events.count))
                     events.append(event)
@@ -74,6 +83,7 @@ extension SQLiteStore {
         if errors.isEmpty, !events.isEmpty {
             let written = try writeMessages(db, events, now: now)
             for (receipt, event) in planned { receipts[receipt].record(written, event: event) }
+            announcement = InAppAnnouncement(written, partitioned: false)
         }
         // Throwing rolls back everything this request wrote, inline subscribers included.
         if !errors.isEmpty { throw HeraldError.invalid(errors) }
@@ -82,13 +92,17 @@ extension SQLiteStore {
                 sql: "INSERT INTO idempotency_keys(tenant_id, key, request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [tenantID, claim.key, claim.requestHash, JSONCoding.encodeText(receipts), Self.ms(now)])
         }
-        return .accepted(receipts)
+        return (.accepted(receipts), announcement)
+    }
+
+    static func tenantName(_ db: Database, tenantID: String) throws -> String {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM tenants WHERE id = ?"), arguments: [tenantID]) ?? ""
     }
 
     /// Writes one event and plans its direct recipients' messages, written with the request's others. Its
     /// statements are cached: a bulk request runs them a thousand times in one transaction.
     private static func accept(
-        _ db: Database, tenantID: String, _ prepared: PreparedTrigger, resolver: PreferenceResolver, email: EmailSettings,
+        _ db: Database, tenantID: String, tenantName: String, _ prepared: PreparedTrigger, resolver: PreferenceResolver, email: EmailSettings,
         destinations: Set<ChannelKind>, now: Date
     ) throws -> (TriggerReceipt, PlanningEvent?) {
         let trigger = prepared.trigger
@@ -140,13 +154,13 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT s.pk, \(subscriberColumns) FROM subscribers s WHERE s.pk IN (\(placeholders(direct.count)))"),
                 arguments: StatementArguments(direct))
             let records = try recipients(db, rows: rows, subscriberOffset: 1, eventType: eventType.key).inRequestOrder(direct)
-            let planned = MessagePlanner(
+            let planner = MessagePlanner(
                 eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
                 digestKey: plan.digest?.digestKey(payload: trigger.payload)
-            ).plan(records)
+            ).composing(prepared.inApp, event: prepared.context(tenantID: tenantID, tenantName: tenantName, createdAt: now), now: now)
             event = PlanningEvent(
                 tenantID: tenantID, eventPK: eventPK, plan: plan, payload: trigger.payload, dueAt: trigger.sendAt ?? now,
-                expiresAt: prepared.expiresAt, messages: planned, workflowRuns: records)
+                expiresAt: prepared.expiresAt, messages: planner.plan(records), workflowRuns: records, inApp: planner.inApp)
         }
         for topic in topics {
             try db.execute(
@@ -213,32 +227,33 @@ extension SQLiteStore {
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                            SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor, e.type FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
                             WHERE j.status = 'pending' AND j.available_at <= ? ORDER BY e.priority, j.id LIMIT 1
                             """), arguments: [Self.ms(now)])
             else { return nil }
-            let job = FanoutJob(id: row[0], tenantID: row[1], eventID: row[2], topicRowID: row[3], cursor: row[4])
+            let job = FanoutJob(id: row[0], tenantID: row[1], eventID: row[2], topicRowID: row[3], cursor: row[4], eventType: row[5])
             try db.execute(
                 sql: "UPDATE fanout_jobs SET lease_owner = ?, available_at = ? WHERE id = ?", arguments: [owner, Self.ms(leaseUntil), job.id])
             return job
         }
     }
 
-    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (
+    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer?) async throws -> (
         FanoutJob, FanoutProgress
     ) {
-        try await pool.write { db in
+        let (job, progress, announcement) = try await pool.write { db -> (FanoutJob, FanoutProgress, InAppAnnouncement?) in
             guard
                 let jobRow = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at, e.payload FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                        SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at, e.payload, e.id, e.type, e.created_at
+                        FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
                         WHERE j.id = ? AND j.status = 'pending' AND j.lease_owner = ?
                         """, arguments: [job.id, owner]),
                 let plan = Self.decodeJSON(EventType.self, jobRow[2])
             else {
                 // Cancelled, finished or taken over by another worker: nothing more for this one to do.
-                return (job, FanoutProgress(planned: 0, finished: true))
+                return (job, FanoutProgress(planned: 0, finished: true), nil)
             }
             var job = job
             job.cursor = jobRow[0]
@@ -255,16 +270,20 @@ extension SQLiteStore {
             let destinations = try Self.tenantDestinations(db, tenantID: job.tenantID)
             let payload = Self.decodeJSON([String: JSONValue].self, jobRow[5]) ?? [:]
             let dueAt = Self.date(jobRow[3]) ?? now
-            let planned = MessagePlanner(
+            let context = EventContext(
+                id: jobRow[6], tenantID: job.tenantID, tenantName: inApp == nil ? "" : try Self.tenantName(db, tenantID: job.tenantID),
+                type: jobRow[7], payload: payload, createdAt: Self.date(jobRow[8]) ?? now)
+            let planner = MessagePlanner(
                 eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: dueAt,
                 digestKey: plan.digest?.digestKey(payload: payload)
-            ).plan(records)
-            _ = try Self.writeMessages(
+            ).composing(inApp, event: context, now: now)
+            let planned = planner.plan(records)
+            let written = try Self.writeMessages(
                 db,
                 [
                     PlanningEvent(
                         tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, expiresAt: Self.date(jobRow[4])!,
-                        messages: planned, workflowRuns: records)
+                        messages: planned, workflowRuns: records, inApp: planner.inApp)
                 ], now: now)
             let finished = members.count < limit
             if let last = records.last { job.cursor = last.rowID }
@@ -278,7 +297,9 @@ extension SQLiteStore {
                         AND NOT EXISTS (SELECT 1 FROM fanout_jobs WHERE event_pk = ? AND status = 'pending')
                         """, arguments: [eventPK, eventPK])
             }
-            return (job, FanoutProgress(planned: planned.count, finished: finished))
+            return (job, FanoutProgress(planned: planned.count, finished: finished), InAppAnnouncement(written, partitioned: false))
         }
+        await announcement?.send()
+        return (job, progress)
     }
 }

@@ -227,7 +227,8 @@ extension SQLiteStore {
                     number: $0[0], startedAt: Self.date($0[1])!, durationMs: $0[2],
                     outcome: DeliveryAttempt.Outcome(rawValue: $0[3]) ?? .permanentFailure, detail: $0[4])
             }
-            return (Self.message(from: row), attempts)
+            let message = Self.message(from: row)
+            return (message, message.attemptLog(attempts))
         }
     }
 
