@@ -33,14 +33,16 @@ struct ServerProcessTests {
         let key = try await harness.createTenant(on: first, name: "Crash test")
 
         // One bulk request, one transaction: all 20,000 messages are queued before the first is delivered,
-        // which gives the widest window to crash in.
+        // which gives the widest window to crash in. They are sent a few seconds later: an in-app message due at
+        // once is delivered in the trigger's own transaction, with nothing left in flight to crash in.
+        let sendAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(8))
         var events: [[String: Any]] = []
         var recipientsOf: [[String]] = []
         for batch in 0..<Self.triggers {
             let ids = (0..<Self.perTrigger).map { String(format: "u%05d", batch * Self.perTrigger + $0) }
             recipientsOf.append(ids)
             events.append([
-                "type": "announcement_posted", "recipients": ids.map { ["id": $0] },
+                "type": "announcement_posted", "recipients": ids.map { ["id": $0] }, "send_at": sendAt,
                 "payload": ["title": "Water off on Tuesday", "excerpt": "Maintenance from 9 to 12."],
             ])
         }
