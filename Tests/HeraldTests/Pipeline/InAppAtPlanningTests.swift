@@ -15,7 +15,7 @@ struct InAppAtPlanningTests {
         let (tenant, ids) = try await engine.tenantWithSubscribers(2)
         try await engine.whileRunning {
             let (receipt, _) = try await engine.trigger(
-                Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": "Lift fixed", "excerpt": "At last"]),
+                Trigger(type: "announcement_posted", recipients: ids.map(Recipient.subscriber), payload: ["title": .string(Self.title), "excerpt": "At last"]),
                 tenantID: tenant.id)
             // No waiting: the trigger's own transaction put them in the inbox.
             let details = try await engine.eventDetails(tenantID: tenant.id, id: receipt.eventId)
@@ -25,7 +25,7 @@ struct InAppAtPlanningTests {
             #expect(receipt.messages["delivered"] == 2)
             let (_, claims) = try await engine.claims(tenantID: tenant.id, subscriberID: ids[0])
             let inbox = try await engine.inbox(claims, filter: .active, cursor: nil, limit: 10)
-            #expect(inbox.items.map(\.title) == ["New announcement: Lift fixed"])
+            #expect(inbox.items.map(\.title) == ["New announcement: " + Self.title], "written exactly, whatever the text holds")
 
             let first = try #require(inApp.first)
             let (message, attempts) = try await engine.message(tenantID: tenant.id, id: first.id)
@@ -65,6 +65,9 @@ struct InAppAtPlanningTests {
             #expect(try await Self.attemptRows(engine, backend, channel: "in_app") == 1, "only the dispatcher's delivery has an attempt row")
         }
     }
+
+    /// A title with what an array literal or a statement could trip on: quotes, a backslash, braces, a comma, NULL.
+    static let title = "Lift \"A\", {fixed} \\ NULL at last — ✓"
 
     /// Attempt rows of the channel's messages, read from the store's tables.
     static func attemptRows(_ engine: HeraldEngine, _ backend: StoreBackend, channel: String) async throws -> Int {

@@ -24,6 +24,27 @@ struct PlanningStepsTests {
         }
     }
 
+    /// The columns an insert binds, read back: on SQLite from its values row by row, on PostgreSQL from the
+    /// array literal bound for each column (integers and quoted text, as these rows hold).
+    static func columns(of statement: SQLStatement, rows: Int, dialect: SQLDialect) throws -> [[SQLValue]] {
+        switch dialect {
+        case .sqlite:
+            #expect(statement.sql.contains("VALUES (?"))
+            let width = statement.values.count / rows
+            return (0..<width).map { column in (0..<rows).map { statement.values[$0 * width + column] } }
+        case .postgres:
+            #expect(statement.sql.contains("SELECT * FROM unnest($1::bigint[], $2::text[]"))
+            return try statement.values.map { value in
+                let literal = try #require(value.text)
+                return literal.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false).map { element in
+                    if element == "NULL" { return .null }
+                    if let number = Int64(element) { return .integer(number) }
+                    return .text(String(element.dropFirst().dropLast()))
+                }
+            }
+        }
+    }
+
     /// Rows of one integer each.
     static func ids(_ values: [Int64]) -> [[SQLValue]] { values.map { [.integer($0)] } }
 
@@ -49,14 +70,16 @@ struct PlanningStepsTests {
         let inserts = try #require(steps.next())
         #expect(inserts.count == 1)
         #expect(inserts[0].sql.contains("RETURNING id"))
-        // Twenty values a row: the second event's messages merge into the digests opened by the first.
-        let rows = stride(from: 0, to: inserts[0].values.count, by: 20).map { Array(inserts[0].values[$0..<$0 + 20]) }
-        #expect(rows.map { $0[0] } == [.integer(101), .integer(102), .integer(103), .integer(104)])
-        #expect(rows.map { $0[6] } == [.text("queued"), .text("queued"), .text("merged"), .text("merged")])
-        #expect(rows.map { $0[12] } == [.integer(7), .integer(8), .integer(7), .integer(8)], "digest ids")
-        #expect(rows.map { $0[13] } == [.null, .null, .integer(101), .integer(102)], "merged items point at the digest's message")
-        #expect(rows.map { $0[14] } == Array(repeating: .integer(0), count: 4), "no workflow step")
-        #expect(rows.allSatisfy { Array($0[15...]) == [.null, .null, .null, .null, .integer(0)] }, "no inbox content: nothing delivered yet")
+        // Twenty columns: the second event's messages merge into the digests opened by the first.
+        let columns = try Self.columns(of: inserts[0], rows: 4, dialect: dialect)
+        #expect(columns.count == 20)
+        #expect(columns[0] == [.integer(101), .integer(102), .integer(103), .integer(104)])
+        #expect(columns[6] == [.text("queued"), .text("queued"), .text("merged"), .text("merged")])
+        #expect(columns[12] == [.integer(7), .integer(8), .integer(7), .integer(8)], "digest ids")
+        #expect(columns[13] == [.null, .null, .integer(101), .integer(102)], "merged items point at the digest's message")
+        #expect(columns[14] == Array(repeating: .integer(0), count: 4), "no workflow step")
+        #expect(columns[15...18].allSatisfy { $0 == Array(repeating: .null, count: 4) }, "no inbox content: nothing delivered yet")
+        #expect(columns[19] == Array(repeating: .integer(0), count: 4))
         // All four went in but the last (already there from an earlier run of the chunk).
         try steps.take([Self.ids([101, 102, 103])])
         let state = try #require(steps.next())
@@ -94,5 +117,23 @@ struct PlanningStepsTests {
         var steps = PlanningSteps(events: Self.events(), now: Self.now, dialect: .sqlite)
         try steps.take([[], [], []])
         #expect(throws: PlanningSteps.IdsNotReserved.self) { try steps.take([Self.ids([1]), Self.ids([7, 8])]) }
+    }
+}
+
+
+@Suite("SQLDialect row sources")
+struct RowSourceTests {
+    @Test("PostgreSQL binds one array literal per column; quotes, backslashes, braces and commas in text stay inside their element")
+    func arrayLiterals() {
+        let rows: [[SQLValue]] = [
+            [.integer(1), .text(#"say "hi" \ {a,b}"#), .null],
+            [.integer(-2), .text(""), .real(1.5)],
+        ]
+        let source = SQLDialect.postgres.rowSource(rows, types: [.integer, .text, .real], after: 2)
+        #expect(source.sql == "SELECT * FROM unnest($3::bigint[], $4::text[], $5::double precision[]) WHERE true")
+        #expect(source.values == [.text("{1,-2}"), .text(#"{"say \"hi\" \\ {a,b}",""}"#), .text("{NULL,1.5}")])
+        let sqlite = SQLDialect.sqlite.rowSource(rows, types: [.integer, .text, .real])
+        #expect(sqlite.sql == "VALUES (?, ?, ?), (?, ?, ?)")
+        #expect(sqlite.values == rows.flatMap { $0 })
     }
 }

@@ -75,10 +75,12 @@ struct PlanningStatements {
         let returning = ids == nil && !writes.delivers ? "" : " RETURNING id, event_pk, subscriber_pk, status"
         let rows = Array(writes.messages.enumerated())
         return chunks(of: rows, columns: types.count) { rows, after in
-            var values: [SQLValue] = []
-            values.reserveCapacity(rows.count * types.count)
+            var table: [[SQLValue]] = []
+            table.reserveCapacity(rows.count)
             for (position, row) in rows {
                 let event = events[row.event]
+                var values: [SQLValue] = []
+                values.reserveCapacity(types.count)
                 if let ids { values.append(SQLValue(ids.messages[position])) }
                 values += [
                     SQLValue(event.tenantID), SQLValue(event.eventPK), SQLValue(row.subscriberRowID), SQLValue(row.channel.rawValue),
@@ -88,15 +90,17 @@ struct PlanningStatements {
                     SQLValue(row.inbox?.content.body), SQLValue(row.inbox?.content.actionURL), SQLValue(row.inbox == nil ? nil : Optional(now)),
                     SQLValue(row.inbox == nil ? 0 : 1),
                 ]
+                table.append(values)
             }
+            let source = dialect.rowSource(table, types: types, after: after)
             return SQLStatement(
                 sql: """
                     INSERT INTO messages(\(ids == nil ? "" : "id, ")tenant_id, event_pk, subscriber_pk, channel, priority, status, reason,
                                          available_at, created_at, updated_at, expires_at, digest_id, related_id, step,
                                          title, body, action_url, sent_at, attempts)
-                    VALUES \(dialect.valuesList(rows: rows.count, types: types, after: after))
+                    \(source.sql)
                     ON CONFLICT (event_pk, subscriber_pk, channel, step) DO NOTHING\(returning)
-                    """, values: values)
+                    """, values: source.values)
         }
     }
 

@@ -48,6 +48,46 @@ public enum SQLDialect: Sendable {
         return text
     }
 
+    /// Rows to insert, as what follows `INSERT INTO table(columns)`, with the values to bind, numbered after
+    /// `offset` values already bound. SQLite: `VALUES (…), (…)`, a placeholder per value. PostgreSQL: one array
+    /// per column, unnested, so a 1,000-row batch of 20 columns binds 20 values instead of 20,000, and the server
+    /// parses and plans a statement of a few hundred bytes instead of one of 300 KB (measured: that was a third of
+    /// what inserting a planned message cost it).
+    func rowSource(_ rows: [[SQLValue]], types: [SQLType], after offset: Int = 0) -> (sql: String, values: [SQLValue]) {
+        switch self {
+        case .sqlite:
+            return ("VALUES " + valuesList(rows: rows.count, types: types, after: offset), rows.flatMap { $0 })
+        case .postgres:
+            let arrays = types.indices.map { column in "$\(offset + column + 1)::\(types[column].postgresName)[]" }
+            let values = types.indices.map { column in SQLValue.text(Self.arrayLiteral(rows.lazy.map { $0[column] })) }
+            return ("SELECT * FROM unnest(\(arrays.joined(separator: ", "))) WHERE true", values)
+        }
+    }
+
+    /// A PostgreSQL array literal of `values` (`{1,NULL,"a \"b\""}`), bound as text and cast to the column's
+    /// array type: every text element is quoted, with `\` and `"` escaped, so no content can end it early.
+    static func arrayLiteral(_ values: some Sequence<SQLValue>) -> String {
+        var text = "{"
+        var first = true
+        for value in values {
+            if !first { text += "," }
+            first = false
+            switch value {
+            case .null: text += "NULL"
+            case .integer(let number): text += String(number)
+            case .real(let number): text += number.isFinite ? "\(number)" : "NULL"
+            case .text(let string):
+                text += "\""
+                for character in string.unicodeScalars {
+                    if character == "\\" || character == "\"" { text += "\\" }
+                    text.unicodeScalars.append(character)
+                }
+                text += "\""
+            }
+        }
+        return text + "}"
+    }
+
     /// What ends a read that locks the rows it finds until the transaction ends: PostgreSQL's `FOR UPDATE`;
     /// nothing for SQLite, whose one writer already holds the whole database.
     var lockingRows: String {
