@@ -55,8 +55,10 @@ struct ClusterProcessTests {
             [
                 "--members", "20000", "--emails", "5000", "--lease", "\(Int(lease))", "--kill-at", "0.3",
                 // On a machine running the rest of the suite beside it, a lane may be 4 s into a batch of emails when
-                // the lease ends, and a taken-over batch of 500 emails takes as long again to send.
-                "--takeover-slack", "4", "--finish-slack", "12",
+                // the lease ends. What the killed node holds is email (in-app messages are delivered as they are
+                // planned, never claimed): up to two batches of 500, sent behind the survivors' own batches to a sink
+                // that writes each to a file, measured at up to 19 s after the lease ended beside the load suites.
+                "--takeover-slack", "4", "--finish-slack", "30",
             ], timeout: 300)
         #expect(result["checks"]?["killed_node_held_claims"] == true)
         #expect(result["checks"]?["claims_finished"] == true, "every message the killed node had claimed was finished by the others")

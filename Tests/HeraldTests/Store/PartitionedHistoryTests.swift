@@ -216,6 +216,10 @@ struct PartitionedHistoryTests {
         #expect(try await store.event(tenantID: tenant.id, id: "ev_\(today - 1)_50") != nil)
         let inbox = try await store.inbox(tenantID: tenant.id, subscriberID: ids[0], filter: .all, cursor: nil, limit: 500)
         #expect(inbox.items.map(\.title).sorted() == ["Day \(today - 2)", "Day \(today - 1)"])
+        let stats = try await store.deliveryStats(tenantID: tenant.id, since: Date().addingTimeInterval(-86_400))
+        #expect(
+            stats.counts.filter { $0.channel == .inApp && $0.status == .delivered }.map(\.count).reduce(0, +) == 2,
+            "the stats do not count the expired rows that wait for their day's drop")
         // Today's messages (in-app and email, still queued) are untouched.
         #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 2)
     }
@@ -248,6 +252,86 @@ struct PartitionedHistoryTests {
         let next = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
         #expect(next.droppedPartitions == 1)
         #expect(try await Self.text(store, "SELECT to_regclass('\(partition)')::text") == nil)
+    }
+
+    @Test(
+        "a node that dies while dropping a day (its connection gone, as under kill -9) loses nothing: the day, what hangs off it and the cleanup lock come back, and a restarted node drops it",
+        // Before `tidy`, the sweep waited forever for an unlock sent on the dead connection: a hang fails here.
+        .timeLimit(.minutes(1))
+    )
+    func dropInterruptedByACrash() async throws {
+        let shared = URL(fileURLWithPath: "/tmp/herald-drop-crash-\(UUID().uuidString)")
+        let engine = try await TestEngine.make(on: .postgres, database: shared)
+        let store = try #require(engine.store as? PostgresStore)
+        let schema = try #require(store.configuration.schema)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
+        _ = try await engine.announce("Today", to: ids, tenantID: tenant.id)
+        let today = try await Self.today(store)
+        let day = today - 5
+        let now = Timestamp.millis(Date())
+        let subscriber = try await Self.integer(store, "SELECT pk FROM subscribers WHERE id = '\(ids[0])'")
+        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(day), \(day))")
+        for statement in [
+            """
+            INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+            SELECT (\(day)::bigint << 32) + g, 'ev_old_' || g, '\(tenant.id)', 'notice', 2, 'planned', '{}', '{}', \(now), \(now - 1)
+            FROM generate_series(1, 10) g
+            """,
+            """
+            INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at, expires_at)
+            SELECT '\(tenant.id)', pk, \(subscriber), 'email', 2, 'sent', \(now), \(now), \(now), expires_at FROM events WHERE id LIKE 'ev_old_%'
+            """,
+            """
+            INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome)
+            SELECT id, event_pk, 1, \(now), 1, 'sent' FROM messages WHERE event_pk >> 32 = \(day)
+            """,
+            """
+            INSERT INTO email_feedback(tenant_id, message_id, address, kind, created_at)
+            SELECT '\(tenant.id)', id, 'a@example.com', 'open', \(now) FROM messages WHERE event_pk >> 32 = \(day)
+            """,
+            "INSERT INTO fanout_jobs(tenant_id, event_pk, topic_pk, status, available_at) VALUES ('\(tenant.id)', (\(day)::bigint << 32) + 1, 1, 'done', \(now))",
+        ] {
+            try await Self.run(store, statement)
+        }
+        // A reader of the day holds the drop at its DROP TABLE (waiting for the day's events table), after it deleted
+        // what hangs off the day.
+        let reader = try await PostgresTestSchemas.connect()
+        defer { Task { try? await reader.close() } }
+        let logger = engine.logger
+        _ = try await reader.query(PostgresQuery(unsafeSQL: "BEGIN"), logger: logger).collect()
+        _ = try await reader.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).\(PartitionedHistory.partitionName("events", day: day))"), logger: logger
+        ).collect()
+        let sweep = Task { try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100) }
+        // The node dies there: its connection ends mid-transaction, as when the process is killed.
+        var victim: Int32?
+        for _ in 0..<100 where victim == nil {
+            victim = try await reader.query(
+                PostgresQuery(
+                    unsafeSQL: "SELECT pid FROM pg_locks WHERE NOT granted AND relation = '\(schema).\(PartitionedHistory.partitionName("events", day: day))'::regclass"),
+                logger: logger
+            ).collect().first.map { try $0.decode(Int32.self) }
+            if victim == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let pid = try #require(victim, "the drop never waited at its DROP TABLE")
+        _ = try await reader.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(\(pid))"), logger: logger).collect()
+        await #expect(throws: (any Error).self) { try await sweep.value }
+        _ = try await reader.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).collect()
+
+        // Nothing of the day was lost: what the dead transaction deleted is back.
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: day))") == 10)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts WHERE event_pk >> 32 = \(day)") == 10)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM email_feedback") == 10)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM fanout_jobs WHERE event_pk >> 32 = \(day)") == 1)
+
+        // A restarted node on the same database takes the cleanup lock the dead one held, and drops the day whole.
+        let restarted = try await TestEngine.make(on: .postgres, database: shared)
+        let next = try await #require(restarted.store as? PostgresStore).deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
+        #expect(next.droppedPartitions == 1)
+        #expect(try await Self.text(store, "SELECT to_regclass('\(PartitionedHistory.partitionName("messages", day: day))')::text") == nil)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM email_feedback") == 0)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM fanout_jobs WHERE event_pk >> 32 = \(day)") == 0)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 2, "today's untouched")
     }
 
     // MARK: Helpers

@@ -290,11 +290,13 @@ extension PostgresStore {
     public func deliveryStats(tenantID: String, since: Date) async throws -> (counts: [StatsCountRow], sortedLatenciesMs: [Double]) {
         try await read { connection in
             let sinceMS = Self.ms(since)
+            // Expired rows a day's partition still holds until it is dropped are not counted, as no read shows them.
+            let nowMS = Self.ms(Date())
             var counts: [StatsCountRow] = []
             for row in try await connection.rows(
                 """
                 SELECT e.type, m.channel, m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
-                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) GROUP BY e.type, m.channel, m.status
+                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) GROUP BY e.type, m.channel, m.status
                 """, logger)
             {
                 guard let channel = ChannelKind(rawValue: try row[1]), let status = MessageStatus(rawValue: try row[2]) else { continue }
@@ -303,7 +305,8 @@ extension PostgresStore {
             let latencies: [Double] = try await connection.rows(
                 """
                 SELECT (m.sent_at - e.created_at)::double precision AS latency FROM messages m JOIN events e ON e.pk = m.event_pk
-                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) AND m.status IN ('sent', 'delivered') AND m.sent_at IS NOT NULL
+                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) AND m.status IN ('sent', 'delivered')
+                AND m.sent_at IS NOT NULL
                 ORDER BY latency
                 """, logger
             ).map { try $0[0] }

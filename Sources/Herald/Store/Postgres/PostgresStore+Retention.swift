@@ -27,8 +27,8 @@ extension PostgresStore {
                 try await connection.run("SELECT pg_advisory_unlock(hashtext('cleanup:' || current_schema()))", logger)
                 return result
             } catch {
-                try? await connection.run("ROLLBACK", logger)
-                try? await connection.run("SELECT pg_advisory_unlock(hashtext('cleanup:' || current_schema()))", logger)
+                await connection.tidy("ROLLBACK", logger)
+                await connection.tidy("SELECT pg_advisory_unlock(hashtext('cleanup:' || current_schema()))", logger)
                 throw error
             }
         }
@@ -66,11 +66,14 @@ extension PostgresStore {
     /// within the timeout (the next round tries again).
     private func drop(_ partition: HistoryPartition, _ connection: PostgresConnection) async throws -> Bool {
         do {
+            let started = ContinuousClock.now
             try await Self.transaction(connection, logger) {
                 try await connection.run("SET LOCAL lock_timeout = '2s'", logger)
                 for statement in partition.dropStatements { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
             }
-            logger.notice("retention dropped a day of history", metadata: ["partition": "\(partition.suffix)"])
+            let seconds = started.duration(to: .now) / .seconds(1)
+            logger.notice(
+                "retention dropped a day of history", metadata: ["partition": "\(partition.suffix)", "seconds": "\(String(format: "%.3f", seconds))"])
             return true
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
             logger.notice("retention could not lock a day of history to drop it; next round", metadata: ["partition": "\(partition.suffix)"])
@@ -170,7 +173,7 @@ extension PostgresStore {
             try await connection.run("COMMIT", logger)
             return value
         } catch {
-            try? await connection.run("ROLLBACK", logger)
+            await connection.tidy("ROLLBACK", logger)
             throw error
         }
     }

@@ -120,8 +120,8 @@ public final class PostgresStore: Store {
                     }
                 }
             } catch {
-                try? await connection.run("RESET lock_timeout", logger)
-                try? await connection.run("SELECT pg_advisory_unlock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
+                await connection.tidy("RESET lock_timeout", logger)
+                await connection.tidy("SELECT pg_advisory_unlock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
                 throw error
             }
             try await connection.run("RESET lock_timeout", logger)
@@ -214,6 +214,8 @@ extension PostgresStore {
                 try await connection.run("RELEASE SAVEPOINT request", logger)
                 return value
             } catch {
+                // A connection the server ended answers nothing more (see ``PostgresConnection/tidy(_:_:)``).
+                guard !connection.isClosed else { throw error }
                 try await connection.run("ROLLBACK TO SAVEPOINT request", logger)
                 try await connection.run("RELEASE SAVEPOINT request", logger)
                 guard tries < 3, isRetryable(error) else { throw error }
@@ -260,6 +262,16 @@ extension PostgresConnection {
     func run(_ query: PostgresQuery, _ logger: Logger) async throws {
         StatementCounter.record(query)
         for try await _ in try await self.query(query, logger: logger) {}
+    }
+
+    /// Runs a statement that tidies up after a failure (a rollback, an unlock, a reset), unless the connection
+    /// is already gone: the server ended it (a restart, a failover, an operator's `pg_terminate_backend`), and a
+    /// statement sent on a closed connection is never answered, so the caller would wait forever (as retention
+    /// did here, in the test that ends its connection mid-drop). What it would have undone, the server undid
+    /// when the session ended.
+    func tidy(_ query: PostgresQuery, _ logger: Logger) async {
+        guard !isClosed else { return }
+        try? await run(query, logger)
     }
 
     /// Runs a statement ending in `RETURNING …` and counts the rows it returned.
