@@ -4,7 +4,9 @@ extension HeraldEngine {
     /// The composer that delivers `eventType`'s in-app messages as they are planned (``InAppComposer``),
     /// or nil when it sends none, sends them through a workflow's steps, or this process runs no workers.
     func inAppComposer(for eventType: EventType) -> InAppComposer? {
-        guard runsWorkers.load(ordering: .relaxed), eventType.workflow == nil, eventType.channels.contains(.inApp), channels.contains(where: { $0.kind == .inApp }) else { return nil }
+        guard runsWorkers.load(ordering: .relaxed), eventType.workflow == nil, eventType.channels.contains(.inApp),
+            channels.contains(where: { $0.kind == .inApp })
+        else { return nil }
         return InAppComposer(renderer: renderer, eventType: eventType) { [observers, metrics] deliveries in
             await deliveries.announce(to: observers, metrics: metrics)
         }
