@@ -11,10 +11,16 @@ public struct InAppChannel: DeliveryChannel {
 
     public func deliver(_ batch: [OutgoingMessage]) async -> [ChannelResult] {
         batch.map { outgoing in
-            (outgoing.content["title"] ?? "").isEmpty
-                ? .permanentFailure("the in-app title rendered empty; check the template and payload")
-                : .delivered(detail: Self.deliveredDetail)
+            Self.isDeliverable(outgoing.content)
+                ? .delivered(detail: Self.deliveredDetail)
+                : .permanentFailure("the in-app title rendered empty; check the template and payload")
         }
+    }
+
+    /// Whether rendered content can go in an inbox: it has a title. The one rule for the dispatcher's
+    /// delivery and for delivery at planning (``InAppComposer``).
+    static func isDeliverable(_ content: RenderedContent) -> Bool {
+        !(content["title"] ?? "").isEmpty
     }
 
     /// The inbox fields of a rendered in-app message.

@@ -26,7 +26,7 @@ public struct InAppComposer: Sendable {
     func compose(for subscriber: Subscriber, event: EventContext) -> ComposedInApp? {
         guard eventType.templates[.inApp] != nil,
             let content = try? renderer.render(eventType: eventType, channel: .inApp, payload: event.payload, subscriber: subscriber, event: event),
-            content.fallbackReason == nil, !(content["title"] ?? "").isEmpty
+            content.fallbackReason == nil, InAppChannel.isDeliverable(content)
         else { return nil }
         return ComposedInApp(content: InAppChannel.inboxContent(content), subscriber: subscriber)
     }
@@ -34,7 +34,7 @@ public struct InAppComposer: Sendable {
     /// Fills in the content of each in-app message of `planned` that is due at once, untouched by quiet
     /// hours or a digest; flow control may still hold it (``FlowPlanner`` then queues it).
     func compose(_ planned: inout [PlannedMessage], recipients: [RecipientRecord], event: EventContext, dueAt: Date, now: Date) {
-        guard dueAt <= now else { return }
+        guard dueAt <= now, planned.contains(where: { $0.channel == .inApp && $0.status == .queued }) else { return }
         var subscribers: [Int64: Subscriber] = [:]
         for recipient in recipients { subscribers[recipient.rowID] = recipient.subscriber }
         for index in planned.indices {
