@@ -247,7 +247,10 @@ struct PartitionedHistoryTests {
         _ = try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).\(partition)"), logger: logger).collect()
         let blocked = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
         #expect(blocked.droppedPartitions == 0)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM events WHERE id = 'ev_old'") == 1)
+        // The reader still reads the day it opened; the day is out of `events` and waits to be dropped.
+        #expect(try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).\(partition)"), logger: logger).collect()[0].decode(Int64.self) == 1)
+        #expect(try await Self.text(store, "SELECT to_regclass('\(partition)')::text") == partition)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM events WHERE id = 'ev_old'") == 0)
         _ = try await reader.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).collect()
         let next = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
         #expect(next.droppedPartitions == 1)
@@ -255,7 +258,7 @@ struct PartitionedHistoryTests {
     }
 
     @Test(
-        "a node that dies while dropping a day (its connection gone, as under kill -9) loses nothing: the day, what hangs off it and the cleanup lock come back, and a restarted node drops it",
+        "a node that dies while dropping a day (its connection gone mid-detach, as under kill -9) loses nothing: the other days read and write, the cleanup lock comes back, and a restarted node finishes the detach and drops the day",
         // Before `tidy`, the sweep waited forever for an unlock sent on the dead connection: a hang fails here.
         .timeLimit(.minutes(1))
     )
@@ -293,45 +296,51 @@ struct PartitionedHistoryTests {
         ] {
             try await Self.run(store, statement)
         }
-        // A reader of the day holds the drop at its DROP TABLE (waiting for the day's events table), after it deleted
-        // what hangs off the day.
+        // A reader of `messages` (any day: the parent is what it locks) holds the drop in the second half of its
+        // `DETACH PARTITION … CONCURRENTLY`, which waits for the transactions that could still see the day.
         let reader = try await PostgresTestSchemas.connect()
         defer { Task { try? await reader.close() } }
         let logger = engine.logger
         _ = try await reader.query(PostgresQuery(unsafeSQL: "BEGIN"), logger: logger).collect()
-        _ = try await reader.query(
-            PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).\(PartitionedHistory.partitionName("events", day: day))"), logger: logger
-        ).collect()
+        _ = try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).messages WHERE event_pk = -1"), logger: logger).collect()
         let sweep = Task { try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100) }
-        // The node dies there: its connection ends mid-transaction, as when the process is killed.
+        // The node dies there: its connection ends mid-statement, as when the process is killed.
         var victim: Int32?
-        for _ in 0..<100 where victim == nil {
+        for _ in 0..<250 where victim == nil {
             victim = try await reader.query(
                 PostgresQuery(
-                    unsafeSQL: "SELECT pid FROM pg_locks WHERE NOT granted AND relation = '\(schema).\(PartitionedHistory.partitionName("events", day: day))'::regclass"),
+                    // pg_locks, not pg_stat_activity: the reader's transaction would see a snapshot of the latter.
+                    unsafeSQL: "SELECT pid FROM pg_locks WHERE locktype = 'virtualxid' AND NOT granted AND pid <> pg_backend_pid()"),
                 logger: logger
             ).collect().first.map { try $0.decode(Int32.self) }
             if victim == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
-        let pid = try #require(victim, "the drop never waited at its DROP TABLE")
+        let pid = try #require(victim, "the drop never waited in its concurrent detach")
         _ = try await reader.query(PostgresQuery(unsafeSQL: "SELECT pg_terminate_backend(\(pid))"), logger: logger).collect()
         await #expect(throws: (any Error).self) { try await sweep.value }
         _ = try await reader.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).collect()
 
-        // Nothing of the day was lost: what the dead transaction deleted is back.
-        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: day))") == 10)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts WHERE event_pk >> 32 = \(day)") == 10)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM email_feedback") == 10)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM fanout_jobs WHERE event_pk >> 32 = \(day)") == 1)
+        // The day is left half detached, as PostgreSQL leaves an interrupted concurrent detach; the other days read
+        // and write as before.
+        let messagesOfTheDay = PartitionedHistory.partitionName("messages", day: day)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhrelid = '\(messagesOfTheDay)'::regclass AND inhdetachpending") == 1)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM messages WHERE event_pk >> 32 = \(today)") == 2)
+        _ = try await engine.announce("Meanwhile", to: ids, tenantID: tenant.id)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM messages WHERE event_pk >> 32 = \(today)") == 4)
 
-        // A restarted node on the same database takes the cleanup lock the dead one held, and drops the day whole.
+        // A restarted node on the same database takes the cleanup lock the dead one held, finishes the detach and
+        // drops the day whole.
         let restarted = try await TestEngine.make(on: .postgres, database: shared)
         let next = try await #require(restarted.store as? PostgresStore).deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
         #expect(next.droppedPartitions == 1)
-        #expect(try await Self.text(store, "SELECT to_regclass('\(PartitionedHistory.partitionName("messages", day: day))')::text") == nil)
+        for table in PartitionedHistory.tables {
+            let name = PartitionedHistory.partitionName(table, day: day)
+            #expect(try await Self.text(store, "SELECT to_regclass('\(name)')::text") == nil, "\(name) is left")
+        }
         #expect(try await Self.integer(store, "SELECT count(*) FROM email_feedback") == 0)
         #expect(try await Self.integer(store, "SELECT count(*) FROM fanout_jobs WHERE event_pk >> 32 = \(day)") == 0)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 2, "today's untouched")
+        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 4, "today's untouched")
+        #expect(try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhdetachpending") == 0)
     }
 
     // MARK: Helpers

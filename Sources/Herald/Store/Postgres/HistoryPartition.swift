@@ -46,11 +46,15 @@ struct HistoryPartition: Sendable, Equatable {
         ("\"events_\(suffix)\"", "\"messages_\(suffix)\"", "\"attempts_\(suffix)\"")
     }
 
-    /// The statements that drop a day: what hangs off its rows first (no foreign key does it, see
-    /// PartitionedHistory), then the three tables.
-    var dropStatements: [String] {
+    /// What a drop does first, in one transaction that waits at most two seconds for its locks: what hangs
+    /// off the day's rows (no foreign key does it, see PartitionedHistory), then the day's `attempts`
+    /// partition detached the plain way, since `attempts` has a default partition (the legacy rows) and
+    /// PostgreSQL detaches concurrently only without one. Detaching is catalog work, so the parent's
+    /// exclusive lock lasts a moment; the files go later, with the detached table. Each statement is a
+    /// no-op when a crashed round already did it.
+    var dropPreparation: [String] {
         guard let day else { return [] }
-        let (events, messages, attempts) = tables
+        let (_, messages, attempts) = tables
         let (low, high) = (day << 32, (day + 1) << 32)
         return [
             "DELETE FROM fanout_jobs WHERE event_pk >= \(low) AND event_pk < \(high)",
@@ -61,7 +65,30 @@ struct HistoryPartition: Sendable, Equatable {
             WHERE f.message_id BETWEEN (SELECT coalesce(min(id), 0) FROM \(messages)) AND (SELECT coalesce(max(id), -1) FROM \(messages))
             AND EXISTS (SELECT 1 FROM \(messages) m WHERE m.id = f.message_id)
             """,
-            "DROP TABLE \(attempts), \(messages), \(events)",
+            """
+            DO $$ BEGIN
+                IF EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass('\(attempts)') AND NOT inhdetachpending) THEN
+                    ALTER TABLE attempts DETACH PARTITION \(attempts);
+                END IF;
+            END $$
+            """,
         ]
+    }
+
+    /// The day's `messages` and `events` partitions, each detached `CONCURRENTLY` (outside any
+    /// transaction): the parent is held only in `SHARE UPDATE EXCLUSIVE` mode, so reads and writes of
+    /// the other days go on, and PostgreSQL waits for the transactions that could still see the day.
+    /// `events` goes last, because the round finds its days by `events`' partitions.
+    var concurrentDetachments: [(parent: String, partition: String)] {
+        guard day != nil else { return [] }
+        let (events, messages, _) = tables
+        return [("messages", messages), ("events", events)]
+    }
+
+    /// The day's detached tables, dropped: no query of the parents touches them any more, so unlinking
+    /// their files holds nobody up.
+    var dropDetached: String {
+        let (events, messages, attempts) = tables
+        return "DROP TABLE IF EXISTS \(attempts), \(messages), \(events)"
     }
 }

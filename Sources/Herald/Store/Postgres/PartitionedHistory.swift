@@ -58,6 +58,17 @@ enum PartitionedHistory {
         return CivilDate(year: value / 10_000, month: value / 100 % 100, day: value % 100).daysSince1970
     }
 
+    /// The day partitions in the schema that a drop left half done: detached and not yet dropped, or
+    /// still `detach pending` (name, parent or null, pending); see ``PostgresStore``'s retention.
+    static let interruptedDrops = """
+        SELECT c.relname::text, p.relname::text, coalesce(i.inhdetachpending, false)
+        FROM pg_class c
+        LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+        LEFT JOIN pg_class p ON p.oid = i.inhparent
+        WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+        AND c.relname ~ '^(events|messages|attempts)_[0-9]{8}$' AND (i.inhrelid IS NULL OR i.inhdetachpending)
+        """
+
     /// The database's UTC day, as SQL: the one clock every node shares.
     static let today = "floor(extract(epoch FROM now()) / 86400)::bigint"
 

@@ -37,6 +37,8 @@ extension PostgresStore {
     private func sweep(_ connection: PostgresConnection, now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
         let nowMS = Self.ms(now)
         var result = CleanupResult(messages: 0, events: 0, idempotencyKeys: 0)
+        let today: Int64 = try await connection.rows(PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today)"), logger)[0][0]
+        result.droppedPartitions += try await finishInterruptedDrops(connection, today: today)
         try await Self.ensurePartitions(connection, logger)
         for partition in try await Self.historyPartitions(connection, logger) {
             switch partition.fate(now: nowMS) {
@@ -63,22 +65,107 @@ extension PostgresStore {
     }
 
     /// Drops a day's three partitions and what hangs off their rows; false when a lock was not to be had
-    /// within the timeout (the next round tries again).
+    /// in time (the next round goes on from where this one stopped).
+    ///
+    /// In three steps, so that no query of the parents waits while gigabytes are unlinked (a plain
+    /// `DROP TABLE` of a partition holds the parent's exclusive lock until its files are gone): what hangs
+    /// off the day and its `attempts` partition, in one short transaction (``HistoryPartition/dropPreparation``);
+    /// its `messages` and `events` partitions detached concurrently; then the detached tables dropped. A
+    /// round that dies between the steps leaves what ``finishInterruptedDrops(_:today:)`` finishes.
     private func drop(_ partition: HistoryPartition, _ connection: PostgresConnection) async throws -> Bool {
+        let started = ContinuousClock.now
+        guard
+            try await Self.lockingBriefly(connection, logger, partition, {
+                for statement in partition.dropPreparation { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+            })
+        else { return false }
+        for (parent, table) in partition.concurrentDetachments {
+            guard try await Self.isAttached(table, to: parent, connection, logger) else { continue }
+            guard try await detachConcurrently(table, from: parent, connection) else { return false }
+        }
+        guard
+            try await Self.lockingBriefly(connection, logger, partition, {
+                try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
+            })
+        else { return false }
+        let seconds = started.duration(to: .now) / .seconds(1)
+        logger.notice(
+            "retention dropped a day of history", metadata: ["partition": "\(partition.suffix)", "seconds": "\(String(format: "%.3f", seconds))"])
+        return true
+    }
+
+    /// Runs `body` in a transaction that waits at most two seconds for a lock; false when it timed out (a
+    /// long reader of the day: the next round tries again rather than queue every query behind it).
+    private static func lockingBriefly(
+        _ connection: PostgresConnection, _ logger: Logger, _ partition: HistoryPartition,
+        isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Void
+    ) async throws -> Bool {
         do {
-            let started = ContinuousClock.now
-            try await Self.transaction(connection, logger) {
+            try await transaction(connection, logger) {
                 try await connection.run("SET LOCAL lock_timeout = '2s'", logger)
-                for statement in partition.dropStatements { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+                try await body()
             }
-            let seconds = started.duration(to: .now) / .seconds(1)
-            logger.notice(
-                "retention dropped a day of history", metadata: ["partition": "\(partition.suffix)", "seconds": "\(String(format: "%.3f", seconds))"])
             return true
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
             logger.notice("retention could not lock a day of history to drop it; next round", metadata: ["partition": "\(partition.suffix)"])
             return false
         }
+    }
+
+    /// `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`, waiting at most ten seconds for the transactions
+    /// that could still see the partition (nobody waits on it meanwhile: its lock on the parent blocks
+    /// neither reads nor writes); false when that ran out, leaving the detach pending for the next round
+    /// to finalize.
+    private func detachConcurrently(_ table: String, from parent: String, _ connection: PostgresConnection) async throws -> Bool {
+        try await connection.run("SET lock_timeout = '10s'", logger)
+        do {
+            try await connection.run(PostgresQuery(unsafeSQL: "ALTER TABLE \(parent) DETACH PARTITION \(table) CONCURRENTLY"), logger)
+            try await connection.run("RESET lock_timeout", logger)
+            return true
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
+            await connection.tidy("RESET lock_timeout", logger)
+            logger.notice("retention waited too long to detach a day of history; next round", metadata: ["partition": "\(table)"])
+            return false
+        } catch {
+            await connection.tidy("RESET lock_timeout", logger)
+            throw error
+        }
+    }
+
+    private static func isAttached(_ table: String, to parent: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
+        try await connection.rows(
+            PostgresQuery(
+                unsafeSQL: "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass('\(table)') AND inhparent = to_regclass('\(parent)'))"),
+            logger)[0][0]
+    }
+
+    /// What a drop interrupted by a crash, or by a lock it waited for too long, left: a detach still
+    /// pending is finalized, and a day whose `events` partition is no longer attached has its detached
+    /// tables dropped. Only days before today are touched. Returns how many days it finished.
+    private func finishInterruptedDrops(_ connection: PostgresConnection, today: Int64) async throws -> Int {
+        var unattachedDays: Set<Int64> = []
+        for row in try await connection.rows(PostgresQuery(unsafeSQL: PartitionedHistory.interruptedDrops), logger) {
+            let (name, parent, pending): (String, String?, Bool) = (try row[0], try row[1], try row[2])
+            let table = PartitionedHistory.tables.first { PartitionedHistory.day(ofPartition: name, table: $0) != nil }
+            guard let table, let day = PartitionedHistory.day(ofPartition: name, table: table), day < today else { continue }
+            if pending, let parent {
+                // FINALIZE waits for the same transactions as the concurrent detach did, without a bound: they
+                // are the ones that were open when it was interrupted.
+                try await connection.run(PostgresQuery(unsafeSQL: "ALTER TABLE \(parent) DETACH PARTITION \"\(name)\" FINALIZE"), logger)
+            }
+            if table == "events" { unattachedDays.insert(day) }
+        }
+        var finished = 0
+        for day in unattachedDays.sorted() {
+            let partition = HistoryPartition(suffix: PartitionedHistory.stamp(day: day), today: today)
+            if try await Self.lockingBriefly(connection, logger, partition, {
+                try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
+            }) {
+                logger.notice("retention finished dropping a day of history", metadata: ["partition": "\(partition.suffix)"])
+                finished += 1
+            }
+        }
+        return finished
     }
 
     /// Expired messages of one partition (with their attempts and email feedback), then its expired
