@@ -147,6 +147,61 @@ struct PartitionedHistoryTests {
     }
 
     @Test(
+        "the covering inbox index is built online on a history with rows: on each day's partition concurrently, then adopted by the parent; the inbox reads as before"
+    )
+    func inboxIndexMigratesOnline() async throws {
+        let shared = URL(fileURLWithPath: "/tmp/herald-inbox-index-\(UUID().uuidString)")
+        let url = try await TestEngine.postgresDatabaseURL(sharing: shared)
+        let old = try await PostgresStore.open(PostgresStore.Configuration(url: url, source: "test"))
+        try await old.migrate(before: "v13-inbox-covering-index")
+        let nowMS = Timestamp.millis(Date())
+        try await old.write { connection in
+            for statement in [
+                "INSERT INTO tenants(id, name, created_at) VALUES ('tn_inbox', 'Inbox', \(nowMS))",
+                "INSERT INTO subscribers(tenant_id, id, created_at, updated_at) VALUES ('tn_inbox', 'reader', \(nowMS), \(nowMS))",
+                """
+                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+                SELECT 'ev_inbox_' || g, 'tn_inbox', 'notice', 2, 'planned', '{}', '{}', \(nowMS) + g, \(nowMS + 30 * Self.day)
+                FROM generate_series(1, 30) g
+                """,
+                """
+                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
+                                     sent_at, expires_at, title, body, attempts, read_at)
+                SELECT 'tn_inbox', e.pk, s.pk, 'in_app', 2, 'delivered', \(nowMS), \(nowMS), \(nowMS), \(nowMS), e.expires_at, 'Note ' || e.id, 'b', 1,
+                       CASE WHEN e.id IN ('ev_inbox_1', 'ev_inbox_2') THEN \(nowMS) END
+                FROM events e, subscribers s ORDER BY e.pk
+                """,
+            ] {
+                try await connection.run(PostgresQuery(unsafeSQL: statement), old.logger)
+            }
+        }
+        #expect(!(try await Self.text(old, "SELECT pg_get_indexdef('messages_inbox'::regclass)") ?? "").contains("read_at"))
+        await old.close()
+
+        let engine = try await TestEngine.make(on: .postgres, database: shared)
+        let store = try #require(engine.store as? PostgresStore)
+        let definition = try #require(try await Self.text(store, "SELECT pg_get_indexdef('messages_inbox'::regclass)"))
+        #expect(definition.contains("(\(InboxIndex.columns))"), "\(definition)")
+        let partitions = try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
+        let adopted = try await Self.integer(
+            store,
+            """
+            SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_index x ON x.indexrelid = c.oid
+            WHERE i.inhparent = 'messages_inbox'::regclass AND c.relname LIKE '%\\_inbox\\_cover' AND x.indisvalid
+            """)
+        let names = try await store.read { connection in
+            try await connection.rows(
+                "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'messages_inbox'::regclass", store.logger
+            ).map { try $0[0] as String }
+        }
+        #expect(partitions >= 5 && adopted == partitions, "\(adopted) of \(partitions) partitions' indexes were built ahead and adopted: \(names)")
+        let counts = try await store.inboxCounts(tenantID: "tn_inbox", subscriberID: "reader")
+        #expect(counts.total == 30 && counts.unread == 28 && counts.unseen == 30)
+        let unread = try await store.inbox(tenantID: "tn_inbox", subscriberID: "reader", filter: .unread, cursor: nil, limit: 50)
+        #expect(unread.items.count == 28)
+    }
+
+    @Test(
         "retention drops a past day whole once every row has expired (with what hangs off it), keeps a day whose last row expires within a day (hidden from reads), and deletes expired rows of a day that holds longer-kept ones"
     )
     func dropsWholeDays() async throws {
@@ -307,10 +362,16 @@ struct PartitionedHistoryTests {
         // The node dies there: its connection ends mid-statement, as when the process is killed.
         var victim: Int32?
         for _ in 0..<250 where victim == nil {
+            _ = try await reader.query(PostgresQuery(unsafeSQL: "SELECT pg_stat_clear_snapshot()"), logger: logger).collect()
             victim = try await reader.query(
                 PostgresQuery(
-                    // pg_locks, not pg_stat_activity: the reader's transaction would see a snapshot of the latter.
-                    unsafeSQL: "SELECT pid FROM pg_locks WHERE locktype = 'virtualxid' AND NOT granted AND pid <> pg_backend_pid()"),
+                    // The detach, not another test's `CREATE INDEX CONCURRENTLY`, which waits the same way; the activity
+                    // is read afresh each time (a transaction otherwise keeps its first look at it).
+                    unsafeSQL: """
+                        SELECT l.pid FROM pg_locks l, pg_stat_activity a
+                        WHERE a.pid = l.pid AND l.locktype = 'virtualxid' AND NOT l.granted
+                        AND a.query LIKE 'ALTER TABLE messages DETACH PARTITION%'
+                        """),
                 logger: logger
             ).collect().first.map { try $0.decode(Int32.self) }
             if victim == nil { try await Task.sleep(for: .milliseconds(20)) }

@@ -81,7 +81,7 @@ public final class PostgresStore: Store {
             try await connection.run("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
             for migration in try await Self.pendingMigrations(connection, logger) {
                 if migration.identifier == last { return nil }
-                if !migration.postgresPrepare.isEmpty && !prepared.contains(migration.identifier) { return migration }
+                if migration.needsPreparation && !prepared.contains(migration.identifier) { return migration }
                 for statement in migration.statements(in: .postgres) {
                     do {
                         try await connection.run(PostgresQuery(unsafeSQL: SQLDialect.postgres.schema(statement)), logger)
@@ -111,12 +111,21 @@ public final class PostgresStore: Store {
                 }
                 if pending && needed {
                     try await connection.run("SET lock_timeout = '5s'", logger)
-                    for statement in migration.postgresPrepare {
-                        do {
+                    do {
+                        for statement in migration.postgresPrepare {
                             try await Self.retryingLocks { try await connection.run(PostgresQuery(unsafeSQL: statement), self.logger) }
-                        } catch {
-                            throw ConfigurationError("preparing migration \(migration.identifier) failed: \(Self.describe(error))")
                         }
+                        if let query = migration.postgresPrepareEach {
+                            // Listed again on each try: a concurrent build that timed out left an invalid index,
+                            // which the list then drops before building it again.
+                            try await Self.retryingLocks {
+                                for row in try await connection.rows(PostgresQuery(unsafeSQL: query), self.logger) {
+                                    try await connection.run(PostgresQuery(unsafeSQL: try row[0] as String), self.logger)
+                                }
+                            }
+                        }
+                    } catch {
+                        throw ConfigurationError("preparing migration \(migration.identifier) failed: \(Self.describe(error))")
                     }
                 }
             } catch {

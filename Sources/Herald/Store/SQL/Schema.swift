@@ -23,6 +23,11 @@ enum Schema {
         var postgresPrepare: [String] = []
         /// A query answering one boolean: whether `postgresPrepare` is needed at all (nil: always).
         var postgresPrepareNeeded: String?
+        /// A query whose rows (one text column) are more preparation statements, run after
+        /// `postgresPrepare` the same way: work per partition, which a fixed list cannot name.
+        var postgresPrepareEach: String?
+
+        var needsPreparation: Bool { !postgresPrepare.isEmpty || postgresPrepareEach != nil }
 
         /// What runs on `dialect`, in order.
         func statements(in dialect: SQLDialect) -> [String] {
@@ -274,6 +279,10 @@ enum Schema {
         Migration(
             identifier: "v12-partitioned-history", statements: [], postgres: PartitionedHistory.swap,
             postgresPrepare: PartitionedHistory.prepare, postgresPrepareNeeded: PartitionedHistory.prepareNeeded),
+        // The inbox index covers what the count and the filters read (InboxIndex), so neither visits the rows.
+        Migration(
+            identifier: "v13-inbox-covering-index", statements: ["DROP INDEX messages_inbox", InboxIndex.create],
+            postgresPrepareNeeded: InboxIndex.prepareNeeded, postgresPrepareEach: InboxIndex.prepareEachPartition),
     ]
 
     /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new
