@@ -393,7 +393,8 @@ def measure_kill_restart(args, workdir, database, ids, results):
             import sqlite3
             conn = sqlite3.connect("file:%s?mode=ro" % database, uri=True, timeout=30)
             db_duplicates = conn.execute(
-                "SELECT count(*) FROM (SELECT message_id FROM attempts WHERE outcome = 'delivered' "
+                "SELECT count(*) FROM (SELECT message_id FROM (SELECT message_id, outcome FROM attempts UNION ALL "
+                "SELECT id, status FROM messages WHERE sent_duration_ms IS NOT NULL) WHERE outcome = 'delivered' "
                 "GROUP BY message_id HAVING count(*) > 1)").fetchone()[0]
             conn.close()
         except Exception as error:  # noqa: BLE001 - optional cross-check

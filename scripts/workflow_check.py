@@ -94,14 +94,15 @@ def database_report(db, event, members):
         "SELECT count(*) FROM messages m WHERE m.event_pk = %d AND NOT EXISTS (SELECT 1 FROM workflow_runs r "
         "WHERE r.event_pk = m.event_pk AND r.subscriber_pk = m.subscriber_pk)" % pk)
     report["attempts_per_message"] = {str(n): int(c) for n, c in db.rows(
-        "SELECT n, count(*) FROM (SELECT m.id, (SELECT count(*) FROM attempts a WHERE a.message_id = m.id) AS n "
+        "SELECT n, count(*) FROM (SELECT m.id, (SELECT count(*) FROM attempts a WHERE a.message_id = m.id) "
+        "+ CASE WHEN m.sent_duration_ms IS NOT NULL THEN 1 ELSE 0 END AS n "
         "FROM messages m WHERE m.event_pk = %d) x GROUP BY n ORDER BY n" % pk)}
     report["attempt_outcomes"] = {"%s/%s" % (c, o): int(n) for c, o, n in db.rows(
-        "SELECT m.channel, a.outcome, count(*) FROM attempts a JOIN messages m ON m.id = a.message_id WHERE m.event_pk = %d "
-        "GROUP BY 1, 2 ORDER BY 1, 2" % pk)}
+        "SELECT m.channel, a.outcome, count(*) FROM %s a JOIN messages m ON m.id = a.message_id WHERE m.event_pk = %d "
+        "GROUP BY 1, 2 ORDER BY 1, 2" % (cc.TRIES, pk))}
     report["messages_succeeding_twice"] = db.value(
-        "SELECT count(*) FROM (SELECT a.message_id FROM attempts a JOIN messages m ON m.id = a.message_id WHERE m.event_pk = %d "
-        "AND a.outcome IN ('delivered', 'sent') GROUP BY a.message_id HAVING count(*) > 1) d" % pk)
+        "SELECT count(*) FROM (SELECT a.message_id FROM %s a JOIN messages m ON m.id = a.message_id WHERE m.event_pk = %d "
+        "AND a.outcome IN ('delivered', 'sent') GROUP BY a.message_id HAVING count(*) > 1) d" % (cc.TRIES, pk))
     gaps = ("FROM messages a JOIN messages b ON b.event_pk = a.event_pk AND b.subscriber_pk = a.subscriber_pk AND b.step = 3 "
             "WHERE a.event_pk = %d AND a.step = 1" % pk)
     report["second_send_before_wait_ended"] = db.value("SELECT count(*) %s AND b.created_at < a.created_at + %d" % (gaps, WAIT_SECONDS * 1000))

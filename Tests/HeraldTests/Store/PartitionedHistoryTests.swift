@@ -120,7 +120,7 @@ struct PartitionedHistoryTests {
         #expect(attempts.map(\.detail) == ["stored in inbox"])
         #expect(try await store.event(tenantID: "tn_legacy", id: "ev_legacy_7")?.id == "ev_legacy_7")
 
-        // The queued one is still delivered, and its attempt goes with the old ones.
+        // The queued one is still delivered; its row holds the try (a success writes no attempt row).
         let claimed = try await store.claimMessages(
             owner: "A", scope: .all, limit: 10, now: Date(), leaseUntil: Date().addingTimeInterval(60)
         ).messages
@@ -129,7 +129,8 @@ struct PartitionedHistoryTests {
             claimed.map { StoreContractFixture.outcome($0, .delivered, at: Date(), inbox: InboxContent(title: "t", body: "b", actionURL: nil)) },
             owner: "A", now: Date())
         #expect(done.count == 1)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts_legacy WHERE event_pk < 4294967296") == 1)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM messages_legacy WHERE sent_duration_ms IS NOT NULL") == 1)
+        #expect(try await Self.integer(store, "SELECT count(*) FROM attempts") == 199)
 
         // New work goes to today's partition, with ids after the old ones.
         let (tenant, ids) = try await engine.tenantWithSubscribers(2)
@@ -310,6 +311,23 @@ struct PartitionedHistoryTests {
         let next = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
         #expect(next.droppedPartitions == 1)
         #expect(try await Self.text(store, "SELECT to_regclass('\(partition)')::text") == nil)
+    }
+
+    @Test("a day a drop detached but did not drop (its node died, or a reader held it) is dropped by the next round")
+    func detachedDaysAreDropped() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let today = try await Self.today(store)
+        let day = today - 3
+        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(day), \(day))")
+        for table in ["attempts", "messages", "events"] {
+            try await Self.run(store, "ALTER TABLE \(table) DETACH PARTITION \(PartitionedHistory.partitionName(table, day: day))")
+        }
+        let result = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
+        #expect(result.droppedPartitions == 1)
+        for table in PartitionedHistory.tables {
+            #expect(try await Self.text(store, "SELECT to_regclass('\(PartitionedHistory.partitionName(table, day: day))')::text") == nil)
+        }
     }
 
     @Test(

@@ -86,7 +86,7 @@ extension PostgresStore {
             }
             // Message row → its event's key: the partition its attempts go to.
             var updated: [Int64: Int64] = [:]
-            let perStatement = SQLValues.rowsPerStatement(columns: 16)
+            let perStatement = SQLValues.rowsPerStatement(columns: 17)
             for start in stride(from: 0, to: outcomes.count, by: perStatement) {
                 var shared = PostgresBindings()
                 shared.append(nowMS)
@@ -94,7 +94,7 @@ extension PostgresStore {
                 var values = SQLValues(
                     types: [
                         "bigint", "bigint", "text", "text", "text", "bigint", "bigint", "text", "text", "text", "integer",
-                        "integer", "bigint", "double precision", "text", "text",
+                        "integer", "bigint", "double precision", "text", "text", "boolean",
                     ], after: shared)
                 for outcome in outcomes[start..<min(start + perStatement, outcomes.count)] {
                     let succeeded = outcome.status == .sent || outcome.status == .delivered
@@ -116,6 +116,7 @@ extension PostgresStore {
                         row.bind(attempt.durationMs)
                         row.bind(attempt.outcome.rawValue)
                         row.bind(attempt.detail)
+                        row.bind(outcome.isHeldByMessage)
                     }
                 }
                 // Only rows still leased to this owner change; no change means the lease was lost (reclaimed
@@ -124,18 +125,23 @@ extension PostgresStore {
                     PostgresQuery(
                         unsafeSQL: """
                             WITH outcome(id, event_pk, status, reason, last_error, available_at, sent_at, title, body, action_url, refund,
-                                         number, started_at, duration_ms, result, detail) AS (VALUES \(values.sql)),
+                                         number, started_at, duration_ms, result, detail, held) AS (VALUES \(values.sql)),
                             updated AS (
                                 UPDATE messages m SET status = o.status, reason = o.reason, last_error = o.last_error,
                                     available_at = o.available_at, lease_owner = NULL, sent_at = coalesce(o.sent_at, m.sent_at),
                                     title = coalesce(o.title, m.title), body = coalesce(o.body, m.body),
-                                    action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = m.attempts - o.refund
+                                    action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = m.attempts - o.refund,
+                                    sent_detail = CASE WHEN o.held THEN o.detail END, sent_started_at = CASE WHEN o.held THEN o.started_at END,
+                                    sent_duration_ms = CASE WHEN o.held THEN o.duration_ms END
                                 FROM outcome o WHERE m.id = o.id AND m.event_pk = o.event_pk AND m.status = 'sending' AND m.lease_owner = $2
                                 RETURNING m.id, m.event_pk
+                            ),
+                            recorded AS (
+                                INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome, detail)
+                                SELECT o.id, u.event_pk, o.number, o.started_at, o.duration_ms, o.result, o.detail
+                                FROM outcome o JOIN updated u ON u.id = o.id WHERE NOT o.held
                             )
-                            INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome, detail)
-                            SELECT o.id, u.event_pk, o.number, o.started_at, o.duration_ms, o.result, o.detail FROM outcome o JOIN updated u ON u.id = o.id
-                            RETURNING message_id, event_pk
+                            SELECT id, event_pk FROM updated
                             """, binds: values.bindings), logger)
                 for row in rows { updated[try row[0]] = try row[1] }
             }
@@ -232,7 +238,7 @@ extension PostgresStore {
             guard
                 let row = try await connection.rows(
                     """
-                    SELECT \(unescaped: Self.messageColumns) FROM messages m
+                    SELECT \(unescaped: Self.messageColumns), m.sent_detail, m.sent_started_at, m.sent_duration_ms FROM messages m
                     JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
                     WHERE m.id = \(id) AND m.tenant_id = \(tenantID) AND m.expires_at > \(Self.ms(Date()))
                     """, logger
@@ -246,7 +252,10 @@ extension PostgresStore {
                     outcome: DeliveryAttempt.Outcome(rawValue: try $0[3]) ?? .permanentFailure, detail: try $0[4])
             }
             let message = try Self.message(from: row)
-            return (message, message.attemptLog(attempts))
+            let held = try (row[22] as Double?).map {
+                Message.HeldTry(detail: try row[20], startedAt: Self.date(try row[21]) ?? Date(timeIntervalSince1970: 0), durationMs: $0)
+            }
+            return (message, message.attemptLog(attempts, heldTry: held))
         }
     }
 

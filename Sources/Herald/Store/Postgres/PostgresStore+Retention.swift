@@ -73,24 +73,35 @@ extension PostgresStore {
     /// its `messages` and `events` partitions detached concurrently; then the detached tables dropped. A
     /// round that dies between the steps leaves what ``finishInterruptedDrops(_:today:)`` finishes.
     private func drop(_ partition: HistoryPartition, _ connection: PostgresConnection) async throws -> Bool {
-        let started = ContinuousClock.now
+        let clock = ContinuousClock()
+        let started = clock.now
         guard
             try await Self.lockingBriefly(connection, logger, partition, {
                 for statement in partition.dropPreparation { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
             })
         else { return false }
+        let prepared = clock.now
         for (parent, table) in partition.concurrentDetachments {
             guard try await Self.isAttached(table, to: parent, connection, logger) else { continue }
             guard try await detachConcurrently(table, from: parent, connection) else { return false }
         }
+        let detached = clock.now
         guard
             try await Self.lockingBriefly(connection, logger, partition, {
                 try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
             })
         else { return false }
-        let seconds = started.duration(to: .now) / .seconds(1)
+        func seconds(_ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant) -> String {
+            String(format: "%.3f", from.duration(to: to) / .seconds(1))
+        }
+        // Each step's time: only the first holds a lock that stops queries of `attempts`; the detaches let
+        // every query of the parents through, and the last step's unlinking concerns tables no query reaches.
         logger.notice(
-            "retention dropped a day of history", metadata: ["partition": "\(partition.suffix)", "seconds": "\(String(format: "%.3f", seconds))"])
+            "retention dropped a day of history",
+            metadata: [
+                "partition": "\(partition.suffix)", "seconds": "\(seconds(started, clock.now))", "prepare_seconds": "\(seconds(started, prepared))",
+                "detach_seconds": "\(seconds(prepared, detached))", "drop_seconds": "\(seconds(detached, clock.now))",
+            ])
         return true
     }
 

@@ -283,6 +283,14 @@ enum Schema {
         Migration(
             identifier: "v13-inbox-covering-index", statements: ["DROP INDEX messages_inbox", InboxIndex.create],
             postgresPrepareNeeded: InboxIndex.prepareNeeded, postgresPrepareEach: InboxIndex.prepareEachPartition),
+        // A successful try is held by its message's row (its answer and duration, beside `sent_at`), not by an
+        // attempt row: one write less per delivered message. Failures still get attempt rows.
+        Migration(
+            identifier: "v14-success-on-message",
+            statements: [
+                "ALTER TABLE messages ADD COLUMN sent_detail TEXT", "ALTER TABLE messages ADD COLUMN sent_started_at {int}",
+                "ALTER TABLE messages ADD COLUMN sent_duration_ms {real}",
+            ]),
     ]
 
     /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new

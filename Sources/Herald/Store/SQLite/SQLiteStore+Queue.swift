@@ -90,7 +90,8 @@ extension SQLiteStore {
                 sql: """
                     UPDATE messages SET status = ?, reason = ?, last_error = ?, available_at = ?, lease_owner = NULL,
                         sent_at = coalesce(?, sent_at), title = coalesce(?, title), body = coalesce(?, body),
-                        action_url = coalesce(?, action_url), updated_at = ?, attempts = attempts - ?
+                        action_url = coalesce(?, action_url), updated_at = ?, attempts = attempts - ?, sent_detail = ?,
+                        sent_started_at = ?, sent_duration_ms = ?
                     WHERE id = ? AND status = 'sending' AND lease_owner = ?
                     """)
             let record = try db.cachedStatement(
@@ -104,11 +105,14 @@ extension SQLiteStore {
                 try update.execute(arguments: [
                     outcome.status.rawValue, outcome.reason, succeeded ? nil : outcome.attempt.detail,
                     outcome.retryAt.map(Self.ms) ?? nowMS, succeeded ? nowMS : nil, outcome.inbox?.title, outcome.inbox?.body,
-                    outcome.inbox?.actionURL, nowMS, outcome.refundsAttempt ? 1 : 0, outcome.rowID, owner,
+                    outcome.inbox?.actionURL, nowMS, outcome.refundsAttempt ? 1 : 0,
+                    outcome.isHeldByMessage ? outcome.attempt.detail : nil, outcome.isHeldByMessage ? Self.ms(outcome.attempt.startedAt) : nil,
+                    outcome.isHeldByMessage ? outcome.attempt.durationMs : nil,
+                    outcome.rowID, owner,
                 ])
                 // No change means the lease was lost (reclaimed or cancelled): this attempt's result is not the message's.
                 guard db.changesCount > 0 else { continue }
-                for attempt in [outcome.attempt] + outcome.moreAttempts {
+                for attempt in outcome.attemptRows {
                     try record.execute(arguments: [
                         outcome.rowID, attempt.number, Self.ms(attempt.startedAt), attempt.durationMs, attempt.outcome.rawValue, attempt.detail,
                     ])
@@ -214,7 +218,7 @@ extension SQLiteStore {
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT \(Self.messageColumns) FROM messages m
+                        SELECT \(Self.messageColumns), m.sent_detail, m.sent_started_at, m.sent_duration_ms FROM messages m
                         JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
                         WHERE m.id = ? AND m.tenant_id = ?
                         """, arguments: [id, tenantID])
@@ -228,7 +232,8 @@ extension SQLiteStore {
                     outcome: DeliveryAttempt.Outcome(rawValue: $0[3]) ?? .permanentFailure, detail: $0[4])
             }
             let message = Self.message(from: row)
-            return (message, message.attemptLog(attempts))
+            let held = (row[22] as Double?).map { Message.HeldTry(detail: row[20], startedAt: Self.date(row[21]) ?? Date(timeIntervalSince1970: 0), durationMs: $0) }
+            return (message, message.attemptLog(attempts, heldTry: held))
         }
     }
 
