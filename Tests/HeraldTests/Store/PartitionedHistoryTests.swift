@@ -71,21 +71,11 @@ struct PartitionedHistoryTests {
 
     @Test("an existing database migrates in place: its rows stay, readable, deliverable and expiring as before; keys go on from the old ones")
     func legacyInPlace() async throws {
-        let shared = URL(fileURLWithPath: "/tmp/herald-legacy-\(UUID().uuidString)")
-        let url = try await TestEngine.postgresDatabaseURL(sharing: shared)
-        let old = try await PostgresStore.open(PostgresStore.Configuration(url: url, source: "test"))
-        try await old.migrate(before: "v12-partitioned-history")
         let nowMS = Timestamp.millis(Date())
         // What an older Herald left: 200 events for one subscriber, 199 delivered in-app with an attempt each, one queued.
+        let (shared, old) = try await Self.olderSchema(before: "v12-partitioned-history", tenant: "tn_legacy", subscriber: "old-reader", events: 200)
         try await old.write { connection in
             for statement in [
-                "INSERT INTO tenants(id, name, created_at) VALUES ('tn_legacy', 'Legacy', \(nowMS))",
-                "INSERT INTO subscribers(tenant_id, id, created_at, updated_at) VALUES ('tn_legacy', 'old-reader', \(nowMS), \(nowMS))",
-                """
-                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
-                SELECT 'ev_legacy_' || g, 'tn_legacy', 'notice', 2, 'planned', '{}', '{}', \(nowMS) + g, \(nowMS + 30 * Self.day)
-                FROM generate_series(1, 200) g
-                """,
                 """
                 INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
                                      sent_at, expires_at, title, body, attempts)
@@ -151,20 +141,10 @@ struct PartitionedHistoryTests {
         "the covering inbox index is built online on a history with rows: on each day's partition concurrently, then adopted by the parent; the inbox reads as before"
     )
     func inboxIndexMigratesOnline() async throws {
-        let shared = URL(fileURLWithPath: "/tmp/herald-inbox-index-\(UUID().uuidString)")
-        let url = try await TestEngine.postgresDatabaseURL(sharing: shared)
-        let old = try await PostgresStore.open(PostgresStore.Configuration(url: url, source: "test"))
-        try await old.migrate(before: "v13-inbox-covering-index")
         let nowMS = Timestamp.millis(Date())
+        let (shared, old) = try await Self.olderSchema(before: "v13-inbox-covering-index", tenant: "tn_inbox", subscriber: "reader", events: 30)
         try await old.write { connection in
             for statement in [
-                "INSERT INTO tenants(id, name, created_at) VALUES ('tn_inbox', 'Inbox', \(nowMS))",
-                "INSERT INTO subscribers(tenant_id, id, created_at, updated_at) VALUES ('tn_inbox', 'reader', \(nowMS), \(nowMS))",
-                """
-                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
-                SELECT 'ev_inbox_' || g, 'tn_inbox', 'notice', 2, 'planned', '{}', '{}', \(nowMS) + g, \(nowMS + 30 * Self.day)
-                FROM generate_series(1, 30) g
-                """,
                 """
                 INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
                                      sent_at, expires_at, title, body, attempts, read_at)
@@ -423,6 +403,32 @@ struct PartitionedHistoryTests {
     }
 
     // MARK: Helpers
+
+    /// A schema as an older Herald left it (the migrations before `identifier`), in a database a later
+    /// ``TestEngine`` can open through the returned URL, holding one tenant, one subscriber and `events`
+    /// events (`ev_<tenant>_1`…, kept 30 days).
+    static func olderSchema(before identifier: String, tenant: String, subscriber: String, events: Int) async throws -> (URL, PostgresStore) {
+        let shared = URL(fileURLWithPath: "/tmp/herald-older-\(UUID().uuidString)")
+        let url = try await TestEngine.postgresDatabaseURL(sharing: shared)
+        let old = try await PostgresStore.open(PostgresStore.Configuration(url: url, source: "test"))
+        try await old.migrate(before: identifier)
+        let nowMS = Timestamp.millis(Date())
+        let prefix = "ev_" + tenant.dropFirst(3) + "_"
+        try await old.write { connection in
+            for statement in [
+                "INSERT INTO tenants(id, name, created_at) VALUES ('\(tenant)', 'Older', \(nowMS))",
+                "INSERT INTO subscribers(tenant_id, id, created_at, updated_at) VALUES ('\(tenant)', '\(subscriber)', \(nowMS), \(nowMS))",
+                """
+                INSERT INTO events(id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+                SELECT '\(prefix)' || g, '\(tenant)', 'notice', 2, 'planned', '{}', '{}', \(nowMS) + g, \(nowMS + 30 * Self.day)
+                FROM generate_series(1, \(events)) g
+                """,
+            ] {
+                try await connection.run(PostgresQuery(unsafeSQL: statement), old.logger)
+            }
+        }
+        return (shared, old)
+    }
 
     static func today(_ store: PostgresStore) async throws -> Int64 {
         try await integer(store, "SELECT \(PartitionedHistory.today)")

@@ -38,11 +38,14 @@ extension PostgresStore {
         let nowMS = Self.ms(now)
         var result = CleanupResult(messages: 0, events: 0, idempotencyKeys: 0)
         let today: Int64 = try await connection.rows(PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today)"), logger)[0][0]
-        result.droppedPartitions += try await finishInterruptedDrops(connection, today: today)
+        let interrupted = try await finishInterruptedDrops(connection, today: today)
+        result.droppedPartitions += interrupted.finished
         try await Self.ensurePartitions(connection, logger)
         for partition in try await Self.historyPartitions(connection, logger) {
             switch partition.fate(now: nowMS) {
             case .drop:
+                // A parent with a detach still pending takes no other until it is finalized.
+                guard !interrupted.stillPending else { continue }
                 if try await drop(partition, connection) { result.droppedPartitions += 1 }
             case .keep:
                 continue
@@ -123,19 +126,27 @@ extension PostgresStore {
         }
     }
 
-    /// `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`, waiting at most ten seconds for the transactions
-    /// that could still see the partition (nobody waits on it meanwhile: its lock on the parent blocks
-    /// neither reads nor writes); false when that ran out, leaving the detach pending for the next round
-    /// to finalize.
+    /// `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`; false when it waited too long, leaving the detach
+    /// pending for the next round to finalize.
     private func detachConcurrently(_ table: String, from parent: String, _ connection: PostgresConnection) async throws -> Bool {
+        try await waitingBoundedly(
+            "ALTER TABLE \(parent) DETACH PARTITION \(table) CONCURRENTLY", connection,
+            notice: "retention waited too long to detach a day of history; next round", partition: table)
+    }
+
+    /// Runs a statement that waits for other transactions (a concurrent detach, or its `FINALIZE`: for
+    /// those that could still see the partition, which can include any long transaction in the database),
+    /// for at most ten seconds. Nobody waits on it meanwhile: its lock on the parent blocks neither reads
+    /// nor writes. False when the time ran out; the next round tries again.
+    private func waitingBoundedly(_ statement: String, _ connection: PostgresConnection, notice: Logger.Message, partition: String) async throws -> Bool {
         try await connection.run("SET lock_timeout = '10s'", logger)
         do {
-            try await connection.run(PostgresQuery(unsafeSQL: "ALTER TABLE \(parent) DETACH PARTITION \(table) CONCURRENTLY"), logger)
+            try await connection.run(PostgresQuery(unsafeSQL: statement), logger)
             try await connection.run("RESET lock_timeout", logger)
             return true
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
             await connection.tidy("RESET lock_timeout", logger)
-            logger.notice("retention waited too long to detach a day of history; next round", metadata: ["partition": "\(table)"])
+            logger.notice(notice, metadata: ["partition": "\(partition)"])
             return false
         } catch {
             await connection.tidy("RESET lock_timeout", logger)
@@ -152,17 +163,24 @@ extension PostgresStore {
 
     /// What a drop interrupted by a crash, or by a lock it waited for too long, left: a detach still
     /// pending is finalized, and a day whose `events` partition is no longer attached has its detached
-    /// tables dropped. Only days before today are touched. Returns how many days it finished.
-    private func finishInterruptedDrops(_ connection: PostgresConnection, today: Int64) async throws -> Int {
+    /// tables dropped. Only days before today are touched. Returns how many days it finished, and whether
+    /// a detach is still pending (its `FINALIZE` waited too long).
+    private func finishInterruptedDrops(_ connection: PostgresConnection, today: Int64) async throws -> (finished: Int, stillPending: Bool) {
         var unattachedDays: Set<Int64> = []
+        var stillPending = false
         for row in try await connection.rows(PostgresQuery(unsafeSQL: PartitionedHistory.interruptedDrops), logger) {
             let (name, parent, pending): (String, String?, Bool) = (try row[0], try row[1], try row[2])
             let table = PartitionedHistory.tables.first { PartitionedHistory.day(ofPartition: name, table: $0) != nil }
             guard let table, let day = PartitionedHistory.day(ofPartition: name, table: table), day < today else { continue }
             if pending, let parent {
-                // FINALIZE waits for the same transactions as the concurrent detach did, without a bound: they
-                // are the ones that were open when it was interrupted.
-                try await connection.run(PostgresQuery(unsafeSQL: "ALTER TABLE \(parent) DETACH PARTITION \"\(name)\" FINALIZE"), logger)
+                guard
+                    try await waitingBoundedly(
+                        "ALTER TABLE \(parent) DETACH PARTITION \"\(name)\" FINALIZE", connection,
+                        notice: "retention waited too long to finish detaching a day of history; next round", partition: name)
+                else {
+                    stillPending = true
+                    continue
+                }
             }
             if table == "events" { unattachedDays.insert(day) }
         }
@@ -176,7 +194,7 @@ extension PostgresStore {
                 finished += 1
             }
         }
-        return finished
+        return (finished, stillPending)
     }
 
     /// Expired messages of one partition (with their attempts and email feedback), then its expired
