@@ -19,8 +19,10 @@ public final class RetentionService: Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                var wait = Double(self.settings.cleanupIntervalSeconds)
                 do {
                     let removed = try await self.sweep(now: Date())
+                    if let next = removed.nextDropAt { wait = min(wait, max(1, next.timeIntervalSinceNow + 1)) }
                     if removed.messages + removed.events + removed.idempotencyKeys + removed.droppedPartitions > 0 {
                         self.logger.info(
                             "retention cleanup",
@@ -36,7 +38,7 @@ public final class RetentionService: Service, Sendable {
                 }
                 // Shutdown cancels the sleep; the loop then ends, and the service returns rather than throws
                 // (a throwing service makes ServiceGroup cancel the others mid-shutdown).
-                try? await Task.sleep(for: Seconds(clamping: self.settings.cleanupIntervalSeconds).duration)
+                try? await Task.sleep(for: Seconds(clamping: wait).duration)
             }
         }
     }
@@ -52,6 +54,7 @@ public final class RetentionService: Service, Sendable {
             total.events += result.events
             total.idempotencyKeys += result.idempotencyKeys
             total.droppedPartitions += result.droppedPartitions
+            total.nextDropAt = [total.nextDropAt, result.nextDropAt].compactMap { $0 }.min()
             if result.messages < Self.batchLimit && result.events < Self.batchLimit { return total }
         }
     }

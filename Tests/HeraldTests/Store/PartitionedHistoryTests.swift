@@ -236,6 +236,7 @@ struct PartitionedHistoryTests {
 
         let result = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date().addingTimeInterval(-86_400), limit: 5000)
         #expect(result.droppedPartitions == 1)
+        #expect(result.nextDropAt == Timestamp.date(millis: now + 3_600_000), "the kept day is dropped when its last row expires")
         for table in PartitionedHistory.tables {
             #expect(try await Self.text(store, "SELECT to_regclass('\(PartitionedHistory.partitionName(table, day: today - 3))')::text") == nil)
         }

@@ -48,7 +48,11 @@ extension PostgresStore {
                 guard !interrupted.stillPending else { continue }
                 if try await drop(partition, connection) { result.droppedPartitions += 1 }
             case .keep:
-                continue
+                // A past day whose rows all expire within a day: dropped as soon as the last one has.
+                if partition.day.map({ $0 < today }) == true, let last = partition.latestExpiry, last > nowMS {
+                    let at = Timestamp.date(millis: last)
+                    result.nextDropAt = min(result.nextDropAt ?? at, at)
+                }
             case .deleteExpired:
                 let budget = limit - max(result.messages, result.events)
                 guard budget > 0 else { continue }
