@@ -11,7 +11,8 @@ What it loads (with SQL, into a schema a `herald serve` node has just migrated):
     ("Estate"), holds --topic-members members in topic `everyone` and has an in-app event type `bulletin`;
   - a day of history in yesterday's partitions: --history messages (in-app, delivered, with their events),
     all expired, so retention drops the day whole;
-  - --inbox-messages delivered in-app messages today for one member of `everyone`, `reader`.
+  - --inbox-messages delivered in-app messages today for one member of `everyone`, `reader`, and one message today
+    for each of --today-messages other members (a day's traffic, so today's statistics are not the reader's alone).
 
 What it measures, printed as one JSON line:
   1. `bulletin` triggered to `everyone`: the time until every member's message is delivered (each once: the
@@ -110,10 +111,28 @@ def load(db, args, tenant_id):
         ANALYZE events; ANALYZE messages;
         """ % {"day": today, "big": tenant_id, "now": now, "keep": now + 30 * DAY_MS, "count": args.inbox_messages})
     cc.log("inbox messages loaded in %.0f s" % seconds)
+    # The rest of today's traffic: one message each for --today-messages other members, so the partition's statistics
+    # are a day's, not the reader's alone (with only the reader's rows analyzed, the planner expects every row of
+    # the partition to be theirs, and as the fan-out fills it, reads their inbox by scanning the whole partition).
+    seconds = psql_script(db, """
+        INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+        SELECT (%(day)d::bigint << 32) + 3100000000 + g, 'ev_today_' || g, '%(big)s', 'bulletin', 2, 'planned', '{"n": 1}', '{}',
+               %(now)d - 500000 + g, %(keep)d
+        FROM generate_series(1, %(events)d) g;
+        INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at, sent_at,
+                             expires_at, title, body, attempts)
+        SELECT '%(big)s', (%(day)d::bigint << 32) + 3100000001 + x.rn %% %(events)d, x.pk, 'in_app', 2, 'delivered',
+               %(now)d, %(now)d, %(now)d, %(now)d, %(keep)d, 'Today', 'Another member''s message.', 1
+        FROM (SELECT pk, row_number() OVER (ORDER BY pk) - 1 AS rn FROM subscribers
+              WHERE tenant_id = '%(big)s' AND id <> 'r0000001' ORDER BY pk LIMIT %(count)d) x;
+        """ % {"day": today, "big": tenant_id, "now": now, "keep": now + 30 * DAY_MS, "count": args.today_messages,
+               "events": max(1, args.today_messages // 100)})
+    cc.log("%d other messages of today loaded in %.0f s" % (args.today_messages, seconds))
     # A reader's 10,000 messages came over weeks, and autovacuum has long since marked their pages all-visible,
     # which index-only scans (the inbox count) rely on; here they were written a moment ago, so vacuum once.
     stamp = time.strftime("%Y%m%d", time.gmtime(today * 86400))
     seconds = psql_script(db, "VACUUM (ANALYZE) messages_%s" % stamp)
+    psql_script(db, "VACUUM (ANALYZE) events_%s" % stamp)
     cc.log("today's messages vacuumed in %.0f s" % seconds)
     return yesterday
 
@@ -144,6 +163,7 @@ def main():
     parser.add_argument("--topic-members", type=int, default=1_000_000)
     parser.add_argument("--history", type=int, default=10_000_000, help="messages of yesterday's history")
     parser.add_argument("--inbox-messages", type=int, default=10_000)
+    parser.add_argument("--today-messages", type=int, default=200_000, help="today's messages for other members, before the fan-out")
     parser.add_argument("--lease", type=float, default=30)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--keep", action="store_true", help="keep the schema and the nodes' logs")

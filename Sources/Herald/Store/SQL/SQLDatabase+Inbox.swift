@@ -6,11 +6,11 @@ extension SQLDatabase {
     /// Every inbox query starts from the partial index of one subscriber's delivered in-app rows. A row
     /// past its expiry is not in the inbox even before retention removes it (on PostgreSQL, a day's rows
     /// wait for their partition to be dropped whole).
-    private func inboxScope(tenantID: String, subscriberID: String) -> SQLQuery {
+    private func inboxScope(tenantID: String, subscriberID: String, alias: String = "m") -> SQLQuery {
         """
-        m.subscriber_pk = (SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID))
-        AND m.channel = \(literal: ChannelKind.inApp.rawValue) AND m.status = \(literal: MessageStatus.delivered.rawValue)
-        AND m.expires_at > \(Date())
+        \(sql: alias).subscriber_pk = (SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID))
+        AND \(sql: alias).channel = \(literal: ChannelKind.inApp.rawValue) AND \(sql: alias).status = \(literal: MessageStatus.delivered.rawValue)
+        AND \(sql: alias).expires_at > \(Date())
         """
     }
 
@@ -30,17 +30,24 @@ extension SQLDatabase {
     public func inbox(tenantID: String, subscriberID: String, filter: InboxFilter, cursor: Int64?, limit: Int) async throws -> Page<InboxItem> {
         let condition: String
         switch filter {
-        case .active: condition = "m.archived_at IS NULL"
-        case .unread: condition = "m.read_at IS NULL AND m.archived_at IS NULL"
-        case .read: condition = "m.read_at IS NOT NULL AND m.archived_at IS NULL"
-        case .archived: condition = "m.archived_at IS NOT NULL"
+        case .active: condition = "p.archived_at IS NULL"
+        case .unread: condition = "p.read_at IS NULL AND p.archived_at IS NULL"
+        case .read: condition = "p.read_at IS NOT NULL AND p.archived_at IS NULL"
+        case .archived: condition = "p.archived_at IS NOT NULL"
         case .all: condition = "1 = 1"
         }
+        // The page's rows are chosen from the inbox index alone (it holds every column the filters read), and
+        // only they are then read whole and joined to their events: otherwise a planner that expects few rows
+        // for the subscriber joins all of them (10,000 for a busy reader) before keeping the newest page.
         let rows = try await readRows(
             """
-            SELECT \(sql: Self.itemColumns) FROM messages m JOIN events e ON e.pk = m.event_pk
-            WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID)) AND \(sql: condition) AND m.id < \(cursor ?? Int64.max)
-            ORDER BY m.id DESC LIMIT \(limit + 1)
+            SELECT \(sql: Self.itemColumns) FROM (
+                SELECT p.id, p.event_pk FROM messages p
+                WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID, alias: "p")) AND \(sql: condition) AND p.id < \(cursor ?? Int64.max)
+                ORDER BY p.id DESC LIMIT \(limit + 1)
+            ) page
+            JOIN messages m ON m.id = page.id AND m.event_pk = page.event_pk JOIN events e ON e.pk = m.event_pk
+            ORDER BY m.id DESC
             """)
         return Page(
             items: rows.prefix(limit).map(Self.item), nextCursor: rows.count > limit ? rows[limit - 1][0].integer.map(Cursor.encode) : nil)
