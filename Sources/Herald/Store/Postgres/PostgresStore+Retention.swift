@@ -41,7 +41,7 @@ extension PostgresStore {
         let interrupted = try await finishInterruptedDrops(connection, today: today)
         result.droppedPartitions += interrupted.finished
         try await Self.ensurePartitions(connection, logger)
-        for partition in try await Self.historyPartitions(connection, logger) {
+        for partition in try await Self.historyPartitions(connection, logger, today: today) {
             switch partition.fate(now: nowMS) {
             case .drop:
                 // A parent with a detach still pending takes no other until it is finalized.
@@ -242,14 +242,13 @@ extension PostgresStore {
 
     /// The history's partitions with the expiry bounds of their rows, read in one statement (each bound
     /// is one probe of the partition's `expires_at` index).
-    static func historyPartitions(_ connection: PostgresConnection, _ logger: Logger) async throws -> [HistoryPartition] {
+    static func historyPartitions(_ connection: PostgresConnection, _ logger: Logger, today: Int64) async throws -> [HistoryPartition] {
         let names = try await connection.rows(
             """
             SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = to_regclass('events') ORDER BY c.relname
             """, logger
         ).map { try $0[0] as String }
-        let today: Int64 = try await connection.rows(PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today)"), logger)[0][0]
         var partitions: [HistoryPartition] = []
         for name in names {
             let suffix = String(name.dropFirst("events_".count))
