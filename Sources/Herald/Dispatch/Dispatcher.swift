@@ -183,10 +183,11 @@ public final class Dispatcher: Service, Sendable {
     /// observers. Short transactions let a critical lane's write in between them: with SQLite's single
     /// writer, a 500-message completion would otherwise hold an emergency's inbox write back.
     private func record(_ outcomes: [DeliveryOutcome], batch: ClaimedBatch) async throws {
-        let keys = Dictionary(batch.messages.map { ($0.rowID, $0.partitionKey) }, uniquingKeysWith: { first, _ in first })
+        let claimed = Dictionary(batch.messages.map { ($0.rowID, $0) }, uniquingKeysWith: { first, _ in first })
         let outcomes = outcomes.map { outcome in
             var outcome = outcome
-            outcome.partitionKey = keys[outcome.rowID] ?? nil
+            outcome.partitionKey = claimed[outcome.rowID]?.partitionKey
+            outcome.priority = claimed[outcome.rowID]?.priority
             return outcome
         }
         var start = 0

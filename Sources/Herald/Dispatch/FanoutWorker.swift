@@ -49,8 +49,9 @@ public final class FanoutWorker: Service, Sendable {
                             leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds), inApp: inApp)
                         job = next
                         planned += progress.planned
-                        // Dispatchers start on the first chunk while later ones are still being planned.
-                        self.signal.ring([.critical, .messages, .workflows])
+                        // Dispatchers start on the first chunk while later ones are still being planned; the critical
+                        // lane only for a critical event, as its claim is a write the next chunk would stop for.
+                        self.signal.ring(job.priority == .critical ? [.critical, .messages, .workflows] : [.messages, .workflows])
                         if progress.finished { break }
                     }
                     self.logger.info("fan-out finished", metadata: ["event": "\(job.eventID)", "messages": "\(planned)"])

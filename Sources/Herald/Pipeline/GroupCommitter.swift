@@ -5,7 +5,7 @@ import Foundation
 /// waits for its own request to be durable and gets its own answer.
 ///
 /// A lone request is committed at once, so nothing waits on a timer; under load, a thousand single
-/// triggers cost a few transactions instead of a thousand.
+/// triggers cost a few transactions instead of a thousand. Critical requests go first (``UrgentWrites``).
 actor GroupCommitter {
     private let store: any Store
     private let maxBatch: Int
@@ -20,7 +20,12 @@ actor GroupCommitter {
     }
 
     func accept(_ request: AcceptRequest) async throws -> AcceptOutcome {
-        try await withCheckedThrowingContinuation { continuation in
+        // A critical trigger is announced from the moment it queues here, so a long write running now stops
+        // early for it, even when a batch of other requests is waiting for the writer ahead of it.
+        let urgent = request.isUrgent ? store.urgentWrites : nil
+        urgent?.raise()
+        defer { urgent?.lower() }
+        return try await withCheckedThrowingContinuation { continuation in
             pending.append((request, continuation))
             if !committing {
                 committing = true
@@ -31,6 +36,10 @@ actor GroupCommitter {
 
     private func drain() async {
         while !pending.isEmpty {
+            // Critical requests go in the next transaction, ahead of any others that queued before them.
+            if pending.contains(where: { $0.request.isUrgent }) {
+                pending = pending.filter { $0.request.isUrgent } + pending.filter { !$0.request.isUrgent }
+            }
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             do {

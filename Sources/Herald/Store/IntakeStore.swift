@@ -43,9 +43,14 @@ public protocol IntakeStore: Sendable {
     func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer?) async throws -> (
         FanoutJob, FanoutProgress
     )
+    /// Raised while a critical write waits, for a store whose writes queue behind each other (``UrgentWrites``);
+    /// nil for one whose writers run side by side.
+    var urgentWrites: UrgentWrites? { get }
 }
 
 extension IntakeStore {
+    public var urgentWrites: UrgentWrites? { nil }
+
     /// The next chunk, with every in-app message left to the dispatcher.
     public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress) {
         try await fanoutChunk(job, owner: owner, limit: limit, now: now, leaseUntil: leaseUntil, inApp: nil)

@@ -152,7 +152,9 @@ struct WorkflowProcessTests {
         let before1 = final.createdBeforeKill[0], before2 = final.createdBeforeKill[1]
         #expect(before1.step1 > 0 && before1.step1 < n, "first sends before kill 1: \(before1.step1)")
         #expect(before2.step3 > 0 && before2.step3 < n, "second sends before kill 2: \(before2.step3)")
-        #expect(before2.step1 == n, "first sends left for the last process: \(n - before2.step1)")
+        // Not asserted: that every first send was made before kill 2. On a busy machine the runner's backlog of first
+        // sends can outlast the 2 s wait, so early runs' second sends overlap late runs' first sends (CI saw 900 first
+        // sends left for the last process); each step once, above, is what must hold either way.
         #expect(atFirstKill.runStatus["active", default: 0] > 0 && atFirstKill.runStatus["waiting", default: 0] > 0, "\(atFirstKill.runStatus)")
         #expect(atSecondKill.runStatus["sending", default: 0] > 0, "no run stood in sending at kill 2: \(atSecondKill.runStatus)")
 

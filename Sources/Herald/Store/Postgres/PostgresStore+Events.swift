@@ -326,10 +326,12 @@ extension PostgresStore {
                 )
                 UPDATE fanout_jobs j SET lease_owner = \(owner), available_at = \(Self.ms(leaseUntil))
                 FROM due, events e WHERE j.id = due.id AND e.pk = j.event_pk
-                RETURNING j.id, j.tenant_id, e.id, j.topic_pk, j.cursor, e.type
+                RETURNING j.id, j.tenant_id, e.id, j.topic_pk, j.cursor, e.type, e.priority
                 """, logger
             ).first.map { row in
-                FanoutJob(id: try row[0], tenantID: try row[1], eventID: try row[2], topicRowID: try row[3], cursor: try row[4], eventType: try row[5])
+                FanoutJob(
+                    id: try row[0], tenantID: try row[1], eventID: try row[2], topicRowID: try row[3], cursor: try row[4], eventType: try row[5],
+                    priority: Priority(rank: try row[6]) ?? .medium)
             }
         }
     }

@@ -12,3 +12,8 @@ public struct AcceptRequest: Sendable {
         self.idempotency = idempotency
     }
 }
+
+extension AcceptRequest {
+    /// A request holding a critical trigger: its write goes ahead of the others (``UrgentWrites``).
+    public var isUrgent: Bool { triggers.contains { $0.eventType.priority == .critical } }
+}

@@ -17,6 +17,9 @@ public struct DeliveryOutcome: Sendable {
     public var moreAttempts: [DeliveryAttempt] = []
     /// The claimed message's ``ClaimedMessage/partitionKey``; nil when not known (the store looks it up).
     public var partitionKey: Int64?
+    /// The claimed message's priority, when the dispatcher knows it: a critical outcome's write goes ahead of
+    /// long ones (``UrgentWrites``).
+    public var priority: Priority?
 
     public init(
         rowID: Int64, status: MessageStatus, reason: String?, retryAt: Date?, attempt: DeliveryAttempt, inbox: InboxContent?,

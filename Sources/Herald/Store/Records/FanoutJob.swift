@@ -10,8 +10,14 @@ public struct FanoutJob: Sendable, Hashable {
     public var cursor: Int64
     /// The event's type, so the worker can hand the store its templates (``InAppComposer``).
     public var eventType: String?
+    /// The event's priority: the dispatcher lanes a chunk's messages are for (a chunk of low-priority members does
+    /// not wake the critical lane, whose claim would go ahead of the next chunk; see ``UrgentWrites``).
+    public var priority: Priority
 
-    public init(id: Int64, tenantID: String, eventID: String, topicRowID: Int64, cursor: Int64, eventType: String? = nil) {
+    public init(
+        id: Int64, tenantID: String, eventID: String, topicRowID: Int64, cursor: Int64, eventType: String? = nil, priority: Priority = .medium
+    ) {
+        self.priority = priority
         self.eventType = eventType
         self.id = id
         self.tenantID = tenantID

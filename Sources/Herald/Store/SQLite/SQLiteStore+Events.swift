@@ -5,7 +5,8 @@ extension SQLiteStore {
     public func accept(tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date) async throws
         -> AcceptOutcome
     {
-        let (outcome, announcement) = try await pool.write { db in
+        let urgent = triggers.contains { $0.eventType.priority == .critical }
+        let (outcome, announcement) = try await write(urgent: urgent) { db in
             try Self.accept(db, tenantID: tenantID, triggers: triggers, idempotency: idempotency, now: now)
         }
         await announcement?.send()
@@ -15,7 +16,7 @@ extension SQLiteStore {
     /// Several requests in one write transaction (group commit), each inside its own savepoint: one
     /// request's refusal rolls back only what it wrote, and answers only that request.
     public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {
-        let (outcomes, announcements) = try await pool.write { db in
+        let (outcomes, announcements) = try await write(urgent: requests.contains(where: \.isUrgent)) { db in
             var announcements: [InAppAnnouncement] = []
             let outcomes = requests.map { request in
                 var outcome: Result<AcceptOutcome, any Error> = .failure(HeraldError.conflict("not accepted"))
@@ -227,16 +228,22 @@ extension SQLiteStore {
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor, e.type FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
+                            SELECT j.id, j.tenant_id, e.id, j.topic_pk, j.cursor, e.type, e.priority FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
                             WHERE j.status = 'pending' AND j.available_at <= ? ORDER BY e.priority, j.id LIMIT 1
                             """), arguments: [Self.ms(now)])
             else { return nil }
-            let job = FanoutJob(id: row[0], tenantID: row[1], eventID: row[2], topicRowID: row[3], cursor: row[4], eventType: row[5])
+            let job = FanoutJob(
+                id: row[0], tenantID: row[1], eventID: row[2], topicRowID: row[3], cursor: row[4], eventType: row[5],
+                priority: Priority(rank: row[6]) ?? .medium)
             try db.execute(
                 sql: "UPDATE fanout_jobs SET lease_owner = ?, available_at = ? WHERE id = ?", arguments: [owner, Self.ms(leaseUntil), job.id])
             return job
         }
     }
+
+    /// Members planned and written between two looks at ``UrgentWrites`` in a fan-out chunk: about 5 ms of
+    /// planning for in-app members on this project's two-core machine, against 55 ms for a chunk of 1,000.
+    static let fanoutPart = 100
 
     public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer?) async throws -> (
         FanoutJob, FanoutProgress
@@ -277,16 +284,27 @@ extension SQLiteStore {
                 eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: dueAt,
                 digestKey: plan.digest?.digestKey(payload: payload)
             ).composing(inApp, event: context, now: now)
-            let planned = planner.plan(records)
-            let written = try Self.writeMessages(
-                db,
-                [
-                    PlanningEvent(
-                        tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, expiresAt: Self.date(jobRow[4])!,
-                        messages: planned, workflowRuns: records, inApp: planner.inApp)
-                ], now: now)
-            let finished = members.count < limit
-            if let last = records.last { job.cursor = last.rowID }
+            // Planned and written in parts, so that a critical write waiting for the writer waits for one part
+            // (a few milliseconds), not the whole chunk: the chunk stops after the part in hand and commits.
+            var planned = 0
+            var taken = 0
+            var announcements: [InAppAnnouncement] = []
+            repeat {
+                let part = Array(records[taken..<min(taken + Self.fanoutPart, records.count)])
+                let messages = planner.plan(part)
+                let written = try Self.writeMessages(
+                    db,
+                    [
+                        PlanningEvent(
+                            tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, expiresAt: Self.date(jobRow[4])!,
+                            messages: messages, workflowRuns: part, inApp: planner.inApp)
+                    ], now: now)
+                if let announcement = InAppAnnouncement(written, partitioned: false) { announcements.append(announcement) }
+                planned += messages.count
+                taken += part.count
+                if let last = part.last { job.cursor = last.rowID }
+            } while taken < records.count && !urgency.arePending
+            let finished = taken == records.count && members.count < limit
             try db.execute(
                 sql: "UPDATE fanout_jobs SET cursor = ?, status = ?, available_at = ? WHERE id = ?",
                 arguments: [job.cursor, finished ? "done" : "pending", Self.ms(leaseUntil), job.id])
@@ -297,7 +315,7 @@ extension SQLiteStore {
                         AND NOT EXISTS (SELECT 1 FROM fanout_jobs WHERE event_pk = ? AND status = 'pending')
                         """, arguments: [eventPK, eventPK])
             }
-            return (job, FanoutProgress(planned: planned.count, finished: finished), InAppAnnouncement(written, partitioned: false))
+            return (job, FanoutProgress(planned: planned, finished: finished), InAppAnnouncement(merging: announcements))
         }
         await announcement?.send()
         return (job, progress)

@@ -3,7 +3,8 @@ import GRDB
 
 extension SQLiteStore {
     public func claimMessages(owner: String, scope: ClaimScope, limit: Int, now: Date, leaseUntil: Date) async throws -> ClaimedBatch {
-        try await pool.write { db in
+        // The critical lane's claim goes ahead of long writes (``UrgentWrites``).
+        try await write(urgent: scope == .criticalOnly) { db in
             let scopeFilter = scope == .criticalOnly ? "AND priority = 0" : ""
             // Expired leases first (the small `messages_leases` index), then the queue in (priority, available_at)
             // order: a dead node's claims come due at its lease's end, and would otherwise wait behind every
@@ -85,7 +86,7 @@ extension SQLiteStore {
 
     public func complete(_ outcomes: [DeliveryOutcome], owner: String, now: Date) async throws -> [Int64] {
         guard !outcomes.isEmpty else { return [] }
-        return try await pool.write { db in
+        return try await write(urgent: outcomes.contains { $0.priority == .critical }) { db in
             let update = try db.cachedStatement(
                 sql: """
                     UPDATE messages SET status = ?, reason = ?, last_error = ?, available_at = ?, lease_owner = NULL,

@@ -17,6 +17,9 @@ public final class SQLiteStore: Store {
     public let path: String
     /// The open lock file while this process is the database's dispatcher (held until exit).
     private let dispatcherLock = Mutex<Int32?>(nil)
+    /// Critical writes waiting for the one writer, which a fan-out chunk stops part-way for.
+    let urgency = UrgentWrites()
+    private let checkpointer: WALCheckpointer
 
     public init(path: String) throws {
         self.path = path
@@ -35,8 +38,12 @@ public final class SQLiteStore: Store {
             // The page cache is per connection: a generous one for the single writer (the hot path), a small
             // one for each reader, so memory stays bounded however large the database grows.
             try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -2000" : "PRAGMA cache_size = -16000")
+            // The log is copied back by the checkpointer's own connection, not by the writer's commits.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.writerLimitPages)") }
         }
         self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.checkpointer = try WALCheckpointer(path: path)
+        WALCheckpointer.start(checkpointer)
     }
 
     public func migrate() async throws {
@@ -66,6 +73,17 @@ public final class SQLiteStore: Store {
             held = descriptor
             return true
         }
+    }
+
+    public var urgentWrites: UrgentWrites? { urgency }
+
+    /// A write transaction; an `urgent` one is announced while it waits, so a long transaction stops early
+    /// for it (``UrgentWrites``).
+    func write<T: Sendable>(urgent: Bool, _ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard urgent else { return try await pool.write(updates) }
+        urgency.raise()
+        defer { urgency.lower() }
+        return try await pool.write(updates)
     }
 
     public func setting(_ key: String, default candidate: String) async throws -> String {

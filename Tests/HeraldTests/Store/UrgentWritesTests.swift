@@ -1,0 +1,60 @@
+import Foundation
+import Herald
+import Testing
+
+/// SQLite's one writer and a critical write: a fan-out chunk stops part-way for a write announced as waiting
+/// (``UrgentWrites``), and commits what it planned, so the next chunk goes on from there.
+@Suite("Urgent writes", .dropsPostgresSchemas)
+struct UrgentWritesTests {
+    @Test(
+        "while a critical write waits, a SQLite fan-out chunk plans one part of 100 members and commits it; the next goes on from there, every member once",
+        arguments: StoreBackend.available)
+    func fanoutChunkStopsForUrgentWrite(_ backend: StoreBackend) async throws {
+        let ids = (0..<250).map { String(format: "m%03d", $0) }
+        let fixture = try await StoreContractFixture.make(on: backend, subscribers: ids)
+        let store = fixture.store
+        _ = try await store.upsertTopic(tenantID: fixture.tenantID, key: "everyone", name: nil)
+        #expect(try await store.addTopicMembers(tenantID: fixture.tenantID, topic: "everyone", members: ids.map(Recipient.subscriber)) == 250)
+        let event = fixture.prepared(StoreContractTests.inAppType("bulletin", priority: .low), to: [.topic("everyone")])
+        try await fixture.accept(event, at: StoreContractTests.base)
+        let job = try #require(try await store.claimFanoutJob(owner: "A", now: StoreContractTests.at(1), leaseUntil: StoreContractTests.at(60)))
+
+        guard let urgent = store.urgentWrites else {
+            // PostgreSQL's writers do not queue behind each other: a chunk is planned whole.
+            #expect(backend == .postgres)
+            let (_, whole) = try await store.fanoutChunk(job, owner: "A", limit: 1000, now: StoreContractTests.at(2), leaseUntil: StoreContractTests.at(60))
+            #expect(whole == FanoutProgress(planned: 250, finished: true))
+            return
+        }
+        #expect(backend == .sqlite)
+        urgent.raise()
+        #expect(urgent.arePending)
+        let (next, first) = try await store.fanoutChunk(job, owner: "A", limit: 1000, now: StoreContractTests.at(2), leaseUntil: StoreContractTests.at(60))
+        urgent.lower()
+        #expect(!urgent.arePending)
+        #expect(first == FanoutProgress(planned: 100, finished: false), "one part, then the chunk commits for the waiting write")
+        #expect(try await fixture.messages(event: event.eventID).map(\.subscriberId) == Array(ids.prefix(100)))
+
+        let (_, rest) = try await store.fanoutChunk(next, owner: "A", limit: 1000, now: StoreContractTests.at(3), leaseUntil: StoreContractTests.at(60))
+        #expect(rest == FanoutProgress(planned: 150, finished: true))
+        let planned = try await fixture.messages(event: event.eventID).map(\.subscriberId)
+        #expect(planned == ids, "every member once, in row order")
+        #expect(try await store.event(tenantID: fixture.tenantID, id: event.eventID)?.status == .planned)
+    }
+
+    @Test("a request holding a critical trigger is urgent; one without is not")
+    func requestUrgency() {
+        func request(_ priorities: [Priority]) -> AcceptRequest {
+            AcceptRequest(
+                tenantID: "t",
+                triggers: priorities.map { priority in
+                    PreparedTrigger(
+                        eventID: "ev", trigger: Trigger(type: "x", recipients: [.subscriber("s")]),
+                        eventType: EventType(key: "x", priority: priority, channels: [.inApp]), expiresAt: StoreContractTests.base)
+                }, idempotency: nil)
+        }
+        #expect(request([.low, .critical]).isUrgent)
+        #expect(!request([.low, .high, .medium]).isUrgent)
+        #expect(!request([]).isUrgent)
+    }
+}
