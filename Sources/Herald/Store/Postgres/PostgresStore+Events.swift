@@ -298,21 +298,6 @@ extension PostgresStore {
         }
     }
 
-    public func messageCounts(tenantID: String, eventID: String) async throws -> [String: Int] {
-        try await read { connection in
-            var counts: [String: Int] = [:]
-            for row in try await connection.rows(
-                """
-                SELECT m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
-                WHERE e.tenant_id = \(tenantID) AND e.id = \(eventID) GROUP BY m.status
-                """, logger)
-            {
-                counts[try row[0]] = try row[1]
-            }
-            return counts
-        }
-    }
-
     // MARK: Fan-out
 
     public func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob? {

@@ -204,22 +204,6 @@ extension SQLiteStore {
         }
     }
 
-    public func messageCounts(tenantID: String, eventID: String) async throws -> [String: Int] {
-        try await pool.read { db in
-            var counts: [String: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
-                    WHERE e.tenant_id = ? AND e.id = ? GROUP BY m.status
-                    """, arguments: [tenantID, eventID])
-            {
-                counts[row[0]] = row[1]
-            }
-            return counts
-        }
-    }
-
     // MARK: Fan-out
 
     public func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob? {

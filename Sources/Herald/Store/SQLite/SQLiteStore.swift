@@ -34,7 +34,10 @@ public final class SQLiteStore: Store {
             // WAL with NORMAL sync: a commit survives a process crash (kill -9); only an OS crash
             // or power loss can roll back the last transactions.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // The writer's temporary tables are small (its transactions are batches). A read may sort a million rows
+            // (a tenant's stats, the queue by priority): held in memory, that sort grew the process by ~50 MB; in a
+            // temporary file, past the page cache, it costs the same time here and no memory.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
             // The page cache is per connection: a generous one for the single writer (the hot path), a small
             // one for each reader, so memory stays bounded however large the database grows.
             try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -2000" : "PRAGMA cache_size = -16000")
