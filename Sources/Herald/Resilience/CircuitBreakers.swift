@@ -32,6 +32,19 @@ public final class CircuitBreakers: Sendable {
         }
     }
 
+    /// Records a failure and answers whether the circuit was closed as it came in, that is, whether it counts
+    /// towards opening the circuit. Looked at and recorded under one lock: of two failures that come back together
+    /// after the threshold's last, one opens the circuit and the other finds it open.
+    public func recordFailureCounted(_ key: String, now: Date = Date()) -> Bool {
+        breakers.withLock { all in
+            var breaker = all[key, default: CircuitBreaker(settings: settings)]
+            let wasClosed = !breaker.isOpen
+            breaker.recordFailure(now: now)
+            all[key] = breaker
+            return wasClosed
+        }
+    }
+
     /// Seconds until the circuit lets a request through; nil when it is closed.
     public func waitBeforeNextRequest(_ key: String, now: Date = Date()) -> Double? {
         breakers.withLock { $0[key]?.waitBeforeNextRequest(now: now) }

@@ -46,8 +46,9 @@ public struct FailoverDelivery: Sendable {
                 if case .delivered = outcome { return .delivered(detail: text) }
                 return .sent(detail: text)
             case .unavailable(let reason):
-                let wasClosed = circuits.waitBeforeNextRequest(provider.circuitKey) == nil
-                circuits.recordFailure(provider.circuitKey)
+                // Whether the circuit was closed is read as the failure is recorded, not before: read apart, two
+                // failures returning together could both find it closed and both spend an attempt.
+                let wasClosed = circuits.recordFailureCounted(provider.circuitKey)
                 if !wasClosed, let wait = circuits.waitBeforeNextRequest(provider.circuitKey) {
                     notes.append("\(provider.name): \(reason); circuit open")
                     openRetryAfter = min(openRetryAfter ?? wait, wait)

@@ -150,4 +150,37 @@ struct FailoverDeliveryTests {
         }
         #expect(provider.mostInFlight <= 4 && provider.mostInFlight >= 2)
     }
+
+    /// A provider whose requests all fail, each answering only once every one of them is under way.
+    final class GatheredFailures: MessageProvider {
+        let name = "a"
+        var circuitKey: String { "test gathered" }
+        let expected: Int
+        private let arrived = Mutex(0)
+
+        init(expected: Int) { self.expected = expected }
+
+        func send(_ outgoing: OutgoingMessage) async -> ProviderOutcome {
+            arrived.withLock { $0 += 1 }
+            while arrived.withLock({ $0 }) < expected { await Task.yield() }
+            return .unavailable("timeout")
+        }
+    }
+
+    @Test func failuresComingBackTogetherSpendOnlyTheThresholdsAttempts() async {
+        let delivery = failover(threshold: 3, openSeconds: 30)
+        let provider = GatheredFailures(expected: 64)
+        let batch = (1...64).map { Self.outgoing(Int64($0)) }
+        let results = await delivery.deliver(batch, concurrency: 64) { _ in .success([provider]) }
+        // Each failure reads the circuit as it is recorded: three found it closed; the others found it open.
+        #expect(results.filter { $0 == .transientFailure("a: timeout") }.count == 3, "\(results)")
+        #expect(results.filter { if case .deferred("a: timeout; circuit open", _) = $0 { true } else { false } }.count == 61)
+    }
+
+    @Test func aFailureCountsOnlyWhileTheCircuitIsClosed() {
+        let circuits = CircuitBreakers(settings: CircuitBreaker.Settings(failureThreshold: 3, openSeconds: 30))
+        #expect((1...5).map { _ in circuits.recordFailureCounted("k") } == [true, true, true, false, false])
+        circuits.recordSuccess("k")
+        #expect(circuits.recordFailureCounted("k"))
+    }
 }
