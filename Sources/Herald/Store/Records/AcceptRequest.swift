@@ -15,5 +15,10 @@ public struct AcceptRequest: Sendable {
 
 extension AcceptRequest {
     /// A request holding a critical trigger: its write goes ahead of the others (``UrgentWrites``).
-    public var isUrgent: Bool { triggers.contains { $0.eventType.priority == .critical } }
+    public var isUrgent: Bool { triggers.areUrgent }
+}
+
+extension [PreparedTrigger] {
+    /// Triggers of which one is critical: the write that stores them goes ahead of long ones (``UrgentWrites``).
+    public var areUrgent: Bool { contains { $0.eventType.priority == .critical } }
 }

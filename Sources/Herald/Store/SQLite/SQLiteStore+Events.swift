@@ -5,8 +5,7 @@ extension SQLiteStore {
     public func accept(tenantID: String, triggers: [PreparedTrigger], idempotency: IdempotencyClaim?, now: Date) async throws
         -> AcceptOutcome
     {
-        let urgent = triggers.contains { $0.eventType.priority == .critical }
-        let (outcome, announcement) = try await write(urgent: urgent) { db in
+        let (outcome, announcement) = try await write(urgent: triggers.areUrgent) { db in
             try Self.accept(db, tenantID: tenantID, triggers: triggers, idempotency: idempotency, now: now)
         }
         await announcement?.send()
