@@ -42,17 +42,45 @@ public final class FanoutWorker: Service, Sendable {
                     }
                     var planned = 0
                     let inApp = await self.inApp(job)
-                    while !Task.isCancelled {
+                    let limit = self.settings.fanoutChunkSize
+                    // The next chunk is read and planned while this one is written, and used if this one ended
+                    // where the next begins (a chunk cut short for a critical write is followed by a fresh plan).
+                    var chunk = try await self.store.planFanoutChunk(job, limit: limit, now: self.clock.now(), inApp: inApp)
+                    while let current = chunk, !Task.isCancelled {
+                        var ahead = current.job
+                        ahead.cursor = current.endCursor
+                        let following = current.endsTopic
+                            ? nil
+                            : Task { [store = self.store, clock = self.clock, ahead] in
+                                try await store.planFanoutChunk(ahead, limit: limit, now: clock.now(), inApp: inApp)
+                            }
                         let now = self.clock.now()
-                        let (next, progress) = try await self.store.fanoutChunk(
-                            job, owner: self.owner, limit: self.settings.fanoutChunkSize, now: now,
-                            leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds), inApp: inApp)
-                        job = next
+                        let written: (FanoutJob, FanoutProgress)
+                        do {
+                            written = try await self.store.writeFanoutChunk(
+                                current, owner: self.owner, now: now, leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
+                        } catch {
+                            following?.cancel()
+                            throw error
+                        }
+                        let progress = written.1
+                        job = written.0
                         planned += progress.planned
                         // Dispatchers start on the first chunk while later ones are still being planned; the critical
                         // lane only for a critical event, as its claim is a write the next chunk would stop for.
-                        self.signal.ring(job.priority == .critical ? [.critical, .messages, .workflows] : [.messages, .workflows])
-                        if progress.finished { break }
+                        if !progress.moved {
+                            self.signal.ring(job.priority == .critical ? [.critical, .messages, .workflows] : [.messages, .workflows])
+                        }
+                        if progress.finished {
+                            following?.cancel()
+                            break
+                        }
+                        if let following, job.cursor == ahead.cursor {
+                            chunk = try await following.value
+                        } else {
+                            following?.cancel()
+                            chunk = try await self.store.planFanoutChunk(job, limit: limit, now: self.clock.now(), inApp: inApp)
+                        }
                     }
                     self.logger.info("fan-out finished", metadata: ["event": "\(job.eventID)", "messages": "\(planned)"])
                 } catch is CancellationError {

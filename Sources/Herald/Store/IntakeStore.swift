@@ -38,11 +38,14 @@ public protocol IntakeStore: Sendable {
 
     // MARK: Fan-out
     func claimFanoutJob(owner: String, now: Date, leaseUntil: Date) async throws -> FanoutJob?
-    /// Plans the next `limit` members of the job's topic and advances its cursor, in one transaction; with
-    /// a composer, their in-app messages due now are written delivered, and announced once it commits.
-    func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer?) async throws -> (
-        FanoutJob, FanoutProgress
-    )
+    /// Reads and plans the next `limit` members of the job's topic after `job.cursor`, writing nothing; with a
+    /// composer, their in-app messages due now are rendered. Nil when the job is no longer pending.
+    func planFanoutChunk(_ job: FanoutJob, limit: Int, now: Date, inApp: InAppComposer?) async throws -> PlannedFanoutChunk?
+    /// Writes a planned chunk and advances its job's cursor, in one transaction, if `owner` still holds the job
+    /// and its cursor is where the chunk was planned from; in-app messages written delivered are announced once
+    /// it commits. A job no longer held answers finished with nothing planned; a job whose cursor moved answers
+    /// ``FanoutProgress/moved`` with that cursor, to be planned again from there.
+    func writeFanoutChunk(_ chunk: PlannedFanoutChunk, owner: String, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress)
     /// Raised while a critical write waits, for a store whose writes queue behind each other (``UrgentWrites``);
     /// nil for one whose writers run side by side.
     var urgentWrites: UrgentWrites? { get }
@@ -51,9 +54,20 @@ public protocol IntakeStore: Sendable {
 extension IntakeStore {
     public var urgentWrites: UrgentWrites? { nil }
 
-    /// The next chunk, with every in-app message left to the dispatcher.
-    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress) {
-        try await fanoutChunk(job, owner: owner, limit: limit, now: now, leaseUntil: leaseUntil, inApp: nil)
+    /// Plans and writes the next `limit` members of the job's topic (planned again if the job's cursor moved
+    /// meanwhile); with a composer, their in-app messages due now are written delivered.
+    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer? = nil) async throws
+        -> (FanoutJob, FanoutProgress)
+    {
+        var job = job
+        while true {
+            guard let chunk = try await planFanoutChunk(job, limit: limit, now: now, inApp: inApp) else {
+                return (job, FanoutProgress(planned: 0, finished: true))
+            }
+            let (written, progress) = try await writeFanoutChunk(chunk, owner: owner, now: now, leaseUntil: leaseUntil)
+            guard progress.moved else { return (written, progress) }
+            job = written
+        }
     }
 
     public func acceptMany(_ requests: [AcceptRequest], now: Date) async throws -> [Result<AcceptOutcome, any Error>] {

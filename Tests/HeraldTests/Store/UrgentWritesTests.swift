@@ -3,7 +3,8 @@ import Herald
 import Testing
 
 /// SQLite's one writer and a critical write: a fan-out chunk stops part-way for a write announced as waiting
-/// (``UrgentWrites``), and commits what it planned, so the next chunk goes on from there.
+/// (``UrgentWrites``), and commits what it planned, so the next chunk goes on from there; a chunk planned
+/// ahead of it (``PlannedFanoutChunk``) is then refused and planned again.
 @Suite("Urgent writes", .dropsPostgresSchemas)
 struct UrgentWritesTests {
     @Test(
@@ -40,6 +41,47 @@ struct UrgentWritesTests {
         let planned = try await fixture.messages(event: event.eventID).map(\.subscriberId)
         #expect(planned == ids, "every member once, in row order")
         #expect(try await store.event(tenantID: fixture.tenantID, id: event.eventID)?.status == .planned)
+    }
+
+    @Test(
+        "a chunk planned ahead is written only from the job's cursor: ahead of one not yet written (or cut short) it is refused as moved, and nothing is lost or repeated",
+        arguments: StoreBackend.available)
+    func plannedAheadChunk(_ backend: StoreBackend) async throws {
+        let ids = (0..<250).map { String(format: "m%03d", $0) }
+        let fixture = try await StoreContractFixture.make(on: backend, subscribers: ids)
+        let store = fixture.store
+        _ = try await store.upsertTopic(tenantID: fixture.tenantID, key: "everyone", name: nil)
+        #expect(try await store.addTopicMembers(tenantID: fixture.tenantID, topic: "everyone", members: ids.map(Recipient.subscriber)) == 250)
+        let event = fixture.prepared(StoreContractTests.inAppType("bulletin", priority: .low), to: [.topic("everyone")])
+        try await fixture.accept(event, at: StoreContractTests.base)
+        let job = try #require(try await store.claimFanoutJob(owner: "A", now: StoreContractTests.at(1), leaseUntil: StoreContractTests.at(60)))
+        let (now, lease) = (StoreContractTests.at(2), StoreContractTests.at(60))
+
+        let first = try #require(try await store.planFanoutChunk(job, limit: 100, now: now, inApp: nil))
+        var ahead = job
+        ahead.cursor = first.endCursor
+        let second = try #require(try await store.planFanoutChunk(ahead, limit: 100, now: now, inApp: nil))
+        #expect(try await fixture.messages(event: event.eventID).isEmpty, "planning writes nothing")
+
+        let (unmoved, refused) = try await store.writeFanoutChunk(second, owner: "A", now: now, leaseUntil: lease)
+        #expect(refused == FanoutProgress(planned: 0, finished: false, moved: true))
+        #expect(unmoved.cursor == job.cursor, "the answer carries the job's cursor, to plan again from")
+        #expect(try await fixture.messages(event: event.eventID).isEmpty)
+
+        let (afterFirst, one) = try await store.writeFanoutChunk(first, owner: "A", now: now, leaseUntil: lease)
+        #expect(one == FanoutProgress(planned: 100, finished: false))
+        #expect(afterFirst.cursor == first.endCursor)
+        let (afterSecond, two) = try await store.writeFanoutChunk(second, owner: "A", now: now, leaseUntil: lease)
+        #expect(two == FanoutProgress(planned: 100, finished: false))
+
+        let third = try #require(try await store.planFanoutChunk(afterSecond, limit: 100, now: now, inApp: nil))
+        let (_, foreign) = try await store.writeFanoutChunk(third, owner: "B", now: now, leaseUntil: lease)
+        #expect(foreign == FanoutProgress(planned: 0, finished: true), "a worker that does not hold the job writes nothing")
+        let (_, last) = try await store.writeFanoutChunk(third, owner: "A", now: now, leaseUntil: lease)
+        #expect(last == FanoutProgress(planned: 50, finished: true))
+        #expect(try await fixture.messages(event: event.eventID).map(\.subscriberId) == ids, "every member once, in row order")
+        #expect(try await store.event(tenantID: fixture.tenantID, id: event.eventID)?.status == .planned)
+        #expect(try await store.planFanoutChunk(afterSecond, limit: 100, now: now, inApp: nil) == nil, "a finished job plans nothing")
     }
 
     @Test("a request holding a critical trigger is urgent; one without is not")

@@ -228,79 +228,81 @@ extension SQLiteStore {
     /// planning for in-app members on this project's two-core machine, against 55 ms for a chunk of 1,000.
     static let fanoutPart = 100
 
-    public func fanoutChunk(_ job: FanoutJob, owner: String, limit: Int, now: Date, leaseUntil: Date, inApp: InAppComposer?) async throws -> (
-        FanoutJob, FanoutProgress
-    ) {
-        let (job, progress, announcement) = try await pool.write { db -> (FanoutJob, FanoutProgress, InAppAnnouncement?) in
+    /// Read on a reader, beside the writer: in WAL mode it sees the last commit and holds no lock the writer waits for.
+    public func planFanoutChunk(_ job: FanoutJob, limit: Int, now: Date, inApp: InAppComposer?) async throws -> PlannedFanoutChunk? {
+        try await pool.read { db -> PlannedFanoutChunk? in
             guard
                 let jobRow = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT j.cursor, j.event_pk, e.plan, e.send_at, e.expires_at, e.payload, e.id, e.type, e.created_at
+                        SELECT e.pk, e.plan, e.send_at, e.expires_at, e.payload, e.id, e.type, e.created_at
                         FROM fanout_jobs j JOIN events e ON e.pk = j.event_pk
-                        WHERE j.id = ? AND j.status = 'pending' AND j.lease_owner = ?
-                        """, arguments: [job.id, owner]),
-                let plan = Self.decodeJSON(EventType.self, jobRow[2])
-            else {
-                // Cancelled, finished or taken over by another worker: nothing more for this one to do.
-                return (job, FanoutProgress(planned: 0, finished: true), nil)
-            }
-            var job = job
-            job.cursor = jobRow[0]
-            let eventPK: Int64 = jobRow[1]
+                        WHERE j.id = ? AND j.status = 'pending'
+                        """, arguments: [job.id]),
+                let plan = Self.decodeJSON(EventType.self, jobRow[1])
+            else { return nil }
             let members = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT m.subscriber_pk, \(Self.subscriberColumns) FROM topic_members m JOIN subscribers s ON s.pk = m.subscriber_pk
                     WHERE m.topic_pk = ? AND m.subscriber_pk > ? ORDER BY m.subscriber_pk LIMIT ?
                     """, arguments: [job.topicRowID, job.cursor, limit])
-            let records = try Self.recipients(db, rows: members, subscriberOffset: 1, eventType: plan.key)
-            let resolver = PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID))
-            let email = try Self.emailSettings(db, tenantID: job.tenantID)
-            let destinations = try Self.tenantDestinations(db, tenantID: job.tenantID)
-            let payload = Self.decodeJSON([String: JSONValue].self, jobRow[5]) ?? [:]
-            let dueAt = Self.date(jobRow[3]) ?? now
-            let context = EventContext(
-                id: jobRow[6], tenantID: job.tenantID, tenantName: inApp == nil ? "" : try Self.tenantName(db, tenantID: job.tenantID),
-                type: jobRow[7], payload: payload, createdAt: Self.date(jobRow[8]) ?? now)
-            let planner = MessagePlanner(
-                eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: dueAt,
-                digestKey: plan.digest?.digestKey(payload: payload)
-            ).composing(inApp, event: context, now: now)
-            // Planned and written in parts, so that a critical write waiting for the writer waits for one part
-            // (a few milliseconds), not the whole chunk: the chunk stops after the part in hand and commits.
-            var planned = 0
-            var taken = 0
-            var announcements: [InAppAnnouncement] = []
-            repeat {
-                let part = Array(records[taken..<min(taken + Self.fanoutPart, records.count)])
-                let messages = planner.plan(part)
-                let written = try Self.writeMessages(
-                    db,
-                    [
-                        PlanningEvent(
-                            tenantID: job.tenantID, eventPK: eventPK, plan: plan, payload: payload, dueAt: dueAt, expiresAt: Self.date(jobRow[4])!,
-                            messages: messages, workflowRuns: part, inApp: planner.inApp)
-                    ], now: now)
-                if let announcement = InAppAnnouncement(written, partitioned: false) { announcements.append(announcement) }
-                planned += messages.count
-                taken += part.count
-                if let last = part.last { job.cursor = last.rowID }
-            } while taken < records.count && !urgency.arePending
-            let finished = taken == records.count && members.count < limit
-            try db.execute(
-                sql: "UPDATE fanout_jobs SET cursor = ?, status = ?, available_at = ? WHERE id = ?",
-                arguments: [job.cursor, finished ? "done" : "pending", Self.ms(leaseUntil), job.id])
-            if finished {
-                try db.execute(
-                    sql: """
-                        UPDATE events SET status = 'planned' WHERE pk = ? AND status = 'fanning_out'
-                        AND NOT EXISTS (SELECT 1 FROM fanout_jobs WHERE event_pk = ? AND status = 'pending')
-                        """, arguments: [eventPK, eventPK])
+            return PlannedFanoutChunk(
+                job: job,
+                source: PlannedFanoutChunk.Source(
+                    eventPK: jobRow[0], plan: plan, sendAt: Self.date(jobRow[2]), expiresAt: Self.date(jobRow[3])!,
+                    payload: Self.decodeJSON([String: JSONValue].self, jobRow[4]) ?? [:], eventID: jobRow[5], eventType: jobRow[6],
+                    createdAt: Self.date(jobRow[7])),
+                records: try Self.recipients(db, rows: members, subscriberOffset: 1, eventType: plan.key), endsTopic: members.count < limit,
+                inputs: PlannerInputs(
+                    recipients: [:], preferences: PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID)),
+                    email: try Self.emailSettings(db, tenantID: job.tenantID), destinations: try Self.tenantDestinations(db, tenantID: job.tenantID)),
+                tenantName: inApp == nil ? "" : try Self.tenantName(db, tenantID: job.tenantID), inApp: inApp, partSize: Self.fanoutPart, now: now)
+        }
+    }
+
+    /// Written in parts, so that a critical write waiting for the writer waits for one part (a few milliseconds),
+    /// not the whole chunk: the chunk stops after the part in hand and commits; the rest is planned again.
+    public func writeFanoutChunk(_ chunk: PlannedFanoutChunk, owner: String, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress) {
+        let (job, progress, announcement) = try await pool.write { db -> (FanoutJob, FanoutProgress, InAppAnnouncement?) in
+            var job = chunk.job
+            guard
+                let current = try Int64.fetchOne(
+                    db, sql: "SELECT cursor FROM fanout_jobs WHERE id = ? AND status = 'pending' AND lease_owner = ?", arguments: [job.id, owner])
+            else {
+                // Cancelled, finished or taken over by another worker: nothing more for this one to do.
+                return (job, FanoutProgress(planned: 0, finished: true), nil)
             }
+            guard current == chunk.job.cursor else {
+                job.cursor = current
+                return (job, FanoutProgress(planned: 0, finished: false, moved: true), nil)
+            }
+            var written = 0
+            var announcements: [InAppAnnouncement] = []
+            while written < chunk.parts.count && (written == 0 || !urgency.arePending) {
+                let steps = try Self.writeMessages(db, [chunk.parts[written].event], now: now)
+                if let announcement = InAppAnnouncement(steps, partitioned: false) { announcements.append(announcement) }
+                written += 1
+            }
+            let (cursor, planned, finished) = chunk.progress(afterWriting: written)
+            job.cursor = cursor
+            try Self.advance(db, job: job, finished: finished, eventPK: chunk.eventPK, leaseUntil: leaseUntil)
             return (job, FanoutProgress(planned: planned, finished: finished), InAppAnnouncement(merging: announcements))
         }
         await announcement?.send()
         return (job, progress)
+    }
+
+    private static func advance(_ db: Database, job: FanoutJob, finished: Bool, eventPK: Int64, leaseUntil: Date) throws {
+        try db.execute(
+            sql: "UPDATE fanout_jobs SET cursor = ?, status = ?, available_at = ? WHERE id = ?",
+            arguments: [job.cursor, finished ? "done" : "pending", Self.ms(leaseUntil), job.id])
+        if finished {
+            try db.execute(
+                sql: """
+                    UPDATE events SET status = 'planned' WHERE pk = ? AND status = 'fanning_out'
+                    AND NOT EXISTS (SELECT 1 FROM fanout_jobs WHERE event_pk = ? AND status = 'pending')
+                    """, arguments: [eventPK, eventPK])
+        }
     }
 }
