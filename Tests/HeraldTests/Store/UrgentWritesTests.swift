@@ -11,14 +11,8 @@ struct UrgentWritesTests {
         "while a critical write waits, a SQLite fan-out chunk plans one part of 100 members and commits it; the next goes on from there, every member once",
         arguments: StoreBackend.available)
     func fanoutChunkStopsForUrgentWrite(_ backend: StoreBackend) async throws {
-        let ids = (0..<250).map { String(format: "m%03d", $0) }
-        let fixture = try await StoreContractFixture.make(on: backend, subscribers: ids)
+        let (fixture, ids, event, job) = try await Self.topicEvent(on: backend)
         let store = fixture.store
-        _ = try await store.upsertTopic(tenantID: fixture.tenantID, key: "everyone", name: nil)
-        #expect(try await store.addTopicMembers(tenantID: fixture.tenantID, topic: "everyone", members: ids.map(Recipient.subscriber)) == 250)
-        let event = fixture.prepared(StoreContractTests.inAppType("bulletin", priority: .low), to: [.topic("everyone")])
-        try await fixture.accept(event, at: StoreContractTests.base)
-        let job = try #require(try await store.claimFanoutJob(owner: "A", now: StoreContractTests.at(1), leaseUntil: StoreContractTests.at(60)))
 
         guard let urgent = store.urgentWrites else {
             // PostgreSQL's writers do not queue behind each other: a chunk is planned whole.
@@ -47,14 +41,8 @@ struct UrgentWritesTests {
         "a chunk planned ahead is written only from the job's cursor: ahead of one not yet written (or cut short) it is refused as moved, and nothing is lost or repeated",
         arguments: StoreBackend.available)
     func plannedAheadChunk(_ backend: StoreBackend) async throws {
-        let ids = (0..<250).map { String(format: "m%03d", $0) }
-        let fixture = try await StoreContractFixture.make(on: backend, subscribers: ids)
+        let (fixture, ids, event, job) = try await Self.topicEvent(on: backend)
         let store = fixture.store
-        _ = try await store.upsertTopic(tenantID: fixture.tenantID, key: "everyone", name: nil)
-        #expect(try await store.addTopicMembers(tenantID: fixture.tenantID, topic: "everyone", members: ids.map(Recipient.subscriber)) == 250)
-        let event = fixture.prepared(StoreContractTests.inAppType("bulletin", priority: .low), to: [.topic("everyone")])
-        try await fixture.accept(event, at: StoreContractTests.base)
-        let job = try #require(try await store.claimFanoutJob(owner: "A", now: StoreContractTests.at(1), leaseUntil: StoreContractTests.at(60)))
         let (now, lease) = (StoreContractTests.at(2), StoreContractTests.at(60))
 
         let first = try #require(try await store.planFanoutChunk(job, limit: 100, now: now, inApp: nil))
@@ -98,5 +86,18 @@ struct UrgentWritesTests {
         #expect(request([.low, .critical]).isUrgent)
         #expect(!request([.low, .high, .medium]).isUrgent)
         #expect(!request([]).isUrgent)
+    }
+
+    /// A low-priority in-app event to a topic of 250 members (m000 … m249), accepted, with its fan-out job leased to A.
+    static func topicEvent(on backend: StoreBackend) async throws -> (StoreContractFixture, [String], PreparedTrigger, FanoutJob) {
+        let ids = (0..<250).map { String(format: "m%03d", $0) }
+        let fixture = try await StoreContractFixture.make(on: backend, subscribers: ids)
+        let store = fixture.store
+        _ = try await store.upsertTopic(tenantID: fixture.tenantID, key: "everyone", name: nil)
+        #expect(try await store.addTopicMembers(tenantID: fixture.tenantID, topic: "everyone", members: ids.map(Recipient.subscriber)) == 250)
+        let event = fixture.prepared(StoreContractTests.inAppType("bulletin", priority: .low), to: [.topic("everyone")])
+        try await fixture.accept(event, at: StoreContractTests.base)
+        let job = try #require(try await store.claimFanoutJob(owner: "A", now: StoreContractTests.at(1), leaseUntil: StoreContractTests.at(60)))
+        return (fixture, ids, event, job)
     }
 }
