@@ -35,14 +35,27 @@ public final class TemplateRenderer: Sendable {
     public func render(
         eventType: EventType, channel: ChannelKind, payload: [String: JSONValue], subscriber: Subscriber, event: EventContext
     ) throws -> RenderedContent {
+        try render(eventType: eventType, channel: channel, subscriber: subscriber, memo: nil, payload: payload, event: event)
+    }
+
+    /// As ``render(eventType:channel:payload:subscriber:event:)``, for one of a run of recipients of the memo's event.
+    func render(eventType: EventType, channel: ChannelKind, subscriber: Subscriber, memo: TemplateContextMemo) throws -> RenderedContent {
+        try render(eventType: eventType, channel: channel, subscriber: subscriber, memo: memo, payload: memo.payload, event: memo.event)
+    }
+
+    private func render(
+        eventType: EventType, channel: ChannelKind, subscriber: Subscriber, memo: TemplateContextMemo?, payload: [String: JSONValue],
+        event: EventContext
+    ) throws -> RenderedContent {
         guard let locales = eventType.templates[channel], !locales.isEmpty else {
             throw RenderError.noTemplate(eventType: eventType.key, channel: channel)
         }
         do {
-            return try render(locales, eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event)
+            return try render(locales, eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event, memo: memo)
         } catch RenderError.missingData(let key, _, let missing) {
             guard let fallback = eventType.fallbackTemplates[channel], !fallback.isEmpty else { throw RenderError.missingData(key, channel, missing) }
-            var content = try render(fallback, eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event)
+            var content = try render(
+                fallback, eventType: eventType, channel: channel, payload: payload, subscriber: subscriber, event: event, memo: memo)
             content.fallbackReason = "missing " + missing.joined(separator: ", ")
             return content
         }
@@ -50,15 +63,20 @@ public final class TemplateRenderer: Sendable {
 
     private func render(
         _ locales: [String: [String: String]], eventType: EventType, channel: ChannelKind, payload: [String: JSONValue], subscriber: Subscriber,
-        event: EventContext
+        event: EventContext, memo: TemplateContextMemo?
     ) throws -> RenderedContent {
         guard let locale = locale(for: subscriber.locale, available: locales.keys), let parts = locales[locale] else {
             throw RenderError.noTemplate(eventType: eventType.key, channel: channel)
         }
-        let context = Self.context(payload: payload, subscriber: subscriber, event: event, defaultLocale: locale)
+        let context =
+            memo?.context(subscriber: subscriber, defaultLocale: locale)
+            ?? Self.context(payload: payload, subscriber: subscriber, event: event, defaultLocale: locale)
         var missing: Set<String> = []
         for text in parts.values {
-            for path in variables(text).paths where Self.isMissing(path, in: context, eventType: eventType) { missing.insert(path) }
+            for path in variables(text).paths
+            where memo?.isMissing(path, in: context, eventType: eventType) ?? Self.isMissing(path, in: context, eventType: eventType) {
+                missing.insert(path)
+            }
         }
         if !missing.isEmpty { throw RenderError.missingData(eventType.key, channel, missing.sorted()) }
         var rendered: [String: String] = [:]
@@ -133,22 +151,41 @@ public final class TemplateRenderer: Sendable {
     public static func context(payload: [String: JSONValue], subscriber: Subscriber, event: EventContext, defaultLocale: String = "en")
         -> [String: Any]
     {
-        let currency = payload["currency"]?.stringValue.flatMap { $0.count == 3 ? $0.uppercased() : nil }
-        let formatting = TemplateFormatting(
-            locale: Locale(identifier: subscriber.locale ?? defaultLocale),
-            timeZone: subscriber.timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!, currency: currency)
+        let formatting = formatting(localeID: subscriber.locale ?? defaultLocale, timeZoneID: subscriber.timezone, currency: currency(in: payload))
         var context = payload.mapValues(formatting.value)
-        var subscriberValues: [String: Any] = ["id": subscriber.id]
-        subscriberValues["name"] = subscriber.name
-        subscriberValues["email"] = subscriber.email
-        subscriberValues["phone"] = subscriber.phone
-        subscriberValues["locale"] = subscriber.locale
-        subscriberValues["timezone"] = subscriber.timezone
-        subscriberValues["data"] = subscriber.data.map { JSONValue.object($0).mustacheValue }
-        context["subscriber"] = subscriberValues
-        context["event"] = ["id": event.id, "type": event.type, "created_at": Timestamp.format(event.createdAt)]
-        context["tenant"] = ["id": event.tenantID, "name": event.tenantName]
+        context.merge(sharedValues(event: event)) { _, shared in shared }
+        context["subscriber"] = subscriberValues(subscriber)
         return context
+    }
+
+    /// The payload's `currency`, for `currency(...)`: a three-letter code, upper-cased.
+    static func currency(in payload: [String: JSONValue]) -> String? {
+        payload["currency"]?.stringValue.flatMap { $0.count == 3 ? $0.uppercased() : nil }
+    }
+
+    static func formatting(localeID: String, timeZoneID: String?, currency: String?) -> TemplateFormatting {
+        TemplateFormatting(
+            locale: Locale(identifier: localeID), timeZone: timeZoneID.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!,
+            currency: currency)
+    }
+
+    /// `event` and `tenant`: the same for every recipient of an event.
+    static func sharedValues(event: EventContext) -> [String: Any] {
+        [
+            "event": ["id": event.id, "type": event.type, "created_at": Timestamp.format(event.createdAt)],
+            "tenant": ["id": event.tenantID, "name": event.tenantName],
+        ]
+    }
+
+    static func subscriberValues(_ subscriber: Subscriber) -> [String: Any] {
+        var values: [String: Any] = ["id": subscriber.id]
+        values["name"] = subscriber.name
+        values["email"] = subscriber.email
+        values["phone"] = subscriber.phone
+        values["locale"] = subscriber.locale
+        values["timezone"] = subscriber.timezone
+        values["data"] = subscriber.data.map { JSONValue.object($0).mustacheValue }
+        return values
     }
 
     private func template(_ text: String, contentType: String) throws -> MustacheTemplate {

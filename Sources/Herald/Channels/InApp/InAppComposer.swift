@@ -24,8 +24,13 @@ public struct InAppComposer: Sendable {
 
     /// The inbox content of `subscriber`'s message, or nil when the message must go the dispatcher's way.
     func compose(for subscriber: Subscriber, event: EventContext) -> ComposedInApp? {
+        compose(for: subscriber, memo: TemplateContextMemo(payload: event.payload, event: event))
+    }
+
+    /// As ``compose(for:event:)``, for one of a run of the memo's event's recipients.
+    func compose(for subscriber: Subscriber, memo: TemplateContextMemo) -> ComposedInApp? {
         guard eventType.templates[.inApp] != nil,
-            let content = try? renderer.render(eventType: eventType, channel: .inApp, payload: event.payload, subscriber: subscriber, event: event),
+            let content = try? renderer.render(eventType: eventType, channel: .inApp, subscriber: subscriber, memo: memo),
             content.fallbackReason == nil, InAppChannel.isDeliverable(content)
         else { return nil }
         return ComposedInApp(content: InAppChannel.inboxContent(content), subscriber: subscriber)
@@ -37,12 +42,13 @@ public struct InAppComposer: Sendable {
         guard dueAt <= now, planned.contains(where: { $0.channel == .inApp && $0.status == .queued }) else { return }
         var subscribers: [Int64: Subscriber] = [:]
         for recipient in recipients { subscribers[recipient.rowID] = recipient.subscriber }
+        let memo = TemplateContextMemo(payload: event.payload, event: event)
         for index in planned.indices {
             let message = planned[index]
             guard message.channel == .inApp, message.status == .queued, message.heldUntil == nil, message.digestKey == nil,
                 let subscriber = subscribers[message.subscriberRowID]
             else { continue }
-            planned[index].inbox = compose(for: subscriber, event: event)
+            planned[index].inbox = compose(for: subscriber, memo: memo)
         }
     }
 }

@@ -1,0 +1,48 @@
+import Foundation
+
+/// What the template contexts of one event's recipients share, built once instead of once per message: the
+/// `event` and `tenant` values, the payload formatted for each locale and time zone met, and whether a value
+/// outside `subscriber` that a template shows is missing (the same answer for every recipient).
+///
+/// A fan-out renders the same event for a thousand members in a row; building all of this per member was most of
+/// what building a context cost. Made for one run of renders on one thread (``InAppComposer``), then dropped.
+final class TemplateContextMemo {
+    let payload: [String: JSONValue]
+    let event: EventContext
+    private let currency: String?
+    private let shared: [String: Any]
+    private var formatted: [String: [String: Any]] = [:]
+    private var missing: [String: Bool] = [:]
+
+    init(payload: [String: JSONValue], event: EventContext) {
+        self.payload = payload
+        self.event = event
+        self.currency = TemplateRenderer.currency(in: payload)
+        self.shared = TemplateRenderer.sharedValues(event: event)
+    }
+
+    /// ``TemplateRenderer/context(payload:subscriber:event:defaultLocale:)`` for this memo's payload and event.
+    func context(subscriber: Subscriber, defaultLocale: String) -> [String: Any] {
+        let localeID = subscriber.locale ?? defaultLocale
+        let key = localeID + "\u{0}" + (subscriber.timezone ?? "")
+        var context: [String: Any]
+        if let done = formatted[key] {
+            context = done
+        } else {
+            context = payload.mapValues(TemplateRenderer.formatting(localeID: localeID, timeZoneID: subscriber.timezone, currency: currency).value)
+            context.merge(shared) { _, shared in shared }
+            formatted[key] = context
+        }
+        context["subscriber"] = TemplateRenderer.subscriberValues(subscriber)
+        return context
+    }
+
+    /// ``TemplateRenderer/isMissing(_:in:eventType:)``, answered once per path for a path outside `subscriber`.
+    func isMissing(_ path: String, in context: [String: Any], eventType: EventType) -> Bool {
+        guard !path.hasPrefix("subscriber") else { return TemplateRenderer.isMissing(path, in: context, eventType: eventType) }
+        if let known = missing[path] { return known }
+        let answer = TemplateRenderer.isMissing(path, in: context, eventType: eventType)
+        missing[path] = answer
+        return answer
+    }
+}
