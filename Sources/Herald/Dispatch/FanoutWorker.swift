@@ -34,55 +34,14 @@ public final class FanoutWorker: Service, Sendable {
                 do {
                     let now = self.clock.now()
                     guard
-                        var job = try await self.store.claimFanoutJob(
+                        let job = try await self.store.claimFanoutJob(
                             owner: self.owner, now: now, leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
                     else {
                         await wakeup.wait(upTo: self.settings.pollIntervalSeconds)
                         continue
                     }
-                    var planned = 0
-                    let inApp = await self.inApp(job)
-                    let limit = self.settings.fanoutChunkSize
-                    // The next chunk is read and planned while this one is written, and used if this one ended
-                    // where the next begins (a chunk cut short for a critical write is followed by a fresh plan).
-                    var chunk = try await self.store.planFanoutChunk(job, limit: limit, now: self.clock.now(), inApp: inApp)
-                    while let current = chunk, !Task.isCancelled {
-                        var ahead = current.job
-                        ahead.cursor = current.endCursor
-                        let following = current.endsTopic
-                            ? nil
-                            : Task { [store = self.store, clock = self.clock, ahead] in
-                                try await store.planFanoutChunk(ahead, limit: limit, now: clock.now(), inApp: inApp)
-                            }
-                        let now = self.clock.now()
-                        let written: (FanoutJob, FanoutProgress)
-                        do {
-                            written = try await self.store.writeFanoutChunk(
-                                current, owner: self.owner, now: now, leaseUntil: now.addingTimeInterval(self.settings.leaseSeconds))
-                        } catch {
-                            following?.cancel()
-                            throw error
-                        }
-                        let progress = written.1
-                        job = written.0
-                        planned += progress.planned
-                        // Dispatchers start on the first chunk while later ones are still being planned; the critical
-                        // lane only for a critical event, as its claim is a write the next chunk would stop for.
-                        if !progress.moved {
-                            self.signal.ring(job.priority == .critical ? [.critical, .messages, .workflows] : [.messages, .workflows])
-                        }
-                        if progress.finished {
-                            following?.cancel()
-                            break
-                        }
-                        if let following, job.cursor == ahead.cursor {
-                            chunk = try await following.value
-                        } else {
-                            following?.cancel()
-                            chunk = try await self.store.planFanoutChunk(job, limit: limit, now: self.clock.now(), inApp: inApp)
-                        }
-                    }
-                    self.logger.info("fan-out finished", metadata: ["event": "\(job.eventID)", "messages": "\(planned)"])
+                    let (finished, planned) = try await self.fanOut(job)
+                    self.logger.info("fan-out finished", metadata: ["event": "\(finished.eventID)", "messages": "\(planned)"])
                 } catch is CancellationError {
                     return
                 } catch {
@@ -91,5 +50,48 @@ public final class FanoutWorker: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// Writes the job's chunks until its topic is done or the job is no longer this worker's, and answers the job as
+    /// last written with the messages planned. The next chunk is read and planned while this one is written, and
+    /// used if this one ended where the next begins (a chunk cut short for a critical write is followed by a fresh plan).
+    private func fanOut(_ job: FanoutJob) async throws -> (FanoutJob, Int) {
+        var job = job
+        var planned = 0
+        let inApp = await inApp(job)
+        let limit = settings.fanoutChunkSize
+        var chunk = try await store.planFanoutChunk(job, limit: limit, now: clock.now(), inApp: inApp)
+        while let current = chunk, !Task.isCancelled {
+            var ahead = current.job
+            ahead.cursor = current.endCursor
+            let following =
+                current.endsTopic
+                ? nil
+                : Task { [store, clock, ahead] in try await store.planFanoutChunk(ahead, limit: limit, now: clock.now(), inApp: inApp) }
+            let progress: FanoutProgress
+            do {
+                let now = clock.now()
+                (job, progress) = try await store.writeFanoutChunk(
+                    current, owner: owner, now: now, leaseUntil: now.addingTimeInterval(settings.leaseSeconds))
+            } catch {
+                following?.cancel()
+                throw error
+            }
+            planned += progress.planned
+            // Dispatchers start on the first chunk while later ones are still being planned; the critical lane only
+            // for a critical event, as its claim is a write the next chunk would stop for.
+            if !progress.moved { signal.ring(job.priority == .critical ? [.critical, .messages, .workflows] : [.messages, .workflows]) }
+            if progress.finished {
+                following?.cancel()
+                break
+            }
+            if let following, job.cursor == ahead.cursor {
+                chunk = try await following.value
+            } else {
+                following?.cancel()
+                chunk = try await store.planFanoutChunk(job, limit: limit, now: clock.now(), inApp: inApp)
+            }
+        }
+        return (job, planned)
     }
 }

@@ -32,25 +32,26 @@ public struct PlannedFanoutChunk: Sendable {
         let createdAt: Date?
     }
 
-    /// Plans `records` (the members after the job's cursor, in row order, of the `read` asked for) in parts of
-    /// `partSize`. `tenantName` is only read with a composer.
+    /// Plans `records` (the members after the job's cursor, in row order) in parts of `partSize`, with the
+    /// tenant's preferences, email settings and destinations. `tenantName` is only read with a composer.
     init(
-        job: FanoutJob, source: Source, records: [RecipientRecord], endsTopic: Bool, inputs: PlannerInputs, tenantName: String,
-        inApp: InAppComposer?, partSize: Int, now: Date
+        job: FanoutJob, source: Source, records: [RecipientRecord], endsTopic: Bool, preferences: PreferenceResolver, email: EmailSettings,
+        destinations: Set<ChannelKind>, tenantName: String, inApp: InAppComposer?, partSize: Int, now: Date
     ) {
         let dueAt = source.sendAt ?? now
         let context = EventContext(
             id: source.eventID, tenantID: job.tenantID, tenantName: tenantName, type: source.eventType, payload: source.payload,
             createdAt: source.createdAt ?? now)
         let planner = MessagePlanner(
-            eventType: source.plan, preferences: inputs.preferences, email: inputs.email, tenantDestinations: inputs.destinations, dueAt: dueAt,
+            eventType: source.plan, preferences: preferences, email: email, tenantDestinations: destinations, dueAt: dueAt,
             digestKey: source.plan.digest?.digestKey(payload: source.payload)
         ).composing(inApp, event: context, now: now)
         self.job = job
         self.eventPK = source.eventPK
         self.endsTopic = endsTopic
-        self.parts = stride(from: 0, to: records.count, by: max(1, partSize)).map { start in
-            let part = Array(records[start..<min(start + max(1, partSize), records.count)])
+        let size = max(1, partSize)
+        self.parts = stride(from: 0, to: records.count, by: size).map { start in
+            let part = Array(records[start..<min(start + size, records.count)])
             return Part(
                 event: PlanningEvent(
                     tenantID: job.tenantID, eventPK: source.eventPK, plan: source.plan, payload: source.payload, dueAt: dueAt,

@@ -142,8 +142,8 @@ struct BenchRunner {
                     payload: ["title": "Water off on Friday", "excerpt": "From 9 to 12."]),
                 tenantID: tenant.id)
             // Counting the event's messages reads every one written so far: done every 100 ms, it took most of the
-            // core the fan-out's planning runs on. The event's status is one row; its messages are counted every two seconds
-            // for the progress line, and on every look once its fan-out has finished.
+            // core the fan-out's planning runs on. The event's status is one row; its messages are counted every
+            // two seconds for the progress line, and on every look once its fan-out has finished.
             var looks = 0
             while true {
                 let fannedOut = try await engine.store.event(tenantID: tenant.id, id: receipt.eventId)?.status != .fanningOut

@@ -22,12 +22,8 @@ public struct InAppComposer: Sendable {
         self.announce = announce
     }
 
-    /// The inbox content of `subscriber`'s message, or nil when the message must go the dispatcher's way.
-    func compose(for subscriber: Subscriber, event: EventContext) -> ComposedInApp? {
-        compose(for: subscriber, memo: TemplateContextMemo(payload: event.payload, event: event))
-    }
-
-    /// As ``compose(for:event:)``, for one of a run of the memo's event's recipients.
+    /// The inbox content of `subscriber`'s message (one of a run of the memo's event's recipients), or nil when
+    /// the message must go the dispatcher's way.
     func compose(for subscriber: Subscriber, memo: TemplateContextMemo) -> ComposedInApp? {
         guard eventType.templates[.inApp] != nil,
             let content = try? renderer.render(eventType: eventType, channel: .inApp, subscriber: subscriber, memo: memo),

@@ -354,9 +354,8 @@ extension PostgresStore {
                     createdAt: Self.date(try jobRow[7])),
                 records: try await Self.recipients(connection, logger, rows: members, subscriberOffset: 1, eventType: plan.key),
                 endsTopic: members.count < limit,
-                inputs: PlannerInputs(
-                    recipients: [:], preferences: PreferenceResolver(tenantRules: try await Self.tenantPreferences(connection, logger, tenantID: job.tenantID)),
-                    email: settings.email, destinations: settings.destinations),
+                preferences: PreferenceResolver(tenantRules: try await Self.tenantPreferences(connection, logger, tenantID: job.tenantID)),
+                email: settings.email, destinations: settings.destinations,
                 tenantName: inApp == nil ? "" : try await Self.tenantName(connection, logger, tenantID: job.tenantID), inApp: inApp,
                 partSize: limit, now: now)
         }

@@ -254,9 +254,8 @@ extension SQLiteStore {
                     payload: Self.decodeJSON([String: JSONValue].self, jobRow[4]) ?? [:], eventID: jobRow[5], eventType: jobRow[6],
                     createdAt: Self.date(jobRow[7])),
                 records: try Self.recipients(db, rows: members, subscriberOffset: 1, eventType: plan.key), endsTopic: members.count < limit,
-                inputs: PlannerInputs(
-                    recipients: [:], preferences: PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID)),
-                    email: try Self.emailSettings(db, tenantID: job.tenantID), destinations: try Self.tenantDestinations(db, tenantID: job.tenantID)),
+                preferences: PreferenceResolver(tenantRules: try Self.tenantPreferences(db, tenantID: job.tenantID)),
+                email: try Self.emailSettings(db, tenantID: job.tenantID), destinations: try Self.tenantDestinations(db, tenantID: job.tenantID),
                 tenantName: inApp == nil ? "" : try Self.tenantName(db, tenantID: job.tenantID), inApp: inApp, partSize: Self.fanoutPart, now: now)
         }
     }
