@@ -13,6 +13,10 @@ public struct PlannedFanoutChunk: Sendable {
     let parts: [Part]
     /// Whether no member of the topic follows this chunk.
     let endsTopic: Bool
+    /// The topic's members (subscriber rows) the chunk was planned for, in row order. It is written only while they
+    /// are still the topic's members from its cursor to ``endCursor``: a member deleted since it was planned must get
+    /// nothing, and their messages would outlive them (no foreign key ties a message to its subscriber).
+    let members: [Int64]
 
     struct Part: Sendable {
         let event: PlanningEvent
@@ -49,6 +53,7 @@ public struct PlannedFanoutChunk: Sendable {
         self.job = job
         self.eventPK = source.eventPK
         self.endsTopic = endsTopic
+        self.members = records.map(\.rowID)
         let size = max(1, partSize)
         self.parts = stride(from: 0, to: records.count, by: size).map { start in
             let part = Array(records[start..<min(start + size, records.count)])
@@ -62,6 +67,10 @@ public struct PlannedFanoutChunk: Sendable {
 
     /// The job's cursor once the whole chunk is written: where the next chunk starts.
     public var endCursor: Int64 { parts.last?.cursor ?? job.cursor }
+
+    /// Whether `current`, the topic's members from the job's cursor to ``endCursor`` as the writing transaction reads
+    /// them, are still those the chunk was planned for. If not, the chunk is planned again from its cursor.
+    func isPlanned(for current: [Int64]) -> Bool { current == members }
 
     /// This chunk's job after `written` of its parts, and whether that finished the topic.
     func progress(afterWriting written: Int) -> (cursor: Int64, planned: Int, finished: Bool) {

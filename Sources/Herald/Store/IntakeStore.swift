@@ -42,9 +42,10 @@ public protocol IntakeStore: Sendable {
     /// composer, their in-app messages due now are rendered. Nil when the job is no longer pending.
     func planFanoutChunk(_ job: FanoutJob, limit: Int, now: Date, inApp: InAppComposer?) async throws -> PlannedFanoutChunk?
     /// Writes a planned chunk and advances its job's cursor, in one transaction, if `owner` still holds the job
-    /// and its cursor is where the chunk was planned from; in-app messages written delivered are announced once
-    /// it commits. A job no longer held answers finished with nothing planned; a job whose cursor moved answers
-    /// ``FanoutProgress/moved`` with that cursor, to be planned again from there.
+    /// its cursor is where the chunk was planned from, and the topic's members in the chunk's range are those it was
+    /// planned for (``PlannedFanoutChunk/isPlanned(for:)``); in-app messages written delivered are announced once it
+    /// commits. A job no longer held answers finished with nothing planned; a job whose cursor moved, or whose
+    /// members changed, answers ``FanoutProgress/moved`` with its cursor, to be planned again from there.
     func writeFanoutChunk(_ chunk: PlannedFanoutChunk, owner: String, now: Date, leaseUntil: Date) async throws -> (FanoutJob, FanoutProgress)
     /// Raised while a critical write waits, for a store whose writes queue behind each other (``UrgentWrites``);
     /// nil for one whose writers run side by side.

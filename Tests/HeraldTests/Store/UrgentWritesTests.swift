@@ -72,6 +72,34 @@ struct UrgentWritesTests {
         #expect(try await store.planFanoutChunk(afterSecond, limit: 100, now: now, inApp: nil) == nil, "a finished job plans nothing")
     }
 
+    @Test(
+        "a member deleted, or taken off the topic, after their chunk was planned gets nothing: the chunk is refused as moved and planned again without them",
+        arguments: StoreBackend.available)
+    func membersChangedSincePlanning(_ backend: StoreBackend) async throws {
+        let (fixture, ids, event, job) = try await Self.topicEvent(on: backend)
+        let store = fixture.store
+        let (now, lease) = (StoreContractTests.at(2), StoreContractTests.at(60))
+
+        let stale = try #require(try await store.planFanoutChunk(job, limit: 100, now: now, inApp: nil))
+        #expect(try await store.deleteSubscriber(tenantID: fixture.tenantID, id: "m010"))
+        let (unmoved, refused) = try await store.writeFanoutChunk(stale, owner: "A", now: now, leaseUntil: lease)
+        #expect(refused == FanoutProgress(planned: 0, finished: false, moved: true))
+        #expect(unmoved.cursor == job.cursor)
+        #expect(try await fixture.messages(event: event.eventID).isEmpty, "nothing written for a chunk planned with a deleted member")
+
+        let first = try #require(try await store.planFanoutChunk(unmoved, limit: 100, now: now, inApp: nil))
+        #expect(try await store.removeTopicMembers(tenantID: fixture.tenantID, topic: "everyone", subscriberIDs: ["m050"]) == 1)
+        #expect(try await store.writeFanoutChunk(first, owner: "A", now: now, leaseUntil: lease).1.moved, "a member taken off the topic")
+
+        var (next, progress) = try await store.fanoutChunk(unmoved, owner: "A", limit: 100, now: now, leaseUntil: lease)
+        while !progress.finished {
+            (next, progress) = try await store.fanoutChunk(next, owner: "A", limit: 100, now: now, leaseUntil: lease)
+        }
+        #expect(
+            try await fixture.messages(event: event.eventID).map(\.subscriberId) == ids.filter { $0 != "m010" && $0 != "m050" },
+            "every remaining member once, in row order")
+    }
+
     @Test("a request holding a critical trigger is urgent; one without is not")
     func requestUrgency() {
         func request(_ priorities: [Priority]) -> AcceptRequest {

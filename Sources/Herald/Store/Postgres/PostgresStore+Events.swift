@@ -373,7 +373,17 @@ extension PostgresStore {
                 // Cancelled, finished or taken over by another worker: nothing more for this one to do.
                 return (job, FanoutProgress(planned: 0, finished: true), nil)
             }
-            guard current == chunk.job.cursor else {
+            // Shared with other chunks, exclusive to a subscriber's deletion (`deleteSubscriber`): a member deleted
+            // after this check would otherwise be written messages that outlive them.
+            try await connection.run("SELECT pg_advisory_xact_lock_shared(hashtext(\(Self.membersLockKey(tenantID: job.tenantID))))", logger)
+            let members: [Int64] = try await connection.rows(
+                """
+                SELECT subscriber_pk FROM topic_members
+                WHERE topic_pk = \(job.topicRowID) AND subscriber_pk > \(chunk.job.cursor) AND subscriber_pk <= \(chunk.endCursor)
+                ORDER BY subscriber_pk
+                """, logger
+            ).map { try $0[0] }
+            guard current == chunk.job.cursor, chunk.isPlanned(for: members) else {
                 job.cursor = current
                 return (job, FanoutProgress(planned: 0, finished: false, moved: true), nil)
             }

@@ -65,9 +65,15 @@ extension PostgresStore {
         }
     }
 
+    /// The advisory lock between a tenant's fan-out chunks (shared) and the deletion of one of its subscribers.
+    static func membersLockKey(tenantID: String) -> String { "members:" + tenantID }
+
     public func deleteSubscriber(tenantID: String, id: String) async throws -> Bool {
         try await write { connection in
             guard let pk = try await Self.tenantSubscriberPK(connection, logger, tenantID: tenantID, id: id) else { return false }
+            // Waits for the tenant's fan-out chunks being written, and they for this: a chunk checks its members after
+            // this deletion commits, or writes before it and its messages are deleted here.
+            try await connection.run("SELECT pg_advisory_xact_lock(hashtext(\(Self.membersLockKey(tenantID: tenantID))))", logger)
             // Messages are not tied to the subscriber by a foreign key (it would cost every queue insert a lookup),
             // so a subscriber's messages go explicitly: deleting a person removes what was kept about them.
             // Runs first: on PostgreSQL this waits for a runner advancing one, so the messages it planned go too.

@@ -4,8 +4,9 @@ import Foundation
 public struct FanoutProgress: Sendable, Hashable {
     public var planned: Int
     public var finished: Bool
-    /// The job's cursor was no longer where the chunk was planned from (a chunk before it stopped early), so
-    /// nothing was written: the members after the job's cursor are planned again.
+    /// The job's cursor was no longer where the chunk was planned from (a chunk before it stopped early), or the
+    /// topic's members in its range changed since it was planned (one was deleted), so nothing was written: the
+    /// members after the job's cursor are planned again.
     public var moved: Bool
 
     public init(planned: Int, finished: Bool, moved: Bool = false) {

@@ -272,7 +272,14 @@ extension SQLiteStore {
                 // Cancelled, finished or taken over by another worker: nothing more for this one to do.
                 return (job, FanoutProgress(planned: 0, finished: true), nil)
             }
-            guard current == chunk.job.cursor else {
+            let members = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT subscriber_pk FROM topic_members WHERE topic_pk = ? AND subscriber_pk > ? AND subscriber_pk <= ?
+                    ORDER BY subscriber_pk
+                    """,
+                arguments: [job.topicRowID, chunk.job.cursor, chunk.endCursor])
+            guard current == chunk.job.cursor, chunk.isPlanned(for: members) else {
                 job.cursor = current
                 return (job, FanoutProgress(planned: 0, finished: false, moved: true), nil)
             }
