@@ -7,8 +7,13 @@ extension SQLDatabase {
     /// past its expiry is not in the inbox even before retention removes it (on PostgreSQL, a day's rows
     /// wait for their partition to be dropped whole).
     private func inboxScope(tenantID: String, subscriberID: String, alias: String = "m") -> SQLQuery {
+        inboxScope(subscriber: "(SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID))", alias: alias)
+    }
+
+    /// The same, for a subscriber row (`subscriber`: its key, or a query of it).
+    private func inboxScope(subscriber: SQLQuery, alias: String) -> SQLQuery {
         """
-        \(sql: alias).subscriber_pk = (SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID))
+        \(sql: alias).subscriber_pk = \(subscriber)
         AND \(sql: alias).channel = \(literal: ChannelKind.inApp.rawValue) AND \(sql: alias).status = \(literal: MessageStatus.delivered.rawValue)
         AND \(sql: alias).expires_at > \(Date())
         """
@@ -36,6 +41,14 @@ extension SQLDatabase {
         case .archived: condition = "p.archived_at IS NOT NULL"
         case .all: condition = "1 = 1"
         }
+        // The subscriber's key first, then their rows by it as a value: known when the statement is planned, it lets
+        // PostgreSQL see a busy reader's rows in its statistics and take their newest page from each partition's
+        // index in order (a merge that stops at the page: 0.14 ms), where as a subquery's result it expected a row
+        // or two and sorted every one of them (10,000 for a busy reader: 2.7 ms).
+        guard
+            let subscriber = try await readRows("SELECT pk FROM subscribers WHERE tenant_id = \(tenantID) AND id = \(subscriberID)")
+                .first?[0].integer
+        else { return Page(items: [], nextCursor: nil) }
         // The page's rows are chosen from the inbox index alone (it holds every column the filters read), and
         // only they are then read whole and joined to their events: otherwise a planner that expects few rows
         // for the subscriber joins all of them (10,000 for a busy reader) before keeping the newest page.
@@ -43,7 +56,7 @@ extension SQLDatabase {
             """
             SELECT \(sql: Self.itemColumns) FROM (
                 SELECT p.id, p.event_pk FROM messages p
-                WHERE \(inboxScope(tenantID: tenantID, subscriberID: subscriberID, alias: "p")) AND \(sql: condition) AND p.id < \(cursor ?? Int64.max)
+                WHERE \(inboxScope(subscriber: "\(subscriber)", alias: "p")) AND \(sql: condition) AND p.id < \(cursor ?? Int64.max)
                 ORDER BY p.id DESC LIMIT \(limit + 1)
             ) page
             JOIN messages m ON m.id = page.id AND m.event_pk = page.event_pk JOIN events e ON e.pk = m.event_pk
