@@ -201,11 +201,15 @@ def main():
         result["quiet"] = {name: percentiles(samples) for name, samples in quiet.items()}
 
         samples = {"inbox": [], "count": [], "messages": []}
+        # When each round began, from the trigger: the run is cut into its phases below.
+        rounds = []
         stop = threading.Event()
+        triggered = None
 
         def read_while_delivering():
             while not stop.is_set():
                 try:
+                    rounds.append(time.time() - (triggered or time.time()))
                     samples["inbox"].append(timed(node, "/v1/inbox?limit=20", token))
                     samples["count"].append(timed(node, "/v1/inbox/count", token))
                     samples["messages"].append(timed(node, "/v1/messages?limit=50", key))
@@ -215,17 +219,22 @@ def main():
 
         reader = threading.Thread(target=read_while_delivering, daemon=True)
         reader.start()
-        event = node.call("POST", "/v1/events", {"type": "bulletin", "to": [{"topic": "everyone"}], "payload": {"n": 1}}, key=key)["event_id"]
         triggered = time.time()
+        event = node.call("POST", "/v1/events", {"type": "bulletin", "to": [{"topic": "everyone"}], "payload": {"n": 1}}, key=key)["event_id"]
         # A second node joins a few seconds in; its first retention round drops yesterday while delivery runs.
         time.sleep(5)
+        second_started = time.time() - triggered
         second = cc.Node(args.bin, "B", cluster.db.herald_url, cluster.workdir, cluster.sink.port, args.lease, "worker",
                          extra_env={"HERALD_LOG_LEVEL": "notice"})
         second.wait_healthy()
+        cc.wait_until(lambda: any(b"a day of history" in line for line in open(second.log_path, "rb")), 120, "yesterday's drop", interval=0.1)
+        dropped = time.time() - triggered
+        fanned_out = None
         # The event is `planned` once its last chunk is written; a count of its messages (a read of a million rows)
         # is made only then, so the waiting does not load the database it measures.
         cc.wait_until(lambda: cluster.db.rows("SELECT status FROM events WHERE id = '%s'" % event)[0][0] == "planned", args.timeout,
                       "the fan-out", interval=0.5)
+        fanned_out = time.time() - triggered
         cc.wait_until(lambda: cluster.db.value(
             "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s' AND m.status = 'delivered'" % event)
             >= args.topic_members, args.timeout, "the deliveries", interval=2.0)
@@ -242,6 +251,19 @@ def main():
                 "GROUP BY m.subscriber_pk HAVING count(*) > 1) x" % event),
         }
         result["while_delivering"] = {name: percentiles(values) for name, values in samples.items() if name != "errors"}
+
+        # The same reads by phase: before the second node starts, the activity log steps over yesterday's expired rows
+        # (loaded expired; in production a day waits for its drop only until its last row expires, `nextDropAt`);
+        # then the second node's start and its drop; then the fan-out alone, to its last chunk.
+        def phase(start, end):
+            picked = {name: [value for at, value in zip(rounds, values) if start <= at < end]
+                      for name, values in samples.items() if name != "errors"}
+            return {"from_s": round(start, 1), "to_s": round(end, 1), **{name: percentiles(values) for name, values in picked.items()}}
+        result["phases"] = {
+            "before_second_node": phase(0, second_started),
+            "second_node_and_drop": phase(second_started, dropped),
+            "after_drop_to_fanned_out": phase(dropped, fanned_out),
+        }
         result["read_errors"] = samples.get("errors", [])[:5]
         with open(second.log_path, "rb") as handle:
             drops = [line.decode("utf-8", "replace") for line in handle if b"a day of history" in line]
