@@ -23,6 +23,7 @@ public enum HeraldServer {
         let access = RouteAccess(router: router, engine: engine)
         // HTTP request counts and durations, through swift-metrics (`herald serve` points it at /metrics).
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestActivityMiddleware(activity: engine.requestActivity))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: NoSniffMiddleware())
         router.add(middleware: BodyLimitMiddleware(limit: engine.configuration.maxBodyBytes))

@@ -13,12 +13,15 @@ public final class FanoutWorker: Service, Sendable {
     let clock: HeraldClock
     /// The composer of a job's in-app messages (``InAppComposer``); nil leaves them to the dispatcher.
     let inApp: @Sendable (FanoutJob) async -> InAppComposer?
+    /// The node's requests: the next chunk is planned ahead only while there are none (nil: never any).
+    let requests: RequestActivity?
 
     public init(
         store: any Store, settings: DispatchSettings, signal: WakeSignal, owner: String, logger: Logger, clock: HeraldClock = .system,
-        inApp: @escaping @Sendable (FanoutJob) async -> InAppComposer? = { _ in nil }
+        requests: RequestActivity? = nil, inApp: @escaping @Sendable (FanoutJob) async -> InAppComposer? = { _ in nil }
     ) {
         self.inApp = inApp
+        self.requests = requests
         self.clock = clock
         self.store = store
         self.settings = settings
@@ -40,7 +43,8 @@ public final class FanoutWorker: Service, Sendable {
                         await wakeup.wait(upTo: self.settings.pollIntervalSeconds)
                         continue
                     }
-                    let (finished, planned) = try await self.fanOut(job)
+                    // On the batch thread, below requests: a chunk's planning holds its thread for tens of milliseconds.
+                    let (finished, planned) = try await withTaskExecutorPreference(BackgroundExecutor.shared) { try await self.fanOut(job) }
                     self.logger.info("fan-out finished", metadata: ["event": "\(finished.eventID)", "messages": "\(planned)"])
                 } catch is CancellationError {
                     return
@@ -53,8 +57,9 @@ public final class FanoutWorker: Service, Sendable {
     }
 
     /// Writes the job's chunks until its topic is done or the job is no longer this worker's, and answers the job as
-    /// last written with the messages planned. The next chunk is read and planned while this one is written, and
-    /// used if this one ended where the next begins (a chunk cut short for a critical write is followed by a fresh plan).
+    /// last written with the messages planned. While the node answers no requests, the next chunk is read and planned
+    /// while this one is written, and used if this one ended where the next begins (a chunk cut short for a critical
+    /// write, or whose members changed, is followed by a fresh plan).
     private func fanOut(_ job: FanoutJob) async throws -> (FanoutJob, Int) {
         var job = job
         var planned = 0
@@ -65,9 +70,11 @@ public final class FanoutWorker: Service, Sendable {
             var ahead = current.job
             ahead.cursor = current.endCursor
             let following =
-                current.endsTopic
+                current.endsTopic || requests?.isQuiet == false
                 ? nil
-                : Task { [store, clock, ahead] in try await store.planFanoutChunk(ahead, limit: limit, now: clock.now(), inApp: inApp) }
+                : Task(executorPreference: BackgroundExecutor.shared) { [store, clock, ahead] in
+                    try await store.planFanoutChunk(ahead, limit: limit, now: clock.now(), inApp: inApp)
+                }
             let progress: FanoutProgress
             do {
                 let now = clock.now()

@@ -36,6 +36,8 @@ public final class HeraldEngine: Sendable {
     package let dispatcherHeartbeat = Heartbeat()
     /// Counters, histograms and gauges for `GET /metrics`.
     public let metrics = HeraldMetrics()
+    /// The requests this node is answering (the server counts them), which its fan-out leaves a core to.
+    public let requestActivity = RequestActivity()
     /// Every provider endpoint's circuit breaker (webhooks, chat, SMS).
     package let circuits: CircuitBreakers
     /// Webhooks, chat and SMS requests go through this client, with the operator's destination policy.
@@ -172,7 +174,7 @@ public final class HeraldEngine: Sendable {
                 heartbeat: dispatcherHeartbeat, observers: observers + (observer.map { [$0] } ?? []), metrics: metrics, logger: logger,
                 clock: clock),
             FanoutWorker(
-                store: store, settings: settings, signal: signal, owner: nodeID, logger: logger, clock: clock,
+                store: store, settings: settings, signal: signal, owner: nodeID, logger: logger, clock: clock, requests: requestActivity,
                 inApp: { job in await self.inAppComposer(for: job) }),
             WorkflowRunner(
                 store: store, settings: settings, wakeup: workflowWakeup, signal: signal, owner: nodeID,
