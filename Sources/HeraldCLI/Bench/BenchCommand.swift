@@ -67,6 +67,15 @@ struct BenchCommand: AsyncParsableCommand {
         guard (10...1_000_000).contains(backlog), (0...10_000).contains(smtpDelayMs) else {
             throw ValidationError("--backlog must be 10 to 1,000,000, --smtp-delay-ms 0 to 10,000")
         }
+        var configuration = try common.load()
+        let needed = chosen.flatMap(\.eventTypes).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let missing = needed.filter { key in !configuration.eventTypes.contains { $0.key == key } }
+        guard missing.isEmpty else {
+            throw ValidationError(
+                "the bench triggers the example catalog's event types, and \(missing.joined(separator: ", ")) "
+                    + "\(missing.count == 1 ? "is" : "are") not in \(configuration.configFile ?? "the configuration (no herald.yml here)"): "
+                    + "run it in the repository's folder, or give its herald.yml with --config")
+        }
         if chosen.count > 1 {
             // Each workload in a process of its own: memory figures (peak RSS, RSS at rest) would
             // otherwise include what earlier workloads left in the allocator.
@@ -75,7 +84,6 @@ struct BenchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(("\n" + summaries.joined(separator: "\n") + "\n").utf8))
             return
         }
-        var configuration = try common.load()
         configuration.logLevel = "warning"
         let runner = BenchRunner(base: configuration, connections: connections)
         let result: BenchResult
@@ -139,6 +147,17 @@ enum BenchWorkload: String, CaseIterable, ExpressibleByArgument {
     case criticalBehindEmail = "critical-behind-email"
     case backlog
     case idle
+
+    /// The example catalog's event types the workload triggers (the repository's herald.yml): checked before a
+    /// workload starts, so a bench run elsewhere stops at once, naming them, not after its setup.
+    var eventTypes: [String] {
+        switch self {
+        case .emailBulk: ["payment_due"]
+        case .inappFanout, .ingest, .backlog: ["announcement_posted"]
+        case .criticalUnderLoad, .criticalBehindEmail: ["announcement_posted", "emergency_alert"]
+        case .idle: []
+        }
+    }
 }
 
 /// One workload's figures.

@@ -6,6 +6,22 @@ import Testing
 /// figures add up (how many emails the sink received, how many messages were queued or delivered).
 @Suite("herald bench")
 struct BenchCommandTests {
+    @Test("a bench with a catalog that lacks its event types stops at once, naming them and the file")
+    func aCatalogWithoutTheBenchsEventTypesIsNamedBeforeAnySetup() async throws {
+        let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bench-catalog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("herald.yml")
+        try Data("log_level: warning\n".utf8).write(to: config)
+        let result = try await ChildProcess.run(
+            executable: binary, arguments: ["bench", "--config", config.path, "--workload", "critical-under-load", "--members", "1000000"], timeout: 30)
+        let errors = result.errorOutput
+        #expect(result.status != 0)
+        #expect(errors.contains("announcement_posted, emergency_alert are not in \(config.path)"), "\(errors)")
+        #expect(!errors.contains("setup"), "nothing was set up first")
+    }
+
     @Test(.timeLimit(.minutes(4)))
     func everyWorkloadRunsAndReportsFiguresThatAddUp() async throws {
         let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
