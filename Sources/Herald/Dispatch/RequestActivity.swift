@@ -6,12 +6,14 @@ import Synchronization
 /// A topic's fan-out plans its next chunk while the store writes the one before (``FanoutWorker``): on
 /// PostgreSQL that is Herald's planning, the database's read and its write at once, two cores' worth. On the
 /// project's two-core machine, with a fan-out to a million members running, a subscriber's inbox read waited for a
-/// core: p99 22–31 ms with the chunk planned ahead, 18–22 ms one chunk at a time (docs/scaling.md). So a fan-out
+/// core: p99 22 to 31 ms with the chunk planned ahead, 20 to 22 ms one chunk at a time (docs/scaling.md). So a fan-out
 /// plans ahead only while the node is quiet: no request in flight, and none ended in the last ``quietAfter``.
 /// The server counts every request it answers (long-lived inbox streams once, as they open).
 public final class RequestActivity: Sendable {
     /// How long after its last request a node counts as quiet.
-    public static let quietAfter: Duration = .milliseconds(500)
+    public static let quietAfter: Duration = .milliseconds(quietMilliseconds)
+    private static let quietMilliseconds: UInt64 = 500
+    private static let quietNanoseconds = quietMilliseconds * 1_000_000
 
     private let inFlight = Atomic<Int>(0)
     /// When the last request ended, in nanoseconds of uptime (0: none yet).
@@ -33,8 +35,6 @@ public final class RequestActivity: Sendable {
     public var isQuiet: Bool {
         guard inFlight.load(ordering: .relaxed) == 0 else { return false }
         let ended = lastEnded.load(ordering: .relaxed)
-        let (seconds, attoseconds) = Self.quietAfter.components
-        let quietNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-        return ended == 0 || DispatchTime.now().uptimeNanoseconds &- ended >= quietNanoseconds
+        return ended == 0 || DispatchTime.now().uptimeNanoseconds &- ended >= Self.quietNanoseconds
     }
 }
