@@ -215,13 +215,16 @@ struct InboundMailServerTests {
     @Test("a silent client is closed with 421 after the command timeout")
     func silentClient() async throws {
         try await Self.withServer(Self.configuration(commandTimeout: 0.5)) { _, port, _ in
+            // From before the connection opens: the server's wait starts when it greets, which is after this. Timed
+            // from the greeting's arrival it once came out under 400 ms: a loaded machine handed the client the
+            // greeting late.
+            let start = ContinuousClock.now
             try await InboundTestClient.withConnection(port: port) { (client: inout InboundTestClient) async throws in
                 #expect(try await client.reply()?.code == 220)
-                let start = ContinuousClock.now
                 #expect(try await client.reply() == SMTPReply(code: 421, lines: ["4.4.2 mx.herald.test Timeout, closing the connection"]))
                 #expect(try await client.reply() == nil)
                 let elapsed = ContinuousClock.now - start
-                #expect(elapsed > .milliseconds(400) && elapsed < .seconds(3))
+                #expect(elapsed > .milliseconds(450) && elapsed < .seconds(5), "\(elapsed)")
             }
         }
     }
