@@ -147,6 +147,12 @@ def percentiles(samples):
     return {"count": len(ordered), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": round(ordered[-1], 2)}
 
 
+def drop_lines(log_path):
+    """The lines of a node's log that report a day of history dropped."""
+    with open(log_path, "rb") as handle:
+        return [line.decode("utf-8", "replace") for line in handle if b"a day of history" in line]
+
+
 def timed(node, path, key):
     started = time.perf_counter()
     node.request("GET", path, key=key, timeout=30)
@@ -227,9 +233,8 @@ def main():
         second = cc.Node(args.bin, "B", cluster.db.herald_url, cluster.workdir, cluster.sink.port, args.lease, "worker",
                          extra_env={"HERALD_LOG_LEVEL": "notice"})
         second.wait_healthy()
-        cc.wait_until(lambda: any(b"a day of history" in line for line in open(second.log_path, "rb")), 120, "yesterday's drop", interval=0.1)
+        cc.wait_until(lambda: drop_lines(second.log_path), 120, "yesterday's drop", interval=0.1)
         dropped = time.time() - triggered
-        fanned_out = None
         # The event is `planned` once its last chunk is written; a count of its messages (a read of a million rows)
         # is made only then, so the waiting does not load the database it measures.
         cc.wait_until(lambda: cluster.db.rows("SELECT status FROM events WHERE id = '%s'" % event)[0][0] == "planned", args.timeout,
@@ -265,8 +270,7 @@ def main():
             "after_drop_to_fanned_out": phase(dropped, fanned_out),
         }
         result["read_errors"] = samples.get("errors", [])[:5]
-        with open(second.log_path, "rb") as handle:
-            drops = [line.decode("utf-8", "replace") for line in handle if b"a day of history" in line]
+        drops = drop_lines(second.log_path)
         suffix = "%s" % time.strftime("%Y%m%d", time.gmtime(yesterday * 86400))
         result["drop"] = {
             "log": drops[:3],

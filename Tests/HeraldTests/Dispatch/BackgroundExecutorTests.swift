@@ -12,7 +12,6 @@ struct BackgroundExecutorTests {
     /// The thread's name and nice value, read on the thread that runs the caller (a synchronous look).
     static func here() -> (onBatch: Bool, nice: Int32) {
         #if canImport(Glibc)
-            errno = 0
             let nice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
         #else
             let nice: Int32 = 0
