@@ -162,7 +162,7 @@ struct PartitionedHistoryTests {
         let engine = try await TestEngine.make(on: .postgres, database: shared)
         let store = try #require(engine.store as? PostgresStore)
         let definition = try #require(try await Self.text(store, "SELECT pg_get_indexdef('messages_inbox'::regclass)"))
-        #expect(definition.contains("(\(InboxIndex.columns))"), "\(definition)")
+        #expect(definition.contains("(\(HistoryIndex.inbox.columns))"), "\(definition)")
         let partitions = try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
         let adopted = try await Self.integer(
             store,
@@ -180,6 +180,66 @@ struct PartitionedHistoryTests {
         #expect(counts.total == 30 && counts.unread == 28 && counts.unseen == 30)
         let unread = try await store.inbox(tenantID: "tn_inbox", subscriberID: "reader", filter: .unread, cursor: nil, limit: 50)
         #expect(unread.items.count == 28)
+    }
+
+    @Test(
+        "the tenant index is rebuilt online on a compact key (a hash of the tenant id) on each day's partition, adopted by the parent; the activity log and the stats keep each tenant's rows apart"
+    )
+    func tenantIndexMigratesOnline() async throws {
+        let nowMS = Timestamp.millis(Date())
+        let (shared, old) = try await Self.olderSchema(before: "v15-compact-tenant-key", tenant: "tn_keyed", subscriber: "member", events: 30)
+        try await old.write { connection in
+            for statement in [
+                "INSERT INTO tenants(id, name, created_at) VALUES ('tn_other', 'Other', \(nowMS))",
+                "INSERT INTO subscribers(tenant_id, id, created_at, updated_at) VALUES ('tn_other', 'member', \(nowMS), \(nowMS))",
+                // The other tenant's messages ride on the same events: only the tenant column tells them apart.
+                """
+                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
+                                     sent_at, expires_at, title, body, attempts)
+                SELECT s.tenant_id, e.pk, s.pk, 'in_app', 2, 'delivered', \(nowMS), \(nowMS), \(nowMS), \(nowMS), e.expires_at, 'Note', 'b', 1
+                FROM events e, subscribers s WHERE s.tenant_id = 'tn_keyed' OR e.id IN ('ev_keyed_1', 'ev_keyed_2', 'ev_keyed_3')
+                ORDER BY e.pk, s.pk
+                """,
+            ] {
+                try await connection.run(PostgresQuery(unsafeSQL: statement), old.logger)
+            }
+        }
+        #expect(try await Self.text(old, "SELECT pg_get_indexdef('messages_tenant'::regclass)")?.contains("(tenant_id, id)") == true)
+        await old.close()
+
+        let engine = try await TestEngine.make(on: .postgres, database: shared)
+        let store = try #require(engine.store as? PostgresStore)
+        let definition = try #require(try await Self.text(store, "SELECT pg_get_indexdef('messages_tenant'::regclass)"))
+        #expect(definition.contains("(hashtextextended(tenant_id, (0)::bigint), id)"), "\(definition)")
+        let partitions = try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
+        let adopted = try await Self.integer(
+            store,
+            """
+            SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_index x ON x.indexrelid = c.oid
+            WHERE i.inhparent = 'messages_tenant'::regclass AND c.relname LIKE '%\\_tenant\\_key' AND x.indisvalid
+            """)
+        #expect(partitions >= 5 && adopted == partitions, "\(adopted) of \(partitions) partitions' indexes were built ahead and adopted")
+        // A partition made after the migration gets the parent's key too.
+        let today = try await Self.today(store)
+        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today + 4), \(today + 4))")
+        let later = PartitionedHistory.partitionName("messages", day: today + 4)
+        #expect(try await Self.text(store, "SELECT indexdef FROM pg_indexes WHERE tablename = '\(later)' AND indexdef LIKE '%hashtextextended%'") != nil)
+
+        var keyed: [Message] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.messages(tenantID: "tn_keyed", MessageQuery(cursor: cursor, limit: 7))
+            keyed += page.items
+            cursor = try Cursor.decode(page.nextCursor)
+        } while cursor != nil
+        #expect(keyed.count == 30 && Set(keyed.map(\.id)).count == 30)
+        let rows = keyed.compactMap { Message.rowID($0.id) }
+        #expect(rows == rows.sorted(by: >), "newest first")
+        let other = try await store.messages(tenantID: "tn_other", MessageQuery(limit: 50))
+        #expect(other.items.count == 3 && other.nextCursor == nil)
+        #expect(try await store.messages(tenantID: "tn_nobody", MessageQuery(limit: 50)).items.isEmpty)
+        let stats = try await store.deliveryStats(tenantID: "tn_other", since: Date().addingTimeInterval(-3_600))
+        #expect(stats.counts.map(\.count).reduce(0, +) == 3 && stats.sortedLatenciesMs.count == 3)
     }
 
     @Test(

@@ -218,7 +218,7 @@ extension PostgresStore {
                 """
                 SELECT \(unescaped: Self.messageColumns) FROM messages m
                 JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
-                WHERE m.tenant_id = \(tenantID)
+                WHERE \(messagesOfTenant: tenantID, alias: "m")
                 AND (\(eventPK)::bigint IS NULL OR m.event_pk = \(eventPK))
                 AND (\(subscriberPK)::bigint IS NULL OR m.subscriber_pk = \(subscriberPK))
                 AND (\(query.channel?.rawValue)::text IS NULL OR m.channel = \(query.channel?.rawValue))
@@ -305,7 +305,7 @@ extension PostgresStore {
             for row in try await connection.rows(
                 """
                 SELECT e.type, m.channel, m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
-                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) GROUP BY e.type, m.channel, m.status
+                WHERE \(messagesOfTenant: tenantID, alias: "m") AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) GROUP BY e.type, m.channel, m.status
                 """, logger)
             {
                 guard let channel = ChannelKind(rawValue: try row[1]), let status = MessageStatus(rawValue: try row[2]) else { continue }
@@ -314,7 +314,7 @@ extension PostgresStore {
             let latencies: [Double] = try await connection.rows(
                 """
                 SELECT (m.sent_at - e.created_at)::double precision AS latency FROM messages m JOIN events e ON e.pk = m.event_pk
-                WHERE m.tenant_id = \(tenantID) AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) AND m.status IN ('sent', 'delivered')
+                WHERE \(messagesOfTenant: tenantID, alias: "m") AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) AND m.status IN ('sent', 'delivered')
                 AND m.sent_at IS NOT NULL
                 ORDER BY latency
                 """, logger

@@ -18,8 +18,8 @@ extension SQLDatabase {
             """
             SELECT count(*), coalesce(sum(CASE WHEN opened_at IS NULL THEN 0 ELSE 1 END), 0), coalesce(sum(open_count), 0),
                    coalesce(sum(CASE WHEN clicked_at IS NULL THEN 0 ELSE 1 END), 0), coalesce(sum(click_count), 0)
-            FROM messages
-            WHERE tenant_id = \(tenantID) AND created_at >= \(since) AND channel = \(literal: ChannelKind.email.rawValue)
+            FROM messages m
+            WHERE \(dialect.messages(ofTenant: tenantID, alias: "m")) AND created_at >= \(since) AND channel = \(literal: ChannelKind.email.rawValue)
             AND status IN (\(literal: MessageStatus.sent.rawValue), \(literal: MessageStatus.delivered.rawValue))
             """
         ).first

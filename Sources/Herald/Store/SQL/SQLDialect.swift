@@ -106,6 +106,21 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// The condition that keeps one tenant's rows of `messages` (named `alias` in the statement), written
+    /// so that the tenant index (``HistoryIndex/tenant``) serves it: on PostgreSQL its key, then the id.
+    func messages(ofTenant tenantID: String, alias: String) -> SQLQuery {
+        let column = alias + ".tenant_id"
+        switch self {
+        case .sqlite:
+            return "\(sql: column) = \(tenantID)"
+        case .postgres:
+            return """
+                \(sql: HistoryIndex.tenantKey(column)) = \(sql: HistoryIndex.tenantKeyOpening)\(tenantID)\(sql: HistoryIndex.tenantKeyClosing) \
+                AND \(sql: column) = \(tenantID)
+                """
+        }
+    }
+
     /// The lock that makes nodes plan one tenant's flow-controlled messages one at a time (a
     /// transaction-level advisory lock); none on SQLite, whose single writer already does.
     func flowLock(tenantID: String) -> SQLStatement? {

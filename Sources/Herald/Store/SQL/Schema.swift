@@ -279,10 +279,10 @@ enum Schema {
         Migration(
             identifier: "v12-partitioned-history", statements: [], postgres: PartitionedHistory.swap,
             postgresPrepare: PartitionedHistory.prepare, postgresPrepareNeeded: PartitionedHistory.prepareNeeded),
-        // The inbox index covers what the count and the filters read (InboxIndex), so neither visits the rows.
+        // The inbox index covers what the count and the filters read (HistoryIndex.inbox), so neither visits the rows.
         Migration(
-            identifier: "v13-inbox-covering-index", statements: ["DROP INDEX messages_inbox", InboxIndex.create],
-            postgresPrepareNeeded: InboxIndex.prepareNeeded, postgresPrepareEach: InboxIndex.prepareEachPartition),
+            identifier: "v13-inbox-covering-index", statements: ["DROP INDEX messages_inbox", HistoryIndex.inbox.create],
+            postgresPrepareNeeded: HistoryIndex.prepareNeeded, postgresPrepareEach: HistoryIndex.inbox.prepareEachPartition),
         // A successful try is held by its message's row (its answer and duration, beside `sent_at`), not by an
         // attempt row: one write less per delivered message. Failures still get attempt rows.
         Migration(
@@ -291,6 +291,10 @@ enum Schema {
                 "ALTER TABLE messages ADD COLUMN sent_detail TEXT", "ALTER TABLE messages ADD COLUMN sent_started_at {int}",
                 "ALTER TABLE messages ADD COLUMN sent_duration_ms {real}",
             ]),
+        // PostgreSQL's tenant index is keyed by a hash of the tenant id, not the text (HistoryIndex.tenant).
+        Migration(
+            identifier: "v15-compact-tenant-key", statements: [], postgres: ["DROP INDEX messages_tenant", HistoryIndex.tenant.create],
+            postgresPrepareNeeded: HistoryIndex.prepareNeeded, postgresPrepareEach: HistoryIndex.tenant.prepareEachPartition),
     ]
 
     /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new
