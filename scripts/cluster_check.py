@@ -794,8 +794,8 @@ def scenario_cost(args):
 
 
 def scenario_migrate(args):
-    """The partitioned-history migration of a large database, online: a node of the previous version (--old-bin)
-    holds --legacy-messages delivered in-app messages (written by SQL, with an attempt each) and keeps delivering
+    """This version's migrations of a large database, online: a node of the previous version (--old-bin) holds
+    --legacy-messages delivered in-app messages (written by SQL, with an attempt each) and keeps delivering
     announcements to --members subscribers while a node of this version (--bin) starts on the same schema and
     migrates it in place; then every announcement is checked delivered once, and the old rows still there."""
     import copy
@@ -866,7 +866,8 @@ def scenario_migrate(args):
         result.update({
             "announcements": len(triggered), "expected_messages": expected, "delivered_messages": delivered,
             "messages_with_two_attempts": repeated, "trigger_failures": failures,
-            "legacy_rows_after": cluster.db.value("SELECT count(*) FROM messages_legacy m JOIN events e ON e.pk = m.event_pk "
+            # Wherever they are now: in messages_legacy after the partitioning, in a day's partition after later migrations.
+            "legacy_rows_after": cluster.db.value("SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk "
                                                   "WHERE e.id LIKE 'ev\\_legacy\\_%'"),
             "announcements_before_the_swap": cluster.db.value(
                 "SELECT count(*) FROM events WHERE pk < 4294967296 AND id NOT LIKE 'ev\\_legacy\\_%'"),
@@ -900,13 +901,13 @@ def main():
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--sizes", action="store_true", help="deliver, cost: report table and index sizes at the end")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--old-bin", help="migrate: a herald binary of the previous version (before the partitioned history)")
+    parser.add_argument("--old-bin", help="migrate: a herald binary of the previous version, whose schema the new one migrates")
     parser.add_argument("--legacy-messages", type=int, default=5_000_000, help="migrate: delivered messages the old schema holds")
     parser.add_argument("--trigger-every", type=float, default=0.5, help="migrate: seconds between announcements during the migration")
     args = parser.parse_args()
     args.bin = os.path.abspath(args.bin)
     if args.scenario == "migrate" and not args.old_bin:
-        raise SystemExit("migrate needs --old-bin: a herald binary built from a commit before the partitioned history")
+        raise SystemExit("migrate needs --old-bin: a herald binary built from a commit before the migration to measure")
     if not args.postgres_url:
         raise SystemExit("no PostgreSQL: pass --postgres-url or set HERALD_TEST_POSTGRES_URL (scripts/postgres_test_cluster.sh start)")
     if not shutil.which("smtp-sink"):
