@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The store's side of the statements shared with PostgreSQL: GRDB runs them, in SQLite's dialect.
 extension SQLiteStore: SQLDatabase {
@@ -33,25 +34,43 @@ extension SQLiteStore: SQLDatabase {
     }
 
     /// Runs a shared statement and returns its rows.
+    ///
+    /// The values are bound straight from ``SQLValue``s. Through `StatementArguments` each value was converted
+    /// three times over (to GRDB's `DatabaseValue`, again by its unspecialised generic initialiser, and once
+    /// more as its count was checked against the statement): a sixth of what writing a fan-out chunk cost
+    /// (`perf`, `herald bench --workload inapp-fanout`). The count is checked here, once per statement.
     static func run(_ db: Database, _ statement: SQLStatement) throws -> [[SQLValue]] {
-        let arguments = StatementArguments(statement.values.map(\.databaseValue))
         // Statements are cut at 512 values (SQLDialect.maxValues), so their texts recur: a full batch's, and a few
         // shorter ones. Kept prepared, they are parsed once.
         let prepared = try db.cachedStatement(sql: statement.sql)
-        return try Row.fetchAll(prepared, arguments: arguments).map { row in row.databaseValues.map(SQLValue.init) }
+        let handle = prepared.sqliteStatement
+        guard Int(sqlite3_bind_parameter_count(handle)) == statement.values.count else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISUSE, message: "\(statement.values.count) values for \(sqlite3_bind_parameter_count(handle)) placeholders",
+                sql: statement.sql)
+        }
+        // GRDB resets the statement and clears its bindings, and from then on treats them as set: it only
+        // resets it before it runs (which keeps bindings).
+        prepared.setUncheckedArguments(StatementArguments())
+        for (offset, value) in statement.values.enumerated() {
+            let index = Int32(offset + 1)
+            let code: Int32 =
+                switch value {
+                case .null: sqlite3_bind_null(handle, index)
+                case .integer(let number): sqlite3_bind_int64(handle, index, number)
+                case .real(let number): sqlite3_bind_double(handle, index, number)
+                case .text(let text): sqlite3_bind_text(handle, index, text, -1, Self.transient)
+                }
+            guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage, sql: statement.sql) }
+        }
+        return try Row.fetchAll(prepared).map { row in row.databaseValues.map(SQLValue.init) }
     }
+
+    /// SQLite's `SQLITE_TRANSIENT`: it copies the bound text before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
 extension SQLValue {
-    var databaseValue: DatabaseValue {
-        switch self {
-        case .null: .null
-        case .integer(let value): value.databaseValue
-        case .real(let value): value.databaseValue
-        case .text(let value): value.databaseValue
-        }
-    }
-
     init(_ value: DatabaseValue) {
         switch value.storage {
         case .null, .blob: self = .null
