@@ -5,7 +5,10 @@ import Foundation
 /// outside `subscriber` that a template shows is missing (the same answer for every recipient).
 ///
 /// A fan-out renders the same event for a thousand members in a row; building all of this per member was most of
-/// what building a context cost. Made for one run of renders on one thread (``InAppComposer``), then dropped.
+/// what building a context cost. A template part that names nothing of the subscriber
+/// (``TemplateVariables/isSameForEverySubscriber``) is rendered once per locale and time zone and reused: an
+/// announcement's title and body are the same for every member, and rendering them was the larger part of
+/// planning a fan-out chunk. Made for one run of renders on one thread (``InAppComposer``), then dropped.
 final class TemplateContextMemo {
     let payload: [String: JSONValue]
     let event: EventContext
@@ -13,6 +16,7 @@ final class TemplateContextMemo {
     private let shared: [String: Any]
     private var formatted: [String: [String: Any]] = [:]
     private var missing: [String: Bool] = [:]
+    private var rendered: [String: String] = [:]
 
     init(payload: [String: JSONValue], event: EventContext) {
         self.payload = payload
@@ -23,12 +27,12 @@ final class TemplateContextMemo {
 
     /// ``TemplateRenderer/context(payload:subscriber:event:defaultLocale:)`` for this memo's payload and event.
     func context(subscriber: Subscriber, defaultLocale: String) -> [String: Any] {
-        let localeID = subscriber.locale ?? defaultLocale
-        let key = localeID + "\u{0}" + (subscriber.timezone ?? "")
+        let key = Self.formattingKey(subscriber: subscriber, defaultLocale: defaultLocale)
         var context: [String: Any]
         if let done = formatted[key] {
             context = done
         } else {
+            let localeID = subscriber.locale ?? defaultLocale
             context = payload.mapValues(TemplateRenderer.formatting(localeID: localeID, timeZoneID: subscriber.timezone, currency: currency).value)
             context.merge(shared) { _, shared in shared }
             formatted[key] = context
@@ -36,6 +40,26 @@ final class TemplateContextMemo {
         context["subscriber"] = TemplateRenderer.subscriberValues(subscriber)
         return context
     }
+
+    /// What a subscriber's context is formatted for: their locale (or the template's) and time zone.
+    private static func formattingKey(subscriber: Subscriber, defaultLocale: String) -> String {
+        (subscriber.locale ?? defaultLocale) + "\u{0}" + (subscriber.timezone ?? "")
+    }
+
+    /// A template `text` that renders alike for every subscriber with the same formatting, rendered by `render` the
+    /// first time and remembered; `variant` names what else the output depends on (channel, part, content type).
+    func renderedOnce(
+        _ text: String, variant: String, subscriber: Subscriber, defaultLocale: String, render: () throws -> String
+    ) rethrows -> String {
+        let key = Self.formattingKey(subscriber: subscriber, defaultLocale: defaultLocale) + "\u{0}" + variant + "\u{0}" + text
+        if let done = rendered[key] { return done }
+        let output = try render()
+        rendered[key] = output
+        return output
+    }
+
+    /// How many distinct renders the memo holds.
+    var renderedCount: Int { rendered.count }
 
     /// ``TemplateRenderer/isMissing(_:in:eventType:)``, answered once per path for a path outside `subscriber`.
     func isMissing(_ path: String, in context: [String: Any], eventType: EventType) -> Bool {

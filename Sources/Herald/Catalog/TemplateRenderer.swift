@@ -81,8 +81,15 @@ public final class TemplateRenderer: Sendable {
         if !missing.isEmpty { throw RenderError.missingData(eventType.key, channel, missing.sorted()) }
         var rendered: [String: String] = [:]
         for (part, text) in parts {
-            let output = try template(text, contentType: Self.contentType(channel: channel, part: part)).render(context)
-            rendered[part] = Self.safeLinks(output, channel: channel, part: part)
+            let contentType = Self.contentType(channel: channel, part: part)
+            let render = { Self.safeLinks(try self.template(text, contentType: contentType).render(context), channel: channel, part: part) }
+            if let memo, variables(text).isSameForEverySubscriber {
+                rendered[part] = try memo.renderedOnce(
+                    text, variant: channel.rawValue + "\u{0}" + part + "\u{0}" + contentType, subscriber: subscriber, defaultLocale: locale,
+                    render: render)
+            } else {
+                rendered[part] = try render()
+            }
         }
         return RenderedContent(locale: locale, parts: rendered)
     }

@@ -11,12 +11,17 @@ public struct TemplateVariables: Sendable, Equatable {
     public var paths: Set<String>
     /// Structural problems (unbalanced sections, unclosed tags, delimiter changes).
     public var problems: [String]
+    /// Whether the text renders alike for every recipient of an event, given their locale and time zone: no tag,
+    /// in a section or not, names `subscriber`; none shows the whole context (`{{.}}` outside sections); no partial,
+    /// block or parent tag; no problem. A run of renders then renders it once (``TemplateContextMemo``).
+    public var isSameForEverySubscriber: Bool
 
     public init(scanning template: String) {
         var topLevel: Set<String> = []
         var paths: Set<String> = []
         var problems: [String] = []
         var open: [String] = []
+        var perSubscriber = false
         var rest = Substring(template)
         while let start = rest.range(of: "{{") {
             var afterOpen = rest[start.upperBound...]
@@ -40,7 +45,9 @@ public struct TemplateVariables: Sendable, Equatable {
             case "=":
                 problems.append("changing delimiters ({{=…=}}) is not supported")
                 continue
-            case ">", "$", "<": continue
+            case ">", "$", "<":
+                perSubscriber = true
+                continue
             case "/":
                 if let last = open.last, last == Self.root(of: name) || last == name {
                     open.removeLast()
@@ -51,6 +58,7 @@ public struct TemplateVariables: Sendable, Equatable {
             default: break
             }
             let root = Self.root(of: Self.stripTransforms(name))
+            if root == "subscriber" || (root == "." && open.isEmpty) { perSubscriber = true }
             if open.isEmpty, root != "." {
                 topLevel.insert(root)
                 if kind == " " || kind == "&" { paths.insert(Self.stripTransforms(name)) }
@@ -61,6 +69,7 @@ public struct TemplateVariables: Sendable, Equatable {
         self.topLevel = topLevel
         self.paths = paths
         self.problems = problems
+        self.isSameForEverySubscriber = !perSubscriber && problems.isEmpty
     }
 
     /// `uppercase(name)` → `name`: swift-mustache transforms wrap the variable.

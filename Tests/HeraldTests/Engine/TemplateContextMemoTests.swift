@@ -66,4 +66,38 @@ struct TemplateContextMemoTests {
             #expect(!memo.isMissing("tenant.name", in: context, eventType: Self.eventType))
         }
     }
+
+    @Test(
+        "a part that names nothing of the subscriber is rendered once per locale and time zone; one that names them anywhere, in a section too, for each"
+    )
+    func sharedPartsRenderOnce() throws {
+        let type = EventType(
+            key: "notice", priority: .low, channels: [.inApp], parameters: ["title": ParameterSpec(type: .string), "at": ParameterSpec(type: .datetime)],
+            templates: [
+                .inApp: [
+                    "en": [
+                        "title": "Notice: {{title}} at {{time(at)}}",
+                        "body": "{{#event}}{{subscriber.name}}{{/event}} {{title}}",
+                        "action_url": "https://example.test/{{event.id}}",
+                    ]
+                ]
+            ])
+        let renderer = TemplateRenderer(defaultLocale: "en")
+        let payload: [String: JSONValue] = ["title": .string("Lift out of order"), "at": .string("2026-12-06T09:30:00Z")]
+        let event = EventContext(id: "ev_9", tenantID: "tn_1", tenantName: "Elm Court", type: "notice", payload: payload, createdAt: Date())
+        let memo = TemplateContextMemo(payload: payload, event: event)
+        let recipients = (0..<10).map { Subscriber(id: "s\($0)", name: "Name \($0)", locale: "en-GB", timezone: $0 < 5 ? "Europe/London" : "Asia/Tokyo") }
+        for subscriber in recipients {
+            let alone = try renderer.render(eventType: type, channel: .inApp, payload: payload, subscriber: subscriber, event: event)
+            let shared = try renderer.render(eventType: type, channel: .inApp, subscriber: subscriber, memo: memo)
+            #expect(shared == alone, "\(subscriber.id)")
+            #expect(shared["body"] == "\(subscriber.name!) Lift out of order", "a name inside a section is still each subscriber's")
+        }
+        // Title and action URL for each of the two time zones; the body, which names the subscriber, never.
+        #expect(memo.renderedCount == 4)
+        #expect(TemplateVariables(scanning: "{{title}} {{#items}}{{name}}{{/items}}").isSameForEverySubscriber)
+        for text in ["{{subscriber.id}}", "{{#items}}{{subscriber.email}}{{/items}}", "{{{.}}}", "{{> header}}", "{{uppercase(subscriber.name)}}", "{{#x}}"] {
+            #expect(!TemplateVariables(scanning: text).isSameForEverySubscriber, "\(text)")
+        }
+    }
 }
