@@ -163,19 +163,7 @@ struct PartitionedHistoryTests {
         let store = try #require(engine.store as? PostgresStore)
         let definition = try #require(try await Self.text(store, "SELECT pg_get_indexdef('messages_inbox'::regclass)"))
         #expect(definition.contains("(\(HistoryIndex.inbox.columns))"), "\(definition)")
-        let partitions = try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
-        let adopted = try await Self.integer(
-            store,
-            """
-            SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_index x ON x.indexrelid = c.oid
-            WHERE i.inhparent = 'messages_inbox'::regclass AND c.relname LIKE '%\\_inbox\\_cover' AND x.indisvalid
-            """)
-        let names = try await store.read { connection in
-            try await connection.rows(
-                "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'messages_inbox'::regclass", store.logger
-            ).map { try $0[0] as String }
-        }
-        #expect(partitions >= 5 && adopted == partitions, "\(adopted) of \(partitions) partitions' indexes were built ahead and adopted: \(names)")
+        try await Self.expectAdopted(HistoryIndex.inbox, on: store)
         let counts = try await store.inboxCounts(tenantID: "tn_inbox", subscriberID: "reader")
         #expect(counts.total == 30 && counts.unread == 28 && counts.unseen == 30)
         let unread = try await store.inbox(tenantID: "tn_inbox", subscriberID: "reader", filter: .unread, cursor: nil, limit: 50)
@@ -211,14 +199,7 @@ struct PartitionedHistoryTests {
         let store = try #require(engine.store as? PostgresStore)
         let definition = try #require(try await Self.text(store, "SELECT pg_get_indexdef('messages_tenant'::regclass)"))
         #expect(definition.contains("(hashtextextended(tenant_id, (0)::bigint), id)"), "\(definition)")
-        let partitions = try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
-        let adopted = try await Self.integer(
-            store,
-            """
-            SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_index x ON x.indexrelid = c.oid
-            WHERE i.inhparent = 'messages_tenant'::regclass AND c.relname LIKE '%\\_tenant\\_key' AND x.indisvalid
-            """)
-        #expect(partitions >= 5 && adopted == partitions, "\(adopted) of \(partitions) partitions' indexes were built ahead and adopted")
+        try await Self.expectAdopted(HistoryIndex.tenant, on: store)
         // A partition made after the migration gets the parent's key too.
         let today = try await Self.today(store)
         try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today + 4), \(today + 4))")
@@ -493,6 +474,23 @@ struct PartitionedHistoryTests {
             }
         }
         return (shared, old)
+    }
+
+    /// Every partition of `messages` has `index` built ahead under its own name (``HistoryIndex/prepareEachPartition``),
+    /// valid and adopted by the parent's index.
+    static func expectAdopted(_ index: HistoryIndex, on store: PostgresStore) async throws {
+        let partitions = try await integer(store, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages'::regclass")
+        let names = try await store.read { connection in
+            try await connection.rows(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_index x ON x.indexrelid = c.oid
+                        WHERE i.inhparent = '\(index.name)'::regclass AND x.indisvalid
+                        """), store.logger
+            ).map { try $0[0] as String }
+        }
+        let adopted = names.filter { $0.hasSuffix("_" + index.partitionSuffix) }
+        #expect(partitions >= 5 && adopted.count == partitions, "\(adopted.count) of \(partitions) partitions' indexes were built ahead and adopted: \(names)")
     }
 
     static func today(_ store: PostgresStore) async throws -> Int64 {
