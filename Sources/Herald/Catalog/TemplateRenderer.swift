@@ -71,9 +71,10 @@ public final class TemplateRenderer: Sendable {
         let context =
             memo?.context(subscriber: subscriber, defaultLocale: locale)
             ?? Self.context(payload: payload, subscriber: subscriber, event: event, defaultLocale: locale)
+        let scanned = parts.mapValues(variables)
         var missing: Set<String> = []
-        for text in parts.values {
-            for path in variables(text).paths
+        for scan in scanned.values {
+            for path in scan.paths
             where memo?.isMissing(path, in: context, eventType: eventType) ?? Self.isMissing(path, in: context, eventType: eventType) {
                 missing.insert(path)
             }
@@ -83,7 +84,7 @@ public final class TemplateRenderer: Sendable {
         for (part, text) in parts {
             let contentType = Self.contentType(channel: channel, part: part)
             let render = { Self.safeLinks(try self.template(text, contentType: contentType).render(context), channel: channel, part: part) }
-            if let memo, variables(text).isSameForEverySubscriber {
+            if let memo, scanned[part]?.isSameForEverySubscriber == true {
                 rendered[part] = try memo.renderedOnce(
                     text, variant: channel.rawValue + "\u{0}" + part + "\u{0}" + contentType, subscriber: subscriber, defaultLocale: locale,
                     render: render)
