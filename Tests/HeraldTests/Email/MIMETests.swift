@@ -266,6 +266,32 @@ struct MIMETests {
         #expect(parts.map { $0.contains("text/html") } == [false, true])
     }
 
+    @Test func randomBoundariesAreLettersAndDigitsThatVary() {
+        let boundaries = (0..<300).map { _ in MIMEEncoder.makeBoundary() }
+        #expect(Set(boundaries).count == boundaries.count)
+        let alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        for boundary in boundaries {
+            #expect(boundary.hasPrefix("=_herald_") && boundary.count == 33)
+            #expect(boundary.dropFirst(9).allSatisfy(alphabet.contains))
+        }
+        // Every position takes many values: none is fixed by how the random numbers are cut into characters.
+        for position in 9..<33 {
+            let values = Set(boundaries.map { Array($0)[position] })
+            #expect(values.count > 40, "position \(position) took only \(values.count) values")
+        }
+    }
+
+    @Test func extraHeaderWithAWordOverNineHundredNinetyEightCharactersIsRefused() throws {
+        var message = Self.message()
+        message.extraHeaders = [EmailHeader(name: "X-Long", value: "short " + String(repeating: "a", count: 990))]
+        let accepted = try Self.render(message)
+        #expect(accepted.contains(String(repeating: "a", count: 990)))
+        message.extraHeaders = [EmailHeader(name: "X-Long", value: "short " + String(repeating: "a", count: 999))]
+        #expect(throws: MIMEError.unsafeHeader(name: "X-Long", reason: "has a word longer than the 998 characters an email line may hold")) {
+            try MIMEEncoder.encode(message)
+        }
+    }
+
     @Test func boundaryGivenByCallerMustNotOccurInParts() {
         let message = Self.message(html: "<p>the boundary is XYZ</p>", text: "x")
         #expect(throws: MIMEError.invalidBoundary("XYZ", reason: "occurs in a body part")) { try MIMEEncoder.encode(message, boundary: "XYZ") }

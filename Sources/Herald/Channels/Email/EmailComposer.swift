@@ -37,10 +37,11 @@ public struct EmailComposer: Sendable {
         let unsubscribe = critical ? nil : unsubscribeURL(outgoing.message.tenantID, subscriber.id, outgoing.event.type)
 
         let subject = outgoing.content["subject"] ?? ""
-        let context = TemplateRenderer.context(payload: outgoing.event.payload, subscriber: subscriber, event: outgoing.event)
         let body = try layout.wrap(
             html: outgoing.content["html"] ?? "", text: outgoing.content["text"], subject: subject, locale: outgoing.content.locale,
-            layout: settings.layout, tenantName: outgoing.event.tenantName, context: context, unsubscribeURL: unsubscribe)
+            layout: settings.layout, tenantName: outgoing.event.tenantName,
+            context: TemplateRenderer.context(payload: outgoing.event.payload, subscriber: subscriber, event: outgoing.event),
+            unsubscribeURL: unsubscribe)
 
         var headers = [
             EmailHeader(name: "X-Herald-Message", value: Message.publicID(outgoing.message.rowID)),

@@ -11,6 +11,8 @@ public struct EmailLayoutRenderer: Sendable {
     /// `Resources/email/layout.mustache`, parsed once. Every value is escaped by Mustache except the HTML the tenant's
     /// own templates rendered (the message, the header and footer templates).
     static let template = BuiltInTemplates.html("email/layout.mustache")
+    /// The layout rendered once per shape, filled per email.
+    static let frames = EmailLayoutFrame.Cache()
     let renderer: TemplateRenderer
 
     public init(renderer: TemplateRenderer) {
@@ -24,29 +26,37 @@ public struct EmailLayoutRenderer: Sendable {
     ///   - unsubscribeURL: nil for critical messages, which carry no unsubscribe link.
     public func wrap(
         html content: String, text: String?, subject: String, locale: String, layout: EmailLayout?, tenantName: String,
-        context: [String: Any], unsubscribeURL: String?
+        context: @autoclosure () -> [String: Any], unsubscribeURL: String?
     ) throws -> (html: String, text: String) {
-        var context = context
-        context["unsubscribe_url"] = unsubscribeURL
-        var frame: [String: Any] = [
-            "locale": locale, "subject": subject, "tenant_name": tenantName, "content": content,
-            // Validated when the settings are saved; settings stored before that rule still never reach the style.
-            "brand": layout?.brandColor.flatMap { EmailLayout.isHexColor($0) ? $0 : nil } ?? Self.defaultBrandColor,
-        ]
+        // The message's data is built only for a tenant with header or footer templates: for others it would be
+        // built for nothing, once per email.
+        var templateContext: [String: Any]?
+        func render(_ template: String) throws -> String {
+            if templateContext == nil {
+                templateContext = context()
+                templateContext?["unsubscribe_url"] = unsubscribeURL
+            }
+            return try renderer.render(template, channel: .email, part: "html", context: templateContext ?? [:])
+        }
+        let header: EmailLayoutFrame.Shape.Header
+        var values: [EmailLayoutFrame.Slot: String] = [.subject: subject, .content: content]
         if let template = layout?.headerHTML {
-            frame["header_template"] = ["html": try renderer.render(template, channel: .email, part: "html", context: context)]
+            header = .template
+            values[.headerHTML] = try render(template)
         } else if let logo = layout?.logoURL {
-            frame["logo"] = ["url": logo]
+            header = .logo(url: logo)
         } else {
-            frame["name_only"] = true
+            header = .nameOnly
         }
-        let footer = try layout?.footerHTML.map { try renderer.render($0, channel: .email, part: "html", context: context) } ?? ""
-        if !footer.isEmpty || unsubscribeURL != nil {
-            var row: [String: Any] = ["template_html": footer, "after_template": !footer.isEmpty]
-            row["unsubscribe"] = unsubscribeURL.map { ["url": $0] }
-            frame["footer"] = row
-        }
-        let html = Self.template.render(frame)
+        let footer = try layout?.footerHTML.map(render) ?? ""
+        values[.footerHTML] = footer
+        values[.unsubscribeURL] = unsubscribeURL
+        let shape = EmailLayoutFrame.Shape(
+            locale: locale, tenantName: tenantName,
+            // Validated when the settings are saved; settings stored before that rule still never reach the style.
+            brand: layout?.brandColor.flatMap { EmailLayout.isHexColor($0) ? $0 : nil } ?? Self.defaultBrandColor,
+            header: header, hasFooterHTML: !footer.isEmpty, hasUnsubscribe: unsubscribeURL != nil)
+        let html = Self.frames.frame(for: shape, template: Self.template).render(values)
         var plain = (text?.isEmpty == false ? text! : HTMLToText.convert(content))
         let footerText = footer.isEmpty ? "" : HTMLToText.convert(footer)
         if !footerText.isEmpty || unsubscribeURL != nil {
