@@ -29,17 +29,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "inapp-fanout and backlog: members of the topic.")
     var members = 1_000_000
 
-    @Option(name: .long, help: "SMTP connections the pool may open to the sink.")
-    var connections = 4
+    @Option(
+        name: .long,
+        help: "Connections: for ingest, the client's keep-alive HTTP connections (default 16); for the others, the SMTP connections the pool may open to the sink (default 4).")
+    var connections: Int?
 
     @Option(name: .customLong("bulk-triggers"), help: "ingest: triggers sent in bulk requests of 1,000.")
     var bulkTriggers = 200_000
 
     @Option(name: .customLong("single-triggers"), help: "ingest: triggers sent one per request.")
     var singleTriggers = 20_000
-
-    @Option(name: .long, help: "ingest: concurrent keep-alive HTTP connections.")
-    var clients = 16
 
     @Option(
         name: .customLong("alert-seconds"),
@@ -57,12 +56,11 @@ struct BenchCommand: AsyncParsableCommand {
         guard !chosen.isEmpty else {
             throw ValidationError("name a --workload (\(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", "))) or --all")
         }
-        guard subscribers >= 10, members >= 10, (1...64).contains(connections) else {
+        guard subscribers >= 10, members >= 10, (1...64).contains(connections ?? 1) else {
             throw ValidationError("--subscribers and --members must be at least 10, --connections 1 to 64")
         }
-        guard bulkTriggers >= 1000, singleTriggers >= 1, (1...256).contains(clients), alertSeconds >= 1 else {
-            throw ValidationError(
-                "--bulk-triggers must be at least 1000, --single-triggers at least 1, --clients 1 to 256, --alert-seconds at least 1")
+        guard bulkTriggers >= 1000, singleTriggers >= 1, alertSeconds >= 1 else {
+            throw ValidationError("--bulk-triggers must be at least 1000, --single-triggers at least 1, --alert-seconds at least 1")
         }
         guard (10...1_000_000).contains(backlog), (0...10_000).contains(smtpDelayMs) else {
             throw ValidationError("--backlog must be 10 to 1,000,000, --smtp-delay-ms 0 to 10,000")
@@ -85,14 +83,14 @@ struct BenchCommand: AsyncParsableCommand {
             return
         }
         configuration.logLevel = "warning"
-        let runner = BenchRunner(base: configuration, connections: connections)
+        let runner = BenchRunner(base: configuration, connections: connections ?? 4)
         let result: BenchResult
         switch chosen[0] {
         case .idle: result = try await runner.idle()
         case .emailBulk: result = try await runner.emailBulk(subscribers: subscribers)
         case .inappFanout: result = try await runner.inAppFanout(members: members)
         case .backlog: result = try await runner.backlog(members: members)
-        case .ingest: result = try await runner.ingest(bulk: bulkTriggers, single: singleTriggers, clients: clients)
+        case .ingest: result = try await runner.ingest(bulk: bulkTriggers, single: singleTriggers, connections: connections ?? 16)
         case .criticalUnderLoad: result = try await runner.criticalUnderLoad(members: members, maxSeconds: alertSeconds)
         case .criticalBehindEmail:
             result = try await runner.criticalBehindEmail(backlog: backlog, delayMs: smtpDelayMs, maxSeconds: alertSeconds)
@@ -109,10 +107,10 @@ struct BenchCommand: AsyncParsableCommand {
         var arguments = ["bench", "--workload", workload.rawValue]
         if let config = common.config { arguments += ["--config", config] }
         arguments += [
-            "--subscribers", "\(subscribers)", "--members", "\(members)", "--connections", "\(connections)", "--bulk-triggers", "\(bulkTriggers)",
-            "--single-triggers", "\(singleTriggers)", "--clients", "\(clients)", "--alert-seconds", "\(alertSeconds)",
-            "--backlog", "\(backlog)", "--smtp-delay-ms", "\(smtpDelayMs)",
+            "--subscribers", "\(subscribers)", "--members", "\(members)", "--bulk-triggers", "\(bulkTriggers)",
+            "--single-triggers", "\(singleTriggers)", "--alert-seconds", "\(alertSeconds)", "--backlog", "\(backlog)", "--smtp-delay-ms", "\(smtpDelayMs)",
         ]
+        if let connections { arguments += ["--connections", "\(connections)"] }
         process.arguments = arguments
         let output = Pipe()
         let errors = Pipe()

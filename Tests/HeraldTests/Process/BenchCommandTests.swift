@@ -22,6 +22,26 @@ struct BenchCommandTests {
         #expect(!errors.contains("setup"), "nothing was set up first")
     }
 
+    @Test("ingest over one connection reports the rate and the server's CPU time per trigger, read from its own process")
+    func ingestOverOneConnectionReportsServerCPUPerTrigger() async throws {
+        let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
+        let config = ServerProcessTests.ProcessHarness.repositoryRoot.appendingPathComponent("herald.yml").path
+        let arguments = [
+            "bench", "--config", config, "--workload", "ingest", "--connections", "1", "--bulk-triggers", "2000", "--single-triggers", "100",
+        ]
+        let result = try await ChildProcess.run(executable: binary, arguments: arguments, timeout: 120)
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let line = try #require(String(decoding: result.output, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(String($0)) }.first)
+        #expect(line["workload"]?.stringValue == "ingest" && line["connections"]?.doubleValue == 1)
+        #expect(line["bulk_triggers"]?.doubleValue == 2000 && line["single_triggers"]?.doubleValue == 100)
+        for phase in ["bulk", "single"] {
+            let rate = line["\(phase)_triggers_per_second"]?.doubleValue ?? 0
+            let cpu = line["\(phase)_server_cpu_ms_per_trigger"]?.doubleValue ?? 0
+            #expect(rate > 0 && cpu > 0 && cpu < 1000, "\(phase): \(rate)/s, \(cpu) ms of server CPU a trigger")
+        }
+        #expect(result.errorOutput.contains("over 1 keep-alive connection,"), "\(result.errorOutput)")
+    }
+
     @Test(.timeLimit(.minutes(4)))
     func everyWorkloadRunsAndReportsFiguresThatAddUp() async throws {
         let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
@@ -47,6 +67,8 @@ struct BenchCommandTests {
         let ingest = try #require(byWorkload["ingest"])
         #expect(ingest["bulk_triggers"]?.doubleValue == 2000 && ingest["single_triggers"]?.doubleValue == 200)
         #expect((ingest["bulk_triggers_per_second"]?.doubleValue ?? 0) > 0 && (ingest["single_triggers_per_second"]?.doubleValue ?? 0) > 0)
+        #expect(ingest["connections"]?.doubleValue == 16)
+        #expect((ingest["bulk_server_cpu_ms_per_trigger"]?.doubleValue ?? 0) > 0 && (ingest["single_server_cpu_ms_per_trigger"]?.doubleValue ?? 0) > 0)
         let critical = try #require(byWorkload["critical-under-load"])
         #expect((critical["alerts"]?.doubleValue ?? 0) >= 1, "at least one alert went out while the backlog drained")
         for figure in ["push", "smtp"] {
