@@ -26,26 +26,33 @@ final class BenchServeProcess: Sendable {
     static func start(configFile: String?) async throws -> BenchServeProcess {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let port = try freeLoopbackPort()
         let adminKey = "bench-admin-" + UUID().uuidString
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments =
-            ["serve"] + (configFile.map { ["--config", $0] } ?? [])
-            + ["--database", folder.appendingPathComponent("bench.sqlite").path, "--host", "127.0.0.1", "--port", "\(port)", "--admin-key", adminKey]
-        var environment = ProcessInfo.processInfo.environment
-        // The bench measures capacity; the API's fairness limits would measure themselves.
-        let settings: [String: String] = [
-            "api_limits.tenant_per_second": "0", "api_limits.subscriber_per_second": "0", "log_level": "warning",
-            "email.outbox_dir": folder.appendingPathComponent("outbox").path, "email.from_address": "bench@herald.test",
-        ]
-        for (key, value) in settings {
-            guard let variable = ConfigurationKey.named(key)?.variable else { throw BenchError("no configuration key \(key)") }
-            environment[variable] = value
+        let port: Int
+        do {
+            port = try freeLoopbackPort()
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            process.arguments =
+                ["serve"] + (configFile.map { ["--config", $0] } ?? [])
+                + ["--database", folder.appendingPathComponent("bench.sqlite").path, "--host", "127.0.0.1", "--port", "\(port)"]
+            var environment = ProcessInfo.processInfo.environment
+            // The bench measures capacity; the API's fairness limits would measure themselves. The operator key goes
+            // in the environment, where other users' `ps` does not show it.
+            let settings: [String: String] = [
+                "admin_key": adminKey, "role": "all", "api_limits.tenant_per_second": "0", "api_limits.subscriber_per_second": "0", "log_level": "warning",
+                "email.outbox_dir": folder.appendingPathComponent("outbox").path, "email.from_address": "bench@herald.test",
+            ]
+            for (key, value) in settings {
+                guard let variable = ConfigurationKey.named(key)?.variable else { throw BenchError("no configuration key \(key)") }
+                environment[variable] = value
+            }
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
         }
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
         let server = BenchServeProcess(process: process, baseURL: "http://127.0.0.1:\(port)", adminKey: adminKey, folder: folder)
         let deadline = ContinuousClock.now + .seconds(30)
         while !(await server.isHealthy()) {
