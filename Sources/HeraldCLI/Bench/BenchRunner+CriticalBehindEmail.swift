@@ -17,7 +17,7 @@ extension BenchRunner {
     func criticalBehindEmail(backlog backlogCount: Int, delayMs: Double, maxSeconds: Double) async throws -> BenchResult {
         let sink = try await BenchSMTPSink.start(delay: Seconds(clamping: delayMs / 1000).timeAmount)
         defer { Task { await sink.stop() } }
-        return try await withServer(sink: sink, role: .all) { engine, baseURL in
+        return try await withServer(sink: sink) { engine, baseURL in
             let (tenant, _) = try await engine.createTenant(name: "Bench Estate")
             _ = try await engine.upsertTopic(tenantID: tenant.id, key: "everyone", name: "Everyone")
             let setup = BenchProgress(label: "critical-behind-email setup", total: backlogCount)

@@ -13,14 +13,14 @@ import Synchronization
 extension BenchRunner {
     /// Starts an engine on a new database with the HTTP server on a free loopback port, and runs `body`.
     func withServer<T: Sendable>(
-        sink: BenchSMTPSink?, role: NodeRole, _ body: @Sendable (HeraldEngine, _ baseURL: String) async throws -> T
+        sink: BenchSMTPSink?, _ body: @Sendable (HeraldEngine, _ baseURL: String) async throws -> T
     ) async throws -> T {
         var base = self.base
         base.host = "127.0.0.1"
         base.port = 0
         return try await BenchRunner(base: base, connections: connections).withEngine(sink: sink, runServices: false) { engine in
             let bound = BoundPort()
-            let app = try await HeraldServer.application(engine: engine, role: role, logger: engine.logger) { channel in
+            let app = try await HeraldServer.application(engine: engine, role: .all, logger: engine.logger) { channel in
                 bound.port.withLock { $0 = channel.localAddress?.port }
             }
             return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -139,7 +139,7 @@ extension BenchRunner {
     func criticalUnderLoad(members count: Int, maxSeconds: Double) async throws -> BenchResult {
         let sink = try await BenchSMTPSink.start()
         defer { Task { await sink.stop() } }
-        return try await withServer(sink: sink, role: .all) { engine, baseURL in
+        return try await withServer(sink: sink) { engine, baseURL in
             let (tenant, expected) = try await topicOfMembers(engine, count: count, label: "critical-under-load")
             let key = try await engine.createAPIKey(tenantID: tenant.id, name: "bench").key
             _ = try await engine.upsertSubscriber(

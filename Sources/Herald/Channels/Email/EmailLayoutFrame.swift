@@ -11,7 +11,7 @@ import Mustache
 /// template's own: the golden files of `BuiltInTemplateOutputTests` hold it to that.
 struct EmailLayoutFrame: Sendable {
     /// The values that differ from one email to the next.
-    enum Slot: Character, CaseIterable, Sendable {
+    enum Slot: Character, Sendable {
         /// Escaped, as `{{subject}}` escapes it.
         case subject = "s"
         /// The message's HTML, as `{{{content}}}` inserts it.
