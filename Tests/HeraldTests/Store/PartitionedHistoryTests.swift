@@ -42,6 +42,28 @@ struct HistoryPartitionRuleTests {
         #expect(partition("legacy", now - 10, now - 1).fate(now: now) == .deleteExpired)
         #expect(partition("legacy", nil, nil).fate(now: now) == .keep)
     }
+
+    @Test("reads skip the legacy partition and the settled days at the start of the history whose every row has expired, and nothing after")
+    func expiredDays() {
+        let now: Int64 = 20_792 * Self.day + 3_600_000
+        func partition(_ suffix: String, _ latest: Int64?) -> HistoryPartition {
+            HistoryPartition(suffix: suffix, today: 20_792, earliestExpiry: latest.map { $0 - 10 }, latestExpiry: latest)
+        }
+        let expired = [partition("legacy", nil), partition("20261201", now - 1), partition("20261202", now - 5)]
+        let days = ExpiredDays(partitions: expired + [partition("20261203", now + 1), partition("20261204", now - 1), partition("20261205", nil)])
+        #expect(days.floor(now: now, settledBefore: 20_791) == 20_790 << 32, "up to the first day with a row not yet expired")
+        #expect(days.floor(now: now + 2, settledBefore: 20_791) == 20_791 << 32, "a later expired day that has settled")
+        #expect(days.floor(now: now + 2, settledBefore: 20_790) == 20_790 << 32, "a day that may still take events is read")
+        #expect(days.floor(now: now - 1, settledBefore: 20_791) == 20_788 << 32, "a row expiring at `now` is still shown")
+        // A partition order that is not the days' own, as the catalog may list them.
+        #expect(ExpiredDays(partitions: days.partitions.reversed()).floor(now: now, settledBefore: 20_791) == 20_790 << 32)
+        // A legacy row still shown keeps every day in the read; so does a first day with one.
+        #expect(ExpiredDays(partitions: [partition("legacy", now + 1)] + expired.dropFirst()).floor(now: now, settledBefore: 20_791) == nil)
+        #expect(
+            ExpiredDays(partitions: [partition("legacy", nil), partition("20261201", now + 1)]).floor(now: now, settledBefore: 20_791) == 20_788 << 32
+        )
+        #expect(ExpiredDays(partitions: []).floor(now: now, settledBefore: 20_791) == nil)
+    }
 }
 
 /// PostgreSQL's history partitioned by day, against a real server.
@@ -151,7 +173,7 @@ struct PartitionedHistoryTests {
                 SELECT 'tn_inbox', e.pk, s.pk, 'in_app', 2, 'delivered', \(nowMS), \(nowMS), \(nowMS), \(nowMS), e.expires_at, 'Note ' || e.id, 'b', 1,
                        CASE WHEN e.id IN ('ev_inbox_1', 'ev_inbox_2') THEN \(nowMS) END
                 FROM events e, subscribers s ORDER BY e.pk
-                """,
+                """
             ] {
                 try await connection.run(PostgresQuery(unsafeSQL: statement), old.logger)
             }
@@ -204,7 +226,8 @@ struct PartitionedHistoryTests {
         let today = try await Self.today(store)
         try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today + 4), \(today + 4))")
         let later = PartitionedHistory.partitionName("messages", day: today + 4)
-        #expect(try await Self.text(store, "SELECT indexdef FROM pg_indexes WHERE tablename = '\(later)' AND indexdef LIKE '%hashtextextended%'") != nil)
+        #expect(
+            try await Self.text(store, "SELECT indexdef FROM pg_indexes WHERE tablename = '\(later)' AND indexdef LIKE '%hashtextextended%'") != nil)
 
         var keyed: [Message] = []
         var cursor: Int64?
@@ -273,7 +296,9 @@ struct PartitionedHistoryTests {
             )
         }
         let hidden = try await Self.integer(
-            store, "SELECT min(id) FROM messages WHERE event_pk >= (\(today - 1)::bigint << 32) AND event_pk < (\(today)::bigint << 32) AND expires_at < \(now)")
+            store,
+            "SELECT min(id) FROM messages WHERE event_pk >= (\(today - 1)::bigint << 32) AND event_pk < (\(today)::bigint << 32) AND expires_at < \(now)"
+        )
 
         let result = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date().addingTimeInterval(-86_400), limit: 5000)
         #expect(result.droppedPartitions == 1)
@@ -302,6 +327,58 @@ struct PartitionedHistoryTests {
         #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 2)
     }
 
+    @Test(
+        "the activity log and the stats leave out of their plans the days at the start of the history whose every row has expired (they wait for the drop) and read every later day"
+    )
+    func readsSkipExpiredDays() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
+        _ = try await engine.announce("Today", to: ids, tenantID: tenant.id)
+        let today = try await Self.today(store)
+        let now = Timestamp.millis(Date())
+        let subscriber = try await Self.integer(store, "SELECT pk FROM subscribers WHERE id = '\(ids[0])'")
+        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today - 4), \(today - 1))")
+        // Four past days of 20 in-app messages: the first two wholly expired, the third with one row kept, the last expired.
+        for (day, latest) in [(today - 4, now - 1), (today - 3, now - 1), (today - 2, now + 90 * Self.day), (today - 1, now - 1)] {
+            try await Self.run(
+                store,
+                """
+                INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+                SELECT (\(day)::bigint << 32) + g, 'ev_\(day)_' || g, '\(tenant.id)', 'notice', 2, 'planned', '{}', '{}', \(now),
+                       CASE WHEN g = 20 THEN \(latest) ELSE \(now - 1) END
+                FROM generate_series(1, 20) g
+                """)
+            try await Self.run(
+                store,
+                """
+                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
+                                     sent_at, expires_at, title, body)
+                SELECT '\(tenant.id)', pk, \(subscriber), 'in_app', 2, 'delivered', \(now), \(now), \(now), \(now), expires_at, 'Day \(day)', 'b'
+                FROM events WHERE pk >= (\(day)::bigint << 32) AND pk < ((\(day)::bigint + 1) << 32)
+                """)
+        }
+        let floor = try await store.read { connection in try await store.liveHistoryFloor(connection) }
+        #expect(floor == (today - 2) << 32)
+        let plan = try await store.read { connection in
+            try await connection.rows(
+                PostgresQuery(
+                    unsafeSQL:
+                        "EXPLAIN SELECT id FROM messages m WHERE \(HistoryIndex.tenantKey("m.tenant_id")) = 1 AND m.event_pk >= \(floor) ORDER BY id DESC LIMIT 5"
+                ),
+                store.logger
+            ).map { try $0[0] as String }.joined(separator: "\n")
+        }
+        for day in [today - 4, today - 3] { #expect(!plan.contains(PartitionedHistory.partitionName("messages", day: day)), "\(plan)") }
+        for day in [today - 2, today - 1, today] { #expect(plan.contains(PartitionedHistory.partitionName("messages", day: day)), "\(plan)") }
+        // What the reads show is what they showed before: the rows not yet expired, of every day.
+        let log = try await store.messages(tenantID: tenant.id, MessageQuery(limit: 50))
+        #expect(log.items.count == 3 && log.nextCursor == nil, "today's in-app and email messages, and the day kept for 90 days")
+        let stats = try await store.deliveryStats(tenantID: tenant.id, since: Date().addingTimeInterval(-86_400))
+        #expect(stats.counts.filter { $0.channel == .inApp && $0.status == .delivered }.map(\.count).reduce(0, +) == 1, "the day kept for 90 days")
+        #expect(stats.counts.map(\.count).reduce(0, +) == 3)
+    }
+
     @Test("a drop that cannot take its locks within the timeout (a long reader of that day) waits for the next round and loses nothing")
     func dropWaitsForReaders() async throws {
         let engine = try await TestEngine.make(on: .postgres)
@@ -326,7 +403,9 @@ struct PartitionedHistoryTests {
         let blocked = try await store.deleteExpired(now: Date(), idempotencyCutoff: Date(), limit: 100)
         #expect(blocked.droppedPartitions == 0)
         // The reader still reads the day it opened; the day is out of `events` and waits to be dropped.
-        #expect(try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).\(partition)"), logger: logger).collect()[0].decode(Int64.self) == 1)
+        #expect(
+            try await reader.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(schema).\(partition)"), logger: logger).collect()[0].decode(
+                Int64.self) == 1)
         #expect(try await Self.text(store, "SELECT to_regclass('\(partition)')::text") == partition)
         #expect(try await Self.integer(store, "SELECT count(*) FROM events WHERE id = 'ev_old'") == 0)
         _ = try await reader.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).collect()
@@ -424,7 +503,9 @@ struct PartitionedHistoryTests {
         // The day is left half detached, as PostgreSQL leaves an interrupted concurrent detach; the other days read
         // and write as before.
         let messagesOfTheDay = PartitionedHistory.partitionName("messages", day: day)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhrelid = '\(messagesOfTheDay)'::regclass AND inhdetachpending") == 1)
+        #expect(
+            try await Self.integer(store, "SELECT count(*) FROM pg_inherits WHERE inhrelid = '\(messagesOfTheDay)'::regclass AND inhdetachpending")
+                == 1)
         #expect(try await Self.integer(store, "SELECT count(*) FROM messages WHERE event_pk >> 32 = \(today)") == 2)
         _ = try await engine.announce("Meanwhile", to: ids, tenantID: tenant.id)
         #expect(try await Self.integer(store, "SELECT count(*) FROM messages WHERE event_pk >> 32 = \(today)") == 4)
@@ -440,7 +521,9 @@ struct PartitionedHistoryTests {
         }
         #expect(try await Self.integer(store, "SELECT count(*) FROM email_feedback") == 0)
         #expect(try await Self.integer(store, "SELECT count(*) FROM fanout_jobs WHERE event_pk >> 32 = \(day)") == 0)
-        #expect(try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 4, "today's untouched")
+        #expect(
+            try await Self.integer(store, "SELECT count(*) FROM \(PartitionedHistory.partitionName("messages", day: today))") == 4,
+            "today's untouched")
         #expect(
             try await Self.integer(
                 store,
@@ -490,7 +573,9 @@ struct PartitionedHistoryTests {
             ).map { try $0[0] as String }
         }
         let adopted = names.filter { $0.hasSuffix("_" + index.partitionSuffix) }
-        #expect(partitions >= 5 && adopted.count == partitions, "\(adopted.count) of \(partitions) partitions' indexes were built ahead and adopted: \(names)")
+        #expect(
+            partitions >= 5 && adopted.count == partitions,
+            "\(adopted.count) of \(partitions) partitions' indexes were built ahead and adopted: \(names)")
     }
 
     static func today(_ store: PostgresStore) async throws -> Int64 {

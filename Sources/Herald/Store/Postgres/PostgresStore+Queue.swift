@@ -165,7 +165,8 @@ extension PostgresStore {
                 }
                 _ = try await connection.rows(
                     PostgresQuery(
-                        unsafeSQL: "INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome, detail) VALUES \(values.sql)",
+                        unsafeSQL:
+                            "INSERT INTO attempts(message_id, event_pk, number, started_at, duration_ms, outcome, detail) VALUES \(values.sql)",
                         binds: values.bindings), logger)
             }
             // Workflow runs waiting on these messages' outcomes look again, in this transaction.
@@ -214,6 +215,7 @@ extension PostgresStore {
                 }
                 subscriberPK = pk
             }
+            let floor = try await liveHistoryFloor(connection)
             let rows = try await connection.rows(
                 """
                 SELECT \(unescaped: Self.messageColumns) FROM messages m
@@ -225,7 +227,7 @@ extension PostgresStore {
                 AND (\(query.status?.rawValue)::text IS NULL OR m.status = \(query.status?.rawValue))
                 AND (\(query.since.map(Self.ms))::bigint IS NULL OR m.created_at >= \(query.since.map(Self.ms)))
                 AND (\(query.until.map(Self.ms))::bigint IS NULL OR m.created_at < \(query.until.map(Self.ms)))
-                AND m.id < \(query.cursor ?? Int64.max) AND m.expires_at > \(Self.ms(Date()))
+                AND m.id < \(query.cursor ?? Int64.max) AND m.expires_at > \(Self.ms(Date())) AND m.event_pk >= \(floor)
                 ORDER BY m.id DESC LIMIT \(query.limit + 1)
                 """, logger)
             let items = try rows.prefix(query.limit).map(Self.message(from:))
@@ -301,11 +303,13 @@ extension PostgresStore {
             let sinceMS = Self.ms(since)
             // Expired rows a day's partition still holds until it is dropped are not counted, as no read shows them.
             let nowMS = Self.ms(Date())
+            let floor = try await liveHistoryFloor(connection)
             var counts: [StatsCountRow] = []
             for row in try await connection.rows(
                 """
                 SELECT e.type, m.channel, m.status, count(*) FROM messages m JOIN events e ON e.pk = m.event_pk
-                WHERE \(messagesOfTenant: tenantID, alias: "m") AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) GROUP BY e.type, m.channel, m.status
+                WHERE \(messagesOfTenant: tenantID, alias: "m") AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) AND m.event_pk >= \(floor)
+                GROUP BY e.type, m.channel, m.status
                 """, logger)
             {
                 guard let channel = ChannelKind(rawValue: try row[1]), let status = MessageStatus(rawValue: try row[2]) else { continue }
@@ -314,7 +318,8 @@ extension PostgresStore {
             let latencies: [Double] = try await connection.rows(
                 """
                 SELECT (m.sent_at - e.created_at)::double precision AS latency FROM messages m JOIN events e ON e.pk = m.event_pk
-                WHERE \(messagesOfTenant: tenantID, alias: "m") AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) AND m.status IN ('sent', 'delivered')
+                WHERE \(messagesOfTenant: tenantID, alias: "m") AND m.created_at >= \(sinceMS) AND m.expires_at > \(nowMS) AND m.event_pk >= \(floor)
+                AND m.status IN ('sent', 'delivered')
                 AND m.sent_at IS NOT NULL
                 ORDER BY latency
                 """, logger

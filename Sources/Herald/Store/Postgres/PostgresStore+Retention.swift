@@ -83,9 +83,11 @@ extension PostgresStore {
         let clock = ContinuousClock()
         let started = clock.now
         guard
-            try await Self.lockingBriefly(connection, logger, partition, {
-                for statement in partition.dropPreparation { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
-            })
+            try await Self.lockingBriefly(
+                connection, logger, partition,
+                {
+                    for statement in partition.dropPreparation { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+                })
         else { return false }
         let prepared = clock.now
         for (parent, table) in partition.concurrentDetachments {
@@ -94,9 +96,11 @@ extension PostgresStore {
         }
         let detached = clock.now
         guard
-            try await Self.lockingBriefly(connection, logger, partition, {
-                try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
-            })
+            try await Self.lockingBriefly(
+                connection, logger, partition,
+                {
+                    try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
+                })
         else { return false }
         func seconds(_ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant) -> String {
             String(format: "%.3f", from.duration(to: to) / .seconds(1))
@@ -142,7 +146,9 @@ extension PostgresStore {
     /// those that could still see the partition, which can include any long transaction in the database),
     /// for at most ten seconds. Nobody waits on it meanwhile: its lock on the parent blocks neither reads
     /// nor writes. False when the time ran out; the next round tries again.
-    private func waitingBoundedly(_ statement: String, _ connection: PostgresConnection, notice: Logger.Message, partition: String) async throws -> Bool {
+    private func waitingBoundedly(_ statement: String, _ connection: PostgresConnection, notice: Logger.Message, partition: String) async throws
+        -> Bool
+    {
         try await connection.run("SET lock_timeout = '10s'", logger)
         do {
             try await connection.run(PostgresQuery(unsafeSQL: statement), logger)
@@ -161,7 +167,8 @@ extension PostgresStore {
     private static func isAttached(_ table: String, to parent: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
         try await connection.rows(
             PostgresQuery(
-                unsafeSQL: "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass('\(table)') AND inhparent = to_regclass('\(parent)'))"),
+                unsafeSQL:
+                    "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass('\(table)') AND inhparent = to_regclass('\(parent)'))"),
             logger)[0][0]
     }
 
@@ -191,9 +198,12 @@ extension PostgresStore {
         var finished = 0
         for day in unattachedDays.sorted() {
             let partition = HistoryPartition(suffix: PartitionedHistory.stamp(day: day), today: today)
-            if try await Self.lockingBriefly(connection, logger, partition, {
-                try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
-            }) {
+            if try await Self.lockingBriefly(
+                connection, logger, partition,
+                {
+                    try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
+                })
+            {
                 logger.notice("retention finished dropping a day of history", metadata: ["partition": "\(partition.suffix)"])
                 finished += 1
             }
@@ -238,6 +248,15 @@ extension PostgresStore {
         var bindings = PostgresBindings()
         for value in values { bindings.append(value) }
         return bindings
+    }
+
+    /// The first event key a read of many days (the activity log, the stats) must consider: the days before
+    /// it have wholly expired and wait for retention's drop (``ExpiredDays``). `Int64.min` when none has.
+    func liveHistoryFloor(_ connection: PostgresConnection) async throws -> Int64 {
+        try await expiredDays.floor(now: Self.ms(Date())) {
+            let today: Int64 = try await connection.rows(PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today)"), logger)[0][0]
+            return (today, try await Self.historyPartitions(connection, logger, today: today))
+        } ?? .min
     }
 
     /// The history's partitions with the expiry bounds of their rows, read in one statement (each bound

@@ -18,6 +18,8 @@ public final class PostgresStore: Store {
     let logger: Logger
     /// This store's name in the notifications it sends, so that it ignores its own.
     let origin = Identifier.secret(bytes: 8)
+    /// The expiry bounds of the history's days, so reads of many days skip those wholly expired.
+    let expiredDays = ExpiredDays.Cache()
     private let runner: Task<Void, Never>
 
     /// Connects once to check the address, credentials and TLS (so a mistake is reported at startup with
