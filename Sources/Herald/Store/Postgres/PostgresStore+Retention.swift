@@ -83,11 +83,9 @@ extension PostgresStore {
         let clock = ContinuousClock()
         let started = clock.now
         guard
-            try await Self.lockingBriefly(
-                connection, logger, partition,
-                {
-                    for statement in partition.dropPreparation { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
-                })
+            try await Self.lockingBriefly(connection, logger, partition, {
+                for statement in partition.dropPreparation { try await connection.run(PostgresQuery(unsafeSQL: statement), logger) }
+            })
         else { return false }
         let prepared = clock.now
         for (parent, table) in partition.concurrentDetachments {
@@ -96,11 +94,9 @@ extension PostgresStore {
         }
         let detached = clock.now
         guard
-            try await Self.lockingBriefly(
-                connection, logger, partition,
-                {
-                    try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
-                })
+            try await Self.lockingBriefly(connection, logger, partition, {
+                try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
+            })
         else { return false }
         func seconds(_ from: ContinuousClock.Instant, _ to: ContinuousClock.Instant) -> String {
             String(format: "%.3f", from.duration(to: to) / .seconds(1))
@@ -146,9 +142,7 @@ extension PostgresStore {
     /// those that could still see the partition, which can include any long transaction in the database),
     /// for at most ten seconds. Nobody waits on it meanwhile: its lock on the parent blocks neither reads
     /// nor writes. False when the time ran out; the next round tries again.
-    private func waitingBoundedly(_ statement: String, _ connection: PostgresConnection, notice: Logger.Message, partition: String) async throws
-        -> Bool
-    {
+    private func waitingBoundedly(_ statement: String, _ connection: PostgresConnection, notice: Logger.Message, partition: String) async throws -> Bool {
         try await connection.run("SET lock_timeout = '10s'", logger)
         do {
             try await connection.run(PostgresQuery(unsafeSQL: statement), logger)
@@ -167,8 +161,7 @@ extension PostgresStore {
     private static func isAttached(_ table: String, to parent: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
         try await connection.rows(
             PostgresQuery(
-                unsafeSQL:
-                    "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass('\(table)') AND inhparent = to_regclass('\(parent)'))"),
+                unsafeSQL: "SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass('\(table)') AND inhparent = to_regclass('\(parent)'))"),
             logger)[0][0]
     }
 
@@ -198,12 +191,9 @@ extension PostgresStore {
         var finished = 0
         for day in unattachedDays.sorted() {
             let partition = HistoryPartition(suffix: PartitionedHistory.stamp(day: day), today: today)
-            if try await Self.lockingBriefly(
-                connection, logger, partition,
-                {
-                    try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
-                })
-            {
+            if try await Self.lockingBriefly(connection, logger, partition, {
+                try await connection.run(PostgresQuery(unsafeSQL: partition.dropDetached), logger)
+            }) {
                 logger.notice("retention finished dropping a day of history", metadata: ["partition": "\(partition.suffix)"])
                 finished += 1
             }
