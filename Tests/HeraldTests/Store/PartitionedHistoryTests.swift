@@ -64,6 +64,26 @@ struct HistoryPartitionRuleTests {
         )
         #expect(ExpiredDays(partitions: []).floor(now: now, settledBefore: 20_791) == nil)
     }
+
+    @Test("a day counts as over ten minutes after its end by the database's clock; a node reads the bounds again after a minute, not before")
+    func expiredDaysSettle() async throws {
+        let midnight: Int64 = 20_792 * Self.day
+        let expired = [HistoryPartition(suffix: "20261204", today: 20_792, earliestExpiry: 1, latestExpiry: 2)]
+        var reads = 0
+        func floor(_ cache: ExpiredDays.Cache, now: Int64, databaseNow: Int64) async throws -> Int64? {
+            try await cache.floor(now: now) {
+                reads += 1
+                return (databaseNow, expired)
+            }
+        }
+        #expect(try await floor(ExpiredDays.Cache(), now: midnight, databaseNow: midnight + 9 * 60_000) == 20_791 << 32, "yesterday may still take events: read from its start")
+        let cache = ExpiredDays.Cache()
+        #expect(try await floor(cache, now: midnight, databaseNow: midnight + 11 * 60_000) == 20_792 << 32)
+        #expect(try await floor(cache, now: midnight + 59_000, databaseNow: 0) == 20_792 << 32, "what was read serves for a minute")
+        #expect(reads == 2)
+        #expect(try await floor(cache, now: midnight + 60_000, databaseNow: midnight) == 20_791 << 32, "and is then read again")
+        #expect(reads == 3)
+    }
 }
 
 /// PostgreSQL's history partitioned by day, against a real server.

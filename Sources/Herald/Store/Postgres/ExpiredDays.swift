@@ -39,30 +39,36 @@ struct ExpiredDays: Sendable, Equatable {
 }
 
 extension ExpiredDays {
-    /// What one node knows of the history's expiry bounds, read again at most once a minute (a new day
-    /// settles once a day; each read costs a catalog query and two index probes per partition).
+    /// A day counts as over (``floor(now:settledBefore:)``) once the database's clock is this far past its
+    /// end: an event's key takes the day of its transaction's start, so a transaction begun just before
+    /// midnight may still write the day's events for as long as it runs.
+    static let settlingMillis: Int64 = 600_000
+
+    /// What one node knows of the history's expiry bounds, read again at most once a minute (a day settles
+    /// once a day; each read costs a catalog query and two index probes per partition).
     final class Cache: Sendable {
         private struct Known {
             var days: ExpiredDays
-            /// The database's day when they were read, and when (milliseconds of this node's clock).
-            var today: Int64
+            /// The first day not yet settled when they were read, and when (milliseconds of this node's clock).
+            var settledBefore: Int64
             var readAt: Int64
         }
         private let known = Mutex<Known?>(nil)
         static let refreshMillis: Int64 = 60_000
 
-        /// The floor at `now`, reading the bounds first when what is known is older than a minute.
-        func floor(now: Int64, read: () async throws -> (today: Int64, partitions: [HistoryPartition])) async throws -> Int64? {
+        /// The floor at `now`, reading the bounds first when what is known is older than a minute. `read`
+        /// gives the database's clock (milliseconds) and the partitions.
+        func floor(now: Int64, read: () async throws -> (databaseNow: Int64, partitions: [HistoryPartition])) async throws -> Int64? {
             var current = known.withLock { $0 }
             if current.map({ now - $0.readAt >= Self.refreshMillis || now < $0.readAt }) ?? true {
-                let (today, partitions) = try await read()
-                let fresh = Known(days: ExpiredDays(partitions: partitions), today: today, readAt: now)
+                let (databaseNow, partitions) = try await read()
+                let settledBefore = (databaseNow - ExpiredDays.settlingMillis) / HistoryPartition.dayMillis
+                let fresh = Known(days: ExpiredDays(partitions: partitions), settledBefore: settledBefore, readAt: now)
                 known.withLock { $0 = fresh }
                 current = fresh
             }
             guard let current else { return nil }
-            // A transaction that began yesterday may still write yesterday's events: only the days before settle.
-            return current.days.floor(now: now, settledBefore: current.today - 1)
+            return current.days.floor(now: now, settledBefore: current.settledBefore)
         }
     }
 }

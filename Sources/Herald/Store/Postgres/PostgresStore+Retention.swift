@@ -244,8 +244,10 @@ extension PostgresStore {
     /// it have wholly expired and wait for retention's drop (``ExpiredDays``). `Int64.min` when none has.
     func liveHistoryFloor(_ connection: PostgresConnection) async throws -> Int64 {
         try await expiredDays.floor(now: Self.ms(Date())) {
-            let today: Int64 = try await connection.rows(PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today)"), logger)[0][0]
-            return (today, try await Self.historyPartitions(connection, logger, today: today))
+            let row = try await connection.rows(
+                PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today), floor(extract(epoch FROM now()) * 1000)::bigint"), logger)[0]
+            let today: Int64 = try row[0]
+            return (try row[1], try await Self.historyPartitions(connection, logger, today: today))
         } ?? .min
     }
 
