@@ -270,33 +270,11 @@ struct PartitionedHistoryTests {
         "retention drops a past day whole once every row has expired (with what hangs off it), keeps a day whose last row expires within a day (hidden from reads), and deletes expired rows of a day that holds longer-kept ones"
     )
     func dropsWholeDays() async throws {
-        let engine = try await TestEngine.make(on: .postgres)
-        let store = try #require(engine.store as? PostgresStore)
-        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
-        _ = try await engine.announce("Today", to: ids, tenantID: tenant.id)
-        let today = try await Self.today(store)
-        let now = Timestamp.millis(Date())
-        let subscriber = try await Self.integer(store, "SELECT pk FROM subscribers WHERE id = '\(ids[0])'")
-        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today - 3), \(today - 1))")
+        let (engine, store, tenant, ids, subscriber, today, now) = try await Self.pastDays(3)
         // Three past days of 50 events each: all expired; expired but for rows expiring within the hour; expired but one kept for 90 days.
         let days: [(day: Int64, latest: Int64)] = [(today - 3, now - 1), (today - 2, now + 90 * Self.day), (today - 1, now + 3_600_000)]
         for (day, latest) in days {
-            try await Self.run(
-                store,
-                """
-                INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
-                SELECT (\(day)::bigint << 32) + g, 'ev_\(day)_' || g, '\(tenant.id)', 'notice', 2, 'planned', '{}', '{}', \(now),
-                       CASE WHEN g = 50 THEN \(latest) ELSE \(now - 1) END
-                FROM generate_series(1, 50) g
-                """)
-            try await Self.run(
-                store,
-                """
-                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
-                                     sent_at, expires_at, title, body)
-                SELECT '\(tenant.id)', pk, \(subscriber), 'in_app', 2, 'delivered', \(now), \(now), \(now), \(now), expires_at, 'Day \(day)', 'b'
-                FROM events WHERE pk >= (\(day)::bigint << 32) AND pk < ((\(day)::bigint + 1) << 32)
-                """)
+            try await Self.insertDay(store, day: day, events: 50, latest: latest, tenantID: tenant.id, subscriberPK: subscriber, now: now)
             try await Self.run(
                 store,
                 """
@@ -351,32 +329,10 @@ struct PartitionedHistoryTests {
         "the activity log and the stats leave out of their plans the days at the start of the history whose every row has expired (they wait for the drop) and read every later day"
     )
     func readsSkipExpiredDays() async throws {
-        let engine = try await TestEngine.make(on: .postgres)
-        let store = try #require(engine.store as? PostgresStore)
-        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
-        _ = try await engine.announce("Today", to: ids, tenantID: tenant.id)
-        let today = try await Self.today(store)
-        let now = Timestamp.millis(Date())
-        let subscriber = try await Self.integer(store, "SELECT pk FROM subscribers WHERE id = '\(ids[0])'")
-        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today - 4), \(today - 1))")
+        let (engine, store, tenant, ids, subscriber, today, now) = try await Self.pastDays(4)
         // Four past days of 20 in-app messages: the first two wholly expired, the third with one row kept, the last expired.
         for (day, latest) in [(today - 4, now - 1), (today - 3, now - 1), (today - 2, now + 90 * Self.day), (today - 1, now - 1)] {
-            try await Self.run(
-                store,
-                """
-                INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
-                SELECT (\(day)::bigint << 32) + g, 'ev_\(day)_' || g, '\(tenant.id)', 'notice', 2, 'planned', '{}', '{}', \(now),
-                       CASE WHEN g = 20 THEN \(latest) ELSE \(now - 1) END
-                FROM generate_series(1, 20) g
-                """)
-            try await Self.run(
-                store,
-                """
-                INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
-                                     sent_at, expires_at, title, body)
-                SELECT '\(tenant.id)', pk, \(subscriber), 'in_app', 2, 'delivered', \(now), \(now), \(now), \(now), expires_at, 'Day \(day)', 'b'
-                FROM events WHERE pk >= (\(day)::bigint << 32) AND pk < ((\(day)::bigint + 1) << 32)
-                """)
+            try await Self.insertDay(store, day: day, events: 20, latest: latest, tenantID: tenant.id, subscriberPK: subscriber, now: now)
         }
         let floor = try await store.read { connection in try await store.liveHistoryFloor(connection) }
         #expect(floor == (today - 2) << 32)
@@ -596,6 +552,44 @@ struct PartitionedHistoryTests {
         #expect(
             partitions >= 5 && adopted.count == partitions,
             "\(adopted.count) of \(partitions) partitions' indexes were built ahead and adopted: \(names)")
+    }
+
+    /// A new engine on PostgreSQL with a tenant of one subscriber announced to today, and the partitions of the
+    /// `count` days before today; with the subscriber's key, the database's day and now in milliseconds.
+    static func pastDays(
+        _ count: Int64
+    ) async throws -> (HeraldEngine, PostgresStore, Tenant, [String], subscriberPK: Int64, today: Int64, now: Int64) {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
+        _ = try await engine.announce("Today", to: ids, tenantID: tenant.id)
+        let today = try await Self.today(store)
+        let subscriber = try await Self.integer(store, "SELECT pk FROM subscribers WHERE id = '\(ids[0])'")
+        try await Self.run(store, "SELECT herald_ensure_history_partitions(\(today - count), \(today - 1))")
+        return (engine, store, tenant, ids, subscriber, today, Timestamp.millis(Date()))
+    }
+
+    /// A past day of `events` events with one delivered in-app message each (titled `Day <day>`), every row
+    /// expired at `now` but the last event's and its message's, which expire at `latest`.
+    static func insertDay(
+        _ store: PostgresStore, day: Int64, events: Int, latest: Int64, tenantID: String, subscriberPK: Int64, now: Int64
+    ) async throws {
+        try await run(
+            store,
+            """
+            INSERT INTO events(pk, id, tenant_id, type, priority, status, payload, plan, created_at, expires_at)
+            SELECT (\(day)::bigint << 32) + g, 'ev_\(day)_' || g, '\(tenantID)', 'notice', 2, 'planned', '{}', '{}', \(now),
+                   CASE WHEN g = \(events) THEN \(latest) ELSE \(now - 1) END
+            FROM generate_series(1, \(events)) g
+            """)
+        try await run(
+            store,
+            """
+            INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at,
+                                 sent_at, expires_at, title, body)
+            SELECT '\(tenantID)', pk, \(subscriberPK), 'in_app', 2, 'delivered', \(now), \(now), \(now), \(now), expires_at, 'Day \(day)', 'b'
+            FROM events WHERE pk >= (\(day)::bigint << 32) AND pk < ((\(day)::bigint + 1) << 32)
+            """)
     }
 
     static func today(_ store: PostgresStore) async throws -> Int64 {
