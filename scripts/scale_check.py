@@ -21,7 +21,13 @@ What it measures, printed as one JSON line:
      tenant's `GET /v1/messages?limit=50`, one after another: p50, p99 and max in milliseconds;
   3. during the fan-out, a second node (`--role worker`) starts: its first retention round drops yesterday's
      partitions while delivery runs; its log line gives how long the drop took, and the rows left show what
-     it removed.
+     it removed;
+  4. then a steady mixed load on both nodes: for --steady-seconds, single triggers at --steady-rate a second from
+     two client threads, to members of the largest tenant picked across its 1.2 million (six in ten `bulletin`,
+     in-app, to one member; three in ten `notice`, in-app and email, to one member with an address; one in ten
+     `bulletin` to ten members), while the reader goes on reading. It reports the rate reached, each trigger's
+     request time, each message's time from its trigger to its delivery (in-app) or the SMTP server's acceptance
+     (email), p50, p99 and max, and that every message was delivered once.
 """
 import argparse
 import json
@@ -159,6 +165,76 @@ def timed(node, path, key):
     return (time.perf_counter() - started) * 1000
 
 
+def steady_load(node, key, args):
+    """The steady mixed load (point 4 of the docstring): the triggers' request times, and what went wrong."""
+    interval = 1.0 / args.steady_rate
+    started = time.time()
+    requests, errors, lock = [], [], threading.Lock()
+    emailed = max(1, args.largest // 5)  # members r0000005, r0000010, ...: those with an address
+
+    def trigger(n):
+        kind = n % 10
+        if kind < 6:
+            return {"type": "bulletin", "to": [{"id": "r%07d" % (1 + (n * 7919) % args.largest)}], "payload": {"n": n}}
+        if kind < 9:
+            return {"type": "notice", "to": [{"id": "r%07d" % (5 * (1 + (n * 104729) % emailed))}], "payload": {"n": n}}
+        return {"type": "bulletin", "to": [{"id": "r%07d" % (1 + (n * 7919 + k * 100003) % args.largest)} for k in range(10)],
+                "payload": {"n": n}}
+
+    def sender(first):
+        n = first
+        while n * interval < args.steady_seconds:
+            delay = started + n * interval - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            begun = time.perf_counter()
+            try:
+                node.call("POST", "/v1/events", trigger(n), key=key, timeout=30)
+                with lock:
+                    requests.append((time.perf_counter() - begun) * 1000)
+            except Exception as error:  # noqa: BLE001 - a refused trigger is a finding
+                with lock:
+                    errors.append(str(error)[:200])
+            n += 2
+
+    threads = [threading.Thread(target=sender, args=(first,), daemon=True) for first in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return started, time.time() - started, requests, errors
+
+
+def steady_report(db, tenant_id, args, steady):
+    """What the steady load's triggers became, read from the database once every message is final."""
+    started, seconds, requests, errors = steady
+    since = int(started * 1000) - 1000
+    sent = len(requests)
+    expected = sum(10 if n % 10 == 9 else 2 if n % 10 in (6, 7, 8) else 1 for n in range(int(args.steady_seconds * args.steady_rate)))
+    where = "e.tenant_id = '%s' AND e.created_at >= %d AND e.type IN ('bulletin', 'notice')" % (tenant_id, since)
+    cc.wait_until(lambda: db.value(
+        "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE %s AND m.status IN ('delivered', 'sent')" % where)
+        >= expected or errors, 300, "the steady load's deliveries", interval=1.0)
+    rows = db.rows("""
+        SELECT m.channel, m.status, m.sent_at - e.created_at FROM messages m JOIN events e ON e.pk = m.event_pk WHERE %s""" % where)
+    latencies = {}
+    statuses = {}
+    for channel, status, latency in rows:
+        statuses["%s %s" % (channel, status)] = statuses.get("%s %s" % (channel, status), 0) + 1
+        if latency is not None:
+            latencies.setdefault(channel, []).append(float(latency))
+    twice = db.value("""
+        SELECT count(*) FROM (SELECT m.event_pk, m.subscriber_pk, m.channel FROM messages m JOIN events e ON e.pk = m.event_pk
+        WHERE %s GROUP BY 1, 2, 3 HAVING count(*) > 1) x""" % where)
+    return {
+        "seconds": round(seconds, 1), "triggers": sent, "per_second": round(sent / seconds, 1), "refused": errors[:5],
+        "request": percentiles(requests), "messages": len(rows), "expected_messages": expected, "statuses": statuses,
+        "trigger_to_delivered": {channel: percentiles(values) for channel, values in latencies.items()}, "twice": twice,
+        "ok": not errors and len(rows) == expected and twice == 0
+        and sum(count for name, count in statuses.items() if name.endswith(("delivered", "sent"))) == expected,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres-url", default=os.environ.get("HERALD_TEST_POSTGRES_URL"))
@@ -170,6 +246,8 @@ def main():
     parser.add_argument("--history", type=int, default=10_000_000, help="messages of yesterday's history")
     parser.add_argument("--inbox-messages", type=int, default=10_000)
     parser.add_argument("--today-messages", type=int, default=200_000, help="today's messages for other members, before the fan-out")
+    parser.add_argument("--steady-seconds", type=float, default=60, help="how long the steady mixed load runs")
+    parser.add_argument("--steady-rate", type=float, default=100, help="triggers a second of the steady mixed load")
     parser.add_argument("--lease", type=float, default=30)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--keep", action="store_true", help="keep the schema and the nodes' logs")
@@ -194,6 +272,11 @@ def main():
         node.call("PUT", "/v1/event-types/bulletin", {
             "priority": "medium", "channels": ["in_app"], "parameters": {"n": {"type": "integer"}},
             "templates": {"in_app": {"en": {"title": "Bulletin {{n}}", "body": "Bulletin number {{n}} for {{subscriber.name}}."}}}}, key=key)
+        node.call("PUT", "/v1/event-types/notice", {
+            "priority": "medium", "channels": ["in_app", "email"], "parameters": {"n": {"type": "integer"}},
+            "templates": {"in_app": {"en": {"title": "Notice {{n}}", "body": "Notice {{n}} for {{subscriber.name}}."}},
+                          "email": {"en": {"subject": "Notice {{n}} for {{subscriber.name}}",
+                                           "html": "<p>Hello {{subscriber.name}},</p><p>This is notice <b>{{n}}</b>.</p>"}}}}, key=key)
         node.call("PUT", "/v1/topics/everyone", {"name": "Everyone"}, key=key)
         started = time.time()
         yesterday = load(cluster.db, args, tenant_id)
@@ -243,6 +326,9 @@ def main():
         cc.wait_until(lambda: cluster.db.value(
             "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s' AND m.status = 'delivered'" % event)
             >= args.topic_members, args.timeout, "the deliveries", interval=2.0)
+        steady = None
+        if args.steady_seconds > 0:
+            steady = steady_load(node, key, args)
         stop.set()
         reader.join(timeout=30)
         seconds = cluster.db.value(
@@ -269,6 +355,9 @@ def main():
             "second_node_and_drop": phase(second_started, dropped),
             "after_drop_to_fanned_out": phase(dropped, fanned_out),
         }
+        if steady:
+            result["phases"]["steady_load"] = phase(steady[0] - triggered, steady[0] - triggered + steady[1])
+            result["steady"] = steady_report(cluster.db, tenant_id, args, steady)
         result["read_errors"] = samples.get("errors", [])[:5]
         drops = drop_lines(second.log_path)
         suffix = "%s" % time.strftime("%Y%m%d", time.gmtime(yesterday * 86400))
@@ -282,6 +371,7 @@ def main():
             result["fanout"]["rows"] == args.topic_members and result["fanout"]["members_with_two"] == 0,
             result["drop"]["yesterday_gone"] and bool(drops),
             not result["read_errors"],
+            not steady or result["steady"]["ok"],
         ]
         result["ok"] = all(checks)
     finally:
