@@ -118,6 +118,48 @@ extension StoreContractTests {
     }
 
     @Test(
+        "inline recipients are upserted with the request: a new one is created, a known one keeps what the input leaves out, `null` quiet hours remove them, an id given twice is applied in order; each gets its message once",
+        arguments: StoreBackend.available)
+    func inlineRecipients(_ backend: StoreBackend) async throws {
+        let fixture = try await StoreContractFixture.make(on: backend)
+        let store = fixture.store
+        let hours = QuietHours(start: "22:00", end: "07:00")
+        _ = try await store.upsertSubscriber(
+            tenantID: fixture.tenantID, SubscriberInput(id: "s0", name: "Ann", email: "ann@example.com", quietHours: .some(hours)))
+        _ = try await store.upsertSubscriber(tenantID: fixture.tenantID, SubscriberInput(id: "s1", name: "Bo", quietHours: .some(hours)))
+        let type = Self.inAppType("notice")
+        let first = fixture.prepared(
+            type,
+            to: [
+                .inline(SubscriberInput(id: "s0", locale: "de")), .inline(SubscriberInput(id: "s1", quietHours: .some(nil))),
+                .inline(SubscriberInput(id: "new", name: "Nia", data: ["team": "blue"])), .subscriber("s2"),
+            ])
+        #expect(try await fixture.accept(first, at: Self.base).messages == ["queued": 4])
+        let ann = try #require(try await store.subscriber(tenantID: fixture.tenantID, id: "s0"))
+        #expect(ann.name == "Ann" && ann.email == "ann@example.com" && ann.locale == "de" && ann.quietHours == hours)
+        let bo = try #require(try await store.subscriber(tenantID: fixture.tenantID, id: "s1"))
+        #expect(bo.name == "Bo" && bo.quietHours == nil)
+        let nia = try #require(try await store.subscriber(tenantID: fixture.tenantID, id: "new"))
+        #expect(nia.name == "Nia" && nia.data == ["team": "blue"])
+        #expect(try await fixture.messages(event: first.eventID).map(\.subscriberId) == ["s0", "s1", "new", "s2"])
+
+        // The same id twice in one request, and in two triggers of one request: applied in order, one message each.
+        let second = fixture.prepared(
+            type, to: [.inline(SubscriberInput(id: "s3", name: "First")), .inline(SubscriberInput(id: "s3", email: "s3@example.com"))])
+        let third = fixture.prepared(type, to: [.inline(SubscriberInput(id: "s3", name: "Last")), .inline(SubscriberInput(id: "s4", name: "Di"))])
+        let outcome = try await store.accept(tenantID: fixture.tenantID, triggers: [second, third], idempotency: nil, now: Self.at(1))
+        guard case .accepted(let receipts) = outcome else {
+            Issue.record("accepted: \(outcome)")
+            return
+        }
+        #expect(receipts.map(\.messages) == [["queued": 1], ["queued": 2]])
+        let s3 = try #require(try await store.subscriber(tenantID: fixture.tenantID, id: "s3"))
+        #expect(s3.name == "Last" && s3.email == "s3@example.com")
+        #expect(try await store.subscriber(tenantID: fixture.tenantID, id: "s4")?.name == "Di")
+        #expect(try await fixture.messages(event: third.eventID).map(\.subscriberId) == ["s3", "s4"])
+    }
+
+    @Test(
         "cancelEvent and cancelEvents(cancellationKey:) cancel what has not gone out and count it; an unknown event answers nil",
         arguments: StoreBackend.available)
     func cancellation(_ backend: StoreBackend) async throws {

@@ -83,7 +83,7 @@ extension PostgresStore {
         _ connection: PostgresConnection, _ logger: Logger, tenantID: String, _ triggers: [PreparedTrigger], resolver: PreferenceResolver,
         email: EmailSettings, destinations: Set<ChannelKind>, now: Date
     ) async throws -> ([TriggerReceipt], InAppAnnouncement?) {
-        // Recipients: subscribers named by id and topics are looked up together; inline ones are upserted where they stand.
+        // Recipients: subscribers named by id and topics are looked up together; inline ones are upserted together.
         var ids: Set<String> = []
         var topicKeys: Set<String> = []
         for prepared in triggers {
@@ -103,6 +103,14 @@ extension PostgresStore {
                 known[try row[0]] = try row[1]
             }
         }
+        // Inline recipients, upserted together before the triggers are read in order (each keeps its own key).
+        let inline = triggers.flatMap { prepared in
+            prepared.trigger.recipients.compactMap { recipient -> SubscriberInput? in
+                if case .inline(let input) = recipient { return input }
+                return nil
+            }
+        }
+        for (id, upserted) in try await upsertSubscribers(connection, logger, tenantID: tenantID, inline, now: now) { known[id] = upserted.pk }
         var topicPKs: [String: Int64] = [:]
         if !topicKeys.isEmpty {
             for row in try await connection.rows(
@@ -128,9 +136,10 @@ extension PostgresStore {
                             FieldError("recipients[\(position)]", "no subscriber '\(id)' in this tenant; add it first or give it inline"))
                     }
                 case .inline(let input):
-                    let (pk, _) = try await upsertSubscriber(connection, logger, tenantID: tenantID, input, now: now)
-                    known[input.id] = pk
-                    if seen.insert(pk).inserted { direct.append(pk) }
+                    // Upserted above, all of them (the statement returns every row it inserts or updates).
+                    var upserted = known[input.id]
+                    if upserted == nil { upserted = try await upsertSubscriber(connection, logger, tenantID: tenantID, input, now: now).0 }
+                    if let pk = upserted, seen.insert(pk).inserted { direct.append(pk) }
                 case .topic(let key):
                     if let pk = topicPKs[key] {
                         if !topics.contains(where: { $0.pk == pk }) { topics.append((pk, key)) }
