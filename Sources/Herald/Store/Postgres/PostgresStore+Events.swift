@@ -55,11 +55,10 @@ extension PostgresStore {
                 return (.replayed(decodeJSON([TriggerReceipt].self, try stored[1]) ?? []), nil)
             }
         }
-        let resolver = PreferenceResolver(tenantRules: try await tenantPreferences(connection, logger, tenantID: tenantID))
-        let settings = try await plannerSettings(connection, logger, tenantID: tenantID)
+        let tenant = try await planningTenant(connection, logger, tenantID: tenantID)
         // Throwing rolls back everything this request wrote, inline subscribers included.
         let (receipts, announcement) = try await acceptTriggers(
-            connection, logger, tenantID: tenantID, triggers, resolver: resolver, email: settings.email, destinations: settings.destinations,
+            connection, logger, tenantID: tenantID, triggers, tenant: tenant,
             now: now)
         if let claim = idempotency {
             try await connection.run(
@@ -71,17 +70,12 @@ extension PostgresStore {
         return (.accepted(receipts), announcement)
     }
 
-    static func tenantName(_ connection: PostgresConnection, _ logger: Logger, tenantID: String) async throws -> String {
-        try await connection.rows("SELECT name FROM tenants WHERE id = \(tenantID)", logger).first.map { try $0[0] } ?? ""
-    }
-
     /// Writes a request's events and plans their direct recipients' messages, a few statements for the
     /// whole request however many triggers it holds: one lookup of the subscribers and topics it names, one
     /// insert of its events, one read of its recipients and their rules, one insert of its messages (events
     /// with flow control plan theirs one by one). Throws `invalid` naming every bad recipient.
     private static func acceptTriggers(
-        _ connection: PostgresConnection, _ logger: Logger, tenantID: String, _ triggers: [PreparedTrigger], resolver: PreferenceResolver,
-        email: EmailSettings, destinations: Set<ChannelKind>, now: Date
+        _ connection: PostgresConnection, _ logger: Logger, tenantID: String, _ triggers: [PreparedTrigger], tenant: PlanningTenant, now: Date
     ) async throws -> ([TriggerReceipt], InAppAnnouncement?) {
         // Recipients: subscribers named by id and topics are looked up together; inline ones are upserted together.
         var ids: Set<String> = []
@@ -223,10 +217,10 @@ extension PostgresStore {
         // Plans, then messages: those without flow control all in one batch.
         var receipts: [TriggerReceipt] = []
         var announcement: InAppAnnouncement?
-        let tenantName = triggers.contains { $0.inApp != nil } ? try await Self.tenantName(connection, logger, tenantID: tenantID) : ""
         var planning: [PlanningEvent] = []
         var planned: [(receipt: Int, event: Int)] = []
         var fanouts: [(eventPK: Int64, topicPK: Int64)] = []
+        let resolver = PreferenceResolver(tenantRules: tenant.rules)
         for (prepared, recipients) in zip(triggers, resolved) {
             let trigger = prepared.trigger
             let plan = prepared.eventType.plan
@@ -238,9 +232,9 @@ extension PostgresStore {
                     return RecipientRecord(rowID: pk, subscriber: subscriber, rules: own)
                 }
                 let planner = MessagePlanner(
-                    eventType: plan, preferences: resolver, email: email, tenantDestinations: destinations, dueAt: trigger.sendAt ?? now,
+                    eventType: plan, preferences: resolver, email: tenant.email, tenantDestinations: tenant.destinations, dueAt: trigger.sendAt ?? now,
                     digestKey: plan.digest?.digestKey(payload: trigger.payload)
-                ).composing(prepared.inApp, event: prepared.context(tenantID: tenantID, tenantName: tenantName, createdAt: now), now: now)
+                ).composing(prepared.inApp, event: prepared.context(tenantID: tenantID, tenantName: tenant.name, createdAt: now), now: now)
                 planned.append((receipts.count, planning.count))
                 planning.append(
                     PlanningEvent(
@@ -354,7 +348,7 @@ extension PostgresStore {
                 ) m CROSS JOIN LATERAL (SELECT * FROM subscribers WHERE pk = m.subscriber_pk OFFSET 0) s
                 ORDER BY m.subscriber_pk
                 """, logger)
-            let settings = try await Self.plannerSettings(connection, logger, tenantID: job.tenantID)
+            let tenant = try await Self.planningTenant(connection, logger, tenantID: job.tenantID)
             return PlannedFanoutChunk(
                 job: job,
                 source: PlannedFanoutChunk.Source(
@@ -363,9 +357,8 @@ extension PostgresStore {
                     createdAt: Self.date(try jobRow[7])),
                 records: try await Self.recipients(connection, logger, rows: members, subscriberOffset: 1, eventType: plan.key),
                 endsTopic: members.count < limit,
-                preferences: PreferenceResolver(tenantRules: try await Self.tenantPreferences(connection, logger, tenantID: job.tenantID)),
-                email: settings.email, destinations: settings.destinations,
-                tenantName: inApp == nil ? "" : try await Self.tenantName(connection, logger, tenantID: job.tenantID), inApp: inApp,
+                preferences: PreferenceResolver(tenantRules: tenant.rules), email: tenant.email, destinations: tenant.destinations,
+                tenantName: tenant.name, inApp: inApp,
                 partSize: limit, now: now)
         }
     }

@@ -363,10 +363,10 @@ extension PostgresStore {
             for record in try await Self.recipients(connection, logger, rows: rows, subscriberOffset: 1, eventType: eventType) {
                 recipients[record.rowID] = record
             }
-            let settings = try await Self.plannerSettings(connection, logger, tenantID: tenantID)
+            let tenant = try await Self.planningTenant(connection, logger, tenantID: tenantID)
             return PlannerInputs(
-                recipients: recipients, preferences: PreferenceResolver(tenantRules: try await Self.tenantPreferences(connection, logger, tenantID: tenantID)),
-                email: settings.email, destinations: settings.destinations)
+                recipients: recipients, preferences: PreferenceResolver(tenantRules: tenant.rules), email: tenant.email,
+                destinations: tenant.destinations)
         }
     }
 }

@@ -128,22 +128,6 @@ extension PostgresStore {
             try $0[0]
         }
     }
-
-    /// What the planner needs of a tenant's settings (allowed email domains, its own chat and webhook
-    /// destinations), in one read.
-    static func plannerSettings(_ connection: PostgresConnection, _ logger: Logger, tenantID: String) async throws -> (
-        email: EmailSettings, destinations: Set<ChannelKind>
-    ) {
-        var documents: [String: String] = [:]
-        for row in try await connection.rows(
-            "SELECT key, value FROM tenant_settings WHERE tenant_id = \(tenantID) AND key = ANY(\([EmailSettings.key, ChatSettings.key, WebhookSettings.key]))",
-            logger)
-        {
-            documents[try row[0]] = try row[1]
-        }
-        let email = decodeJSON(EmailSettings.self, documents[EmailSettings.key]) ?? EmailSettings()
-        return (email, TenantDestinations.channels(chat: documents[ChatSettings.key], webhook: documents[WebhookSettings.key]))
-    }
 }
 
 // MARK: - Catalog
