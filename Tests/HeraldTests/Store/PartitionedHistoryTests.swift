@@ -334,7 +334,7 @@ struct PartitionedHistoryTests {
         for (day, latest) in [(today - 4, now - 1), (today - 3, now - 1), (today - 2, now + 90 * Self.day), (today - 1, now - 1)] {
             try await Self.insertDay(store, day: day, events: 20, latest: latest, tenantID: tenant.id, subscriberPK: subscriber, now: now)
         }
-        let floor = try await store.read { connection in try await store.liveHistoryFloor(connection) }
+        let floor = try await store.read { connection in await store.liveHistoryFloor(connection) }
         #expect(floor == (today - 2) << 32)
         let plan = try await store.read { connection in
             try await connection.rows(
@@ -353,6 +353,32 @@ struct PartitionedHistoryTests {
         let stats = try await store.deliveryStats(tenantID: tenant.id, since: Date().addingTimeInterval(-86_400))
         #expect(stats.counts.filter { $0.channel == .inApp && $0.status == .delivered }.map(\.count).reduce(0, +) == 1, "the day kept for 90 days")
         #expect(stats.counts.map(\.count).reduce(0, +) == 3)
+    }
+
+    @Test(
+        "a day another node is dropping (its table locked while its files go) does not hold up the activity log: the bounds are given up after 200 ms, and read again by the next read",
+        // Without the lock timeout, the read waits for the lock, which is held until after it: a hang fails here.
+        .timeLimit(.minutes(1))
+    )
+    func expiredDaysUnderALock() async throws {
+        // The day before yesterday: settled whatever the time of day (yesterday is not for its first ten minutes).
+        let (_, store, tenant, _, subscriber, today, now) = try await Self.pastDays(2)
+        let schema = try #require(store.configuration.schema)
+        try await Self.insertDay(store, day: today - 2, events: 5, latest: now - 1, tenantID: tenant.id, subscriberPK: subscriber, now: now)
+        let holder = try await PostgresTestSchemas.connect()
+        defer { Task { try? await holder.close() } }
+        let logger = store.logger
+        let table = PartitionedHistory.partitionName("messages", day: today - 2)
+        _ = try await holder.query(PostgresQuery(unsafeSQL: "BEGIN"), logger: logger).collect()
+        _ = try await holder.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(schema).\(table) IN ACCESS EXCLUSIVE MODE"), logger: logger).collect()
+        let clock = ContinuousClock()
+        let started = clock.now
+        let blocked = try await store.read { connection in await store.liveHistoryFloor(connection) }
+        #expect(blocked == .min, "no floor while the bounds cannot be read")
+        #expect(clock.now - started < .seconds(2))
+        _ = try await holder.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).collect()
+        let free = try await store.read { connection in await store.liveHistoryFloor(connection) }
+        #expect(free >= (today - 1) << 32, "read again once the lock is gone: the wholly expired day is skipped")
     }
 
     @Test("a drop that cannot take its locks within the timeout (a long reader of that day) waits for the next round and loses nothing")

@@ -215,7 +215,7 @@ extension PostgresStore {
                 }
                 subscriberPK = pk
             }
-            let floor = try await liveHistoryFloor(connection)
+            let floor = await liveHistoryFloor(connection)
             let rows = try await connection.rows(
                 """
                 SELECT \(unescaped: Self.messageColumns) FROM messages m
@@ -303,7 +303,7 @@ extension PostgresStore {
             let sinceMS = Self.ms(since)
             // Expired rows a day's partition still holds until it is dropped are not counted, as no read shows them.
             let nowMS = Self.ms(Date())
-            let floor = try await liveHistoryFloor(connection)
+            let floor = await liveHistoryFloor(connection)
             var counts: [StatsCountRow] = []
             for row in try await connection.rows(
                 """

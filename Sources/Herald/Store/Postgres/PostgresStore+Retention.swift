@@ -242,13 +242,26 @@ extension PostgresStore {
 
     /// The first event key a read of many days (the activity log, the stats) must consider: the days before
     /// it have wholly expired and wait for retention's drop (``ExpiredDays``). `Int64.min` when none has.
-    func liveHistoryFloor(_ connection: PostgresConnection) async throws -> Int64 {
-        try await expiredDays.floor(now: Self.ms(Date())) {
-            let row = try await connection.rows(
-                PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today), floor(extract(epoch FROM now()) * 1000)::bigint"), logger)[0]
-            let today: Int64 = try row[0]
-            return (try row[1], try await Self.historyPartitions(connection, logger, today: today))
-        } ?? .min
+    ///
+    /// The bounds are only a shortcut, so reading them never fails or holds up the read they serve. Another
+    /// node may drop a day between the listing of the partitions and the probe of its table (the table is gone,
+    /// or locked while its files go): the probe waits at most 200 ms, and then the read goes without a floor,
+    /// and the next one reads the bounds again.
+    func liveHistoryFloor(_ connection: PostgresConnection) async -> Int64 {
+        do {
+            return try await expiredDays.floor(now: Self.ms(Date())) {
+                try await Self.transaction(connection, logger) {
+                    try await connection.run("SET LOCAL lock_timeout = '200ms'", logger)
+                    let row = try await connection.rows(
+                        PostgresQuery(unsafeSQL: "SELECT \(PartitionedHistory.today), floor(extract(epoch FROM now()) * 1000)::bigint"), logger)[0]
+                    let today: Int64 = try row[0]
+                    return (try row[1], try await Self.historyPartitions(connection, logger, today: today))
+                }
+            } ?? .min
+        } catch {
+            logger.debug("read without skipping expired days: their bounds could not be read", metadata: ["error": "\(error)"])
+            return .min
+        }
     }
 
     /// The history's partitions with the expiry bounds of their rows, read in one statement (each bound
