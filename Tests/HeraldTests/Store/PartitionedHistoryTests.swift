@@ -83,6 +83,13 @@ struct HistoryPartitionRuleTests {
         #expect(reads == 2)
         #expect(try await floor(cache, now: midnight + 60_000, databaseNow: midnight) == 20_791 << 32, "and is then read again")
         #expect(reads == 3)
+        // A read that fails: what was known serves for another minute; with nothing known, the error is the caller's.
+        struct Unreadable: Error {}
+        let failing: () async throws -> (databaseNow: Int64, partitions: [HistoryPartition]) = { throw Unreadable() }
+        #expect(try await cache.floor(now: midnight + 120_000, read: failing) == 20_791 << 32)
+        #expect(try await floor(cache, now: midnight + 150_000, databaseNow: midnight + 11 * 60_000) == 20_791 << 32, "not read again within the minute")
+        #expect(reads == 3)
+        await #expect(throws: Unreadable.self) { try await ExpiredDays.Cache().floor(now: midnight, read: failing) }
     }
 }
 

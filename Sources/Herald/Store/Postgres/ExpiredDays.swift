@@ -57,15 +57,21 @@ extension ExpiredDays {
         static let refreshMillis: Int64 = 60_000
 
         /// The floor at `now`, reading the bounds first when what is known is older than a minute. `read`
-        /// gives the database's clock (milliseconds) and the partitions.
+        /// gives the database's clock (milliseconds) and the partitions. When it fails, what was known serves
+        /// for another minute (the bounds of a settled day never change; a day it does not know yet is read);
+        /// with nothing known, the error is thrown.
         func floor(now: Int64, read: () async throws -> (databaseNow: Int64, partitions: [HistoryPartition])) async throws -> Int64? {
             var current = known.withLock { $0 }
             if current.map({ now - $0.readAt >= Self.refreshMillis || now < $0.readAt }) ?? true {
-                let (databaseNow, partitions) = try await read()
-                let settledBefore = (databaseNow - ExpiredDays.settlingMillis) / HistoryPartition.dayMillis
-                let fresh = Known(days: ExpiredDays(partitions: partitions), settledBefore: settledBefore, readAt: now)
-                known.withLock { $0 = fresh }
-                current = fresh
+                do {
+                    let (databaseNow, partitions) = try await read()
+                    let settledBefore = (databaseNow - ExpiredDays.settlingMillis) / HistoryPartition.dayMillis
+                    current = Known(days: ExpiredDays(partitions: partitions), settledBefore: settledBefore, readAt: now)
+                } catch {
+                    guard current != nil else { throw error }
+                    current?.readAt = now
+                }
+                known.withLock { [current] in $0 = current }
             }
             guard let current else { return nil }
             return current.days.floor(now: now, settledBefore: current.settledBefore)
