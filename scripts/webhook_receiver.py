@@ -95,6 +95,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         state = self.server.state
         raw = self.read_body()
+        if len(raw) < int(self.headers.get("Content-Length") or 0):
+            # The sender gave up mid-request (its timeout, on a loaded machine) and closed the connection: that is
+            # no delivery, and a truncated body would be recorded as an unverifiable one. Its retry is.
+            self.close_connection = True
+            return
         if self.path == "/_control/path":
             config = json.loads(raw)
             with state.lock:
