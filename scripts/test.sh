@@ -157,11 +157,33 @@ heavy='InboundMailServerTests|APNsTests|FCMTests|WebPushTests|PushVolumeTests|Wo
 # The suites that drive headless chromium time what a page shows (a live badge within a second); beside the rest
 # they missed it, so they run on their own too, two at a time.
 browser='BrowserComponentsTests|BrowserConsoleTests|BrowserInboxTests|BrowserPushTests'
-echo "== swift test (all but the attacker, load and browser suites)"
-swift test --skip "$hostile|$heavy|$browser"
-echo "== swift test (the browser suites: $browser)"
-SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 swift test --skip-build --filter "$browser"
-echo "== swift test (the load suites: $heavy)"
-SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 swift test --skip-build --filter "$heavy"
-echo "== swift test (the attacker suites: $hostile)"
-SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 swift test --skip-build --filter "$hostile"
+# swift-testing prints a failure where it happens, far above the end of a long log, which is all a CI page may
+# show. Each group runs even when one before it failed, its output is kept, and the run ends with every failure
+# gathered, then exits non-zero if any group failed.
+failures=$(mktemp)
+failed=0
+run_group() {
+    local title=$1 log status
+    shift
+    log=$(mktemp)
+    echo "== swift test ($title)"
+    set +e
+    "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    set -e
+    if [ "$status" != 0 ]; then
+        failed=1
+        { echo "-- $title: exit $status"; grep -aE -A3 '✘|Fatal error|fatal error' "$log" | grep -av '^--$' | head -150; } >>"$failures"
+    fi
+    rm -f "$log"
+}
+run_group "all but the attacker, load and browser suites" swift test --skip "$hostile|$heavy|$browser"
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 run_group "the browser suites: $browser" swift test --skip-build --filter "$browser"
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 run_group "the load suites: $heavy" swift test --skip-build --filter "$heavy"
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=2 run_group "the attacker suites: $hostile" swift test --skip-build --filter "$hostile"
+if [ "$failed" = 1 ]; then
+    echo "== failures, gathered from every group"
+    cat "$failures"
+    exit 1
+fi
+echo "== every group passed"
