@@ -57,6 +57,7 @@ struct HistoryPartition: Sendable, Equatable {
         let (_, messages, attempts) = tables
         let (low, high) = (day << 32, (day + 1) << 32)
         return [
+            "DELETE FROM queue WHERE event_pk >= \(low) AND event_pk < \(high)",
             "DELETE FROM fanout_jobs WHERE event_pk >= \(low) AND event_pk < \(high)",
             "DELETE FROM workflow_runs WHERE event_pk >= \(low) AND event_pk < \(high)",
             "DELETE FROM event_attachments WHERE event_pk >= \(low) AND event_pk < \(high)",

@@ -6,33 +6,32 @@ extension PostgresStore {
         try await write { connection in
             let nowMS = Self.ms(now)
             let scopeFilter = scope == .criticalOnly ? "AND priority = 0" : ""
-            // Expired leases first (the small `messages_leases` index), then the queue in (priority, available_at)
+            // Expired leases first (the small `queue_leases` index), then the queue in (priority, available_at)
             // order: a dead node's claims come due at its lease's end, and would otherwise wait behind every message
-            // queued before then. Each inner query walks its partial index; rows another node is claiming right now
-            // are skipped, not waited for. One statement claims and reads each part.
-            func claim(_ status: String, limit: Int) async throws -> [SQLRow] {
+            // queued before then. Each inner query walks its index of the queue (MessageQueue), which holds only
+            // the backlog; rows another node is claiming right now are skipped, not waited for. The claim leases
+            // the queue's row and leaves the history's alone; one statement claims and reads each part.
+            func claim(_ leased: Bool, limit: Int) async throws -> [SQLRow] {
                 try await connection.rows(
                     """
                     WITH due AS (
-                        SELECT id, event_pk, available_at FROM messages
-                        WHERE \(unescaped: status) AND available_at <= \(nowMS) \(unescaped: scopeFilter)
+                        SELECT message_id, available_at FROM queue
+                        WHERE \(unescaped: leased ? "lease_owner IS NOT NULL AND" : "") available_at <= \(nowMS) \(unescaped: scopeFilter)
                         ORDER BY priority, available_at LIMIT \(limit)
                         FOR UPDATE SKIP LOCKED
                     ), claimed AS (
-                        UPDATE messages m SET status = 'sending', lease_owner = \(owner), available_at = \(Self.ms(leaseUntil)),
-                            attempts = m.attempts + 1, updated_at = \(nowMS)
-                        FROM due WHERE m.id = due.id AND m.event_pk = due.event_pk
-                        RETURNING m.id, m.tenant_id, m.event_pk, m.channel, m.priority, m.attempts, m.digest_id, m.subscriber_pk,
-                            due.available_at AS due_at
+                        UPDATE queue q SET lease_owner = \(owner), available_at = \(Self.ms(leaseUntil)), attempts = q.attempts + 1
+                        FROM due WHERE q.message_id = due.message_id
+                        RETURNING q.message_id, q.event_pk, q.priority, q.attempts, due.available_at AS due_at
                     )
-                    SELECT c.id, c.tenant_id, c.event_pk, c.channel, c.priority, c.attempts, c.digest_id, \(unescaped: Self.subscriberColumns)
-                    FROM claimed c JOIN subscribers s ON s.pk = c.subscriber_pk
-                    ORDER BY c.priority, c.due_at, c.id
+                    SELECT c.message_id, m.tenant_id, c.event_pk, m.channel, c.priority, c.attempts, m.digest_id, \(unescaped: Self.subscriberColumns)
+                    FROM claimed c JOIN messages m ON m.id = c.message_id AND m.event_pk = c.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                    ORDER BY c.priority, c.due_at, c.message_id
                     """, logger)
             }
             // Rows claimed by the first part now lease past `now`, so the second cannot take them again.
-            var rows = try await claim("status = 'sending'", limit: limit)
-            if rows.count < limit { rows += try await claim("status IN ('queued', 'sending')", limit: limit - rows.count) }
+            var rows = try await claim(true, limit: limit)
+            if rows.count < limit { rows += try await claim(false, limit: limit - rows.count) }
             guard !rows.isEmpty else { return ClaimedBatch(messages: [], events: [:]) }
 
             let eventPKs = Array(Set(try rows.map { try $0[2] as Int64 }))
@@ -65,8 +64,8 @@ extension PostgresStore {
         return try await write { connection in
             try await connection.rows(
                 """
-                UPDATE messages SET available_at = \(Self.ms(until)) WHERE status = 'sending' AND lease_owner = \(owner) AND id = ANY(\(ids))
-                RETURNING id
+                UPDATE queue SET available_at = \(Self.ms(until)) WHERE lease_owner = \(owner) AND message_id = ANY(\(ids))
+                RETURNING message_id
                 """, logger
             ).count
         }
@@ -119,21 +118,34 @@ extension PostgresStore {
                         row.bind(outcome.isHeldByMessage)
                     }
                 }
-                // Only rows still leased to this owner change; no change means the lease was lost (reclaimed
-                // or cancelled), and then this attempt's result is not the message's, so no attempt is recorded.
+                // Only messages whose queue row is still leased to this owner change; none means the lease was
+                // lost (reclaimed or cancelled), and then this attempt's result is not the message's, so no
+                // attempt is recorded. A finished message leaves the queue; one to retry goes back to it, due at
+                // the retry's time. The history's row is written once, here.
                 let rows = try await connection.rows(
                     PostgresQuery(
                         unsafeSQL: """
                             WITH outcome(id, event_pk, status, reason, last_error, available_at, sent_at, title, body, action_url, refund,
                                          number, started_at, duration_ms, result, detail, held) AS (VALUES \(values.sql)),
+                            finished AS (
+                                DELETE FROM queue q USING outcome o
+                                WHERE q.message_id = o.id AND q.lease_owner = $2 AND o.status <> 'queued'
+                                RETURNING q.message_id, q.attempts - o.refund AS attempts
+                            ),
+                            again AS (
+                                UPDATE queue q SET lease_owner = NULL, available_at = o.available_at, attempts = q.attempts - o.refund
+                                FROM outcome o WHERE q.message_id = o.id AND q.lease_owner = $2 AND o.status = 'queued'
+                                RETURNING q.message_id, q.attempts
+                            ),
                             updated AS (
                                 UPDATE messages m SET status = o.status, reason = o.reason, last_error = o.last_error,
                                     available_at = o.available_at, lease_owner = NULL, sent_at = coalesce(o.sent_at, m.sent_at),
                                     title = coalesce(o.title, m.title), body = coalesce(o.body, m.body),
-                                    action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = m.attempts - o.refund,
+                                    action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = h.attempts,
                                     sent_detail = CASE WHEN o.held THEN o.detail END, sent_started_at = CASE WHEN o.held THEN o.started_at END,
                                     sent_duration_ms = CASE WHEN o.held THEN o.duration_ms END
-                                FROM outcome o WHERE m.id = o.id AND m.event_pk = o.event_pk AND m.status = 'sending' AND m.lease_owner = $2
+                                FROM outcome o JOIN (SELECT * FROM finished UNION ALL SELECT * FROM again) h ON h.message_id = o.id
+                                WHERE m.id = o.id AND m.event_pk = o.event_pk
                                 RETURNING m.id, m.event_pk
                             ),
                             recorded AS (
@@ -180,11 +192,16 @@ extension PostgresStore {
 
     // MARK: Activity log
 
+    /// A message as the API shows it, from `messages m` with ``messageJoins``: its status, tries and due time
+    /// from its queue row while it has one (MessageQueue).
     static let messageColumns = """
-        m.id, e.id, e.type, s.id, m.channel, m.priority, m.status, m.reason, m.attempts, m.last_error,
-        m.created_at, m.updated_at, m.available_at, m.sent_at, m.related_id, m.digest_id,
+        m.id, e.id, e.type, s.id, m.channel, m.priority, \(MessageQueue.statusColumn), m.reason, \(MessageQueue.attemptsColumn), m.last_error,
+        m.created_at, m.updated_at, \(MessageQueue.availableAtColumn), m.sent_at, m.related_id, m.digest_id,
         m.opened_at, m.open_count, m.clicked_at, m.click_count
         """
+
+    /// What ``messageColumns`` reads beside `messages m`.
+    static let messageJoins = "JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk " + MessageQueue.join
 
     static func message(from row: SQLRow) throws -> Message {
         var message = Message(
@@ -218,13 +235,12 @@ extension PostgresStore {
             let floor = await liveHistoryFloor(connection)
             let rows = try await connection.rows(
                 """
-                SELECT \(unescaped: Self.messageColumns) FROM messages m
-                JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                SELECT \(unescaped: Self.messageColumns) FROM messages m \(unescaped: Self.messageJoins)
                 WHERE \(messagesOfTenant: tenantID, alias: "m")
                 AND (\(eventPK)::bigint IS NULL OR m.event_pk = \(eventPK))
                 AND (\(subscriberPK)::bigint IS NULL OR m.subscriber_pk = \(subscriberPK))
                 AND (\(query.channel?.rawValue)::text IS NULL OR m.channel = \(query.channel?.rawValue))
-                AND (\(query.status?.rawValue)::text IS NULL OR m.status = \(query.status?.rawValue))
+                AND (\(query.status?.rawValue)::text IS NULL OR \(unescaped: MessageQueue.statusColumn) = \(query.status?.rawValue))
                 AND (\(query.since.map(Self.ms))::bigint IS NULL OR m.created_at >= \(query.since.map(Self.ms)))
                 AND (\(query.until.map(Self.ms))::bigint IS NULL OR m.created_at < \(query.until.map(Self.ms)))
                 AND m.id < \(query.cursor ?? Int64.max) AND m.expires_at > \(Self.ms(Date())) AND m.event_pk >= \(floor)
@@ -240,8 +256,8 @@ extension PostgresStore {
             guard
                 let row = try await connection.rows(
                     """
-                    SELECT \(unescaped: Self.messageColumns), m.sent_detail, m.sent_started_at, m.sent_duration_ms FROM messages m
-                    JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                    SELECT \(unescaped: Self.messageColumns), m.sent_detail, m.sent_started_at, m.sent_duration_ms
+                    FROM messages m \(unescaped: Self.messageJoins)
                     WHERE m.id = \(id) AND m.tenant_id = \(tenantID) AND m.expires_at > \(Self.ms(Date()))
                     """, logger
                 ).first
@@ -264,10 +280,12 @@ extension PostgresStore {
     public func retryMessage(tenantID: String, id: Int64, now: Date) async throws -> Message? {
         let found: Bool = try await write { connection in
             guard
-                let status: String = try await connection.rows(
-                    "SELECT status FROM messages WHERE id = \(id) AND tenant_id = \(tenantID) FOR UPDATE", logger
-                ).first.map({ try $0[0] })
+                let row = try await connection.rows(
+                    "SELECT status, event_pk, priority FROM messages WHERE id = \(id) AND tenant_id = \(tenantID) FOR UPDATE", logger
+                ).first
             else { return false }
+            let status: String = try row[0]
+            let (eventPK, priority): (Int64, Int) = (try row[1], try row[2])
             guard status == MessageStatus.failed.rawValue || status == MessageStatus.deadLettered.rawValue else {
                 throw HeraldError.conflict("message \(Message.publicID(id)) is \(status); only failed or dead-lettered messages can be retried")
             }
@@ -275,7 +293,12 @@ extension PostgresStore {
                 """
                 UPDATE messages SET status = 'queued', attempts = 0, reason = NULL, available_at = \(Self.ms(now)), lease_owner = NULL,
                     updated_at = \(Self.ms(now))
-                WHERE id = \(id)
+                WHERE id = \(id) AND event_pk = \(eventPK)
+                """, logger)
+            try await connection.run(
+                """
+                INSERT INTO queue(message_id, event_pk, priority, available_at) VALUES (\(id), \(eventPK), \(priority), \(Self.ms(now)))
+                ON CONFLICT (message_id) DO NOTHING
                 """, logger)
             return true
         }
@@ -289,7 +312,7 @@ extension PostgresStore {
         try await read { connection in
             var byPriority = Dictionary(uniqueKeysWithValues: Priority.allCases.map { ($0.rawValue, 0) })
             for row in try await connection.rows(
-                "SELECT priority, count(*) FROM messages WHERE status IN ('queued', 'sending') GROUP BY priority", logger)
+                "SELECT priority, count(*) FROM queue GROUP BY priority", logger)
             {
                 if let priority = Priority(rank: try row[0]) { byPriority[priority.rawValue] = try row[1] }
             }

@@ -215,6 +215,7 @@ extension PostgresStore {
                             SELECT id FROM \(messages) WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
                         RETURNING id),
                     attempts_gone AS (DELETE FROM \(attempts) a USING gone WHERE a.message_id = gone.id),
+                    queue_gone AS (DELETE FROM queue q USING gone WHERE q.message_id = gone.id),
                     feedback_gone AS (DELETE FROM email_feedback f USING gone WHERE f.message_id = gone.id)
                     SELECT count(*) FROM gone
                     """, binds: bindings(now, Int64(limit))), logger)

@@ -7,8 +7,7 @@ extension PostgresStore {
             guard let pk = try await Self.tenantSubscriberPK(connection, logger, tenantID: tenantID, id: subscriberID) else { return [] }
             return try await connection.rows(
                 """
-                SELECT \(unescaped: Self.messageColumns) FROM messages m
-                JOIN events e ON e.pk = m.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                SELECT \(unescaped: Self.messageColumns) FROM messages m \(unescaped: Self.messageJoins)
                 WHERE m.subscriber_pk = \(pk) AND m.channel = 'in_app' AND m.status = 'delivered' AND m.read_at = \(Self.ms(at))
                 ORDER BY m.id
                 """, logger

@@ -130,7 +130,8 @@ extension PostgresStore {
             try await connection.run(
                 """
                 WITH gone AS (DELETE FROM messages WHERE subscriber_pk = \(pk) RETURNING id, event_pk),
-                attempts_gone AS (DELETE FROM attempts a USING gone WHERE a.message_id = gone.id)
+                attempts_gone AS (DELETE FROM attempts a USING gone WHERE a.message_id = gone.id),
+                queue_gone AS (DELETE FROM queue q USING gone WHERE q.message_id = gone.id)
                 DELETE FROM email_feedback f USING gone WHERE f.message_id = gone.id
                 """, logger)
             try await connection.run("DELETE FROM subscribers WHERE pk = \(pk)", logger)

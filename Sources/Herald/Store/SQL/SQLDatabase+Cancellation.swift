@@ -27,12 +27,11 @@ extension SQLDatabase {
             "SELECT id FROM events WHERE \(selection) ORDER BY pk\(sql: dialect.lockingRows)",
             // Again with the events locked: runs a fan-out chunk committed in between.
             WorkflowWake.cancel(events: events, now: now),
-            // A 'sending' row whose lease ran out belongs to a dispatcher that died; it has not gone out.
+            // A message leased to a dispatcher whose lease ran out is waiting too: the dispatcher died, nothing went out.
             """
             UPDATE messages SET status = \(literal: cancelled), lease_owner = NULL, updated_at = \(now)
             WHERE event_pk IN (\(events))
-            AND (status = \(literal: MessageStatus.queued.rawValue)
-                 OR (status = \(literal: MessageStatus.sending.rawValue) AND available_at <= \(now))
+            AND (\(dialect.isWaiting(now: now))
                  OR (status = \(literal: MessageStatus.merged.rawValue) AND EXISTS (
                      SELECT 1 FROM digests d WHERE d.id = messages.digest_id AND d.status = 'open')))
             AND NOT (status != \(literal: MessageStatus.merged.rawValue) AND digest_id IS NOT NULL AND EXISTS (
@@ -47,8 +46,9 @@ extension SQLDatabase {
                 SELECT id FROM messages WHERE event_pk IN (\(events)) AND status = \(literal: cancelled))
             """,
             "UPDATE fanout_jobs SET status = 'cancelled' WHERE event_pk IN (\(events)) AND status = 'pending'",
+        ] + [dialect.dequeue("SELECT id FROM messages WHERE event_pk IN (\(events)) AND status = \(literal: cancelled)")].compactMap { $0 } + [
             // Last: the selection may depend on the events' status.
-            "UPDATE events SET status = \(literal: Event.Status.cancelled.rawValue) WHERE pk IN (\(events))",
+            "UPDATE events SET status = \(literal: Event.Status.cancelled.rawValue) WHERE pk IN (\(events))"
         ])
         return CancellationResult(events: results[1].compactMap { $0.first?.text }, messages: results[3].count)
     }

@@ -295,6 +295,8 @@ enum Schema {
         Migration(
             identifier: "v15-compact-tenant-key", statements: [], postgres: ["DROP INDEX messages_tenant", HistoryIndex.tenant.create],
             postgresPrepareNeeded: HistoryIndex.prepareNeeded, postgresPrepareEach: HistoryIndex.tenant.prepareEachPartition),
+        // PostgreSQL's work to be sent moves to a narrow table apart from the history (MessageQueue); SQLite keeps one table.
+        Migration(identifier: "v16-narrow-queue", statements: [], postgres: MessageQueue.create),
     ]
 
     /// SQLite cannot drop a table's UNIQUE constraint: the messages table is copied into one with the new
