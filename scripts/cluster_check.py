@@ -572,8 +572,8 @@ def scenario_deliver(args):
         claims_seen = {node.name: 0 for node in cluster.nodes}
 
         def sample_claims_then_check():
-            # Which nodes hold claims right now (lease owners are "<host>-<pid>-<random>").
-            for owner, count in cluster.db.rows("SELECT lease_owner, count(*) FROM messages WHERE status = 'sending' GROUP BY lease_owner"):
+            # Which nodes hold claims right now (lease owners are "<host>-<pid>-<random>"), in the queue apart from the history.
+            for owner, count in cluster.db.rows("SELECT lease_owner, count(*) FROM queue WHERE lease_owner IS NOT NULL GROUP BY lease_owner"):
                 for node in cluster.nodes:
                     if "-%d-" % node.proc.pid in owner:
                         claims_seen[node.name] += int(count)
@@ -642,14 +642,14 @@ def scenario_kill(args):
         # email: the kill comes once --kill-at of the emails are sent, while node C holds some.
         def c_holds_claims():
             sent = db.value("SELECT count(*) FROM messages WHERE status = 'sent'")
-            held = db.value("SELECT count(*) FROM messages WHERE status = 'sending' AND lease_owner LIKE '%s'" % owner)
+            held = db.value("SELECT count(*) FROM queue WHERE lease_owner LIKE '%s'" % owner)
             return sent >= args.kill_at * args.emails and held > 0
 
         wait_until(c_holds_claims, args.timeout, "node C to hold claims after %d%% of the emails were sent" % (args.kill_at * 100),
                    interval=0.02)
         c.kill()
         killed_at = time.time()
-        held_rows = db.rows("SELECT id, available_at FROM messages WHERE status = 'sending' AND lease_owner LIKE '%s'" % owner)
+        held_rows = db.rows("SELECT message_id, available_at FROM queue WHERE lease_owner LIKE '%s'" % owner)
         held = [int(r[0]) for r in held_rows]
         # A claimed message's available_at is the end of its lease: the others may take it from then on.
         lease_end = max(int(r[1]) for r in held_rows) / 1000.0 if held_rows else killed_at
@@ -661,14 +661,14 @@ def scenario_kill(args):
         log("killed node C %.1fs in, holding %d claimed messages" % (killed_at - started, len(held)))
 
         # Taken over: none of them is still leased to node C (another node claimed it, or it is finished).
-        # Finished: none of them is queued or in flight any more.
+        # Finished: none of them is in the queue any more.
         taken_over_at = []
 
         def finished():
             if not taken_over_at and db.value(
-                    "SELECT count(*) FROM messages WHERE id IN (%s) AND status = 'sending' AND lease_owner LIKE '%s'" % (held_list, owner)) == 0:
+                    "SELECT count(*) FROM queue WHERE message_id IN (%s) AND lease_owner LIKE '%s'" % (held_list, owner)) == 0:
                 taken_over_at.append(time.time())
-            return db.value("SELECT count(*) FROM messages WHERE id IN (%s) AND status IN ('queued', 'sending')" % held_list) == 0
+            return db.value("SELECT count(*) FROM queue WHERE message_id IN (%s)" % held_list) == 0
 
         wait_until(finished, args.lease * 4 + 30, "node C's claims to be finished", interval=0.05)
         result["claims_taken_over_after_kill_seconds"] = round((taken_over_at[0] if taken_over_at else time.time()) - killed_at, 2)
