@@ -753,34 +753,37 @@ def scenario_scale(args):
 
 
 def scenario_cost(args):
-    """What one in-app message costs PostgreSQL: one node, a topic of --members in-app subscribers announced --runs
-    times; per run, write-ahead log bytes, PostgreSQL and Herald CPU per delivered message, and the rate."""
-    result = {"scenario": "cost", "runs": args.runs, "in_app": args.members, "binary": args.bin, "cores": os.cpu_count()}
+    """What one message costs PostgreSQL: one node, a topic of --members in-app subscribers (or, with --channel email,
+    of --emails subscribers with an address, into the SMTP sink) announced --runs times; per run, write-ahead log
+    bytes, PostgreSQL and Herald CPU per delivered message, and the rate."""
+    email = args.channel == "email"
+    count = args.emails if email else args.members
+    result = {"scenario": "cost", "runs": args.runs, "channel": args.channel, "messages": count, "binary": args.bin, "cores": os.cpu_count()}
     cluster = Cluster(args, 1, dump_mail=False)
     try:
         node = cluster.nodes[0]
-        key = set_up_tenant([node], args.members, 0)
+        key = set_up_tenant([node], count, count if email else 0)
         port = urllib.parse.urlsplit(args.postgres_url).port or 5432
         runs = []
         for run in range(args.runs):
             wal = cluster.db.rows("SELECT pg_current_wal_lsn()")[0][0]
             before = (time.time(), cpu_seconds([node.proc.pid]), cpu_seconds(postgres_pids(port)))
-            event = trigger(node, key, "bulletin", "everyone", run)
+            event = trigger(node, key, "notice", "mail", run) if email else trigger(node, key, "bulletin", "everyone", run)
             # Polled once a second: the count reads every row of the event, so polling it often would be a good part
             # of the database CPU measured. The time comes from the rows instead (the event's creation to the last
             # message's last change), so the slow poll does not blur the rate.
             wait_until(lambda: cluster.db.value(
-                "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s' AND m.status = 'delivered'" % event)
-                >= args.members, args.timeout, "run %d" % (run + 1), interval=1.0)
+                "SELECT count(*) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s' AND m.status = '%s'"
+                % (event, "sent" if email else "delivered")) >= count, args.timeout, "run %d" % (run + 1), interval=1.0)
             after = (time.time(), cpu_seconds([node.proc.pid]), cpu_seconds(postgres_pids(port)))
             wal_bytes = cluster.db.value("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '%s')::bigint" % wal)
             seconds = cluster.db.value(
                 "SELECT max(m.updated_at) - min(e.created_at) FROM messages m JOIN events e ON e.pk = m.event_pk WHERE e.id = '%s'"
                 % event) / 1000.0
             runs.append({
-                "per_second": round(args.members / seconds), "wal_bytes_per_message": round(wal_bytes / args.members),
-                "postgres_us_per_message": round((after[2] - before[2]) * 1e6 / args.members, 1),
-                "herald_us_per_message": round((after[1] - before[1]) * 1e6 / args.members, 1)})
+                "per_second": round(count / seconds), "wal_bytes_per_message": round(wal_bytes / count),
+                "postgres_us_per_message": round((after[2] - before[2]) * 1e6 / count, 1),
+                "herald_us_per_message": round((after[1] - before[1]) * 1e6 / count, 1)})
             log("run %d: %s" % (run + 1, runs[-1]))
         result["runs_measured"] = runs
         for field in ("per_second", "wal_bytes_per_message", "postgres_us_per_message", "herald_us_per_message"):
@@ -897,6 +900,7 @@ def main():
                         help="kill: seconds allowed beyond the lease for those messages to be delivered and recorded")
     parser.add_argument("--schedule-minutes", type=int, default=2, help="deliver: minute occurrences the schedule is watched for")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--channel", choices=["in_app", "email"], default="in_app", help="cost: what the announced topic receives")
     parser.add_argument("--roles", action="store_true", help="scale: an api node and worker nodes (herald serve --role)")
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--sizes", action="store_true", help="deliver, cost: report table and index sizes at the end")

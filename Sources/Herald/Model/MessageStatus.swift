@@ -1,4 +1,5 @@
-/// Where a message is in its life. The message table is the queue: `queued` and `sending` rows are work.
+/// Where a message is in its life. `queued` and `sending` messages are work: SQLite keeps them in the message table
+/// itself, PostgreSQL in a narrow queue beside it (``MessageQueue``), whose lease is what shows as `sending`.
 public enum MessageStatus: String, Sendable, Codable, CaseIterable {
     /// Waiting to be claimed (now, or at its `available_at`, which a retry or `send_at` pushes back).
     case queued

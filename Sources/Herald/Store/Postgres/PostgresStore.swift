@@ -5,9 +5,9 @@ import PostgresNIO
 
 /// The store for many nodes: one PostgreSQL database that every Herald process shares, through postgres-nio.
 ///
-/// Each store method is one transaction on a pooled connection. Claims take rows with
-/// `FOR UPDATE SKIP LOCKED`, so nodes never wait for each other's batches; leases (`available_at` of a
-/// `sending` row) hand a dead node's work to the others once they run out. Hot paths are one statement
+/// Each store method is one transaction on a pooled connection. Claims take rows of the queue
+/// (``MessageQueue``) with `FOR UPDATE SKIP LOCKED`, so nodes never wait for each other's batches; leases
+/// (`available_at` of a leased queue row) hand a dead node's work to the others once they run out. Hot paths are one statement
 /// each (batches go as one multi-row `VALUES` or `unnest`), never a loop of round trips.
 ///
 /// The store owns the task that runs its `PostgresClient` (the connection pool), from `open` until

@@ -6,9 +6,9 @@
 /// keyed by their primary key). SQLite records applied migrations in `grdb_migrations`, PostgreSQL in
 /// `herald_migrations`, both by these identifiers.
 ///
-/// Ids visible to users are text; joins use integer rows. In the queue, rows in `queued` or `sending`
-/// are work: `available_at` is when a queued row is due, or when a sending row's lease runs out and
-/// anyone may reclaim it.
+/// Ids visible to users are text; joins use integer rows. In SQLite's messages, rows in `queued` or
+/// `sending` are work: `available_at` is when a queued row is due, or when a sending row's lease runs out
+/// and anyone may reclaim it. PostgreSQL keeps the same in a narrow `queue` table (``MessageQueue``).
 enum Schema {
     struct Migration: Sendable {
         var identifier: String
