@@ -138,5 +138,58 @@ struct MessageQueueTests {
         let after = now.addingTimeInterval(601)
         let second = try await store.claimMessages(owner: "node-a", scope: .all, limit: 10, now: after, leaseUntil: after.addingTimeInterval(60))
         #expect(second.messages.count == 1 && second.messages.first?.attempt == 2)
+
+        // A node of the older version, until it is upgraded: what it plans is queued by the database's trigger,
+        // and its claim fails instead of taking a message the queue hands out too.
+        try await SQL.run(
+            store,
+            """
+            INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at, expires_at)
+            SELECT 'tn_backlog', e.pk, s.pk, 'sms', 2, 'queued', \(nowMS), \(nowMS), \(nowMS), e.expires_at
+            FROM events e, subscribers s WHERE e.id = 'ev_backlog_3'
+            """)
+        #expect(
+            try await SQL.integer(
+                store, "SELECT count(*) FROM queue q JOIN messages m ON m.id = q.message_id WHERE m.channel = 'sms' AND q.available_at = \(nowMS)") == 1)
+        await #expect(throws: (any Error).self) {
+            try await SQL.run(
+                store,
+                """
+                UPDATE messages SET status = 'sending', lease_owner = 'old-node' WHERE id IN (
+                    SELECT id FROM messages WHERE status IN ('queued', 'sending') AND available_at <= \(nowMS) LIMIT 10)
+                """)
+        }
+    }
+
+    @Test("the queue's trigger writes one row per queued message of a multi-row insert, none for the others or for rows already there")
+    func triggerQueuesInserts() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(5)
+        let event = try await engine.announce("Trigger", to: ids, tenantID: tenant.id)
+        let queued = try await SQL.integer(store, "SELECT count(*) FROM messages WHERE status = 'queued'")
+        #expect(queued >= 5)
+        #expect(try await SQL.integer(store, "SELECT count(*) FROM queue") == queued)
+        #expect(
+            try await SQL.integer(
+                store,
+                "SELECT count(*) FROM queue q JOIN messages m ON m.id = q.message_id AND m.event_pk = q.event_pk AND m.priority = q.priority AND m.available_at = q.available_at"
+            ) == queued)
+        // The same event and recipients again (a retried fan-out chunk): those rows are there, so they queue nothing
+        // more; in the same statement, new rows not queued (suppressed) queue nothing either.
+        let pk = try await SQL.integer(store, "SELECT pk FROM events WHERE id = '\(event)'")
+        try await SQL.run(
+            store,
+            """
+            INSERT INTO messages(tenant_id, event_pk, subscriber_pk, channel, priority, status, available_at, created_at, updated_at, expires_at)
+            SELECT tenant_id, event_pk, subscriber_pk, channel, priority, 'queued', available_at, created_at, updated_at, expires_at
+            FROM messages WHERE event_pk = \(pk)
+            UNION ALL
+            SELECT tenant_id, event_pk, subscriber_pk, 'chat', priority, 'suppressed', available_at, created_at, updated_at, expires_at
+            FROM messages WHERE event_pk = \(pk) AND channel = 'email'
+            ON CONFLICT DO NOTHING
+            """)
+        #expect(try await SQL.integer(store, "SELECT count(*) FROM messages WHERE channel = 'chat' AND status = 'suppressed'") == 5)
+        #expect(try await SQL.integer(store, "SELECT count(*) FROM queue") == queued)
     }
 }

@@ -139,7 +139,7 @@ extension PostgresStore {
                             ),
                             updated AS (
                                 UPDATE messages m SET status = o.status, reason = o.reason, last_error = o.last_error,
-                                    available_at = o.available_at, lease_owner = NULL, sent_at = coalesce(o.sent_at, m.sent_at),
+                                    available_at = o.available_at, sent_at = coalesce(o.sent_at, m.sent_at),
                                     title = coalesce(o.title, m.title), body = coalesce(o.body, m.body),
                                     action_url = coalesce(o.action_url, m.action_url), updated_at = $1, attempts = h.attempts,
                                     sent_detail = CASE WHEN o.held THEN o.detail END, sent_started_at = CASE WHEN o.held THEN o.started_at END,
@@ -291,8 +291,7 @@ extension PostgresStore {
             }
             try await connection.run(
                 """
-                UPDATE messages SET status = 'queued', attempts = 0, reason = NULL, available_at = \(Self.ms(now)), lease_owner = NULL,
-                    updated_at = \(Self.ms(now))
+                UPDATE messages SET status = 'queued', attempts = 0, reason = NULL, available_at = \(Self.ms(now)), updated_at = \(Self.ms(now))
                 WHERE id = \(id) AND event_pk = \(eventPK)
                 """, logger)
             try await connection.run(

@@ -72,7 +72,7 @@ struct PlanningStatements {
             ]
         // The rows that went in, where something must know them: rows that point at each other, and
         // in-app messages delivered as they are written (announced after the commit).
-        let returning = ids != nil || writes.delivers
+        let returning = ids == nil && !writes.delivers ? "" : " RETURNING id, event_pk, subscriber_pk, status"
         let rows = Array(writes.messages.enumerated())
         return chunks(of: rows, columns: types.count) { rows, after in
             var table: [[SQLValue]] = []
@@ -93,15 +93,14 @@ struct PlanningStatements {
                 table.append(values)
             }
             let source = dialect.rowSource(table, types: types, after: after)
-            let insert = """
-                INSERT INTO messages(\(ids == nil ? "" : "id, ")tenant_id, event_pk, subscriber_pk, channel, priority, status, reason,
-                                     available_at, created_at, updated_at, expires_at, digest_id, related_id, step,
-                                     title, body, action_url, sent_at, attempts)
-                \(source.sql)
-                ON CONFLICT (event_pk, subscriber_pk, channel, step) DO NOTHING
-                """
-            let queues = rows.contains { $0.element.status == .queued }
-            return SQLStatement(sql: dialect.queueing(insert: insert, queues: queues, returning: returning), values: source.values)
+            return SQLStatement(
+                sql: """
+                    INSERT INTO messages(\(ids == nil ? "" : "id, ")tenant_id, event_pk, subscriber_pk, channel, priority, status, reason,
+                                         available_at, created_at, updated_at, expires_at, digest_id, related_id, step,
+                                         title, body, action_url, sent_at, attempts)
+                    \(source.sql)
+                    ON CONFLICT (event_pk, subscriber_pk, channel, step) DO NOTHING\(returning)
+                    """, values: source.values)
         }
     }
 

@@ -29,7 +29,7 @@ extension SQLDatabase {
             WorkflowWake.cancel(events: events, now: now),
             // A message leased to a dispatcher whose lease ran out is waiting too: the dispatcher died, nothing went out.
             """
-            UPDATE messages SET status = \(literal: cancelled), lease_owner = NULL, updated_at = \(now)
+            UPDATE messages SET status = \(literal: cancelled)\(sql: dialect.releasingLease), updated_at = \(now)
             WHERE event_pk IN (\(events))
             AND (\(dialect.isWaiting(now: now))
                  OR (status = \(literal: MessageStatus.merged.rawValue) AND EXISTS (

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Where a store keeps the messages still to be sent: SQLite in the history's own rows (`queued`, and
-/// `sending` under a lease), PostgreSQL in a narrow table of its own (``MessageQueue``). The statements both
-/// stores share ask the dialect for the little that differs.
+/// `sending` under a lease), PostgreSQL in a narrow table of its own (``MessageQueue``), which a trigger fills
+/// as queued messages are written. The statements both stores share ask the dialect for the little that differs.
 extension SQLDialect {
     /// The condition on `messages` of a message that waits to be sent and is not being sent at `now`: queued,
     /// or leased to a dispatcher whose lease has run out (it died; nothing went out).
@@ -27,18 +27,12 @@ extension SQLDialect {
         }
     }
 
-    /// `insert` (an `INSERT INTO messages …` without `RETURNING`) as the statement planning runs: it answers
-    /// the inserted rows' id, event, subscriber and status when `returning`, and nothing otherwise. Where the
-    /// queue is a table apart and the rows include queued ones (`queues`), it also writes their queue rows.
-    func queueing(insert: String, queues: Bool, returning: Bool) -> String {
-        let columns = "id, event_pk, subscriber_pk, status"
-        guard self == .postgres, queues else { return insert + (returning ? " RETURNING " + columns : "") }
-        return """
-            WITH inserted AS (\(insert) RETURNING \(columns), priority, available_at),
-            queued AS (
-                INSERT INTO queue(message_id, event_pk, priority, available_at)
-                SELECT id, event_pk, priority, available_at FROM inserted WHERE status = 'queued')
-            SELECT \(columns) FROM inserted\(returning ? "" : " WHERE false")
-            """
+    /// What a statement that takes a message out of the work (cancelling it) sets beside its status: SQLite's row
+    /// drops its lease; PostgreSQL's history has none (the queue's row goes, ``dequeue(_:)``).
+    var releasingLease: String {
+        switch self {
+        case .sqlite: ", lease_owner = NULL"
+        case .postgres: ""
+        }
     }
 }
