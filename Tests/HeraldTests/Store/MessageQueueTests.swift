@@ -161,6 +161,22 @@ struct MessageQueueTests {
         }
     }
 
+    @Test("a queue row whose message is gone leaves the queue at its claim instead of being leased again and again")
+    func orphansLeave() async throws {
+        let engine = try await TestEngine.make(on: .postgres)
+        let store = try #require(engine.store as? PostgresStore)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
+        _ = try await engine.announce("Orphan", to: ids, tenantID: tenant.id)
+        let queued = try await SQL.integer(store, "SELECT count(*) FROM queue")
+        let pk = try await SQL.integer(store, "SELECT min(event_pk) FROM queue")
+        try await SQL.run(store, "INSERT INTO queue(message_id, event_pk, priority, available_at) VALUES (987654321, \(pk), 0, 0)")
+        let now = Date()
+        let batch = try await store.claimMessages(owner: "node-a", scope: .all, limit: 100, now: now, leaseUntil: now.addingTimeInterval(60))
+        #expect(batch.messages.count == Int(queued) && !batch.messages.contains { $0.rowID == 987654321 })
+        #expect(try await SQL.integer(store, "SELECT count(*) FROM queue WHERE message_id = 987654321") == 0)
+        #expect(try await SQL.integer(store, "SELECT count(*) FROM queue") == queued)
+    }
+
     @Test("the queue's trigger writes one row per queued message of a multi-row insert, none for the others or for rows already there")
     func triggerQueuesInserts() async throws {
         let engine = try await TestEngine.make(on: .postgres)

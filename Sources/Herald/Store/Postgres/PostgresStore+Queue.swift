@@ -25,7 +25,8 @@ extension PostgresStore {
                         RETURNING q.message_id, q.event_pk, q.priority, q.attempts, due.available_at AS due_at
                     )
                     SELECT c.message_id, m.tenant_id, c.event_pk, m.channel, c.priority, c.attempts, m.digest_id, \(unescaped: Self.subscriberColumns)
-                    FROM claimed c JOIN messages m ON m.id = c.message_id AND m.event_pk = c.event_pk JOIN subscribers s ON s.pk = m.subscriber_pk
+                    FROM claimed c LEFT JOIN messages m ON m.id = c.message_id AND m.event_pk = c.event_pk
+                    LEFT JOIN subscribers s ON s.pk = m.subscriber_pk
                     ORDER BY c.priority, c.due_at, c.message_id
                     """, logger)
             }
@@ -48,12 +49,23 @@ extension PostgresStore {
             }
             var messages: [ClaimedMessage] = []
             messages.reserveCapacity(rows.count)
+            // A queue row whose message, subscriber or event is gone is work for nobody: it leaves the queue here
+            // rather than be leased again at every lease's end.
+            var orphans: [Int64] = []
             for row in rows {
-                guard let event = eventsByPK[try row[2]], let channel = ChannelKind(rawValue: try row[3]) else { continue }
+                guard let tenantID = try row[1] as String?, (try row[7] as String?) != nil, let event = eventsByPK[try row[2]] else {
+                    orphans.append(try row[0])
+                    continue
+                }
+                guard let channel = ChannelKind(rawValue: try row[3]) else { continue }
                 messages.append(
                     ClaimedMessage(
-                        rowID: try row[0], tenantID: try row[1], eventID: event.id, channel: channel, priority: Priority(rank: try row[4]) ?? .low,
+                        rowID: try row[0], tenantID: tenantID, eventID: event.id, channel: channel, priority: Priority(rank: try row[4]) ?? .low,
                         attempt: try row[5], subscriber: try Self.subscriber(from: row, at: 7), digestID: try row[6], partitionKey: try row[2]))
+            }
+            if !orphans.isEmpty {
+                try await connection.run("DELETE FROM queue WHERE message_id = ANY(\(orphans))", logger)
+                logger.warning("queue rows without their message were removed", metadata: ["count": "\(orphans.count)"])
             }
             return ClaimedBatch(messages: messages, events: Dictionary(uniqueKeysWithValues: eventsByPK.values.map { ($0.id, $0) }))
         }
