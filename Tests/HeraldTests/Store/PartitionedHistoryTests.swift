@@ -94,7 +94,14 @@ struct HistoryPartitionRuleTests {
 }
 
 /// PostgreSQL's history partitioned by day, against a real server.
-@Suite("Partitioned history on PostgreSQL", .dropsPostgresSchemas, .enabled(if: StoreBackend.postgresURL != nil, "needs HERALD_TEST_POSTGRES_URL"))
+///
+/// One test at a time: several hold a transaction open on purpose (a reader a drop must wait for), and others build
+/// indexes or detach partitions `CONCURRENTLY`, which wait for every older snapshot in the database, so two of them at
+/// once can each wait on the other's open transaction. A full run once saw the crash-during-drop test wait three
+/// minutes that way, beside the online tenant-index migration.
+@Suite(
+    "Partitioned history on PostgreSQL", .serialized, .dropsPostgresSchemas,
+    .enabled(if: StoreBackend.postgresURL != nil, "needs HERALD_TEST_POSTGRES_URL"))
 struct PartitionedHistoryTests {
     static let day: Int64 = 86_400_000
 
