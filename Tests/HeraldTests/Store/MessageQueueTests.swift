@@ -10,12 +10,18 @@ import Testing
 struct MessageQueueTests {
     typealias SQL = PartitionedHistoryTests
 
-    @Test("planned email waits in the queue; a claim leases its row there and leaves the history's row as it was; the API shows it sending")
-    func claimLeavesTheHistory() async throws {
+    /// A new engine on PostgreSQL with a tenant of `count` subscribers (each with an email address), announced to once.
+    static func announced(_ title: String, to count: Int) async throws -> (HeraldEngine, PostgresStore, Tenant, [String], event: String) {
         let engine = try await TestEngine.make(on: .postgres)
         let store = try #require(engine.store as? PostgresStore)
-        let (tenant, ids) = try await engine.tenantWithSubscribers(2)
-        _ = try await engine.announce("Queued", to: ids, tenantID: tenant.id)
+        let (tenant, ids) = try await engine.tenantWithSubscribers(count)
+        let event = try await engine.announce(title, to: ids, tenantID: tenant.id)
+        return (engine, store, tenant, ids, event)
+    }
+
+    @Test("planned email waits in the queue; a claim leases its row there and leaves the history's row as it was; the API shows it sending")
+    func claimLeavesTheHistory() async throws {
+        let (_, store, tenant, _, _) = try await Self.announced("Queued", to: 2)
         let queued = try await SQL.integer(store, "SELECT count(*) FROM messages WHERE status = 'queued'")
         let inQueue = try await SQL.integer(store, "SELECT count(*) FROM queue")
         #expect(queued >= 2 && inQueue == queued, "a queue row for each queued message")
@@ -42,10 +48,7 @@ struct MessageQueueTests {
 
     @Test("an outcome writes the history's row once and takes the message out of the queue; a retry puts it back due at its time; a lost lease changes nothing")
     func outcomesLeaveTheQueue() async throws {
-        let engine = try await TestEngine.make(on: .postgres)
-        let store = try #require(engine.store as? PostgresStore)
-        let (tenant, ids) = try await engine.tenantWithSubscribers(3)
-        _ = try await engine.announce("Outcomes", to: ids, tenantID: tenant.id)
+        let (engine, store, tenant, _, _) = try await Self.announced("Outcomes", to: 3)
         let now = Date()
         let batch = try await store.claimMessages(owner: "node-a", scope: .all, limit: 100, now: now, leaseUntil: now.addingTimeInterval(60))
         try #require(batch.messages.count >= 3)
@@ -163,10 +166,7 @@ struct MessageQueueTests {
 
     @Test("a queue row whose message is gone leaves the queue at its claim instead of being leased again and again")
     func orphansLeave() async throws {
-        let engine = try await TestEngine.make(on: .postgres)
-        let store = try #require(engine.store as? PostgresStore)
-        let (tenant, ids) = try await engine.tenantWithSubscribers(1)
-        _ = try await engine.announce("Orphan", to: ids, tenantID: tenant.id)
+        let (_, store, _, _, _) = try await Self.announced("Orphan", to: 1)
         let queued = try await SQL.integer(store, "SELECT count(*) FROM queue")
         let pk = try await SQL.integer(store, "SELECT min(event_pk) FROM queue")
         try await SQL.run(store, "INSERT INTO queue(message_id, event_pk, priority, available_at) VALUES (987654321, \(pk), 0, 0)")
@@ -179,10 +179,7 @@ struct MessageQueueTests {
 
     @Test("the queue's trigger writes one row per queued message of a multi-row insert, none for the others or for rows already there")
     func triggerQueuesInserts() async throws {
-        let engine = try await TestEngine.make(on: .postgres)
-        let store = try #require(engine.store as? PostgresStore)
-        let (tenant, ids) = try await engine.tenantWithSubscribers(5)
-        let event = try await engine.announce("Trigger", to: ids, tenantID: tenant.id)
+        let (_, store, _, _, event) = try await Self.announced("Trigger", to: 5)
         let queued = try await SQL.integer(store, "SELECT count(*) FROM messages WHERE status = 'queued'")
         #expect(queued >= 5)
         #expect(try await SQL.integer(store, "SELECT count(*) FROM queue") == queued)
