@@ -19,7 +19,7 @@ extension PostgresStore {
     /// - otherwise (an event type kept for longer shares the day with shorter ones): its expired rows are
     ///   deleted, as are those of today's and later partitions and of the `_legacy` ones.
     public func deleteExpired(now: Date, idempotencyCutoff: Date, limit: Int) async throws -> CleanupResult {
-        try await client.withConnection { connection in
+        try await withConnection { connection in
             let lock = try await connection.rows("SELECT pg_try_advisory_lock(hashtext('cleanup:' || current_schema()))", logger)
             guard let row = lock.first, try row[0] as Bool else { return CleanupResult(messages: 0, events: 0, idempotencyKeys: 0) }
             do {
@@ -311,7 +311,12 @@ extension PostgresStore {
     static func transaction<T>(
         _ connection: PostgresConnection, _ logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
     ) async throws -> T {
-        try await connection.run("BEGIN", logger)
+        do {
+            try await connection.run("BEGIN", logger)
+        } catch let error as PSQLError where isEndedConnection(error) {
+            // Nothing of `body` ran: ``withConnection(_:)`` takes another connection and starts again.
+            throw EndedConnection(error: error)
+        }
         do {
             let value = try await body()
             try await connection.run("COMMIT", logger)

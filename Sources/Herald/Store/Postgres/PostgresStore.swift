@@ -72,7 +72,7 @@ public final class PostgresStore: Store {
             prepared.insert(next.identifier)
         }
         guard identifier == nil else { return }
-        try await client.withConnection { connection in try await Self.ensurePartitions(connection, logger) }
+        try await withConnection { connection in try await Self.ensurePartitions(connection, logger) }
     }
 
     /// Applies pending migrations in one transaction, stopping before the first whose preparation is
@@ -103,7 +103,7 @@ public final class PostgresStore: Store {
     /// Runs `migration`'s preparation outside a transaction, under the migration lock held for the
     /// session (so two nodes do not build the same index at once), unless another node has applied it.
     private func prepare(_ migration: Schema.Migration) async throws {
-        try await client.withConnection { connection in
+        try await withConnection { connection in
             try await connection.run("SELECT pg_advisory_lock(\(Self.migrationLockKey), hashtext(current_schema()))", logger)
             do {
                 let pending = try await Self.pendingMigrations(connection, logger).contains { $0.identifier == migration.identifier }
@@ -187,16 +187,58 @@ public final class PostgresStore: Store {
 // MARK: - Transactions
 
 extension PostgresStore {
-    /// Runs `body` on a pooled connection outside a transaction (each statement commits on its own): for reads.
+    /// Leases a pooled connection for `body`.
+    ///
+    /// A connection the server ended (an operator's `pg_terminate_backend`, a restart, a failover) can be
+    /// handed out once more before the pool hears that it closed, and a statement sent on it fails without
+    /// reaching the server. Such a lease, or one whose transaction could not begin (nothing of `body` ran in
+    /// the database), is given back and another taken: the end costs the statement that was running on the
+    /// connection, not the next caller's too. `body` may therefore run again from the top, after transactions
+    /// of its own committed on the ended connection: the bodies that run several (retention, a migration's
+    /// preparation) are idempotent step by step.
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        var tries = 0
+        while true {
+            tries += 1
+            do {
+                return try await client.withConnection { connection in
+                    guard !connection.isClosed else { throw EndedConnection(error: nil) }
+                    return try await body(connection)
+                }
+            } catch let ended as EndedConnection {
+                guard tries < 10 else { throw ended.error ?? ended }
+                // The pool hears of the close on the connection's event loop, later on a busy machine: it may hand
+                // the same connection out until then. Waits of 1, 2, 4 … 200 ms, half a second in all.
+                try await Task.sleep(for: .milliseconds(min(1 << (tries - 1), 200)))
+            }
+        }
+    }
+
+    /// A lease that found its connection ended before anything of the caller's ran on it.
+    struct EndedConnection: Error, CustomStringConvertible {
+        /// The failure of the statement that found it, if one did.
+        var error: PSQLError?
+        var description: String { "the database server closed the connection" }
+    }
+
+    /// Runs `body` on a pooled connection outside a transaction (each statement commits on its own): for
+    /// reads, which run again on another connection when theirs turns out ended (a read has nothing to undo,
+    /// so whether its statement reached the server does not matter).
     func read<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection) }
+        try await withConnection { connection in
+            do {
+                return try await body(connection)
+            } catch let error as PSQLError where Self.isEndedConnection(error) {
+                throw EndedConnection(error: error)
+            }
+        }
     }
 
     /// Runs `body` in one transaction, committed when it returns and rolled back when it throws. The
     /// error thrown is `body`'s own (a `HeraldError` stays one), not a wrapper. A transaction that
     /// PostgreSQL chose as a deadlock's victim runs again, up to three times.
     func write<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        try await withConnection { connection in
             var tries = 0
             while true {
                 tries += 1
@@ -238,6 +280,11 @@ extension PostgresStore {
     static func isMissingPartition(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23514" else { return false }
         return error.serverInfo?[.message]?.hasPrefix("no partition of relation") == true
+    }
+
+    /// A statement failed because its connection was closed (the server ended it, or the client is closing it).
+    static func isEndedConnection(_ error: PSQLError) -> Bool {
+        error.code == .serverClosedConnection || error.code == .clientClosedConnection
     }
 
     /// A deadlock victim or a serialization failure: the same work may simply run again.
