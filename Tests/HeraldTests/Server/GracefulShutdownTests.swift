@@ -30,7 +30,7 @@ struct GracefulShutdownTests {
         let bodyEnded = Mutex<ContinuousClock.Instant?>(nil)
         // Should the server never close it, the watchdog does, so that a failure is reported, not a hang.
         let watchdog = Task {
-            try? await Task.sleep(for: .seconds(15))
+            try? await Task.sleep(for: .seconds(30))
             try? await silent.withLock { $0 }?.close()
         }
         defer { watchdog.cancel() }
@@ -41,9 +41,10 @@ struct GracefulShutdownTests {
             bodyEnded.withLock { $0 = clock.now }
         }
         let shutdown = clock.now - (try #require(bodyEnded.withLock { $0 }))
-        #expect(shutdown < .seconds(5), "shutdown took \(shutdown)")
-        // The server closed the connection (the watchdog would only have done so after 15 s).
+        // Well under the watchdog's 30 s, with room for a machine busy with other suites (a shutdown there took 6.8 s).
+        #expect(shutdown < .seconds(15), "shutdown took \(shutdown)")
+        // The server closed the connection (the watchdog would only have done so after 30 s).
         try await #require(silent.withLock { $0 }).closeFuture.get()
-        #expect(clock.now - (try #require(bodyEnded.withLock { $0 })) < .seconds(5))
+        #expect(clock.now - (try #require(bodyEnded.withLock { $0 })) < .seconds(15))
     }
 }

@@ -500,12 +500,16 @@ struct PartitionedHistoryTests {
             _ = try await reader.query(PostgresQuery(unsafeSQL: "SELECT pg_stat_clear_snapshot()"), logger: logger).collect()
             victim = try await reader.query(
                 PostgresQuery(
-                    // The detach, not another test's `CREATE INDEX CONCURRENTLY`, which waits the same way; the activity
-                    // is read afresh each time (a transaction otherwise keeps its first look at it).
+                    // This schema's detach (its node holds this schema's cleanup lock), not another test's detach or
+                    // `CREATE INDEX CONCURRENTLY`, which wait the same way; the activity is read afresh each time
+                    // (a transaction otherwise keeps its first look at it).
                     unsafeSQL: """
                         SELECT l.pid FROM pg_locks l, pg_stat_activity a
                         WHERE a.pid = l.pid AND l.locktype = 'virtualxid' AND NOT l.granted
                         AND a.query LIKE 'ALTER TABLE messages DETACH PARTITION%'
+                        AND l.pid IN (
+                            SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+                            AND objid = (hashtext('cleanup:\(schema)')::bigint & 4294967295)::oid)
                         """),
                 logger: logger
             ).collect().first.map { try $0.decode(Int32.self) }
