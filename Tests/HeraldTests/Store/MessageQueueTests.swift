@@ -19,7 +19,7 @@ struct MessageQueueTests {
         return (engine, store, tenant, ids, event)
     }
 
-    @Test("planned email waits in the queue; a claim leases its row there and leaves the history's row as it was; the API shows it sending")
+    @Test("planned email waits in the queue; a claim leases its row there and leaves the history's row as it was; the API shows it sending, in the message and in its event's counts")
     func claimLeavesTheHistory() async throws {
         let (_, store, tenant, _, _) = try await Self.announced("Queued", to: 2)
         let queued = try await SQL.integer(store, "SELECT count(*) FROM messages WHERE status = 'queued'")
@@ -37,6 +37,9 @@ struct MessageQueueTests {
         let listed = try await store.messages(tenantID: tenant.id, MessageQuery(status: .sending))
         #expect(Set(listed.items.map(\.id)) == Set(batch.messages.map { Message.publicID($0.rowID) }))
         #expect(try await store.queueDepth(now: now).byPriority.values.reduce(0, +) == Int(queued))
+        // The event's counts agree with the list: being sent, not queued.
+        let counts = try await store.messageCounts(tenantID: tenant.id, eventID: batch.messages[0].eventID)
+        #expect(counts["sending"] == Int(queued) && counts["queued"] == nil, "\(counts)")
 
         // Leased: no other claim takes them until the lease ends.
         let other = try await store.claimMessages(owner: "node-b", scope: .all, limit: 10, now: now, leaseUntil: now.addingTimeInterval(60))

@@ -27,6 +27,23 @@ extension SQLDialect {
         }
     }
 
+    /// A message's status as reads show it, from `messages m` with ``queueJoin``: `sending` while a dispatcher
+    /// holds its lease, which on PostgreSQL is on the queue's row while the history's says `queued`.
+    var readStatus: String {
+        switch self {
+        case .sqlite: "m.status"
+        case .postgres: MessageQueue.statusColumn
+        }
+    }
+
+    /// The join a read of `messages m` adds for ``readStatus``.
+    var queueJoin: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: MessageQueue.join
+        }
+    }
+
     /// What a statement that takes a message out of the work (cancelling it) sets beside its status: SQLite's row
     /// drops its lease; PostgreSQL's history has none (the queue's row goes, ``dequeue(_:)``).
     var releasingLease: String {
