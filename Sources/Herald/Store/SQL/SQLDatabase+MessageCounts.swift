@@ -8,21 +8,24 @@ extension SQLDatabase {
     /// a message being sent counts as `sending`, as the message list shows it.
     public func messageCounts(tenantID: String, eventID: String) async throws -> [String: Int] {
         let statuses = MessageStatus.allCases
-        let counts: SQLQuery = statuses.enumerated().reduce(into: "") { query, status in
-            query = "\(query)\(sql: status.offset == 0 ? "" : ", ")count(*) FILTER (WHERE \(sql: dialect.readStatus) = \(literal: status.element.rawValue))"
+        let columns: SQLQuery = statuses.enumerated().reduce(into: "") { query, status in
+            query = "\(query)\(sql: status.offset == 0 ? "" : ", ")count(*) FILTER (WHERE m.status = \(literal: status.element.rawValue))"
         }
+        // The leases in the same statement: one snapshot, so the two counts agree.
+        let leased = dialect.leasedMessages(tenantID: tenantID, eventID: eventID).map { query -> SQLQuery in ", (\(query))" } ?? ""
         guard
             let row = try await readRows(
                 """
-                SELECT \(counts) FROM messages m JOIN events e ON e.pk = m.event_pk \(sql: dialect.queueJoin)
+                SELECT \(columns)\(leased) FROM messages m JOIN events e ON e.pk = m.event_pk
                 WHERE e.tenant_id = \(tenantID) AND e.id = \(eventID)
                 """
             ).first
         else { return [:] }
-        var byStatus: [String: Int] = [:]
-        for (status, value) in zip(statuses, row) {
-            if let count = value.integer, count > 0 { byStatus[status.rawValue] = Int(count) }
+        var counts = Dictionary(uniqueKeysWithValues: zip(statuses, row.map { Int($0.integer ?? 0) }))
+        if let leases = row.dropFirst(statuses.count).first?.integer {
+            counts[.queued, default: 0] -= Int(leases)
+            counts[.sending, default: 0] += Int(leases)
         }
-        return byStatus
+        return Dictionary(uniqueKeysWithValues: counts.filter { $0.value > 0 }.map { ($0.key.rawValue, $0.value) })
     }
 }

@@ -27,20 +27,18 @@ extension SQLDialect {
         }
     }
 
-    /// A message's status as reads show it, from `messages m` with ``queueJoin``: `sending` while a dispatcher
-    /// holds its lease, which on PostgreSQL is on the queue's row while the history's says `queued`.
-    var readStatus: String {
+    /// How many of an event's messages a dispatcher holds the lease of, where the lease is not on the history's row
+    /// (PostgreSQL: the history says `queued` until the outcome); nil where it is. A scan of the few leased queue
+    /// rows, not of the event's messages.
+    func leasedMessages(tenantID: String, eventID: String) -> SQLQuery? {
         switch self {
-        case .sqlite: "m.status"
-        case .postgres: MessageQueue.statusColumn
-        }
-    }
-
-    /// The join a read of `messages m` adds for ``readStatus``.
-    var queueJoin: String {
-        switch self {
-        case .sqlite: ""
-        case .postgres: MessageQueue.join
+        case .sqlite:
+            return nil
+        case .postgres:
+            return """
+                SELECT count(*) FROM queue q JOIN events l ON l.pk = q.event_pk
+                WHERE q.lease_owner IS NOT NULL AND l.tenant_id = \(tenantID) AND l.id = \(eventID)
+                """
         }
     }
 
