@@ -10,8 +10,9 @@ extension PostgresStore: SQLDatabase {
         try await read { connection in try await Self.run(connection, logger, query.statement(in: .postgres)) }
     }
 
+    /// Not through ``read(_:)``: a write the server ended mid-way may have committed, so it is not run again.
     public func writeRows(_ query: SQLQuery) async throws -> [[SQLValue]] {
-        try await read { connection in try await Self.run(connection, logger, query.statement(in: .postgres)) }
+        try await withConnection { connection in try await Self.run(connection, logger, query.statement(in: .postgres)) }
     }
 
     @discardableResult

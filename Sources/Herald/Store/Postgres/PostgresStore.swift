@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresNIO
 
@@ -327,9 +328,33 @@ extension PostgresConnection {
     /// statement sent on a closed connection is never answered, so the caller would wait forever (as retention
     /// did here, in the test that ends its connection mid-drop). What it would have undone, the server undid
     /// when the session ended.
+    ///
+    /// The connection can also be ending without being closed yet (the server's last message read, the socket not
+    /// yet shut): a statement sent then is not answered either. So it waits at most five seconds for the answer,
+    /// then closes the connection, which fails the statement and tells the pool to open another.
     func tidy(_ query: PostgresQuery, _ logger: Logger) async {
         guard !isClosed else { return }
-        try? await run(query, logger)
+        // Neither the statement nor the close is awaited past the five seconds: on a connection in that state
+        // either may never finish, and the caller must go on.
+        let done = NIOLockedValueBox(false)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finish: @Sendable (Bool) -> Void = { answered in
+                guard done.withLockedValue({ finished in defer { finished = true }; return !finished }) else { return }
+                if !answered {
+                    logger.notice("a statement tidying up after a failure went unanswered for 5 s; its connection is closed")
+                    Task { try? await self.close() }
+                }
+                continuation.resume()
+            }
+            Task {
+                try? await self.run(query, logger)
+                finish(true)
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(5))
+                finish(false)
+            }
+        }
     }
 
     /// Runs a statement ending in `RETURNING …` and counts the rows it returned.
