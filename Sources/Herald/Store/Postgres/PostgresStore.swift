@@ -346,13 +346,14 @@ extension PostgresConnection {
                 }
                 continuation.resume()
             }
+            let timer = Task {
+                guard (try? await Task.sleep(for: .seconds(5))) != nil else { return }
+                finish(false)
+            }
             Task {
                 try? await self.run(query, logger)
                 finish(true)
-            }
-            Task {
-                try? await Task.sleep(for: .seconds(5))
-                finish(false)
+                timer.cancel()
             }
         }
     }
