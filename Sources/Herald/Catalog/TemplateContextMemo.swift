@@ -8,7 +8,10 @@ import Foundation
 /// what building a context cost. A template part that names nothing of the subscriber
 /// (``TemplateVariables/isSameForEverySubscriber``) is rendered once per locale and time zone and reused: an
 /// announcement's title and body are the same for every member, and rendering them was the larger part of
-/// planning a fan-out chunk. Made for one run of renders on one thread (``InAppComposer``), then dropped.
+/// planning a fan-out chunk. When no template of the channel names the subscriber, the whole content is the same for
+/// every recipient with the same locale and time zone, and is kept whole (``content(of:channel:subscriber:rendersAlike:render:)``):
+/// no context is built for those recipients at all. Made for one run of renders on one thread (``InAppComposer``),
+/// then dropped.
 final class TemplateContextMemo {
     let payload: [String: JSONValue]
     let event: EventContext
@@ -17,6 +20,8 @@ final class TemplateContextMemo {
     private var formatted: [String: [String: Any]] = [:]
     private var missing: [String: Bool] = [:]
     private var rendered: [String: String] = [:]
+    private var alike: [String: Bool] = [:]
+    private var contents: [String: RenderedContent] = [:]
 
     init(payload: [String: JSONValue], event: EventContext) {
         self.payload = payload
@@ -60,6 +65,27 @@ final class TemplateContextMemo {
 
     /// How many distinct renders the memo holds.
     var renderedCount: Int { rendered.count }
+
+    /// How many whole contents the memo holds.
+    var contentCount: Int { contents.count }
+
+    /// A channel's whole content for `subscriber`, rendered by `render` or, when none of the channel's templates names
+    /// the subscriber (`rendersAlike`, asked once per event type and channel), taken from an earlier recipient with the
+    /// same locale and time zone: those two are all such a render reads of a subscriber (the locale picks the
+    /// template; both format the values). A render that throws is not kept, and throws again for the next recipient.
+    func content(
+        of eventType: EventType, channel: ChannelKind, subscriber: Subscriber, rendersAlike: () -> Bool, render: () throws -> RenderedContent
+    ) rethrows -> RenderedContent {
+        let typeKey = eventType.key + "\u{0}" + channel.rawValue
+        let isAlike = alike[typeKey] ?? rendersAlike()
+        alike[typeKey] = isAlike
+        guard isAlike else { return try render() }
+        let key = typeKey + "\u{0}" + (subscriber.locale.map { "=" + $0 } ?? "-") + "\u{0}" + (subscriber.timezone ?? "")
+        if let done = contents[key] { return done }
+        let content = try render()
+        contents[key] = content
+        return content
+    }
 
     /// ``TemplateRenderer/isMissing(_:in:eventType:)``, answered once per path for a path outside `subscriber`.
     func isMissing(_ path: String, in context: [String: Any], eventType: EventType) -> Bool {

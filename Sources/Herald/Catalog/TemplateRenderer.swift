@@ -40,7 +40,15 @@ public final class TemplateRenderer: Sendable {
 
     /// As ``render(eventType:channel:payload:subscriber:event:)``, for one of a run of recipients of the memo's event.
     func render(eventType: EventType, channel: ChannelKind, subscriber: Subscriber, memo: TemplateContextMemo) throws -> RenderedContent {
-        try render(eventType: eventType, channel: channel, subscriber: subscriber, memo: memo, payload: memo.payload, event: memo.event)
+        try memo.content(of: eventType, channel: channel, subscriber: subscriber, rendersAlike: { rendersAlike(eventType, channel: channel) }) {
+            try render(eventType: eventType, channel: channel, subscriber: subscriber, memo: memo, payload: memo.payload, event: memo.event)
+        }
+    }
+
+    /// Whether every template of the channel, fallbacks included, in every locale, names nothing of the subscriber.
+    private func rendersAlike(_ eventType: EventType, channel: ChannelKind) -> Bool {
+        let texts = [eventType.templates[channel], eventType.fallbackTemplates[channel]].compactMap { $0 }.flatMap(\.values).flatMap(\.values)
+        return texts.allSatisfy { variables($0).isSameForEverySubscriber }
     }
 
     private func render(

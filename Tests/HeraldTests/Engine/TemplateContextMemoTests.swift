@@ -95,9 +95,49 @@ struct TemplateContextMemoTests {
         }
         // Title and action URL for each of the two time zones; the body, which names the subscriber, never.
         #expect(memo.renderedCount == 4)
+        #expect(memo.contentCount == 0, "a content with a part that names the subscriber is never kept whole")
         #expect(TemplateVariables(scanning: "{{title}} {{#items}}{{name}}{{/items}}").isSameForEverySubscriber)
         for text in ["{{subscriber.id}}", "{{#items}}{{subscriber.email}}{{/items}}", "{{{.}}}", "{{> header}}", "{{uppercase(subscriber.name)}}", "{{#x}}"] {
             #expect(!TemplateVariables(scanning: text).isSameForEverySubscriber, "\(text)")
         }
+    }
+
+    @Test("a channel whose templates name nothing of the subscriber is rendered whole once per locale and time zone, as each alone renders it")
+    func alikeContentRendersOnce() throws {
+        let type = EventType(
+            key: "outage", priority: .low, channels: [.inApp], parameters: ["at": ParameterSpec(type: .datetime), "fee": ParameterSpec(type: .number)],
+            templates: [
+                .inApp: [
+                    "en": ["title": "Water off at {{time(at)}}", "body": "{{tenant.name}}: {{currency(fee)}}"],
+                    "fr": ["title": "Coupure d'eau à {{time(at)}}", "body": "{{tenant.name}} : {{currency(fee)}}"],
+                ]
+            ])
+        let renderer = TemplateRenderer(defaultLocale: "en")
+        let payload: [String: JSONValue] = ["at": .string("2026-12-06T09:30:00Z"), "fee": .number(3), "currency": .string("eur")]
+        let event = EventContext(id: "ev_5", tenantID: "tn_1", tenantName: "Elm Court", type: "outage", payload: payload, createdAt: Date())
+        let memo = TemplateContextMemo(payload: payload, event: event)
+        let places: [(locale: String?, zone: String?)] = [("en-GB", "Europe/London"), ("fr", "Europe/Paris"), (nil, nil), ("en-GB", "Asia/Tokyo")]
+        var seen: [String: RenderedContent] = [:]
+        for index in 0..<40 {
+            let place = places[index % places.count]
+            let subscriber = Subscriber(id: "s\(index)", name: "Name \(index)", locale: place.locale, timezone: place.zone)
+            let alone = try renderer.render(eventType: type, channel: .inApp, payload: payload, subscriber: subscriber, event: event)
+            let shared = try renderer.render(eventType: type, channel: .inApp, subscriber: subscriber, memo: memo)
+            #expect(shared == alone, "\(subscriber.id)")
+            seen["\(place.locale ?? "-") \(place.zone ?? "-")"] = shared
+        }
+        #expect(memo.contentCount == places.count, "one render per locale and time zone met")
+        #expect(seen["fr Europe/Paris"]?["title"] == "Coupure d'eau à 10:30", "Paris reads its own hour in French")
+        #expect(seen["en-GB Asia/Tokyo"]?["title"] != seen["en-GB Europe/London"]?["title"])
+        #expect(seen["- -"]?.locale == "en")
+
+        // A required value the event lacks fails every recipient alike, and nothing is kept.
+        let bare = TemplateContextMemo(payload: ["at": .string("2026-12-06T09:30:00Z")], event: event)
+        for index in 0..<3 {
+            #expect(throws: TemplateRenderer.RenderError.self) {
+                try renderer.render(eventType: type, channel: .inApp, subscriber: Subscriber(id: "b\(index)"), memo: bare)
+            }
+        }
+        #expect(bare.contentCount == 0)
     }
 }
