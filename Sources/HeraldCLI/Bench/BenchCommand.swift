@@ -51,20 +51,26 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("smtp-delay-ms"), help: "critical-behind-email: milliseconds the bench's SMTP sink takes over each message.")
     var smtpDelayMs = 20.0
 
-    func run() async throws {
-        let chosen = all ? BenchWorkload.allCases : workloads
-        guard !chosen.isEmpty else {
+    /// Each option out of its range is named on its own, before anything starts.
+    func validate() throws {
+        guard all || !workloads.isEmpty else {
             throw ValidationError("name a --workload (\(BenchWorkload.allCases.map(\.rawValue).joined(separator: ", "))) or --all")
         }
-        guard subscribers >= 10, members >= 10, (1...64).contains(connections ?? 1) else {
-            throw ValidationError("--subscribers and --members must be at least 10, --connections 1 to 64")
-        }
-        guard bulkTriggers >= 1000, singleTriggers >= 1, alertSeconds >= 1 else {
-            throw ValidationError("--bulk-triggers must be at least 1000, --single-triggers at least 1, --alert-seconds at least 1")
-        }
-        guard (10...1_000_000).contains(backlog), (0...10_000).contains(smtpDelayMs) else {
-            throw ValidationError("--backlog must be 10 to 1,000,000, --smtp-delay-ms 0 to 10,000")
-        }
+        let problems = [
+            subscribers >= 10 ? nil : "--subscribers must be at least 10",
+            members >= 10 ? nil : "--members must be at least 10",
+            (1...64).contains(connections ?? 1) ? nil : "--connections must be 1 to 64",
+            bulkTriggers >= 1000 ? nil : "--bulk-triggers must be at least 1000",
+            singleTriggers >= 1 ? nil : "--single-triggers must be at least 1",
+            alertSeconds >= 1 ? nil : "--alert-seconds must be at least 1",
+            (10...1_000_000).contains(backlog) ? nil : "--backlog must be 10 to 1,000,000",
+            (0...10_000).contains(smtpDelayMs) ? nil : "--smtp-delay-ms must be 0 to 10,000",
+        ].compactMap { $0 }
+        guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "; ")) }
+    }
+
+    func run() async throws {
+        let chosen = all ? BenchWorkload.allCases : workloads
         var configuration = try common.load()
         let needed = chosen.flatMap(\.eventTypes).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let missing = needed.filter { key in !configuration.eventTypes.contains { $0.key == key } }

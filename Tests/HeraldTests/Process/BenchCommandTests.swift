@@ -22,6 +22,25 @@ struct BenchCommandTests {
         #expect(!errors.contains("setup"), "nothing was set up first")
     }
 
+    @Test("an option out of its range is named on its own, and nothing runs")
+    func anOptionOutOfRangeIsNamed() async throws {
+        let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
+        let cases: [([String], String)] = [
+            (["--workload", "ingest", "--connections", "0"], "--connections must be 1 to 64"),
+            (["--workload", "email-bulk", "--subscribers", "3"], "--subscribers must be at least 10"),
+            (["--workload", "critical-behind-email", "--smtp-delay-ms", "nan"], "--smtp-delay-ms must be 0 to 10,000"),
+            ([], "name a --workload"),
+        ]
+        for (arguments, message) in cases {
+            let result = try await ChildProcess.run(executable: binary, arguments: ["bench"] + arguments, timeout: 30)
+            let errors = result.errorOutput
+            #expect(result.status == 64, "\(arguments)")
+            #expect(errors.contains(message), "\(arguments): \(errors)")
+            #expect(errors.components(separatedBy: "must be").count == (message.contains("must be") ? 2 : 1), "only the option at fault: \(errors)")
+            #expect(errors.contains("herald bench"), "the bench's own usage: \(errors)")
+        }
+    }
+
     @Test("ingest over one connection reports the rate and the server's CPU time per trigger, read from its own process")
     func ingestOverOneConnectionReportsServerCPUPerTrigger() async throws {
         let binary = try ServerProcessTests.ProcessHarness.heraldBinary()
