@@ -77,8 +77,13 @@ final class TemplateContextMemo {
         of eventType: EventType, channel: ChannelKind, subscriber: Subscriber, rendersAlike: () -> Bool, render: () throws -> RenderedContent
     ) rethrows -> RenderedContent {
         let typeKey = eventType.key + "\u{0}" + channel.rawValue
-        let isAlike = alike[typeKey] ?? rendersAlike()
-        alike[typeKey] = isAlike
+        let isAlike: Bool
+        if let known = alike[typeKey] {
+            isAlike = known
+        } else {
+            isAlike = rendersAlike()
+            alike[typeKey] = isAlike
+        }
         guard isAlike else { return try render() }
         let key = typeKey + "\u{0}" + (subscriber.locale.map { "=" + $0 } ?? "-") + "\u{0}" + (subscriber.timezone ?? "")
         if let done = contents[key] { return done }
